@@ -1,0 +1,24 @@
+# gisportal — the two commands: `make demo` (install what is missing, load demo data, serve) and
+# `make test` (the same set-up, then lint, import contracts and the whole test suite).
+SHELL := /bin/bash
+PARCELS ?= 20000
+
+.PHONY: setup demo test lint bench clean-db
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	@PARCELS=$(PARCELS) scripts/demo.sh
+
+test: setup
+	@scripts/test.sh
+
+lint: setup
+	@.venv/bin/ruff check . && .venv/bin/lint-imports
+
+bench: setup
+	@scripts/bench.sh
+
+clean-db:
+	@psql -h 127.0.0.1 -U postgres -c "drop database if exists gisportal"

@@ -1,0 +1,5 @@
+"""gisportal: spatial information and e-services hub (Piaseczno)."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from gisportal.web import views as web
+from gisportal.web.forms import LoginForm
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("healthz", web.healthz, name="healthz"),
+    path("konto/", web.account, name="account"),
+    path("konto/logowanie/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("konto/wylogowanie/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/rejestracja/", web.register, name="register"),
+    path("deklaracja-dostepnosci/", web.accessibility, name="accessibility"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+handler400 = "gisportal.web.views.error_400"
+handler403 = "gisportal.web.views.error_403"
+handler404 = "gisportal.web.views.error_404"
+handler500 = "gisportal.web.views.error_500"

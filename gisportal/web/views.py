@@ -1,0 +1,98 @@
+"""Thin views: parse, call one selector or action, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from layers import catalogue
+from services.offices.selectors import office_of
+
+from .forms import CitizenRegistrationForm
+
+
+@require_GET
+def home(request):
+    groups = []
+    for group in catalogue.GROUPS:
+        layers = [catalogue.get_layer(n) for n in group.layers]
+        groups.append({"group": group, "layers": [la for la in layers if catalogue.user_can_read(request.user, la)]})
+    return render(request, "web/home.html", {"groups": groups})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness and readiness: the database (with PostGIS) and Redis must answer."""
+    checks: dict[str, str] = {}
+    ok = True
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT postgis_lib_version()")
+            checks["database"] = "ok"
+            checks["postgis"] = cur.fetchone()[0]
+    except Exception:  # noqa: BLE001 - report, never leak details
+        checks["database"] = "error"
+        ok = False
+    try:
+        import redis
+        from django.conf import settings
+
+        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2).ping()
+        checks["redis"] = "ok"
+    except Exception:  # noqa: BLE001
+        checks["redis"] = "error"
+        ok = False
+    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = CitizenRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="gisportal.core.roles.RoleBackend")
+        return redirect("account")
+    return render(request, "registration/register.html", {"form": form})
+
+
+@login_required
+@require_GET
+def account(request):
+    from gisportal.core.roles import CAPABILITIES, capabilities_of
+
+    caps = sorted(capabilities_of(request.user))
+    return render(
+        request,
+        "web/account.html",
+        {"office": office_of(request.user), "capabilities": [(c, CAPABILITIES[c]) for c in caps]},
+    )
+
+
+def error_404(request, exception=None):
+    return render(request, "web/error.html", {"title": _("Page not found"), "status": 404}, status=404)
+
+
+def error_500(request):
+    return render(request, "web/error.html", {"title": _("Server error"), "status": 500}, status=500)
+
+
+def error_403(request, exception=None):
+    return render(request, "web/error.html", {"title": _("Access denied"), "status": 403}, status=403)
+
+
+def error_400(request, exception=None):
+    return render(request, "web/error.html", {"title": _("Bad request"), "status": 400}, status=400)
+
+
+@require_GET
+def accessibility(request):
+    return render(request, "web/accessibility.html")

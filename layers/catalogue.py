@@ -1,0 +1,350 @@
+"""The layer catalogue: one declaration per published layer, the single source of truth for WMS,
+WFS, OGC API, tiles and the web pages (ARCHITECTURE §5.8). Nothing here touches the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A published attribute: the public name (KIEG-style where one exists) and the ORM path."""
+
+    name: str
+    source: str
+    type: str = "string"  # string | integer | decimal | date | datetime
+    title_pl: str = ""
+    title_en: str = ""
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    group: str
+    title_pl: str
+    title_en: str
+    abstract_pl: str
+    abstract_en: str
+    model: str  # app_label.ModelName
+    geometry_type: str  # MultiPolygon | Point | LineString
+    id_attribute: str  # the official identifier, used as feature id
+    public_attributes: tuple[Attribute, ...]
+    restricted_attributes: tuple[str, ...] = ()
+    queryable: bool = True
+    min_scale: float | None = None  # MinScaleDenominator
+    max_scale: float | None = None  # MaxScaleDenominator
+    default_style: str = "default"
+    styles: tuple[str, ...] = ("default",)
+    inspire_alias: str = ""
+    keywords: tuple[str, ...] = ()
+    current_only: bool = True  # registry objects with life-cycle dates
+    required_capability: str = "view_public_layers"
+    labels_of: str = ""  # for label-only layers (numery_dzialek): the layer whose labels they are
+    tiles: bool = False
+
+    def title(self, language: str = "pl") -> str:
+        return self.title_en if language.startswith("en") else self.title_pl
+
+    def abstract(self, language: str = "pl") -> str:
+        return self.abstract_en if language.startswith("en") else self.abstract_pl
+
+    def attribute(self, name: str) -> Attribute | None:
+        for a in self.public_attributes:
+            if a.name.lower() == name.lower():
+                return a
+        return None
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.public_attributes)
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    name: str
+    title_pl: str
+    title_en: str
+    layers: tuple[str, ...] = field(default_factory=tuple)
+
+    def title(self, language: str = "pl") -> str:
+        return self.title_en if language.startswith("en") else self.title_pl
+
+
+A = Attribute
+
+_PARCEL_ATTRS = (
+    A("ID_DZIALKI", "parcel_id", title_pl="Identyfikator działki", title_en="Parcel identifier"),
+    A("NUMER_DZIALKI", "number", title_pl="Numer działki", title_en="Parcel number"),
+    A("NUMER_ARKUSZA", "sheet", "integer", "Numer arkusza mapy", "Map sheet number"),
+    A("NUMER_OBREBU", "precinct__number", title_pl="Numer obrębu", title_en="Precinct number"),
+    A("NAZWA_OBREBU", "precinct__name", title_pl="Nazwa obrębu", title_en="Precinct name"),
+    A("ID_JEDNOSTKI", "precinct__unit__unit_id", title_pl="Jednostka ewidencyjna", title_en="Cadastral unit"),
+    A("NAZWA_GMINY", "precinct__unit__name", title_pl="Nazwa gminy", title_en="Gmina"),
+    A("POLE_EWIDENCYJNE", "area_ha", "decimal", "Pole ewidencyjne [ha]", "Registered area [ha]"),
+    A("GRUPA_REJESTROWA", "registration_group", "integer", "Grupa rejestrowa", "Registration group"),
+    A("DATA", "start_version", "datetime", "Data wersji", "Version date"),
+)
+
+LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="dzialki",
+        group="egib",
+        title_pl="Działki ewidencyjne",
+        title_en="Cadastral parcels",
+        abstract_pl="Granice działek ewidencyjnych z ewidencji gruntów i budynków (EGiB) gminy Piaseczno.",
+        abstract_en="Boundaries of cadastral parcels from the land and building register (EGiB) of gmina Piaseczno.",
+        model="layers.Parcel",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_DZIALKI",
+        public_attributes=_PARCEL_ATTRS,
+        restricted_attributes=("KW", "OWNERS"),
+        max_scale=50000,
+        styles=("default", "kieg"),
+        inspire_alias="CP.CadastralParcel",
+        keywords=("EGiB", "działki", "cadastral parcels", "KIEG"),
+        tiles=True,
+    ),
+    Layer(
+        name="numery_dzialek",
+        group="egib",
+        title_pl="Numery działek",
+        title_en="Parcel numbers",
+        abstract_pl="Numery działek ewidencyjnych (etykiety), widoczne w dużych skalach.",
+        abstract_en="Cadastral parcel numbers (labels), shown at large scales.",
+        model="layers.Parcel",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_DZIALKI",
+        public_attributes=_PARCEL_ATTRS[:5],
+        queryable=False,
+        max_scale=5000,
+        inspire_alias="",
+        keywords=("EGiB", "numery działek"),
+        labels_of="dzialki",
+    ),
+    Layer(
+        name="budynki",
+        group="egib",
+        title_pl="Budynki",
+        title_en="Buildings",
+        abstract_pl="Budynki z ewidencji gruntów i budynków (EGiB): rodzaj według KŚT i liczba kondygnacji.",
+        abstract_en="Buildings from the land and building register (EGiB): KŚT class and number of storeys.",
+        model="layers.Building",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_BUDYNKU",
+        public_attributes=(
+            A("ID_BUDYNKU", "building_id", title_pl="Identyfikator budynku", title_en="Building identifier"),
+            A("FUNKCJA", "kst_type", title_pl="Rodzaj wg KŚT", title_en="KŚT class"),
+            A("KONDYGNACJE", "storeys_above", "integer", "Kondygnacje nadziemne", "Storeys above ground"),
+            A("KONDYGNACJE_PODZIEMNE", "storeys_below", "integer", "Kondygnacje podziemne", "Storeys below ground"),
+            A("POWIERZCHNIA_ZABUDOWY", "built_up_area_m2", "decimal", "Powierzchnia zabudowy [m²]", "Built-up area [m²]"),
+        ),
+        restricted_attributes=("KW",),
+        max_scale=25000,
+        inspire_alias="BU.Building",
+        keywords=("EGiB", "budynki", "buildings"),
+        tiles=True,
+    ),
+    Layer(
+        name="obreby",
+        group="egib",
+        title_pl="Obręby ewidencyjne",
+        title_en="Cadastral precincts",
+        abstract_pl="Obręby ewidencyjne gminy Piaseczno z numerami i nazwami.",
+        abstract_en="Cadastral precincts of gmina Piaseczno with their numbers and names.",
+        model="layers.Precinct",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_OBREBU",
+        public_attributes=(
+            A("ID_OBREBU", "precinct_id", title_pl="Identyfikator obrębu", title_en="Precinct identifier"),
+            A("NUMER_OBREBU", "number", title_pl="Numer obrębu", title_en="Precinct number"),
+            A("NAZWA_OBREBU", "name", title_pl="Nazwa obrębu", title_en="Precinct name"),
+            A("ID_JEDNOSTKI", "unit__unit_id", title_pl="Jednostka ewidencyjna", title_en="Cadastral unit"),
+        ),
+        inspire_alias="CP.CadastralZoning",
+        keywords=("EGiB", "obręby", "cadastral zoning"),
+    ),
+    Layer(
+        name="jednostki_ewidencyjne",
+        group="egib",
+        title_pl="Jednostki ewidencyjne",
+        title_en="Cadastral units",
+        abstract_pl="Jednostki ewidencyjne: miasto Piaseczno (141804_4) i obszar wiejski (141804_5).",
+        abstract_en="Cadastral units: the town of Piaseczno (141804_4) and its rural area (141804_5).",
+        model="layers.CadastralUnit",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_JEDNOSTKI",
+        public_attributes=(
+            A("ID_JEDNOSTKI", "unit_id", title_pl="Identyfikator jednostki", title_en="Unit identifier"),
+            A("NAZWA", "name", title_pl="Nazwa", title_en="Name"),
+        ),
+        inspire_alias="CP.CadastralZoning",
+        keywords=("EGiB", "jednostki ewidencyjne"),
+    ),
+    Layer(
+        name="uzytki",
+        group="egib",
+        title_pl="Użytki gruntowe",
+        title_en="Land-use contours",
+        abstract_pl="Kontury użytków gruntowych (OFU) z EGiB.",
+        abstract_en="Land-use contours (OFU) from EGiB.",
+        model="layers.LandUseContour",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_UZYTKU",
+        public_attributes=(
+            A("ID_UZYTKU", "contour_id", title_pl="Identyfikator konturu", title_en="Contour identifier"),
+            A("OFU", "ofu", title_pl="Oznaczenie użytku (OFU)", title_en="Land use (OFU)"),
+        ),
+        max_scale=25000,
+        styles=("default",),
+        keywords=("EGiB", "użytki gruntowe", "land use"),
+    ),
+    Layer(
+        name="kontury_klasyfikacyjne",
+        group="egib",
+        title_pl="Kontury klasyfikacyjne",
+        title_en="Soil-class contours",
+        abstract_pl="Kontury klasyfikacyjne (OZU, OZK) z EGiB.",
+        abstract_en="Soil-class contours (OZU, OZK) from EGiB.",
+        model="layers.SoilClassContour",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_KONTURU",
+        public_attributes=(
+            A("ID_KONTURU", "contour_id", title_pl="Identyfikator konturu", title_en="Contour identifier"),
+            A("OZU", "ozu", title_pl="Oznaczenie użytku (OZU)", title_en="Soil use (OZU)"),
+            A("OZK", "ozk", title_pl="Klasa gleboznawcza (OZK)", title_en="Soil class (OZK)"),
+        ),
+        max_scale=25000,
+        keywords=("EGiB", "kontury klasyfikacyjne", "soil classes"),
+    ),
+    Layer(
+        name="adresy",
+        group="adresy",
+        title_pl="Punkty adresowe",
+        title_en="Address points",
+        abstract_pl="Punkty adresowe z gminnej ewidencji miejscowości, ulic i adresów (EMUiA).",
+        abstract_en="Address points from the gmina register of localities, streets and addresses (EMUiA).",
+        model="layers.AddressPoint",
+        geometry_type="Point",
+        id_attribute="ID_ADRESU",
+        public_attributes=(
+            A("ID_ADRESU", "local_id", title_pl="Identyfikator punktu", title_en="Address point identifier"),
+            A("MIEJSCOWOSC", "locality", title_pl="Miejscowość", title_en="Locality"),
+            A("SIMC", "simc", title_pl="Identyfikator SIMC", title_en="SIMC id"),
+            A("ULICA", "street", title_pl="Ulica", title_en="Street"),
+            A("ULIC", "ulic", title_pl="Identyfikator ULIC", title_en="ULIC id"),
+            A("NUMER", "number", title_pl="Numer porządkowy", title_en="House number"),
+            A("KOD_POCZTOWY", "postcode", title_pl="Kod pocztowy", title_en="Postal code"),
+        ),
+        max_scale=10000,
+        inspire_alias="AD.Address",
+        keywords=("EMUiA", "adresy", "addresses"),
+        tiles=True,
+    ),
+    Layer(
+        name="mpzp",
+        group="planowanie",
+        title_pl="Miejscowe plany zagospodarowania przestrzennego",
+        title_en="Local zoning plans",
+        abstract_pl="Tereny miejscowych planów zagospodarowania przestrzennego (MPZP) z przeznaczeniem.",
+        abstract_en="Zones of the local zoning plans (MPZP) with their designation.",
+        model="layers.ZoningArea",
+        geometry_type="MultiPolygon",
+        id_attribute="ID_TERENU",
+        public_attributes=(
+            A("ID_TERENU", "id", "integer", "Identyfikator terenu", "Zone identifier"),
+            A("OZNACZENIE", "label", title_pl="Oznaczenie terenu", title_en="Zone label"),
+            A("SYMBOL", "symbol", title_pl="Symbol przeznaczenia", title_en="Designation symbol"),
+            A("PRZEZNACZENIE", "description", title_pl="Przeznaczenie", title_en="Designation"),
+            A("PLAN", "plan__name", title_pl="Plan", title_en="Plan"),
+            A("UCHWALA", "plan__resolution_no", title_pl="Uchwała", title_en="Resolution"),
+            A("DATA_UCHWALY", "plan__resolution_date", "date", "Data uchwały", "Resolution date"),
+        ),
+        inspire_alias="LU.ZoningElement",
+        keywords=("MPZP", "planowanie przestrzenne", "zoning"),
+        current_only=False,
+        tiles=True,
+    ),
+    Layer(
+        name="granice",
+        group="granice",
+        title_pl="Granice administracyjne",
+        title_en="Administrative boundaries",
+        abstract_pl="Granice województwa, powiatu i gmin (uproszczone, z PRG).",
+        abstract_en="Boundaries of the voivodeship, county and gminy (simplified, from PRG).",
+        model="layers.AdministrativeUnit",
+        geometry_type="MultiPolygon",
+        id_attribute="TERYT",
+        public_attributes=(
+            A("TERYT", "teryt", title_pl="Kod TERYT", title_en="TERYT code"),
+            A("POZIOM", "level", title_pl="Poziom", title_en="Level"),
+            A("NAZWA", "name", title_pl="Nazwa", title_en="Name"),
+        ),
+        inspire_alias="AU.AdministrativeUnit",
+        keywords=("PRG", "granice", "boundaries"),
+        current_only=False,
+        tiles=True,
+    ),
+)
+
+GROUPS: tuple[LayerGroup, ...] = (
+    LayerGroup("egib", "Ewidencja gruntów i budynków", "Land and building register",
+               ("dzialki", "numery_dzialek", "budynki", "obreby", "jednostki_ewidencyjne", "uzytki", "kontury_klasyfikacyjne")),
+    LayerGroup("adresy", "Adresy", "Addresses", ("adresy",)),
+    LayerGroup("planowanie", "Planowanie przestrzenne", "Spatial planning", ("mpzp",)),
+    LayerGroup("granice", "Granice", "Boundaries", ("granice",)),
+)
+
+_BY_NAME = {layer.name: layer for layer in LAYERS}
+
+
+def layer_names() -> tuple[str, ...]:
+    return tuple(_BY_NAME)
+
+
+def get_layer(name: str) -> Layer | None:
+    """The layer of that exact name (names are lower-case ASCII), or None."""
+    return _BY_NAME.get(name)
+
+
+def layers_for(user) -> tuple[Layer, ...]:
+    """The layers this user may read (evaluated once per request, O(layers))."""
+    return tuple(layer for layer in LAYERS if user_can_read(user, layer))
+
+
+def user_can_read(user, layer: Layer) -> bool:
+    return bool(user.has_perm("gisportal." + layer.required_capability))
+
+
+def validate_catalogue() -> list[str]:
+    """Consistency checks run by tests and at start-up: names, groups, models, attribute sources."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    problems: list[str] = []
+    grouped = [n for g in GROUPS for n in g.layers]
+    if sorted(grouped) != sorted(_BY_NAME):
+        problems.append("every layer must be in exactly one group")
+    for layer in LAYERS:
+        model = apps.get_model(layer.model)
+        if layer.id_attribute not in layer.attribute_names:
+            problems.append(f"{layer.name}: id attribute {layer.id_attribute} is not public")
+        for attr in layer.public_attributes:
+            m = model
+            parts = attr.source.split("__")
+            for i, part in enumerate(parts):
+                try:
+                    f = m._meta.get_field(part)
+                except FieldDoesNotExist:
+                    problems.append(f"{layer.name}.{attr.name}: no field {attr.source}")
+                    break
+                if i < len(parts) - 1:
+                    m = f.related_model
+            for banned in ("kw", "pesel", "owner", "subject"):
+                if banned in attr.source.lower():
+                    problems.append(f"{layer.name}.{attr.name}: personal data in a public attribute")
+        if not (layer.title_pl and layer.abstract_pl and layer.title_en and layer.abstract_en):
+            problems.append(f"{layer.name}: title/abstract missing in Polish or English")
+    return problems
+
+
+__all__ = ["LAYERS", "GROUPS", "Layer", "Attribute", "LayerGroup", "get_layer", "layer_names", "layers_for"]

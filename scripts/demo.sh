@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prepare the database, load demo data when empty, then serve web + Celery worker + beat until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+PARCELS="${PARCELS:-20000}"
+HOST="${GISPORTAL_BIND:-127.0.0.1:8000}"
+
+gisportal migrate --no-input -v 0
+gisportal demo_data --parcels "$PARCELS" --seed 1 --if-empty
+gisportal demo_accounts
+gisportal collectstatic --no-input -v 0
+
+pids=()
+cleanup() { echo; echo "stopping..."; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup INT TERM EXIT
+
+mkdir -p var/log
+celery -A gisportal worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 & pids+=($!)
+celery -A gisportal beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 & pids+=($!)
+gunicorn gisportal.wsgi:application --bind "$HOST" --workers 3 --access-logfile - --error-logfile - & pids+=($!)
+
+cat <<MSG
+
+  gisportal is running on http://$HOST/
+    home page            http://$HOST/
+    health check         http://$HOST/healthz
+    log in               http://$HOST/konto/logowanie/
+
+  Demo accounts (password for all: demo-haslo-2026):
+$(gisportal demo_accounts --list | sed 's/^/    /')
+
+  Logs of the worker and scheduler: var/log/. Press Ctrl-C to stop.
+
+MSG
+wait -n "${pids[@]}"

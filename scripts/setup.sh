@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Installs what is missing and prepares the database. Idempotent; used by `make demo` and `make test`.
+# Works as root or through sudo on Debian 12 / Ubuntu 24.04. No systemd needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '\033[31m[setup] BŁĄD / ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || die "run as root or install sudo"
+  SUDO="sudo"
+fi
+
+DB_NAME="${GISPORTAL_DB_NAME:-gisportal}"
+PYTHON="${PYTHON:-python3}"
+
+# ---------------------------------------------------------------- OS packages
+pg_version() {
+  if command -v pg_lsclusters >/dev/null; then pg_lsclusters -h | awk 'NR==1{print $1}'; fi
+}
+apt_missing=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
+
+PGV="$(pg_version || true)"
+if [ -z "$PGV" ]; then
+  need_pkg postgresql
+fi
+for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv; do
+  need_pkg "$p"
+done
+if [ -n "$PGV" ]; then need_pkg "postgresql-${PGV}-postgis-3"; fi
+
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${apt_missing[*]}"
+  say "installing OS packages: ${apt_missing[*]}"
+  $SUDO apt-get update -qq || die "apt-get update failed (no network to the Debian mirror?)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_missing[@]}" >/dev/null \
+    || die "apt-get install failed for: ${apt_missing[*]}"
+  if [ -z "$PGV" ]; then
+    PGV="$(pg_version)"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "postgresql-${PGV}-postgis-3" >/dev/null \
+      || die "cannot install PostGIS for PostgreSQL ${PGV}"
+  fi
+fi
+
+# ---------------------------------------------------------------- services
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "starting PostgreSQL ${PGV}"
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$PGV" main start || $SUDO pg_ctlcluster "$PGV" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not start"
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  say "starting Redis"
+  $SUDO mkdir -p /var/lib/redis /var/log/redis
+  $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/gisportal.log
+  for _ in $(seq 1 20); do redis-cli ping >/dev/null 2>&1 && break; sleep 0.5; done
+  redis-cli ping >/dev/null 2>&1 || die "Redis did not start"
+fi
+
+# ---------------------------------------------------------------- database role and database
+PSQL_SU=(psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA)
+if ! "${PSQL_SU[@]}" -c 'select 1' >/dev/null 2>&1; then
+  PSQL_SU=($SUDO -u postgres psql -v ON_ERROR_STOP=1 -qtA)
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  if [ "$("${PSQL_SU[@]}" -c "select 1 from pg_database where datname='${DB_NAME}'")" != 1 ]; then
+    say "creating database ${DB_NAME}"
+    "${PSQL_SU[@]}" -c "create database ${DB_NAME}"
+  fi
+  "${PSQL_SU[@]}" -d "${DB_NAME}" -c "create extension if not exists postgis" \
+    || die "PostGIS extension not available in PostgreSQL ${PGV}"
+  # the test runner creates test databases from template1: PostGIS must be creatable there
+  "${PSQL_SU[@]}" -c "alter role postgres createdb" >/dev/null
+fi
+
+# ---------------------------------------------------------------- virtualenv
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PYTHON" -m venv .venv || die "python3 -m venv failed (install python3-venv)"
+fi
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  say "installing Python packages into .venv"
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -r requirements.lock || die "pip install failed"
+  .venv/bin/pip install -q --no-deps -e . || die "pip install -e . failed"
+  touch "$stamp"
+fi
+
+# ---------------------------------------------------------------- translations
+.venv/bin/gisportal compilemessages -v 0 --ignore=.venv >/dev/null 2>&1 || die "compilemessages failed"
+say "ready"
