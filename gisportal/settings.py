@@ -51,6 +51,7 @@ GDAL_LIBRARY_PATH = os.environ.get("GDAL_LIBRARY_PATH") or _find_lib("libgdal.so
 GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH") or _find_lib("libgeos_c.so*")
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -131,6 +132,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = STATE_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("GISPORTAL_MEDIA_ROOT", STATE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -170,3 +172,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# GDAL 3.6 (Debian 12) cannot block file/network access in spatial references; we never parse
+# user-supplied SRS definitions (CRSs are resolved from EPSG codes only), so the warning is silenced.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

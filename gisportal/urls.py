@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -15,6 +16,7 @@ urlpatterns = [
     path("deklaracja-dostepnosci/", web.accessibility, name="accessibility"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
 ]
 
 handler400 = "gisportal.web.views.error_400"

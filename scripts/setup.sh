@@ -27,20 +27,22 @@ PGV="$(pg_version || true)"
 if [ -z "$PGV" ]; then
   need_pkg postgresql
 fi
-for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv; do
+for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv time; do
   need_pkg "$p"
 done
 if [ -n "$PGV" ]; then need_pkg "postgresql-${PGV}-postgis-3"; fi
 
+APT="${GISPORTAL_APT_GET:-apt-get}"
 if [ ${#apt_missing[@]} -gt 0 ]; then
-  command -v apt-get >/dev/null || die "apt-get not found; install by hand: ${apt_missing[*]}"
+  command -v "$APT" >/dev/null || die "brak apt-get / apt-get not found; install by hand: ${apt_missing[*]}"
   say "installing OS packages: ${apt_missing[*]}"
-  $SUDO apt-get update -qq || die "apt-get update failed (no network to the Debian mirror?)"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_missing[@]}" >/dev/null \
-    || die "apt-get install failed for: ${apt_missing[*]}"
+  $SUDO "$APT" update -qq \
+    || die "nie można zainstalować pakietów / cannot install OS packages (${apt_missing[*]}): apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $SUDO "$APT" install -y -qq "${apt_missing[@]}" >/dev/null \
+    || die "nie można zainstalować pakietów / cannot install OS packages: ${apt_missing[*]}"
   if [ -z "$PGV" ]; then
     PGV="$(pg_version)"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "postgresql-${PGV}-postgis-3" >/dev/null \
+    DEBIAN_FRONTEND=noninteractive $SUDO "$APT" install -y -qq "postgresql-${PGV}-postgis-3" >/dev/null \
       || die "cannot install PostGIS for PostgreSQL ${PGV}"
   fi
 fi

@@ -530,8 +530,8 @@ class DemoGenerator:
     """Generates the whole data set for `parcels` parcels and `seed`; iterate `cells()` for batches."""
 
     def __init__(self, parcels: int, seed: int = 1):
-        if parcels < 100:
-            raise ValueError("at least 100 parcels")
+        if parcels < 1000:
+            raise ValueError("at least 1000 parcels (every precinct needs roads and blocks)")
         self.target, self.seed = parcels, seed
         self.ids = Ids()
         self.gmina_cells = [(r, c) for r in range(len(MASK)) for c in range(len(MASK[0])) if cell_kind(r, c) != "."]

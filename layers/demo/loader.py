@@ -27,7 +27,7 @@ from .generator import (
 )
 
 SRID = 2180
-MIN_PARCELS, MAX_PARCELS = 100, 5_000_000
+MIN_PARCELS, MAX_PARCELS = 1000, 5_000_000
 
 REGISTRY_TABLES = [
     "layers_restrictedshare", "layers_restrictedsubject", "layers_restrictedlandregisterentry",

@@ -1,0 +1,77 @@
+"""Reads of registry data. Public reads see current objects only and never personal data;
+restricted reads (owners, KW numbers) go through `restricted_*`, which require the capability
+and write the append-only, hash-chained access log first (DOMAIN.md §11)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from gisportal.core.errors import Forbidden, InvalidInput, NotFound
+from gisportal.core.identifiers import parse_parcel_id
+
+from .models import Parcel, RestrictedAccessLog, RestrictedLandRegisterEntry, RestrictedShare
+
+RESTRICTED_CAPABILITY = "gisportal.view_restricted_layers"
+
+
+def parcel_public(parcel_id: str) -> Parcel:
+    """The current parcel with this official identifier (public attributes only are ever serialised)."""
+    parse_parcel_id(parcel_id)
+    parcel = (
+        Parcel.objects.current().select_related("precinct", "precinct__unit").prefetch_related("land_uses")
+        .filter(parcel_id=parcel_id).first()
+    )
+    if parcel is None:
+        raise NotFound(_("There is no current parcel %(id)s in the register.") % {"id": parcel_id})
+    return parcel
+
+
+@transaction.atomic
+def access_log_append(user, *, legal_basis: str, object_kind: str, object_ids: list[str], case_sign: str = "") -> RestrictedAccessLog:
+    """Append one entry, chained to the previous one by SHA-256 (serialised by a table lock)."""
+    if not legal_basis or not legal_basis.strip():
+        raise InvalidInput(_("A legal basis is required to read personal data."), code="legal_basis_required")
+    with connection.cursor() as cur:
+        cur.execute("LOCK TABLE layers_restrictedaccesslog IN SHARE ROW EXCLUSIVE MODE")
+    last = RestrictedAccessLog.objects.order_by("-id").only("hash").first()
+    prev = last.hash if last else "0" * 64
+    body = json.dumps(
+        {"user": user.pk, "username": user.get_username(), "basis": legal_basis, "case": case_sign, "kind": object_kind,
+         "ids": object_ids, "prev": prev},
+        ensure_ascii=False, sort_keys=True,
+    )
+    return RestrictedAccessLog.objects.create(
+        user_id=user.pk, username=user.get_username(), legal_basis=legal_basis.strip()[:300], case_sign=case_sign[:60],
+        object_kind=object_kind, object_ids=object_ids, prev_hash=prev, hash=hashlib.sha256(body.encode()).hexdigest(),
+    )
+
+
+def access_log_verify() -> bool:
+    """True when every entry links to its predecessor (a cheap tamper check)."""
+    prev = "0" * 64
+    for entry in RestrictedAccessLog.objects.order_by("id").iterator():
+        if entry.prev_hash != prev:
+            return False
+        prev = entry.hash
+    return True
+
+
+def restricted_parcel_data(user, parcel_id: str, *, legal_basis: str, case_sign: str = "") -> dict:
+    """KW numbers and owners of a parcel, for users whose role allows it; logged before it is read."""
+    if not user.has_perm(RESTRICTED_CAPABILITY):
+        raise Forbidden(_("You are not allowed to see personal data from the register."))
+    parcel = parcel_public(parcel_id)
+    access_log_append(user, legal_basis=legal_basis, object_kind="parcel", object_ids=[parcel_id], case_sign=case_sign)
+    shares = RestrictedShare.objects.filter(registration_unit=parcel.registration_unit).select_related("subject")
+    return {
+        "parcel_id": parcel.parcel_id,
+        "kw": list(RestrictedLandRegisterEntry.objects.filter(parcel=parcel).values_list("kw_number", flat=True)),
+        "owners": [
+            {"name": s.subject.name, "kind": s.subject.kind, "right": s.right, "share": f"{s.numerator}/{s.denominator}"}
+            for s in shares
+        ],
+    }
