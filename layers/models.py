@@ -249,21 +249,21 @@ class ParcelLandUse(models.Model):
 
 
 class KstType(models.TextChoices):
-    """rodzajWgKST, XSD enum order mapped to KŚT codes (DOMAIN.md §4.2, mapping unverified)."""
+    """rodzajWgKST: the XSD enumeration (EGB_RodzajWgKSTType) with its KŚT class numbers."""
 
     M = "m", _("residential (110)")
-    G = "g", _("industrial (101)")
+    G = "g", _("production, service and farm buildings for agriculture (108)")
     T = "t", _("transport and communication (102)")
-    K = "k", _("commercial and services (103)")
-    Z = "z", _("storage, tanks and silos (104)")
+    K = "k", _("education, science, culture and sport (107)")
+    Z = "z", _("hospitals and other health care (106)")
     B = "b", _("office (105)")
-    H = "h", _("health care (106)")
-    P = "p", _("education, culture and sport (107)")
-    S = "s", _("agricultural (108)")
+    H = "h", _("commercial and services (103)")
+    P = "p", _("industrial (101)")
+    S = "s", _("tanks, silos and storage buildings (104)")
     I = "i", _("other non-residential (109)")  # noqa: E741
 
 
-KST_CODES = {"m": 110, "g": 101, "t": 102, "k": 103, "z": 104, "b": 105, "h": 106, "p": 107, "s": 108, "i": 109}
+KST_CODES = {"m": 110, "g": 108, "t": 102, "k": 107, "z": 106, "b": 105, "h": 103, "p": 101, "s": 104, "i": 109}
 
 
 class Building(RegistryObject):

@@ -8,6 +8,7 @@ Capabilities are plain strings so that every layer can ask without importing mod
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
+from django.utils.translation import gettext_lazy as _
 
 from .models import Role
 
@@ -15,15 +16,15 @@ PREFIX = "gisportal."
 
 # capability -> meaning
 CAPABILITIES = {
-    "view_public_layers": "read public registry layers (WMS/WFS/OGC API, map)",
-    "submit_forms": "file e-forms and follow own cases",
-    "view_restricted_layers": "read restricted registry data (owners, KW numbers), logged",
-    "work_cases": "clerk work on cases of own office",
-    "register_paper_mail": "register incoming paper mail",
-    "import_registries": "start registry imports",
-    "notify_survey_work": "file surveyors' work notifications",
-    "download_bulk": "bulk downloads of registry layers",
-    "exchange_messages": "send and receive office-to-office messages",
+    "view_public_layers": _("read public registry layers (WMS/WFS/OGC API, map)"),
+    "submit_forms": _("file e-forms and follow own cases"),
+    "view_restricted_layers": _("read restricted registry data (owners, KW numbers), logged"),
+    "work_cases": _("clerk work on cases of own office"),
+    "register_paper_mail": _("register incoming paper mail"),
+    "import_registries": _("start registry imports"),
+    "notify_survey_work": _("file surveyors' work notifications"),
+    "download_bulk": _("bulk downloads of registry layers"),
+    "exchange_messages": _("send and receive office-to-office messages"),
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {

@@ -812,14 +812,14 @@ class DemoGenerator:
             area = ring_area(ring)
             if area < 4:
                 continue
-            kst = {"MW": "m", "U": "k", "P": "g", "MNU": rng.choice("mk"), "RM": rng.choice("ms")}.get(kind, "m")
+            kst = {"MW": "m", "U": "h", "P": "p", "MNU": rng.choice("mh"), "RM": rng.choice("mg")}.get(kind, "m")
             if n == 2:
-                kst = "s" if kind == "RM" else "i"
+                kst = "g" if kind == "RM" else "i"
             storeys = {"MW": rng.randint(4, 6), "U": rng.randint(1, 3), "P": rng.randint(1, 2)}.get(kind, rng.randint(1, 2))
             bid = f"{parcel.parcel_id}.{n}_BUD"
             brec = BuildingRec(self.ids.next("building"), bid, kst, storeys, rng.choice([0, 0, 1]), f"{area:.2f}", parcel.id, ring)
             batch.buildings.append(brec)
-            if n == 1 and kst in "mkbg":
+            if n == 1 and kst in "mhbp":
                 self._address(batch, brec, parcel, band, town, prec)
 
     def _address(self, batch: CellBatch, brec: BuildingRec, parcel: ParcelRec, band: Band, town: bool, prec: PrecinctRec):

@@ -22,7 +22,7 @@ class ServiceKind(models.TextChoices):
     SURVEY_WORK = "survey_work", _("surveyor's work notification")
     ZONING_EXTRACT = "zoning_extract", _("zoning plan extract")
     ZONING_CERTIFICATE = "zoning_certificate", _("zoning certificate")
-    HOUSE_NUMBER = "house_number", _("house number")
+    HOUSE_NUMBER = "house_number", _("house numbering")
     GENERAL_LETTER = "general_letter", _("general letter to the gmina")
     REGIONAL_DATA = "regional_data", _("regional spatial data")
 

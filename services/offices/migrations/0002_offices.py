@@ -41,8 +41,8 @@ OFFICES = [
     {
         "code": "wgik-mazowsze",
         "kind": "voivodeship_geodesist",
-        "name": "Mazowiecki Wojewódzki Geodeta",
-        "name_en": "Mazovian Voivodeship Geodesist",
+        "name": "Geodeta Województwa Mazowieckiego",
+        "name_en": "Geodesist of the Mazowieckie Voivodeship",
         "jurisdiction_teryt": "14",
         "street": "ul. Jagiellońska 26",
         "postcode": "03-719",
