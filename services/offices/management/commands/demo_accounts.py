@@ -13,7 +13,7 @@ class Command(BaseCommand):
         if list:
             for username, _e, first, last, role, office, _u, _l in DEMO_ACCOUNTS:
                 self.stdout.write(f"{username:<20} {role.label!s:<28} {first} {last}{' – ' + office if office else ''}")
-            self.stdout.write(f"{'admin':<20} {'administrator':<28} /admin is not exposed; superuser for the shell")
+            self.stdout.write(f"{'admin':<20} {'administrator':<28} superuser, /admin/")
             return
         rows = demo_accounts_ensure()
         if options["verbosity"] >= 1:
