@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
+from gisportal.core.crs import north_first
 from gisportal.core.errors import InvalidInput
 
 SUPPORTED_EPSG = (2180, 2178, 4326, 4258, 3857)
+__all__ = ["CrsRef", "Form", "InvalidCRS", "Protocol", "north_first", "parse_crs", "to_xy", "from_xy"]
 CRS84 = "CRS84"
 
 
@@ -111,15 +112,6 @@ def parse_crs(value: str | None, protocol: Protocol, supported: tuple[int, ...] 
                 raise InvalidCRS(_("CRS %(crs)s is not offered by this service.") % {"crs": text[:60]})
             return CrsRef(epsg, form, text)
     raise InvalidCRS(_("CRS %(crs)s is not offered by this service.") % {"crs": text[:60]})
-
-
-@lru_cache(maxsize=64)
-def north_first(epsg: int) -> bool:
-    """True when the CRS's first axis points north or south (EPSG:2180 'x' = northing, 4326 lat)."""
-    from pyproj import CRS
-
-    axis = CRS.from_epsg(epsg).axis_info
-    return bool(axis) and axis[0].direction.lower() in ("north", "south")
 
 
 def to_xy(coords: tuple[float, ...], crs: CrsRef, protocol: Protocol) -> tuple[float, ...]:
