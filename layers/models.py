@@ -298,12 +298,12 @@ class AddressPoint(RegistryObject):
     """Punkt adresowy (PRG/EMUiA) with its TERYT ids (SIMC locality, ULIC street)."""
 
     teryt_gmina = models.CharField(_("TERC of the gmina"), max_length=7)
-    simc = models.CharField(_("SIMC locality id"), max_length=7, validators=[RegexValidator(r"^\d{7}$")])
+    simc = models.CharField(_("SIMC locality id"), max_length=7, blank=True, validators=[RegexValidator(r"^\d{7}$")])
     locality = models.CharField(_("locality"), max_length=100)
     ulic = models.CharField(_("ULIC street id"), max_length=5, blank=True, validators=[RegexValidator(r"^\d{5}$")])
     street = models.CharField(_("street"), max_length=150, blank=True)
     number = models.CharField(_("house number"), max_length=20)
-    postcode = models.CharField(_("postal code"), max_length=6, validators=[RegexValidator(identifiers.POSTCODE_RE)])
+    postcode = models.CharField(_("postal code"), max_length=6, blank=True, validators=[RegexValidator(identifiers.POSTCODE_RE)])
     status = models.CharField(_("status"), max_length=20, default="istniejacy")
     geom = models.PointField(srid=SRID)
 
@@ -312,10 +312,9 @@ class AddressPoint(RegistryObject):
         verbose_name_plural = _("address points")
         constraints = [
             *RegistryObject.iip_constraints("address"),
-            models.CheckConstraint(condition=Q(postcode__regex=r"^\d{2}-\d{3}$"), name="address_postcode_format"),
-            models.CheckConstraint(condition=Q(simc__regex=r"^\d{7}$"), name="address_simc_format"),
+            models.CheckConstraint(condition=Q(postcode="") | Q(postcode__regex=r"^\d{2}-\d{3}$"), name="address_postcode_format"),
+            models.CheckConstraint(condition=Q(simc="") | Q(simc__regex=r"^\d{7}$"), name="address_simc_format"),
             models.CheckConstraint(condition=Q(ulic="") | Q(ulic__regex=r"^\d{5}$"), name="address_ulic_format"),
-            models.CheckConstraint(condition=Q(ulic="", street="") | (~Q(ulic="") & ~Q(street="")), name="address_street_has_ulic"),
         ]
         indexes = [models.Index(fields=["locality", "street", "number"])]
 
@@ -480,3 +479,73 @@ class RestrictedAccessLog(models.Model):
         verbose_name = _("restricted data access")
         verbose_name_plural = _("restricted data accesses")
         ordering = ["id"]
+
+
+class RegistryHistory(models.Model):
+    """Earlier versions of registry objects (from a file holding several versions of one lokalnyId,
+    or replaced by a newer import). Attributes as JSON, geometry as it was."""
+
+    kind = models.CharField(_("object kind"), max_length=40)
+    namespace = models.CharField(_("przestrzenNazw"), max_length=100)
+    local_id = models.CharField(_("lokalnyId"), max_length=100)
+    version_id = models.CharField(_("wersjaId"), max_length=40, blank=True)
+    start_version = models.DateTimeField(_("startWersjaObiekt"), null=True, blank=True)
+    end_version = models.DateTimeField(_("koniecWersjaObiekt"), null=True, blank=True)
+    official_id = models.CharField(_("official identifier"), max_length=80, blank=True)
+    data = models.JSONField(_("attributes"), default=dict)
+    geom = models.GeometryField(srid=SRID, null=True, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    job = models.ForeignKey("ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("registry object version")
+        verbose_name_plural = _("registry object versions")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "namespace", "local_id", "version_id"], name="history_version_unique"),
+        ]
+        indexes = [models.Index(fields=["kind", "official_id"])]
+
+
+class ImportJob(models.Model):
+    """One import of one file: stored first, then processed (CLI or Celery) with visible progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    class Policy(models.TextChoices):
+        REJECT = "reject", _("reject invalid rows")
+        REPAIR = "repair", _("repair what can be repaired")
+        STRICT = "strict", _("reject the whole file on any error")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_name = models.CharField(_("file name"), max_length=255)
+    path = models.CharField(_("stored file"), max_length=500)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.BigIntegerField(_("size [bytes]"), default=0)
+    format = models.CharField(_("format"), max_length=20, default="auto")
+    options = models.JSONField(_("options"), default=dict)
+    policy = models.CharField(_("policy"), max_length=10, choices=Policy.choices, default=Policy.REJECT)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    read = models.BigIntegerField(_("objects read"), default=0)
+    written = models.BigIntegerField(_("objects written"), default=0)
+    rejected = models.BigIntegerField(_("objects rejected"), default=0)
+    phase = models.CharField(_("phase"), max_length=40, blank=True)
+    report = models.JSONField(_("report"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "done", "failed"]), name="importjob_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_name} ({self.get_status_display()})"

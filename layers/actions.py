@@ -1,0 +1,146 @@
+"""Writes to the registries. Each action is one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gisportal.core.errors import GisportalError
+
+from .importing.base import ImportFailed, Report
+from .importing.load import Loader
+from .importing.readers import open_reader
+from .importing.validate import Validator
+from .models import ImportJob
+
+Progress = Callable[[dict], None]
+MAX_FILE_BYTES = int(os.environ.get("GISPORTAL_IMPORT_MAX_BYTES", str(4 * 1024**3)))
+
+
+def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
+                    job_id: int | None = None, progress: Progress | None = None, dry_run: bool = False) -> Report:
+    """Import one file into the registries: all or nothing. Raises ImportFailed with a clear message."""
+    path = Path(path)
+    if policy not in ImportJob.Policy.values:
+        raise ImportFailed(_("Unknown policy %(p)s (reject, repair or strict).") % {"p": str(policy)[:20]})
+    if not path.exists():
+        raise ImportFailed(_("File %(f)s does not exist.") % {"f": path.name})
+    if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+        raise ImportFailed(_("The file is larger than the limit of %(n)s GB.") % {"n": MAX_FILE_BYTES // 1024**3})
+    report = Report()
+    validator = Validator(report, policy)
+    state = {"read": 0, "written": 0, "rejected": 0, "phase": "reading"}
+
+    def tick(phase: str | None = None) -> None:
+        if phase:
+            state["phase"] = phase
+        state["rejected"] = report.total_rejected
+        if progress:
+            progress(dict(state))
+
+    reader = open_reader(path, fmt=fmt, options=options or {})
+    with transaction.atomic():
+        with Loader(report, job_id=job_id) as loader:
+            for rec in reader:
+                report.bump("read", rec.kind)
+                state["read"] += 1
+                if validator.check(rec):
+                    loader.stage(rec)
+                else:
+                    report.bump("rejected", rec.kind)
+                    if policy == "strict":
+                        first = report.problems[-1]["message"] if report.problems else ""
+                        raise ImportFailed(_("The file has errors and the policy is strict: %(m)s") % {"m": first})
+                if state["read"] % 1000 == 0:
+                    tick()
+            loader.finish_staging()
+        report.source_crs = getattr(reader, "crs_text", "")
+        for note in getattr(reader, "notes", []):
+            report.notes.append(note)
+        if state["read"] == 0:
+            raise ImportFailed(_("The file holds no objects to import."))
+        tick("writing")
+        loader.merge(policy=policy)
+        state["written"] = report.total_written
+        tick("done")
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _cache_key(job_id: int) -> str:
+    return f"import-progress:{job_id}"
+
+
+def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
+                      storage_dir: Path) -> ImportJob:
+    """Store the uploaded file first (nothing submitted is lost), then record the job."""
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    name = Path(getattr(uploaded, "name", "upload")).name[:200]
+    safe = "".join(c for c in name if c.isalnum() or c in "._-") or "upload"
+    job = ImportJob.objects.create(created_by=user if user and user.is_authenticated else None, source_name=name,
+                                   path="", format=fmt, policy=policy, options=options or {})
+    target = storage_dir / f"{job.pk:06d}-{safe}"
+    size = 0
+    with open(target, "wb") as out:
+        for chunk in uploaded.chunks() if hasattr(uploaded, "chunks") else iter(lambda: uploaded.read(1 << 20), b""):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    job.path, job.sha256, job.size = str(target), digest.hexdigest(), size
+    job.save(update_fields=["path", "sha256", "size"])
+    return job
+
+
+def import_job_run(job_id: int) -> ImportJob:
+    """Run a stored job (idempotent: a job that is done or failed is not run again)."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            return job
+        job.status, job.started_at, job.phase = ImportJob.Status.RUNNING, timezone.now(), "reading"
+        job.save(update_fields=["status", "started_at", "phase"])
+
+    def progress(state: dict) -> None:
+        cache.set(_cache_key(job_id), state, timeout=3600)
+
+    try:
+        report = registry_import(job.path, fmt=job.format, policy=job.policy, options=job.options, job_id=job.pk, progress=progress)
+    except GisportalError as e:
+        job.status, job.error = ImportJob.Status.FAILED, str(e.message)
+        job.report = {"error": str(e.message)}
+    except Exception:  # noqa: BLE001 - an unexpected failure is recorded, never shown raw to users
+        import logging
+
+        logging.getLogger(__name__).exception("import job %s failed", job_id)
+        job.status, job.error = ImportJob.Status.FAILED, _("Internal error while importing; the administrators have been notified.")
+        job.report = {"error": job.error}
+    else:
+        job.status = ImportJob.Status.DONE
+        job.report = report.as_dict()
+        job.read, job.written, job.rejected = report.total_read, report.total_written, report.total_rejected
+    job.finished_at, job.phase = timezone.now(), job.status
+    job.save()
+    cache.delete(_cache_key(job_id))
+    return job
+
+
+def import_job_progress(job: ImportJob) -> dict:
+    live = cache.get(_cache_key(job.pk)) if job.status == ImportJob.Status.RUNNING else None
+    data = {
+        "id": job.pk, "file": job.source_name, "status": job.status, "phase": job.phase,
+        "read": job.read, "written": job.written, "rejected": job.rejected,
+        "created_at": job.created_at.isoformat(), "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+    }
+    if live:
+        data.update({k: live[k] for k in ("read", "written", "rejected", "phase") if k in live})
+    return data

@@ -1,0 +1,1 @@
+"""Exports of the registry to exchange formats (EGiB GML 2021)."""

@@ -1,0 +1,301 @@
+"""Streaming reader of EGiB GML exports, 2021 schema (`ewidencjaGruntowIBudynkow:1.0`) and 2015
+schema (`urn:gugik:specyfikacje:gmlas:ewidencjaGruntowBudynkow:1.0`).
+
+Why not GDAL's GMLAS or GML driver: GMLAS needs the application schema at hand (exports point to
+`EGIB.XSD` by a relative name, and the 2015 schema is not available offline) and materialises the
+document to resolve xlinks; the GML driver flattens the nested land-use classes and drops the
+xlinks. Instead the document is streamed with lxml (no DTD, no entities, no network), one feature
+at a time, and its geometries are read by `gml.GeometryReader` (OGR for the non-trivial GML).
+Memory stays flat: each feature is dropped once read; xlinks are resolved later in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from .base import ImportFailed, Record
+from .gml import GML, GeometryReader
+
+NS_2021 = "ewidencjaGruntowIBudynkow:1.0"
+NS_2015 = "urn:gugik:specyfikacje:gmlas:ewidencjaGruntowBudynkow:1.0"
+NS_BT_2015 = "urn:gugik:specyfikacje:gmlas:modelPodstawowy:1.0"
+EGIB_NAMESPACES = (NS_2021, NS_2015)
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+FEATURE_KINDS = {
+    "EGB_JednostkaEwidencyjna": "unit",
+    "EGB_ObrebEwidencyjny": "precinct",
+    "EGB_JednostkaRejestrowaGruntow": "jrg",
+    "EGB_DzialkaEwidencyjna": "parcel",
+    "EGB_Budynek": "building",
+    "EGB_KonturUzytkuGruntowego": "landuse",
+    "EGB_KonturKlasyfikacyjny": "soil",
+    "EGB_AdresNieruchomosci": "address",
+    "EGB_OsobaFizyczna": "subject",
+    "EGB_Instytucja": "subject",
+    "EGB_Malzenstwo": "subject",
+    "EGB_PodmiotGrupowy": "subject",
+    "EGB_WspolnotaGruntowa": "subject",
+    "EGB_UdzialWeWlasnosci": "share",
+    "EGB_UdzialWeWladaniu": "share",
+}
+SUBJECT_KIND = {
+    "EGB_OsobaFizyczna": "person", "EGB_Instytucja": "institution", "EGB_Malzenstwo": "marriage",
+    "EGB_PodmiotGrupowy": "group", "EGB_WspolnotaGruntowa": "community",
+}
+_HREF_URN = re.compile(r"^urn:pzgik:id:([^:]+):([^:]+)(?::.*)?$")
+_HREF_GMLID = re.compile(r"^#?([^_#\s]+)_(.+?)(?:_\d{4}-\d{2}-\d{2}T[\d-]+)?$")
+
+
+def parse_href(href: str | None) -> tuple[str, str] | None:
+    """(namespace, lokalnyId) of an xlink: `urn:pzgik:id:NS:ID[:version]` or a gml:id `NS_ID_version`."""
+    href = (href or "").strip()
+    if not href:
+        return None
+    m = _HREF_URN.match(href) or _HREF_GMLID.match(href)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = datetime.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=WARSAW)
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname
+
+
+def _children(el) -> Iterator:
+    return (c for c in el if isinstance(c.tag, str))
+
+
+def _text(el, name: str) -> str:
+    for c in _children(el):
+        if _local(c) == name:
+            return (c.text or "").strip()
+    return ""
+
+
+def _all_text(el, name: str) -> list[str]:
+    return [(c.text or "").strip() for c in _children(el) if _local(c) == name and (c.text or "").strip()]
+
+
+def _refs(el, name: str) -> list[tuple[str, str]]:
+    out = []
+    for c in _children(el):
+        if _local(c) == name:
+            ref = parse_href(c.get("{http://www.w3.org/1999/xlink}href"))
+            if ref:
+                out.append(ref)
+    return out
+
+
+def _find(el, name: str):
+    return next((c for c in _children(el) if _local(c) == name), None)
+
+
+def _decimal(value: str) -> Decimal | None:
+    try:
+        d = Decimal(value.replace(",", "."))
+    except (InvalidOperation, AttributeError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class EgibReader:
+    """Iterate `Record`s of an EGiB GML file. `progress(bytes_read)` is called now and then."""
+
+    def __init__(self, source, *, progress=None):
+        self.source = source
+        self.geometry = GeometryReader()
+        self.progress = progress
+        self.schema: str | None = None
+        self.skipped: dict[str, int] = {}
+        self.features_seen = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        parser_kwargs = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+                         "remove_comments": True, "remove_pis": True}
+        context = etree.iterparse(self.source, events=("start", "end"), **parser_kwargs)
+        depth = 0  # root = 1, gml:featureMember = 2, the feature = 3
+        try:
+            for event, el in context:
+                if event == "start":
+                    depth += 1
+                    if depth == 1:
+                        self._check_root(el)
+                    continue
+                if depth == 3:
+                    if _local(el.getparent()) in ("featureMember", "member", "featureMembers"):
+                        rec = self._feature(el)
+                        if rec is not None:
+                            yield rec
+                        if self.progress and self.features_seen % 500 == 0:
+                            self.progress(self.features_seen)
+                    el.clear(keep_tail=False)
+                    while el.getprevious() is not None:  # drop what was read: memory stays flat
+                        del el.getparent()[0]
+                elif depth == 2:
+                    el.clear(keep_tail=False)
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+                depth -= 1
+        except etree.XMLSyntaxError as e:
+            msg = str(e)
+            if "huge" in msg.lower():
+                raise ImportFailed(_("A text node in the file is too large (a geometry with far too many vertices?).")) from None
+            raise ImportFailed(
+                _("The file is not well-formed XML (truncated or damaged?): %(msg)s") % {"msg": msg[:200]}
+            ) from None
+        if self.schema is None:
+            raise ImportFailed(_("The file holds no features of the EGiB schema (namespace %(ns)s or %(ns2)s).")
+                               % {"ns": NS_2021, "ns2": NS_2015})
+
+    def _check_root(self, root) -> None:
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise ImportFailed(_("The file declares a DOCTYPE; XML with DTDs or entities is refused."))
+        if etree.QName(root).namespace != GML or _local(root) not in ("FeatureCollection",):
+            raise ImportFailed(_("The root element is not a GML 3.2 FeatureCollection."))
+
+    def _feature(self, el) -> Record | None:
+        self.features_seen += 1
+        qn = etree.QName(el)
+        kind = FEATURE_KINDS.get(qn.localname)
+        if qn.namespace not in EGIB_NAMESPACES or kind is None:
+            key = f"{qn.namespace}:{qn.localname}" if qn.namespace not in EGIB_NAMESPACES else qn.localname
+            self.skipped[key] = self.skipped.get(key, 0) + 1
+            return None
+        if self.schema is None:
+            self.schema = "2021" if qn.namespace == NS_2021 else "2015"
+        iip = _find(el, "idIIP")
+        ident = next(_children(iip), None) if iip is not None else None
+        local_id = _text(ident, "lokalnyId") if ident is not None else ""
+        namespace = _text(ident, "przestrzenNazw") if ident is not None else ""
+        rec = Record(
+            kind=kind, local_id=local_id, namespace=namespace,
+            version_id=_text(ident, "wersjaId") if ident is not None else "",
+            gml_id=el.get(f"{{{GML}}}id") or "",
+            start_object=parse_time(_text(el, "startObiekt")),
+            start_version=parse_time(_text(el, "startWersjaObiekt")),
+            end_version=parse_time(_text(el, "koniecWersjaObiekt")),
+            end_object=parse_time(_text(el, "koniecObiekt")),
+            line=el.sourceline,
+        )
+        if not local_id or not namespace:
+            rec.problems.append({"code": "iip_missing", "message": _("The object has no IIP identifier (lokalnyId, przestrzenNazw).")})
+        getattr(self, f"_{kind}")(el, rec, qn.localname)
+        return rec
+
+    def _geometry(self, el, rec: Record) -> None:
+        holder = _find(el, "geometria")
+        rec.geom = self.geometry.read(holder) if holder is not None else None
+
+    # ---- per kind ------------------------------------------------------------------------
+    def _unit(self, el, rec, _name):
+        rec.official_id = _text(el, "idJednostkiEwid")
+        rec.attrs = {"name": _text(el, "nazwaWlasna")}
+        self._geometry(el, rec)
+
+    def _precinct(self, el, rec, _name):
+        rec.official_id = _text(el, "idObrebu")
+        rec.attrs = {"name": _text(el, "nazwaWlasna")}
+        rec.refs = {"unit": _refs(el, "lokalizacjaObrebu")}
+        self._geometry(el, rec)
+
+    def _jrg(self, el, rec, _name):
+        rec.official_id = _text(el, "idJednostkiRejestrowej")
+        rec.attrs = {"group": _int(_text(el, "grupaRejestrowa"))}
+        rec.refs = {"precinct": _refs(el, "lokalizacjaJRG")}
+
+    def _parcel(self, el, rec, _name):
+        rec.official_id = _text(el, "idDzialki")
+        area = _text(el, "poleEwidencyjne") or _text(el, "powierzchniaEwidencyjna")
+        accuracy = _text(el, "dokladnoscReprezentacjiPola") or _text(el, "informacjaODokladnReprezentacjiPola")
+        uses = []
+        for holder in _children(el):
+            if _local(holder) != "klasouzytek":
+                continue
+            k = next(_children(holder), None)
+            if k is None:
+                continue
+            uses.append({"ofu": _text(k, "OFU"), "ozu": _text(k, "OZU"), "ozk": _text(k, "OZK"), "area_ha": _text(k, "powierzchnia")})
+        rec.attrs = {"area_ha": area, "accuracy": _int(accuracy) or 1, "land_uses": uses, "kw": _all_text(el, "numerKW")}
+        rec.refs = {"jrg": _refs(el, "JRG2"), "precinct": _refs(el, "lokalizacjaDzialki") or _refs(el, "lokalizacjaDzialki2")}
+        self._geometry(el, rec)
+
+    def _building(self, el, rec, _name):
+        rec.official_id = _text(el, "idBudynku")
+        rec.attrs = {
+            "kst": _text(el, "rodzajWgKST"), "above": _int(_text(el, "liczbaKondygnacjiNadziemnych")),
+            "below": _int(_text(el, "liczbaKondygnacjiPodziemnych")), "area_m2": _text(el, "powZabudowy"),
+            "kw": _all_text(el, "numerKW"),
+        }
+        rec.refs = {"parcels": _refs(el, "dzialkaZabudowana")}
+        self._geometry(el, rec)
+
+    def _landuse(self, el, rec, _name):
+        rec.official_id = _text(el, "idUzytku")
+        rec.attrs = {"ofu": _text(el, "OFU")}
+        rec.refs = {"precinct": _refs(el, "lokalizacjaUzytku")}
+        self._geometry(el, rec)
+
+    def _soil(self, el, rec, _name):
+        rec.official_id = _text(el, "idKonturu")
+        rec.attrs = {"ozu": _text(el, "OZU"), "ozk": _text(el, "OZK")}
+        rec.refs = {"precinct": _refs(el, "lokalizacjaKonturu")}
+        self._geometry(el, rec)
+
+    def _address(self, el, rec, _name):
+        rec.attrs = {
+            "locality": _text(el, "nazwaMiejscowosci"), "simc": _text(el, "idMiejscowosci"),
+            "street": _text(el, "nazwaUlicy"), "ulic": _text(el, "idNazwyUlicy"),
+            "number": _text(el, "numerPorzadkowy"), "flat": _text(el, "numerLokalu"),
+        }
+        rec.official_id = rec.local_id
+        self._geometry(el, rec)
+
+    def _subject(self, el, rec, name):
+        first, surname = _text(el, "pierwszeImie"), _text(el, "pierwszyCzlonNazwiska")
+        second = _text(el, "drugiCzlonNazwiska")
+        full = _text(el, "nazwaPelna") or " ".join(p for p in (first, surname + (f"-{second}" if second else "")) if p)
+        rec.attrs = {"kind": SUBJECT_KIND[name], "name": full or _("(no name)"), "first_name": first,
+                     "surname": surname + (f"-{second}" if second else ""), "pesel": _text(el, "pesel"),
+                     "regon": _text(el, "regon")}
+        rec.official_id = rec.local_id
+
+    def _share(self, el, rec, name):
+        rec.attrs = {
+            "kind": "ownership" if name == "EGB_UdzialWeWlasnosci" else "possession",
+            "right": _text(el, "rodzajPrawa") or _text(el, "rodzajWladania"),
+            "numerator": _int(_text(el, "licznikUlamkaOkreslajacegoWartoscUdzialu")) or 1,
+            "denominator": _int(_text(el, "mianownikUlamkaOkreslajacegoWartoscUdzialu")) or 1,
+        }
+        rec.refs = {
+            "subject": _refs(el, "podmiotUdzialuWlasnosci") or _refs(el, "podmiotUdzialuWeWladaniu"),
+            "jrg": _refs(el, "przedmiotUdzialuWlasnosci") or _refs(el, "przedmiotUdzialuWladania"),
+        }
+        rec.official_id = rec.local_id

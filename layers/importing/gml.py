@@ -1,0 +1,196 @@
+"""GML 3.2 geometry → shapely in EPSG:2180 (x = easting).
+
+The common EGiB shapes (Polygon, MultiSurface of Polygons, Surface of PolygonPatches, Point) are
+read straight from `gml:posList` / `gml:pos` with numpy; anything else (curves, arcs, composite
+rings) goes through OGR's GML parser. The axis order comes from the srsName form and the EPSG
+registry (gisportal.core.crs), never from a list.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from django.utils.translation import gettext as _
+from lxml import etree
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+from gisportal.core.crs import STORAGE_SRID, north_first, srsname_epsg
+
+from .base import ImportFailed
+
+GML = "http://www.opengis.net/gml/3.2"
+MAX_VERTICES = 200_000  # per geometry; a boundary of a parcel never needs more
+# EPSG:2180 bounds of Poland with a margin (E, N)
+BOUNDS_2180 = (100_000.0, 100_000.0, 900_000.0, 900_000.0)
+SUPPORTED_SOURCE_EPSG = {2180, 2176, 2177, 2178, 2179, 4326, 4258, 3857}
+
+
+def _q(tag: str) -> str:
+    return f"{{{GML}}}{tag}"
+
+
+@lru_cache(maxsize=16)
+def _transformer(epsg: int):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(epsg, STORAGE_SRID, always_xy=True)
+
+
+class GeometryReader:
+    """Reads geometries of one file; remembers the file's CRS and refuses a second one."""
+
+    def __init__(self, default_srs: str | None = None):
+        self.default_srs = default_srs
+        self.epsg: int | None = None
+        self.srs_text = ""
+
+    def _crs(self, el) -> tuple[int, bool]:
+        srs = el.get("srsName")
+        node = el
+        while srs is None and node is not None:
+            node = node.getparent()
+            srs = node.get("srsName") if node is not None else None
+        srs = srs or self.default_srs
+        if not srs:
+            raise ImportFailed(_("A geometry has no srsName and the file declares no CRS."))
+        parsed = srsname_epsg(srs)
+        if parsed is None or parsed[0] not in SUPPORTED_SOURCE_EPSG:
+            raise ImportFailed(_("Unsupported coordinate reference system: %(srs)s") % {"srs": srs[:80]})
+        epsg, authority = parsed
+        if self.epsg is None:
+            self.epsg, self.srs_text = epsg, srs
+        elif self.epsg != epsg:
+            raise ImportFailed(
+                _("The file mixes coordinate reference systems (%(a)s and %(b)s); export it in one CRS.")
+                % {"a": f"EPSG:{self.epsg}", "b": f"EPSG:{epsg}"}
+            )
+        return epsg, authority and north_first(epsg)
+
+    def _coords(self, text: str | None, dim: int, swap: bool, epsg: int, line: int | None) -> np.ndarray:
+        parts = (text or "").split()
+        if len(parts) > MAX_VERTICES * dim:
+            raise ImportFailed(
+                _("A geometry has more than %(n)s vertices (line %(line)s); such a file is not a registry export.")
+                % {"n": MAX_VERTICES, "line": line}
+            )
+        try:
+            arr = np.array(parts, dtype=float)
+        except ValueError:
+            raise ImportFailed(_("Coordinates that are not numbers at line %(line)s.") % {"line": line}) from None
+        if arr.size == 0 or arr.size % dim:
+            raise ImportFailed(_("A coordinate list of the wrong length at line %(line)s.") % {"line": line})
+        if not np.isfinite(arr).all():
+            raise ImportFailed(_("Coordinates NaN or infinite at line %(line)s.") % {"line": line})
+        pts = arr.reshape(-1, dim)[:, :2]
+        if swap:
+            pts = pts[:, ::-1]
+        if epsg != STORAGE_SRID:
+            x, y = _transformer(epsg).transform(pts[:, 0], pts[:, 1])
+            pts = np.column_stack([x, y])
+            if not np.isfinite(pts).all():
+                raise ImportFailed(_("Coordinates outside the CRS's area at line %(line)s.") % {"line": line})
+        xmin, ymin = pts.min(axis=0)
+        xmax, ymax = pts.max(axis=0)
+        bx0, by0, bx1, by1 = BOUNDS_2180
+        if xmin < bx0 or ymin < by0 or xmax > bx1 or ymax > by1:
+            raise ImportFailed(
+                _("Coordinates outside Poland at line %(line)s (wrong CRS or axis order?).") % {"line": line}
+            )
+        return np.round(pts, 3)
+
+    def _ring(self, ring_el, swap: bool, epsg: int) -> np.ndarray | None:
+        pos_list = ring_el.find(_q("posList"))
+        if pos_list is not None:
+            dim = int(pos_list.get("srsDimension") or ring_el.get("srsDimension") or 2)
+            return self._coords(pos_list.text, dim, swap, epsg, pos_list.sourceline)
+        poses = ring_el.findall(_q("pos"))
+        if poses:
+            return self._coords(" ".join(p.text or "" for p in poses), 2, swap, epsg, ring_el.sourceline)
+        return None  # not a simple ring: let OGR try
+
+    def _polygon(self, poly_el, swap: bool, epsg: int):
+        rings = []
+        for tag in ("exterior", "interior"):
+            for boundary in poly_el.findall(_q(tag)):
+                ring = boundary.find(_q("LinearRing"))
+                if ring is None:
+                    return None
+                coords = self._ring(ring, swap, epsg)
+                if coords is None:
+                    return None
+                rings.append(coords)
+        if not rings:
+            return None
+        return Polygon(rings[0], rings[1:])
+
+    def read(self, holder) -> object | None:
+        """Geometry of a property element (e.g. egb:geometria) or None when it has none."""
+        el = next((c for c in holder if isinstance(c.tag, str) and c.tag.startswith(f"{{{GML}}}")), None)
+        if el is None:
+            return None
+        epsg, swap = self._crs(el)
+        name = etree.QName(el).localname
+        geom = None
+        if name == "Point":
+            pos = el.find(_q("pos"))
+            if pos is not None:
+                xy = self._coords(pos.text, int(pos.get("srsDimension") or el.get("srsDimension") or 2), swap, epsg, pos.sourceline)
+                geom = Point(xy[0])
+        elif name == "Polygon":
+            geom = self._polygon(el, swap, epsg)
+        elif name in ("MultiSurface", "MultiPolygon"):
+            polys, ok = [], True
+            for member in el:  # surfaceMember (one polygon each) or surfaceMembers (several)
+                if not isinstance(member.tag, str):
+                    continue
+                for poly_el in member:
+                    if not isinstance(poly_el.tag, str):
+                        continue
+                    p = self._polygon(poly_el, swap, epsg) if etree.QName(poly_el).localname == "Polygon" else None
+                    if p is None:
+                        ok = False
+                        break
+                    polys.append(p)
+                if not ok:
+                    break
+            geom = MultiPolygon(polys) if ok and polys else None
+        elif name == "Surface":
+            patches = el.find(_q("patches"))
+            polys = [self._polygon(p, swap, epsg) for p in (patches if patches is not None else [])]
+            if polys and all(p is not None for p in polys):
+                geom = polys[0] if len(polys) == 1 else MultiPolygon(polys)
+        if geom is None:
+            geom = self._via_ogr(el, swap, epsg)
+        return geom
+
+    def _via_ogr(self, el, swap: bool, epsg: int):
+        """Curves, arcs and other GML that the fast path does not cover: OGR parses, we orient."""
+        import shapely
+        from django.contrib.gis.gdal import GDALException, OGRGeometry
+
+        try:
+            ogr = OGRGeometry.from_gml(etree.tostring(el).decode())
+        except (GDALException, ValueError):
+            raise ImportFailed(_("A geometry at line %(line)s cannot be read.") % {"line": el.sourceline}) from None
+        if ogr.point_count > MAX_VERTICES:
+            raise ImportFailed(_("A geometry has more than %(n)s vertices (line %(line)s).") % {"n": MAX_VERTICES, "line": el.sourceline})
+        geom = shapely.from_wkb(bytes(ogr.wkb))
+        geom = shapely.force_2d(geom)
+
+        def fix(coords):
+            return self._coords(" ".join(f"{a} {b}" for a, b in coords), 2, swap, epsg, el.sourceline)
+
+        return shapely.transform(geom, lambda xy: fix(xy))
+
+
+def area_of(geom) -> float:
+    return 0.0 if geom is None else float(geom.area)
+
+
+def is_finite_number(value: str) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,400 @@
+"""Writing imported records: staged with COPY into a temporary table, checked in SQL, then merged
+into the registry tables by IIP identity, in the caller's transaction (one per file).
+
+Rules (DOMAIN.md §4.1, §7): an object whose file holds several versions keeps the version without
+koniecWersjaObiekt (else the latest startWersjaObiekt); the others go to RegistryHistory. An object
+with koniecObiekt is retired. A current row whose wersjaId equals the file's is left untouched, so
+re-importing a file changes nothing. Objects of the same kind and namespace, inside the cadastral
+units the file covers, that the file no longer holds are retired (end date, never deleted).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import shapely
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from .base import KINDS, ImportFailed, Record, Report
+
+STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "gml_id", "start_object", "start_version", "end_version",
+                 "end_object", "official_id", "attrs", "refs", "geom", "line")
+
+CREATE_STAGE = """
+CREATE TEMP TABLE imp_stage (
+  seq bigserial PRIMARY KEY, kind text NOT NULL, local_id text NOT NULL, namespace text NOT NULL,
+  version_id text NOT NULL DEFAULT '', gml_id text, start_object timestamptz, start_version timestamptz,
+  end_version timestamptz, end_object timestamptz, official_id text NOT NULL DEFAULT '', attrs jsonb NOT NULL,
+  refs jsonb NOT NULL, geom geometry(Geometry, 2180), line int, status text NOT NULL DEFAULT 'new',
+  target_id bigint, problem text
+) ON COMMIT DROP
+"""
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    table: str
+    official: str | None  # column of the official id (None: lokalnyId only)
+    columns: dict[str, str]  # target column -> SQL expression over the staged row `s`
+    geom: str | None = "ST_Multi(s.geom)"
+    scope_by_unit: bool = True
+
+
+PRECINCT_OF = "split_part(s.official_id, '.', 1) || '.' || split_part(s.official_id, '.', 2)"
+SPECS: dict[str, KindSpec] = {
+    "unit": KindSpec("layers_cadastralunit", "unit_id", {
+        "unit_id": "s.official_id",
+        "name": "coalesce(nullif(s.attrs->>'name', ''), s.official_id)",
+        "gmina_id": "(SELECT a.id FROM layers_administrativeunit a WHERE a.level = 'gmina' "
+                    "AND left(a.teryt, 6) = replace(left(s.official_id, 6), '_', '') ORDER BY a.teryt LIMIT 1)",
+    }),
+    "precinct": KindSpec("layers_precinct", "precinct_id", {
+        "precinct_id": "s.official_id",
+        "number": "split_part(s.official_id, '.', 2)",
+        "name": "coalesce(nullif(s.attrs->>'name', ''), s.official_id)",
+        "unit_id": "(SELECT u.id FROM layers_cadastralunit u WHERE u.unit_id = split_part(s.official_id, '.', 1) AND u.end_object IS NULL)",
+    }),
+    "parcel": KindSpec("layers_parcel", "parcel_id", {
+        "parcel_id": "s.official_id",
+        "number": r"regexp_replace(s.official_id, '^[^.]+\.[^.]+\.(AR_\d+\.)?', '')",
+        "sheet": r"(substring(s.official_id from '\.AR_(\d+)\.'))::int",
+        "precinct_id": f"(SELECT r.id FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)",
+        "area_ha": "(s.attrs->>'area_ha')::numeric",
+        "area_accuracy": "(s.attrs->>'accuracy')::smallint",
+        "registration_unit": "coalesce(s.attrs->>'jrg', '')",
+        "registration_group": "(s.attrs->>'group')::smallint",
+    }),
+    "building": KindSpec("layers_building", "building_id", {
+        "building_id": "s.official_id",
+        "kst_type": "s.attrs->>'kst'",
+        "storeys_above": "(s.attrs->>'above')::smallint",
+        "storeys_below": "(s.attrs->>'below')::smallint",
+        "built_up_area_m2": "(s.attrs->>'area_m2')::numeric",
+    }),
+    "landuse": KindSpec("layers_landusecontour", "contour_id", {"contour_id": "s.official_id", "ofu": "s.attrs->>'ofu'"}),
+    "soil": KindSpec("layers_soilclasscontour", "contour_id", {
+        "contour_id": "s.official_id", "ozu": "s.attrs->>'ozu'", "ozk": "coalesce(s.attrs->>'ozk', '')",
+    }),
+    "address": KindSpec("layers_addresspoint", None, {
+        "teryt_gmina": "coalesce(s.attrs->>'teryt_gmina', '')",
+        "simc": "coalesce(s.attrs->>'simc', '')", "locality": "s.attrs->>'locality'",
+        "ulic": "coalesce(s.attrs->>'ulic', '')", "street": "coalesce(s.attrs->>'street', '')",
+        "number": "s.attrs->>'number'" , "postcode": "coalesce(s.attrs->>'postcode', '')",
+        "status": "'istniejacy'",
+    }, geom="s.geom", scope_by_unit=False),
+    "subject": KindSpec("layers_restrictedsubject", None, {
+        "kind": "s.attrs->>'kind'", "name": "s.attrs->>'name'", "first_name": "coalesce(s.attrs->>'first_name', '')",
+        "surname": "coalesce(s.attrs->>'surname', '')", "pesel": "coalesce(s.attrs->>'pesel', '')",
+        "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
+    }, geom=None, scope_by_unit=False),
+}
+IIP = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
+
+
+def _ewkb(geom) -> str | None:
+    if geom is None:
+        return None
+    return shapely.to_wkb(shapely.set_srid(geom, 2180), hex=True, include_srid=True)
+
+
+class Loader:
+    """Stage records, then merge. Use inside `transaction.atomic()`; raise to roll everything back."""
+
+    def __init__(self, report: Report, *, job_id: int | None = None):
+        self.report = report
+        self.job_id = job_id
+        self._copy = None
+        self._cm = None
+        self.staged = 0
+
+    # ---- staging
+    def __enter__(self):
+        self.cur = connection.cursor().cursor  # the psycopg cursor under Django's wrapper
+        self.cur.execute("DROP TABLE IF EXISTS imp_stage")
+        self.cur.execute(CREATE_STAGE)
+        cols = ", ".join(STAGE_COLUMNS)
+        self._cm = self.cur.copy(f"COPY imp_stage ({cols}) FROM STDIN")  # noqa: S608 - constant column list
+        self._copy = self._cm.__enter__()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self._cm is not None:
+            self._cm.__exit__(exc_type, exc, tb)
+            self._cm = None
+        return False
+
+    def stage(self, rec: Record) -> None:
+        refs = {k: [list(r) for r in v] for k, v in rec.refs.items()}
+        self._copy.write_row((
+            rec.kind, rec.local_id, rec.namespace, rec.version_id or "", rec.gml_id, rec.start_object, rec.start_version,
+            rec.end_version, rec.end_object, rec.official_id or "", json.dumps(rec.attrs, default=str), json.dumps(refs),
+            _ewkb(rec.geom), rec.line,
+        ))
+        self.staged += 1
+
+    def finish_staging(self) -> None:
+        if self._cm is not None:
+            self._cm.__exit__(None, None, None)
+            self._cm = None
+        self.cur.execute("CREATE INDEX ON imp_stage (kind, namespace, local_id)")
+        self.cur.execute("CREATE INDEX ON imp_stage (kind, official_id)")
+        self.cur.execute("ANALYZE imp_stage")
+
+    # ---- SQL helpers
+    def _exec(self, sql: str, params: dict | None = None) -> int:
+        self.cur.execute(sql, params or {})
+        return self.cur.rowcount
+
+    def _scalar(self, sql: str, params: dict | None = None):
+        self.cur.execute(sql, params or {})
+        row = self.cur.fetchone()
+        return row[0] if row else None
+
+    def _problems_from(self, sql: str, params: dict, severity: str, code: str, message: str, action: str) -> int:
+        self.cur.execute(sql, params)
+        rows = self.cur.fetchall()
+        for kind, ident, line in rows:
+            self.report.problem(severity, code, message % {"id": ident}, kind=kind, ident=ident, line=line, action=action)
+        return len(rows)
+
+    # ---- merge
+    def merge(self, *, policy: str) -> None:
+        kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage")]
+        self._choose_versions()
+        self._duplicates(policy)
+        self._resolve_jrg()
+        for kind in KINDS:
+            if kind in ("jrg", "share") or kind not in kinds_present:
+                continue
+            if kind == "parcel":
+                self._missing_precincts()
+            self._merge_kind(kind, policy)
+            if kind == "parcel":
+                self._parcel_children()
+                self._parcel_outside_precinct(policy)
+            if kind == "building":
+                self._building_parcels()
+        if "share" in kinds_present:
+            self._shares()
+        self._history_rows()
+
+    def _rows(self, sql: str, params: dict | None = None) -> list[tuple]:
+        self.cur.execute(sql, params or {})
+        return self.cur.fetchall()
+
+    def _choose_versions(self) -> None:
+        """Several versions of one lokalnyId: keep the open one (else the latest start), the rest → history."""
+        self._exec("""
+            UPDATE imp_stage s SET status = 'history' FROM (
+              SELECT seq, row_number() OVER (PARTITION BY kind, namespace, local_id
+                ORDER BY (end_version IS NULL) DESC, start_version DESC NULLS LAST, seq DESC) AS rn FROM imp_stage) r
+            WHERE r.seq = s.seq AND r.rn > 1""")
+        n = self._exec("UPDATE imp_stage SET status = 'retire' WHERE status = 'new' AND end_object IS NOT NULL")
+        if n:
+            self.report.notes.append(_("%(n)s objects carry koniecObiekt: retired.") % {"n": n})
+
+    def _duplicates(self, policy: str) -> None:
+        """Two current objects of one kind with the same official identifier: keep the first."""
+        sql = """
+            WITH d AS (SELECT seq, row_number() OVER (PARTITION BY kind, official_id ORDER BY seq) AS rn
+                       FROM imp_stage WHERE status = 'new' AND official_id <> '' AND kind NOT IN ('address', 'subject', 'share'))
+            UPDATE imp_stage s SET status = 'rejected', problem = 'duplicate' FROM d
+            WHERE d.seq = s.seq AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
+        self.cur.execute(sql)
+        rows = self.cur.fetchall()
+        if rows and policy == "strict":
+            raise ImportFailed(_("Duplicate identifiers in the file, e.g. %(id)s.") % {"id": rows[0][1]})
+        for kind, ident, line in rows:
+            self.report.problem("error", "duplicate", _("Identifier %(id)s appears twice in the file; the later object is rejected.") % {"id": ident},
+                                kind=kind, ident=ident, line=line, action="rejected")
+            self.report.bump("rejected", kind)
+
+    def _resolve_jrg(self) -> None:
+        """A parcel's JRG2 xlink → the registration unit's identifier and group, stored on the parcel."""
+        self._exec("""
+            UPDATE imp_stage p SET attrs = p.attrs || jsonb_build_object('jrg', j.official_id, 'group', j.attrs->'group')
+            FROM imp_stage j
+            WHERE p.kind = 'parcel' AND j.kind = 'jrg' AND j.status IN ('new', 'retire')
+              AND j.namespace = p.refs->'jrg'->0->>0 AND j.local_id = p.refs->'jrg'->0->>1""")
+
+    def _missing_precincts(self) -> None:
+        """Parcels whose precinct is neither in the file nor in the register: create it from its parcels."""
+        rows = self._rows(f"""
+            SELECT DISTINCT {PRECINCT_OF} FROM imp_stage s WHERE s.kind = 'parcel' AND s.status = 'new'
+            AND NOT EXISTS (SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)""")
+        for (pid,) in rows:
+            unit = pid.split(".")[0]
+            ns = self._scalar("SELECT namespace FROM imp_stage WHERE kind = 'parcel' AND official_id LIKE %(p)s LIMIT 1", {"p": pid + ".%"})
+            if not self._scalar("SELECT 1 FROM layers_cadastralunit WHERE unit_id = %(u)s AND end_object IS NULL", {"u": unit}):
+                self._exec("""
+                    INSERT INTO layers_cadastralunit (local_id, namespace, version_id, unit_id, name, geom)
+                    SELECT %(lid)s, %(ns)s, '', %(u)s, %(u)s, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
+                    FROM imp_stage WHERE kind = 'parcel' AND status = 'new' AND official_id LIKE %(like)s""",
+                           {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"unit:{ns}:{unit}")), "ns": ns, "u": unit, "like": unit + ".%"})
+                self.report.notes.append(_("Cadastral unit %(u)s is not in the file: created from its parcels.") % {"u": unit})
+            self._exec("""
+                INSERT INTO layers_precinct (local_id, namespace, version_id, precinct_id, number, name, unit_id, geom)
+                SELECT %(lid)s, %(ns)s, '', %(p)s, split_part(%(p)s, '.', 2), %(p)s,
+                       (SELECT id FROM layers_cadastralunit WHERE unit_id = %(u)s AND end_object IS NULL),
+                       ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
+                FROM imp_stage WHERE kind = 'parcel' AND status = 'new' AND official_id LIKE %(like)s""",
+                       {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"precinct:{ns}:{pid}")), "ns": ns, "p": pid, "u": unit, "like": pid + ".%"})
+            self.report.notes.append(_("Precinct %(p)s is not in the file: created from its parcels.") % {"p": pid})
+
+    def _merge_kind(self, kind: str, policy: str) -> None:
+        spec = SPECS[kind]
+        t = spec.table
+        p = {"kind": kind, "job": self.job_id}
+        # classify against the register
+        self._exec(f"""
+            UPDATE imp_stage s SET target_id = t.id,
+              status = CASE WHEN s.status = 'retire' THEN 'retire'
+                            WHEN t.version_id IS DISTINCT FROM s.version_id OR t.end_object IS NOT NULL THEN 'update'
+                            ELSE 'unchanged' END
+            FROM {t} t WHERE s.kind = %(kind)s AND s.status IN ('new', 'retire')
+              AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608 - table from SPECS
+        self._exec("UPDATE imp_stage SET status = 'insert' WHERE kind = %(kind)s AND status = 'new'", p)
+        # retire what the file no longer holds (same kind and namespace, cadastral units the file covers)
+        scope = ""
+        if spec.scope_by_unit and spec.official:
+            scope = f"AND split_part(t.{spec.official}, '.', 1) IN (SELECT DISTINCT split_part(official_id, '.', 1) FROM imp_stage WHERE kind = %(kind)s)"
+        retired = self._exec(f"""
+            UPDATE {t} t SET end_object = now() WHERE t.end_object IS NULL
+              AND t.namespace IN (SELECT DISTINCT namespace FROM imp_stage WHERE kind = %(kind)s) {scope}
+              AND NOT EXISTS (SELECT 1 FROM imp_stage s WHERE s.kind = %(kind)s AND s.namespace = t.namespace
+                              AND s.local_id = t.local_id AND s.status <> 'history')""", p)  # noqa: S608
+        retired += self._exec(f"""
+            UPDATE {t} t SET end_object = s.end_object, end_version = coalesce(s.end_version, s.end_object)
+            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'retire' AND t.id = s.target_id AND t.end_object IS NULL""", p)  # noqa: S608
+        if retired:
+            self.report.bump("retired", kind, retired)
+        # identifiers held by another current object of the register
+        if spec.official:
+            self.cur.execute(f"""
+                UPDATE imp_stage s SET status = 'rejected', problem = 'conflict'
+                WHERE s.kind = %(kind)s AND s.status IN ('insert', 'update') AND EXISTS (
+                  SELECT 1 FROM {t} t WHERE t.{spec.official} = s.official_id AND t.end_object IS NULL
+                  AND NOT (t.namespace = s.namespace AND t.local_id = s.local_id))
+                RETURNING s.kind, s.official_id, s.line""", p)  # noqa: S608
+            rows = self.cur.fetchall()
+            if rows and policy == "strict":
+                raise ImportFailed(_("Identifier %(id)s is already held by another object in the register.") % {"id": rows[0][1]})
+            for k, ident, line in rows:
+                self.report.problem("error", "conflict", _("Identifier %(id)s is already held by another object in the register.") % {"id": ident},
+                                    kind=k, ident=ident, line=line, action="rejected")
+                self.report.bump("rejected", k)
+        if kind == "parcel":
+            self._reject_without_precinct(policy)
+        # earlier versions of updated rows go to history
+        official = f"t.{spec.official}" if spec.official else "t.local_id"
+        self._exec(f"""
+            INSERT INTO layers_registryhistory (kind, namespace, local_id, version_id, start_version, end_version, official_id,
+                                                data, geom, recorded_at, job_id)
+            SELECT %(kind)s, t.namespace, t.local_id, t.version_id, t.start_version, coalesce(s.start_version, now()), {official},
+                   to_jsonb(t) - 'geom', {"t.geom" if spec.geom else "NULL"}, now(), %(job)s
+            FROM {t} t JOIN imp_stage s ON s.target_id = t.id AND s.kind = %(kind)s AND s.status = 'update'
+            ON CONFLICT DO NOTHING""", p)  # noqa: S608
+        cols = list(spec.columns)
+        geom_set = f", geom = {spec.geom}" if spec.geom else ""
+        sets = ", ".join(f"{c} = {spec.columns[c]}" for c in cols)
+        updated = self._exec(f"""
+            UPDATE {t} SET version_id = s.version_id, start_object = s.start_object, start_version = s.start_version,
+                   end_version = s.end_version, end_object = NULL, {sets}{geom_set}
+            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)  # noqa: S608
+        insert_cols = ", ".join([*IIP, *cols, *(["geom"] if spec.geom else [])])
+        select_cols = ", ".join([*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])])
+        inserted = self._exec(f"""
+            INSERT INTO {t} ({insert_cols})
+            SELECT {select_cols} FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'insert' ORDER BY s.seq""", p)  # noqa: S608
+        self._exec(f"""
+            UPDATE imp_stage s SET target_id = t.id FROM {t} t
+            WHERE s.kind = %(kind)s AND s.status = 'insert' AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608
+        unchanged = self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
+        if updated + inserted:
+            self.report.bump("written", kind, updated + inserted)
+        if unchanged:
+            self.report.bump("unchanged", kind, unchanged)
+
+    def _reject_without_precinct(self, policy: str) -> None:
+        self.cur.execute(f"""
+            UPDATE imp_stage s SET status = 'rejected', problem = 'no_precinct'
+            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update') AND NOT EXISTS (
+              SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)
+            RETURNING s.kind, s.official_id, s.line""")
+        for kind, ident, line in self.cur.fetchall():
+            self.report.problem("error", "no_precinct", _("The precinct of parcel %(id)s is not in the register.") % {"id": ident},
+                                kind=kind, ident=ident, line=line, action="rejected")
+            self.report.bump("rejected", kind)
+
+    def _parcel_children(self) -> None:
+        """Land-use classes and KW numbers of inserted or updated parcels are replaced."""
+        self._exec("""DELETE FROM layers_parcellanduse l USING imp_stage s
+                      WHERE s.kind = 'parcel' AND s.status = 'update' AND l.parcel_id = s.target_id""")
+        self._exec("""
+            INSERT INTO layers_parcellanduse (parcel_id, ofu, ozu, ozk, area_ha)
+            SELECT s.target_id, u->>'ofu', coalesce(u->>'ozu', ''), coalesce(u->>'ozk', ''), (u->>'area_ha')::numeric
+            FROM imp_stage s, jsonb_array_elements(s.attrs->'land_uses') u
+            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update')""")
+        self._exec("""DELETE FROM layers_restrictedlandregisterentry k USING imp_stage s
+                      WHERE s.kind = 'parcel' AND s.status = 'update' AND k.parcel_id = s.target_id""")
+        self._exec("""
+            INSERT INTO layers_restrictedlandregisterentry (parcel_id, kw_number)
+            SELECT s.target_id, kw FROM imp_stage s, jsonb_array_elements_text(s.attrs->'kw') kw
+            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update')""")
+
+    def _parcel_outside_precinct(self, policy: str) -> None:
+        n = self._problems_from(f"""
+            SELECT 'parcel', s.official_id, s.line FROM imp_stage s JOIN layers_precinct r
+              ON r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL
+            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update') AND r.version_id <> ''
+              AND NOT ST_CoveredBy(s.geom, r.geom)
+              AND ST_Area(ST_Difference(s.geom, r.geom)) > greatest(1.0, 0.001 * ST_Area(s.geom))""", {},
+            "warning", "outside_precinct", _("Parcel %(id)s lies partly outside its precinct."), "kept")
+        if n and policy == "strict":
+            raise ImportFailed(_("%(n)s parcels lie outside their precincts.") % {"n": n})
+
+    def _building_parcels(self) -> None:
+        self._exec("""DELETE FROM layers_building_parcels bp USING imp_stage s
+                      WHERE s.kind = 'building' AND s.status = 'update' AND bp.building_id = s.target_id""")
+        self._exec("""
+            INSERT INTO layers_building_parcels (building_id, parcel_id)
+            SELECT DISTINCT s.target_id, p.id FROM imp_stage s, jsonb_array_elements(s.refs->'parcels') r
+            JOIN layers_parcel p ON p.namespace = r->>0 AND p.local_id = r->>1 AND p.end_object IS NULL
+            WHERE s.kind = 'building' AND s.status IN ('insert', 'update')
+            ON CONFLICT DO NOTHING""")
+        self._exec("""
+            INSERT INTO layers_restrictedlandregisterentry (building_id, kw_number)
+            SELECT s.target_id, kw FROM imp_stage s, jsonb_array_elements_text(s.attrs->'kw') kw
+            WHERE s.kind = 'building' AND s.status = 'insert'""")
+
+    def _shares(self) -> None:
+        """Shares of subjects written by this import, linked to the registration unit's identifier."""
+        self._exec("""
+            DELETE FROM layers_restrictedshare sh USING imp_stage s
+            WHERE s.kind = 'subject' AND s.status = 'update' AND sh.subject_id = s.target_id""")
+        n = self._exec("""
+            INSERT INTO layers_restrictedshare (subject_id, registration_unit, kind, "right", numerator, denominator)
+            SELECT subj.target_id, coalesce(j.official_id, ''), s.attrs->>'kind', coalesce(s.attrs->>'right', ''),
+                   (s.attrs->>'numerator')::int, (s.attrs->>'denominator')::int
+            FROM imp_stage s
+            JOIN imp_stage subj ON subj.kind = 'subject' AND subj.status IN ('insert', 'update')
+                 AND subj.namespace = s.refs->'subject'->0->>0 AND subj.local_id = s.refs->'subject'->0->>1
+            LEFT JOIN imp_stage j ON j.kind = 'jrg' AND j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1
+            WHERE s.kind = 'share' AND s.status = 'new'
+              AND (s.attrs->>'numerator')::int BETWEEN 1 AND (s.attrs->>'denominator')::int""")
+        if n:
+            self.report.bump("written", "share", n)
+
+    def _history_rows(self) -> None:
+        n = self._exec("""
+            INSERT INTO layers_registryhistory (kind, namespace, local_id, version_id, start_version, end_version, official_id,
+                                                data, geom, recorded_at, job_id)
+            SELECT kind, namespace, local_id, version_id, start_version, end_version, official_id, attrs, geom, now(), %(job)s
+            FROM imp_stage WHERE status = 'history'
+            ON CONFLICT DO NOTHING""", {"job": self.job_id})
+        if n:
+            for kind, count in self._rows("SELECT kind, count(*) FROM imp_stage WHERE status = 'history' GROUP BY kind"):
+                self.report.bump("history", kind, count)
