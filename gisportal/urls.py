@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from gisportal.web import imports
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 
@@ -17,6 +18,10 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("urzad/importy/", imports.import_list, name="import_list"),
+    path("urzad/importy/<int:job_id>/", imports.import_detail, name="import_detail"),
+    path("api/imports/", imports.api_imports, name="api_imports"),
+    path("api/imports/<int:job_id>", imports.api_import, name="api_import"),
 ]
 
 handler400 = "gisportal.web.views.error_400"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,18 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
             progress(dict(state))
 
     reader = open_reader(path, fmt=fmt, options=options or {})
+    try:
+        _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run)
+    except DatabaseError as e:
+        diag = getattr(getattr(e, "__cause__", None), "diag", None)
+        constraint = getattr(diag, "constraint_name", None) or ""
+        raise ImportFailed(
+            _("The data could not be written; nothing was changed (registry rule %(c)s).") % {"c": constraint or "?"}
+        ) from None
+    return report
+
+
+def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool) -> None:
     with transaction.atomic():
         with Loader(report, job_id=job_id) as loader:
             for rec in reader:
@@ -72,7 +84,6 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
         tick("done")
         if dry_run:
             transaction.set_rollback(True)
-    return report
 
 
 def _cache_key(job_id: int) -> str:
@@ -97,6 +108,9 @@ def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "
             size += len(chunk)
     job.path, job.sha256, job.size = str(target), digest.hexdigest(), size
     job.save(update_fields=["path", "sha256", "size"])
+    from .tasks import import_job  # noqa: PLC0415 - tasks import this module
+
+    transaction.on_commit(lambda: import_job.delay(job.pk))
     return job
 
 

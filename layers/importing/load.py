@@ -169,6 +169,8 @@ class Loader:
         for kind in KINDS:
             if kind in ("jrg", "share") or kind not in kinds_present:
                 continue
+            if kind == "precinct":
+                self._missing_units("precinct")
             if kind == "parcel":
                 self._missing_precincts()
             self._merge_kind(kind, policy)
@@ -220,21 +222,33 @@ class Loader:
             WHERE p.kind = 'parcel' AND j.kind = 'jrg' AND j.status IN ('new', 'retire')
               AND j.namespace = p.refs->'jrg'->0->>0 AND j.local_id = p.refs->'jrg'->0->>1""")
 
+    def _missing_units(self, source_kind: str) -> None:
+        """Precincts (or parcels) whose cadastral unit is neither in the file nor in the register."""
+        rows = self._rows("""
+            SELECT DISTINCT split_part(s.official_id, '.', 1), min(s.namespace) FROM imp_stage s
+            WHERE s.kind = %(k)s AND s.status = 'new' AND NOT EXISTS (
+              SELECT 1 FROM layers_cadastralunit u WHERE u.unit_id = split_part(s.official_id, '.', 1) AND u.end_object IS NULL)
+              AND NOT EXISTS (SELECT 1 FROM imp_stage x WHERE x.kind = 'unit' AND x.official_id = split_part(s.official_id, '.', 1))
+            GROUP BY 1""", {"k": source_kind})
+        for unit, ns in rows:
+            self._exec("""
+                INSERT INTO layers_cadastralunit (local_id, namespace, version_id, unit_id, name, geom)
+                SELECT %(lid)s, %(ns)s, '', %(u)s, %(u)s, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
+                FROM imp_stage WHERE kind = %(k)s AND status = 'new' AND official_id LIKE %(like)s""",
+                       {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"unit:{ns}:{unit}")), "ns": ns, "u": unit,
+                        "like": unit + ".%", "k": source_kind})
+            self.report.notes.append(_("Cadastral unit %(u)s is not in the file: created from its objects.") % {"u": unit})
+
     def _missing_precincts(self) -> None:
         """Parcels whose precinct is neither in the file nor in the register: create it from its parcels."""
         rows = self._rows(f"""
             SELECT DISTINCT {PRECINCT_OF} FROM imp_stage s WHERE s.kind = 'parcel' AND s.status = 'new'
             AND NOT EXISTS (SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)""")
+        if rows:
+            self._missing_units("parcel")
         for (pid,) in rows:
             unit = pid.split(".")[0]
             ns = self._scalar("SELECT namespace FROM imp_stage WHERE kind = 'parcel' AND official_id LIKE %(p)s LIMIT 1", {"p": pid + ".%"})
-            if not self._scalar("SELECT 1 FROM layers_cadastralunit WHERE unit_id = %(u)s AND end_object IS NULL", {"u": unit}):
-                self._exec("""
-                    INSERT INTO layers_cadastralunit (local_id, namespace, version_id, unit_id, name, geom)
-                    SELECT %(lid)s, %(ns)s, '', %(u)s, %(u)s, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
-                    FROM imp_stage WHERE kind = 'parcel' AND status = 'new' AND official_id LIKE %(like)s""",
-                           {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"unit:{ns}:{unit}")), "ns": ns, "u": unit, "like": unit + ".%"})
-                self.report.notes.append(_("Cadastral unit %(u)s is not in the file: created from its parcels.") % {"u": unit})
             self._exec("""
                 INSERT INTO layers_precinct (local_id, namespace, version_id, precinct_id, number, name, unit_id, geom)
                 SELECT %(lid)s, %(ns)s, '', %(p)s, split_part(%(p)s, '.', 2), %(p)s,

@@ -36,7 +36,7 @@ TARGETS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "jednostki_ewidencyjne": ("unit", {"ID_JEDNOSTKI": ("official_id", "idJednostkiEwid"), "NAZWA": ("name", "nazwaWlasna")}),
     "uzytki": ("landuse", {"ID_UZYTKU": ("official_id", "idUzytku"), "OFU": ("ofu", "OFU")}),
     "kontury_klasyfikacyjne": ("soil", {"ID_KONTURU": ("official_id", "idKonturu"), "OZU": ("ozu", "OZU"), "OZK": ("ozk", "OZK")}),
-    "adresy": ("address", {"ID_ADRESU": ("official_id", "lokalnyId"), "MIEJSCOWOSC": ("locality", "nazwaMiejscowosci"),
+    "adresy": ("address", {"ID_ADRESU": ("local_id", "lokalnyId"), "MIEJSCOWOSC": ("locality", "nazwaMiejscowosci"),
                            "SIMC": ("simc", "idMiejscowosci"), "ULICA": ("street", "nazwaUlicy"), "ULIC": ("ulic", "idNazwyUlicy"),
                            "NUMER": ("number", "numerPorzadkowy"), "KOD_POCZTOWY": ("postcode", "kodPocztowy"),
                            "TERYT_GMINY": ("teryt_gmina", "kodTERYT")}),
@@ -86,8 +86,9 @@ class OgrReader:
                 from django.contrib.gis.gdal.libgdal import lgdal
 
                 lgdal.CPLSetConfigOption(b"SHAPE_ENCODING", b"")  # we decode ourselves with the given encoding
+        source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
         try:
-            self.ds = DataSource(str(path), encoding=encoding or "utf-8")
+            self.ds = DataSource(source, encoding=encoding or "utf-8")
         except GDALException:
             raise ImportFailed(_("GDAL cannot open the file as %(fmt)s.") % {"fmt": fmt}) from None
         src = options.get("source_layer")
@@ -121,7 +122,9 @@ class OgrReader:
                 self.source[target] = names[target]
             elif alias.upper() in names:
                 self.source[target] = names[alias.upper()]
-        id_target = next(t for t, (a, _x) in self.fields.items() if a == "official_id")
+            elif target[:10] in names:  # dBase field names are cut to 10 characters
+                self.source[target] = names[target[:10]]
+        id_target = next(t for t, (a, _x) in self.fields.items() if a in ("official_id", "local_id"))
         if id_target not in self.source and "LOKALNY_ID" not in self.source:
             raise ImportFailed(_("No field holds the identifier (%(t)s); map it with --map %(t)s=FIELD.") % {"t": id_target})
 

@@ -1,0 +1,27 @@
+"""Celery tasks: thin, each calls one action."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .actions import import_job_run
+from .models import ImportJob
+
+
+@shared_task(name="layers.import_job", acks_late=True, max_retries=3)
+def import_job(job_id: int) -> str:
+    return import_job_run(job_id).status
+
+
+@shared_task(name="layers.import_jobs_sweep")
+def import_jobs_sweep() -> int:
+    """Re-queue stored jobs whose enqueue was lost (the file is kept, so nothing submitted is lost)."""
+    stale = ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
+    n = 0
+    for job_id in stale.values_list("pk", flat=True)[:50]:
+        import_job.delay(job_id)
+        n += 1
+    return n
