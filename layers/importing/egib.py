@@ -78,36 +78,50 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def _local(el) -> str:
-    return etree.QName(el).localname
+    tag = el.tag
+    return tag[tag.rfind("}") + 1:]
 
 
-def _children(el) -> Iterator:
-    return (c for c in el if isinstance(c.tag, str))
+class Kids:
+    """The child elements of one element, indexed once by local name."""
+
+    __slots__ = ("by_name", "el")
+
+    def __init__(self, el):
+        self.el = el
+        self.by_name: dict[str, list] = {}
+        for c in el:
+            if isinstance(c.tag, str):
+                self.by_name.setdefault(_local(c), []).append(c)
+
+    def find(self, name: str):
+        found = self.by_name.get(name)
+        return found[0] if found else None
+
+    def all(self, name: str) -> list:
+        return self.by_name.get(name, [])
 
 
-def _text(el, name: str) -> str:
-    for c in _children(el):
-        if _local(c) == name:
-            return (c.text or "").strip()
-    return ""
+def _text(k: Kids, name: str) -> str:
+    c = k.find(name)
+    return (c.text or "").strip() if c is not None else ""
 
 
-def _all_text(el, name: str) -> list[str]:
-    return [(c.text or "").strip() for c in _children(el) if _local(c) == name and (c.text or "").strip()]
+def _all_text(k: Kids, name: str) -> list[str]:
+    return [(c.text or "").strip() for c in k.all(name) if (c.text or "").strip()]
 
 
-def _refs(el, name: str) -> list[tuple[str, str]]:
+def _refs(k: Kids, name: str) -> list[tuple[str, str]]:
     out = []
-    for c in _children(el):
-        if _local(c) == name:
-            ref = parse_href(c.get("{http://www.w3.org/1999/xlink}href"))
-            if ref:
-                out.append(ref)
+    for c in k.all(name):
+        ref = parse_href(c.get("{http://www.w3.org/1999/xlink}href"))
+        if ref:
+            out.append(ref)
     return out
 
 
-def _find(el, name: str):
-    return next((c for c in _children(el) if _local(c) == name), None)
+def _find(k: Kids, name: str):
+    return k.find(name)
 
 
 def _decimal(value: str) -> Decimal | None:
@@ -135,34 +149,44 @@ class EgibReader:
         self.schema: str | None = None
         self.skipped: dict[str, int] = {}
         self.features_seen = 0
+        self._feature_tags = {f"{{{ns}}}{name}" for ns in EGIB_NAMESPACES for name in FEATURE_KINDS}
 
     def __iter__(self) -> Iterator[Record]:
-        parser_kwargs = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
-                         "remove_comments": True, "remove_pis": True}
-        context = etree.iterparse(self.source, events=("start", "end"), **parser_kwargs)
-        depth = 0  # root = 1, gml:featureMember = 2, the feature = 3
+        members = [f"{{{GML}}}featureMember", f"{{{GML}}}member", f"{{{GML}}}featureMembers"]
+        features = [f"{{{ns}}}{name}" for ns in EGIB_NAMESPACES for name in FEATURE_KINDS]
+        context = etree.iterparse(
+            self.source, events=("end",), tag=[*features, *members], resolve_entities=False, no_network=True,
+            load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
+        )
+        checked = False
         try:
-            for event, el in context:
-                if event == "start":
-                    depth += 1
-                    if depth == 1:
-                        self._check_root(el)
+            for _event, el in context:
+                if not checked:
+                    checked = True
+                    self._check_root(el.getroottree().getroot())
+                parent = el.getparent()
+                tag = el.tag
+                if tag in members:
+                    if tag != members[2]:  # a featureMember: count what we did not read, then drop it
+                        first = next((c for c in el if isinstance(c.tag, str)), None)
+                        if first is not None and first.tag not in self._feature_tags:
+                            key = _local(first) if etree.QName(first).namespace in EGIB_NAMESPACES else f"{etree.QName(first).namespace}:{_local(first)}"
+                            self.skipped[key] = self.skipped.get(key, 0) + 1
+                    el.clear(keep_tail=False)
+                    while el.getprevious() is not None:  # memory stays flat
+                        del parent[0]
                     continue
-                if depth == 3:
-                    if _local(el.getparent()) in ("featureMember", "member", "featureMembers"):
-                        rec = self._feature(el)
-                        if rec is not None:
-                            yield rec
-                        if self.progress and self.features_seen % 500 == 0:
-                            self.progress(self.features_seen)
-                    el.clear(keep_tail=False)
-                    while el.getprevious() is not None:  # drop what was read: memory stays flat
-                        del el.getparent()[0]
-                elif depth == 2:
-                    el.clear(keep_tail=False)
+                if parent is None or parent.tag not in members:
+                    continue  # an object nested inside another one (read by its owner)
+                rec = self._feature(el)
+                if rec is not None:
+                    yield rec
+                el.clear(keep_tail=False)
+                if parent.tag == members[2]:
                     while el.getprevious() is not None:
-                        del el.getparent()[0]
-                depth -= 1
+                        del parent[0]
+                if self.progress and self.features_seen % 1000 == 0:
+                    self.progress(self.features_seen)
         except etree.XMLSyntaxError as e:
             msg = str(e)
             if "huge" in msg.lower():
@@ -170,10 +194,11 @@ class EgibReader:
             raise ImportFailed(
                 _("The file is not well-formed XML (truncated or damaged?): %(msg)s") % {"msg": msg[:200]}
             ) from None
+        if not checked and context.root is not None:
+            self._check_root(context.root)
         if self.schema is None:
             raise ImportFailed(_("The file holds no features of the EGiB schema (namespace %(ns)s or %(ns2)s).")
                                % {"ns": NS_2021, "ns2": NS_2015})
-
     def _check_root(self, root) -> None:
         docinfo = root.getroottree().docinfo
         if docinfo.doctype or docinfo.internalDTD is not None:
@@ -191,27 +216,29 @@ class EgibReader:
             return None
         if self.schema is None:
             self.schema = "2021" if qn.namespace == NS_2021 else "2015"
-        iip = _find(el, "idIIP")
-        ident = next(_children(iip), None) if iip is not None else None
+        k = Kids(el)
+        iip = k.find("idIIP")
+        ident_el = next((c for c in iip if isinstance(c.tag, str)), None) if iip is not None else None
+        ident = Kids(ident_el) if ident_el is not None else None
         local_id = _text(ident, "lokalnyId") if ident is not None else ""
         namespace = _text(ident, "przestrzenNazw") if ident is not None else ""
         rec = Record(
             kind=kind, local_id=local_id, namespace=namespace,
             version_id=_text(ident, "wersjaId") if ident is not None else "",
             gml_id=el.get(f"{{{GML}}}id") or "",
-            start_object=parse_time(_text(el, "startObiekt")),
-            start_version=parse_time(_text(el, "startWersjaObiekt")),
-            end_version=parse_time(_text(el, "koniecWersjaObiekt")),
-            end_object=parse_time(_text(el, "koniecObiekt")),
+            start_object=parse_time(_text(k, "startObiekt")),
+            start_version=parse_time(_text(k, "startWersjaObiekt")),
+            end_version=parse_time(_text(k, "koniecWersjaObiekt")),
+            end_object=parse_time(_text(k, "koniecObiekt")),
             line=el.sourceline,
         )
         if not local_id or not namespace:
             rec.problems.append({"code": "iip_missing", "message": _("The object has no IIP identifier (lokalnyId, przestrzenNazw).")})
-        getattr(self, f"_{kind}")(el, rec, qn.localname)
+        getattr(self, f"_{kind}")(k, rec, qn.localname)
         return rec
 
-    def _geometry(self, el, rec: Record) -> None:
-        holder = _find(el, "geometria")
+    def _geometry(self, el: Kids, rec: Record) -> None:
+        holder = el.find("geometria")
         rec.geom = self.geometry.read(holder) if holder is not None else None
 
     # ---- per kind ------------------------------------------------------------------------
@@ -236,13 +263,12 @@ class EgibReader:
         area = _text(el, "poleEwidencyjne") or _text(el, "powierzchniaEwidencyjna")
         accuracy = _text(el, "dokladnoscReprezentacjiPola") or _text(el, "informacjaODokladnReprezentacjiPola")
         uses = []
-        for holder in _children(el):
-            if _local(holder) != "klasouzytek":
+        for holder in el.all("klasouzytek"):
+            inner = next((c for c in holder if isinstance(c.tag, str)), None)
+            if inner is None:
                 continue
-            k = next(_children(holder), None)
-            if k is None:
-                continue
-            uses.append({"ofu": _text(k, "OFU"), "ozu": _text(k, "OZU"), "ozk": _text(k, "OZK"), "area_ha": _text(k, "powierzchnia")})
+            u = Kids(inner)
+            uses.append({"ofu": _text(u, "OFU"), "ozu": _text(u, "OZU"), "ozk": _text(u, "OZK"), "area_ha": _text(u, "powierzchnia")})
         rec.attrs = {"area_ha": area, "accuracy": _int(accuracy) or 1, "land_uses": uses, "kw": _all_text(el, "numerKW")}
         rec.refs = {"jrg": _refs(el, "JRG2"), "precinct": _refs(el, "lokalizacjaDzialki") or _refs(el, "lokalizacjaDzialki2")}
         self._geometry(el, rec)

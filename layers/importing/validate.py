@@ -16,6 +16,7 @@ from ..models import KstType, LandUseCode, SoilClass, SoilUseCode
 from .base import Record, Report
 
 POLYGONAL = {"unit", "precinct", "parcel", "building", "landuse", "soil"}
+OFU, OZU, OZK, KST = set(LandUseCode.values), set(SoilUseCode.values), set(SoilClass.values), set(KstType.values)
 REQUIRED_GEOMETRY = {"unit", "precinct", "parcel", "landuse", "soil"}
 
 
@@ -117,9 +118,7 @@ class Validator:
         uses = []
         total = Decimal(0)
         for u in rec.attrs.get("land_uses", []):
-            if u["ofu"] not in LandUseCode.values or (u["ozu"] and u["ozu"] not in SoilUseCode.values) or (
-                u["ozk"] and u["ozk"] not in SoilClass.values
-            ):
+            if u["ofu"] not in OFU or (u["ozu"] and u["ozu"] not in OZU) or (u["ozk"] and u["ozk"] not in OZK):
                 self._warn(rec, "land_use_code", _("Unknown land-use class %(c)s; ignored.") % {"c": "/".join(filter(None, (u["ofu"], u["ozu"], u["ozk"])))[:20]})
                 continue
             a = _positive_decimal(u.get("area_ha"))
@@ -149,7 +148,7 @@ class Validator:
             return not self._error(rec, "id_missing", _("The building has no identifier."))
         if not identifiers.is_building_id(rec.official_id):
             self._warn(rec, "id_format", _("Building identifier “%(id)s” does not have the form <parcel>.<n>_BUD.") % {"id": rec.official_id[:60]})
-        if a.get("kst") not in KstType.values:
+        if a.get("kst") not in KST:
             return not self._error(rec, "kst", _("Unknown building type (rodzajWgKST) “%(v)s”.") % {"v": str(a.get("kst"))[:10]})
         if a.get("above") is None or not 0 <= a["above"] <= 200 or not 0 <= (a.get("below") or 0) <= 20:
             return not self._error(rec, "storeys", _("The number of storeys is missing or out of range."))
@@ -169,7 +168,7 @@ class Validator:
         return True
 
     def _landuse(self, rec: Record) -> bool:
-        if rec.attrs.get("ofu") not in LandUseCode.values:
+        if rec.attrs.get("ofu") not in OFU:
             return not self._error(rec, "ofu", _("Unknown land use (OFU) “%(v)s”.") % {"v": str(rec.attrs.get("ofu"))[:10]})
         if not rec.official_id:
             return not self._error(rec, "id_missing", _("The contour has no identifier."))
@@ -177,7 +176,7 @@ class Validator:
 
     def _soil(self, rec: Record) -> bool:
         a = rec.attrs
-        if a.get("ozu") not in SoilUseCode.values or (a.get("ozk") and a["ozk"] not in SoilClass.values):
+        if a.get("ozu") not in OZU or (a.get("ozk") and a["ozk"] not in OZK):
             return not self._error(rec, "ozu", _("Unknown soil class “%(v)s”.") % {"v": f"{a.get('ozu')}{a.get('ozk')}"[:10]})
         if not rec.official_id:
             return not self._error(rec, "id_missing", _("The contour has no identifier."))
