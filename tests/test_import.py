@@ -346,3 +346,14 @@ def test_geopackage_buildings(tmp_path):
                                    "mapping": {"ID_BUDYNKU": "id", "FUNKCJA": "f", "KONDYGNACJE": "k", "POWIERZCHNIA_ZABUDOWY": "pow"}})
     b = Building.objects.get(building_id="149999_2.0001.50.1_BUD")
     assert b.kst_type == "m" and b.storeys_above == 2 and str(b.built_up_area_m2) == "100.50"
+
+
+@pytest.mark.parametrize("epsg", [2176, 2177, 2178, 2179, 2180])
+def test_every_polish_crs_northing_first(tmp_path, epsg):
+    """PL-2000 zones 5–8 and PUWG-1992 in URN form (northing first) land in the same place."""
+    to_zone = Transformer.from_crs(2180, epsg, always_xy=True)
+    ring = [to_zone.transform(e, n) for e, n in square(640_000, 470_000, 40)]
+    doc = document(parcel(f"Z{epsg}", f"149999_2.0001.{epsg}", ring, srs=f"urn:ogc:def:crs:EPSG::{epsg}", area_ha="0.1600"))
+    registry_import(write(tmp_path / "z.gml", doc))
+    c = Parcel.objects.get(local_id=f"Z{epsg}").geom.centroid
+    assert abs(c.x - 640_020) < 0.02 and abs(c.y - 470_020) < 0.02
