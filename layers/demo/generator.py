@@ -741,7 +741,8 @@ class DemoGenerator:
                 ring = rb.ring(a, b, band.v0, band.v1)
                 area = ring_area(ring)
                 area_ha = _ha(area)
-                group = 4 if band.road else (7 if rng.random() < 0.85 else rng.choice([1, 2, 10, 11]))
+                if not second_half:  # both halves of a split parcel stay in one JRG with one group
+                    group = 4 if band.road else (7 if rng.random() < 0.85 else rng.choice([1, 2, 10, 11]))
                 if not second_half:
                     jrg_no += 1
                 jrg = f"{prec.precinct_id}.G{jrg_no}"
@@ -776,7 +777,8 @@ class DemoGenerator:
                         court = "WA1I"
                         no = f"{parcel.id:08d}"
                         batch.kw.append((parcel.id, f"{court}/{no}/{kw_check_digit(court, no)}"))
-                    self._owner(batch, parcel, rng)
+                    if not second_half:  # one owner per JRG
+                        self._owner(batch, parcel, rng)
 
     def _owner(self, batch: CellBatch, parcel: ParcelRec, rng) -> None:
         first, sex = rng.choice(FIRST_NAMES)

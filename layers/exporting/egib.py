@@ -18,7 +18,8 @@ The format, which `layers.importing.egib` reads back to the same registry conten
 JRG and shares are not rows of ours: a JRG (EGB_JednostkaRejestrowaGruntow) is synthesised per
 registration unit and przestrzenNazw of the exported parcels (lokalnyId uuid5 of `jrg:<unit>`), with
 the registration group of its first parcel (current first, then by idDzialki); a share gets the
-lokalnyId uuid5 of `share:<id>`. Both carry wersjaId 2026-01-01T00:00:00 and no start dates.
+lokalnyId uuid5 of `share:<id>`. Both carry wersjaId, startObiekt and startWersjaObiekt
+2026-01-01T00:00:00 (the XSD requires the dates; we have none).
 
 Lost on the way out, as EGiB has no element for them: the postal code, TERC and status of address
 points; a subject's address and REGON and the wording of a share's right; a registration group
@@ -38,6 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -83,6 +85,7 @@ DEFAULT_REGISTRATION_GROUP = 7
 CHUNK = 2000
 PROGRESS_EVERY = 100_000
 WARSAW = ZoneInfo("Europe/Warsaw")
+SYNTHETIC_START = datetime(2026, 1, 1, tzinfo=WARSAW)  # written as SYNTHETIC_VERSION
 
 # feature types in the order they are written
 UNIT, PRECINCT, JRG = "EGB_JednostkaEwidencyjna", "EGB_ObrebEwidencyjny", "EGB_JednostkaRejestrowaGruntow"
@@ -122,6 +125,7 @@ def plec_from_pesel(pesel: str) -> str:
     return "1"
 
 
+@lru_cache(maxsize=4096)
 def local_time(value: datetime) -> str:
     return value.astimezone(WARSAW).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -147,6 +151,12 @@ def _grouped(pairs: Iterable[tuple[Any, ...]]) -> dict[Any, list[Any]]:
     for key, *rest in pairs:
         out[key].append(rest[0] if len(rest) == 1 else tuple(rest))
     return out
+
+
+def _synthetic_iip(local_id: str, namespace: str) -> dict[str, Any]:
+    """IIP of a feature that is not a row of ours (JRG, share); the start dates the XSD requires."""
+    return {"local_id": local_id, "namespace": namespace, "version_id": SYNTHETIC_VERSION,
+            "start_object": SYNTHETIC_START, "start_version": SYNTHETIC_START}
 
 
 def _decimal(value: Decimal | float | int, places: int) -> str:
@@ -302,7 +312,7 @@ class _Exporter:
         )
         for row in qs.iterator(chunk_size=CHUNK):
             unit = row["registration_unit"]
-            iip = {"local_id": jrg_local_id(unit), "namespace": row["namespace"], "version_id": SYNTHETIC_VERSION}
+            iip = _synthetic_iip(jrg_local_id(unit), row["namespace"])
             with w.feature(JRG, iip):
                 w.leaf("idJednostkiRejestrowej", unit)
                 w.leaf("grupaRejestrowa", row["registration_group"] or DEFAULT_REGISTRATION_GROUP)
@@ -445,7 +455,7 @@ class _Exporter:
             cur.itersize = CHUNK
             cur.execute(self.SHARES_SQL, {"current": self.only_current})
             for sid, kind, numerator, denominator, unit, s_ns, s_lid, s_ver, jrg_ns in cur:
-                iip = {"local_id": share_local_id(sid), "namespace": s_ns, "version_id": SYNTHETIC_VERSION}
+                iip = _synthetic_iip(share_local_id(sid), s_ns)
                 with w.feature(SHARE, iip):
                     w.leaf("rodzajPrawa", "1" if kind == RestrictedShare.Kind.OWNERSHIP else "2")
                     w.leaf("licznikUlamkaOkreslajacegoWartoscUdzialu", numerator)
