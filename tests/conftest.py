@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+
+# ../shared beside the repository (CI lays it there); GISPORTAL_SHARED_DIR overrides
+SHARED_DATA = Path(os.environ.get("GISPORTAL_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")) / "data"
 
 DEMO_PARCELS = 2000
 DEMO_SEED = 7

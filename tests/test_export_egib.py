@@ -33,8 +33,10 @@ from layers.models import (
     SoilClassContour,
 )
 
+from .conftest import SHARED_DATA
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = SHARED_DATA
 GML = "http://www.opengis.net/gml/3.2"
 EGB = "ewidencjaGruntowIBudynkow:1.0"
 XLINK = "http://www.w3.org/1999/xlink"

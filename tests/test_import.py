@@ -25,10 +25,11 @@ from layers.models import (
     SoilClassContour,
 )
 
+from .conftest import SHARED_DATA
 from .egib_files import document, parcel, precinct, square, write
 
 pytestmark = pytest.mark.django_db
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "egib"
+SHARED = SHARED_DATA / "egib"
 TRAINING = SHARED / "training-2021-zone8.gml"
 REAL_2015 = SHARED / "real-2015-parcel.gml"
 EGB = "{ewidencjaGruntowIBudynkow:1.0}"
