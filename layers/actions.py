@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -48,8 +49,8 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     reader = open_reader(path, fmt=fmt, options=options or {})
     try:
         _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run)
-    except DatabaseError as e:
-        diag = getattr(getattr(e, "__cause__", None), "diag", None)
+    except (DatabaseError, psycopg.Error) as e:
+        diag = getattr(e, "diag", None) or getattr(getattr(e, "__cause__", None), "diag", None)
         constraint = getattr(diag, "constraint_name", None) or ""
         raise ImportFailed(
             _("The data could not be written; nothing was changed (registry rule %(c)s).") % {"c": constraint or "?"}
@@ -84,6 +85,10 @@ def _run(reader, report: Report, validator: Validator, state: dict, tick, *, pol
         tick("done")
         if dry_run:
             transaction.set_rollback(True)
+        else:
+            from .selectors import data_version_bump
+
+            transaction.on_commit(data_version_bump)
 
 
 def _cache_key(job_id: int) -> str:

@@ -75,3 +75,52 @@ def restricted_parcel_data(user, parcel_id: str, *, legal_basis: str, case_sign:
             for s in shares
         ],
     }
+
+
+DATA_VERSION_KEY = "gisportal:data-version"
+
+
+def data_version() -> int:
+    """A number that changes whenever registry content changes (imports, demo loads): caches key on it."""
+    from django.core.cache import cache
+
+    version = cache.get(DATA_VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(DATA_VERSION_KEY, version, timeout=None)
+    return int(version)
+
+
+def data_version_bump() -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.incr(DATA_VERSION_KEY)
+    except ValueError:
+        cache.set(DATA_VERSION_KEY, 2, timeout=None)
+
+
+FALLBACK_EXTENT = (628_700.0, 455_400.0, 646_300.0, 474_800.0)  # gmina Piaseczno, DOMAIN.md §12
+
+
+def layer_extents() -> dict[str, tuple[float, float, float, float]]:
+    """EPSG:2180 extent (x = easting) of every catalogue layer, computed once per data version."""
+    from django.apps import apps
+    from django.core.cache import cache
+
+    from .catalogue import LAYERS
+
+    key = f"gisportal:extents:{data_version()}"
+    extents = cache.get(key)
+    if extents is not None:
+        return extents
+    extents = {}
+    with connection.cursor() as cur:
+        for layer in LAYERS:
+            table = apps.get_model(layer.model)._meta.db_table
+            where = " WHERE end_object IS NULL" if layer.current_only else ""
+            cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM {table}{where}) s")  # noqa: S608 - table from the catalogue
+            row = cur.fetchone()
+            extents[layer.name] = tuple(float(v) for v in row) if row and row[0] is not None else FALLBACK_EXTENT
+    cache.set(key, extents, timeout=3600)
+    return extents

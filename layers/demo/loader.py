@@ -145,6 +145,9 @@ def load_demo(parcels: int, seed: int = 1, *, replace: bool = False, progress: C
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"  # noqa: S608
                 )
+    from ..selectors import data_version_bump
+
+    data_version_bump()
     say(_("analysing tables"))
     with connection.cursor() as cur:
         for table in REGISTRY_TABLES:

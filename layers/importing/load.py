@@ -11,6 +11,7 @@ units the file covers, that the file no longer holds are retired (end date, neve
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ SPECS: dict[str, KindSpec] = {
         "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
     }, geom=None, scope_by_unit=False),
 }
+IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
 IIP = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
 
 
@@ -113,6 +115,8 @@ class Loader:
     # ---- staging
     def __enter__(self):
         self.cur = connection.cursor().cursor  # the psycopg cursor under Django's wrapper
+        # the COPY lasts as long as the file is read: the request-level statement timeout does not apply
+        self.cur.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
         self.cur.execute("DROP TABLE IF EXISTS imp_stage")
         self.cur.execute(CREATE_STAGE)
         cols = ", ".join(STAGE_COLUMNS)
