@@ -6,10 +6,13 @@ from django.views.i18n import set_language
 from gisportal.web import imports
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
+from ogc import views as ogc
 
 urlpatterns = [
     path("", web.home, name="home"),
     path("healthz", web.healthz, name="healthz"),
+    path("ows", ogc.ows, name="ows"),
+    path("wms", ogc.wms_alias, name="wms"),
     path("konto/", web.account, name="account"),
     path("konto/logowanie/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/wylogowanie/", auth_views.LogoutView.as_view(), name="logout"),

@@ -35,3 +35,74 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_url(demo_data, django_db_blocker):
+    """A real HTTP server (threaded WSGI) on loopback serving the app on the test database, for
+    OWSLib and GDAL. It sees committed data only: the session's demo data."""
+    import threading
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    app = get_wsgi_application()
+
+    def guarded(environ, start_response):
+        with django_db_blocker.unblock():
+            return app(environ, start_response)
+
+    httpd = make_server("127.0.0.1", 0, guarded, server_class=Server, handler_class=QuietHandler)
+    url = f"http://127.0.0.1:{httpd.server_port}"
+    old = settings.GISPORTAL_PUBLIC_URL
+    settings.GISPORTAL_PUBLIC_URL = url
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    httpd.shutdown()
+    settings.GISPORTAL_PUBLIC_URL = old
+
+
+@pytest.fixture(scope="session")
+def ogc_schemas():
+    """An lxml parser that resolves http://schemas.opengis.net/ (and the W3C schemas) to ../shared."""
+    from lxml import etree
+
+    root = SHARED_DATA / "ogc-schemas"
+
+    class Resolver(etree.Resolver):
+        def resolve(self, url, pubid, context):
+            for prefix in ("http://schemas.opengis.net/", "https://schemas.opengis.net/"):
+                if url.startswith(prefix):
+                    return self.resolve_filename(str((root / url[len(prefix):]).resolve()), context)
+            if url.endswith("xlink.xsd"):
+                return self.resolve_filename(str(root / "w3c" / "xlink.xsd"), context)
+            if url.endswith("/xml.xsd"):
+                return self.resolve_filename(str(root / "w3c" / "xml.xsd"), context)
+            return None
+
+    def schema(relative: str):
+        parser = etree.XMLParser(no_network=True, resolve_entities=False)
+        parser.resolvers.add(Resolver())
+        return etree.XMLSchema(etree.parse(str(root / relative), parser))
+
+    return schema
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_foreign_connections(django_db_setup, django_db_blocker):
+    """Mapnik keeps pooled connections to the test database; end them before it is dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")

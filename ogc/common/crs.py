@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
@@ -125,3 +126,17 @@ def to_xy(coords: tuple[float, ...], crs: CrsRef, protocol: Protocol) -> tuple[f
 
 
 from_xy = to_xy  # the swap is its own inverse
+
+
+@lru_cache(maxsize=16)
+def _to(epsg: int):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(2180, epsg, always_xy=True)
+
+
+def transform_extent(bbox_2180: tuple[float, float, float, float], epsg: int) -> tuple[float, float, float, float]:
+    """An EPSG:2180 box (x = easting) in another CRS, x/y order, edges densified."""
+    if epsg == 2180:
+        return bbox_2180
+    return _to(epsg).transform_bounds(*bbox_2180, densify_pts=21)

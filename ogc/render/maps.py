@@ -1,0 +1,187 @@
+"""Mapnik maps straight from PostGIS, built from the layer catalogue and the style descriptions.
+
+A map for a (layers, styles, CRS) combination is built once per thread and reused: Mapnik Map
+objects are not thread-safe, their PostGIS datasources keep pooled connections. Each request only
+resizes and zooms it. The PostGIS queries carry a statement timeout (PGOPTIONS for Mapnik's libpq).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from xml.sax.saxutils import quoteattr
+
+from django.apps import apps
+from django.conf import settings
+
+from layers.catalogue import Layer, get_layer
+
+from .engine import mapnik
+from .styles import FONT, Rule, Style, style_for
+
+POLAND_EXTENT_2180 = "100000,100000,900000,900000"
+_local = threading.local()
+MAX_CACHED_MAPS = 32
+STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS", "15000"))
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype")
+
+# the SQL columns each layer offers to its styles (names used in style expressions)
+LAYER_COLUMNS = {
+    "dzialki": {"number": "number"},
+    "numery_dzialek": {"number": "number"},
+    "budynki": {},
+    "obreby": {"name": "name"},
+    "jednostki_ewidencyjne": {"name": "name"},
+    "uzytki": {"ofu": "ofu"},
+    "kontury_klasyfikacyjne": {"ozu": "ozu", "ozk": "ozk"},
+    "adresy": {"number": "number"},
+    "mpzp": {"symbol": "symbol", "label": "label"},
+    "granice": {"level": "level"},
+}
+
+
+def _setup_once() -> None:
+    if getattr(_local, "ready", False):
+        return
+    os.environ.setdefault("PGOPTIONS", f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
+    m = mapnik()
+    for d in FONT_DIRS:
+        if os.path.isdir(d):
+            m.register_fonts(d)
+    _local.ready = True
+
+
+def layer_subquery(layer: Layer) -> str:
+    model = apps.get_model(layer.model)
+    table = model._meta.db_table
+    cols = ", ".join(f'"{src}" AS "{name}"' for name, src in LAYER_COLUMNS.get(layer.name, {}).items())
+    select = f"SELECT geom{', ' + cols if cols else ''} FROM {table}"  # noqa: S608 - names from the catalogue only
+    where = " WHERE geom && !bbox!"
+    if layer.current_only:
+        where += " AND end_object IS NULL"
+    return f"({select}{where}) AS t"
+
+
+def _symbolizer_xml(kind: str, attrs: dict) -> str:
+    if kind == "polygon":
+        return f'<PolygonSymbolizer fill="{attrs["fill"]}" fill-opacity="{attrs["fill-opacity"]}" gamma="0.6"/>'
+    if kind == "line":
+        dash = f' stroke-dasharray="{attrs["stroke-dasharray"]}"' if "stroke-dasharray" in attrs else ""
+        return (f'<LineSymbolizer stroke="{attrs["stroke"]}" stroke-width="{attrs["stroke-width"]}" '
+                f'stroke-opacity="{attrs["stroke-opacity"]}"{dash}/>')
+    if kind == "text":
+        a = attrs
+        return (f'<TextSymbolizer face-name="{a["face-name"]}" size="{a["size"]}" fill="{a["fill"]}" halo-fill="{a["halo-fill"]}" '
+                f'halo-radius="{a["halo-radius"]}" placement="{a["placement"]}" allow-overlap="{a["allow-overlap"]}" '
+                f'avoid-edges="{a["avoid-edges"]}">{a["expr"]}</TextSymbolizer>')
+    if kind == "marker":
+        a = attrs
+        return (f'<MarkersSymbolizer fill="{a["fill"]}" width="{a["width"]}" height="{a["height"]}" stroke="{a["stroke"]}" '
+                f'stroke-width="{a["stroke-width"]}" allow-overlap="{a["allow-overlap"]}" placement="{a["placement"]}"/>')
+    raise ValueError(kind)
+
+
+def rule_xml(rule: Rule) -> str:
+    parts = ["<Rule>"]
+    if rule.filter:
+        parts.append(f"<Filter>{rule.filter.replace('&', '&amp;').replace('<', '&lt;')}</Filter>")
+    if rule.min_scale:
+        parts.append(f"<MinScaleDenominator>{rule.min_scale}</MinScaleDenominator>")
+    if rule.max_scale:
+        parts.append(f"<MaxScaleDenominator>{rule.max_scale}</MaxScaleDenominator>")
+    parts += [_symbolizer_xml(k, a) for k, a in rule.symbolizers]
+    parts.append("</Rule>")
+    return "".join(parts)
+
+
+def style_xml(name: str, style: Style) -> str:
+    return f'<Style name="{name}">' + "".join(rule_xml(r) for r in style.rules) + "</Style>"
+
+
+def _datasource_xml(layer: Layer) -> str:
+    db = settings.DATABASES["default"]
+    params = {
+        "type": "postgis", "host": db.get("HOST") or "127.0.0.1", "port": str(db.get("PORT") or 5432),
+        "user": db.get("USER") or "postgres", "password": db.get("PASSWORD") or "", "dbname": db["NAME"],
+        "table": layer_subquery(layer), "geometry_field": "geom", "srid": "2180", "extent": POLAND_EXTENT_2180,
+        "estimate_extent": "false", "persist_connection": "true", "max_size": "4", "simplify_geometries": "true",
+    }
+    return "<Datasource>" + "".join(
+        f"<Parameter name={quoteattr(k)}>{v.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</Parameter>"
+        for k, v in params.items()) + "</Datasource>"
+
+
+def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str) -> str:
+    styles, layers = [], []
+    for i, (layer_name, style_name) in enumerate(layer_styles):
+        layer = get_layer(layer_name)
+        style = style_for(layer_name, style_name)
+        sname = f"s{i}_{layer_name}_{style_name}"
+        styles.append(style_xml(sname, style))
+        layers.append(f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer)}</Layer>')
+    return (f'<Map srs="{srs}" font-directory="{FONT_DIRS[0]}">' + "".join(styles) + "".join(layers) + "</Map>")
+
+
+def get_map(layer_styles: tuple[tuple[str, str], ...], srs: str):
+    """A Mapnik map for these layers and styles in this CRS (thread-local cache, LRU)."""
+    _setup_once()
+    cache: OrderedDict = getattr(_local, "maps", None)
+    if cache is None:
+        cache = _local.maps = OrderedDict()
+    key = (layer_styles, srs, settings.DATABASES["default"]["NAME"])
+    m = cache.get(key)
+    if m is None:
+        mk = mapnik()
+        m = mk.Map(256, 256)
+        mk.load_map_from_string(m, map_xml(layer_styles, srs))
+        m.aspect_fix_mode = mk.aspect_fix_mode.RESPECT
+        cache[key] = m
+        if len(cache) > MAX_CACHED_MAPS:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return m
+
+
+def render(layer_styles, srs: str, bbox: tuple[float, float, float, float], width: int, height: int, *,
+           background: tuple[int, int, int, int] | None, fmt: str) -> bytes:
+    """Render to encoded bytes. `bbox` in the map CRS, x first. `fmt`: Mapnik format string."""
+    mk = mapnik()
+    m = get_map(layer_styles, srs)
+    m.resize(width, height)
+    m.background = mk.Color(*background) if background else mk.Color(0, 0, 0, 0)
+    m.zoom_to_box(mk.Box2d(*bbox))
+    im = mk.Image(width, height)
+    mk.render(m, im)
+    return im.to_string(fmt)
+
+
+def blank(width: int, height: int, *, background: tuple[int, int, int, int] | None, fmt: str) -> bytes:
+    mk = mapnik()
+    _setup_once()
+    im = mk.Image(width, height)
+    im.fill(mk.Color(*background) if background else mk.Color(0, 0, 0, 0))
+    return im.to_string(fmt)
+
+
+def message_image(text: str, width: int, height: int, *, background, fmt: str) -> bytes:
+    """An image carrying an error message (EXCEPTIONS=INIMAGE)."""
+    import json
+
+    mk = mapnik()
+    _setup_once()
+    feature = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"t": text[:200]}, "geometry": {"type": "Point", "coordinates": [0, 0]}}]}
+    xml = (f'<Map srs="epsg:3857"><Style name="m"><Rule><TextSymbolizer face-name="{FONT}" size="11" fill="#b00000" '
+           f'halo-fill="#ffffff" halo-radius="1" wrap-width="{max(width - 20, 40)}" placement="point">[t]</TextSymbolizer></Rule></Style>'
+           f'<Layer name="m" srs="epsg:3857"><StyleName>m</StyleName><Datasource><Parameter name="type">geojson</Parameter>'
+           f'<Parameter name="inline">{json.dumps(feature).replace("&", "&amp;").replace("<", "&lt;")}</Parameter></Datasource></Layer></Map>')
+    m = mk.Map(width, height)
+    mk.load_map_from_string(m, xml)
+    m.background = mk.Color(*background) if background else mk.Color(255, 255, 255, 255)
+    m.aspect_fix_mode = mk.aspect_fix_mode.RESPECT
+    m.zoom_to_box(mk.Box2d(-width / 2, -height / 2, width / 2, height / 2))
+    im = mk.Image(width, height)
+    mk.render(m, im)
+    return im.to_string(fmt)
