@@ -1,9 +1,10 @@
 """Importing Mapnik safely.
 
-`import mapnik` points PROJ_LIB at its wheel's own data, which lacks the proj.db of the system PROJ
-that GDAL (and so GeoDjango) uses: afterwards every GeoDjango transform fails (ARCHITECTURE §2).
-Mapnik keeps its PROJ_LIB; GDAL is told where the system database is with OSRSetPROJSearchPaths,
-which only changes GDAL's PROJ context. pyproj uses its own bundled data either way.
+`import mapnik` exports its wheel's data directories (PROJ_LIB, GDAL_DATA, ICU_DATA) into the process
+environment; the PROJ one lacks the proj.db of the system PROJ that GDAL (and so GeoDjango) uses, and
+afterwards every GeoDjango transform fails (ARCHITECTURE §2). The environment is put back right after
+the import (Mapnik's own PROJ does not need it), and GDAL is pointed at the system database with
+OSRSetPROJSearchPaths in case its PROJ context saw the change. pyproj uses its own data either way.
 """
 
 from __future__ import annotations
@@ -42,8 +43,16 @@ def mapnik():
         with _lock:
             if _mapnik is None:
                 proj_dir = system_proj_dir()
+                saved = {k: os.environ.get(k) for k in ("PROJ_LIB", "PROJ_DATA", "GDAL_DATA", "ICU_DATA")}
                 import mapnik as m  # noqa: PLC0415 - imported lazily on purpose
 
+                # the wheel's settings file exported its own data dirs into the process environment,
+                # where GDAL and every subprocess would find them: put the environment back
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
                 _point_gdal_at(proj_dir)
                 _mapnik = m
     return _mapnik
