@@ -11,7 +11,9 @@ units the file covers, that the file no longer holds are retired (end date, neve
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -92,6 +94,8 @@ SPECS: dict[str, KindSpec] = {
         "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
     }, geom=None, scope_by_unit=False),
 }
+TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))
+log = logging.getLogger(__name__)
 IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
 IIP = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
 
@@ -149,16 +153,19 @@ class Loader:
 
     # ---- SQL helpers
     def _exec(self, sql: str, params: dict | None = None) -> int:
+        t0 = time.monotonic()
         self.cur.execute(sql, params or {})
+        if TRACE:
+            log.info("import SQL %.2f s: %s", time.monotonic() - t0, " ".join(sql.split())[:160])
         return self.cur.rowcount
 
     def _scalar(self, sql: str, params: dict | None = None):
-        self.cur.execute(sql, params or {})
+        self._exec(sql, params)
         row = self.cur.fetchone()
         return row[0] if row else None
 
     def _problems_from(self, sql: str, params: dict, severity: str, code: str, message: str, action: str) -> int:
-        self.cur.execute(sql, params)
+        self._exec(sql, params)
         rows = self.cur.fetchall()
         for kind, ident, line in rows:
             self.report.problem(severity, code, message % {"id": ident}, kind=kind, ident=ident, line=line, action=action)
@@ -188,7 +195,7 @@ class Loader:
         self._history_rows()
 
     def _rows(self, sql: str, params: dict | None = None) -> list[tuple]:
-        self.cur.execute(sql, params or {})
+        self._exec(sql, params)
         return self.cur.fetchall()
 
     def _choose_versions(self) -> None:
@@ -209,7 +216,7 @@ class Loader:
                        FROM imp_stage WHERE status = 'new' AND official_id <> '' AND kind NOT IN ('address', 'subject', 'share'))
             UPDATE imp_stage s SET status = 'rejected', problem = 'duplicate' FROM d
             WHERE d.seq = s.seq AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
-        self.cur.execute(sql)
+        self._exec(sql)
         rows = self.cur.fetchall()
         if rows and policy == "strict":
             raise ImportFailed(_("Duplicate identifiers in the file, e.g. %(id)s.") % {"id": rows[0][1]})
@@ -221,10 +228,10 @@ class Loader:
     def _resolve_jrg(self) -> None:
         """A parcel's JRG2 xlink → the registration unit's identifier and group, stored on the parcel."""
         self._exec("""
-            UPDATE imp_stage p SET attrs = p.attrs || jsonb_build_object('jrg', j.official_id, 'group', j.attrs->'group')
-            FROM imp_stage j
-            WHERE p.kind = 'parcel' AND j.kind = 'jrg' AND j.status IN ('new', 'retire')
-              AND j.namespace = p.refs->'jrg'->0->>0 AND j.local_id = p.refs->'jrg'->0->>1""")
+            WITH j AS MATERIALIZED (SELECT namespace, local_id, official_id, attrs->'group' AS grp FROM imp_stage
+                                    WHERE kind = 'jrg' AND status IN ('new', 'retire'))
+            UPDATE imp_stage p SET attrs = p.attrs || jsonb_build_object('jrg', j.official_id, 'group', j.grp)
+            FROM j WHERE p.kind = 'parcel' AND j.namespace = p.refs->'jrg'->0->>0 AND j.local_id = p.refs->'jrg'->0->>1""")
 
     def _missing_units(self, source_kind: str) -> None:
         """Precincts (or parcels) whose cadastral unit is neither in the file nor in the register."""
@@ -291,7 +298,7 @@ class Loader:
             self.report.bump("retired", kind, retired)
         # identifiers held by another current object of the register
         if spec.official:
-            self.cur.execute(f"""
+            self._exec(f"""
                 UPDATE imp_stage s SET status = 'rejected', problem = 'conflict'
                 WHERE s.kind = %(kind)s AND s.status IN ('insert', 'update') AND EXISTS (
                   SELECT 1 FROM {t} t WHERE t.{spec.official} = s.official_id AND t.end_object IS NULL
@@ -330,6 +337,9 @@ class Loader:
         self._exec(f"""
             UPDATE imp_stage s SET target_id = t.id FROM {t} t
             WHERE s.kind = %(kind)s AND s.status = 'insert' AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608
+        if inserted > 500:
+            # fresh statistics, or later joins plan for an empty table (nested loops over seq scans)
+            self._exec(f"ANALYZE {t}")
         unchanged = self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
         if updated + inserted:
             self.report.bump("written", kind, updated + inserted)
@@ -337,7 +347,7 @@ class Loader:
             self.report.bump("unchanged", kind, unchanged)
 
     def _reject_without_precinct(self, policy: str) -> None:
-        self.cur.execute(f"""
+        self._exec(f"""
             UPDATE imp_stage s SET status = 'rejected', problem = 'no_precinct'
             WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update') AND NOT EXISTS (
               SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)
@@ -393,16 +403,21 @@ class Loader:
         self._exec("""
             DELETE FROM layers_restrictedshare sh USING imp_stage s
             WHERE s.kind = 'subject' AND s.status = 'update' AND sh.subject_id = s.target_id""")
+        # materialised CTEs: the planner hash-joins them instead of looping over JSON expressions
         n = self._exec("""
+            WITH sh AS MATERIALIZED (
+                   SELECT attrs, refs->'subject'->0->>0 AS sns, refs->'subject'->0->>1 AS sid,
+                          refs->'jrg'->0->>0 AS jns, refs->'jrg'->0->>1 AS jid
+                   FROM imp_stage WHERE kind = 'share' AND status = 'new'),
+                 subj AS MATERIALIZED (
+                   SELECT namespace, local_id, target_id FROM imp_stage WHERE kind = 'subject' AND status IN ('insert', 'update')),
+                 j AS MATERIALIZED (SELECT namespace, local_id, official_id FROM imp_stage WHERE kind = 'jrg')
             INSERT INTO layers_restrictedshare (subject_id, registration_unit, kind, "right", numerator, denominator)
-            SELECT subj.target_id, coalesce(j.official_id, ''), s.attrs->>'kind', coalesce(s.attrs->>'right', ''),
-                   (s.attrs->>'numerator')::int, (s.attrs->>'denominator')::int
-            FROM imp_stage s
-            JOIN imp_stage subj ON subj.kind = 'subject' AND subj.status IN ('insert', 'update')
-                 AND subj.namespace = s.refs->'subject'->0->>0 AND subj.local_id = s.refs->'subject'->0->>1
-            LEFT JOIN imp_stage j ON j.kind = 'jrg' AND j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1
-            WHERE s.kind = 'share' AND s.status = 'new'
-              AND (s.attrs->>'numerator')::int BETWEEN 1 AND (s.attrs->>'denominator')::int""")
+            SELECT subj.target_id, coalesce(j.official_id, ''), sh.attrs->>'kind', coalesce(sh.attrs->>'right', ''),
+                   (sh.attrs->>'numerator')::int, (sh.attrs->>'denominator')::int
+            FROM sh JOIN subj ON subj.namespace = sh.sns AND subj.local_id = sh.sid
+            LEFT JOIN j ON j.namespace = sh.jns AND j.local_id = sh.jid
+            WHERE (sh.attrs->>'numerator')::int BETWEEN 1 AND (sh.attrs->>'denominator')::int""")
         if n:
             self.report.bump("written", "share", n)
 
