@@ -516,7 +516,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("failed")
 
     class Policy(models.TextChoices):
-        REJECT = "reject", _("reject invalid rows")
+        REJECT = "reject", _("reject invalid objects")
         REPAIR = "repair", _("repair what can be repaired")
         STRICT = "strict", _("reject the whole file on any error")
 

@@ -28,7 +28,7 @@ LAYER_CHOICES = [("", "—"), ("dzialki", "dzialki"), ("budynki", "budynki"), ("
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (EGiB GML, GeoPackage, GeoJSON or zipped Shapefile)"))
-    policy = forms.ChoiceField(label=gettext_lazy("Invalid rows"), choices=ImportJob.Policy.choices, initial="reject")
+    policy = forms.ChoiceField(label=gettext_lazy("Invalid objects"), choices=ImportJob.Policy.choices, initial="reject")
     layer = forms.ChoiceField(label=gettext_lazy("Layer (for GeoPackage, Shapefile, GeoJSON)"), choices=LAYER_CHOICES, required=False)
     mapping = forms.CharField(label=gettext_lazy("Field mapping, one TARGET=SOURCE per line"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
@@ -36,7 +36,7 @@ class ImportForm(forms.Form):
     def clean_file(self):
         f = self.cleaned_data["file"]
         if f.size > MAX_UPLOAD:
-            raise forms.ValidationError(_("The file is larger than 2 GB."))
+            raise forms.ValidationError(_("The file is larger than %(n)s GB.") % {"n": MAX_UPLOAD // 1024**3})
         return f
 
     def clean_mapping(self):
@@ -57,6 +57,13 @@ class ImportForm(forms.Form):
         if self.cleaned_data.get("mapping"):
             opts["mapping"] = self.cleaned_data["mapping"]
         return opts
+
+
+CODE_LABELS = {
+    "error": gettext_lazy("error"), "warning": gettext_lazy("warning"), "rejected": gettext_lazy("rejected"),
+    "kept": gettext_lazy("kept"), "repaired": gettext_lazy("repaired"), "reading": gettext_lazy("reading the file"),
+    "writing": gettext_lazy("writing to the register"), "done": gettext_lazy("done"), "failed": gettext_lazy("failed"),
+}
 
 
 def _require(user) -> None:
@@ -83,7 +90,12 @@ def import_list(request):
 def import_detail(request, job_id: int):
     _require(request.user)
     job = get_object_or_404(ImportJob, pk=job_id)
-    return render(request, "web/import_detail.html", {"job": job, "progress": import_job_progress(job)})
+    progress = import_job_progress(job)
+    progress["phase_label"] = CODE_LABELS.get(progress.get("phase"), progress.get("phase"))
+    problems = [{**p, "severity_label": CODE_LABELS.get(p.get("severity"), p.get("severity")),
+                 "action_label": CODE_LABELS.get(p.get("action"), p.get("action"))}
+                for p in (job.report.get("problems") or [])[:500]]
+    return render(request, "web/import_detail.html", {"job": job, "progress": progress, "problems": problems})
 
 
 # ---------------------------------------------------------------- JSON API

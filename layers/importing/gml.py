@@ -78,11 +78,11 @@ class GeometryReader:
         try:
             arr = np.array(parts, dtype=float)
         except ValueError:
-            raise ImportFailed(_("Coordinates that are not numbers at line %(line)s.") % {"line": line}) from None
+            raise ImportFailed(_("Non-numeric coordinates at line %(line)s.") % {"line": line}) from None
         if arr.size == 0 or arr.size % dim:
             raise ImportFailed(_("A coordinate list of the wrong length at line %(line)s.") % {"line": line})
         if not np.isfinite(arr).all():
-            raise ImportFailed(_("Coordinates NaN or infinite at line %(line)s.") % {"line": line})
+            raise ImportFailed(_("NaN or infinite coordinates at line %(line)s.") % {"line": line})
         pts = arr.reshape(-1, dim)[:, :2]
         if swap:
             pts = pts[:, ::-1]

@@ -207,7 +207,7 @@ class Loader:
             WHERE r.seq = s.seq AND r.rn > 1""")
         n = self._exec("UPDATE imp_stage SET status = 'retire' WHERE status = 'new' AND end_object IS NOT NULL")
         if n:
-            self.report.notes.append(_("%(n)s objects carry koniecObiekt: retired.") % {"n": n})
+            self.report.notes.append(_("%(n)s objects have koniecObiekt set and were retired.") % {"n": n})
 
     def _duplicates(self, policy: str) -> None:
         """Two current objects of one kind with the same official identifier: keep the first."""
@@ -221,7 +221,7 @@ class Loader:
         if rows and policy == "strict":
             raise ImportFailed(_("Duplicate identifiers in the file, e.g. %(id)s.") % {"id": rows[0][1]})
         for kind, ident, line in rows:
-            self.report.problem("error", "duplicate", _("Identifier %(id)s appears twice in the file; the later object is rejected.") % {"id": ident},
+            self.report.problem("error", "duplicate", _("Identifier %(id)s appears more than once in the file; this occurrence is rejected.") % {"id": ident},
                                 kind=kind, ident=ident, line=line, action="rejected")
             self.report.bump("rejected", kind)
 
@@ -248,7 +248,7 @@ class Loader:
                 FROM imp_stage WHERE kind = %(k)s AND status = 'new' AND official_id LIKE %(like)s""",
                        {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"unit:{ns}:{unit}")), "ns": ns, "u": unit,
                         "like": unit + ".%", "k": source_kind})
-            self.report.notes.append(_("Cadastral unit %(u)s is not in the file: created from its objects.") % {"u": unit})
+            self.report.notes.append(_("Cadastral unit %(u)s is neither in the file nor in the register: created from its objects.") % {"u": unit})
 
     def _missing_precincts(self) -> None:
         """Parcels whose precinct is neither in the file nor in the register: create it from its parcels."""
@@ -267,7 +267,7 @@ class Loader:
                        ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
                 FROM imp_stage WHERE kind = 'parcel' AND status = 'new' AND official_id LIKE %(like)s""",
                        {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"precinct:{ns}:{pid}")), "ns": ns, "p": pid, "u": unit, "like": pid + ".%"})
-            self.report.notes.append(_("Precinct %(p)s is not in the file: created from its parcels.") % {"p": pid})
+            self.report.notes.append(_("Precinct %(p)s is neither in the file nor in the register: created from its parcels.") % {"p": pid})
 
     def _merge_kind(self, kind: str, policy: str) -> None:
         spec = SPECS[kind]
@@ -382,7 +382,7 @@ class Loader:
               AND ST_Area(ST_Difference(s.geom, r.geom)) > greatest(1.0, 0.001 * ST_Area(s.geom))""", {},
             "warning", "outside_precinct", _("Parcel %(id)s lies partly outside its precinct."), "kept")
         if n and policy == "strict":
-            raise ImportFailed(_("%(n)s parcels lie outside their precincts.") % {"n": n})
+            raise ImportFailed(_("%(n)s parcels lie partly outside their precincts.") % {"n": n})
 
     def _building_parcels(self) -> None:
         self._exec("""DELETE FROM layers_building_parcels bp USING imp_stage s

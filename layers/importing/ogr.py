@@ -63,7 +63,7 @@ class OgrReader:
         layer_name = options.get("layer")
         if layer_name not in TARGETS:
             raise ImportFailed(
-                _("Say which layer the file holds with --layer (one of: %(names)s).") % {"names": ", ".join(TARGETS)}
+                _("Choose the layer the file holds (one of: %(names)s).") % {"names": ", ".join(TARGETS)}
             )
         self.kind, self.fields = TARGETS[layer_name]
         self.namespace = options.get("namespace") or getattr(settings, "GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
@@ -81,7 +81,7 @@ class OgrReader:
         if fmt == "shp":
             if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists() \
                     and not options.get("srs"):
-                raise ImportFailed(_("The Shapefile has no .prj file; give its CRS with --srs (e.g. EPSG:2180)."))
+                raise ImportFailed(_("The Shapefile has no .prj file; give its coordinate reference system (e.g. EPSG:2180)."))
             if encoding:
                 from django.contrib.gis.gdal.libgdal import lgdal
 
@@ -109,7 +109,7 @@ class OgrReader:
             self.crs_wkt = self.layer.srs.wkt
             self.crs_text = self.layer.srs.name
         else:
-            raise ImportFailed(_("The file declares no CRS; give it with --srs (e.g. EPSG:2180)."))
+            raise ImportFailed(_("The file declares no coordinate reference system; give it (e.g. EPSG:2180)."))
         names = {n.upper(): n for n in self.layer.fields}
         self.source: dict[str, str] = {}
         for target, (_attr, alias) in {**self.fields, **IIP_FIELDS}.items():
@@ -126,7 +126,7 @@ class OgrReader:
                 self.source[target] = names[target[:10]]
         id_target = next(t for t, (a, _x) in self.fields.items() if a in ("official_id", "local_id"))
         if id_target not in self.source and "LOKALNY_ID" not in self.source:
-            raise ImportFailed(_("No field holds the identifier (%(t)s); map it with --map %(t)s=FIELD.") % {"t": id_target})
+            raise ImportFailed(_("No field holds the identifier (%(t)s); map it to a field of the file (%(t)s=FIELD).") % {"t": id_target})
 
     def __iter__(self):
         transformer = _transformer(self.crs_wkt)
@@ -183,7 +183,7 @@ class OgrReader:
         def fix(coords):
             arr = np.asarray(coords, dtype=float)
             if not np.isfinite(arr).all():
-                raise ImportFailed(_("Coordinates NaN or infinite in feature %(i)s.") % {"i": row})
+                raise ImportFailed(_("NaN or infinite coordinates in feature %(i)s.") % {"i": row})
             x, y = transformer.transform(arr[:, 0], arr[:, 1])
             out = np.round(np.column_stack([x, y]), 3)
             if not np.isfinite(out).all() or out[:, 0].min() < BOUNDS_2180[0] or out[:, 1].min() < BOUNDS_2180[1] \

@@ -113,7 +113,7 @@ class Validator:
         computed = rec.geom.area if rec.geom is not None else 0.0
         registered = float(area) * 10_000
         if abs(registered - computed) > allowed_area_difference(registered):
-            self._warn(rec, "area_mismatch", _("Registered area %(reg)s ha differs from the geometry's %(geo).4f ha.")
+            self._warn(rec, "area_mismatch", _("Registered area %(reg)s ha differs from the area computed from the geometry (%(geo).4f ha).")
                        % {"reg": area, "geo": computed / 10_000})
         uses = []
         total = Decimal(0)
@@ -187,7 +187,7 @@ class Validator:
         if not a.get("locality") or not a.get("number"):
             return not self._error(rec, "address_incomplete", _("The address has no locality or house number."))
         if rec.geom is None:
-            return not self._error(rec, "geometry_missing", _("The address has no point; it cannot be published."))
+            return not self._error(rec, "geometry_missing", _("The address point has no geometry; it cannot be published."))
         if a.get("simc") and not (len(a["simc"]) == 7 and a["simc"].isdigit()):
             self._warn(rec, "simc", _("SIMC id “%(v)s” is not 7 digits; ignored.") % {"v": a["simc"][:10]})
             a["simc"] = ""
