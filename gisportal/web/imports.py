@@ -32,6 +32,10 @@ class ImportForm(forms.Form):
     layer = forms.ChoiceField(label=gettext_lazy("Layer (for GeoPackage, Shapefile, GeoJSON)"), choices=LAYER_CHOICES, required=False)
     mapping = forms.CharField(label=gettext_lazy("Field mapping, one TARGET=SOURCE per line"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
+    srs = forms.CharField(label=gettext_lazy("Coordinate reference system, when the file has none (e.g. EPSG:2180)"),
+                          required=False, max_length=40)
+    encoding = forms.CharField(label=gettext_lazy("Character encoding of a Shapefile without .cpg (e.g. cp1250)"),
+                               required=False, max_length=20)
 
     def clean_file(self):
         f = self.cleaned_data["file"]
@@ -56,6 +60,9 @@ class ImportForm(forms.Form):
             opts["layer"] = self.cleaned_data["layer"]
         if self.cleaned_data.get("mapping"):
             opts["mapping"] = self.cleaned_data["mapping"]
+        for key in ("srs", "encoding"):
+            if self.cleaned_data.get(key):
+                opts[key] = self.cleaned_data[key].strip()
         return opts
 
 
