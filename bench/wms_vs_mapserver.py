@@ -19,7 +19,8 @@ DB = "gisportal_wmsbench"
 
 
 def mapfile(db: str, path: Path, port: int) -> Path:
-    """The peer's configuration with styles equivalent to ours (ogc/render/styles.py)."""
+    """The peer's configuration with styles equivalent to ours (ogc/render/styles.py); connections kept
+    open between FastCGI requests (CLOSE_CONNECTION=DEFER), as a tuned production MapServer would."""
     conn = f"host=127.0.0.1 port=5432 dbname={db} user=postgres"
     path.write_text(f"""MAP
   NAME "gisportal"
@@ -45,6 +46,7 @@ def mapfile(db: str, path: Path, port: int) -> Path:
     CONNECTION "{conn}"
     DATA "geom from (select id, geom from layers_parcel where end_object is null) as t using unique id using srid=2180"
     PROJECTION "init=epsg:2180" END
+    PROCESSING "CLOSE_CONNECTION=DEFER"
     MAXSCALEDENOM 50000
     METADATA "wms_title" "dzialki" END
     CLASS STYLE OUTLINECOLOR 230 0 0 WIDTH 1.0 END END
@@ -57,6 +59,7 @@ def mapfile(db: str, path: Path, port: int) -> Path:
     CONNECTION "{conn}"
     DATA "geom from (select id, geom from layers_building where end_object is null) as t using unique id using srid=2180"
     PROJECTION "init=epsg:2180" END
+    PROCESSING "CLOSE_CONNECTION=DEFER"
     MAXSCALEDENOM 25000
     METADATA "wms_title" "budynki" END
     CLASS STYLE COLOR 232 207 168 OUTLINECOLOR 107 79 42 WIDTH 0.8 END END

@@ -28,7 +28,7 @@ FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype")
 
 # the SQL columns each layer offers to its styles (names used in style expressions)
 LAYER_COLUMNS = {
-    "dzialki": {"number": "number"},
+    "dzialki": {},
     "numery_dzialek": {"number": "number"},
     "budynki": {},
     "obreby": {"name": "name"},

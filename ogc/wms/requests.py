@@ -19,8 +19,9 @@ MAX_SIZE = 4096
 LAYER_LIMIT = 20
 MAX_FEATURE_COUNT = 50
 MAX_TOLERANCE = 25
+# zlib level 1: half the encoding time of the default for ~15 % bigger files (OGC.md §5.3)
 MAP_FORMATS = {
-    "image/png": "png32",
+    "image/png": "png32:z=1",
     "image/png; mode=8bit": "png8:m=h:z=1",
     "image/png8": "png8:m=h:z=1",
     "image/jpeg": "jpeg85",
