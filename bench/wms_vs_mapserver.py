@@ -20,7 +20,8 @@ DB = "gisportal_wmsbench"
 
 def mapfile(db: str, path: Path, port: int) -> Path:
     """The peer's configuration with styles equivalent to ours (ogc/render/styles.py); connections kept
-    open between FastCGI requests (CLOSE_CONNECTION=DEFER), as a tuned production MapServer would."""
+    open between FastCGI requests (CLOSE_CONNECTION=DEFER) and PNG at zlib level 1 like ours, as a tuned
+    production MapServer would be."""
     conn = f"host=127.0.0.1 port=5432 dbname={db} user=postgres"
     path.write_text(f"""MAP
   NAME "gisportal"
@@ -29,7 +30,7 @@ def mapfile(db: str, path: Path, port: int) -> Path:
   MAXSIZE 4096
   UNITS METERS
   PROJECTION "init=epsg:2180" END
-  OUTPUTFORMAT NAME "png" DRIVER AGG/PNG MIMETYPE "image/png" IMAGEMODE RGBA EXTENSION "png" END
+  OUTPUTFORMAT NAME "png" DRIVER AGG/PNG MIMETYPE "image/png" IMAGEMODE RGBA EXTENSION "png" FORMATOPTION "COMPRESSION=1" END
   WEB
     METADATA
       "wms_title" "gisportal peer"
