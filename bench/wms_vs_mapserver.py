@@ -1,9 +1,9 @@
 """WMS GetMap: gisportal (Mapnik) against MapServer 8 on the same PostGIS tables, same run.
 
-Usage: .venv/bin/python bench/wms_vs_mapserver.py [PARCELS] [SECONDS]   (default 100000, 15)
+Usage: .venv/bin/python bench/wms_vs_mapserver.py [PARCELS] [SECONDS] [PROCESSES]   (default 100000, 15, 2)
 
 Both servers get the same list of random views at parcel scale (layers dzialki + budynki, EPSG:2180,
-WMS 1.3.0, PNG), 256×256 and 1024×768, at concurrency 1 and 4; 2 worker processes each (gunicorn
+WMS 1.3.0, opaque 24-bit PNG), 256×256 and 1024×768, at concurrency 1 and 4; 2 worker processes each (gunicorn
 sync workers; lighttpd FastCGI max-procs 2). Prints a Markdown table for bench/RESULTS.md.
 """
 
@@ -20,8 +20,8 @@ DB = "gisportal_wmsbench"
 
 def mapfile(db: str, path: Path, port: int) -> Path:
     """The peer's configuration with styles equivalent to ours (ogc/render/styles.py); connections kept
-    open between FastCGI requests (CLOSE_CONNECTION=DEFER) and PNG at zlib level 1 like ours, as a tuned
-    production MapServer would be."""
+    open between FastCGI requests (CLOSE_CONNECTION=DEFER) and opaque 24-bit PNG at zlib level 1 like ours,
+    as a tuned production MapServer would be."""
     conn = f"host=127.0.0.1 port=5432 dbname={db} user=postgres"
     path.write_text(f"""MAP
   NAME "gisportal"
@@ -30,7 +30,7 @@ def mapfile(db: str, path: Path, port: int) -> Path:
   MAXSIZE 4096
   UNITS METERS
   PROJECTION "init=epsg:2180" END
-  OUTPUTFORMAT NAME "png" DRIVER AGG/PNG MIMETYPE "image/png" IMAGEMODE RGBA EXTENSION "png" FORMATOPTION "COMPRESSION=1" END
+  OUTPUTFORMAT NAME "png" DRIVER AGG/PNG MIMETYPE "image/png" IMAGEMODE RGB EXTENSION "png" FORMATOPTION "COMPRESSION=1" END
   WEB
     METADATA
       "wms_title" "gisportal peer"
@@ -89,6 +89,7 @@ def views(n: int, width: int, height: int, scale: float, seed: int = 7) -> list[
 def main() -> None:
     parcels = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
+    procs = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     env = demo_database(DB, parcels)
     OUT.mkdir(parents=True, exist_ok=True)
     ms_port, gp_port = 8091, 8092
@@ -96,7 +97,7 @@ def main() -> None:
     cases = [("256×256", 256, 256, 2000), ("1024×768", 1024, 768, 4000)]
     lists = {name: views(300, w, h, s) for name, w, h, s in cases}
     results = []
-    with mapserver(mf, ms_port) as ms, gisportal_server(env, gp_port) as gp:
+    with mapserver(mf, ms_port, procs=procs) as ms, gisportal_server(env, gp_port, workers=procs) as gp:
         for name, *_ in cases:
             for conc in (1, 4):
                 row = {"case": name, "c": conc}
@@ -107,8 +108,8 @@ def main() -> None:
                     say(label, name, conc, r)
                     row[label] = r
                 results.append(row)
-    print(f"Command: .venv/bin/python bench/wms_vs_mapserver.py {parcels} {seconds}  (data: {parcels} demo parcels, "
-          "layers dzialki+budynki, EPSG:2180, WMS 1.3.0 PNG, 300 random views at parcel scale, 2 workers each)")
+    print(f"Command: .venv/bin/python bench/wms_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels, "
+          f"layers dzialki+budynki, EPSG:2180, WMS 1.3.0 PNG, 300 random views at parcel scale, {procs} processes each)")
     print()
     print("| image | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms | errors (ours/peer) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")

@@ -26,6 +26,7 @@ MAP_FORMATS = {
     "image/png8": "png8:m=h:z=1",
     "image/jpeg": "jpeg85",
 }
+OPAQUE_PNG = "png32:z=1:t=0"
 INFO_FORMATS = ("application/json", "text/html", "application/vnd.ogc.gml", "application/vnd.ogc.gml/3.1.1",
                 "application/gml+xml; version=3.2", "text/xml", "text/plain")
 LANGUAGES = {"pol": "pl", "eng": "en"}
@@ -215,8 +216,11 @@ def parse_getmap(params: Params, user) -> GetMap:
     if mapnik_fmt is None:
         raise OGCException("InvalidFormat", _("Format %(f)s is not offered.") % {"f": fmt[:40]}, "FORMAT")
     view = parse_view(params, user, version=version)
+    transparent = params.boolean("TRANSPARENT")
+    if mapnik_fmt == "png32:z=1" and not transparent:
+        mapnik_fmt = OPAQUE_PNG  # 24-bit RGB: no alpha channel to encode when nothing is transparent
     return GetMap(view=view, format=fmt.lower() if fmt.lower() in MAP_FORMATS else fmt, mapnik_format=mapnik_fmt,
-                  transparent=params.boolean("TRANSPARENT"), bgcolor=_bgcolor(params), exceptions=_exceptions(params))
+                  transparent=transparent, bgcolor=_bgcolor(params), exceptions=_exceptions(params))
 
 
 def parse_getfeatureinfo(params: Params, user) -> GetFeatureInfo:
