@@ -335,3 +335,10 @@ def test_legend_graphic(client, demo_data):
     assert exc_code(get(client, REQUEST="GetLegendGraphic", LAYER="dzialki", STYLE="x")) == "StyleNotDefined"
     wide = get(client, REQUEST="GetLegendGraphic", LAYER="mpzp", WIDTH="100000")
     assert wide.status_code == 400
+
+
+def test_png_colour_types(client, demo_data):
+    """Opaque PNG is 24-bit RGB (IHDR colour type 2), transparent 32-bit RGBA (6), 8-bit palette (3)."""
+    assert getmap(client).content[25] == 2
+    assert getmap(client, TRANSPARENT="TRUE").content[25] == 6
+    assert getmap(client, FORMAT="image/png; mode=8bit").content[25] == 3
