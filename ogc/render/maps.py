@@ -18,7 +18,16 @@ from django.conf import settings
 from layers.catalogue import Layer, get_layer
 
 from .engine import mapnik
+from .png import encode_rgb
 from .styles import FONT, Rule, Style, style_for
+
+OPAQUE_PNG = "rgb"  # our own encoder (png.py) for opaque PNG; other names are Mapnik format strings
+
+
+def encode(im, fmt: str) -> bytes:
+    if fmt == OPAQUE_PNG:
+        return encode_rgb(im.to_string(), im.width(), im.height())
+    return im.to_string(fmt)
 
 POLAND_EXTENT_2180 = "100000,100000,900000,900000"
 _local = threading.local()
@@ -154,7 +163,7 @@ def render(layer_styles, srs: str, bbox: tuple[float, float, float, float], widt
     m.zoom_to_box(mk.Box2d(*bbox))
     im = mk.Image(width, height)
     mk.render(m, im)
-    return im.to_string(fmt)
+    return encode(im, fmt)
 
 
 def blank(width: int, height: int, *, background: tuple[int, int, int, int] | None, fmt: str) -> bytes:
@@ -162,7 +171,7 @@ def blank(width: int, height: int, *, background: tuple[int, int, int, int] | No
     _setup_once()
     im = mk.Image(width, height)
     im.fill(mk.Color(*background) if background else mk.Color(0, 0, 0, 0))
-    return im.to_string(fmt)
+    return encode(im, fmt if background else "png32:z=1" if fmt == OPAQUE_PNG else fmt)
 
 
 def message_image(text: str, width: int, height: int, *, background, fmt: str) -> bytes:
@@ -184,4 +193,4 @@ def message_image(text: str, width: int, height: int, *, background, fmt: str) -
     m.zoom_to_box(mk.Box2d(-width / 2, -height / 2, width / 2, height / 2))
     im = mk.Image(width, height)
     mk.render(m, im)
-    return im.to_string(fmt)
+    return encode(im, fmt if background or fmt != OPAQUE_PNG else "png32:z=1")

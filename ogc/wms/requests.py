@@ -26,7 +26,7 @@ MAP_FORMATS = {
     "image/png8": "png8:m=h:z=1",
     "image/jpeg": "jpeg85",
 }
-OPAQUE_PNG = "png32:z=1:t=0"
+OPAQUE_PNG = "rgb"  # ogc.render.maps.OPAQUE_PNG: 24-bit RGB by our own fast encoder
 INFO_FORMATS = ("application/json", "text/html", "application/vnd.ogc.gml", "application/vnd.ogc.gml/3.1.1",
                 "application/gml+xml; version=3.2", "text/xml", "text/plain")
 LANGUAGES = {"pol": "pl", "eng": "en"}

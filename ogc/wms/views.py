@@ -27,7 +27,7 @@ from .requests import (
 
 log = logging.getLogger(__name__)
 MEMORY_CAP = 256 * 1024 * 1024  # bytes of raster a single GetMap may need (OGC.md §6)
-IMAGE_MIME = {"png32:z=1": "image/png", "png32:z=1:t=0": "image/png", "png8:m=h:z=1": "image/png", "jpeg85": "image/jpeg"}
+IMAGE_MIME = {"png32:z=1": "image/png", "rgb": "image/png", "png8:m=h:z=1": "image/png", "jpeg85": "image/jpeg"}
 
 
 def dispatch(request, params: Params) -> HttpResponse:

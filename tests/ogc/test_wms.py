@@ -342,3 +342,19 @@ def test_png_colour_types(client, demo_data):
     assert getmap(client).content[25] == 2
     assert getmap(client, TRANSPARENT="TRUE").content[25] == 6
     assert getmap(client, FORMAT="image/png; mode=8bit").content[25] == 3
+
+
+def test_fast_png_encoder_round_trips():
+    from ogc.render.engine import mapnik
+    from ogc.render.png import encode_rgb
+
+    mk = mapnik()
+    im = mk.Image(7, 3)
+    im.fill(mk.Color(10, 200, 30, 255))
+    im.set_pixel(2, 1, mk.Color(250, 5, 7, 255))
+    back = mk.Image.from_string(encode_rgb(im.to_string(), 7, 3))
+    assert (back.width(), back.height()) == (7, 3)
+    c = back.get_pixel_color(2, 1)
+    assert (c.r, c.g, c.b, c.a) == (250, 5, 7, 255)
+    c = back.get_pixel_color(6, 2)
+    assert (c.r, c.g, c.b) == (10, 200, 30)
