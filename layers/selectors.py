@@ -32,20 +32,23 @@ def parcel_public(parcel_id: str) -> Parcel:
 
 @transaction.atomic
 def access_log_append(user, *, legal_basis: str, object_kind: str, object_ids: list[str], case_sign: str = "") -> RestrictedAccessLog:
-    """Append one entry, chained to the previous one by SHA-256 (serialised by a table lock)."""
+    """Append one entry, chained to the previous one by SHA-256 (serialised by a table lock).
+    `user` None: an operator at the command line (no portal account)."""
     if not legal_basis or not legal_basis.strip():
         raise InvalidInput(_("A legal basis is required to read personal data."), code="legal_basis_required")
     with connection.cursor() as cur:
         cur.execute("LOCK TABLE layers_restrictedaccesslog IN SHARE ROW EXCLUSIVE MODE")
     last = RestrictedAccessLog.objects.order_by("-id").only("hash").first()
     prev = last.hash if last else "0" * 64
+    user_pk = user.pk if user is not None else None
+    username = user.get_username() if user is not None else "system (command line)"
     body = json.dumps(
-        {"user": user.pk, "username": user.get_username(), "basis": legal_basis, "case": case_sign, "kind": object_kind,
+        {"user": user_pk, "username": username, "basis": legal_basis, "case": case_sign, "kind": object_kind,
          "ids": object_ids, "prev": prev},
         ensure_ascii=False, sort_keys=True,
     )
     return RestrictedAccessLog.objects.create(
-        user_id=user.pk, username=user.get_username(), legal_basis=legal_basis.strip()[:300], case_sign=case_sign[:60],
+        user_id=user_pk, username=username, legal_basis=legal_basis.strip()[:300], case_sign=case_sign[:60],
         object_kind=object_kind, object_ids=object_ids, prev_hash=prev, hash=hashlib.sha256(body.encode()).hexdigest(),
     )
 

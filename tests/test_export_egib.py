@@ -376,7 +376,7 @@ def test_bad_srid(demo_data, tmp_path):
 def test_command_writes_the_file_and_prints_counts(demo_data, tmp_path):
     path = tmp_path / "out.gml"
     out = io.StringIO()
-    call_command("export_egib", str(path), "--srid", "2180", "--only-current", stdout=out)
+    call_command("export_egib", str(path), "--srid", "2180", "--only-current", "--legal-basis", "test", stdout=out)
     assert path.exists() and not (tmp_path / "out.gml.part").exists()
     assert f"EGB_DzialkaEwidencyjna: {Parcel.objects.current().count()}" in out.getvalue()
     assert etree.parse(str(path)).getroot().tag == f"{{{GML}}}FeatureCollection"
@@ -413,3 +413,24 @@ def test_features_fail_the_schema_only_where_we_know_why(exported, egib_schema, 
         assert not egib_schema.validate(alone)
         errors = [e.message for e in egib_schema.error_log]
         assert len(errors) == 1 and KNOWN_GAPS[name] in errors[0], errors
+
+
+def test_command_requires_a_legal_basis_for_personal_data(demo_data, tmp_path):
+    from layers.models import RestrictedAccessLog
+
+    path = tmp_path / "x.gml"
+    with pytest.raises(CommandError):
+        call_command("export_egib", str(path), verbosity=0)
+    assert not path.exists() and RestrictedAccessLog.objects.count() == 0
+    call_command("export_egib", str(path), "--legal-basis", "art. 40 ust. 3 PGiK – wymiana z WGiK", verbosity=0)
+    entry = RestrictedAccessLog.objects.get()
+    assert entry.object_kind == "egib_export" and entry.object_ids == ["x.gml"] and entry.user_id is None
+    assert b"EGB_OsobaFizyczna" in path.read_bytes()
+
+
+def test_export_without_personal_data(demo_data, tmp_path):
+    path = tmp_path / "public.gml"
+    call_command("export_egib", str(path), "--no-personal-data", verbosity=0)
+    data = path.read_bytes()
+    assert b"EGB_DzialkaEwidencyjna" in data
+    assert b"numerKW" not in data and b"EGB_OsobaFizyczna" not in data and b"pesel" not in data

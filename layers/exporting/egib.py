@@ -254,9 +254,10 @@ class _GmlWriter:
 
 
 class _Exporter:
-    def __init__(self, writer: _GmlWriter, only_current: bool):
+    def __init__(self, writer: _GmlWriter, only_current: bool, personal_data: bool = True):
         self.w = writer
         self.only_current = only_current
+        self.personal_data = personal_data
         self.precincts: dict[str, str] = {}  # precinct_id → gml:id (a few hundred at most)
         self.skipped: dict[str, int] = {}
 
@@ -331,7 +332,7 @@ class _Exporter:
             )
             kws = _grouped(
                 RestrictedLandRegisterEntry.objects.filter(parcel_id__in=ids).order_by("id").values_list("parcel_id", "kw_number")
-            )
+            ) if self.personal_data else {}
             for row in chunk:
                 with w.feature(PARCEL, row) as fid:
                     w.leaf("idDzialki", row["parcel_id"])
@@ -362,7 +363,7 @@ class _Exporter:
             ids = [r["id"] for r in chunk]
             kws = _grouped(
                 RestrictedLandRegisterEntry.objects.filter(building_id__in=ids).order_by("id").values_list("building_id", "kw_number")
-            )
+            ) if self.personal_data else {}
             parcels = _grouped(
                 links.filter(building_id__in=ids).order_by("building_id", "parcel__parcel_id", "parcel_id")
                 .values_list("building_id", "parcel__namespace", "parcel__local_id", "parcel__version_id")
@@ -472,6 +473,8 @@ class _Exporter:
             (ADDRESS, self.addresses), (PERSON, self.subjects), (SHARE, self.shares),
         )
         for type_name, step in steps:
+            if not self.personal_data and type_name in (PERSON, SHARE):
+                continue
             step()
             if self.w.progress:
                 self.w.progress(_("%(feature)s: %(count)d") % {"feature": type_name, "count": self.w.counts[type_name]})
@@ -489,13 +492,13 @@ def _read_only_snapshot() -> Iterator[None]:
         yield
 
 
-def _write(out: IO[bytes], srid: int, only_current: bool, progress: Progress | None) -> dict[str, int]:
+def _write(out: IO[bytes], srid: int, only_current: bool, progress: Progress | None, personal_data: bool = True) -> dict[str, int]:
     with _read_only_snapshot(), etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         attrib = {_GML_ID: COLLECTION_ID, f"{{{XSI}}}schemaLocation": SCHEMA_LOCATION}
         with xf.element(f"{{{GML}}}FeatureCollection", attrib, nsmap=NSMAP):
             xf.write("\n")
-            exporter = _Exporter(_GmlWriter(xf, srid, progress), only_current)
+            exporter = _Exporter(_GmlWriter(xf, srid, progress), only_current, personal_data)
             exporter.run()
     return {**exporter.w.counts, **exporter.skipped}
 
@@ -506,6 +509,7 @@ def export_egib(
     srid: int = 2180,
     only_current: bool = False,
     progress: Progress | None = None,
+    personal_data: bool = True,
 ) -> dict[str, int]:
     """Write the registry as EGiB GML 2021; return the number of features per type (plus
     `skipped_subjects` / `skipped_shares` when some could not be exported).
@@ -515,12 +519,12 @@ def export_egib(
     """
     validate_srid(srid)
     if not isinstance(path_or_file, str | os.PathLike):
-        return _write(path_or_file, srid, only_current, progress)
+        return _write(path_or_file, srid, only_current, progress, personal_data)
     path = Path(path_or_file)
     part = path.with_name(path.name + ".part")
     try:
         with open(part, "wb") as out:
-            counts = _write(out, srid, only_current, progress)
+            counts = _write(out, srid, only_current, progress, personal_data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(part, path)
