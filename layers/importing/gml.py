@@ -8,7 +8,6 @@ registry (gisportal.core.crs), never from a list.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -183,14 +182,3 @@ class GeometryReader:
             return self._coords(" ".join(f"{a} {b}" for a, b in coords), 2, swap, epsg, el.sourceline)
 
         return shapely.transform(geom, lambda xy: fix(xy))
-
-
-def area_of(geom) -> float:
-    return 0.0 if geom is None else float(geom.area)
-
-
-def is_finite_number(value: str) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

@@ -30,10 +30,9 @@ class Validator:
         self.report = report
         self.policy = policy
 
-    def _error(self, rec: Record, code: str, message: str, repairable: bool = False) -> bool:
-        """Record an error; returns True when the row must be dropped."""
-        action = "rejected"
-        self.report.problem("error", code, message, kind=rec.kind, ident=rec.official_id or rec.local_id, line=rec.line, action=action)
+    def _error(self, rec: Record, code: str, message: str) -> bool:
+        """Record an error; returns True (the object is dropped)."""
+        self.report.problem("error", code, message, kind=rec.kind, ident=rec.official_id or rec.local_id, line=rec.line, action="rejected")
         return True
 
     def _warn(self, rec: Record, code: str, message: str) -> None:
@@ -41,8 +40,8 @@ class Validator:
 
     def check(self, rec: Record) -> bool:
         """True when the record may be staged (possibly repaired)."""
-        for p in rec.problems:
-            return not self._error(rec, p["code"], p["message"])
+        if rec.problems:  # found while reading (e.g. no IIP identifier)
+            return not self._error(rec, rec.problems[0]["code"], rec.problems[0]["message"])
         ok = self._geometry(rec)
         ok = getattr(self, f"_{rec.kind}", lambda r: True)(rec) and ok
         return ok
