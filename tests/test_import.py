@@ -358,3 +358,13 @@ def test_every_polish_crs_northing_first(tmp_path, epsg):
     registry_import(write(tmp_path / "z.gml", doc))
     c = Parcel.objects.get(local_id=f"Z{epsg}").geom.centroid
     assert abs(c.x - 640_020) < 0.02 and abs(c.y - 470_020) < 0.02
+
+
+def test_strict_policy_refuses_duplicates_and_writes_nothing(tmp_path):
+    doc = document(parcel("S1", "149999_2.0001.60", square(500_000, 500_000)),
+                   parcel("S2", "149999_2.0001.60", square(500_100, 500_000)))
+    before = registry_rows()
+    with pytest.raises(ImportFailed) as e:
+        registry_import(write(tmp_path / "dup.gml", doc), policy="strict")
+    assert "149999_2.0001.60" in e.value.message
+    assert registry_rows() == before

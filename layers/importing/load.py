@@ -171,6 +171,15 @@ class Loader:
             self.report.problem(severity, code, message % {"id": ident}, kind=kind, ident=ident, line=line, action=action)
         return len(rows)
 
+    def _reject(self, rows: list[tuple], policy: str, code: str, message: str) -> None:
+        """Staged rows just marked rejected (kind, id, line): the whole file fails under the strict
+        policy, otherwise each is reported and counted."""
+        if rows and policy == "strict":
+            raise ImportFailed(message % {"id": rows[0][1]})
+        for kind, ident, line in rows:
+            self.report.problem("error", code, message % {"id": ident}, kind=kind, ident=ident, line=line, action="rejected")
+            self.report.bump("rejected", kind)
+
     # ---- merge
     def merge(self, *, policy: str) -> None:
         kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage")]
@@ -217,13 +226,8 @@ class Loader:
             UPDATE imp_stage s SET status = 'rejected', problem = 'duplicate' FROM d
             WHERE d.seq = s.seq AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
         self._exec(sql)
-        rows = self.cur.fetchall()
-        if rows and policy == "strict":
-            raise ImportFailed(_("Duplicate identifiers in the file, e.g. %(id)s.") % {"id": rows[0][1]})
-        for kind, ident, line in rows:
-            self.report.problem("error", "duplicate", _("Identifier %(id)s appears more than once in the file; this occurrence is rejected.") % {"id": ident},
-                                kind=kind, ident=ident, line=line, action="rejected")
-            self.report.bump("rejected", kind)
+        self._reject(self.cur.fetchall(), policy, "duplicate",
+                     _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."))
 
     def _resolve_jrg(self) -> None:
         """A parcel's JRG2 xlink → the registration unit's identifier and group, stored on the parcel."""
@@ -304,13 +308,8 @@ class Loader:
                   SELECT 1 FROM {t} t WHERE t.{spec.official} = s.official_id AND t.end_object IS NULL
                   AND NOT (t.namespace = s.namespace AND t.local_id = s.local_id))
                 RETURNING s.kind, s.official_id, s.line""", p)  # noqa: S608
-            rows = self.cur.fetchall()
-            if rows and policy == "strict":
-                raise ImportFailed(_("Identifier %(id)s is already held by another object in the register.") % {"id": rows[0][1]})
-            for k, ident, line in rows:
-                self.report.problem("error", "conflict", _("Identifier %(id)s is already held by another object in the register.") % {"id": ident},
-                                    kind=k, ident=ident, line=line, action="rejected")
-                self.report.bump("rejected", k)
+            self._reject(self.cur.fetchall(), policy, "conflict",
+                         _("Identifier %(id)s is already held by another object in the register."))
         if kind == "parcel":
             self._reject_without_precinct(policy)
         # earlier versions of updated rows go to history
@@ -352,10 +351,7 @@ class Loader:
             WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update') AND NOT EXISTS (
               SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)
             RETURNING s.kind, s.official_id, s.line""")
-        for kind, ident, line in self.cur.fetchall():
-            self.report.problem("error", "no_precinct", _("The precinct of parcel %(id)s is not in the register.") % {"id": ident},
-                                kind=kind, ident=ident, line=line, action="rejected")
-            self.report.bump("rejected", kind)
+        self._reject(self.cur.fetchall(), policy, "no_precinct", _("The precinct of parcel %(id)s is not in the register."))
 
     def _parcel_children(self) -> None:
         """Land-use classes and KW numbers of inserted or updated parcels are replaced."""
