@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", web.healthz, name="healthz"),
     path("ows", ogc.ows, name="ows"),
     path("wms", ogc.wms_alias, name="wms"),
+    path("wfs", ogc.wfs_alias, name="wfs"),
     path("konto/", web.account, name="account"),
     path("konto/logowanie/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/wylogowanie/", auth_views.LogoutView.as_view(), name="logout"),

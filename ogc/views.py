@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .common.exceptions import OGCException, ows_exception_response, wms_exception_response
 from .common.kvp import Params
+from .wfs import views as wfs
 from .wms import views as wms
 
 WMS_ONLY = {"getmap", "getfeatureinfo", "getlegendgraphic", "map"}
@@ -16,6 +17,10 @@ WMS_ONLY = {"getmap", "getfeatureinfo", "getlegendgraphic", "map"}
 def ows(request, service: str | None = None):
     if request.method not in ("GET", "POST", "HEAD"):
         return ows_exception_response(OGCException("OperationNotSupported", _("Use GET or POST."), status=405))
+    if request.method == "POST" and _is_xml(request):
+        if service == "WMS":
+            return wms_exception_response(OGCException("OperationNotSupported", _("WMS takes KVP requests only.")), "1.3.0")
+        return wfs.dispatch_xml(request, request.body)
     try:
         params = Params.from_request(request)
     except OGCException as e:
@@ -25,6 +30,8 @@ def ows(request, service: str | None = None):
         svc = "WMS"
     if svc == "WMS":
         return wms.dispatch(request, params)
+    if svc == "WFS":
+        return wfs.dispatch(request, params)
     if not svc:
         return ows_exception_response(OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "SERVICE"}, "SERVICE"))
     return ows_exception_response(OGCException("InvalidParameterValue", _("Service %(s)s is not offered here.") % {"s": svc[:20]}, "SERVICE"))
@@ -33,3 +40,14 @@ def ows(request, service: str | None = None):
 @csrf_exempt
 def wms_alias(request):
     return ows(request, service="WMS")
+
+
+@csrf_exempt
+def wfs_alias(request):
+    return ows(request, service="WFS")
+
+
+def _is_xml(request) -> bool:
+    ctype = (request.content_type or "").lower()
+    return ctype.endswith("/xml") or ctype.endswith("+xml") or (
+        ctype not in ("application/x-www-form-urlencoded", "multipart/form-data") and request.body[:1] == b"<")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from lxml import etree
 
 GML = "http://www.opengis.net/gml/3.2"
+GML311 = "http://www.opengis.net/gml"
+GISPORTAL_NS = "https://gisportal.piaseczno.eu/schemas/gisportal/1.0"  # our application schema
 
 
 def _pos_list(coords, swap: bool, decimals: int) -> str:

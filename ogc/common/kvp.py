@@ -28,6 +28,9 @@ class Params:
             data[key.upper()] = value
         return cls(data)
 
+    def as_dict(self) -> dict[str, str]:
+        return dict(self._d)
+
     def get(self, name: str, default: str | None = None) -> str | None:
         return self._d.get(name.upper(), default)
 

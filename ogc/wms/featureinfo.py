@@ -19,7 +19,7 @@ from layers import catalogue
 from ..common import gml
 from .requests import GetFeatureInfo
 
-GISPORTAL_NS = "https://gisportal.piaseczno.eu/schemas/gisportal/1.0"
+GISPORTAL_NS = gml.GISPORTAL_NS
 LABELS = {
     "pl": {"layer": "Warstwa", "none": "Brak obiektów w tym miejscu.", "title": "Informacja o obiektach"},
     "en": {"layer": "Layer", "none": "No features at this place.", "title": "Feature information"},

@@ -1,0 +1,377 @@
+"""WFS 2.0.0 / 1.1.0 capabilities, DescribeFeatureType schemas and stored-query descriptions, all
+generated from the layer catalogue (ARCHITECTURE §5.8). Capabilities are cached per version,
+language, readable layers and data version, like the WMS ones."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from lxml import etree
+
+from layers.selectors import data_version, layer_extents
+
+from ..common.crs import transform_extent
+from ..common.gml import GISPORTAL_NS, GML, GML311
+from . import featuretypes as fts
+from .featuretypes import GEOMETRY, XSD_TYPES, FeatureType
+from .requests import (
+    COUNT_DEFAULT,
+    DATASET_NAMESPACE,
+    FES20,
+    GET_FEATURE_BY_ID,
+    GET_PARCEL_BY_ID,
+    INSPIRE_DATASET,
+    MAX_COUNT,
+    OGC,
+    OTHER_CRS,
+    WFS11,
+    WFS20,
+)
+
+OWS11 = "http://www.opengis.net/ows/1.1"
+OWS10 = "http://www.opengis.net/ows"
+XLINK = "http://www.w3.org/1999/xlink"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XS = "http://www.w3.org/2001/XMLSchema"
+INSPIRE_COMMON = "http://inspire.ec.europa.eu/schemas/common/1.0"
+INSPIRE_DLS = "http://inspire.ec.europa.eu/schemas/inspire_dls/1.0"
+TEXTS = {
+    "pl": {
+        "title": "Usługa pobierania (WFS) – rejestry przestrzenne gminy Piaseczno",
+        "abstract": "Pobieranie obiektów ewidencji gruntów i budynków (działki, budynki, obręby, jednostki, użytki, kontury "
+                    "klasyfikacyjne), punktów adresowych, terenów miejscowych planów i granic administracyjnych. Tylko dane "
+                    "jawne: bez właścicieli i numerów ksiąg wieczystych.",
+        "fees": "bezpłatnie",
+        "access": "Brak ograniczeń dla danych publicznych. Dane osobowe nie są udostępniane.",
+    },
+    "en": {
+        "title": "Download service (WFS) – spatial registries of gmina Piaseczno",
+        "abstract": "Download of land and building register objects (parcels, buildings, precincts, units, land-use and soil "
+                    "contours), address points, zoning plan areas and administrative boundaries. Public data only: no owners "
+                    "or land register numbers.",
+        "fees": "no fees",
+        "access": "No restrictions for public data. Personal data is not published.",
+    },
+}
+COMPARISON = ("PropertyIsEqualTo", "PropertyIsNotEqualTo", "PropertyIsLessThan", "PropertyIsGreaterThan",
+              "PropertyIsLessThanOrEqualTo", "PropertyIsGreaterThanOrEqualTo", "PropertyIsLike", "PropertyIsNull",
+              "PropertyIsNil", "PropertyIsBetween")
+SPATIAL = ("BBOX", "Equals", "Disjoint", "Intersects", "Touches", "Crosses", "Within", "Contains", "Overlaps", "DWithin", "Beyond")
+OPERANDS = ("gml:Envelope", "gml:Point", "gml:LineString", "gml:Polygon", "gml:MultiSurface")
+CONFORMANCE = {
+    "ImplementsQuery": True, "ImplementsAdHocQuery": True, "ImplementsFunctions": False, "ImplementsResourceId": True,
+    "ImplementsMinStandardFilter": True, "ImplementsStandardFilter": True, "ImplementsMinSpatialFilter": True,
+    "ImplementsSpatialFilter": True, "ImplementsMinTemporalFilter": True, "ImplementsTemporalFilter": False,
+    "ImplementsVersionNav": False, "ImplementsSorting": True, "ImplementsExtendedOperators": False,
+    "ImplementsMinimumXPath": False, "ImplementsSchemaElementFunc": False,
+}
+
+
+def endpoint() -> str:
+    return f"{settings.GISPORTAL_PUBLIC_URL}/ows"
+
+
+def describe_url(version: str, typenames: list[str] | None = None) -> str:
+    url = f"{endpoint()}?SERVICE=WFS&VERSION={version}&REQUEST=DescribeFeatureType"
+    if typenames:
+        url += ("&TYPENAMES=" if version.startswith("2") else "&TYPENAME=") + ",".join(typenames)
+    return url
+
+
+def _el(parent, ns: str, tag: str, text: str | None = None, **attrs):
+    el = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: str(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = str(text)
+    return el
+
+
+def capabilities(version: str, language: str, user) -> bytes:
+    types = fts.feature_types(user)
+    key = f"gisportal:wfs-caps:{version}:{language}:{','.join(t.name for t in types)}:{data_version()}:{endpoint()}"
+    doc = cache.get(key)
+    if doc is None:
+        doc = (_caps_20 if version.startswith("2") else _caps_11)(language, types)
+        cache.set(key, doc, timeout=600)
+    return doc
+
+
+def update_sequence() -> str:
+    return str(data_version())
+
+
+def _service(root, ows: str, language: str, versions: tuple[str, ...]):
+    t = TEXTS[language]
+    ident = _el(root, ows, "ServiceIdentification")
+    _el(ident, ows, "Title", t["title"])
+    _el(ident, ows, "Abstract", t["abstract"])
+    kws = _el(ident, ows, "Keywords")
+    for word in ("EGiB", "MPZP", "PRG", "Piaseczno", "infoFeatureAccessService"):
+        _el(kws, ows, "Keyword", word)
+    _el(ident, ows, "ServiceType", "WFS")
+    for v in versions:
+        _el(ident, ows, "ServiceTypeVersion", v)
+    _el(ident, ows, "Fees", t["fees"])
+    _el(ident, ows, "AccessConstraints", t["access"])
+    provider = _el(root, ows, "ServiceProvider")
+    _el(provider, ows, "ProviderName", "Urząd Miasta i Gminy Piaseczno")
+    _el(provider, ows, "ProviderSite", **{f"{{{XLINK}}}href": settings.GISPORTAL_PUBLIC_URL + "/"})
+    contact = _el(provider, ows, "ServiceContact")
+    _el(contact, ows, "IndividualName", "Administrator geoportalu")
+    info = _el(contact, ows, "ContactInfo")
+    phone = _el(info, ows, "Phone")
+    _el(phone, ows, "Voice", "+48 22 70 17 500")
+    address = _el(info, ows, "Address")
+    for tag, value in (("DeliveryPoint", "ul. Kościuszki 5"), ("City", "Piaseczno"), ("AdministrativeArea", "mazowieckie"),
+                       ("PostalCode", "05-500"), ("Country", "Polska"), ("ElectronicMailAddress", "urzad@piaseczno.eu")):
+        _el(address, ows, tag, value)
+
+
+def _operation(parent, ows: str, name: str, params: dict[str, tuple[str, ...]] | None = None, post: bool = True):
+    op = _el(parent, ows, "Operation", name=name)
+    http = _el(_el(op, ows, "DCP"), ows, "HTTP")
+    _el(http, ows, "Get", **{f"{{{XLINK}}}href": endpoint() + "?"})
+    if post:
+        _el(http, ows, "Post", **{f"{{{XLINK}}}href": endpoint()})
+    for pname, values in (params or {}).items():
+        _parameter(op, ows, pname, values)
+    return op
+
+
+def _parameter(parent, ows: str, name: str, values: tuple[str, ...]):
+    p = _el(parent, ows, "Parameter", name=name)
+    allowed = _el(p, ows, "AllowedValues") if ows == OWS11 else p
+    for v in values:
+        _el(allowed, ows, "Value", v)
+
+
+def _constraint(parent, name: str, value: str):
+    c = _el(parent, OWS11, "Constraint", name=name)
+    _el(c, OWS11, "NoValues")
+    _el(c, OWS11, "DefaultValue", value)
+
+
+def _wgs84(parent, ows: str, extent):
+    lon0, lat0, lon1, lat1 = transform_extent(extent, 4326) if extent else (20.8, 51.9, 21.3, 52.2)
+    box = _el(parent, ows, "WGS84BoundingBox")
+    _el(box, ows, "LowerCorner", f"{lon0:.6f} {lat0:.6f}")
+    _el(box, ows, "UpperCorner", f"{lon1:.6f} {lat1:.6f}")
+
+
+def _formats(version: str) -> tuple[str, ...]:
+    gml = "application/gml+xml; version=3.2" if version.startswith("2") else "text/xml; subtype=gml/3.1.1"
+    return (gml, "application/json")
+
+
+def _inspire(parent, language: str, types):
+    ext = _el(parent, INSPIRE_DLS, "ExtendedCapabilities")
+    _el(_el(ext, INSPIRE_COMMON, "ResourceLocator"), INSPIRE_COMMON, "URL", f"{endpoint()}?SERVICE=WFS&REQUEST=GetCapabilities")
+    _el(ext, INSPIRE_COMMON, "ResourceType", "service")
+    _el(_el(ext, INSPIRE_COMMON, "TemporalReference"), INSPIRE_COMMON, "DateOfLastRevision", "2026-11-26")
+    conf = _el(ext, INSPIRE_COMMON, "Conformity")
+    spec = _el(conf, INSPIRE_COMMON, "Specification")
+    _el(spec, INSPIRE_COMMON, "Title", "Rozporządzenie Komisji (UE) nr 1089/2010 w sprawie interoperacyjności zbiorów i usług danych przestrzennych")
+    _el(spec, INSPIRE_COMMON, "DateOfPublication", "2010-12-08")
+    _el(conf, INSPIRE_COMMON, "Degree", "notEvaluated")
+    poc = _el(ext, INSPIRE_COMMON, "MetadataPointOfContact")
+    _el(poc, INSPIRE_COMMON, "OrganisationName", "Urząd Miasta i Gminy Piaseczno")
+    _el(poc, INSPIRE_COMMON, "EmailAddress", "urzad@piaseczno.eu")
+    _el(ext, INSPIRE_COMMON, "MetadataDate", "2026-11-26")
+    _el(ext, INSPIRE_COMMON, "SpatialDataServiceType", "download")
+    _el(_el(ext, INSPIRE_COMMON, "MandatoryKeyword"), INSPIRE_COMMON, "KeywordValue", "infoFeatureAccessService")
+    langs = _el(ext, INSPIRE_COMMON, "SupportedLanguages")
+    _el(_el(langs, INSPIRE_COMMON, "DefaultLanguage"), INSPIRE_COMMON, "Language", "pol")
+    _el(_el(langs, INSPIRE_COMMON, "SupportedLanguage"), INSPIRE_COMMON, "Language", "eng")
+    _el(_el(ext, INSPIRE_COMMON, "ResponseLanguage"), INSPIRE_COMMON, "Language", "eng" if language == "en" else "pol")
+    for ft in types:
+        ident = _el(ext, INSPIRE_DLS, "SpatialDataSetIdentifier")
+        _el(ident, INSPIRE_COMMON, "Code", ft.name)
+        _el(ident, INSPIRE_COMMON, "Namespace", DATASET_NAMESPACE)
+
+
+def _caps_20(language: str, types) -> bytes:
+    nsmap = {"wfs": WFS20, "ows": OWS11, "fes": FES20, "gml": GML, "xlink": XLINK, "xsi": XSI, fts.PREFIX: GISPORTAL_NS,
+             "inspire_common": INSPIRE_COMMON, "inspire_dls": INSPIRE_DLS}
+    root = etree.Element(f"{{{WFS20}}}WFS_Capabilities", nsmap=nsmap, version="2.0.0", updateSequence=update_sequence())
+    root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
+    _service(root, OWS11, language, ("2.0.0", "1.1.0"))
+    om = _el(root, OWS11, "OperationsMetadata")
+    names = tuple(ft.typename for ft in types)
+    _operation(om, OWS11, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",),
+                                               "Sections": ("ServiceIdentification", "ServiceProvider", "OperationsMetadata",
+                                                            "FeatureTypeList", "Filter_Capabilities")})
+    _operation(om, OWS11, "DescribeFeatureType", {"outputFormat": ("application/gml+xml; version=3.2",)})
+    _operation(om, OWS11, "GetFeature", {"outputFormat": _formats("2.0.0"), "resultType": ("results", "hits")})
+    _operation(om, OWS11, "GetPropertyValue", {"outputFormat": ("application/gml+xml; version=3.2",), "resolve": ("none",)})
+    _operation(om, OWS11, "ListStoredQueries")
+    _operation(om, OWS11, "DescribeStoredQueries")
+    _parameter(om, OWS11, "version", ("2.0.0", "1.1.0"))
+    _parameter(om, OWS11, "typeNames", names)
+    for name, value in (("ImplementsBasicWFS", "TRUE"), ("ImplementsTransactionalWFS", "FALSE"),
+                        ("ImplementsLockingWFS", "FALSE"), ("KVPEncoding", "TRUE"), ("XMLEncoding", "TRUE"),
+                        ("SOAPEncoding", "FALSE"), ("ImplementsInheritance", "FALSE"), ("ImplementsRemoteResolve", "FALSE"),
+                        ("ImplementsResultPaging", "TRUE"), ("ImplementsStandardJoins", "FALSE"),
+                        ("ImplementsSpatialJoins", "FALSE"), ("ImplementsTemporalJoins", "FALSE"),
+                        ("ImplementsFeatureVersioning", "FALSE"), ("ManageStoredQueries", "FALSE"),
+                        ("CountDefault", str(COUNT_DEFAULT)), ("PagingIsTransactionSafe", "FALSE")):
+        _constraint(om, name, value)
+    c = _el(om, OWS11, "Constraint", name="QueryExpressions")
+    allowed = _el(c, OWS11, "AllowedValues")
+    _el(allowed, OWS11, "Value", "wfs:Query")
+    _el(allowed, OWS11, "Value", "wfs:StoredQuery")
+    _constraint(om, "MaximumCount", str(MAX_COUNT))
+    _inspire(_el(om, OWS11, "ExtendedCapabilities"), language, types)
+    ftl = _el(root, WFS20, "FeatureTypeList")
+    extents = layer_extents()
+    for ft in types:
+        el = _el(ftl, WFS20, "FeatureType")
+        _el(el, WFS20, "Name", ft.typename)
+        _el(el, WFS20, "Title", ft.layer.title(language))
+        _el(el, WFS20, "Abstract", ft.layer.abstract(language))
+        kws = _el(el, OWS11, "Keywords")
+        for kw in ft.layer.keywords or (ft.name,):
+            _el(kws, OWS11, "Keyword", kw)
+        _el(el, WFS20, "DefaultCRS", "urn:ogc:def:crs:EPSG::2180")
+        for epsg in OTHER_CRS:
+            _el(el, WFS20, "OtherCRS", f"urn:ogc:def:crs:EPSG::{epsg}")
+        fmts = _el(el, WFS20, "OutputFormats")
+        for f in _formats("2.0.0"):
+            _el(fmts, WFS20, "Format", f)
+        _wgs84(el, OWS11, extents.get(ft.name))
+    _filter_caps_20(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _filter_caps_20(root):
+    fc = _el(root, FES20, "Filter_Capabilities")
+    conf = _el(fc, FES20, "Conformance")
+    for name, value in CONFORMANCE.items():
+        c = _el(conf, FES20, "Constraint", name=name)
+        _el(c, OWS11, "NoValues")
+        _el(c, OWS11, "DefaultValue", "TRUE" if value else "FALSE")
+    _el(_el(fc, FES20, "Id_Capabilities"), FES20, "ResourceIdentifier", name="fes:ResourceId")
+    scalar = _el(fc, FES20, "Scalar_Capabilities")
+    _el(scalar, FES20, "LogicalOperators")
+    comp = _el(scalar, FES20, "ComparisonOperators")
+    for op in COMPARISON:
+        _el(comp, FES20, "ComparisonOperator", name=op)
+    spatial = _el(fc, FES20, "Spatial_Capabilities")
+    operands = _el(spatial, FES20, "GeometryOperands")
+    for op in OPERANDS:
+        _el(operands, FES20, "GeometryOperand", name=op)
+    ops = _el(spatial, FES20, "SpatialOperators")
+    for op in SPATIAL:
+        _el(ops, FES20, "SpatialOperator", name=op)
+    temporal = _el(fc, FES20, "Temporal_Capabilities")
+    _el(_el(temporal, FES20, "TemporalOperands"), FES20, "TemporalOperand", name="gml:TimePeriod")
+    _el(_el(temporal, FES20, "TemporalOperators"), FES20, "TemporalOperator", name="During")
+
+
+def _caps_11(language: str, types) -> bytes:
+    nsmap = {"wfs": WFS11, "ows": OWS10, "ogc": OGC, "gml": GML311, "xlink": XLINK, "xsi": XSI, fts.PREFIX: GISPORTAL_NS}
+    root = etree.Element(f"{{{WFS11}}}WFS_Capabilities", nsmap=nsmap, version="1.1.0", updateSequence=update_sequence())
+    root.set(f"{{{XSI}}}schemaLocation", f"{WFS11} http://schemas.opengis.net/wfs/1.1.0/wfs.xsd")
+    _service(root, OWS10, language, ("1.1.0",))
+    om = _el(root, OWS10, "OperationsMetadata")
+    _operation(om, OWS10, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",)})
+    _operation(om, OWS10, "DescribeFeatureType", {"outputFormat": ("text/xml; subtype=gml/3.1.1",)})
+    _operation(om, OWS10, "GetFeature", {"resultType": ("results", "hits"), "outputFormat": _formats("1.1.0")})
+    ftl = _el(root, WFS11, "FeatureTypeList")
+    _el(_el(ftl, WFS11, "Operations"), WFS11, "Operation", "Query")
+    extents = layer_extents()
+    for ft in types:
+        el = _el(ftl, WFS11, "FeatureType")
+        _el(el, WFS11, "Name", ft.typename)
+        _el(el, WFS11, "Title", ft.layer.title(language))
+        _el(el, WFS11, "Abstract", ft.layer.abstract(language))
+        kws = _el(el, OWS10, "Keywords")
+        for kw in ft.layer.keywords or (ft.name,):
+            _el(kws, OWS10, "Keyword", kw)
+        _el(el, WFS11, "DefaultSRS", "urn:ogc:def:crs:EPSG::2180")
+        for epsg in OTHER_CRS:
+            _el(el, WFS11, "OtherSRS", f"urn:ogc:def:crs:EPSG::{epsg}")
+        fmts = _el(el, WFS11, "OutputFormats")
+        for f in _formats("1.1.0"):
+            _el(fmts, WFS11, "Format", f)
+        _wgs84(el, OWS10, extents.get(ft.name))
+    fc = _el(root, OGC, "Filter_Capabilities")
+    spatial = _el(fc, OGC, "Spatial_Capabilities")
+    operands = _el(spatial, OGC, "GeometryOperands")
+    for op in ("gml:Envelope", "gml:Point", "gml:LineString", "gml:Polygon"):
+        _el(operands, OGC, "GeometryOperand", op)
+    ops = _el(spatial, OGC, "SpatialOperators")
+    for op in SPATIAL:
+        _el(ops, OGC, "SpatialOperator", name=op)
+    scalar = _el(fc, OGC, "Scalar_Capabilities")
+    _el(scalar, OGC, "LogicalOperators")
+    comp = _el(scalar, OGC, "ComparisonOperators")
+    for op in ("LessThan", "GreaterThan", "LessThanEqualTo", "GreaterThanEqualTo", "EqualTo", "NotEqualTo", "Like",
+               "Between", "NullCheck"):
+        _el(comp, OGC, "ComparisonOperator", op)
+    ids = _el(fc, OGC, "Id_Capabilities")
+    _el(ids, OGC, "EID")
+    _el(ids, OGC, "FID")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# ---- DescribeFeatureType -----------------------------------------------------------------------
+def describe(types: list[FeatureType], version: str) -> bytes:
+    """The GML application schema of the given feature types (GML 3.2 for 2.0, 3.1.1 for 1.1)."""
+    v2 = version.startswith("2")
+    gml = GML if v2 else GML311
+    root = etree.Element(f"{{{XS}}}schema", nsmap={"xs": XS, "gml": gml, fts.PREFIX: GISPORTAL_NS},
+                         targetNamespace=GISPORTAL_NS, elementFormDefault="qualified", version="1.0")
+    _el(root, XS, "import", namespace=gml,
+        schemaLocation="http://schemas.opengis.net/gml/3.2.1/gml.xsd" if v2 else "http://schemas.opengis.net/gml/3.1.1/base/gml.xsd")
+    for ft in types:
+        ctype = _el(root, XS, "complexType", name=f"{ft.name}Type")
+        seq = _el(_el(_el(ctype, XS, "complexContent"), XS, "extension", base="gml:AbstractFeatureType"), XS, "sequence")
+        for a in ft.attributes:
+            _el(seq, XS, "element", name=a.name, type=XSD_TYPES[a.type], minOccurs="0", nillable="false")
+        _el(seq, XS, "element", name=GEOMETRY, type=ft.geometry_xsd, minOccurs="0")
+        _el(root, XS, "element", name=ft.name, type=f"{fts.PREFIX}:{ft.name}Type",
+            substitutionGroup="gml:AbstractFeature" if v2 else "gml:_Feature")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# ---- stored queries ----------------------------------------------------------------------------
+STORED_QUERIES = {
+    GET_FEATURE_BY_ID: ("Pobierz obiekt po identyfikatorze", "Get a feature by its identifier", (("ID", "xs:string"),)),
+    GET_PARCEL_BY_ID: ("Działka po identyfikatorze (jak GetParcelById w ULDK)", "A parcel by its official identifier",
+                       (("ID", "xs:string"),)),
+    INSPIRE_DATASET: ("Pobierz zbiór danych (INSPIRE)", "Get a spatial data set (INSPIRE pre-defined download)",
+                      (("CRS", "xs:string"), ("DataSetIdCode", "xs:string"), ("DataSetIdNamespace", "xs:string"),
+                       ("Language", "xs:string"))),
+}
+
+
+def _returns(qid: str, types) -> tuple[str, ...]:
+    if qid == GET_PARCEL_BY_ID:
+        return (f"{fts.PREFIX}:dzialki",)
+    return tuple(ft.typename for ft in types)
+
+
+def list_stored_queries(types, language: str) -> bytes:
+    root = etree.Element(f"{{{WFS20}}}ListStoredQueriesResponse", nsmap={"wfs": WFS20, fts.PREFIX: GISPORTAL_NS, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
+    for qid, (title_pl, title_en, _params) in STORED_QUERIES.items():
+        sq = _el(root, WFS20, "StoredQuery", id=qid)
+        _el(sq, WFS20, "Title", title_en if language == "en" else title_pl)
+        for t in _returns(qid, types):
+            _el(sq, WFS20, "ReturnFeatureType", t)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def describe_stored_queries(ids: list[str] | None, types, language: str) -> bytes:
+    root = etree.Element(f"{{{WFS20}}}DescribeStoredQueriesResponse",
+                         nsmap={"wfs": WFS20, "xs": XS, fts.PREFIX: GISPORTAL_NS, "fes": FES20, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
+    for qid in ids or list(STORED_QUERIES):
+        title_pl, title_en, params = STORED_QUERIES[qid]
+        desc = _el(root, WFS20, "StoredQueryDescription", id=qid)
+        _el(desc, WFS20, "Title", title_en if language == "en" else title_pl)
+        for name, xstype in params:
+            _el(desc, WFS20, "Parameter", name=name, type=xstype)
+        expr = _el(desc, WFS20, "QueryExpressionText", returnFeatureTypes=" ".join(_returns(qid, types)),
+                   language="urn:ogc:def:queryLanguage:OGC-WFS::WFSQueryExpression", isPrivate="true")
+        expr.text = None
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
