@@ -1,8 +1,8 @@
 """Streaming WFS response writers: GML 3.2 (WFS 2.0), GML 3.1.1 (WFS 1.1) and GeoJSON.
 
 The collection header is written first (its counts are known before the rows are read), then one
-feature at a time: memory holds one chunk of rows, never the document. Geometry arrives as text
-from PostGIS (query.GeometryText); attribute values are escaped here.
+feature at a time: memory holds one chunk of rows, never the document. Geometry and attributes
+arrive as text from PostGIS (query.GeometryText, query.PropertiesText), escaped there.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from decimal import Decimal
 
 from ..common.gml import GISPORTAL_NS, GML, GML311
 from .featuretypes import PREFIX
@@ -41,14 +40,6 @@ def text_value(value) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
-
-
-def json_value(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 class Writer:
@@ -119,14 +110,8 @@ class GMLWriter(Writer):
     def feature_element(self, page: Page, row: tuple, extra_ns: str = "") -> str:
         ft = page.query.ftype
         tag = f"{PREFIX}:{ft.name}"
-        parts = [f'<{tag}{extra_ns} gml:id="{ft.name}.{row[0]}">']
-        for attr, value in zip(page.query.attributes, row[1:], strict=False):
-            if value is not None and value != "":
-                parts.append(f"<{PREFIX}:{attr.name}>{xml_escape(text_value(value))}</{PREFIX}:{attr.name}>")
-        if page.query.with_geometry and row[-1]:
-            parts.append(f"<{PREFIX}:geometry>{row[-1]}</{PREFIX}:geometry>")
-        parts.append(f"</{tag}>")
-        return "".join(parts)
+        geom = f"<{PREFIX}:geometry>{row[2]}</{PREFIX}:geometry>" if page.query.with_geometry and row[2] else ""
+        return f'<{tag}{extra_ns} gml:id="{ft.name}.{row[0]}">{row[1]}{geom}</{tag}>'
 
     def feature(self, page: Page, row: tuple, *, first: bool) -> str:
         member = "wfs:member" if self.v2 else "gml:featureMember"
@@ -159,11 +144,8 @@ class GeoJSONWriter(Writer):
         return json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n'
 
     def feature_object(self, page: Page, row: tuple) -> str:
-        ft = page.query.ftype
-        props = {a.name: json_value(v) for a, v in zip(page.query.attributes, row[1:], strict=False)}
-        geom = row[-1] if page.query.with_geometry and row[-1] else "null"
-        return (f'{{"type": "Feature", "id": "{ft.name}.{row[0]}", "geometry": {geom}, '
-                f'"properties": {json.dumps(props, ensure_ascii=False)}}}')
+        geom = row[2] if page.query.with_geometry and row[2] else "null"
+        return f'{{"type": "Feature", "id": "{page.query.ftype.name}.{row[0]}", "geometry": {geom}, "properties": {row[1]}}}'
 
     def feature(self, page: Page, row: tuple, *, first: bool) -> str:
         return ("" if first else ",\n") + self.feature_object(page, row)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
-from django.db.models import Func, Q, TextField
+from django.db.models import F, Func, Q, TextField
 
 from layers.selectors import data_version
 
 from ..common.crs import CrsRef, Protocol
-from .featuretypes import GEOMETRY, FeatureType
+from .featuretypes import GEOMETRY, PREFIX, FeatureType
 
 SMALL_PAGE = 2000  # pages up to this size are fetched in one query; bigger ones id-first, in chunks
 CHUNK = 1000
@@ -51,7 +51,7 @@ class GeometryText(Func):
         if self.fmt == "geojson":
             if swap:
                 geom = f"ST_FlipCoordinates({geom})"
-            return f"ST_AsGeoJSON({geom}, {dec})", [*g_params]
+            return f"ST_AsGeoJSON({geom}, {dec}, 0)", [*g_params]
         opts = 1 | (16 if swap else 0)  # 1: srsName as URN (replaced below); 16: axis order swapped
         urn = f' srsName="urn:ogc:def:crs:EPSG::{srid}"'
         fid = f"(%s || {pk_sql} || '.g')"
@@ -66,6 +66,29 @@ class GeometryText(Func):
             return sql, [*fid_params, srs, *fid_params, *g_params]
         sql = f"replace(ST_AsGML(3, {geom}, {dec}, {opts}, 'gml', {fid}), '{urn}', ' srsName=\"' || %s || '\"')"
         return sql, [*g_params, *fid_params, srs]
+
+
+class PropertiesText(Func):
+    """The public attributes of a row as one text: a GML fragment (xmlforest: escaped, nulls left
+    out, ISO dates) or a GeoJSON properties object (json_build_object: numbers stay numbers)."""
+
+    output_field = TextField()
+
+    def __init__(self, attributes, *, fmt: str):
+        super().__init__(*(F(a.source) for a in attributes))
+        self.names, self.fmt = [a.name for a in attributes], fmt
+
+    def as_sql(self, compiler, connection, **extra):
+        parts, params = [], []
+        for name, expr in zip(self.names, self.source_expressions, strict=True):
+            sql, p = compiler.compile(expr)
+            parts.append(f'{sql} AS "{PREFIX}:{name}"' if self.fmt == "gml" else f"'{name}', {sql}")
+            params += p
+        if not parts:
+            return ("''" if self.fmt == "gml" else "'{}'"), []
+        if self.fmt == "gml":
+            return f"xmlforest({', '.join(parts)})::text", params
+        return f"json_build_object({', '.join(parts)})::text", params
 
 
 @dataclass
@@ -94,14 +117,19 @@ class Query:
 @dataclass
 class Page:
     query: Query
-    rows: Iterable[tuple]  # (pk, *attribute values, geometry text or None)
+    rows: Iterable[tuple]  # (pk, properties text, geometry text or None); fmt "values": (pk, *values, geometry)
     returned: int
     has_next: bool
 
 
 def _columns(query: Query, fmt: str, crs: CrsRef) -> tuple[list[str], dict]:
-    annotations = {"_g": GeometryText(query.ftype, fmt=fmt, crs=crs)} if query.with_geometry else {}
-    return ["pk", *(a.source for a in query.attributes), *annotations], annotations
+    """fmt gml / geojson: the attributes as one text; values (GetPropertyValue): each column, GML geometry."""
+    geom_fmt = "gml" if fmt == "values" else fmt
+    annotations = {"_g": GeometryText(query.ftype, fmt=geom_fmt, crs=crs)} if query.with_geometry else {}
+    if fmt == "values":
+        return ["pk", *(a.source for a in query.attributes), *annotations], annotations
+    annotations = {"_p": PropertiesText(query.attributes, fmt=fmt), **annotations}
+    return ["pk", *annotations], annotations
 
 
 def fetch(query: Query, start: int, count: int, *, fmt: str, crs: CrsRef) -> Page:

@@ -17,6 +17,7 @@ from gisportal.core.errors import InvalidInput
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs, to_xy
 from ..common.exceptions import OGCException
 from ..common.kvp import Params
+from ..filters.fes import parse_filter, to_q
 from . import featuretypes as fts
 from .featuretypes import GEOMETRY, FeatureType
 from .query import Query
@@ -206,7 +207,6 @@ def _split_list(value: str | None) -> list[str]:
 
 
 def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False) -> GetFeature:
-    from .filters import parse_filter, to_q  # TEMP
     version = version_of(params)
     count, start = _paging(params, version)
     srs = parse_srs(params.get("SRSNAME"))
@@ -319,7 +319,6 @@ def xml_params(root) -> Params:
 
 
 def parse_getfeature_xml(root, user) -> GetFeature:
-    from .filters import parse_filter, to_q  # TEMP
     params = xml_params(root)
     version = version_of(params)
     v2 = version.startswith("2")

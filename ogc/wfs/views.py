@@ -18,7 +18,7 @@ from ..common.kvp import Params
 from . import capabilities
 from . import featuretypes as fts
 from . import query as wq
-from .encode import GeoJSONWriter, GMLWriter, values_document, xml_escape
+from .encode import GeoJSONWriter, GMLWriter, text_value, values_document, xml_escape
 from .featuretypes import GEOMETRY
 from .requests import (
     FORMATS,
@@ -122,10 +122,10 @@ def _link(req: GetFeature, start: int) -> str | None:
     return f"{capabilities.endpoint()}?{urlencode(kvp)}"
 
 
-def _pages(req: GetFeature) -> tuple[list[wq.Page], int | None, bool]:
+def _pages(req: GetFeature, fmt: str | None = None) -> tuple[list[wq.Page], int | None, bool]:
     """The pages of all queries of the request: one query is paged on its own; several are paged
     over their concatenation (which needs their counts)."""
-    kw = {"fmt": req.fmt, "crs": req.srs}
+    kw = {"fmt": fmt or req.fmt, "crs": req.srs}
     if len(req.queries) == 1:
         q = req.queries[0]
         page = wq.fetch(q, req.start, req.count, **kw)
@@ -193,7 +193,7 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
                 raise OGCException("InvalidParameterValue", _("%(p)s is not a property of %(t)s.") % {"p": ref[:40], "t": q.ftype.typename},
                                    "valueReference")
             q.properties = (GEOMETRY if bare == GEOMETRY else q.ftype.attribute(ref).name,)
-    pages, matched, _more = _pages(req)
+    pages, matched, _more = _pages(req, fmt="values")
     values: list[str] = []
     for page in pages:
         for row in page.rows:
@@ -203,7 +203,7 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
                 if row[-1]:
                     values.append(row[-1])
             elif row[1] is not None:
-                values.append(xml_escape(str(row[1])))
+                values.append(xml_escape(text_value(row[1])))
     return HttpResponse(values_document(values, matched=matched, returned=len(values), timestamp=_now(), v2=True),
                         content_type=XML_MIME)
 

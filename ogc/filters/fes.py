@@ -1,0 +1,707 @@
+"""WFS filters: FES 2.0 (WFS 2.0) and Filter 1.1 (WFS 1.1) → pygeofilter AST → Django Q over one
+layer's published attributes (OGC.md §2 axis order, §3 F6–F8, §6 security).
+
+`parse_filter` reads the XML itself with a locked-down lxml parser and checks size, DOCTYPE, element
+count and logical nesting before walking it into `pygeofilter.ast` nodes. pygeofilter's own FES
+parser is not used: its string path takes lxml's default parser, it recurses without a limit, needs
+pygml for GML and ignores srsName axis order, and it lacks ResourceId/FeatureId, PropertyIsNil,
+matchCase on comparisons, Filter 1.1's `escape` and Distance units.
+
+`to_q` turns the AST into a Q. Every property name must be a public attribute of the layer (exact
+spelling) or `geometry`; nothing else of a model can be reached, and names are never evaluated as
+XPath. Values are cast to the attribute's type and bound as ORM values. pygeofilter's Django backend
+is not used either: it passes unknown names through as fields, reads Like patterns only at `%`,
+moves BBOX boxes to EPSG:4326 and measures distances on the spheroid.
+
+In the AST, geometry literals are GeoJSON-like dicts in EPSG:2180 with x = easting (`values.Geometry`),
+distances are metres (units "m"), During periods are `values.Interval`s of aware datetimes, literals
+are the strings as written, and `matchCase="false"` wraps the property in `Function("lower")` (as
+pygeofilter reads CQL2's CASEI).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import (
+    GEOSException,
+    GEOSGeometry,
+    LinearRing,
+    LineString,
+    MultiPolygon,
+    Point,
+    Polygon,
+)
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
+from django.utils.translation import gettext as _
+from lxml import etree
+from pygeofilter import ast, values
+from pyproj import Transformer
+from pyproj.exceptions import ProjError
+
+from layers.catalogue import Attribute, Layer, get_layer
+
+from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs
+from ..common.exceptions import OGCException
+
+__all__ = ["GEOMETRY", "ResourceId", "parse_filter", "to_q"]
+
+MAX_BYTES = 1 << 20
+MAX_LOGICAL_DEPTH = 30
+MAX_ELEMENTS = 5_000
+MAX_VERTICES = 100_000
+MAX_LIKE_PATTERN = 1_000
+STORAGE_SRID = 2180
+DEFAULT_SRS = "urn:ogc:def:crs:EPSG::2180"  # the WFS DefaultCRS: north first (OGC.md §2)
+GEOMETRY = "geometry"  # public name of every layer's geometry property
+GEOMETRY_FIELD = "geom"  # its model field
+ENVELOPE_EDGE_POINTS = 16  # an envelope given in another CRS is densified before it is transformed
+
+FES20 = "http://www.opengis.net/fes/2.0"
+OGC = "http://www.opengis.net/ogc"
+GML32 = "http://www.opengis.net/gml/3.2"
+GML311 = "http://www.opengis.net/gml"
+
+
+@dataclass
+class ResourceId(ast.Predicate):
+    """FES 2.0 ResourceId, Filter 1.1 FeatureId/GmlObjectId: feature ids `<layer name>.<official id>`."""
+
+    rids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    fes: str
+    gml: str
+    property: str  # the element naming a property
+    ids: dict[str, str]  # id element → attribute holding the id
+    only_here: frozenset[str]  # operators of this version alone
+
+
+_DIALECTS = {
+    "2.0": _Dialect(FES20, GML32, "ValueReference", {"ResourceId": "rid"}, frozenset({"PropertyIsNil", "During"})),
+    "1.1": _Dialect(OGC, GML311, "PropertyName", {"FeatureId": "fid", "GmlObjectId": f"{{{GML311}}}id"}, frozenset()),
+}
+
+_COMPARISONS: dict[str, type[ast.Comparison]] = {
+    "PropertyIsEqualTo": ast.Equal,
+    "PropertyIsNotEqualTo": ast.NotEqual,
+    "PropertyIsLessThan": ast.LessThan,
+    "PropertyIsGreaterThan": ast.GreaterThan,
+    "PropertyIsLessThanOrEqualTo": ast.LessEqual,
+    "PropertyIsGreaterThanOrEqualTo": ast.GreaterEqual,
+}
+# `Literal op property` is read as `property flipped-op literal`
+_FLIPPED: dict[type[ast.Comparison], type[ast.Comparison]] = {
+    ast.LessThan: ast.GreaterThan,
+    ast.GreaterThan: ast.LessThan,
+    ast.LessEqual: ast.GreaterEqual,
+    ast.GreaterEqual: ast.LessEqual,
+}
+_SPATIAL: dict[str, type[ast.SpatialComparisonPredicate]] = {
+    "BBOX": ast.GeometryIntersects,
+    "Intersects": ast.GeometryIntersects,
+    "Within": ast.GeometryWithin,
+    "Contains": ast.GeometryContains,
+    "Disjoint": ast.GeometryDisjoint,
+    "Equals": ast.GeometryEquals,
+    "Touches": ast.GeometryTouches,
+    "Crosses": ast.GeometryCrosses,
+    "Overlaps": ast.GeometryOverlaps,
+}
+_DISTANCE: dict[str, type[ast.SpatialDistancePredicate]] = {"DWithin": ast.DistanceWithin, "Beyond": ast.DistanceBeyond}
+_LOGICAL = ("And", "Or", "Not")
+_GML_METADATA = ("description", "descriptionReference", "identifier", "name")  # skipped in geometries
+
+# a bare or prefixed (any NCName prefix) property name; XPath steps, axes, predicates, functions fail
+_PROPERTY = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_]\w*)", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
+_METRES = {"", "m", "metre", "meter", "metres", "meters", "urn:ogc:def:uom:epsg::9001",
+           "http://www.opengis.net/def/uom/epsg/0/9001"}
+_DEGREES = {"deg", "degree", "degrees", "urn:ogc:def:uom:epsg::9102", "http://www.opengis.net/def/uom/epsg/0/9102"}
+
+
+def _invalid(message: str, locator: str = "FILTER") -> OGCException:
+    return OGCException("InvalidParameterValue", message, locator=locator, status=400)
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """User input as it may appear in a message: one line, at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------------- parsing
+def parse_filter(xml: str | bytes, *, version: str) -> ast.Node:
+    """The AST of a FES 2.0 (`version` "2.0") or Filter 1.1 ("1.1") `Filter` document; an
+    OGCException (400, InvalidParameterValue) for anything unsafe, malformed or unsupported."""
+    dialect = _DIALECTS.get(version[:3])
+    if dialect is None:
+        raise ValueError(f"no filter dialect for WFS version {version!r}")
+    root = _read_xml(xml)
+    _check_limits(root, dialect)
+    return _Parser(dialect).filter(root)
+
+
+def _read_xml(xml: str | bytes) -> etree._Element:
+    data = xml.encode("utf-8", "surrogatepass") if isinstance(xml, str) else xml  # lxml refuses lone surrogates
+    if len(data) > MAX_BYTES:
+        raise _invalid(_("The filter is larger than 1 MB."))
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+        remove_pis=True, encoding="utf-8" if isinstance(xml, str) else None,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, ValueError, LookupError):  # LookupError: an unknown declared encoding
+        raise _invalid(_("The filter is not well-formed XML or is nested too deeply.")) from None
+    if root.getroottree().docinfo.doctype:
+        raise _invalid(_("A filter must not contain a document type declaration."))
+    return root
+
+
+def _check_limits(root: etree._Element, dialect: _Dialect) -> None:
+    """Element count and nesting of logical operators, checked without recursion before the walk."""
+    logical = {f"{{{dialect.fes}}}{name}" for name in _LOGICAL}
+    count = depth = 0
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "end":
+            depth -= el.tag in logical
+            continue
+        count += 1
+        depth += el.tag in logical
+        if count > MAX_ELEMENTS:
+            raise _invalid(_("The filter has more than %(n)s elements.") % {"n": MAX_ELEMENTS})
+        if depth > MAX_LOGICAL_DEPTH:
+            raise _invalid(_("Logical operators are nested more than %(n)s levels deep.") % {"n": MAX_LOGICAL_DEPTH})
+
+
+class _Parser:
+    def __init__(self, dialect: _Dialect):
+        self.d = dialect
+        self.vertices = 0  # over the whole filter
+
+    def _fes(self, el: etree._Element) -> str:
+        """Local name of an element of this version's filter namespace, '' for any other element."""
+        qname = etree.QName(el)
+        return qname.localname if qname.namespace == self.d.fes else ""
+
+    def _gml(self, el: etree._Element) -> str:
+        qname = etree.QName(el)
+        return qname.localname if qname.namespace == self.d.gml else ""
+
+    def _parts(self, el: etree._Element) -> list[etree._Element]:
+        """The children of a GML geometry element but its descriptive metadata."""
+        return [c for c in el if self._gml(c) not in _GML_METADATA]
+
+    def _gml_attribute(self, el: etree._Element, name: str) -> str | None:
+        # OWSLib writes srsName and srsDimension in the GML namespace
+        return el.get(name) or el.get(f"{{{self.d.gml}}}{name}")
+
+    def filter(self, root: etree._Element) -> ast.Node:
+        if self._fes(root) != "Filter":
+            raise _invalid(_("The filter must be a Filter element in the namespace %(ns)s.") % {"ns": self.d.fes})
+        children = list(root)
+        if children and all(self._fes(c) in self.d.ids for c in children):
+            return ResourceId(tuple(self._rid(c) for c in children))
+        if len(children) != 1:
+            raise _invalid(_("A filter holds one predicate or a list of feature ids."))
+        return self._predicate(children[0])
+
+    def _predicate(self, el: etree._Element) -> ast.Node:
+        name = self._fes(el)
+        if name in ("And", "Or"):
+            parts = [self._predicate(child) for child in el]
+            if not parts:
+                raise _invalid(_("%(op)s needs operands.") % {"op": name})
+            return (ast.And if name == "And" else ast.Or).from_items(*parts)
+        if name == "Not":
+            return ast.Not(self._predicate(self._operands(el, 1)[0]))
+        if name in _COMPARISONS:
+            return self._comparison(el, _COMPARISONS[name])
+        if name == "PropertyIsLike":
+            return self._like(el)
+        if name == "PropertyIsNull" or (name == "PropertyIsNil" and name in self.d.only_here):
+            return ast.IsNull(self._property(self._operands(el, 1)[0]), not_=False)
+        if name == "PropertyIsBetween":
+            prop, low, high = self._operands(el, 3)
+            if self._fes(low) != "LowerBoundary" or self._fes(high) != "UpperBoundary":
+                raise _invalid(_("PropertyIsBetween needs a LowerBoundary and an UpperBoundary."))
+            return ast.Between(self._property(prop), self._literal(self._operands(low, 1)[0]),
+                               self._literal(self._operands(high, 1)[0]), not_=False)
+        if name in _SPATIAL:
+            return self._spatial(el, name)
+        if name in _DISTANCE:
+            return self._distance(el, name)
+        if name == "During" and name in self.d.only_here:
+            prop, period = self._operands(el, 2)
+            return ast.TimeDuring(self._property(prop), self._period(period))
+        if name in self.d.ids:
+            return ResourceId((self._rid(el),))
+        raise _invalid(_("The filter operator %(op)s is not supported.") % {"op": _clip(etree.QName(el).localname)})
+
+    def _operands(self, el: etree._Element, n: int) -> list[etree._Element]:
+        children = list(el)
+        if len(children) != n:
+            raise _invalid(_("%(op)s takes %(n)s operands.") % {"op": etree.QName(el).localname, "n": n})
+        return children
+
+    def _property(self, el: etree._Element) -> ast.Attribute:
+        if self._fes(el) != self.d.property or len(el):
+            raise _invalid(_("Expected a %(el)s element.") % {"el": self.d.property})
+        text = (el.text or "").strip()
+        m = _PROPERTY.fullmatch(text)
+        if not m:
+            raise _invalid(_("%(name)s is not a property name.") % {"name": _clip(text)})
+        return ast.Attribute(m.group(1))
+
+    def _literal(self, el: etree._Element) -> str:
+        if self._fes(el) != "Literal" or len(el):
+            raise _invalid(_("Expected a Literal holding a single value."))
+        return el.text or ""
+
+    def _flag(self, el: etree._Element, attribute: str, default: bool) -> bool:
+        value = el.get(attribute)
+        if value is None:
+            return default
+        if value.strip() not in ("true", "false", "1", "0"):
+            raise _invalid(_("%(a)s must be true or false.") % {"a": attribute})
+        return value.strip() in ("true", "1")
+
+    def _comparison(self, el: etree._Element, op: type[ast.Comparison]) -> ast.Node:
+        if el.get("matchAction", "Any") not in ("Any", "All", "One"):  # all our properties are single-valued
+            raise _invalid(_("matchAction must be Any, All or One."))
+        first, second = self._operands(el, 2)
+        if self._fes(first) == "Literal":
+            first, second, op = second, first, _FLIPPED.get(op, op)
+        lhs: ast.Node = self._property(first)
+        if not self._flag(el, "matchCase", True):
+            lhs = ast.Function("lower", [lhs])
+        return op(lhs, self._literal(second))
+
+    def _like(self, el: etree._Element) -> ast.Like:
+        prop, pattern = self._operands(el, 2)
+        chars = (el.get("wildCard"), el.get("singleChar"), el.get("escapeChar", el.get("escape")))
+        if any(c is None or len(c) != 1 for c in chars) or len(set(chars)) != 3:
+            raise _invalid(_("PropertyIsLike needs three different single characters: wildCard, singleChar and escapeChar."))
+        wildcard, single, escape = chars
+        return ast.Like(self._property(prop), self._literal(pattern), nocase=not self._flag(el, "matchCase", True),
+                        wildcard=wildcard, singlechar=single, escapechar=escape, not_=False)
+
+    def _geometry_operands(self, el: etree._Element, extra: int) -> tuple[ast.Attribute, list[etree._Element]]:
+        """An optional property (the geometry by default), then the rest of the operands."""
+        children = list(el)
+        prop = ast.Attribute(GEOMETRY)
+        if children and self._fes(children[0]) == self.d.property:
+            prop = self._property(children.pop(0))
+        if len(children) != 1 + extra:
+            raise _invalid(_("%(op)s takes a geometry.") % {"op": etree.QName(el).localname})
+        return prop, children
+
+    def _spatial(self, el: etree._Element, name: str) -> ast.Node:
+        prop, (operand,) = self._geometry_operands(el, 0)
+        if name == "BBOX" and self._gml(operand) != "Envelope":
+            raise _invalid(_("BBOX takes a gml:Envelope."))
+        return _SPATIAL[name](prop, self._geometry(operand))
+
+    def _distance(self, el: etree._Element, name: str) -> ast.Node:
+        prop, (operand, distance) = self._geometry_operands(el, 1)
+        if self._fes(distance) != "Distance" or len(distance):
+            raise _invalid(_("%(op)s needs a Distance.") % {"op": name})
+        text = (distance.text or "").strip()
+        if not _NUMBER.fullmatch(text):
+            raise _invalid(_("The distance %(d)s is not a number.") % {"d": _clip(text)})
+        metres = _metres(float(text), distance.get("uom", distance.get("units")))
+        return _DISTANCE[name](prop, self._geometry(operand), metres, "m")
+
+    def _period(self, el: etree._Element) -> values.Interval:
+        if self._gml(el) != "TimePeriod":
+            raise _invalid(_("During takes a gml:TimePeriod."))
+        begin, end = self._instant(el, "begin"), self._instant(el, "end")
+        if begin > end:
+            raise _invalid(_("The time period ends before it begins."))
+        return values.Interval(begin, end)
+
+    def _instant(self, period: etree._Element, which: str) -> datetime:
+        ns = self.d.gml
+        pos = period.find(f"{{{ns}}}{which}Position")
+        if pos is None:
+            pos = period.find(f"{{{ns}}}{which}/{{{ns}}}TimeInstant/{{{ns}}}timePosition")
+        text = (pos.text or "").strip() if pos is not None else ""
+        try:
+            return _datetime(text)
+        except ValueError:
+            raise _invalid(_("The time period needs a %(w)s date or date-time (ISO 8601).") % {"w": which}) from None
+
+    def _rid(self, el: etree._Element) -> str:
+        if any(el.get(a) is not None for a in ("version", "startDate", "endDate", "previousRid")):
+            raise _invalid(_("Feature versions are not supported."), "RESOURCEID")
+        rid = (el.get(self.d.ids[self._fes(el)]) or "").strip()
+        if not rid:
+            raise _invalid(_("A feature id is empty."), "RESOURCEID")
+        return rid
+
+    # ---------------------------------------------------------------------------- GML geometries
+    def _geometry(self, el: etree._Element) -> values.Geometry:
+        try:
+            geom = self._geos(el, None)
+            geom.srid = STORAGE_SRID
+            reason = geom.valid_reason
+        except GEOSException:
+            raise _invalid(_("The geometry could not be read.")) from None
+        if reason != "Valid Geometry":
+            raise _invalid(_("The geometry is not valid: %(why)s.") % {"why": _clip(reason)})
+        return values.Geometry({"type": geom.geom_type, "coordinates": geom.coords})
+
+    def _geos(self, el: etree._Element, srs: str | None) -> GEOSGeometry:
+        """A GML geometry as GEOS in EPSG:2180, x = easting; `srs` is the srsName of an enclosing element."""
+        kind = self._gml(el)
+        srs = self._gml_attribute(el, "srsName") or srs
+        if self._gml_attribute(el, "srsDimension") not in (None, "2"):
+            raise _invalid(_("Only two-dimensional coordinates are supported."))
+        crs = _crs(srs)
+        if kind == "Envelope":
+            return self._envelope(el, crs)
+        if kind == "Point":
+            coords = self._coords(el, crs, 1)
+            if len(coords) != 1:
+                raise _invalid(_("A point has one position."))
+            return Point(coords[0])
+        if kind == "LineString":
+            return LineString(self._coords(el, crs, 2))
+        if kind == "Polygon":
+            return self._polygon(el, crs)
+        if kind in ("MultiSurface", "MultiPolygon"):
+            polygons = []
+            for member in self._parts(el):
+                if self._gml(member) not in ("surfaceMember", "surfaceMembers", "polygonMember"):
+                    raise _invalid(_("%(g)s holds surface members only.") % {"g": kind})
+                for polygon in member:
+                    if self._gml(polygon) != "Polygon":
+                        raise _invalid(_("Surface members must be polygons."))
+                    polygons.append(self._geos(polygon, srs))
+            if not polygons:
+                raise _invalid(_("%(g)s needs polygon members.") % {"g": kind})
+            return MultiPolygon(*polygons)
+        raise _invalid(_("Unsupported geometry %(g)s: use Envelope, Point, LineString, Polygon or MultiSurface in GML %(v)s.")
+                       % {"g": _clip(etree.QName(el).localname, 40), "v": "3.2" if self.d.gml == GML32 else "3.1.1"})
+
+    def _polygon(self, el: etree._Element, crs: CrsRef) -> Polygon:
+        rings = []
+        for i, boundary in enumerate(self._parts(el)):
+            expected = "exterior" if i == 0 else "interior"
+            if self._gml(boundary) != expected or len(boundary) != 1 or self._gml(boundary[0]) != "LinearRing":
+                raise _invalid(_("A polygon has one exterior and any number of interior LinearRings."))
+            coords = self._coords(boundary[0], crs, 4)
+            if coords[0] != coords[-1]:
+                raise _invalid(_("A polygon ring is not closed."))
+            rings.append(LinearRing(coords))
+        if not rings:
+            raise _invalid(_("A polygon needs an exterior ring."))
+        return Polygon(*rings)
+
+    def _envelope(self, el: etree._Element, crs: CrsRef) -> GEOSGeometry:
+        children = self._parts(el)
+        if [self._gml(c) for c in children] != ["lowerCorner", "upperCorner"]:
+            raise _invalid(_("An envelope has a lowerCorner and an upperCorner."))
+        (x1, y1), (x2, y2) = (_swap(self._numbers(c, 2), crs)[0] for c in children)
+        if x1 > x2 or y1 > y2:
+            raise _invalid(_("The envelope's lower corner is above or right of its upper corner."))
+        n = 1 if crs.srid == STORAGE_SRID else ENVELOPE_EDGE_POINTS
+        ring = (
+            [(x1 + (x2 - x1) * i / n, y1) for i in range(n)] + [(x2, y1 + (y2 - y1) * i / n) for i in range(n)]
+            + [(x2 - (x2 - x1) * i / n, y2) for i in range(n)] + [(x1, y2 - (y2 - y1) * i / n) for i in range(n)]
+            + [(x1, y1)]
+        )
+        ring = _to_storage(ring, crs.srid)
+        if x1 == x2 or y1 == y2:  # a degenerate box is a line or a point, not an (invalid) polygon
+            return LineString(ring) if x1 != x2 or y1 != y2 else Point(ring[0])
+        return Polygon(ring)
+
+    def _coords(self, el: etree._Element, crs: CrsRef, minimum: int) -> list[tuple[float, float]]:
+        """The positions of a Point, LineString or LinearRing (one posList or pos elements)."""
+        children = self._parts(el)
+        if len(children) == 1 and self._gml(children[0]) == "posList":
+            numbers = self._numbers(children[0], None)
+        elif children and all(self._gml(c) == "pos" for c in children):
+            numbers = [n for c in children for n in self._numbers(c, 2)]
+        else:
+            raise _invalid(_("Coordinates must be given in gml:posList or gml:pos."))
+        if len(numbers) < 2 * minimum:
+            raise _invalid(_("Too few positions in %(g)s.") % {"g": etree.QName(el).localname})
+        pairs = _swap(numbers, crs)
+        return _to_storage(pairs, crs.srid)
+
+    def _numbers(self, el: etree._Element, expected: int | None) -> list[float]:
+        if self._gml_attribute(el, "srsDimension") not in (None, "2"):
+            raise _invalid(_("Only two-dimensional coordinates are supported."))
+        tokens = (el.text or "").split()
+        if len(tokens) % 2 or (expected is not None and len(tokens) != expected):
+            raise _invalid(_("%(el)s needs pairs of coordinates.") % {"el": etree.QName(el).localname})
+        self.vertices += len(tokens) // 2
+        if self.vertices > MAX_VERTICES:  # counted before any number is converted
+            raise _invalid(_("The filter's geometries have more than %(n)s vertices.") % {"n": MAX_VERTICES})
+        numbers = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
+        if len(numbers) != len(tokens) or not all(map(math.isfinite, numbers)):
+            raise _invalid(_("Coordinates must be finite numbers."))
+        return numbers
+
+
+def _crs(srs: str | None) -> CrsRef:
+    try:
+        return parse_crs(srs or DEFAULT_SRS, Protocol.WFS)
+    except InvalidCRS as exc:
+        raise _invalid(str(exc.message)) from None
+
+
+def _swap(numbers: list[float], crs: CrsRef) -> list[tuple[float, float]]:
+    """Coordinate pairs in x/y order: the srsName's form decides whether they came north first (§2)."""
+    pairs = list(zip(numbers[0::2], numbers[1::2], strict=True))
+    return [(b, a) for a, b in pairs] if crs.swap(Protocol.WFS) else pairs
+
+
+@lru_cache(maxsize=8)
+def _transformer(epsg: int) -> Transformer:
+    return Transformer.from_crs(epsg, STORAGE_SRID, always_xy=True)
+
+
+def _to_storage(pairs: list[tuple[float, float]], epsg: int) -> list[tuple[float, float]]:
+    if epsg == STORAGE_SRID:
+        return pairs
+    try:
+        xs, ys = _transformer(epsg).transform([p[0] for p in pairs], [p[1] for p in pairs], errcheck=True)
+        if not all(map(math.isfinite, [*xs, *ys])):
+            raise ProjError("not finite")
+    except ProjError:
+        raise _invalid(_("The geometry lies outside the area of its coordinate reference system.")) from None
+    return list(zip(xs, ys, strict=True))
+
+
+def _metres(distance: float, units: str | None) -> float:
+    unit = (units or "").strip().lower()
+    if unit in _DEGREES:
+        raise _invalid(_("Distances in degrees are not supported; give them in metres."))
+    if unit not in _METRES:
+        raise _invalid(_("Unknown distance unit %(u)s; give distances in metres.") % {"u": _clip(unit, 40)})
+    if not math.isfinite(distance) or distance < 0:
+        raise _invalid(_("A distance must be a finite number of metres, not negative."))
+    return distance
+
+
+def _cast(value: object, kind: str) -> object:
+    """A literal as a Python value of an attribute type (integer, decimal, date, datetime, string);
+    ValueError when it is not one."""
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if kind == "string":
+        return text
+    text = text.strip()
+    if kind == "integer" and _INTEGER.fullmatch(text):
+        return int(text)
+    if kind == "decimal" and _NUMBER.fullmatch(text):
+        return Decimal(text)
+    if kind == "date":
+        return date.fromisoformat(text)
+    if kind == "datetime":
+        return _datetime(text)
+    raise ValueError(kind)
+
+
+def _datetime(text: str) -> datetime:
+    """An ISO 8601 date or date-time; one without an offset is taken as UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------------------------ to ORM
+_LOOKUPS = {
+    ast.ComparisonOp.EQ: Exact,
+    ast.ComparisonOp.NE: Exact,  # negated
+    ast.ComparisonOp.LT: LessThan,
+    ast.ComparisonOp.LE: LessThanOrEqual,
+    ast.ComparisonOp.GT: GreaterThan,
+    ast.ComparisonOp.GE: GreaterThanOrEqual,
+}
+_SPATIAL_LOOKUPS = {
+    ast.SpatialComparisonOp.INTERSECTS: "intersects",
+    ast.SpatialComparisonOp.WITHIN: "within",
+    ast.SpatialComparisonOp.CONTAINS: "contains",
+    ast.SpatialComparisonOp.DISJOINT: "disjoint",
+    ast.SpatialComparisonOp.EQUALS: "equals",
+    ast.SpatialComparisonOp.TOUCHES: "touches",
+    ast.SpatialComparisonOp.CROSSES: "crosses",
+    ast.SpatialComparisonOp.OVERLAPS: "overlaps",
+}
+
+
+def to_q(node: ast.Node, layer: Layer) -> Q:
+    """A Q over `layer`'s model for an AST from `parse_filter`. Property names must be the layer's
+    public attribute names as the catalogue spells them, or `geometry`; OGCException (400) otherwise."""
+    return _Translator(layer).q(node)
+
+
+def _operands(node: ast.Combination) -> list[ast.Node]:
+    """The operands of a chain of the same combination (And(And(a, b), c) → a, b, c), without recursion."""
+    out: list[ast.Node] = []
+    stack: list[ast.Node] = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is type(node):
+            stack += [item.rhs, item.lhs]
+        else:
+            out.append(item)
+    return out
+
+
+class _Translator:
+    def __init__(self, layer: Layer):
+        self.layer = layer
+        self.attributes = {a.name: a for a in layer.public_attributes}
+
+    def q(self, node: ast.Node) -> Q:
+        if isinstance(node, ast.Combination):
+            return Q(*(self.q(n) for n in _operands(node)), _connector=Q.AND if isinstance(node, ast.And) else Q.OR)
+        if isinstance(node, ast.Not):
+            return ~self.q(node.sub_node)
+        if isinstance(node, ResourceId):
+            return self._resource_id(node)
+        if isinstance(node, ast.Comparison):
+            return self._comparison(node)
+        if isinstance(node, ast.Between):
+            attr = self._attribute(node.lhs)
+            q = Q(**{f"{attr.source}__range": (self._value(node.low, attr), self._value(node.high, attr))})
+            return ~q if node.not_ else q
+        if isinstance(node, ast.Like):
+            return self._like(node)
+        if isinstance(node, ast.IsNull):
+            return Q(**{f"{self._attribute(node.lhs).source}__isnull": not node.not_})
+        if isinstance(node, ast.SpatialComparisonPredicate) and node.op in _SPATIAL_LOOKUPS:
+            self._geometry_property(node.lhs)
+            return Q(**{f"{GEOMETRY_FIELD}__{_SPATIAL_LOOKUPS[node.op]}": _geos(node.rhs)})
+        if isinstance(node, ast.SpatialDistancePredicate):
+            self._geometry_property(node.lhs)
+            q = Q(**{f"{GEOMETRY_FIELD}__dwithin": (_geos(node.rhs), _metres(node.distance, node.units))})
+            if isinstance(node, ast.DistanceBeyond):  # a feature without a geometry is at no distance
+                return ~q & Q(**{f"{GEOMETRY_FIELD}__isnull": False})
+            return q
+        if isinstance(node, ast.TimeDuring):
+            return self._during(node)
+        raise _invalid(_("This filter operator is not supported."))
+
+    def _attribute(self, node: ast.Node) -> Attribute:
+        if not isinstance(node, ast.Attribute):
+            raise _invalid(_("A predicate must name a property."))
+        if node.name == GEOMETRY:
+            raise _invalid(_("The geometry can only be used in spatial operators."), GEOMETRY)
+        attr = self.attributes.get(node.name)
+        if attr is None:
+            raise _invalid(_("Unknown property %(name)s of %(layer)s.") % {"name": _clip(str(node.name)), "layer": self.layer.name})
+        return attr
+
+    def _geometry_property(self, node: ast.Node) -> None:
+        if not (isinstance(node, ast.Attribute) and node.name == GEOMETRY):
+            raise _invalid(_("Spatial operators apply to the geometry property only."))
+
+    def _value(self, value: object, attr: Attribute) -> object:
+        try:
+            return _cast(value, attr.type)
+        except ValueError:
+            raise _invalid(_("%(v)s is not a valid value of %(name)s (%(type)s).")
+                           % {"v": _clip(str(value)), "name": attr.name, "type": attr.type}, attr.name) from None
+
+    def _comparison(self, node: ast.Comparison) -> Q:
+        lhs, nocase = node.lhs, False
+        if isinstance(lhs, ast.Function) and lhs.name == "lower" and len(lhs.arguments) == 1:
+            lhs, nocase = lhs.arguments[0], True
+        attr = self._attribute(lhs)
+        field: object = F(attr.source)
+        value: object = self._value(node.rhs, attr)
+        if nocase and attr.type == "string":  # both sides lower-cased by the database
+            field, value = Lower(field), Lower(Value(value, output_field=CharField()))
+        q = Q(_LOOKUPS[node.op](field, value))
+        # NOT over a lookup expression stays SQL's NOT: a missing value is not "not equal" either
+        return ~q if node.op is ast.ComparisonOp.NE else q
+
+    def _like(self, node: ast.Like) -> Q:
+        attr = self._attribute(node.lhs)
+        if attr.type != "string" or not isinstance(node.pattern, str):
+            raise _invalid(_("PropertyIsLike applies to text properties and a text pattern."), attr.name)
+        if len(node.pattern) > MAX_LIKE_PATTERN:
+            raise _invalid(_("The Like pattern is longer than %(n)s characters.") % {"n": MAX_LIKE_PATTERN}, attr.name)
+        regex = _like_regex(node.pattern, node.wildcard, node.singlechar, node.escapechar)
+        q = Q(**{f"{attr.source}__{'iregex' if node.nocase else 'regex'}": regex})
+        return ~q if node.not_ else q
+
+    def _during(self, node: ast.TimeDuring) -> Q:
+        attr = self._attribute(node.lhs)
+        period = node.rhs
+        if attr.type not in ("date", "datetime"):
+            raise _invalid(_("During applies to date properties; %(name)s is not one.") % {"name": attr.name}, attr.name)
+        if not (isinstance(period, values.Interval) and isinstance(period.start, datetime) and isinstance(period.end, datetime)):
+            raise _invalid(_("During takes a time period."))
+        begin, end = period.start, period.end
+        if attr.type == "date":
+            begin, end = begin.astimezone(UTC).date(), end.astimezone(UTC).date()
+        # ISO 19108 During: strictly inside the period
+        return Q(**{f"{attr.source}__gt": begin, f"{attr.source}__lt": end})
+
+    def _resource_id(self, node: ResourceId) -> Q:
+        """Feature ids are `<layer>.<primary key>` (ogc.wfs.featuretypes: official ids such as
+        `…/2` are not NCNames). A well-formed id of this layer that names no row matches nothing."""
+        pks = []
+        for rid in node.rids:
+            prefix, dot, key = rid.partition(".")
+            if dot and prefix == self.layer.name:
+                if key.isascii() and key.isdigit() and len(key) <= 18:
+                    pks.append(int(key))
+            elif dot and get_layer(prefix) is not None:
+                raise _invalid(_("The feature id %(rid)s belongs to another feature type.") % {"rid": _clip(rid)}, "RESOURCEID")
+        return Q(pk__in=pks)
+
+
+def _geos(value: object) -> GEOSGeometry:
+    if not isinstance(value, values.Geometry):
+        raise _invalid(_("A spatial operator needs a geometry."))
+    try:
+        geom = GEOSGeometry(json.dumps(value.geometry))
+    except (GEOSException, GDALException, ValueError, TypeError):
+        raise _invalid(_("The geometry could not be read.")) from None
+    geom.srid = STORAGE_SRID  # GDAL reads GeoJSON as CRS84; our AST's coordinates are EPSG:2180
+    return geom
+
+
+def _like_regex(pattern: str, wildcard: str, single: str, escape: str) -> str:
+    """A FES Like pattern as an anchored PostgreSQL regular expression. The declared wildcards become
+    `.*` and `.`; every other character matches itself (ASCII punctuation is backslash-escaped, which a
+    PostgreSQL ARE reads as that character), so `%`, `_` or `'` in data are never wildcards."""
+    out = ["^"]
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == escape:
+            literal = next(chars, None)
+            if literal is None:
+                raise _invalid(_("The Like pattern ends with its escape character."))
+            out.append(_regex_literal(literal))
+        elif ch == wildcard:
+            if out[-1] != ".*":  # runs of wildcards are one
+                out.append(".*")
+        elif ch == single:
+            out.append(".")
+        else:
+            out.append(_regex_literal(ch))
+    out.append("$")
+    return "".join(out)
+
+
+def _regex_literal(ch: str) -> str:
+    return "\\" + ch if ch.isascii() and not ch.isalnum() else ch
