@@ -9,12 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import InvalidInput
 
-UNIT_RE = re.compile(r"^\d{6}_[1-589]$")
-PRECINCT_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}$")
-PARCEL_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\.(AR_\d+\.)?\d+(/\d+)?$")
-BUILDING_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\.(AR_\d+\.)?\d+(/\d+)?\.\d+_BUD$")
-TERYT_RE = re.compile(r"^\d{2}(\d{2}(\d{3})?)?$")
-POSTCODE_RE = re.compile(r"^\d{2}-\d{3}$")
+# ASCII digits only, whole string (\Z: no trailing newline), bounded lengths
+UNIT_RE = re.compile(r"^\d{6}_[1-589]\Z", re.ASCII)
+PRECINCT_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\Z", re.ASCII)
+PARCEL_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\.(AR_\d{1,4}\.)?\d{1,6}(/\d{1,4})?\Z", re.ASCII)
+BUILDING_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\.(AR_\d{1,4}\.)?\d{1,6}(/\d{1,4})?\.\d{1,4}_BUD\Z", re.ASCII)
+TERYT_RE = re.compile(r"^\d{2}(\d{2}(\d{3})?)?\Z", re.ASCII)
+POSTCODE_RE = re.compile(r"^\d{2}-\d{3}\Z", re.ASCII)
 # kinds of cadastral unit (the digit after the underscore)
 UNIT_KINDS = {
     "1": _("urban gmina"),
@@ -49,7 +50,7 @@ def parse_parcel_id(value: str) -> ParcelId:
     if not PARCEL_RE.match(value):
         raise InvalidInput(
             _("“%(value)s” is not a parcel identifier of the form WWPPGG_R.XXXX.NDZ (e.g. 141804_4.0001.123/4).")
-            % {"value": value[:80]},
+            % {"value": value[:40]},
             code="parcel_id_format",
         )
     unit, precinct, rest = value.split(".", 2)
@@ -98,7 +99,7 @@ def teryt_level(code: str) -> str:
 
 
 _KW_VALUES = {**{str(d): d for d in range(10)}, "X": 10, **{c: 11 + i for i, c in enumerate("ABCDEFGHIJKLMNOPRSTUWYZ")}}
-KW_RE = re.compile(r"^[A-Z]{2}\d[A-Z]/\d{8}/\d$")
+KW_RE = re.compile(r"^[A-Z]{2}\d[A-Z]/\d{8}/\d\Z", re.ASCII)
 
 
 def kw_check_digit(court: str, number: str) -> int:
@@ -111,7 +112,10 @@ def kw_check_digit(court: str, number: str) -> int:
 
 
 def is_kw_number(value: str) -> bool:
-    value = (value or "").strip().upper()
+    value = (value or "").strip()
+    if not value.isascii():  # "ı".upper() == "I": compare ASCII only
+        return False
+    value = value.upper()
     if not KW_RE.match(value):
         return False
     court, number, check = value.split("/")

@@ -1,0 +1,1 @@
+"""E-forms: form definitions, submissions and validators of Polish identifiers."""
