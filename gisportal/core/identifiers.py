@@ -9,13 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import InvalidInput
 
-# ASCII digits only, whole string (\Z: no trailing newline), bounded lengths
-UNIT_RE = re.compile(r"^\d{6}_[1-589]\Z", re.ASCII)
-PRECINCT_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\Z", re.ASCII)
-PARCEL_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\.(AR_\d{1,4}\.)?\d{1,6}(/\d{1,4})?\Z", re.ASCII)
-BUILDING_RE = re.compile(r"^\d{6}_[1-589]\.\d{4}\.(AR_\d{1,4}\.)?\d{1,6}(/\d{1,4})?\.\d{1,4}_BUD\Z", re.ASCII)
-TERYT_RE = re.compile(r"^\d{2}(\d{2}(\d{3})?)?\Z", re.ASCII)
-POSTCODE_RE = re.compile(r"^\d{2}-\d{3}\Z", re.ASCII)
+# ASCII digits only ([0-9], not \d), whole string (\Z: no trailing newline), bounded lengths
+UNIT_RE = re.compile(r"^[0-9]{6}_[1-589]\Z")
+PRECINCT_RE = re.compile(r"^[0-9]{6}_[1-589]\.[0-9]{4}\Z")
+PARCEL_RE = re.compile(r"^[0-9]{6}_[1-589]\.[0-9]{4}\.(AR_[0-9]{1,4}\.)?[0-9]{1,6}(/[0-9]{1,4})?\Z")
+BUILDING_RE = re.compile(r"^[0-9]{6}_[1-589]\.[0-9]{4}\.(AR_[0-9]{1,4}\.)?[0-9]{1,6}(/[0-9]{1,4})?\.[0-9]{1,4}_BUD\Z")
+TERYT_RE = re.compile(r"^[0-9]{2}([0-9]{2}([0-9]{3})?)?\Z")
+POSTCODE_RE = re.compile(r"^[0-9]{2}-[0-9]{3}\Z")
 # kinds of cadastral unit (the digit after the underscore)
 UNIT_KINDS = {
     "1": _("urban gmina"),
@@ -99,7 +99,7 @@ def teryt_level(code: str) -> str:
 
 
 _KW_VALUES = {**{str(d): d for d in range(10)}, "X": 10, **{c: 11 + i for i, c in enumerate("ABCDEFGHIJKLMNOPRSTUWYZ")}}
-KW_RE = re.compile(r"^[A-Z]{2}\d[A-Z]/\d{8}/\d\Z", re.ASCII)
+KW_RE = re.compile(r"^[A-Z]{2}[0-9][A-Z]/[0-9]{8}/[0-9]\Z")
 
 
 def kw_check_digit(court: str, number: str) -> int:
