@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "gisportal.core",
     "layers",
     "services.offices",
+    "services.receipts",
+    "services.forms",
     "gisportal.web",
 ]
 
@@ -157,9 +159,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
     "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 300.0},
+    "receipts-sweep": {"task": "forms.receipts_sweep", "schedule": 120.0},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
+# office seals for receipts: <dir>/<office code>/{key.pem,cert.pem}; demo seals are generated when missing
+GISPORTAL_SEAL_DIR = Path(os.environ.get("GISPORTAL_SEAL_DIR", STATE_DIR / "seals"))
+GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", True)
+# ULDK (parcels outside our data): the real service https://uldk.gugik.gov.pl/ or the local fake
+GISPORTAL_ULDK_URL = os.environ.get("GISPORTAL_ULDK_URL") or None
 GISPORTAL_IMPORT_DIR = Path(os.environ.get("GISPORTAL_IMPORT_DIR", STATE_DIR / "imports"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

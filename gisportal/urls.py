@@ -7,6 +7,7 @@ from gisportal.web import imports
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 from ogc import views as ogc
+from services.forms import views as forms
 
 urlpatterns = [
     path("", web.home, name="home"),
@@ -26,6 +27,16 @@ urlpatterns = [
     path("urzad/importy/<int:job_id>/", imports.import_detail, name="import_detail"),
     path("api/imports/", imports.api_imports, name="api_imports"),
     path("api/imports/<int:job_id>", imports.api_import, name="api_import"),
+    path("uslugi/", forms.service_list, name="service_list"),
+    path("uslugi/<slug:code>/", forms.service_form, name="service_form"),
+    path("wnioski/<uuid:submission_id>/", forms.submission_detail, name="submission_detail"),
+    path("wnioski/<uuid:submission_id>/upp.<str:fmt>", forms.submission_receipt_file, name="submission_receipt_file"),
+    path("verify/", forms.receipt_verify, name="receipt_verify"),
+    path("verify/<str:code>", forms.receipt_verify, name="receipt_verify_code"),
+    path("api/services/", forms.api_services, name="api_services"),
+    path("api/services/<slug:code>", forms.api_service, name="api_service"),
+    path("api/submissions/", forms.api_submissions, name="api_submissions"),
+    path("api/submissions/<uuid:submission_id>", forms.api_submission, name="api_submission"),
 ]
 
 handler400 = "gisportal.web.views.error_400"

@@ -27,7 +27,8 @@ PGV="$(pg_version || true)"
 if [ -z "$PGV" ]; then
   need_pkg postgresql
 fi
-for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv time; do
+for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv time \
+         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
   need_pkg "$p"
 done
 if [ -n "$PGV" ]; then need_pkg "postgresql-${PGV}-postgis-3"; fi

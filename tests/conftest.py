@@ -106,3 +106,15 @@ def _close_foreign_connections(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock(), connection.cursor() as cur:
         cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_dirs(tmp_path_factory):
+    """Seals (receipt keys) and uploaded files of the tests go to a temporary folder, never var/."""
+    from django.conf import settings
+
+    old = settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT
+    settings.GISPORTAL_SEAL_DIR = tmp_path_factory.mktemp("seals")
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield
+    settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT = old

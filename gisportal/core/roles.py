@@ -36,7 +36,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.GEODESIST: frozenset(
         {"view_public_layers", "view_restricted_layers", "import_registries", "download_bulk", "exchange_messages"}
     ),
-    Role.OFFICE_SYSTEM: frozenset({"view_public_layers", "download_bulk", "exchange_messages"}),
+    Role.OFFICE_SYSTEM: frozenset({"view_public_layers", "submit_forms", "download_bulk", "exchange_messages"}),
 }
 
 

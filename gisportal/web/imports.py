@@ -14,10 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gisportal.core.problems import problem
 from layers.actions import import_job_create, import_job_progress
 from layers.models import ImportJob
-
-from .problems import problem
 
 CAPABILITY = "gisportal.import_registries"
 MAX_UPLOAD = 2 * 1024**3

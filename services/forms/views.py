@@ -1,0 +1,195 @@
+"""E-form pages (server-rendered, usable without JavaScript) and the JSON API. Thin: parse, call
+one action or selector, render."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gisportal.core.errors import GisportalError
+from gisportal.core.problems import problem
+from services.receipts.pdf import receipt_pdf
+from services.receipts.selectors import format_code, receipt_by_code, receipt_genuine
+
+from . import selectors
+from .actions import IdempotencyConflict, draft_save, submission_file, submission_receipt
+from .models import Submission
+from .validation import FORM_ERROR, FormInvalid, from_post
+
+
+@require_GET
+def service_list(request):
+    return render(request, "forms/service_list.html", {"services": selectors.services_active()})
+
+
+@require_http_methods(["GET", "POST"])
+def service_form(request, code: str):
+    service = selectors.service_active(code)
+    if service is None:
+        raise Http404(_("There is no such e-service."))
+    errors: dict[str, list[str]] = {}
+    if request.method == "GET":
+        data = selectors.initial_data(service, request.user, request.GET)
+        return _form_page(request, service, data, errors, key=str(uuid.uuid4()))
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    data = from_post(service, request.POST)
+    key = request.POST.get("idempotency_key", "")[:100]
+    if str(request.POST.get("version")) != str(service.version):
+        errors[FORM_ERROR] = [_("This version of the form is no longer in use. The current version is shown; check "
+                                "your data and send it again.")]
+        return _form_page(request, service, data, errors, key=str(uuid.uuid4()), status=409)
+    if request.POST.get("action") == "draft":
+        draft_save(request.user, service, data)
+        messages.success(request, _("The draft has been saved. You can come back to it later."))
+        return _form_page(request, service, data, errors, key=key)
+    try:
+        sub = submission_file(service, data, user=request.user, files=request.FILES.getlist("attachments"),
+                              idempotency_key=key)
+    except FormInvalid as e:
+        return _form_page(request, service, data, e.errors, key=key, status=422)
+    except GisportalError as e:
+        if e.status == 403:
+            raise PermissionDenied(str(e.message)) from None
+        return _form_page(request, service, data, {FORM_ERROR: [str(e.message)]}, key=key, status=e.status)
+    return redirect("submission_detail", submission_id=sub.id)
+
+
+def _form_page(request, service, data: dict, errors: dict, *, key: str, status: int = 200):
+    ctx = {"service": service, "sections": selectors.render_sections(service, data, errors), "errors": errors,
+           "form_errors": errors.get(FORM_ERROR, []), "idempotency_key": key,
+           "attachment_errors": errors.get("attachments", []), "attachments": service.layout.get("attachments", {}),
+           "suggestions": selectors.address_suggestions()}
+    return render(request, "forms/service_form.html", ctx, status=status)
+
+
+def _own_submission(request, submission_id) -> Submission:
+    sub = get_object_or_404(Submission.objects.select_related("service", "office"), id=submission_id)
+    if not request.user.is_authenticated or sub.user_id != request.user.id:
+        raise Http404(_("There is no such submission."))
+    return sub
+
+
+@require_GET
+def submission_detail(request, submission_id):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    sub = _own_submission(request, submission_id)
+    receipt = submission_receipt(sub)
+    return render(request, "forms/submission_detail.html", {
+        "sub": sub, "receipt": receipt, "code": format_code(receipt.verification_code)})
+
+
+@require_GET
+def submission_receipt_file(request, submission_id, fmt: str):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    sub = _own_submission(request, submission_id)
+    receipt = submission_receipt(sub)
+    if fmt == "xml":
+        resp = HttpResponse(bytes(receipt.xml), content_type="application/xml")
+        resp["Content-Disposition"] = f'attachment; filename="UPP-{receipt.verification_code}.xml"'
+        return resp
+    resp = HttpResponse(receipt_pdf(receipt, title=sub.service.title), content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="UPP-{receipt.verification_code}.pdf"'
+    return resp
+
+
+@require_GET
+def receipt_verify(request, code: str | None = None):
+    code = code or request.GET.get("code", "")
+    receipt = receipt_by_code(code) if code else None
+    ctx = {"asked": bool(code), "receipt": receipt, "genuine": receipt is not None and receipt_genuine(receipt),
+           "code": format_code(receipt.verification_code) if receipt else ""}
+    return render(request, "forms/receipt_verify.html", ctx, status=200 if receipt or not code else 404)
+
+
+# ---- JSON API ------------------------------------------------------------------------------------
+def _api_user(request):
+    """Session (with CSRF) or HTTP Basic for other offices' systems; None when anonymous."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Basic "):
+        try:
+            username, _sep, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return authenticate(request, username=username, password=password)
+    if request.user.is_authenticated:
+        if request.method == "POST" and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+            raise PermissionDenied(_("CSRF check failed."))
+        return request.user
+    return None
+
+
+@require_GET
+def api_services(request):
+    return JsonResponse({"services": [selectors.service_json(s) for s in selectors.services_active()]},
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def api_service(request, code: str):
+    service = selectors.service_active(code)
+    if service is None:
+        return problem(404, _("There is no such e-service."), code="not_found")
+    return JsonResponse(selectors.service_json(service), json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def api_submissions(request):
+    try:
+        user = _api_user(request)
+    except PermissionDenied as e:
+        return problem(403, str(e), code="csrf")
+    if user is None:
+        return problem(401, _("Log in first."), code="not_authenticated")
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return problem(400, _("The request body is not valid JSON."), code="bad_json")
+    if not isinstance(body, dict) or not isinstance(body.get("service"), str):
+        return problem(400, _("Give the service code and the form data."), code="bad_request")
+    service = selectors.service_active(body["service"])
+    if service is None:
+        return problem(404, _("There is no such e-service."), code="not_found")
+    if body.get("version") is not None and body.get("version") != service.version:
+        return problem(409, _("This version of the form is no longer in use (current: %(v)s).") % {"v": service.version},
+                       code="version_gone", current_version=service.version)
+    try:
+        sub = submission_file(service, body.get("data"), user=user, idempotency_key=request.headers.get("Idempotency-Key", ""),
+                              channel="api")
+    except FormInvalid as e:
+        return problem(422, str(e.message), code=e.code, errors=e.errors)
+    except IdempotencyConflict as e:
+        return problem(409, str(e.message), code=e.code)
+    except GisportalError as e:
+        return problem(e.status, str(e.message), code=e.code)
+    receipt = submission_receipt(sub)
+    return JsonResponse(selectors.submission_json(sub, receipt), status=201, json_dumps_params={"ensure_ascii": False},
+                        headers={"Location": reverse("api_submission", args=[sub.id])})
+
+
+@require_GET
+def api_submission(request, submission_id):
+    user = _api_user(request)
+    sub = Submission.objects.select_related("service", "office").filter(id=submission_id).first()
+    if user is None:
+        return problem(401, _("Log in first."), code="not_authenticated")
+    if sub is None or sub.user_id != user.id:
+        return problem(404, _("There is no such submission."), code="not_found")
+    return JsonResponse(selectors.submission_json(sub, submission_receipt(sub)), json_dumps_params={"ensure_ascii": False})

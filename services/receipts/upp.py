@@ -1,0 +1,78 @@
+"""The receipt document: XML in our namespace, modelled on the UPP of DOMAIN.md §8, sealed with
+XAdES-BES (enveloped, ECDSA/SHA-256, signing time and certificate digest in SignedProperties)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from signxml import SignatureMethod
+from signxml.xades import XAdESSigner, XAdESVerifier
+
+from .seals import Seal
+
+NS = "https://gisportal.piaseczno.eu/schemas/upp/1.0"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    receipt_id: str
+    verification_code: str
+    sender_name: str
+    sender_identifier: str
+    addressee_name: str
+    addressee_id: str  # TERYT of the office's area; ADE when known
+    received_at: str  # ISO 8601
+    issued_at: str
+    document_id: str
+    document_sha256: str
+    service: str
+    attachments: tuple[tuple[str, str, int], ...] = ()  # (name, sha256, size)
+    parcels: tuple[str, ...] = ()
+    verify_url: str = ""
+
+
+def _el(parent, tag: str, text: str | None = None, **attrs):
+    el = etree.SubElement(parent, f"{{{NS}}}{tag}", attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def build(d: ReceiptData) -> etree._Element:
+    root = etree.Element(f"{{{NS}}}UPP", nsmap={"upp": NS})
+    _el(root, "IdentyfikatorPoswiadczenia", d.receipt_id)
+    _el(root, "KodWeryfikacyjny", d.verification_code)
+    addressee = _el(root, "Adresat")
+    _el(addressee, "Nazwa", d.addressee_name)
+    _el(addressee, "IdentyfikatorPodmiotu", d.addressee_id, TypIdentyfikatora="TERYT")
+    sender = _el(root, "Nadawca")
+    _el(sender, "Nazwa", d.sender_name)
+    _el(sender, "IdentyfikatorPodmiotu", d.sender_identifier, TypIdentyfikatora="konto portalu")
+    _el(root, "DataDoreczenia", d.received_at)
+    _el(root, "DataWytworzeniaPoswiadczenia", d.issued_at)
+    _el(root, "IdentyfikatorDokumentu", d.document_id)
+    _el(root, "SkrotDokumentu", d.document_sha256, Algorytm="SHA-256")
+    _el(root, "Usluga", d.service)
+    for pid in d.parcels:
+        _el(root, "Dzialka", pid)
+    for name, sha, size in d.attachments:
+        _el(root, "Zalacznik", Nazwa=name, SkrotSHA256=sha, Rozmiar=str(size))
+    if d.verify_url:
+        _el(root, "AdresWeryfikacji", d.verify_url)
+    return root
+
+
+def sign(root: etree._Element, seal: Seal) -> bytes:
+    signer = XAdESSigner(signature_algorithm=SignatureMethod.ECDSA_SHA256, digest_algorithm="sha256")
+    signed = signer.sign(root, key=seal.key_pem, cert=seal.cert_pem.decode())
+    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+
+
+def verify(xml: bytes, cert_pem: bytes) -> etree._Element:
+    """The signed receipt element when the seal verifies with this certificate; raises otherwise."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(xml, parser)
+    results = XAdESVerifier().verify(root, x509_cert=cert_pem.decode())
+    return results[0].signed_xml
