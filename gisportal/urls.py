@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from gisportal import openapi
 from gisportal.web import imports
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
@@ -33,6 +34,7 @@ urlpatterns = [
     path("wnioski/<uuid:submission_id>/upp.<str:fmt>", forms.submission_receipt_file, name="submission_receipt_file"),
     path("verify/", forms.receipt_verify, name="receipt_verify"),
     path("verify/<str:code>", forms.receipt_verify, name="receipt_verify_code"),
+    path("api/openapi.json", openapi.openapi_json, name="openapi"),
     path("api/services/", forms.api_services, name="api_services"),
     path("api/services/<slug:code>", forms.api_service, name="api_service"),
     path("api/submissions/", forms.api_submissions, name="api_submissions"),

@@ -28,7 +28,7 @@ if [ -z "$PGV" ]; then
   need_pkg postgresql
 fi
 for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv time \
-         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium; do
   need_pkg "$p"
 done
 if [ -n "$PGV" ]; then need_pkg "postgresql-${PGV}-postgis-3"; fi

@@ -310,3 +310,10 @@ def test_api_errors(client, make_user, parcels):
                     content_type="application/json", **_basic("system.test"))
     assert r.status_code == 409 and r.json()["current_version"] == 1
     assert not Submission.objects.exists()
+
+
+def test_openapi_document_lists_the_api(client):
+    doc = client.get("/api/openapi.json").json()
+    assert doc["openapi"].startswith("3.0")
+    assert {"/api/services/", "/api/services/{code}", "/api/submissions/", "/api/submissions/{id}", "/api/imports/"} <= set(doc["paths"])
+    assert "Idempotency-Key" in json.dumps(doc["paths"]["/api/submissions/"])

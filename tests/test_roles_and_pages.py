@@ -17,7 +17,7 @@ EXPECTED = {
     "surveyor": {"view_public_layers", "submit_forms", "notify_survey_work", "download_bulk"},
     "clerk": {"view_public_layers", "view_restricted_layers", "work_cases", "register_paper_mail", "import_registries"},
     "geodesist": {"view_public_layers", "view_restricted_layers", "import_registries", "download_bulk", "exchange_messages"},
-    "office_system": {"view_public_layers", "download_bulk", "exchange_messages"},
+    "office_system": {"view_public_layers", "submit_forms", "download_bulk", "exchange_messages"},
 }
 
 

@@ -382,8 +382,8 @@ def test_nip_remainder_ten_is_never_valid():
 def test_regon14_needs_a_valid_regon9_prefix():
     body = "123456784" + "1234"  # the 9-digit prefix has a wrong check digit (5 would be right)
     number = body + str(ref_regon_check(body, REF_REGON14))
-    error = raises_code(check_regon, number, "regon_checksum")
-    with translation.override("en"):
+    with translation.override("en"):  # the message is translated when raised
+        error = raises_code(check_regon, number, "regon_checksum")
         assert "first 9 digits" in str(error.message)
 
 

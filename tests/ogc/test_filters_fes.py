@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.gis.geos import LineString, Point, Polygon
 from django.db.models import Q
+from django.utils import translation
 from lxml import etree
 from owslib import fes, fes2
 from owslib import gml as owslib_gml
@@ -23,6 +24,13 @@ from ogc.common.exceptions import OGCException
 from ogc.filters.fes import parse_filter, to_q
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the msgids); the site's default language is Polish."""
+    with translation.override("en"):
+        yield
 
 DZIALKI = get_layer("dzialki")
 FES20 = "http://www.opengis.net/fes/2.0"

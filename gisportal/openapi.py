@@ -1,0 +1,97 @@
+"""The OpenAPI 3.0 document of the portal's JSON API (/api/openapi.json), so that other front-ends
+and offices' systems can file forms and follow imports. Kept next to the URL table it describes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM}}}
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "gisportal API", "version": "1.0",
+                 "description": "E-forms of the Piaseczno offices and registry imports. Errors are RFC 9457 problem "
+                                "details. Authentication: the portal session (with the CSRF token) or HTTP Basic for "
+                                "offices' systems."},
+        "servers": [{"url": settings.GISPORTAL_PUBLIC_URL}],
+        "security": [{"basic": []}, {"session": []}],
+        "paths": {
+            "/api/services/": {"get": {
+                "summary": "Active e-services with their data schema and page layout", "security": [],
+                "responses": {"200": {"description": "the catalogue", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"services": {"type": "array", "items": {"$ref": "#/components/schemas/Service"}}}}}}}}}},
+            "/api/services/{code}": {"get": {
+                "summary": "One e-service", "security": [],
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the service", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Service"}}}}, "404": _problem("no such service")}}},
+            "/api/submissions/": {"post": {
+                "summary": "File a form; the answer carries the receipt's verification code",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 100},
+                                "description": "Repeating a request with the same key returns the first submission; "
+                                               "the same key with other data is a 409."}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["service", "data"], "properties": {
+                        "service": {"type": "string"}, "version": {"type": "integer"},
+                        "data": {"type": "object", "description": "valid against the service's schema"}}}}}},
+                "responses": {"201": {"description": "filed", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Submission"}}}},
+                    "400": _problem("not JSON"), "401": _problem("not authenticated"), "403": _problem("not allowed to file this form"),
+                    "404": _problem("no such service"), "409": _problem("form version gone or Idempotency-Key reused"),
+                    "422": _problem("invalid data; `errors` maps fields to messages")}}},
+            "/api/submissions/{id}": {"get": {
+                "summary": "One of my submissions",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}],
+                "responses": {"200": {"description": "the submission", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Submission"}}}}, "401": _problem("not authenticated"), "404": _problem("not found")}}},
+            "/api/imports/": {"post": {
+                "summary": "Start a registry import (clerks, voivodeship geodesist)",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"], "properties": {
+                        "file": {"type": "string", "format": "binary"}, "policy": {"type": "string", "enum": ["reject", "repair", "strict"]},
+                        "layer": {"type": "string"}, "mapping": {"type": "string"}}}}}},
+                "responses": {"202": {"description": "the job, queued"}, "401": _problem("not authenticated"),
+                              "403": _problem("not allowed"), "400": _problem("invalid upload")}}},
+            "/api/imports/{id}": {"get": {
+                "summary": "Progress and report of an import job",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "progress and report"}, "404": _problem("not found")}}},
+        },
+        "components": {
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"}},
+            "schemas": {
+                "Problem": {"type": "object", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"}, "errors": {"type": "object", "additionalProperties": {
+                        "type": "array", "items": {"type": "string"}}}}},
+                "Service": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "version": {"type": "integer"}, "title": {"type": "object"},
+                    "description": {"type": "object"}, "legal_basis": {"type": "string"}, "service_kind": {"type": "string"},
+                    "jrwa": {"type": "string"}, "fee": {"type": "object"}, "deadline_days": {"type": "integer", "nullable": True},
+                    "schema": {"type": "object", "description": "JSON Schema 2020-12 of `data`; `x-validator` names a "
+                                                                "Polish identifier check, `x-registry` a registry check"},
+                    "layout": {"type": "object"}, "form_url": {"type": "string"}}},
+                "Submission": {"type": "object", "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "service": {"type": "string"}, "version": {"type": "integer"},
+                    "office": {"type": "string"}, "office_name": {"type": "string"}, "received": {"type": "string", "format": "date-time"},
+                    "sha256": {"type": "string"}, "parcels": {"type": "array", "items": {"type": "string"}},
+                    "receipt": {"type": "object", "properties": {"verification_code": {"type": "string"},
+                                                                 "issued": {"type": "string", "format": "date-time"},
+                                                                 "verify_url": {"type": "string"}}}}},
+            },
+        },
+    }
+
+
+@require_GET
+def openapi_json(request):
+    return JsonResponse(document(), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,1 @@
+"""Case register, case signs, states and transitions, KPA deadlines, timeline and tracking."""
