@@ -79,7 +79,7 @@ SUNDAY = "niedziela"
 
 _ONE_DAY = datetime.timedelta(days=1)
 _PAPER_HOLD_DAYS = 14  # KPA art. 44 §1: the post office (or the office) keeps the letter 14 days
-_EDELIVERY_DAYS = 14  # u.d.e. art. 41 ust. 2 pkt 2 / art. 42: 14 days after arrival in the box
+_EDELIVERY_DAYS = 14  # u.d.e. art. 41-42: 14 days after arrival in the box (DOMAIN.md §7)
 _CERTIFICATE_DAYS = 7  # KPA art. 217 §3
 
 
