@@ -16,6 +16,11 @@ cleanup() { echo; echo "stopping..."; kill "${pids[@]}" 2>/dev/null || true; wai
 trap cleanup INT TERM EXIT
 
 mkdir -p var/log
+# the local fake of GUGiK's ULDK (parcels outside our data); production sets GISPORTAL_ULDK_URL to the real one
+if [ -z "${GISPORTAL_ULDK_URL:-}" ]; then
+  python -m layers.registries.uldk --port "${GISPORTAL_FAKE_ULDK_PORT:-8097}" >var/log/uldk.log 2>&1 & pids+=($!)
+  export GISPORTAL_ULDK_URL="http://127.0.0.1:${GISPORTAL_FAKE_ULDK_PORT:-8097}/"
+fi
 celery -A gisportal worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 & pids+=($!)
 celery -A gisportal beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 & pids+=($!)
 gunicorn gisportal.wsgi:application --bind "$HOST" --workers 3 --access-logfile - --error-logfile - & pids+=($!)
@@ -26,6 +31,9 @@ cat <<MSG
     home page            http://$HOST/
     health check         http://$HOST/healthz
     log in               http://$HOST/konto/logowanie/
+    e-services           http://$HOST/uslugi/
+    WMS / WFS            http://$HOST/ows?SERVICE=WFS&REQUEST=GetCapabilities
+    fake ULDK            $GISPORTAL_ULDK_URL
 
   Demo accounts (password for all: demo-haslo-2026):
 $(gisportal demo_accounts --list | sed 's/^/    /')

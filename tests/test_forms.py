@@ -317,3 +317,20 @@ def test_openapi_document_lists_the_api(client):
     assert doc["openapi"].startswith("3.0")
     assert {"/api/services/", "/api/services/{code}", "/api/submissions/", "/api/submissions/{id}", "/api/imports/"} <= set(doc["paths"])
     assert "Idempotency-Key" in json.dumps(doc["paths"]["/api/submissions/"])
+
+
+def test_property_address_must_lie_at_the_parcel(logged, parcels):
+    from layers.models import AddressPoint
+
+    ap = next(a for a in AddressPoint.objects.current().order_by("pk") if a.street)
+    here = Parcel.objects.current().filter(geom__dwithin=(ap.geom, 5)).first()
+    address = f"{ap.street} {ap.number}"
+    data = {**GOOD_APPLICANT, "purpose": "kredyt", "property_address": address}
+    far = next(p for p in (parcels["rural"], parcels["town"])
+               if Parcel.objects.get(parcel_id=p, end_object__isnull=True).geom.distance(ap.geom) > 100)
+    r = post_form(logged, "zaswiadczenie-mpzp", {**data, "parcels": [far]})
+    assert r.status_code == 422 and "id_property_address_error" in r.content.decode()
+    r = post_form(logged, "zaswiadczenie-mpzp", {**data, "property_address": "Nieistniejąca 999", "parcels": [here.parcel_id]})
+    assert r.status_code == 422 and "id_property_address_error" in r.content.decode()
+    r = post_form(logged, "zaswiadczenie-mpzp", {**data, "parcels": [here.parcel_id]})
+    assert r.status_code == 302, r.content.decode()[-3000:]

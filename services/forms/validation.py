@@ -4,15 +4,17 @@ written here; every problem becomes a localised message attached to its field.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 
 from gisportal.core.errors import GisportalError, InvalidInput
-from layers.models import CadastralUnit, Parcel
+from layers.models import AddressPoint, CadastralUnit, Parcel
 from layers.registries.uldk import get_locator
 from services.offices.models import SERVICE_OFFICE_KIND, Office
 from services.offices.selectors import AmbiguousLocation, NoCompetentOffice, find_competence
@@ -138,6 +140,12 @@ def check(service: ServiceDefinition, data: dict, *, user=None, locator=None) ->
                 _add(errors, name, str(e.message))
             except GisportalError as e:  # ULDK unavailable and the like
                 _add(errors, name, str(e.message))
+    for name in (n for n, p in props.items() if p.get("x-registry") == "address_near_parcels"):
+        if name not in errors and data.get(name) and parcels:
+            try:
+                check_address_near(data[name], parcels)
+            except InvalidInput as e:
+                _add(errors, name, str(e.message))
     office = None
     if not errors:
         try:
@@ -176,6 +184,25 @@ def locate_parcels(ids: list[str], *, locator=None) -> list[CheckedParcel]:
         raise InvalidInput(_("No such current parcel in the land register: %(ids)s.") % {"ids": ", ".join(m[:40] for m in missing[:5])},
                            code="parcel_unknown")
     return out
+
+
+ADDRESS_DISTANCE_M = 30.0
+_ADDRESS = re.compile(r"^\s*(?:ul\.\s*)?(?P<name>[^\d,]+?)[\s,]+(?P<number>\d+[A-Za-z]?(?:/\d+[A-Za-z]?)?)\s*$")
+
+
+def check_address_near(text: str, parcels: list[CheckedParcel]) -> None:
+    """The address (street or locality, and number) exists in our address register and lies on or
+    within 30 m of one of the parcels."""
+    m = _ADDRESS.match(text or "")
+    if not m:
+        raise InvalidInput(_("Give the street (or locality) and the number, e.g. Kościuszki 5."))
+    name, number = m.group("name").strip(), m.group("number").split("/")[0].upper()
+    points = list(AddressPoint.objects.current().filter(Q(street__iexact=name) | Q(street="", locality__iexact=name), number__iexact=number)
+                  .values_list("geom", flat=True)[:20])
+    if not points:
+        raise InvalidInput(_("There is no address %(a)s in the address register.") % {"a": text.strip()[:60]})
+    if not any(p.geometry.distance(pt) <= ADDRESS_DISTANCE_M for p in parcels for pt in points):
+        raise InvalidInput(_("The address %(a)s does not lie at the given parcels.") % {"a": text.strip()[:60]})
 
 
 def route(service: ServiceDefinition, parcels: list[CheckedParcel]) -> Office:
