@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "services.offices",
     "services.receipts",
     "services.forms",
+    "services.cases",
     "gisportal.web",
 ]
 
@@ -160,6 +161,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
     "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 300.0},
     "receipts-sweep": {"task": "forms.receipts_sweep", "schedule": 120.0},
+    "cases-from-submissions-sweep": {"task": "cases.from_submissions_sweep", "schedule": 120.0},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
@@ -182,6 +184,9 @@ if GISPORTAL_PUBLIC_URL.startswith("https://"):
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@piaseczno.invalid")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_TIMEOUT = 10
 
 LOGGING = {
     "version": 1,

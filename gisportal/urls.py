@@ -8,6 +8,7 @@ from gisportal.web import imports
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 from ogc import views as ogc
+from services.cases import views as cases
 from services.forms import views as forms
 
 urlpatterns = [
@@ -34,6 +35,15 @@ urlpatterns = [
     path("wnioski/<uuid:submission_id>/upp.<str:fmt>", forms.submission_receipt_file, name="submission_receipt_file"),
     path("verify/", forms.receipt_verify, name="receipt_verify"),
     path("verify/<str:code>", forms.receipt_verify, name="receipt_verify_code"),
+    path("urzad/sprawy/", cases.inbox, name="case_inbox"),
+    path("urzad/sprawy/nowa/", cases.paper_intake, name="case_paper_intake"),
+    path("urzad/sprawy/<int:case_id>/", cases.case_page, name="case_page"),
+    path("urzad/sprawy/<int:case_id>/potwierdzenie/", cases.intake_confirmation, name="case_intake_confirmation"),
+    path("moje-sprawy/", cases.my_cases, name="my_cases"),
+    path("status/", cases.status_page, name="case_status"),
+    path("terminy/", cases.deadline_page, name="deadline_page"),
+    path("api/cases/status", cases.api_status, name="api_case_status"),
+    path("api/calendar/deadline", cases.api_deadline, name="api_deadline"),
     path("api/openapi.json", openapi.openapi_json, name="openapi"),
     path("api/services/", forms.api_services, name="api_services"),
     path("api/services/<slug:code>", forms.api_service, name="api_service"),

@@ -118,3 +118,20 @@ def _private_state_dirs(tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     yield
     settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_keys():
+    """Redis outlives a test run: a key prefix of this session keeps throttles and counters of earlier
+    runs (and of a running demo) out of the tests."""
+    import copy
+    import uuid
+
+    from django.conf import settings
+    from django.test import override_settings
+
+    caches = copy.deepcopy(settings.CACHES)
+    for conf in caches.values():
+        conf["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    with override_settings(CACHES=caches):
+        yield

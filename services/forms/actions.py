@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Callable
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -34,6 +36,12 @@ ALLOWED_TYPES = {  # MIME type: (extensions, magic prefixes)
 }
 
 
+# called with each newly filed submission after its receipt (the case register opens the case);
+# registered at start-up by the apps that need it, so forms imports none of them
+FILED_HOOKS: list[Callable[[Submission], object]] = []
+log = logging.getLogger(__name__)
+
+
 class IdempotencyConflict(GisportalError):
     code = "idempotency_conflict"
     status = 409
@@ -57,9 +65,8 @@ def _sniff(name: str, head: bytes) -> str | None:
     return None
 
 
-def check_attachments(service: ServiceDefinition, files: list) -> list[tuple[str, str, bytes]]:
-    """(name, type, content) of each upload, or FormInvalid with the reasons."""
-    rules = service.layout.get("attachments", {})
+def check_attachments(rules: dict, files: list) -> list[tuple[str, str, bytes]]:
+    """(name, type, content) of each upload under the rules (max_files, required), or FormInvalid."""
     errors = []
     if len(files) > rules.get("max_files", 5):
         errors.append(_("At most %(n)s attachments.") % {"n": rules.get("max_files", 5)})
@@ -105,7 +112,7 @@ def submission_file(service: ServiceDefinition, data: dict, *, user, files: list
     if not service.active:
         raise FormInvalid({"__all__": [_("This version of the form is no longer in use; open the form again.")]})
     checked = check(service, data, user=user)
-    uploads = check_attachments(service, list(files or []))
+    uploads = check_attachments(service.layout.get("attachments", {}), list(files or []))
     received = timezone.now()
     atts = [{"name": n, "type": t, "size": len(c), "sha256": hashlib.sha256(c).hexdigest()} for n, t, c in uploads]
     document = {
@@ -130,6 +137,11 @@ def submission_file(service: ServiceDefinition, data: dict, *, user, files: list
             return _same_or_conflict(Submission.objects.get(user=user, idempotency_key=key), service, data)
         raise
     submission_receipt(sub)
+    for hook in FILED_HOOKS:
+        try:
+            hook(sub)
+        except Exception:  # noqa: BLE001 - the submission and receipt stand; a sweeper repeats the hook
+            log.exception("after-filing step failed for submission %s", sub.id)
     return sub
 
 

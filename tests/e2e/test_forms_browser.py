@@ -6,7 +6,6 @@ Screenshots go to tests/artifacts/."""
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -14,42 +13,13 @@ from django.db import connection
 from lxml import etree
 from signxml.xades import XAdESVerifier
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
+
 PASSWORD = "x-Browser-2026!"
 WIDTH, HEIGHT, PIXEL = 640, 400, 0.28e-3
 
 pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
               pytest.mark.django_db]
-
-
-def _committed(fn):
-    """Run fn on a connection of its own (autocommit): the test's transaction is invisible to the live
-    server, so what the browser needs (and the clean-up) must be committed."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connections
-
-    def run():
-        try:
-            return fn()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as ex:
-        return ex.submit(run).result()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM is used beside Playwright's event loop
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -58,14 +28,17 @@ def applicant(live_url):
     what it filed (the immutability triggers are switched off for that clean-up only)."""
     from gisportal.core.models import User
 
-    user = _committed(lambda: User.objects.create_user(
+    user = committed(lambda: User.objects.create_user(
         username="e2e.jan", email="e2e@example.pl", password=PASSWORD, role="citizen", first_name="Jan",
         last_name="Przeglądarkowy"))
     yield user
-    _committed(lambda: _remove(user))
+    committed(lambda: _remove(user))
 
 
 def _remove(user) -> None:
+    from services.cases.models import Case
+
+    remove_cases(Case.objects.filter(submission__user=user))
     with connection.cursor() as cur:
         cur.execute("ALTER TABLE forms_submission DISABLE TRIGGER USER; ALTER TABLE forms_attachment DISABLE TRIGGER USER; "
                     "ALTER TABLE receipts_receipt DISABLE TRIGGER USER")

@@ -1,0 +1,223 @@
+"""Writes of the case register. Each action is one transaction; e-mails leave after the commit.
+
+Numbering: the counter row of (office, unit, JRWA class, year) is locked while a number is taken,
+so concurrent filings get distinct consecutive numbers and a rolled-back filing leaves no gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from gisportal.core.errors import Forbidden, InvalidInput
+from services.forms.models import Submission
+from services.offices.models import Office, OfficeUnit
+from services.offices.selectors import office_of
+
+from . import calendar
+from .models import Case, CaseCounter, CaseDocument, DeadlineKind, Pause, State, TimelineEntry
+from .states import TRANSITIONS
+
+log = logging.getLogger(__name__)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+UNIT_FOR_KIND = {"general_letter": "KAN"}  # the registry office (kancelaria); otherwise the office's first unit
+
+
+def access_code_hash(code: str) -> str:
+    """Access codes are random (50 bits); a keyed hash is enough and keeps lookups fast."""
+    return hmac.new(settings.SECRET_KEY.encode(), code.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def _code(n: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(n))
+
+
+def case_number_next(office: Office, unit_code: str, jrwa: str, year: int) -> int:
+    """The next number of the register (call inside a transaction: the counter row stays locked)."""
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO cases_casecounter (office_id, unit_code, jrwa, year, last) VALUES (%s, %s, %s, %s, 0) "
+                    "ON CONFLICT (office_id, unit_code, jrwa, year) DO NOTHING", [office.pk, unit_code, jrwa, year])
+    counter = CaseCounter.objects.select_for_update().get(office=office, unit_code=unit_code, jrwa=jrwa, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def deadline_kind_for(days: int | None) -> str:
+    if days is None:
+        return DeadlineKind.ONE_MONTH
+    if days <= 7:
+        return DeadlineKind.CERTIFICATE
+    return DeadlineKind.ONE_MONTH if days <= 31 else DeadlineKind.TWO_MONTHS
+
+
+def _deadline(case: Case, today: date | None = None) -> date:
+    """Settle-by date: KPA art. 35/217 from the start, pauses not counted (an open pause up to today)."""
+    today = today or timezone.localdate()
+    pauses = [(p.started_on, p.ended_on or today) for p in case.pauses.all()]
+    return calendar.settlement_deadline(case.started_on, case.deadline_kind, pauses)
+
+
+@transaction.atomic
+def case_register(*, office: Office, unit: OfficeUnit, jrwa: str, subject: str, channel: str, applicant_name: str,
+                  received_on: date, deadline_kind: str, applicant_email: str = "", applicant_address: str = "",
+                  applicant_user=None, service=None, submission: Submission | None = None, parcels=(), location=None,
+                  actor=None) -> tuple[Case, str]:
+    """A new case with its sign; returns it with the access code (shown once, only its hash is kept)."""
+    if unit.office_id != office.pk:
+        raise InvalidInput(_("The unit does not belong to the office."))
+    year = received_on.year
+    number = case_number_next(office, unit.code, jrwa, year)
+    access = _code(10)
+    case = Case(office=office, unit=unit, jrwa=jrwa, number=number, year=year, sign=f"{unit.code}.{jrwa}.{number}.{year}",
+                subject=subject[:300], service=service, submission=submission, channel=channel,
+                applicant_name=applicant_name[:200], applicant_email=applicant_email, applicant_address=applicant_address[:300],
+                applicant_user=applicant_user, parcels=list(parcels), location=location, received_on=received_on,
+                started_on=received_on, deadline_kind=deadline_kind, deadline=received_on,
+                tracking_code=_code(10), access_code_hash=access_code_hash(access))
+    case.deadline = calendar.settlement_deadline(case.started_on, deadline_kind, [])
+    case.save()
+    TimelineEntry.objects.create(case=case, actor=actor, action="register", to_state=State.REGISTERED,
+                                 note=_("Request received (%(channel)s).") % {"channel": case.get_channel_display()})
+    _notify_after_commit(case, _("Your request has been registered as case %(sign)s.") % {"sign": case.sign})
+    return case, access
+
+
+def case_from_submission(sub: Submission) -> Case:
+    """The case of an e-filed form (idempotent): it starts on the day of receipt (KPA art. 61 § 3a)."""
+    existing = Case.objects.filter(submission=sub).first()
+    if existing is not None:
+        return existing
+    data = sub.data
+    address = " ".join(str(data.get(k, "")) for k in ("street", "house_no", "postal_code", "locality") if data.get(k)).strip()
+    units = sub.office.units.order_by("id")
+    unit = units.filter(code=UNIT_FOR_KIND.get(sub.service.service_kind, "")).first() or units.first()
+    try:
+        case, _access = case_register(
+            office=sub.office, unit=unit, jrwa=sub.service.jrwa, subject=sub.service.title_pl, channel=sub.channel,
+            applicant_name=str(data.get("applicant_name") or (sub.user.get_full_name() if sub.user else "")),
+            applicant_email=str(data.get("email") or ""), applicant_address=address, applicant_user=sub.user,
+            received_on=timezone.localdate(sub.submitted_at), deadline_kind=deadline_kind_for(sub.service.deadline_days),
+            service=sub.service, submission=sub, parcels=sub.parcels, location=sub.location)
+    except IntegrityError:
+        existing = Case.objects.filter(submission=sub).first()  # registered concurrently (OneToOne)
+        if existing is None:
+            raise
+        return existing
+    return case
+
+
+def cases_from_submissions_sweep() -> int:
+    """Cases for submissions stored without one (the hook after filing failed)."""
+    n = 0
+    for sub in Submission.objects.filter(case__isnull=True).select_related("service", "office", "user")[:500]:
+        case_from_submission(sub)
+        n += 1
+    return n
+
+
+def _check_staff(case: Case, actor) -> None:
+    if actor is None or not actor.has_perm("gisportal.work_cases"):
+        raise Forbidden(_("You may not work on cases."))
+    office = office_of(actor)
+    if office is None or office.pk != case.office_id:
+        raise Forbidden(_("This case belongs to another office."))
+
+
+@transaction.atomic
+def case_transition(case_id: int, action: str, *, actor, note: str = "", assignee=None, due_days: int | None = None,
+                    forwarded_to: str = "") -> Case:
+    """Carry out one transition of the table (states.TRANSITIONS), with its timeline entry."""
+    case = Case.objects.select_for_update().get(pk=case_id)
+    _check_staff(case, actor)
+    t = TRANSITIONS.get(action)
+    if t is None or case.state not in t.sources:
+        raise InvalidInput(_("This action is not possible in the case's present state."))
+    today = timezone.localdate()
+    before = case.state
+    extra = ""
+    if action == "assign":
+        if assignee is None or office_of(assignee) is None or office_of(assignee).pk != case.office_id:
+            raise InvalidInput(_("Choose a clerk of this office."))
+        case.assigned_to = assignee
+        if case.state == State.REGISTERED:
+            case.state = State.ASSIGNED
+        extra = assignee.get_full_name() or assignee.get_username()
+    if action == "mark_complicated":
+        case.deadline_kind = DeadlineKind.TWO_MONTHS
+    if t.pause:
+        days = due_days if due_days is not None else 7
+        if not 1 <= days <= 90:
+            raise InvalidInput(_("Give the time to answer in days (1–90)."))
+        case.supplement_due = calendar.add_days(today, days)
+        Pause.objects.create(case=case, started_on=today, reason=t.pause)
+        extra = _("answer by %(date)s") % {"date": case.supplement_due.isoformat()}
+    if t.resume:
+        case.pauses.filter(ended_on__isnull=True).update(ended_on=today)
+        case.supplement_due = None
+    if action == "forward":
+        if not forwarded_to.strip():
+            raise InvalidInput(_("Name the office the case is forwarded to."))
+        case.forwarded_to = forwarded_to.strip()[:200]
+        extra = case.forwarded_to
+    if t.target is not None:
+        case.state = t.target
+    case.deadline = _deadline(case, today)
+    case.save()
+    text = str(t.label) + (f" ({extra})" if extra else "") + (f": {note.strip()}" if note.strip() else "")
+    TimelineEntry.objects.create(case=case, actor=actor, action=action, from_state=before, to_state=case.state,
+                                 note=text[:2000], public=t.public)
+    if t.public:
+        _notify_after_commit(case, text)
+    return case
+
+
+@transaction.atomic
+def case_note_add(case_id: int, *, actor, note: str, public: bool = False) -> TimelineEntry:
+    case = Case.objects.get(pk=case_id)
+    _check_staff(case, actor)
+    if not note.strip():
+        raise InvalidInput(_("The note is empty."))
+    entry = TimelineEntry.objects.create(case=case, actor=actor, action="note", note=note.strip()[:2000], public=public)
+    if public:
+        _notify_after_commit(case, note.strip())
+    return entry
+
+
+def case_document_add(case: Case, *, name: str, content_type: str, content: bytes, direction: str, actor=None) -> CaseDocument:
+    from django.core.files.base import ContentFile
+
+    digest = hashlib.sha256(content).hexdigest()
+    return CaseDocument.objects.create(case=case, direction=direction, name=name[:200], content_type=content_type,
+                                       sha256=digest, file=ContentFile(content, name=digest), added_by=actor)
+
+
+def _notify_after_commit(case: Case, text: str) -> None:
+    """E-mail the applicant about a stage change, in Polish, after the transaction commits."""
+    if not case.applicant_email:
+        return
+    email, sign, state = case.applicant_email, case.sign, case.state
+    url = settings.GISPORTAL_PUBLIC_URL + reverse("case_status")
+
+    def send():
+        with override("pl"):
+            subject = _("Case %(sign)s: %(state)s") % {"sign": sign, "state": State(state).label}
+            body = _("%(text)s\n\nFollow the case at %(url)s (case sign %(sign)s).\n\n%(office)s") % {
+                "text": text, "url": url, "sign": sign, "office": case.office.name}
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        except Exception:  # noqa: BLE001 - a notification never undoes the case work; it is logged
+            log.exception("case notification to the applicant failed (%s)", sign)
+
+    transaction.on_commit(send)

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "services.cases"
+    label = "cases"
+    verbose_name = _("Cases")
+
+    def ready(self) -> None:
+        # an e-filed form opens a case: one explicit callback, registered here (ARCHITECTURE §4)
+        from services.forms.actions import FILED_HOOKS
+
+        from .actions import case_from_submission
+
+        if case_from_submission not in FILED_HOOKS:
+            FILED_HOOKS.append(case_from_submission)

@@ -1,0 +1,106 @@
+"""Reads of the case register: the clerk's inbox, the applicant's view, status lookups (throttled)."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+
+from . import calendar
+from .actions import access_code_hash
+from .models import Case, State
+from .states import ACTIVE
+
+STATUS_ATTEMPTS = 10  # per client address and 10 minutes
+STATUS_WINDOW = 600
+FILTERS = ("overdue", "this_week", "mine")
+
+
+def inbox(office, *, unit=None, flt: str = "", state: str = "", service: str = "", q: str = "", user=None):
+    today = timezone.localdate()
+    qs = Case.objects.filter(office=office).select_related("unit", "service", "assigned_to")
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    if flt == "overdue":
+        qs = qs.filter(state__in=ACTIVE, deadline__lt=today)
+    elif flt == "this_week":
+        qs = qs.filter(state__in=ACTIVE, deadline__gte=today, deadline__lte=today + timedelta(days=7))
+    elif flt == "mine" and user is not None:
+        qs = qs.filter(assigned_to=user)
+    if state in State.values:
+        qs = qs.filter(state=state)
+    if service:
+        qs = qs.filter(service__code=service)
+    q = (q or "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(sign__icontains=q) | Q(applicant_name__icontains=q) | Q(subject__icontains=q)
+                       | Q(parcels__icontains=q) | Q(tracking_code=q.upper()))
+    return qs.order_by("deadline", "id")
+
+
+def flag(case: Case, today=None) -> str:
+    """overdue | due_soon | ok for active cases, '' for others."""
+    if case.state not in ACTIVE:
+        return ""
+    return calendar.status(case.deadline, today or timezone.localdate())
+
+
+def office_case(office, case_id: int) -> Case | None:
+    """A case of this office only: another office's case is as good as missing (no leak)."""
+    return (Case.objects.filter(office=office, pk=case_id).select_related("office", "unit", "service", "assigned_to", "submission")
+            .first())
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    sign: str
+    subject: str
+    office: str
+    state: str
+    state_label: str
+    received_on: str
+    deadline: str | None
+    supplement_due: str | None
+    timeline: list[dict]
+
+
+def public_status(case: Case) -> PublicStatus:
+    active = case.state in ACTIVE
+    return PublicStatus(
+        sign=case.sign, subject=case.subject, office=case.office.name, state=case.state, state_label=str(State(case.state).label),
+        received_on=case.received_on.isoformat(), deadline=case.deadline.isoformat() if active else None,
+        supplement_due=case.supplement_due.isoformat() if case.supplement_due and active else None,
+        timeline=[{"at": timezone.localtime(e.at).isoformat(timespec="minutes"), "note": e.note}
+                  for e in case.timeline.filter(public=True).order_by("at", "id")])
+
+
+def throttled(client: str) -> bool:
+    """True when this client has used up its status lookups for the window (counts every attempt)."""
+    key = f"gisportal:status-attempts:{client}"
+    n = cache.get_or_set(key, 0, timeout=STATUS_WINDOW)
+    try:
+        n = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=STATUS_WINDOW)
+        n = 1
+    return n > STATUS_ATTEMPTS
+
+
+def status_lookup(reference: str, access_code: str) -> Case | None:
+    """The case with this sign or tracking code whose access code matches; None for any mismatch
+    (the same answer whether the case exists or not)."""
+    reference = (reference or "").strip()[:60]
+    if not reference or not access_code:
+        return None
+    case = Case.objects.filter(Q(sign__iexact=reference) | Q(tracking_code=reference.upper())).select_related("office").first()
+    expected = case.access_code_hash if case else access_code_hash("-")
+    ok = hmac.compare_digest(expected, access_code_hash(access_code))
+    return case if case is not None and ok else None
+
+
+def applicant_cases(user):
+    return Case.objects.filter(applicant_user=user).select_related("office").order_by("-received_on", "-id")

@@ -1,0 +1,263 @@
+"""Pages of the case register: the clerk workspace (/urzad/sprawy/), paper intake, the applicant's
+cases and the public status page, plus the JSON status lookup and the deadline calculator."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gisportal.core.errors import GisportalError
+from gisportal.core.problems import problem
+from services.forms.actions import check_attachments
+from services.forms.models import ServiceDefinition
+from services.forms.validation import FormInvalid
+from services.offices.models import OfficeUnit, StaffMembership
+from services.offices.selectors import office_of
+
+from . import calendar, selectors
+from .actions import case_document_add, case_note_add, case_register, case_transition
+from .models import DeadlineKind, State
+from .states import allowed
+
+_PERIOD = re.compile(r"^P(?:(\d{1,4})Y)?(?:(\d{1,4})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?$")
+
+
+def _clerk_office(request):
+    if not request.user.has_perm("gisportal.work_cases"):
+        raise PermissionDenied(_("Only office staff may work on cases."))
+    office = office_of(request.user)
+    if office is None:
+        raise PermissionDenied(_("Your account is not attached to an office."))
+    return office
+
+
+@login_required
+@require_GET
+def inbox(request):
+    office = _clerk_office(request)
+    p = request.GET
+    cases = list(selectors.inbox(office, flt=p.get("f", ""), state=p.get("state", ""), service=p.get("service", ""),
+                                 q=p.get("q", ""), user=request.user)[:300])
+    today = timezone.localdate()
+    return render(request, "cases/inbox.html", {
+        "office": office, "rows": [(c, selectors.flag(c, today)) for c in cases], "states": State.choices,
+        "services": ServiceDefinition.objects.filter(active=True).order_by("code"), "params": p, "today": today})
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return super().clean(data, initial)
+
+
+class PaperIntakeForm(forms.Form):
+    received_on = forms.DateField(label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    applicant_name = forms.CharField(label=gettext_lazy("Sender (applicant)"), max_length=200)
+    applicant_address = forms.CharField(label=gettext_lazy("Sender's address"), max_length=300, required=False)
+    applicant_email = forms.EmailField(label=gettext_lazy("Sender's e-mail (for notifications)"), required=False)
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
+    unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=OfficeUnit.objects.none())
+    jrwa = forms.RegexField(label=gettext_lazy("JRWA class"), regex=r"^\d{3,6}$", max_length=6)
+    deadline_kind = forms.ChoiceField(label=gettext_lazy("Time to settle"), choices=DeadlineKind.choices,
+                                      initial=DeadlineKind.ONE_MONTH)
+    parcels = forms.CharField(label=gettext_lazy("Parcels concerned (identifiers, one per line)"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    scans = MultipleFileField(label=gettext_lazy("Scans (PDF, JPEG, PNG)"), required=False)
+
+    def __init__(self, *args, office=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OfficeUnit.objects.filter(office=office)
+
+    def clean_received_on(self):
+        d = self.cleaned_data["received_on"]
+        if d > timezone.localdate():
+            raise forms.ValidationError(_("The date of receipt cannot be in the future."))
+        return d
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def paper_intake(request):
+    office = _clerk_office(request)
+    if not request.user.has_perm("gisportal.register_paper_mail"):
+        raise PermissionDenied(_("You may not register incoming mail."))
+    form = PaperIntakeForm(request.POST or None, request.FILES or None, office=office,
+                           initial={"received_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            scans = check_attachments({"max_files": 20}, request.FILES.getlist("scans"))
+        except FormInvalid as e:
+            form.add_error("scans", " ".join(e.errors.get("attachments", [])))
+        else:
+            parcels = [x.strip() for x in d["parcels"].split() if x.strip()]
+            case, access = case_register(
+                office=office, unit=d["unit"], jrwa=d["jrwa"], subject=d["subject"], channel="paper",
+                applicant_name=d["applicant_name"], applicant_address=d["applicant_address"], applicant_email=d["applicant_email"],
+                received_on=d["received_on"], deadline_kind=d["deadline_kind"], parcels=parcels, actor=request.user)
+            for name, mime, content in scans:
+                case_document_add(case, name=name, content_type=mime, content=content, direction="in", actor=request.user)
+            request.session[f"case-access-{case.pk}"] = access  # shown once, on the printed confirmation
+            return redirect("case_intake_confirmation", case_id=case.pk)
+    return render(request, "cases/paper_intake.html", {"form": form, "office": office}, status=422 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def intake_confirmation(request, case_id: int):
+    office = _clerk_office(request)
+    case = selectors.office_case(office, case_id)
+    if case is None:
+        raise Http404(_("There is no such case."))
+    access = request.session.pop(f"case-access-{case.pk}", None)
+    return render(request, "cases/intake_confirmation.html", {"case": case, "access": access})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_page(request, case_id: int):
+    office = _clerk_office(request)
+    case = selectors.office_case(office, case_id)
+    if case is None:
+        raise Http404(_("There is no such case."))
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "note":
+                case_note_add(case.pk, actor=request.user, note=request.POST.get("note", ""),
+                              public=bool(request.POST.get("public")))
+            else:
+                assignee = None
+                if request.POST.get("assignee"):
+                    m = StaffMembership.objects.filter(office=office, user_id=request.POST["assignee"]).select_related("user").first()
+                    assignee = m.user if m else None
+                due = request.POST.get("due_days")
+                case_transition(case.pk, action, actor=request.user, note=request.POST.get("note", ""), assignee=assignee,
+                                due_days=int(due) if due and due.isdigit() else None,
+                                forwarded_to=request.POST.get("forwarded_to", ""))
+            messages.success(request, _("Done."))
+        except GisportalError as e:
+            messages.error(request, str(e.message))
+        return redirect("case_page", case_id=case.pk)
+    staff = StaffMembership.objects.filter(office=office).select_related("user").order_by("user__last_name")
+    return render(request, "cases/case.html", {
+        "case": case, "flag": selectors.flag(case), "actions": allowed(case.state), "staff": staff,
+        "timeline": case.timeline.select_related("actor"), "documents": case.documents.all(),
+        "pauses": case.pauses.all(), "bbox": _bbox(case)})
+
+
+def _bbox(case) -> str:
+    if case.location is None:
+        return ""
+    x0, y0, x1, y1 = case.location.extent
+    pad = max(x1 - x0, y1 - y0, 60) * 0.6
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return f"{cx - pad * 1.5:.1f},{cy - pad:.1f},{cx + pad * 1.5:.1f},{cy + pad:.1f}"
+
+
+@login_required
+@require_GET
+def my_cases(request):
+    return render(request, "cases/my_cases.html", {"cases": selectors.applicant_cases(request.user)})
+
+
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "?")
+
+
+@require_http_methods(["GET", "POST"])
+def status_page(request):
+    status, error = None, ""
+    if request.method == "POST":
+        if selectors.throttled(_client(request)):
+            error = _("Too many attempts. Try again in a few minutes.")
+        else:
+            case = selectors.status_lookup(request.POST.get("reference", ""), request.POST.get("access_code", ""))
+            if case is None:
+                error = _("No case matches this sign or tracking code and access code.")
+            else:
+                status = selectors.public_status(case)
+    return render(request, "cases/status.html", {"status": status, "error": error,
+                                                 "reference": request.POST.get("reference", "")[:60]},
+                  status=429 if error.startswith(_("Too many")) else 200)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def api_status(request):
+    """POST {"reference": sign or tracking code, "access_code": ...} → the public status."""
+    if selectors.throttled(_client(request)):
+        return problem(429, _("Too many attempts. Try again in a few minutes."), code="throttled")
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return problem(400, _("The request body is not valid JSON."), code="bad_json")
+    if not isinstance(body, dict):
+        return problem(400, _("The request body is not valid JSON."), code="bad_json")
+    case = selectors.status_lookup(str(body.get("reference", "")), str(body.get("access_code", "")))
+    if case is None:
+        return problem(404, _("No case matches this sign or tracking code and access code."), code="not_found")
+    return JsonResponse(selectors.public_status(case).__dict__, json_dumps_params={"ensure_ascii": False})
+
+
+def _parse_deadline_query(params) -> tuple[date, int, str]:
+    try:
+        start = date.fromisoformat((params.get("start") or "").strip())
+    except ValueError:
+        raise GisportalError(_("Give the start date as YYYY-MM-DD.")) from None
+    m = _PERIOD.match((params.get("period") or "").strip().upper())
+    if not m or sum(1 for g in m.groups() if g) != 1:
+        raise GisportalError(_("Give one period as P14D, P2W, P1M or P1Y."))
+    years, months, weeks, days = (int(g) if g else None for g in m.groups())
+    unit, amount = next((u, a) for u, a in (("years", years), ("months", months), ("weeks", weeks), ("days", days))
+                        if a is not None)
+    return start, amount, unit
+
+
+@require_GET
+def api_deadline(request):
+    """GET ?start=2026-12-10&period=P14D → the end of the term under KPA art. 57 on the Polish calendar."""
+    try:
+        start, amount, unit = _parse_deadline_query(request.GET)
+        ex = calendar.explain(start, amount, unit)
+    except GisportalError as e:
+        return problem(400, str(e.message), code="bad_request")
+    return JsonResponse({"start": start.isoformat(), "period": request.GET.get("period", "").upper(), "end": ex.end.isoformat(),
+                         "raw_end": ex.raw_end.isoformat(),
+                         "moved_over": [{"date": d.isoformat(), "reason": r} for d, r in ex.moved_over]},
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def deadline_page(request):
+    result, error = None, ""
+    if request.GET.get("start"):
+        try:
+            start, amount, unit = _parse_deadline_query(request.GET)
+            result = calendar.explain(start, amount, unit)
+        except GisportalError as e:
+            error = str(e.message)
+    return render(request, "cases/deadline.html", {"result": result, "error": error, "params": request.GET},
+                  status=400 if error else 200)
