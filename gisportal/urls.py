@@ -38,6 +38,7 @@ urlpatterns = [
     path("urzad/sprawy/", cases.inbox, name="case_inbox"),
     path("urzad/sprawy/nowa/", cases.paper_intake, name="case_paper_intake"),
     path("urzad/sprawy/<int:case_id>/", cases.case_page, name="case_page"),
+    path("urzad/sprawy/<int:case_id>/dokumenty/<uuid:doc_id>", cases.case_document, name="case_document"),
     path("urzad/sprawy/<int:case_id>/potwierdzenie/", cases.intake_confirmation, name="case_intake_confirmation"),
     path("moje-sprawy/", cases.my_cases, name="my_cases"),
     path("status/", cases.status_page, name="case_status"),

@@ -314,3 +314,25 @@ def test_deadline_api_bad_input(client, params):
 def test_deadline_page(client):
     r = client.get("/terminy/", {"start": "2026-12-10", "period": "P14D"})
     assert r.status_code == 200 and "28" in r.content.decode()
+
+
+def test_art36_delay_notice_is_a_document(client, clerk, gmina, monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: date(2026, 12, 11))
+    case, _ = paper_case(gmina, received_on=date(2026, 12, 10))
+    with pytest.raises(Exception, match="reasons"):
+        case_transition(case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1))
+    case = case_transition(case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1), note="opinia innego organu")
+    assert case.deadline == date(2027, 2, 1)
+    doc = case.documents.get()
+    assert doc.direction == "out" and doc.content_type == "application/pdf"
+    client.force_login(clerk)
+    r = client.get(f"/urzad/sprawy/{case.pk}/dokumenty/{doc.id}")
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF-")
+
+
+def test_inbox_filters_by_unit(client, clerk, gmina):
+    a, _ = paper_case(gmina)
+    b, _ = paper_case(gmina, unit_code="GN")
+    client.force_login(clerk)
+    page = client.get("/urzad/sprawy/", {"unit": "GN"}).content.decode()
+    assert b.sign in page and a.sign not in page

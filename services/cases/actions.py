@@ -66,7 +66,8 @@ def _deadline(case: Case, today: date | None = None) -> date:
     """Settle-by date: KPA art. 35/217 from the start, pauses not counted (an open pause up to today)."""
     today = today or timezone.localdate()
     pauses = [(p.started_on, p.ended_on or today) for p in case.pauses.all()]
-    return calendar.settlement_deadline(case.started_on, case.deadline_kind, pauses)
+    computed = calendar.settlement_deadline(case.started_on, case.deadline_kind, pauses)
+    return max(computed, case.deadline_notified) if case.deadline_notified else computed
 
 
 @transaction.atomic
@@ -137,7 +138,7 @@ def _check_staff(case: Case, actor) -> None:
 
 @transaction.atomic
 def case_transition(case_id: int, action: str, *, actor, note: str = "", assignee=None, due_days: int | None = None,
-                    forwarded_to: str = "") -> Case:
+                    forwarded_to: str = "", new_date: date | None = None) -> Case:
     """Carry out one transition of the table (states.TRANSITIONS), with its timeline entry."""
     case = Case.objects.select_for_update().get(pk=case_id)
     _check_staff(case, actor)
@@ -145,7 +146,7 @@ def case_transition(case_id: int, action: str, *, actor, note: str = "", assigne
     if t is None or case.state not in t.sources:
         raise InvalidInput(_("This action is not possible in the case's present state."))
     today = timezone.localdate()
-    before = case.state
+    before, old_deadline = case.state, case.deadline
     extra = ""
     if action == "assign":
         if assignee is None or office_of(assignee) is None or office_of(assignee).pk != case.office_id:
@@ -171,6 +172,13 @@ def case_transition(case_id: int, action: str, *, actor, note: str = "", assigne
             raise InvalidInput(_("Name the office the case is forwarded to."))
         case.forwarded_to = forwarded_to.strip()[:200]
         extra = case.forwarded_to
+    if action == "notify_delay":
+        if new_date is None or new_date <= today or new_date <= case.deadline:
+            raise InvalidInput(_("Give a new date later than the present deadline."))
+        if not note.strip():
+            raise InvalidInput(_("Give the reasons of the delay."))
+        case.deadline_notified = new_date
+        extra = _("new date: %(date)s") % {"date": new_date.isoformat()}
     if t.target is not None:
         case.state = t.target
     case.deadline = _deadline(case, today)
@@ -180,7 +188,23 @@ def case_transition(case_id: int, action: str, *, actor, note: str = "", assigne
                                  note=text[:2000], public=t.public)
     if t.public:
         _notify_after_commit(case, text)
+    if action == "notify_delay":
+        _delay_notice(case, actor, reasons=note.strip(), old_deadline=old_deadline, new_date=new_date)
     return case
+
+
+def _delay_notice(case: Case, actor, *, reasons: str, old_deadline: date, new_date: date) -> CaseDocument:
+    """The art. 36 § 1 KPA notice as a PDF kept with the case (outgoing document)."""
+    import weasyprint
+    from django.template.loader import render_to_string
+
+    with override("pl"):
+        html = render_to_string("cases/notice_art36.html", {
+            "case": case, "reasons": reasons, "old_deadline": old_deadline, "new_date": new_date,
+            "today": timezone.localdate(), "clerk": actor})
+    pdf = weasyprint.HTML(string=html).write_pdf()
+    return case_document_add(case, name=f"zawiadomienie-art36-{case.sign}.pdf", content_type="application/pdf",
+                             content=pdf, direction="out", actor=actor)
 
 
 @transaction.atomic

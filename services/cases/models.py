@@ -69,6 +69,7 @@ class Case(models.Model):
     started_on = models.DateField(_("case started on"))
     deadline_kind = models.CharField(_("deadline"), max_length=20, choices=DeadlineKind.choices)
     deadline = models.DateField(_("settle by"))
+    deadline_notified = models.DateField(_("new date given in an art. 36 notice"), null=True, blank=True)
     supplement_due = models.DateField(_("supplement due"), null=True, blank=True)
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="assigned_cases")

@@ -20,7 +20,7 @@ class Transition:
     sources: frozenset[str]
     target: str | None  # None: the state does not change (assignment of another clerk)
     public: bool = True  # an entry the applicant sees, and an e-mail
-    inputs: tuple[str, ...] = ()  # assignee | due_days | forwarded_to | complicated
+    inputs: tuple[str, ...] = ()  # assignee | due_days | forwarded_to | new_date
     pause: str = ""  # opens a pause of the deadline (art. 35 § 5 KPA) with this reason
     resume: bool = False  # closes the open pause
 
@@ -39,6 +39,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("request_payment", _("Ask for the fee"), frozenset({State.IN_PROGRESS}), State.WAITING_PAYMENT,
                inputs=("due_days",), pause="payment"),
     Transition("payment_received", _("Fee paid"), frozenset({State.WAITING_PAYMENT}), State.IN_PROGRESS, resume=True),
+    Transition("notify_delay", _("Notify the applicant of a delay (art. 36 KPA)"), ACTIVE, None,
+               inputs=("new_date",)),
     Transition("settle", _("Settle (decision, certificate or extract issued)"), frozenset({State.IN_PROGRESS}), State.SETTLED),
     Transition("deliver", _("Delivered to the applicant"), frozenset({State.SETTLED}), State.DELIVERED),
     Transition("close", _("Close the case"), frozenset({State.DELIVERED, State.WITHDRAWN, State.LEFT_UNCONSIDERED,

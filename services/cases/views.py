@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,11 +49,13 @@ def _clerk_office(request):
 def inbox(request):
     office = _clerk_office(request)
     p = request.GET
-    cases = list(selectors.inbox(office, flt=p.get("f", ""), state=p.get("state", ""), service=p.get("service", ""),
+    units = list(OfficeUnit.objects.filter(office=office).order_by("code"))
+    unit = next((u for u in units if u.code == p.get("unit")), None)
+    cases = list(selectors.inbox(office, unit=unit, flt=p.get("f", ""), state=p.get("state", ""), service=p.get("service", ""),
                                  q=p.get("q", ""), user=request.user)[:300])
     today = timezone.localdate()
     return render(request, "cases/inbox.html", {
-        "office": office, "rows": [(c, selectors.flag(c, today)) for c in cases], "states": State.choices,
+        "office": office, "rows": [(c, selectors.flag(c, today)) for c in cases], "states": State.choices, "units": units,
         "services": ServiceDefinition.objects.filter(active=True).order_by("code"), "params": p, "today": today})
 
 
@@ -156,7 +158,7 @@ def case_page(request, case_id: int):
                 due = request.POST.get("due_days")
                 case_transition(case.pk, action, actor=request.user, note=request.POST.get("note", ""), assignee=assignee,
                                 due_days=int(due) if due and due.isdigit() else None,
-                                forwarded_to=request.POST.get("forwarded_to", ""))
+                                forwarded_to=request.POST.get("forwarded_to", ""), new_date=_date(request.POST.get("new_date")))
             messages.success(request, _("Done."))
         except GisportalError as e:
             messages.error(request, str(e.message))
@@ -166,6 +168,24 @@ def case_page(request, case_id: int):
         "case": case, "flag": selectors.flag(case), "actions": allowed(case.state), "staff": staff,
         "timeline": case.timeline.select_related("actor"), "documents": case.documents.all(),
         "pauses": case.pauses.all(), "bbox": _bbox(case)})
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def case_document(request, case_id: int, doc_id):
+    office = _clerk_office(request)
+    case = selectors.office_case(office, case_id)
+    doc = case.documents.filter(id=doc_id).first() if case else None
+    if doc is None:
+        raise Http404(_("There is no such document."))
+    return FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.name)
 
 
 def _bbox(case) -> str:
