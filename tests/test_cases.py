@@ -15,6 +15,7 @@ from django.core import mail
 from django.db import connections
 from django.test import Client
 
+from gisportal.core.errors import Forbidden, InvalidInput
 from layers.models import Parcel
 from services.cases.actions import case_register, case_transition
 from services.cases.models import Case, State
@@ -177,7 +178,7 @@ def test_transitions_pauses_and_deadline(clerk, gmina, monkeypatch):
     for action in ("settle", "deliver", "close"):
         case = case_transition(case.pk, action, actor=clerk)
     assert case.state == State.CLOSED
-    with pytest.raises(Exception, match="not possible"):
+    with pytest.raises(InvalidInput):
         case_transition(case.pk, "start", actor=clerk)
     actions = list(case.timeline.values_list("action", flat=True))
     assert actions == ["register", "start", "request_supplement", "supplement_received", "settle", "deliver", "close"]
@@ -206,7 +207,7 @@ def test_offices_do_not_see_each_others_cases(client, clerk, county_clerk, gmina
     assert case.sign not in client.get("/urzad/sprawy/").content.decode()
     assert client.get(f"/urzad/sprawy/{case.pk}/").status_code == 404
     assert client.post(f"/urzad/sprawy/{case.pk}/", {"action": "start"}).status_code == 404
-    with pytest.raises(Exception, match="another office"):
+    with pytest.raises(Forbidden):
         case_transition(case.pk, "start", actor=county_clerk)
     client.force_login(make_user("obyw", "citizen"))
     assert client.get("/urzad/sprawy/").status_code == 403
@@ -319,7 +320,7 @@ def test_deadline_page(client):
 def test_art36_delay_notice_is_a_document(client, clerk, gmina, monkeypatch):
     monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: date(2026, 12, 11))
     case, _ = paper_case(gmina, received_on=date(2026, 12, 10))
-    with pytest.raises(Exception, match="reasons"):
+    with pytest.raises(InvalidInput):
         case_transition(case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1))
     case = case_transition(case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1), note="opinia innego organu")
     assert case.deadline == date(2027, 2, 1)

@@ -209,10 +209,10 @@ def _client(request) -> str:
 
 @require_http_methods(["GET", "POST"])
 def status_page(request):
-    status, error = None, ""
+    status, error, code = None, "", 200
     if request.method == "POST":
         if selectors.throttled(_client(request)):
-            error = _("Too many attempts. Try again in a few minutes.")
+            error, code = _("Too many attempts. Try again in a few minutes."), 429
         else:
             case = selectors.status_lookup(request.POST.get("reference", ""), request.POST.get("access_code", ""))
             if case is None:
@@ -221,7 +221,7 @@ def status_page(request):
                 status = selectors.public_status(case)
     return render(request, "cases/status.html", {"status": status, "error": error,
                                                  "reference": request.POST.get("reference", "")[:60]},
-                  status=429 if error.startswith(_("Too many")) else 200)
+                  status=code)
 
 
 @csrf_exempt
