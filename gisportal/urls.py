@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gisportal import openapi
-from gisportal.web import imports
+from gisportal.web import imports, portal
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 from ogc import views as ogc
@@ -12,7 +12,11 @@ from services.cases import views as cases
 from services.forms import views as forms
 
 urlpatterns = [
-    path("", web.home, name="home"),
+    path("", portal.map_page, name="map"),
+    path("o-portalu/", web.home, name="home"),
+    path("szukaj/", portal.search_page, name="search"),
+    path("dzialka/<path:parcel_id>", portal.parcel_page, name="parcel"),
+    path("api/search", portal.api_search, name="api_search"),
     path("healthz", web.healthz, name="healthz"),
     path("ows", ogc.ows, name="ows"),
     path("wms", ogc.wms_alias, name="wms"),

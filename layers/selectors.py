@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.db import connection, transaction
+from django.db.models import Q as models_q
 from django.utils.translation import gettext as _
 
 from gisportal.core.errors import Forbidden, InvalidInput, NotFound
@@ -127,3 +129,67 @@ def layer_extents() -> dict[str, tuple[float, float, float, float]]:
             extents[layer.name] = tuple(float(v) for v in row) if row and row[0] is not None else FALLBACK_EXTENT
     cache.set(key, extents, timeout=3600)
     return extents
+
+
+# ---- search (map portal and its text path) ---------------------------------------------------------
+SEARCH_LIMIT = 10
+_SEARCH_NUMBER = re.compile(r"^(?P<name>.+?)[\s,]+(?P<number>\d{1,6}(?:/\d{1,4})?[A-Za-z]?)$")
+
+
+def _hit(kind: str, label: str, ident: str, geom, url: str = "") -> dict:
+    g = geom.simplify(0.05, preserve_topology=True) if geom.geom_type != "Point" else geom
+    return {"kind": kind, "label": label, "id": ident, "bbox": list(geom.extent), "geometry": json.loads(g.json), "url": url}
+
+
+def search_registry(text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
+    """Parcels by full or partial id or by precinct name + number, addresses by street (or locality)
+    and number, precincts by name. Public data only, EPSG:2180 (x = easting)."""
+    from .models import AddressPoint, Precinct
+
+    q = " ".join((text or "").split())[:100]
+    if len(q) < 2:
+        return []
+    hits: list[dict] = []
+    parcels = Parcel.objects.current().select_related("precinct")
+    if q[:1].isdigit():
+        for p in parcels.filter(parcel_id__startswith=q).order_by("parcel_id")[:limit]:
+            hits.append(_hit("parcel", p.parcel_id, p.parcel_id, p.geom, f"/dzialka/{p.parcel_id}"))
+        return hits
+    m = _SEARCH_NUMBER.match(q)
+    if m:
+        name, number = m.group("name").strip(), m.group("number")
+        for p in parcels.filter(precinct__name__iexact=name, number=number)[:limit]:
+            hits.append(_hit("parcel", f"{p.precinct.name} {p.number} ({p.parcel_id})", p.parcel_id, p.geom, f"/dzialka/{p.parcel_id}"))
+        addresses = AddressPoint.objects.current().filter(number__iexact=number).filter(
+            models_q(street__iexact=name) | models_q(street="", locality__iexact=name))
+        for a in addresses[: limit - len(hits)]:
+            label = f"{a.street or a.locality} {a.number}, {a.postcode} {a.locality}".strip()
+            hits.append(_hit("address", label, a.local_id, a.geom))
+        if hits:
+            return hits
+    for r in Precinct.objects.current().filter(name__icontains=q).order_by("name")[:limit]:
+        hits.append(_hit("precinct", f"{r.name} ({r.precinct_id})", r.precinct_id, r.geom))
+    if len(hits) < limit:
+        streets = (AddressPoint.objects.current().filter(street__istartswith=q).order_by("street", "number")
+                   .distinct("street", "number"))
+        for a in streets[: limit - len(hits)]:
+            hits.append(_hit("address", f"{a.street} {a.number}, {a.locality}", a.local_id, a.geom))
+    return hits
+
+
+def parcel_zoning(parcel: Parcel) -> list[dict]:
+    """Zoning designations over a parcel with the share of its area (public)."""
+    from django.contrib.gis.db.models.functions import Area, Intersection
+
+    from .models import ZoningArea
+
+    total = parcel.geom.area or 1.0
+    rows = (ZoningArea.objects.filter(geom__intersects=parcel.geom).select_related("plan")
+            .annotate(part=Area(Intersection("geom", parcel.geom))).order_by("-part"))
+    out = []
+    for z in rows:
+        share = z.part.sq_m / total if hasattr(z.part, "sq_m") else float(z.part) / total
+        if share >= 0.001:
+            out.append({"label": z.label, "symbol": z.symbol, "description": z.description, "plan": z.plan.name,
+                        "resolution": z.plan.resolution_no, "share": round(share * 100, 1)})
+    return out

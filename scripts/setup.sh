@@ -31,6 +31,7 @@ for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-se
          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium; do
   need_pkg "$p"
 done
+command -v npm >/dev/null || apt_missing+=(nodejs npm)
 if [ -n "$PGV" ]; then need_pkg "postgresql-${PGV}-postgis-3"; fi
 
 APT="${GISPORTAL_APT_GET:-apt-get}"
@@ -92,6 +93,17 @@ if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -
   .venv/bin/pip install -q -r requirements.lock || die "pip install failed"
   .venv/bin/pip install -q --no-deps -e . || die "pip install -e . failed"
   touch "$stamp"
+fi
+
+# ---------------------------------------------------------------- the map client (npm, bundled here; no CDN)
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing the map client's packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null || die "npm ci failed"
+fi
+bundle=gisportal/web/static/web/map.bundle.js
+if [ ! -f "$bundle" ] || [ -n "$(find gisportal/web/js package-lock.json -newer "$bundle" -print -quit)" ]; then
+  say "building the map client"
+  npm run --silent build >/dev/null 2>&1 || die "building the map client failed (npm run build)"
 fi
 
 # ---------------------------------------------------------------- translations
