@@ -55,7 +55,7 @@ def test_map_shows_parcels_search_and_info(browser, live_url, parcel):
     page.screenshot(path=str(ARTIFACTS / "map-search-highlight.png"))
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function(f"document.getElementById('info-body').innerText.includes('ID_DZIALKI')")
+    page.wait_for_function("document.getElementById('info-body').innerText.includes('ID_DZIALKI')")
     assert parcel["id"] in page.inner_text("#info-body")
     assert page.locator("#info-body a[href^='/uslugi/wypis-wyrys-mpzp/?parcels=']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "map-feature-info.png"))
