@@ -143,7 +143,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# serving from the apps' static folders works without collectstatic (tests, development) but without the
+# pre-compressed .gz/.br files; `make demo` runs collectstatic and switches this off
+WHITENOISE_USE_FINDERS = _env_bool("GISPORTAL_STATIC_FINDERS", True)
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {

@@ -10,6 +10,7 @@ gisportal migrate --no-input -v 0
 gisportal demo_data --parcels "$PARCELS" --seed 1 --if-empty
 gisportal demo_accounts
 gisportal collectstatic --no-input -v 0
+export GISPORTAL_STATIC_FINDERS=false  # serve the collected, pre-compressed static files
 
 pids=()
 cleanup() { echo; echo "stopping..."; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
