@@ -170,6 +170,9 @@ GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.
 # office seals for receipts: <dir>/<office code>/{key.pem,cert.pem}; demo seals are generated when missing
 GISPORTAL_SEAL_DIR = Path(os.environ.get("GISPORTAL_SEAL_DIR", STATE_DIR / "seals"))
 GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", True)
+# an outside orthophoto (or other) WMS under our layers on the map page, e.g. GUGiK's; empty: none
+GISPORTAL_ORTHOPHOTO_WMS = os.environ.get("GISPORTAL_ORTHOPHOTO_WMS", "")
+GISPORTAL_ORTHOPHOTO_LAYER = os.environ.get("GISPORTAL_ORTHOPHOTO_LAYER", "Raster")
 # ULDK (parcels outside our data): the real service https://uldk.gugik.gov.pl/ or the local fake
 GISPORTAL_ULDK_URL = os.environ.get("GISPORTAL_ULDK_URL") or None
 GISPORTAL_IMPORT_DIR = Path(os.environ.get("GISPORTAL_IMPORT_DIR", STATE_DIR / "imports"))

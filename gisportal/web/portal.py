@@ -45,8 +45,8 @@ def _lang() -> str:
 @require_GET
 def map_page(request):
     return render(request, "web/map.html", {
-        "layers": _layers(request.user), "orthophoto_url": getattr(settings, "GISPORTAL_ORTHOPHOTO_WMS", ""),
-        "orthophoto_layer": getattr(settings, "GISPORTAL_ORTHOPHOTO_LAYER", ""),
+        "layers": _layers(request.user), "orthophoto_url": settings.GISPORTAL_ORTHOPHOTO_WMS,
+        "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER,
         "texts": {"zoning": _("Zoning plan"), "actions": _("Actions"), "details": _("Parcel page (text version)"),
                   "none": _("Nothing here."), "noresults": _("Nothing found."),
                   "forms": [[code, _(label)] for code, label in PARCEL_ACTIONS]},

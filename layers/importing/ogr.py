@@ -5,6 +5,9 @@ Defaults: a source field named like our public attribute (ID_DZIALKI, POLE_EWIDE
 the EGiB element (idDzialki, poleEwidencyjne, ...) is taken without a mapping. Objects without an
 IIP identifier get lokalnyId = UUID5(namespace, official id); without wersjaId, a digest of their
 content is the version, so an unchanged row is recognised as unchanged on re-import.
+
+The layers `mpzp` and `granice` are no IIP registry objects: their rows are read the same way (field
+mapping, CRS, geometry) but carry only plain attributes, loaded by `plain.py`.
 """
 
 from __future__ import annotations
@@ -40,10 +43,23 @@ TARGETS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                            "SIMC": ("simc", "idMiejscowosci"), "ULICA": ("street", "nazwaUlicy"), "ULIC": ("ulic", "idNazwyUlicy"),
                            "NUMER": ("number", "numerPorzadkowy"), "KOD_POCZTOWY": ("postcode", "kodPocztowy"),
                            "TERYT_GMINY": ("teryt_gmina", "kodTERYT")}),
+    # not IIP objects (plain.py): one zoning area per row, with its plan; one administrative unit per row
+    # (aliases: the field names of the PRG shapefiles, JPT_KOD_JE / JPT_SJR_KO / JPT_NAZWA_)
+    "mpzp": ("zoning", {"UCHWALA": ("resolution_no", "numerUchwaly"), "PLAN": ("plan_name", "nazwaPlanu"),
+                        "DATA_UCHWALY": ("resolution_date", "dataUchwaly"), "OZNACZENIE": ("label", "oznaczenie"),
+                        "SYMBOL": ("symbol", "symbolPrzeznaczenia"), "PRZEZNACZENIE": ("description", "przeznaczenie"),
+                        "TERYT_GMINY": ("teryt_gmina", "kodTERYT")}),
+    "granice": ("admin", {"TERYT": ("official_id", "JPT_KOD_JE"), "POZIOM": ("level", "JPT_SJR_KO"),
+                          "NAZWA": ("name", "JPT_NAZWA_")}),
 }
 IIP_FIELDS = {"LOKALNY_ID": ("local_id", "lokalnyId"), "PRZESTRZEN_NAZW": ("namespace", "przestrzenNazw"),
               "WERSJA_ID": ("version_id", "wersjaId")}
 INT_ATTRS = {"group", "above", "below"}
+# layers without IIP identity: the fields a file must hold (else the file is refused before reading)
+PLAIN_REQUIRED = {"mpzp": ("UCHWALA", "OZNACZENIE"), "granice": ("TERYT",)}
+PLAIN_KINDS = {"zoning", "admin"}
+# a boundary of a voivodeship from PRG may have far more vertices than any parcel
+MAX_VERTICES_OF = {"admin": 5_000_000}
 
 
 @lru_cache(maxsize=16)
@@ -66,9 +82,11 @@ class OgrReader:
                 _("Choose the layer the file holds (one of: %(names)s).") % {"names": ", ".join(TARGETS)}
             )
         self.kind, self.fields = TARGETS[layer_name]
+        self.plain = layer_name in PLAIN_REQUIRED
+        iip_fields = {} if self.plain else IIP_FIELDS
         self.namespace = options.get("namespace") or getattr(settings, "GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
         mapping = options.get("mapping") or {}
-        unknown = [k for k in mapping if k.upper() not in self.fields and k.upper() not in IIP_FIELDS]
+        unknown = [k for k in mapping if k.upper() not in self.fields and k.upper() not in iip_fields]
         if unknown:
             raise ImportFailed(_("Unknown target attribute(s) in the mapping: %(a)s") % {"a": ", ".join(unknown)[:200]})
         self.mapping = {k.upper(): v for k, v in mapping.items()}
@@ -82,10 +100,11 @@ class OgrReader:
             if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists() \
                     and not options.get("srs"):
                 raise ImportFailed(_("The Shapefile has no .prj file; give its coordinate reference system (e.g. EPSG:2180)."))
-            if encoding:
-                from django.contrib.gis.gdal.libgdal import lgdal
+            from django.contrib.gis.gdal.libgdal import lgdal
 
-                lgdal.CPLSetConfigOption(b"SHAPE_ENCODING", b"")  # we decode ourselves with the given encoding
+            # with an encoding given we decode ourselves; without, GDAL recodes from the .cpg (the option is
+            # process-wide: reset it, or one import with --encoding would disable the .cpg for the next ones)
+            lgdal.CPLSetConfigOption(b"SHAPE_ENCODING", b"" if encoding else None)
         source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
         try:
             self.ds = DataSource(source, encoding=encoding or "utf-8")
@@ -112,7 +131,7 @@ class OgrReader:
             raise ImportFailed(_("The file declares no coordinate reference system; give it (e.g. EPSG:2180)."))
         names = {n.upper(): n for n in self.layer.fields}
         self.source: dict[str, str] = {}
-        for target, (_attr, alias) in {**self.fields, **IIP_FIELDS}.items():
+        for target, (_attr, alias) in {**self.fields, **iip_fields}.items():
             src_name = self.mapping.get(target)
             if src_name is not None:
                 if src_name.upper() not in names:
@@ -124,6 +143,11 @@ class OgrReader:
                 self.source[target] = names[alias.upper()]
             elif target[:10] in names:  # dBase field names are cut to 10 characters
                 self.source[target] = names[target[:10]]
+        if self.plain:
+            for target in PLAIN_REQUIRED[layer_name]:
+                if target not in self.source:
+                    raise ImportFailed(_("No field holds %(t)s; map it to a field of the file (%(t)s=FIELD).") % {"t": target})
+            return
         id_target = next(t for t, (a, _x) in self.fields.items() if a in ("official_id", "local_id"))
         if id_target not in self.source and "LOKALNY_ID" not in self.source:
             raise ImportFailed(_("No field holds the identifier (%(t)s); map it to a field of the file (%(t)s=FIELD).") % {"t": id_target})
@@ -131,6 +155,9 @@ class OgrReader:
     def __iter__(self):
         transformer = _transformer(self.crs_wkt)
         for i, feat in enumerate(self.layer):
+            if self.plain:
+                yield self._plain_record(feat, i + 1, transformer)
+                continue
             rec = Record(kind=self.kind, local_id="", namespace=self.namespace, line=i + 1)
             attrs: dict = {}
             for target, src in self.source.items():
@@ -156,12 +183,7 @@ class OgrReader:
                 attrs["accuracy"] = 1
             if self.kind == "building":
                 attrs.setdefault("kw", [])
-            geom = feat.geom
-            if geom is not None:
-                if geom.point_count > MAX_VERTICES:
-                    raise ImportFailed(_("A geometry has more than %(n)s vertices (feature %(i)s).") % {"n": MAX_VERTICES, "i": i + 1})
-                g = shapely.force_2d(shapely.from_wkb(bytes(geom.wkb)))
-                rec.geom = self._to_storage(g, transformer, i + 1)
+            rec.geom = self._geometry(feat, i + 1, transformer)
             if self.kind == "address" and not rec.official_id:
                 rec.official_id = rec.local_id
             if not rec.local_id:
@@ -178,6 +200,43 @@ class OgrReader:
                     digest.update(rec.geom.wkb)
                 rec.version_id = "sha-" + digest.hexdigest()[:20]
             yield rec
+
+    def _plain_record(self, feat, row: int, transformer) -> Record:
+        """A row of a layer without IIP identity: its attributes as text, the names of those that came as
+        numbers in `attrs["_numeric"]` (a TERYT code in a numeric field has lost its leading zero)."""
+        rec = Record(kind=self.kind, local_id="", namespace="", line=row)
+        numeric = []
+        for target, src in self.source.items():
+            value = feat.get(src)
+            attr = self.fields[target][0]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                numeric.append(attr)
+            text = "" if value is None else str(value).strip()
+            if attr == "official_id":
+                rec.official_id = text
+            else:
+                rec.attrs[attr] = text
+        if numeric:
+            rec.attrs["_numeric"] = numeric
+        rec.geom = self._geometry(feat, row, transformer)
+        return rec
+
+    def _geometry(self, feat, row: int, transformer):
+        from django.contrib.gis.gdal import GDALException
+
+        try:
+            geom = feat.geom
+        except GDALException:  # a feature without geometry (GeoJSON "geometry": null): the validator says so
+            return None
+        if geom is None:
+            return None
+        limit = MAX_VERTICES_OF.get(self.kind, MAX_VERTICES)
+        if geom.point_count > limit:
+            raise ImportFailed(_("A geometry has more than %(n)s vertices (feature %(i)s).") % {"n": limit, "i": row})
+        g = shapely.force_2d(shapely.from_wkb(bytes(geom.wkb)))
+        return self._to_storage(g, transformer, row)
 
     def _to_storage(self, g, transformer, row: int):
         def fix(coords):

@@ -95,3 +95,18 @@ def test_axe_no_serious_violations(browser, live_url, parcel, path):
     bad = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
            for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert bad == [], json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+def test_map_keyboard_and_outside_wms(browser, live_url, settings):
+    """Arrow keys pan the focused map; an outside WMS (here our own service standing in) can be switched on."""
+    settings.GISPORTAL_ORTHOPHOTO_WMS = f"{live_url}/ows"
+    settings.GISPORTAL_ORTHOPHOTO_LAYER = "uzytki"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_url}/")
+    _wait_for_map(page)
+    before = page.evaluate("window.gisportalMap.getView().getCenter()")
+    page.focus("#map")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"window.gisportalMap.getView().getCenter()[0] > {before[0]}")
+    page.check("#ortho-toggle")
+    assert page.evaluate("window.gisportalMap.getLayers().item(0).getVisible()") is True

@@ -52,6 +52,7 @@ layers.push(new VectorLayer({
 
 const map = new Map({
   target: "map",
+  keyboardEventTarget: document.getElementById("map"), // arrows pan, +/- zoom when the map has focus
   layers,
   controls: defaultControls({ zoom: false, rotate: false }).extend([new Zoom(), new ScaleLine({ units: "metric" })]),
   view: new View({ projection: "EPSG:2180", center: [638378, 470129], zoom: 0, resolution: 4, minResolution: 0.05, maxResolution: 200 }),
