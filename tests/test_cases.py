@@ -337,3 +337,17 @@ def test_inbox_filters_by_unit(client, clerk, gmina):
     client.force_login(clerk)
     page = client.get("/urzad/sprawy/", {"unit": "GN"}).content.decode()
     assert b.sign in page and a.sign not in page
+
+
+def test_suspension_does_not_count(clerk, gmina, monkeypatch):
+    today = {"d": date(2026, 12, 11)}
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: today["d"])
+    case, _ = paper_case(gmina, received_on=date(2026, 12, 10), deadline_kind="one_month")
+    assert case.deadline == date(2027, 1, 11)  # 10 Jan 2027 is a Sunday
+    case = case_transition(case.pk, "start", actor=clerk)
+    case = case_transition(case.pk, "suspend", actor=clerk, note="postępowanie w innej sprawie")
+    assert case.state == State.SUSPENDED and case.supplement_due is None
+    today["d"] = date(2027, 1, 20)
+    case = case_transition(case.pk, "resume", actor=clerk)
+    # 11 Dec – 20 Jan paused (41 days) → 10 Jan + 41 = 20 Feb 2027 (Saturday) → Mon 22 Feb
+    assert case.state == State.IN_PROGRESS and case.deadline == date(2027, 2, 22)

@@ -158,11 +158,12 @@ def case_transition(case_id: int, action: str, *, actor, note: str = "", assigne
     if action == "mark_complicated":
         case.deadline_kind = DeadlineKind.TWO_MONTHS
     if t.pause:
+        Pause.objects.create(case=case, started_on=today, reason=t.pause)
+    if t.pause and "due_days" in t.inputs:
         days = due_days if due_days is not None else 7
         if not 1 <= days <= 90:
             raise InvalidInput(_("Give the time to answer in days (1–90)."))
         case.supplement_due = calendar.add_days(today, days)
-        Pause.objects.create(case=case, started_on=today, reason=t.pause)
         extra = _("answer by %(date)s") % {"date": case.supplement_due.isoformat()}
     if t.resume:
         case.pauses.filter(ended_on__isnull=True).update(ended_on=today)

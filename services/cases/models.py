@@ -18,6 +18,7 @@ class State(models.TextChoices):
     IN_PROGRESS = "in_progress", _("in progress")
     WAITING_APPLICANT = "waiting_applicant", _("waiting for the applicant")
     WAITING_PAYMENT = "waiting_payment", _("waiting for payment")
+    SUSPENDED = "suspended", _("suspended")
     SETTLED = "settled", _("settled")
     DELIVERED = "delivered", _("delivered")
     CLOSED = "closed", _("closed")

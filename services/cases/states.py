@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import State
 
-ACTIVE = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.WAITING_APPLICANT, State.WAITING_PAYMENT})
+ACTIVE = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.WAITING_APPLICANT, State.WAITING_PAYMENT,
+                    State.SUSPENDED})
 OPEN = ACTIVE | {State.SETTLED, State.DELIVERED}
 
 
@@ -41,6 +42,9 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     Transition("payment_received", _("Fee paid"), frozenset({State.WAITING_PAYMENT}), State.IN_PROGRESS, resume=True),
     Transition("notify_delay", _("Notify the applicant of a delay (art. 36 KPA)"), ACTIVE, None,
                inputs=("new_date",)),
+    Transition("suspend", _("Suspend the proceedings (art. 97 KPA)"), frozenset({State.IN_PROGRESS}), State.SUSPENDED,
+               pause="suspension"),
+    Transition("resume", _("Resume the proceedings"), frozenset({State.SUSPENDED}), State.IN_PROGRESS, resume=True),
     Transition("settle", _("Settle (decision, certificate or extract issued)"), frozenset({State.IN_PROGRESS}), State.SETTLED),
     Transition("deliver", _("Delivered to the applicant"), frozenset({State.SETTLED}), State.DELIVERED),
     Transition("close", _("Close the case"), frozenset({State.DELIVERED, State.WITHDRAWN, State.LEFT_UNCONSIDERED,
