@@ -198,6 +198,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # pygeoapi logs every client error with a stack trace; ours are answered as 4xx anyway
+    "loggers": {"pygeoapi": {"level": "CRITICAL", "propagate": False, "handlers": ["console"]}},
 }
 
 # GDAL 3.6 (Debian 12) cannot block file/network access in spatial references; we never parse

@@ -8,6 +8,7 @@ from gisportal.web import imports, portal
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 from ogc import views as ogc
+from ogc.ogcapi import views as ogcapi
 from services.cases import views as cases
 from services.forms import views as forms
 
@@ -21,6 +22,15 @@ urlpatterns = [
     path("ows", ogc.ows, name="ows"),
     path("wms", ogc.wms_alias, name="wms"),
     path("wfs", ogc.wfs_alias, name="wfs"),
+    path("ogcapi", ogcapi.landing, name="ogcapi"),
+    path("ogcapi/", ogcapi.landing),
+    path("ogcapi/openapi", ogcapi.openapi, name="ogcapi_openapi"),
+    path("ogcapi/conformance", ogcapi.conformance, name="ogcapi_conformance"),
+    path("ogcapi/collections", ogcapi.collections, name="ogcapi_collections"),
+    path("ogcapi/collections/<str:collection_id>", ogcapi.collections, name="ogcapi_collection"),
+    path("ogcapi/collections/<str:collection_id>/queryables", ogcapi.queryables, name="ogcapi_queryables"),
+    path("ogcapi/collections/<str:collection_id>/items", ogcapi.items, name="ogcapi_items"),
+    path("ogcapi/collections/<str:collection_id>/items/<path:item_id>", ogcapi.item, name="ogcapi_item"),
     path("konto/", web.account, name="account"),
     path("konto/logowanie/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/wylogowanie/", auth_views.LogoutView.as_view(), name="logout"),

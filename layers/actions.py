@@ -17,7 +17,8 @@ from gisportal.core.errors import GisportalError
 
 from .importing.base import ImportFailed, Report
 from .importing.load import Loader
-from .importing.readers import open_reader
+from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
+from .importing.readers import detect_format, open_reader
 from .importing.validate import Validator
 from .models import ImportJob
 
@@ -35,8 +36,14 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
         raise ImportFailed(_("File %(f)s does not exist.") % {"f": path.name})
     if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
         raise ImportFailed(_("The file is larger than the limit of %(n)s GB.") % {"n": MAX_FILE_BYTES // 1024**3})
+    options = options or {}
+    # mpzp and granice are no IIP registry objects: their own, simpler load path (importing/plain.py)
+    plain = options.get("layer") in PLAIN_LAYERS
+    if plain and (detect_format(path) if fmt in ("auto", "", None) else fmt) == "egib":
+        raise ImportFailed(_("EGiB GML files hold no layer %(l)s; import it from GeoPackage, Shapefile or GeoJSON.")
+                           % {"l": options["layer"]})
     report = Report()
-    validator = Validator(report, policy)
+    validator = PlainValidator(report, policy) if plain else Validator(report, policy)
     state = {"read": 0, "written": 0, "rejected": 0, "phase": "reading"}
 
     def tick(phase: str | None = None) -> None:
@@ -46,9 +53,12 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
         if progress:
             progress(dict(state))
 
-    reader = open_reader(path, fmt=fmt, options=options or {})
+    reader = open_reader(path, fmt=fmt, options=options)
     try:
-        _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run)
+        if plain:
+            _run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run)
+        else:
+            _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run)
     except (DatabaseError, psycopg.Error) as e:
         diag = getattr(e, "diag", None) or getattr(getattr(e, "__cause__", None), "diag", None)
         constraint = getattr(diag, "constraint_name", None) or ""
@@ -58,27 +68,38 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     return report
 
 
+def _read(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, accept, reject=None) -> None:
+    """Check each record of the file; hand the valid ones to `accept`, the others to `reject`."""
+    for rec in reader:
+        report.bump("read", rec.kind)
+        state["read"] += 1
+        if validator.check(rec):
+            accept(rec)
+        else:
+            report.bump("rejected", rec.kind)
+            if policy == "strict":
+                first = report.problems[-1]["message"] if report.problems else ""
+                raise ImportFailed(_("The file has errors and the policy is strict: %(m)s") % {"m": first})
+            if reject:
+                reject(rec)
+        if state["read"] % 1000 == 0:
+            tick()
+
+
+def _finish_reading(reader, report: Report, state: dict) -> None:
+    report.source_crs = getattr(reader, "crs_text", "")
+    for note in getattr(reader, "notes", []):
+        report.notes.append(note)
+    if state["read"] == 0:
+        raise ImportFailed(_("The file holds no objects to import."))
+
+
 def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool) -> None:
     with transaction.atomic():
         with Loader(report, job_id=job_id) as loader:
-            for rec in reader:
-                report.bump("read", rec.kind)
-                state["read"] += 1
-                if validator.check(rec):
-                    loader.stage(rec)
-                else:
-                    report.bump("rejected", rec.kind)
-                    if policy == "strict":
-                        first = report.problems[-1]["message"] if report.problems else ""
-                        raise ImportFailed(_("The file has errors and the policy is strict: %(m)s") % {"m": first})
-                if state["read"] % 1000 == 0:
-                    tick()
+            _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
             loader.finish_staging()
-        report.source_crs = getattr(reader, "crs_text", "")
-        for note in getattr(reader, "notes", []):
-            report.notes.append(note)
-        if state["read"] == 0:
-            raise ImportFailed(_("The file holds no objects to import."))
+        _finish_reading(reader, report, state)
         tick("writing")
         loader.merge(policy=policy)
         state["written"] = report.total_written
@@ -86,6 +107,24 @@ def _run(reader, report: Report, validator: Validator, state: dict, tick, *, pol
         if dry_run:
             transaction.set_rollback(True)
         else:
+            from .selectors import data_version_bump
+
+            transaction.on_commit(data_version_bump)
+
+
+def _run_plain(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, dry_run: bool) -> None:
+    """mpzp and granice: rows checked and kept in memory, then written; one transaction."""
+    with transaction.atomic():
+        loader = plain_loader(reader.kind, report, policy)
+        _read(reader, report, validator, state, tick, policy=policy, accept=loader.add, reject=loader.reject)
+        _finish_reading(reader, report, state)
+        tick("writing")
+        changed = loader.load()
+        state["written"] = report.total_written
+        tick("done")
+        if dry_run:
+            transaction.set_rollback(True)
+        elif changed:  # a file that changes nothing leaves the caches of maps and tiles alone
             from .selectors import data_version_bump
 
             transaction.on_commit(data_version_bump)

@@ -22,7 +22,8 @@ CAPABILITY = "gisportal.import_registries"
 MAX_UPLOAD = 2 * 1024**3
 LAYER_CHOICES = [("", "—"), ("dzialki", "dzialki"), ("budynki", "budynki"), ("obreby", "obreby"),
                  ("jednostki_ewidencyjne", "jednostki_ewidencyjne"), ("uzytki", "uzytki"),
-                 ("kontury_klasyfikacyjne", "kontury_klasyfikacyjne"), ("adresy", "adresy")]
+                 ("kontury_klasyfikacyjne", "kontury_klasyfikacyjne"), ("adresy", "adresy"), ("mpzp", "mpzp"),
+                 ("granice", "granice")]
 
 
 class ImportForm(forms.Form):

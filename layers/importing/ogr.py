@@ -58,6 +58,8 @@ INT_ATTRS = {"group", "above", "below"}
 # layers without IIP identity: the fields a file must hold (else the file is refused before reading)
 PLAIN_REQUIRED = {"mpzp": ("UCHWALA", "OZNACZENIE"), "granice": ("TERYT",)}
 PLAIN_KINDS = {"zoning", "admin"}
+# what GDAL reports for a GeoPackage layer without a CRS (srs_id 0 and -1 of the GeoPackage standard)
+UNDEFINED_SRS = {"Undefined geographic SRS", "Undefined Cartesian SRS"}
 # a boundary of a voivodeship from PRG may have far more vertices than any parcel
 MAX_VERTICES_OF = {"admin": 5_000_000}
 
@@ -124,7 +126,7 @@ class OgrReader:
             except Exception:  # noqa: BLE001 - pyproj raises several types
                 raise ImportFailed(_("Unknown CRS %(c)s.") % {"c": srs_opt[:40]}) from None
             self.crs_text = srs_opt
-        elif self.layer.srs is not None:
+        elif self.layer.srs is not None and self.layer.srs.name not in UNDEFINED_SRS:
             self.crs_wkt = self.layer.srs.wkt
             self.crs_text = self.layer.srs.name
         else:

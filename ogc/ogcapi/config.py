@@ -1,0 +1,97 @@
+"""pygeoapi's configuration, generated from the layer catalogue (never a hand-edited YAML), and the
+API object, built once per process and rebuilt only when the public URL or the data changes."""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from layers.selectors import data_version, layer_extents
+
+from ..common.crs import transform_extent
+from ..wfs.featuretypes import FeatureType, feature_types
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
+CRS_LIST = [CRS84, "http://www.opengis.net/def/crs/EPSG/0/4326", "http://www.opengis.net/def/crs/EPSG/0/4258", STORAGE_CRS,
+            "http://www.opengis.net/def/crs/EPSG/0/2178", "http://www.opengis.net/def/crs/EPSG/0/3857"]
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
+PROVIDER = "ogc.ogcapi.provider.GisportalProvider"
+
+_lock = threading.Lock()
+_api: tuple[tuple, object] | None = None
+
+
+class _Anonymous:
+    """The OGC API publishes what anyone may read (no per-user collections)."""
+
+    is_authenticated = False
+
+    def has_perm(self, perm: str) -> bool:
+        return perm == "gisportal.view_public_layers"
+
+
+def base_url() -> str:
+    return f"{settings.GISPORTAL_PUBLIC_URL}/ogcapi"
+
+
+def _collection(ft: FeatureType, extent) -> dict:
+    layer = ft.layer
+    lon0, lat0, lon1, lat1 = transform_extent(extent, 4326) if extent else (20.8, 51.9, 21.3, 52.2)
+    return {
+        "type": "collection",
+        "title": {"pl": layer.title_pl, "en": layer.title_en},
+        "description": {"pl": layer.abstract_pl, "en": layer.abstract_en},
+        "keywords": list(layer.keywords) or [layer.name],
+        "links": [],
+        "extents": {"spatial": {"bbox": [round(lon0, 6), round(lat0, 6), round(lon1, 6), round(lat1, 6)], "crs": CRS84},
+                    # the version date of registry objects is what `datetime` filters (open interval)
+                    **({"temporal": {"begin": None, "end": None}} if ft.temporal_attribute else {})},
+        "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "throttle"},
+        "providers": [{"type": "feature", "name": PROVIDER, "data": layer.name, "id_field": layer.id_attribute,
+                       "geom_field": "geometry", "storage_crs": STORAGE_CRS, "crs": CRS_LIST,
+                       **({"time_field": ft.temporal_attribute.name} if ft.temporal_attribute else {})}],
+    }
+
+
+def pygeoapi_config() -> dict:
+    extents = layer_extents()
+    return {
+        "server": {
+            "bind": {"host": "127.0.0.1", "port": 0}, "url": base_url(), "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8", "gzip": False, "languages": ["pl", "en"], "pretty_print": False,
+            "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "throttle"},
+            "map": {"url": "", "attribution": ""},
+        },
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {
+                "title": {"pl": "Rejestry przestrzenne gminy Piaseczno – OGC API", "en": "Spatial registries of Piaseczno – OGC API"},
+                "description": {"pl": "Obiekty ewidencji gruntów i budynków, adresy, plany miejscowe i granice (dane jawne).",
+                                "en": "Land register objects, addresses, zoning plans and boundaries (public data)."},
+                "keywords": ["EGiB", "MPZP", "PRG", "Piaseczno"], "keywords_type": "theme", "terms_of_service": "",
+                "url": settings.GISPORTAL_PUBLIC_URL + "/",
+            },
+            "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+            "provider": {"name": "Urząd Miasta i Gminy Piaseczno", "url": settings.GISPORTAL_PUBLIC_URL + "/"},
+            "contact": {"name": "Administrator geoportalu", "email": "urzad@piaseczno.eu", "city": "Piaseczno",
+                        "country": "Polska", "role": "pointOfContact"},
+        },
+        "resources": {ft.name: _collection(ft, extents.get(ft.name)) for ft in feature_types(_Anonymous())},
+    }
+
+
+def api():
+    """The pygeoapi API object of this process (OpenAPI document included), built on first use."""
+    global _api
+    key = (base_url(), data_version())
+    with _lock:
+        if _api is None or _api[0] != key:
+            from pygeoapi.api import API
+            from pygeoapi.openapi import get_oas
+
+            config = pygeoapi_config()
+            _api = (key, API(config, get_oas(config)))
+        return _api[1]

@@ -1,0 +1,100 @@
+"""/ogcapi/: pygeoapi's OGC API – Features handlers on one API object per process (config.api()).
+
+Before pygeoapi sees a request, unknown query parameters are refused (OGC.md §3 O4: 400, where
+pygeoapi would ignore them) and sizes are bounded; pygeoapi does the rest of the protocol."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from layers import catalogue
+
+from .config import api
+
+COMMON = {"f", "lang"}
+ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "properties", "sortby", "skipGeometry", "filter",
+                  "filter-lang", "filter-crs", "resulttype"}
+MAX_QUERY = 16 * 1024
+
+
+def _problem(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"code": code, "description": detail}, status=status, content_type="application/problem+json")
+
+
+def _check(request, allowed: set[str], collection: str | None = None):
+    if len(request.META.get("QUERY_STRING", "")) > MAX_QUERY or len(request.body or b"") > 256 * 1024:
+        return _problem(400, "InvalidParameterValue", "The request is too large.")
+    extra = set(request.GET) - allowed
+    if collection is not None:
+        layer = catalogue.get_layer(collection)
+        if layer is not None:
+            extra -= set(layer.attribute_names)
+    if extra:
+        return _problem(400, "InvalidParameterValue", f"Unknown parameter(s): {', '.join(sorted(extra))[:200]}.")
+    return None
+
+
+def _run(fn, request, *args) -> HttpResponse:
+    from pygeoapi.api import APIRequest
+
+    a = api()
+    req = APIRequest.from_django(request, a.locales)
+    headers, status, content = fn(a, req, *args)
+    response = HttpResponse(content, status=status)
+    for key, value in headers.items():
+        response[key] = value
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def landing(request):
+    import pygeoapi.api as core
+
+    return _check(request, COMMON) or _run(core.landing_page, request)
+
+
+@require_http_methods(["GET", "HEAD"])
+def openapi(request):
+    import pygeoapi.api as core
+
+    return _check(request, COMMON | {"ui"}) or _run(core.openapi_, request)
+
+
+@require_http_methods(["GET", "HEAD"])
+def conformance(request):
+    import pygeoapi.api as core
+
+    return _check(request, COMMON) or _run(core.conformance, request)
+
+
+@require_http_methods(["GET", "HEAD"])
+def collections(request, collection_id: str | None = None):
+    import pygeoapi.api as core
+
+    return _check(request, COMMON) or _run(core.describe_collections, request, collection_id)
+
+
+@require_http_methods(["GET", "HEAD"])
+def queryables(request, collection_id: str):
+    import pygeoapi.api.itemtypes as items
+
+    return _check(request, COMMON | {"profile"}) or _run(items.get_collection_queryables, request, collection_id)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def items(request, collection_id: str):
+    import pygeoapi.api.itemtypes as items_api
+
+    if request.method == "POST" and request.content_type not in ("application/query-cql-json", "application/json"):
+        return _problem(400, "InvalidParameterValue", "POST takes a CQL2 JSON filter (application/query-cql-json).")
+    return _check(request, ITEMS, collection_id) or _run(items_api.get_collection_items, request, collection_id)
+
+
+@require_http_methods(["GET", "HEAD"])
+def item(request, collection_id: str, item_id: str):
+    import pygeoapi.api.itemtypes as items_api
+
+    return _check(request, COMMON | {"crs"}) or _run(items_api.get_collection_item, request, collection_id, item_id)
