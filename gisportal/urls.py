@@ -9,6 +9,7 @@ from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 from ogc import views as ogc
 from ogc.ogcapi import views as ogcapi
+from ogc.tiles import views as tiles
 from services.cases import views as cases
 from services.forms import views as forms
 
@@ -28,6 +29,10 @@ urlpatterns = [
     path("ogcapi/conformance", ogcapi.conformance, name="ogcapi_conformance"),
     path("ogcapi/collections", ogcapi.collections, name="ogcapi_collections"),
     path("ogcapi/collections/<str:collection_id>", ogcapi.collections, name="ogcapi_collection"),
+    path("ogcapi/tileMatrixSets", tiles.tile_matrix_sets, name="tile_matrix_sets"),
+    path("ogcapi/tileMatrixSets/<str:tms>", tiles.tile_matrix_set, name="tile_matrix_set"),
+    path("ogcapi/collections/<str:collection_id>/tiles", tiles.tilesets, name="tilesets"),
+    path("ogcapi/collections/<str:collection_id>/tiles/<str:tms>/<int:z>/<int:y>/<int:x>", tiles.tile, name="tile"),
     path("ogcapi/collections/<str:collection_id>/queryables", ogcapi.queryables, name="ogcapi_queryables"),
     path("ogcapi/collections/<str:collection_id>/items", ogcapi.items, name="ogcapi_items"),
     path("ogcapi/collections/<str:collection_id>/items/<path:item_id>", ogcapi.item, name="ogcapi_item"),

@@ -1,0 +1,80 @@
+"""Mapbox vector tiles of our layers on the WebMercatorQuad tile matrix set.
+
+Per tile: the envelope is transformed once to EPSG:2180 so the spatial index filters in storage
+coordinates; geometries are simplified in 2180 BEFORE they are transformed to 3857 (OGC.md §5.3:
+simplifying after the transformation costs ten times more); each layer has a minimum zoom and a
+per-zoom attribute diet. Tiles are identified by an ETag of (data version, layer, z, x, y).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.db import connection
+
+from layers.selectors import data_version
+
+EXTENT = 4096
+BUFFER = 64
+WORLD = 40075016.685578488  # WebMercatorQuad width in metres
+COS_LAT = 0.615  # Piaseczno (52.1° N): 3857 metres × cos(lat) = ground metres
+MAX_ZOOM = 22
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    name: str
+    table: str
+    min_zoom: int
+    id_name: str  # the official id's attribute (always in the tile); the MVT feature id is the primary key
+    id_column: str
+    columns: dict[str, str]  # attribute -> SQL over the row `t` (and joins below), shown from `detail_zoom`
+    detail_zoom: int
+    joins: str = ""
+    where: str = "t.end_object IS NULL"
+    polygons: bool = True
+
+
+LAYERS: dict[str, TileLayer] = {t.name: t for t in (
+    TileLayer("dzialki", "layers_parcel", 13, "ID_DZIALKI", "t.parcel_id", {"NUMER_DZIALKI": "t.number", "NAZWA_OBREBU": "r.name",
+                                                               "POLE_EWIDENCYJNE": "t.area_ha::float8"}, 16,
+              joins="JOIN layers_precinct r ON r.id = t.precinct_id"),
+    TileLayer("budynki", "layers_building", 14, "ID_BUDYNKU", "t.building_id", {"FUNKCJA": "t.kst_type", "KONDYGNACJE": "t.storeys_above"}, 16),
+    TileLayer("adresy", "layers_addresspoint", 15, "ID_ADRESU", "t.local_id", {"ULICA": "t.street", "NUMER": "t.number",
+                                                                 "MIEJSCOWOSC": "t.locality"}, 15, polygons=False),
+    TileLayer("mpzp", "layers_zoningarea", 11, "ID_TERENU", "t.id", {"OZNACZENIE": "t.label", "SYMBOL": "t.symbol",
+                                                             "PRZEZNACZENIE": "t.description"}, 14, where="true"),
+    TileLayer("granice", "layers_administrativeunit", 6, "TERYT", "t.teryt", {"NAZWA": "t.name", "POZIOM": "t.level"}, 9, where="true"),
+)}
+
+
+def tile_in_range(z: int, x: int, y: int) -> bool:
+    return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
+
+
+def etag(layer: str, z: int, x: int, y: int) -> str:
+    return hashlib.sha256(f"{data_version()}:{layer}:{z}:{x}:{y}".encode()).hexdigest()[:32]
+
+
+def tile(layer: TileLayer, z: int, x: int, y: int) -> bytes:
+    """The MVT of one layer for one tile (empty bytes when nothing is there or below the layer's zoom)."""
+    if z < layer.min_zoom:
+        return b""
+    unit = WORLD / 2**z / EXTENT  # metres of 3857 per tile unit
+    tolerance = unit * COS_LAT / 2 if layer.polygons else 0.0
+    detail = z >= layer.detail_zoom
+    attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
+    geom = f"ST_SimplifyPreserveTopology(t.geom, {tolerance:.4f})" if tolerance else "t.geom"
+    sql = f"""
+        WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS e3857)
+        SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM (
+          SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom(ST_Transform({geom}, 3857), b.e3857, {EXTENT}, {BUFFER}, true) AS geom{attrs}
+          FROM {layer.table} t {layer.joins}, b
+          WHERE t.geom && ST_Transform(b.e3857, 2180) AND {layer.where}
+        ) q WHERE q.geom IS NOT NULL
+    """  # noqa: S608 - table, columns and numbers come from the constants above; z/x/y and the name are bound
+    with connection.cursor() as cur:
+        cur.execute(sql, [z, x, y, layer.name])
+        row = cur.fetchone()
+    return bytes(row[0]) if row and row[0] else b""

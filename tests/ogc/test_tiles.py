@@ -1,0 +1,81 @@
+"""Vector tiles (OGC API – Tiles, MVT on WebMercatorQuad): decoded tiles hold the expected features
+and attributes where they belong; per-zoom diet; ETag/304; bad tiles are 400/404."""
+
+from __future__ import annotations
+
+import math
+
+import mapbox_vector_tile
+import pytest
+from pyproj import Transformer
+
+from layers.models import Parcel
+
+pytestmark = pytest.mark.django_db
+
+
+def tile_of(x2180: float, y2180: float, z: int) -> tuple[int, int]:
+    lon, lat = Transformer.from_crs(2180, 4326, always_xy=True).transform(x2180, y2180)
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+@pytest.fixture(scope="module")
+def parcel(demo_data, django_db_blocker):
+    with django_db_blocker.unblock():
+        p = Parcel.objects.current().filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[40]
+        pt = p.geom.point_on_surface
+        return {"id": p.parcel_id, "x": pt.x, "y": pt.y, "number": p.number}
+
+
+def get_tile(client, layer: str, z: int, x: int, y: int, **headers):
+    return client.get(f"/ogcapi/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", **headers)
+
+
+def test_parcel_tile_holds_the_parcel_with_attributes(client, parcel):
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    r = get_tile(client, "dzialki", 17, x, y)
+    assert r.status_code == 200 and r["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    feats = mapbox_vector_tile.decode(r.content)["dzialki"]["features"]
+    mine = [f for f in feats if f["properties"]["ID_DZIALKI"] == parcel["id"]]
+    assert len(mine) == 1 and mine[0]["properties"]["NUMER_DZIALKI"] == parcel["number"]
+    assert mine[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_attribute_diet_and_min_zoom(client, parcel):
+    x, y = tile_of(parcel["x"], parcel["y"], 14)
+    feats = mapbox_vector_tile.decode(get_tile(client, "dzialki", 14, x, y).content)["dzialki"]["features"]
+    assert feats and all(set(f["properties"]) == {"ID_DZIALKI"} for f in feats)
+    x, y = tile_of(parcel["x"], parcel["y"], 11)
+    assert get_tile(client, "dzialki", 11, x, y).status_code == 204
+
+
+@pytest.mark.parametrize("layer, z", [("budynki", 16), ("adresy", 16), ("mpzp", 13), ("granice", 9)])
+def test_other_layers_have_tiles(client, parcel, layer, z):
+    x, y = tile_of(parcel["x"], parcel["y"], z)
+    r = get_tile(client, layer, z, x, y)
+    assert r.status_code in (200, 204)
+    if r.status_code == 200:
+        assert mapbox_vector_tile.decode(r.content)[layer]["features"]
+
+
+def test_etag_and_cache(client, parcel):
+    x, y = tile_of(parcel["x"], parcel["y"], 16)
+    r = get_tile(client, "dzialki", 16, x, y)
+    assert r["Cache-Control"].startswith("public") and r["ETag"]
+    assert get_tile(client, "dzialki", 16, x, y, HTTP_IF_NONE_MATCH=r["ETag"]).status_code == 304
+
+
+def test_bad_tiles(client, demo_data):
+    assert get_tile(client, "dzialki", 3, 8, 0).status_code == 400
+    assert get_tile(client, "dzialki", 23, 0, 0).status_code == 400
+    assert get_tile(client, "obreby", 14, 0, 0).status_code == 404
+    assert client.get("/ogcapi/collections/dzialki/tiles/EuropeanETRS89_LAEAQuad/1/0/0").status_code == 404
+    assert client.get("/ogcapi/collections/dzialki/tiles/WebMercatorQuad/14/1/1", {"x": "1"}).status_code == 400
+
+
+def test_tileset_metadata(client, demo_data):
+    ts = client.get("/ogcapi/collections/dzialki/tiles").json()["tilesets"][0]
+    assert ts["dataType"] == "vector" and "{tileMatrix}" in ts["links"][0]["href"]
+    tms = client.get("/ogcapi/tileMatrixSets/WebMercatorQuad").json()
+    assert len(tms["tileMatrices"]) == 23 and tms["tileMatrices"][0]["matrixWidth"] == 1
