@@ -173,6 +173,8 @@ GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", True)
 # an outside orthophoto (or other) WMS under our layers on the map page, e.g. GUGiK's; empty: none
 GISPORTAL_ORTHOPHOTO_WMS = os.environ.get("GISPORTAL_ORTHOPHOTO_WMS", "")
 GISPORTAL_ORTHOPHOTO_LAYER = os.environ.get("GISPORTAL_ORTHOPHOTO_LAYER", "Raster")
+# vector tiles kept in Redis by their ETag (an import changes the data version and so every ETag)
+GISPORTAL_TILE_CACHE = _env_bool("GISPORTAL_TILE_CACHE", True)
 # ULDK (parcels outside our data): the real service https://uldk.gugik.gov.pl/ or the local fake
 GISPORTAL_ULDK_URL = os.environ.get("GISPORTAL_ULDK_URL") or None
 GISPORTAL_IMPORT_DIR = Path(os.environ.get("GISPORTAL_IMPORT_DIR", STATE_DIR / "imports"))

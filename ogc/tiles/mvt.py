@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from layers.selectors import data_version
@@ -20,6 +22,8 @@ BUFFER = 64
 WORLD = 40075016.685578488  # WebMercatorQuad width in metres
 COS_LAT = 0.615  # Piaseczno (52.1° N): 3857 metres × cos(lat) = ground metres
 MAX_ZOOM = 22
+CACHE_MAX_BYTES = 512 * 1024
+CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -57,21 +61,36 @@ def etag(layer: str, z: int, x: int, y: int) -> str:
     return hashlib.sha256(f"{data_version()}:{layer}:{z}:{x}:{y}".encode()).hexdigest()[:32]
 
 
+def tile_cached(layer: TileLayer, z: int, x: int, y: int, tag: str) -> bytes:
+    """The tile from the tile cache (Redis, keyed by its ETag, so an import invalidates it), or rendered."""
+    if not settings.GISPORTAL_TILE_CACHE:
+        return tile(layer, z, x, y)
+    key = f"gisportal:mvt:{tag}"
+    body = cache.get(key)
+    if body is None:
+        body = tile(layer, z, x, y)
+        if len(body) <= CACHE_MAX_BYTES:
+            cache.set(key, body, timeout=CACHE_SECONDS)
+    return body
+
+
 def tile(layer: TileLayer, z: int, x: int, y: int) -> bytes:
     """The MVT of one layer for one tile (empty bytes when nothing is there or below the layer's zoom)."""
     if z < layer.min_zoom:
         return b""
     unit = WORLD / 2**z / EXTENT  # metres of 3857 per tile unit
     tolerance = unit * COS_LAT / 2 if layer.polygons else 0.0
+    if tolerance < 0.1:  # below 10 cm there is nothing to simplify in registry geometry
+        tolerance = 0.0
     detail = z >= layer.detail_zoom
     attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
     geom = f"ST_SimplifyPreserveTopology(t.geom, {tolerance:.4f})" if tolerance else "t.geom"
     sql = f"""
-        WITH b AS (SELECT ST_TileEnvelope(%s, %s, %s) AS e3857)
+        WITH b AS (SELECT e3857, ST_Transform(e3857, 2180) AS e2180 FROM ST_TileEnvelope(%s, %s, %s) AS e3857)
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM (
           SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom(ST_Transform({geom}, 3857), b.e3857, {EXTENT}, {BUFFER}, true) AS geom{attrs}
           FROM {layer.table} t {layer.joins}, b
-          WHERE t.geom && ST_Transform(b.e3857, 2180) AND {layer.where}
+          WHERE t.geom && b.e2180 AND {layer.where}
         ) q WHERE q.geom IS NOT NULL
     """  # noqa: S608 - table, columns and numbers come from the constants above; z/x/y and the name are bound
     with connection.cursor() as cur:

@@ -67,7 +67,7 @@ def tile(request, collection_id: str, tms: str, z: int, y: int, x: int):
     headers = {"ETag": tag, "Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
     if request.headers.get("If-None-Match") == tag:
         return HttpResponse(status=304, headers=headers)
-    body = mvt.tile(layer, z, x, y)
+    body = mvt.tile_cached(layer, z, x, y, tag.strip('"'))
     if not body:
         return HttpResponse(status=204, headers=headers)
     return HttpResponse(body, content_type=MVT, headers=headers)

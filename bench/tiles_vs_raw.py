@@ -1,0 +1,122 @@
+"""Vector tiles: our /ogcapi tiles endpoint against the raw ST_AsMVT query that produces the same
+tile (the practical limit), z14–z17 on the 100k-parcel data, in the same run.
+
+Usage: .venv/bin/python bench/tiles_vs_raw.py [PARCELS] [SECONDS]   (default 100000, 10)
+
+Ours: gunicorn with 2 workers, wrk at concurrency 2 over a list of tiles around random parcels
+(no If-None-Match, so every request renders). Raw: the same SQL (ogc/tiles/mvt.py) over 2 psycopg
+connections in 2 threads for the same tiles. Target: at least 0.8× the raw throughput.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+
+import psycopg
+from harness import demo_database, gisportal_server, psql, say, wrk
+
+DB = "gisportal_wmsbench"
+
+
+def tiles_around(z: int, n: int = 60) -> list[tuple[int, int, int]]:
+    rows = psql("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) c FROM layers_parcel "
+                f"ORDER BY md5(id::text || 'tiles') LIMIT {n}) s", DB).splitlines()
+    out = []
+    for row in rows:
+        lon, lat = (float(v) for v in row.split("|"))
+        k = 2**z
+        out.append((z, int((lon + 180) / 360 * k), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * k)))
+    return out
+
+
+def raw_sql(layer_sql: str, tiles, seconds: float, threads: int = 2) -> float:
+    done = [0]
+    stop = time.monotonic() + seconds
+
+    def run(offset: int):
+        with psycopg.connect(f"host=127.0.0.1 dbname={DB} user=postgres", options="-c jit=off") as conn:
+            i = offset
+            while time.monotonic() < stop:
+                z, x, y = tiles[i % len(tiles)]
+                conn.execute(layer_sql, (z, x, y, "dzialki")).fetchone()
+                i += threads
+                done[0] += 1
+
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
+    t0 = time.monotonic()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return done[0] / (time.monotonic() - t0)
+
+
+def main() -> None:
+    parcels = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    env = demo_database(DB, parcels)
+    import os
+
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gisportal.settings")
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from ogc.tiles import mvt
+
+    captured = {}
+
+    class Capture:
+        def __init__(self, cur):
+            self.cur = cur
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def execute(self, sql, params):
+            captured["sql"] = sql
+
+        def fetchone(self):
+            return None
+
+    rows = []
+    cold = dict(env, GISPORTAL_TILE_CACHE="false")
+    with gisportal_server(cold, 8098, workers=2) as base, gisportal_server(env, 8099, workers=2) as cached:
+        for z in (14, 15, 16, 17):
+            tiles = tiles_around(z)
+            original = connection.cursor
+            connection.cursor = lambda: Capture(None)  # capture the exact SQL our code runs for this zoom
+            try:
+                mvt.tile(mvt.LAYERS["dzialki"], *tiles[0])
+            finally:
+                connection.cursor = original
+            urls = [f"{base}/ogcapi/collections/dzialki/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tiles]
+            wrk(urls[:5], concurrency=2, seconds=2)
+            ours = wrk(urls, concurrency=2, seconds=seconds)
+            warm_urls = [u.replace(base, cached) for u in urls]
+            wrk(warm_urls, concurrency=2, seconds=3)  # fills the tile cache
+            warm = wrk(warm_urls, concurrency=2, seconds=seconds)
+            raw = raw_sql(captured["sql"], tiles, seconds)
+            say(z, ours["rps"], warm["rps"], raw)
+            rows.append((z, ours, warm, raw))
+    print(f"Command: .venv/bin/python bench/tiles_vs_raw.py {parcels} {seconds}  (layer dzialki, 60 tiles around random "
+          f"parcels per zoom, 2 gunicorn workers + wrk c=2 vs the same SQL on 2 connections)")
+    print()
+    print("| zoom | raw ST_AsMVT tiles/s | gisportal, tile cache off | ratio | gisportal, tile cache warm | ratio | p95 ms off / warm | errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for z, ours, warm, raw in rows:
+        print(f"| {z} | {raw:.1f} | {ours['rps']:.1f} | {ours['rps'] / raw:.2f}× | {warm['rps']:.1f} | {warm['rps'] / raw:.2f}× | "
+              f"{ours['p95_ms']:.1f} / {warm['p95_ms']:.1f} | {ours['errors'] + ours['non2xx'] + warm['errors'] + warm['non2xx']} |")
+
+
+if __name__ == "__main__":
+    main()
