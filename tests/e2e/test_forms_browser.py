@@ -140,3 +140,15 @@ def test_form_works_without_javascript(browser, live_url, applicant):
     page.screenshot(path=str(ARTIFACTS / "form-no-js-receipt.png"), full_page=True)
     _check_receipt(applicant, [a])
     context.close()
+
+
+def test_picker_search_adds_a_parcel(browser, live_url, applicant):
+    a, b, _px = _two_parcels()
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="pl-PL")
+    _login(page, live_url)
+    page.goto(f"{live_url}/uslugi/wypis-wyrys-mpzp/")
+    page.fill("#id_parcels_find", b)
+    page.keyboard.press("Enter")
+    page.locator(".picker-hits button").first.click()
+    page.wait_for_function(f"document.getElementById('id_parcels').value.includes('{b}')")
+    assert "BBOX=" in page.get_attribute("[data-testid=parcel-map]", "src")

@@ -12,11 +12,13 @@
   function Picker(textarea) {
     var t = document.documentElement.lang === "en" ? {
       map: "Map of parcels: click a parcel to add or remove it", zin: "Zoom in", zout: "Zoom out",
-      n: "North", s: "South", w: "West", e: "East", added: "Added parcel ", removed: "Removed parcel ", none: "No parcel here."
+      n: "North", s: "South", w: "West", e: "East", added: "Added parcel ", removed: "Removed parcel ", none: "No parcel here.",
+      search: "Find a parcel or address on the map", go: "Find", nothing: "Nothing found."
     } : {
       map: "Mapa działek: kliknij działkę, aby ją dodać lub usunąć", zin: "Przybliż", zout: "Oddal",
       n: "Na północ", s: "Na południe", w: "Na zachód", e: "Na wschód", added: "Dodano działkę ", removed: "Usunięto działkę ",
-      none: "W tym miejscu nie ma działki."
+      none: "W tym miejscu nie ma działki.",
+      search: "Znajdź działkę lub adres na mapie", go: "Znajdź", nothing: "Nic nie znaleziono."
     };
     var view = {x: 638378, y: 470129, scale: 4000};  // Piaseczno centre, EPSG:2180 x = easting
     var box = document.createElement("div");
@@ -36,7 +38,44 @@
       btn.addEventListener("click", function () { b[1](); draw(); });
       bar.appendChild(btn);
     });
-    box.appendChild(bar); box.appendChild(img); box.appendChild(status);
+    // search: a parcel found is added to the list; an address or precinct only moves the map
+    var find = document.createElement("div");
+    find.className = "picker-search";
+    var findId = textarea.id + "_find";
+    var label = document.createElement("label");
+    label.htmlFor = findId; label.textContent = t.search;
+    var q = document.createElement("input");
+    q.type = "search"; q.id = findId; q.autocomplete = "off";
+    var go = document.createElement("button");
+    go.type = "button"; go.textContent = t.go;
+    var hits = document.createElement("ul");
+    hits.className = "picker-hits";
+    find.appendChild(label); find.appendChild(q); find.appendChild(go); find.appendChild(hits);
+    function runSearch() {
+      fetch("/api/search?q=" + encodeURIComponent(q.value.trim())).then(function (r) { return r.json(); }).then(function (body) {
+        hits.innerHTML = "";
+        if (!body.results.length) { status.textContent = t.nothing; return; }
+        body.results.forEach(function (h) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button"; b.className = "link"; b.textContent = h.label;
+          b.addEventListener("click", function () {
+            view.x = (h.bbox[0] + h.bbox[2]) / 2; view.y = (h.bbox[1] + h.bbox[3]) / 2; view.scale = 2000;
+            if (h.kind === "parcel") {
+              var list = ids(textarea);
+              if (list.indexOf(h.id) < 0) { list.push(h.id); setIds(textarea, list); }
+              status.textContent = t.added + h.id;
+            }
+            hits.innerHTML = "";
+            draw();
+          });
+          li.appendChild(b); hits.appendChild(li);
+        });
+      });
+    }
+    go.addEventListener("click", runSearch);
+    q.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); runSearch(); } });
+    box.appendChild(find); box.appendChild(bar); box.appendChild(img); box.appendChild(status);
     textarea.parentNode.insertBefore(box, textarea.nextSibling);
 
     function span() { return {w: WIDTH * PIXEL * view.scale, h: HEIGHT * PIXEL * view.scale}; }
