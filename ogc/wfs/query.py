@@ -165,7 +165,8 @@ def count(query: Query, *, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | N
     Cached per query and data version, so numberMatched stays the same while a client pages."""
     qs = query.ftype.queryset().filter(query.where)
     sql, params = qs.query.sql_with_params()
-    key = "gisportal:wfs-count:" + hashlib.sha256(f"{sql}|{params}|{data_version()}".encode()).hexdigest()
+    stable = [str(p) for p in params]  # str, not repr: an adapted geometry's repr holds its memory address
+    key = "gisportal:wfs-count:" + hashlib.sha256(f"{sql}|{stable}|{data_version()}".encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return cached
