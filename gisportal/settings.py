@@ -109,7 +109,9 @@ if _env_bool("GISPORTAL_DB_POOL", True):
     _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": int(os.environ.get("GISPORTAL_DB_POOL_MAX", "8"))}
 # JIT off: our queries are short, and PostgreSQL's cost model switched it on for WFS pages with
 # per-row subplans, adding 20–250 ms of compilation to a 10 ms query (bench/RESULTS.md, WFS)
-_db["OPTIONS"].setdefault("options", f"-c statement_timeout={int(os.environ.get('GISPORTAL_STATEMENT_TIMEOUT_MS', '60000'))} -c jit=off")
+# and no parallel workers: starting them costs ~8 ms, more than a page of features takes (bench/RESULTS.md)
+_db["OPTIONS"].setdefault("options", f"-c statement_timeout={int(os.environ.get('GISPORTAL_STATEMENT_TIMEOUT_MS', '60000'))} "
+                                     "-c jit=off -c max_parallel_workers_per_gather=0")
 _db["TEST"] = {"NAME": os.environ.get("GISPORTAL_TEST_DB", "test_" + _db["NAME"])}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -9,10 +9,10 @@ The output CRS URI decides the output axis order (`crs` parameter; CRS84 by defa
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 
+import orjson
 import shapely
 from django.contrib.gis.geos import Polygon
 from django.db.models import Q
@@ -152,10 +152,12 @@ class GisportalProvider(BaseProvider):
         return wq.Query(self.ftype, where, props, sort)
 
     def _features(self, page: wq.Page) -> list[dict]:
+        """pygeoapi wants dicts: the GeoJSON text PostGIS wrote is parsed here (orjson: this parse
+        was a third of an items request with the standard library)."""
         out = []
         for row in page.rows:
-            props = json.loads(row[1])
-            geom = json.loads(row[2]) if page.query.with_geometry and row[2] else None
+            props = orjson.loads(row[1])
+            geom = orjson.loads(row[2]) if page.query.with_geometry and row[2] else None
             out.append({"type": "Feature", "id": str(props.get(self.layer.id_attribute, row[0])), "geometry": geom,
                         "properties": props})
         return out
