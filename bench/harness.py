@@ -154,3 +154,16 @@ def wrk(urls: list[str], *, concurrency: int, seconds: int) -> dict:
 
 def say(*args) -> None:
     print(*args, file=sys.stderr, flush=True)
+
+
+def versus_table(first_column: str, results: list[dict], key: str) -> None:
+    """Print the Markdown table of a peer-versus-us run: one row per (case, concurrency), rows holding
+    wrk results under "mapserver" and "gisportal"."""
+    print(f"| {first_column} | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms "
+          "| errors (ours/peer) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for row in results:
+        m, g = row["mapserver"], row["gisportal"]
+        ratio = g["rps"] / m["rps"] if m["rps"] else float("nan")
+        print(f"| {row[key]} | {row['c']} | {m['rps']:.1f} | {g['rps']:.1f} | {ratio:.2f}× | {m['p95_ms']:.1f} | "
+              f"{g['p95_ms']:.1f} | {g['errors'] + g['non2xx']}/{m['errors'] + m['non2xx']} |")

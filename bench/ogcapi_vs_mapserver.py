@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from harness import OUT, demo_database, gisportal_server, mapserver, psql, say, wrk
+from harness import OUT, demo_database, gisportal_server, mapserver, psql, say, versus_table, wrk
 from wfs_vs_mapserver import boxes, mapfile
 
 DB = "gisportal_wmsbench"
@@ -62,13 +62,7 @@ def main() -> None:
     print(f"Command: .venv/bin/python bench/ogcapi_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels; "
           f"items of dzialki by 30 CRS84 bboxes of ~1000 parcels, GeoJSON in CRS84; {procs} processes each)")
     print()
-    print("| limit | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms | errors (ours/peer) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---|")
-    for row in results:
-        m, g = row["mapserver"], row["gisportal"]
-        ratio = g["rps"] / m["rps"] if m["rps"] else float("nan")
-        print(f"| {row['limit']} | {row['c']} | {m['rps']:.1f} | {g['rps']:.1f} | {ratio:.2f}× | {m['p95_ms']:.1f} | "
-              f"{g['p95_ms']:.1f} | {g['errors'] + g['non2xx']}/{m['errors'] + m['non2xx']} |")
+    versus_table("limit", results, "limit")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from harness import OUT, demo_database, gisportal_server, mapserver, psql, say, wrk
+from harness import OUT, demo_database, gisportal_server, mapserver, psql, say, versus_table, wrk
 
 DB = "gisportal_wmsbench"
 COUNT = 1000
@@ -156,13 +156,7 @@ def main() -> None:
           f"WFS 2.0.0 GetFeature dzialki, {len(box_list)} bboxes of ~{COUNT} parcels, COUNT={COUNT}, EPSG:2180; "
           f"{procs} processes each)")
     print()
-    print("| output | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms | errors (ours/peer) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for row in results:
-        m, g = row["mapserver"], row["gisportal"]
-        ratio = g["rps"] / m["rps"] if m["rps"] else float("nan")
-        print(f"| {row['case']} | {row['c']} | {m['rps']:.1f} | {g['rps']:.1f} | {ratio:.2f}× | {m['p95_ms']:.1f} | "
-              f"{g['p95_ms']:.1f} | {g['errors'] + g['non2xx']}/{m['errors'] + m['non2xx']} |")
+    versus_table("output", results, "case")
     ours_geojson = next(r for r in results if r["case"] == "GeoJSON" and r["c"] == 1)["gisportal"]
     ours_ms = 1000 / ours_geojson["rps"]
     print()

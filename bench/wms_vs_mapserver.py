@@ -13,7 +13,7 @@ import random
 import sys
 from pathlib import Path
 
-from harness import OUT, demo_database, gisportal_server, mapserver, psql, say, wrk
+from harness import OUT, demo_database, gisportal_server, mapserver, psql, say, versus_table, wrk
 
 DB = "gisportal_wmsbench"
 
@@ -111,13 +111,7 @@ def main() -> None:
     print(f"Command: .venv/bin/python bench/wms_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels, "
           f"layers dzialki+budynki, EPSG:2180, WMS 1.3.0 PNG, 300 random views at parcel scale, {procs} processes each)")
     print()
-    print("| image | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms | errors (ours/peer) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for row in results:
-        m, g = row["mapserver"], row["gisportal"]
-        ratio = g["rps"] / m["rps"] if m["rps"] else float("nan")
-        print(f"| {row['case']} | {row['c']} | {m['rps']:.1f} | {g['rps']:.1f} | {ratio:.2f}× | {m['p95_ms']:.1f} | "
-              f"{g['p95_ms']:.1f} | {g['errors'] + g['non2xx']}/{m['errors'] + m['non2xx']} |")
+    versus_table("image", results, "case")
 
 
 if __name__ == "__main__":
