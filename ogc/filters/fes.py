@@ -499,7 +499,7 @@ def _metres(distance: float, units: str | None) -> float:
     return distance
 
 
-def _cast(value: object, kind: str) -> object:
+def cast_literal(value: object, kind: str) -> object:
     """A literal as a Python value of an attribute type (integer, decimal, date, datetime, string);
     ValueError when it is not one."""
     text = value.isoformat() if isinstance(value, date) else str(value)
@@ -614,7 +614,7 @@ class _Translator:
 
     def _value(self, value: object, attr: Attribute) -> object:
         try:
-            return _cast(value, attr.type)
+            return cast_literal(value, attr.type)
         except ValueError:
             raise _invalid(_("%(v)s is not a valid value of %(name)s (%(type)s).")
                            % {"v": _clip(str(value)), "name": attr.name, "type": attr.type}, attr.name) from None

@@ -24,7 +24,7 @@ from layers import catalogue
 
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs
 from ..common.exceptions import OGCException
-from ..filters.fes import to_q
+from ..filters.fes import cast_literal, to_q
 from ..wfs import query as wq
 from ..wfs.featuretypes import GEOMETRY, FeatureType
 from .config import STORAGE_CRS
@@ -108,7 +108,10 @@ class GisportalProvider(BaseProvider):
             attr = self.ftype.attribute(name)
             if attr is None:
                 raise ProviderInvalidQueryError(user_msg=f"Unknown property {name[:40]}.")
-            where &= Q(**{attr.source: value})
+            try:
+                where &= Q(**{attr.source: cast_literal(value, attr.type)})
+            except ValueError:
+                raise ProviderInvalidQueryError(user_msg=f"{str(value)[:40]} is not a valid value of {name}.") from None
         if filterq is not None:
             _check_filter(filterq)
             _storage_to_xy(filterq)
@@ -131,6 +134,8 @@ class GisportalProvider(BaseProvider):
 
         if "/" in value:
             start, end = (parse(p) for p in value.split("/", 1))
+            if start and end and start > end:
+                raise ProviderInvalidQueryError(user_msg="The datetime interval ends before it begins.")
             q = Q()
             if start:
                 q &= Q(**{f"{source}__gte": start})

@@ -17,6 +17,7 @@ COMMON = {"f", "lang"}
 ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "properties", "sortby", "skipGeometry", "filter",
                   "filter-lang", "filter-crs", "resulttype"}
 MAX_QUERY = 16 * 1024
+MAX_OFFSET = 10_000_000
 
 
 def _problem(status: int, code: str, detail: str) -> JsonResponse:
@@ -33,6 +34,14 @@ def _check(request, allowed: set[str], collection: str | None = None):
             extra -= set(layer.attribute_names)
     if extra:
         return _problem(400, "InvalidParameterValue", f"Unknown parameter(s): {', '.join(sorted(extra))[:200]}.")
+    layer = catalogue.get_layer(collection) if collection else None
+    if layer is not None and "sortby" in request.GET:
+        keys = [k.strip() for k in request.GET["sortby"].split(",")]
+        if any(not k or k.lstrip("+-") not in layer.attribute_names for k in keys):
+            return _problem(400, "InvalidParameterValue", "sortby names the layer's properties, each optionally with + or -.")
+    offset = request.GET.get("offset", "0").strip()
+    if offset and (not offset.isdigit() or int(offset) > MAX_OFFSET):
+        return _problem(400, "InvalidParameterValue", f"offset must be a whole number up to {MAX_OFFSET}.")
     return None
 
 

@@ -124,7 +124,9 @@ def test_properties_sortby_skip_geometry(client, demo_data):
                                     {"crs": "EPSG:4326"}, {"crs": f"{U}9999"}, {"bbox": "1,2,3"}, {"bbox": "1,2,nan,4"},
                                     {"datetime": "2020-13-45"}, {"filter-lang": "sql"}, {"sortby": "password"},
                                     {"properties": "KW"}, {"filter": "ID_DZIALKI = '1' OR '1'='1"},
-                                    {"filter": "exec(x)"}, {"offset": "-1"}])
+                                    {"filter": "exec(x)"}, {"offset": "-1"}, {"sortby": ","}, {"sortby": ""},
+                                    {"offset": "99999999999"},
+                                    {"datetime": "2020-01-01T00:00:00Z/2019-01-01T00:00:00Z"}])
 def test_bad_parameters_are_400(client, demo_data, params):
     r = items(client, **params)
     assert r.status_code == 400, (params, r.content[:200])
@@ -175,3 +177,8 @@ def test_datetime_filters_version_dates(client, demo_data):
     everything = items(client, limit=1, resulttype="hits").json()["numberMatched"]
     assert items(client, limit=1, datetime="1900-01-01T00:00:00Z/..", resulttype="hits").json()["numberMatched"] == everything
     assert items(client, limit=1, datetime="../1900-01-01T00:00:00Z", resulttype="hits").json()["numberMatched"] == 0
+
+
+@pytest.mark.parametrize("params", [{"POLE_EWIDENCYJNE": "abc"}, {"GRUPA_REJESTROWA": "1.5"}, {"DATA": "yesterday"}])
+def test_property_filters_with_values_of_the_wrong_type(client, demo_data, params):
+    assert items(client, **params).status_code == 400
