@@ -334,3 +334,12 @@ def test_property_address_must_lie_at_the_parcel(logged, parcels):
     assert r.status_code == 422 and "id_property_address_error" in r.content.decode()
     r = post_form(logged, "zaswiadczenie-mpzp", {**data, "parcels": [here.parcel_id]})
     assert r.status_code == 302, r.content.decode()[-3000:]
+
+
+def test_nul_characters_are_refused(logged, client, make_user, parcels):
+    r = post_form(logged, "pismo-ogolne", {**GOOD_APPLICANT, "subject": "a\x00b", "content": "Treść pisma."})
+    assert r.status_code == 400 and not Submission.objects.exists()  # refused for every form (middleware)
+    make_user("system.nul", "office_system")
+    body = json.dumps({"service": "pismo-ogolne", "data": {**GOOD_APPLICANT, "subject": "a\u0000b", "content": "Treść pisma."}})
+    r = client.post("/api/submissions/", body, content_type="application/json", **_basic("system.nul"))
+    assert r.status_code == 422 and not Submission.objects.exists()

@@ -5,6 +5,8 @@ pygeoapi would ignore them) and sizes are bounded; pygeoapi does the rest of the
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -18,6 +20,7 @@ ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "pro
                   "filter-lang", "filter-crs", "resulttype"}
 MAX_QUERY = 16 * 1024
 MAX_OFFSET = 10_000_000
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
 
 
 def _problem(status: int, code: str, detail: str) -> JsonResponse:
@@ -39,6 +42,10 @@ def _check(request, allowed: set[str], collection: str | None = None):
         keys = [k.strip() for k in request.GET["sortby"].split(",")]
         if any(not k or k.lstrip("+-") not in layer.attribute_names for k in keys):
             return _problem(400, "InvalidParameterValue", "sortby names the layer's properties, each optionally with + or -.")
+    if "datetime" in request.GET:
+        parts = request.GET["datetime"].split("/")
+        if len(parts) > 2 or not all(p == ".." or _RFC3339.match(p) for p in parts) or parts == ["..", ".."]:
+            return _problem(400, "InvalidParameterValue", "datetime is an RFC 3339 date-time or an interval of two.")
     offset = request.GET.get("offset", "0").strip()
     if offset and (not offset.isdigit() or int(offset) > MAX_OFFSET):
         return _problem(400, "InvalidParameterValue", f"offset must be a whole number up to {MAX_OFFSET}.")

@@ -112,6 +112,9 @@ def check(service: ServiceDefinition, data: dict, *, user=None, locator=None) ->
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
         raise FormInvalid({FORM_ERROR: [_("The form data must be an object.")]})
+    nul = [k for k, v in data.items() if "\x00" in str(v) or "\x00" in str(k)]
+    if nul:  # PostgreSQL cannot store a NUL character; nothing legitimate holds one
+        raise FormInvalid({str(nul[0]).replace("\x00", ""): [_("The value holds a NUL character.")]})
     validator = Draft202012Validator(service.schema, format_checker=FormatChecker())
     for error in validator.iter_errors(data):
         for name, message in _messages(error):
