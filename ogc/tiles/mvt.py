@@ -53,47 +53,85 @@ LAYERS: dict[str, TileLayer] = {t.name: t for t in (
 )}
 
 
-def tile_in_range(z: int, x: int, y: int) -> bool:
-    return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
+@dataclass(frozen=True)
+class Grid:
+    """A tile matrix set: WebMercatorQuad (EPSG:3857, the world) or PUWG1992 (EPSG:2180 over Poland,
+    top-left origin E 100 000, N 919 200, 819.2 km tiles at level 0 halving per level; its level z is
+    about WebMercatorQuad's z + 5 around Piaseczno, which is how the layers' zoom limits translate)."""
+
+    id: str
+    uri: str
+    epsg: int
+    max_zoom: int
+    zoom_offset: int  # added to a level to compare it with the layers' WebMercatorQuad zoom limits
+
+    def span(self, z: int) -> float:
+        return (WORLD if self.epsg == 3857 else PUWG_SPAN) / 2**z
 
 
-def etag(layer: str, z: int, x: int, y: int) -> str:
-    return hashlib.sha256(f"{data_version()}:{layer}:{z}:{x}:{y}".encode()).hexdigest()[:32]
+PUWG_SPAN = 819_200.0
+PUWG_ORIGIN = (100_000.0, 919_200.0)
+GRIDS = {
+    "WebMercatorQuad": Grid("WebMercatorQuad", "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad", 3857,
+                            MAX_ZOOM, 0),
+    "PUWG1992": Grid("PUWG1992", "https://gisportal.piaseczno.eu/def/tilematrixset/PUWG1992", 2180, 17, 5),
+}
 
 
-def tile_cached(layer: TileLayer, z: int, x: int, y: int, tag: str) -> bytes:
+def tile_in_range(z: int, x: int, y: int, grid: Grid | None = None) -> bool:
+    grid = grid or GRIDS["WebMercatorQuad"]
+    return 0 <= z <= grid.max_zoom and 0 <= x < 2**z and 0 <= y < 2**z
+
+
+def etag(layer: str, z: int, x: int, y: int, grid: str = "WebMercatorQuad") -> str:
+    return hashlib.sha256(f"{data_version()}:{grid}:{layer}:{z}:{x}:{y}".encode()).hexdigest()[:32]
+
+
+def tile_cached(layer: TileLayer, z: int, x: int, y: int, tag: str, grid: Grid | None = None) -> bytes:
     """The tile from the tile cache (Redis, keyed by its ETag, so an import invalidates it), or rendered."""
     if not settings.GISPORTAL_TILE_CACHE:
-        return tile(layer, z, x, y)
+        return tile(layer, z, x, y, grid)
     key = f"gisportal:mvt:{tag}"
     body = cache.get(key)
     if body is None:
-        body = tile(layer, z, x, y)
+        body = tile(layer, z, x, y, grid)
         if len(body) <= CACHE_MAX_BYTES:
             cache.set(key, body, timeout=CACHE_SECONDS)
     return body
 
 
-def tile(layer: TileLayer, z: int, x: int, y: int) -> bytes:
+def tile(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None) -> bytes:
     """The MVT of one layer for one tile (empty bytes when nothing is there or below the layer's zoom)."""
-    if z < layer.min_zoom:
+    grid = grid or GRIDS["WebMercatorQuad"]
+    level = z + grid.zoom_offset
+    if level < layer.min_zoom:
         return b""
-    unit = WORLD / 2**z / EXTENT  # metres of 3857 per tile unit
-    tolerance = unit * COS_LAT / 2 if layer.polygons else 0.0
+    unit = grid.span(z) / EXTENT  # CRS units per tile unit
+    tolerance = (unit * COS_LAT if grid.epsg == 3857 else unit) / 2 if layer.polygons else 0.0
     if tolerance < 0.1:  # below 10 cm there is nothing to simplify in registry geometry
         tolerance = 0.0
-    detail = z >= layer.detail_zoom
+    detail = level >= layer.detail_zoom
     attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
     geom = f"ST_SimplifyPreserveTopology(t.geom, {tolerance:.4f})" if tolerance else "t.geom"
+    if grid.epsg == 3857:
+        envelope = "SELECT e AS etile, ST_Transform(e, 2180) AS e2180 FROM ST_TileEnvelope(%s, %s, %s) AS e"
+        params: list = [z, x, y]
+        projected = f"ST_Transform({geom}, 3857)"
+    else:  # storage CRS: no transformation at all
+        span = grid.span(z)
+        x0, y0 = PUWG_ORIGIN[0] + x * span, PUWG_ORIGIN[1] - (y + 1) * span
+        envelope = "SELECT e AS etile, e AS e2180 FROM ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS e"
+        params = [x0, y0, x0 + span, y0 + span]
+        projected = geom
     sql = f"""
-        WITH b AS (SELECT e3857, ST_Transform(e3857, 2180) AS e2180 FROM ST_TileEnvelope(%s, %s, %s) AS e3857)
+        WITH b AS ({envelope})
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM (
-          SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom(ST_Transform({geom}, 3857), b.e3857, {EXTENT}, {BUFFER}, true) AS geom{attrs}
+          SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom({projected}, b.etile, {EXTENT}, {BUFFER}, true) AS geom{attrs}
           FROM {layer.table} t {layer.joins}, b
           WHERE t.geom && b.e2180 AND {layer.where}
         ) q WHERE q.geom IS NOT NULL
-    """  # noqa: S608 - table, columns and numbers come from the constants above; z/x/y and the name are bound
+    """  # noqa: S608 - table, columns and numbers come from the constants above; the envelope and name are bound
     with connection.cursor() as cur:
-        cur.execute(sql, [z, x, y, layer.name])
+        cur.execute(sql, [*params, layer.name])
         row = cur.fetchone()
     return bytes(row[0]) if row and row[0] else b""

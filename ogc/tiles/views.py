@@ -10,8 +10,6 @@ from django.views.decorators.http import require_http_methods
 from . import mvt
 
 MVT = "application/vnd.mapbox-vector-tile"
-TMS = "WebMercatorQuad"
-TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 
 
 def _problem(status: int, detail: str) -> JsonResponse:
@@ -23,22 +21,30 @@ def _base() -> str:
     return f"{settings.GISPORTAL_PUBLIC_URL}/ogcapi"
 
 
+TITLES = {"WebMercatorQuad": "Google Maps Compatible for the World", "PUWG1992": "PUWG 1992 (EPSG:2180) over Poland"}
+
+
 @require_http_methods(["GET", "HEAD"])
 def tile_matrix_sets(request):
-    return JsonResponse({"tileMatrixSets": [{"id": TMS, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
-                                             "links": [{"rel": "self", "href": f"{_base()}/tileMatrixSets/{TMS}"}]}]})
+    return JsonResponse({"tileMatrixSets": [{"id": g.id, "title": TITLES[g.id], "uri": g.uri,
+                                             "links": [{"rel": "self", "href": f"{_base()}/tileMatrixSets/{g.id}"}]}
+                                            for g in mvt.GRIDS.values()]})
 
 
 @require_http_methods(["GET", "HEAD"])
 def tile_matrix_set(request, tms: str):
-    if tms != TMS:
+    grid = mvt.GRIDS.get(tms)
+    if grid is None:
         return _problem(404, "Unknown tile matrix set.")
-    half = mvt.WORLD / 2
-    matrices = [{"id": str(z), "scaleDenominator": 559082264.0287178 / 2**z, "cellSize": mvt.WORLD / 256 / 2**z,
-                 "cornerOfOrigin": "topLeft", "pointOfOrigin": [-half, half], "tileWidth": 256, "tileHeight": 256,
-                 "matrixWidth": 2**z, "matrixHeight": 2**z} for z in range(mvt.MAX_ZOOM + 1)]
-    return JsonResponse({"id": TMS, "uri": TMS_URI, "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-                         "orderedAxes": ["X", "Y"], "tileMatrices": matrices})
+    if grid.epsg == 3857:
+        origin, axes = [-mvt.WORLD / 2, mvt.WORLD / 2], ["X", "Y"]
+    else:  # EPSG:2180 in its axis order: northing, easting
+        origin, axes = [mvt.PUWG_ORIGIN[1], mvt.PUWG_ORIGIN[0]], ["x", "y"]
+    matrices = [{"id": str(z), "scaleDenominator": grid.span(z) / 256 / 0.00028, "cellSize": grid.span(z) / 256,
+                 "cornerOfOrigin": "topLeft", "pointOfOrigin": origin, "tileWidth": 256, "tileHeight": 256,
+                 "matrixWidth": 2**z, "matrixHeight": 2**z} for z in range(grid.max_zoom + 1)]
+    return JsonResponse({"id": grid.id, "uri": grid.uri, "crs": f"http://www.opengis.net/def/crs/EPSG/0/{grid.epsg}",
+                         "orderedAxes": axes, "tileMatrices": matrices})
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -46,28 +52,31 @@ def tilesets(request, collection_id: str):
     layer = mvt.LAYERS.get(collection_id)
     if layer is None:
         return _problem(404, "This collection has no vector tiles.")
-    url = f"{_base()}/collections/{collection_id}/tiles/{TMS}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
-    return JsonResponse({"tilesets": [{"title": collection_id, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-                                       "tileMatrixSetURI": TMS_URI, "minZoom": layer.min_zoom, "maxZoom": mvt.MAX_ZOOM,
-                                       "links": [{"rel": "item", "type": MVT, "href": url, "templated": True},
-                                                 {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-                                                  "href": f"{_base()}/tileMatrixSets/{TMS}"}]}]})
+    sets = []
+    for g in mvt.GRIDS.values():
+        url = f"{_base()}/collections/{collection_id}/tiles/{g.id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
+        sets.append({"title": f"{collection_id} ({g.id})", "dataType": "vector", "crs": f"http://www.opengis.net/def/crs/EPSG/0/{g.epsg}",
+                     "tileMatrixSetURI": g.uri, "minZoom": max(0, layer.min_zoom - g.zoom_offset), "maxZoom": g.max_zoom,
+                     "links": [{"rel": "item", "type": MVT, "href": url, "templated": True},
+                               {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                                "href": f"{_base()}/tileMatrixSets/{g.id}"}]})
+    return JsonResponse({"tilesets": sets})
 
 
 @require_http_methods(["GET", "HEAD"])
 def tile(request, collection_id: str, tms: str, z: int, y: int, x: int):
-    layer = mvt.LAYERS.get(collection_id)
-    if layer is None or tms != TMS:
+    layer, grid = mvt.LAYERS.get(collection_id), mvt.GRIDS.get(tms)
+    if layer is None or grid is None:
         return _problem(404, "No such tileset.")
-    if not mvt.tile_in_range(z, x, y):
+    if not mvt.tile_in_range(z, x, y, grid):
         return _problem(400, "The tile lies outside the tile matrix set.")
     if set(request.GET) - {"f"}:
         return _problem(400, "Unknown parameter.")
-    tag = f'"{mvt.etag(collection_id, z, x, y)}"'
+    tag = f'"{mvt.etag(collection_id, z, x, y, grid.id)}"'
     headers = {"ETag": tag, "Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
     if request.headers.get("If-None-Match") == tag:
         return HttpResponse(status=304, headers=headers)
-    body = mvt.tile_cached(layer, z, x, y, tag.strip('"'))
+    body = mvt.tile_cached(layer, z, x, y, tag.strip('"'), grid)
     if not body:
         return HttpResponse(status=204, headers=headers)
     return HttpResponse(body, content_type=MVT, headers=headers)

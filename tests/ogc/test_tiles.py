@@ -79,3 +79,29 @@ def test_tileset_metadata(client, demo_data):
     assert ts["dataType"] == "vector" and "{tileMatrix}" in ts["links"][0]["href"]
     tms = client.get("/ogcapi/tileMatrixSets/WebMercatorQuad").json()
     assert len(tms["tileMatrices"]) == 23 and tms["tileMatrices"][0]["matrixWidth"] == 1
+
+
+def puwg_tile(x2180: float, y2180: float, z: int) -> tuple[int, int]:
+    span = 819_200.0 / 2**z
+    return int((x2180 - 100_000.0) // span), int((919_200.0 - y2180) // span)
+
+
+def test_puwg1992_tiles_without_reprojection(client, parcel):
+    """The PUWG-1992 tile matrix set (EPSG:2180, for maps in the national grid): tile units map
+    linearly to 2180 metres, so the parcel's point lands where the grid says."""
+    z = 12
+    x, y = puwg_tile(parcel["x"], parcel["y"], z)
+    r = client.get(f"/ogcapi/collections/dzialki/tiles/PUWG1992/{z}/{y}/{x}")
+    assert r.status_code == 200
+    tile = mapbox_vector_tile.decode(r.content, default_options={"y_coord_down": True})["dzialki"]
+    mine = [f for f in tile["features"] if f["properties"]["ID_DZIALKI"] == parcel["id"]]
+    assert len(mine) == 1
+    span = 819_200.0 / 2**z
+    px = (parcel["x"] - (100_000.0 + x * span)) / span * 4096
+    py = ((919_200.0 - y * span) - parcel["y"]) / span * 4096
+    ring = mine[0]["geometry"]["coordinates"][0] if mine[0]["geometry"]["type"] == "Polygon" else mine[0]["geometry"]["coordinates"][0][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    assert min(xs) - 2 <= px <= max(xs) + 2 and min(ys) - 2 <= py <= max(ys) + 2
+    tms = client.get("/ogcapi/tileMatrixSets/PUWG1992").json()
+    assert tms["crs"].endswith("/2180") and tms["tileMatrices"][12]["cellSize"] == pytest.approx(span / 256)
+    assert client.get("/ogcapi/collections/dzialki/tiles/PUWG1992/18/0/0").status_code == 400
