@@ -176,6 +176,8 @@ GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", True)
 # an outside orthophoto (or other) WMS under our layers on the map page, e.g. GUGiK's; empty: none
 GISPORTAL_ORTHOPHOTO_WMS = os.environ.get("GISPORTAL_ORTHOPHOTO_WMS", "")
 GISPORTAL_ORTHOPHOTO_LAYER = os.environ.get("GISPORTAL_ORTHOPHOTO_LAYER", "Raster")
+# the map draws parcels and buildings from our vector tiles (PUWG-1992 grid) instead of the WMS
+GISPORTAL_MAP_VECTOR_TILES = _env_bool("GISPORTAL_MAP_VECTOR_TILES", False)
 # vector tiles kept in Redis by their ETag (an import changes the data version and so every ETag)
 GISPORTAL_TILE_CACHE = _env_bool("GISPORTAL_TILE_CACHE", True)
 # ULDK (parcels outside our data): the real service https://uldk.gugik.gov.pl/ or the local fake

@@ -46,7 +46,7 @@ def _lang() -> str:
 def map_page(request):
     return render(request, "web/map.html", {
         "layers": _layers(request.user), "orthophoto_url": settings.GISPORTAL_ORTHOPHOTO_WMS,
-        "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER,
+        "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER, "vector_tiles": settings.GISPORTAL_MAP_VECTOR_TILES,
         "texts": {"zoning": _("Zoning plan"), "actions": _("Actions"), "details": _("Parcel page (text version)"),
                   "none": _("Nothing here."), "noresults": _("Nothing found."),
                   "forms": [[code, _(label)] for code, label in PARCEL_ACTIONS]},

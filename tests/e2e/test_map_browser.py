@@ -110,3 +110,15 @@ def test_map_keyboard_and_outside_wms(browser, live_url, settings):
     page.wait_for_function(f"window.gisportalMap.getView().getCenter()[0] > {before[0]}")
     page.check("#ortho-toggle")
     assert page.evaluate("window.gisportalMap.getLayers().item(0).getVisible()") is True
+
+
+def test_map_on_vector_tiles(browser, live_url, settings):
+    """With GISPORTAL_MAP_VECTOR_TILES the parcels and buildings come from our PUWG-1992 vector tiles."""
+    settings.GISPORTAL_MAP_VECTOR_TILES = True
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    tiles = []
+    page.on("response", lambda r: tiles.append(r.status) if "/tiles/PUWG1992/" in r.url else None)
+    page.goto(f"{live_url}/")
+    _wait_for_map(page)
+    assert tiles and all(s in (200, 204) for s in tiles)
+    assert "dzialki" not in page.evaluate("window.gisportalMap.getLayers().item(0).getSource().getParams().LAYERS")

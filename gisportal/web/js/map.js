@@ -5,6 +5,10 @@ import View from "ol/View.js";
 import ImageLayer from "ol/layer/Image.js";
 import VectorLayer from "ol/layer/Vector.js";
 import ImageWMS from "ol/source/ImageWMS.js";
+import VectorTileLayer from "ol/layer/VectorTile.js";
+import VectorTileSource from "ol/source/VectorTile.js";
+import MVT from "ol/format/MVT.js";
+import TileGrid from "ol/tilegrid/TileGrid.js";
 import VectorSource from "ol/source/Vector.js";
 import GeoJSON from "ol/format/GeoJSON.js";
 import { ScaleLine, Zoom, defaults as defaultControls } from "ol/control.js";
@@ -25,7 +29,13 @@ const layerBoxes = Array.from(document.querySelectorAll("#layer-list input[name=
 function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
-function visibleLayers() { return layerBoxes.filter((b) => b.checked).map((b) => b.value); }
+// Layers drawn from our vector tiles on the PUWG-1992 grid (EPSG:2180, no reprojection) when the page
+// asks for it (settings GISPORTAL_MAP_VECTOR_TILES); the rest, labels included, come from the WMS.
+const VECTOR = root.dataset.vector === "1" ? {
+  dzialki: new Style({ stroke: new Stroke({ color: "#e60000", width: 1 }) }),
+  budynki: new Style({ fill: new Fill({ color: "#e8cfa8" }), stroke: new Stroke({ color: "#6b4f2a", width: 0.8 }) }),
+} : {};
+function visibleLayers() { return layerBoxes.filter((b) => b.checked && !VECTOR[b.value]).map((b) => b.value); }
 
 const wms = new ImageWMS({
   url: "/ows",
@@ -44,6 +54,23 @@ if (root.dataset.orthoUrl) {
   document.getElementById("ortho-toggle").addEventListener("change", (e) => ortho.setVisible(e.target.checked));
 }
 layers.push(new ImageLayer({ source: wms }));
+const PUWG_SPAN = 819200;
+const puwgGrid = new TileGrid({
+  extent: [100000, 100000, 919200, 919200], origin: [100000, 919200], tileSize: 512,
+  resolutions: Array.from({ length: 18 }, (_, z) => PUWG_SPAN / 2 ** z / 512),
+});
+const vectorLayers = {};
+for (const [name, style] of Object.entries(VECTOR)) {
+  vectorLayers[name] = new VectorTileLayer({
+    declutter: false, style, maxResolution: name === "dzialki" ? 6.25 : 3.2,
+    visible: layerBoxes.some((b) => b.value === name && b.checked),
+    source: new VectorTileSource({
+      format: new MVT(), projection: "EPSG:2180", tileGrid: puwgGrid,
+      url: `/ogcapi/collections/${name}/tiles/PUWG1992/{z}/{y}/{x}`,
+    }),
+  });
+  layers.push(vectorLayers[name]);
+}
 const highlight = new VectorSource();
 layers.push(new VectorLayer({
   source: highlight,
@@ -59,7 +86,10 @@ const map = new Map({
 });
 window.gisportalMap = map; // for tests and the browser console
 
-layerBoxes.forEach((b) => b.addEventListener("change", () => wms.updateParams({ LAYERS: visibleLayers().join(",") || "granice" })));
+layerBoxes.forEach((b) => b.addEventListener("change", () => {
+  if (vectorLayers[b.value]) vectorLayers[b.value].setVisible(b.checked);
+  else wms.updateParams({ LAYERS: visibleLayers().join(",") || "granice" });
+}));
 
 const fmt = new GeoJSON();
 function showGeometry(geometry) {
