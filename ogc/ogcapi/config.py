@@ -4,6 +4,7 @@ API object, built once per process and rebuilt only when the public URL or the d
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -83,14 +84,33 @@ def pygeoapi_config() -> dict:
     }
 
 
+@lru_cache(maxsize=32)
+def _transformer(from_crs: str, to_crs: str):
+    import pyproj
+    from pygeoapi.util import get_crs_from_uri
+
+    return pyproj.Transformer.from_crs(get_crs_from_uri(from_crs), get_crs_from_uri(to_crs))
+
+
+def _transform_bbox(bbox: list, from_crs: str, to_crs: str) -> list:
+    """pygeoapi's transform_bbox (authority-order axes, as the provider expects) with the pyproj
+    Transformer kept: building one took ~3.5 ms of every items request."""
+    transform = _transformer(from_crs, to_crs).transform
+    n = len(bbox) // 2
+    return list(transform(*bbox[:n]) + transform(*bbox[n:]))
+
+
 def api():
     """The pygeoapi API object of this process (OpenAPI document included), built on first use."""
     global _api
     key = (base_url(), data_version())
     with _lock:
         if _api is None or _api[0] != key:
+            import pygeoapi.api.itemtypes as itemtypes
             from pygeoapi.api import API
             from pygeoapi.openapi import get_oas
+
+            itemtypes.transform_bbox = _transform_bbox  # same transformation, Transformer cached
 
             config = pygeoapi_config()
             _api = (key, API(config, get_oas(config)))
