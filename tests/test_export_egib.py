@@ -131,9 +131,10 @@ def test_counts_match_database(exported):
         "EGB_KonturKlasyfikacyjny": SoilClassContour.objects.count(),
         "EGB_AdresNieruchomosci": AddressPoint.objects.count(),
         "EGB_OsobaFizyczna": RestrictedSubject.objects.filter(kind="person").count(),
-        "EGB_UdzialWeWlasnosci": RestrictedShare.objects.count(),
+        "EGB_UdzialWeWlasnosci": RestrictedShare.objects.filter(kind="ownership").count(),
     }
-    assert counts == expected
+    possession = RestrictedShare.objects.filter(kind="possession").count()  # none in the demo data
+    assert counts == {**expected, "EGB_UdzialWeWladaniu": possession} and possession == 0
     assert all(n > 0 for n in expected.values())
     in_file = Counter(_local(m[0]) for m in doc.getroot() if isinstance(m.tag, str))
     assert dict(in_file) == expected
@@ -434,3 +435,19 @@ def test_export_without_personal_data(demo_data, tmp_path):
     data = path.read_bytes()
     assert b"EGB_DzialkaEwidencyjna" in data
     assert b"numerKW" not in data and b"EGB_OsobaFizyczna" not in data and b"pesel" not in data
+
+
+def test_possession_shares_round_trip_as_possession(demo_data):
+    """A share in possession (udział we władaniu) is written as EGB_UdzialWeWladaniu and read back as
+    possession, not ownership."""
+    from layers.importing.egib import EgibReader
+    from layers.models import RestrictedShare
+
+    share = RestrictedShare.objects.order_by("id").first()
+    RestrictedShare.objects.filter(pk=share.pk).update(kind=RestrictedShare.Kind.POSSESSION)
+    buf = io.BytesIO()
+    counts = export_egib(buf)
+    assert counts["EGB_UdzialWeWladaniu"] == 1
+    assert counts["EGB_UdzialWeWlasnosci"] == RestrictedShare.objects.count() - 1
+    kinds = Counter(r.attrs["kind"] for r in EgibReader(io.BytesIO(buf.getvalue())) if r.kind == "share")
+    assert kinds == {"possession": 1, "ownership": RestrictedShare.objects.count() - 1}

@@ -92,7 +92,8 @@ UNIT, PRECINCT, JRG = "EGB_JednostkaEwidencyjna", "EGB_ObrebEwidencyjny", "EGB_J
 PARCEL, BUILDING = "EGB_DzialkaEwidencyjna", "EGB_Budynek"
 LAND_USE, SOIL = "EGB_KonturUzytkuGruntowego", "EGB_KonturKlasyfikacyjny"
 ADDRESS, PERSON, SHARE = "EGB_AdresNieruchomosci", "EGB_OsobaFizyczna", "EGB_UdzialWeWlasnosci"
-FEATURE_TYPES = (UNIT, PRECINCT, JRG, PARCEL, BUILDING, LAND_USE, SOIL, ADDRESS, PERSON, SHARE)
+POSSESSION = "EGB_UdzialWeWladaniu"
+FEATURE_TYPES = (UNIT, PRECINCT, JRG, PARCEL, BUILDING, LAND_USE, SOIL, ADDRESS, PERSON, SHARE, POSSESSION)
 
 IIP_FIELDS = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
 
@@ -457,13 +458,16 @@ class _Exporter:
             cur.execute(self.SHARES_SQL, {"current": self.only_current})
             for sid, kind, numerator, denominator, unit, s_ns, s_lid, s_ver, jrg_ns in cur:
                 iip = _synthetic_iip(share_local_id(sid), s_ns)
-                with w.feature(SHARE, iip):
-                    w.leaf("rodzajPrawa", "1" if kind == RestrictedShare.Kind.OWNERSHIP else "2")
+                # ownership (udział we własności) and possession (udział we władaniu) are two feature types
+                owned = kind == RestrictedShare.Kind.OWNERSHIP
+                with w.feature(SHARE if owned else POSSESSION, iip):
+                    w.leaf("rodzajPrawa" if owned else "rodzajWladania", "1")
                     w.leaf("licznikUlamkaOkreslajacegoWartoscUdzialu", numerator)
                     w.leaf("mianownikUlamkaOkreslajacegoWartoscUdzialu", denominator)
-                    w.href("podmiotUdzialuWlasnosci", gml_id(s_ns, s_lid, s_ver))
-                    w.href("przedmiotUdzialuWlasnosci", gml_id(jrg_ns, jrg_local_id(unit), SYNTHETIC_VERSION))
-        if missing := RestrictedShare.objects.count() - w.counts[SHARE]:
+                    w.href("podmiotUdzialuWlasnosci" if owned else "podmiotUdzialuWeWladaniu", gml_id(s_ns, s_lid, s_ver))
+                    w.href("przedmiotUdzialuWlasnosci" if owned else "przedmiotUdzialuWladania",
+                           gml_id(jrg_ns, jrg_local_id(unit), SYNTHETIC_VERSION))
+        if missing := RestrictedShare.objects.count() - w.counts[SHARE] - w.counts[POSSESSION]:
             self.skipped["skipped_shares"] = missing
 
     def run(self) -> None:
@@ -473,7 +477,7 @@ class _Exporter:
             (ADDRESS, self.addresses), (PERSON, self.subjects), (SHARE, self.shares),
         )
         for type_name, step in steps:
-            if not self.personal_data and type_name in (PERSON, SHARE):
+            if not self.personal_data and type_name in (PERSON, SHARE, POSSESSION):
                 continue
             step()
             if self.w.progress:
