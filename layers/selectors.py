@@ -9,7 +9,7 @@ import json
 import re
 
 from django.db import connection, transaction
-from django.db.models import Q as models_q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from gisportal.core.errors import Forbidden, InvalidInput, NotFound
@@ -161,7 +161,7 @@ def search_registry(text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
         for p in parcels.filter(precinct__name__iexact=name, number=number)[:limit]:
             hits.append(_hit("parcel", f"{p.precinct.name} {p.number} ({p.parcel_id})", p.parcel_id, p.geom, f"/dzialka/{p.parcel_id}"))
         addresses = AddressPoint.objects.current().filter(number__iexact=number).filter(
-            models_q(street__iexact=name) | models_q(street="", locality__iexact=name))
+            Q(street__iexact=name) | Q(street="", locality__iexact=name))
         for a in addresses[: limit - len(hits)]:
             label = f"{a.street or a.locality} {a.number}, {a.postcode} {a.locality}".strip()
             hits.append(_hit("address", label, a.local_id, a.geom))

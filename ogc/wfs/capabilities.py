@@ -220,25 +220,31 @@ def _caps_20(language: str, types) -> bytes:
     _el(allowed, OWS11, "Value", "wfs:StoredQuery")
     _constraint(om, "MaximumCount", str(MAX_COUNT))
     _inspire(_el(om, OWS11, "ExtendedCapabilities"), language, types)
-    ftl = _el(root, WFS20, "FeatureTypeList")
-    extents = layer_extents()
-    for ft in types:
-        el = _el(ftl, WFS20, "FeatureType")
-        _el(el, WFS20, "Name", ft.typename)
-        _el(el, WFS20, "Title", ft.layer.title(language))
-        _el(el, WFS20, "Abstract", ft.layer.abstract(language))
-        kws = _el(el, OWS11, "Keywords")
-        for kw in ft.layer.keywords or (ft.name,):
-            _el(kws, OWS11, "Keyword", kw)
-        _el(el, WFS20, "DefaultCRS", "urn:ogc:def:crs:EPSG::2180")
-        for epsg in OTHER_CRS:
-            _el(el, WFS20, "OtherCRS", f"urn:ogc:def:crs:EPSG::{epsg}")
-        fmts = _el(el, WFS20, "OutputFormats")
-        for f in _formats("2.0.0"):
-            _el(fmts, WFS20, "Format", f)
-        _wgs84(el, OWS11, extents.get(ft.name))
+    _feature_types(_el(root, WFS20, "FeatureTypeList"), types, language, "2.0.0")
     _filter_caps_20(root)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _feature_types(ftl, types, language: str, version: str) -> None:
+    """FeatureType entries: the same content in both versions, with 2.0's CRS element names."""
+    wfs, ows = (WFS20, OWS11) if version.startswith("2") else (WFS11, OWS10)
+    default, other = ("DefaultCRS", "OtherCRS") if version.startswith("2") else ("DefaultSRS", "OtherSRS")
+    extents = layer_extents()
+    for ft in types:
+        el = _el(ftl, wfs, "FeatureType")
+        _el(el, wfs, "Name", ft.typename)
+        _el(el, wfs, "Title", ft.layer.title(language))
+        _el(el, wfs, "Abstract", ft.layer.abstract(language))
+        kws = _el(el, ows, "Keywords")
+        for kw in ft.layer.keywords or (ft.name,):
+            _el(kws, ows, "Keyword", kw)
+        _el(el, wfs, default, "urn:ogc:def:crs:EPSG::2180")
+        for epsg in OTHER_CRS:
+            _el(el, wfs, other, f"urn:ogc:def:crs:EPSG::{epsg}")
+        fmts = _el(el, wfs, "OutputFormats")
+        for f in _formats(version):
+            _el(fmts, wfs, "Format", f)
+        _wgs84(el, ows, extents.get(ft.name))
 
 
 def _filter_caps_20(root):
@@ -277,22 +283,7 @@ def _caps_11(language: str, types) -> bytes:
     _operation(om, OWS10, "GetFeature", {"resultType": ("results", "hits"), "outputFormat": _formats("1.1.0")})
     ftl = _el(root, WFS11, "FeatureTypeList")
     _el(_el(ftl, WFS11, "Operations"), WFS11, "Operation", "Query")
-    extents = layer_extents()
-    for ft in types:
-        el = _el(ftl, WFS11, "FeatureType")
-        _el(el, WFS11, "Name", ft.typename)
-        _el(el, WFS11, "Title", ft.layer.title(language))
-        _el(el, WFS11, "Abstract", ft.layer.abstract(language))
-        kws = _el(el, OWS10, "Keywords")
-        for kw in ft.layer.keywords or (ft.name,):
-            _el(kws, OWS10, "Keyword", kw)
-        _el(el, WFS11, "DefaultSRS", "urn:ogc:def:crs:EPSG::2180")
-        for epsg in OTHER_CRS:
-            _el(el, WFS11, "OtherSRS", f"urn:ogc:def:crs:EPSG::{epsg}")
-        fmts = _el(el, WFS11, "OutputFormats")
-        for f in _formats("1.1.0"):
-            _el(fmts, WFS11, "Format", f)
-        _wgs84(el, OWS10, extents.get(ft.name))
+    _feature_types(ftl, types, language, "1.1.0")
     fc = _el(root, OGC, "Filter_Capabilities")
     spatial = _el(fc, OGC, "Spatial_Capabilities")
     operands = _el(spatial, OGC, "GeometryOperands")

@@ -225,8 +225,7 @@ def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False)
     bbox = params.get("BBOX")
     if sum(1 for x in (rid, filt, bbox) if x) > 1:
         raise invalid(_("FILTER, BBOX and RESOURCEID exclude one another."), "FILTER")
-    if filt and (params.get("FILTER_LANGUAGE") or "").strip() not in ("", "urn:ogc:def:query Language:OGC-FES:Filter",
-                                                                     "urn:ogc:def:queryLanguage:OGC-FES:Filter"):
+    if filt and (params.get("FILTER_LANGUAGE") or "").strip() not in ("", "urn:ogc:def:queryLanguage:OGC-FES:Filter"):
         raise invalid(_("Only FES filters are supported."), "FILTER_LANGUAGE")
     names = _split_list(typenames)
     types = [fts.resolve(n, user, locator="typeNames", namespaces=namespaces) for n in names]

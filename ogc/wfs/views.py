@@ -162,10 +162,9 @@ def get_feature(request, params: Params, root=None) -> HttpResponse:
         matched = None if any(c is None for c in counts) else sum(counts)
         more = matched is None or matched > req.start + req.count
         next_url = _link(req, req.start + req.count) if more and req.version.startswith("2") else None
-        body = writer.document([], matched=matched, returned=0, timestamp=_now(), next_url=next_url)
-        if not req.version.startswith("2") and req.fmt == "gml":  # WFS 1.1 hits: numberOfFeatures is the count
-            return HttpResponse(b"".join(body).replace(b'numberOfFeatures="0"', f'numberOfFeatures="{matched or 0}"'.encode()),
-                                content_type=writer.mime)
+        # WFS 1.1 has no numberMatched: its hits answer carries the count as numberOfFeatures
+        returned = 0 if req.version.startswith("2") or req.fmt != "gml" else (matched or 0)
+        body = writer.document([], matched=matched, returned=returned, timestamp=_now(), next_url=next_url)
         return HttpResponse(b"".join(body), content_type=writer.mime)
     pages, matched, has_next = _pages(req)
     returned = sum(p.returned for p in pages)
