@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 PARCELS="${PARCELS:-20000}"
 HOST="${GISPORTAL_BIND:-127.0.0.1:8000}"
+# capabilities, links and receipts name the address the demo listens on (unless a public URL is set)
+export GISPORTAL_PUBLIC_URL="${GISPORTAL_PUBLIC_URL:-http://$HOST}"
 
 gisportal migrate --no-input -v 0
 gisportal demo_data --parcels "$PARCELS" --seed 1 --if-empty
