@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-# ../shared beside the repository (CI lays it there); GISPORTAL_SHARED_DIR overrides
-SHARED_DATA = Path(os.environ.get("GISPORTAL_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")) / "data"
+
+def _shared_dir() -> Path:
+    """../shared beside the repository (CI lays it there); GISPORTAL_SHARED_DIR overrides; a clone made
+    elsewhere (git clone . /tmp/x) finds it beside the repository it was cloned from."""
+    if os.environ.get("GISPORTAL_SHARED_DIR"):
+        return Path(os.environ["GISPORTAL_SHARED_DIR"])
+    repo = Path(__file__).resolve().parents[1]
+    beside = repo.parent / "shared"
+    if beside.exists():
+        return beside
+    try:
+        origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and "://" not in origin and (Path(origin).resolve().parent / "shared").exists():
+        return Path(origin).resolve().parent / "shared"
+    return beside
+
+
+SHARED_DATA = _shared_dir() / "data"
 
 DEMO_PARCELS = 2000
 DEMO_SEED = 7
