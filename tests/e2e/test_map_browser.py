@@ -118,7 +118,11 @@ def test_map_on_vector_tiles(browser, live_url, settings):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     tiles = []
     page.on("response", lambda r: tiles.append(r.status) if "/tiles/PUWG1992/" in r.url else None)
-    page.goto(f"{live_url}/")
+    # The WMS image may be drawn before the first tile answers: wait for a tile response itself.
+    with page.expect_response(lambda r: "/tiles/PUWG1992/" in r.url, timeout=30000) as first:
+        page.goto(f"{live_url}/")
+    assert first.value.status in (200, 204)
     _wait_for_map(page)
+    page.wait_for_load_state("networkidle")
     assert tiles and all(s in (200, 204) for s in tiles)
     assert "dzialki" not in page.evaluate("window.gisportalMap.getLayers().item(0).getSource().getParams().LAYERS")
