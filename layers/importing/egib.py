@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -54,6 +55,7 @@ _HREF_URN = re.compile(r"^urn:pzgik:id:([^:]+):([^:]+)(?::.*)?$")
 _HREF_GMLID = re.compile(r"^#?([^_#\s]+)_(.+?)(?:_\d{4}-\d{2}-\d{2}T[\d-]+)?$")
 
 
+@lru_cache(maxsize=65536)  # many objects point to the same precinct or registration unit
 def parse_href(href: str | None) -> tuple[str, str] | None:
     """(namespace, lokalnyId) of an xlink: `urn:pzgik:id:NS:ID[:version]` or a gml:id `NS_ID_version`."""
     href = (href or "").strip()
@@ -63,6 +65,7 @@ def parse_href(href: str | None) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+@lru_cache(maxsize=8192)  # exports repeat the same few dates thousands of times
 def parse_time(value: str | None) -> datetime | None:
     if not value or not value.strip():
         return None
@@ -77,6 +80,9 @@ def parse_time(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=WARSAW)
 
 
+_LOCAL: dict = {}
+
+
 def _local(el) -> str:
     tag = el.tag
     return tag[tag.rfind("}") + 1:]
@@ -89,10 +95,21 @@ class Kids:
 
     def __init__(self, el):
         self.el = el
-        self.by_name: dict[str, list] = {}
+        by_name: dict[str, list] = {}
+        local = _LOCAL
         for c in el:
-            if isinstance(c.tag, str):
-                self.by_name.setdefault(_local(c), []).append(c)
+            tag = c.tag
+            name = local.get(tag)
+            if name is None:
+                if not isinstance(tag, str):
+                    continue  # a comment or processing instruction
+                name = local[tag] = _local(c)
+            found = by_name.get(name)
+            if found is None:
+                by_name[name] = [c]
+            else:
+                found.append(c)
+        self.by_name = by_name
 
     def find(self, name: str):
         found = self.by_name.get(name)
@@ -103,8 +120,11 @@ class Kids:
 
 
 def _text(k: Kids, name: str) -> str:
-    c = k.find(name)
-    return (c.text or "").strip() if c is not None else ""
+    found = k.by_name.get(name)
+    if not found:
+        return ""
+    text = found[0].text
+    return text.strip() if text else ""
 
 
 def _all_text(k: Kids, name: str) -> list[str]:

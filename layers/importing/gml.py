@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import shapely
 from django.utils.translation import gettext as _
 from lxml import etree
 from shapely.geometry import MultiPolygon, Point, Polygon
@@ -30,6 +31,10 @@ def _q(tag: str) -> str:
     return f"{{{GML}}}{tag}"
 
 
+_EXTERIOR, _LINEAR_RING = _q("exterior"), _q("LinearRing")
+_BOUNDARIES = {_EXTERIOR, _q("interior")}
+
+
 @lru_cache(maxsize=16)
 def _transformer(epsg: int):
     from pyproj import Transformer
@@ -44,6 +49,7 @@ class GeometryReader:
         self.default_srs = default_srs
         self.epsg: int | None = None
         self.srs_text = ""
+        self._seen: dict[str, tuple[int, bool]] = {}  # srsName -> (EPSG code, northing first)
 
     def _crs(self, el) -> tuple[int, bool]:
         srs = el.get("srsName")
@@ -52,6 +58,9 @@ class GeometryReader:
             node = node.getparent()
             srs = node.get("srsName") if node is not None else None
         srs = srs or self.default_srs
+        known = self._seen.get(srs)
+        if known is not None:
+            return known
         if not srs:
             raise ImportFailed(_("A geometry has no srsName and the file declares no CRS."))
         parsed = srsname_epsg(srs)
@@ -65,7 +74,8 @@ class GeometryReader:
                 _("The file mixes coordinate reference systems (%(a)s and %(b)s); export it in one CRS.")
                 % {"a": f"EPSG:{self.epsg}", "b": f"EPSG:{epsg}"}
             )
-        return epsg, authority and north_first(epsg)
+        self._seen[srs] = answer = (epsg, bool(authority and north_first(epsg)))
+        return answer
 
     def _coords(self, text: str | None, dim: int, swap: bool, epsg: int, line: int | None) -> np.ndarray:
         parts = (text or "").split()
@@ -80,24 +90,30 @@ class GeometryReader:
             raise ImportFailed(_("Non-numeric coordinates at line %(line)s.") % {"line": line}) from None
         if arr.size == 0 or arr.size % dim:
             raise ImportFailed(_("A coordinate list of the wrong length at line %(line)s.") % {"line": line})
-        if not np.isfinite(arr).all():
-            raise ImportFailed(_("NaN or infinite coordinates at line %(line)s.") % {"line": line})
-        pts = arr.reshape(-1, dim)[:, :2]
+        pts = arr.reshape(-1, dim)
+        if dim != 2:
+            pts = pts[:, :2]
         if swap:
             pts = pts[:, ::-1]
-        if epsg != STORAGE_SRID:
+        transformed = epsg != STORAGE_SRID
+        if transformed:
+            if not np.isfinite(pts).all():
+                raise ImportFailed(_("NaN or infinite coordinates at line %(line)s.") % {"line": line})
             x, y = _transformer(epsg).transform(pts[:, 0], pts[:, 1])
             pts = np.column_stack([x, y])
-            if not np.isfinite(pts).all():
-                raise ImportFailed(_("Coordinates outside the CRS's area at line %(line)s.") % {"line": line})
-        xmin, ymin = pts.min(axis=0)
+        xmin, ymin = pts.min(axis=0)  # NaN propagates here and fails the comparisons below
         xmax, ymax = pts.max(axis=0)
         bx0, by0, bx1, by1 = BOUNDS_2180
-        if xmin < bx0 or ymin < by0 or xmax > bx1 or ymax > by1:
+        if not (xmin >= bx0 and ymin >= by0 and xmax <= bx1 and ymax <= by1):
+            if not np.isfinite(pts).all():
+                if transformed:
+                    raise ImportFailed(_("Coordinates outside the CRS's area at line %(line)s.") % {"line": line})
+                raise ImportFailed(_("NaN or infinite coordinates at line %(line)s.") % {"line": line})
             raise ImportFailed(
                 _("Coordinates outside Poland at line %(line)s (wrong CRS or axis order?).") % {"line": line}
             )
-        return np.round(pts, 3)
+        # a transformation leaves float noise: keep millimetres, as written by the registry
+        return np.round(pts, 3) if transformed else pts
 
     def _ring(self, ring_el, swap: bool, epsg: int) -> np.ndarray | None:
         pos_list = ring_el.find(_q("posList"))
@@ -111,17 +127,20 @@ class GeometryReader:
 
     def _polygon(self, poly_el, swap: bool, epsg: int):
         rings = []
-        for tag in ("exterior", "interior"):
-            for boundary in poly_el.findall(_q(tag)):
-                ring = boundary.find(_q("LinearRing"))
-                if ring is None:
-                    return None
-                coords = self._ring(ring, swap, epsg)
-                if coords is None:
-                    return None
-                rings.append(coords)
-        if not rings:
+        for boundary in poly_el:  # exterior, then interiors
+            if boundary.tag not in _BOUNDARIES:
+                continue
+            ring = boundary.find(_LINEAR_RING)
+            if ring is None:
+                return None
+            coords = self._ring(ring, swap, epsg)
+            if coords is None:
+                return None
+            rings.append(coords)
+        if not rings or poly_el[0].tag != _EXTERIOR:
             return None
+        if len(rings) == 1:
+            return shapely.polygons(rings[0])
         return Polygon(rings[0], rings[1:])
 
     def read(self, holder) -> object | None:
@@ -166,7 +185,6 @@ class GeometryReader:
 
     def _via_ogr(self, el, swap: bool, epsg: int):
         """Curves, arcs and other GML that the fast path does not cover: OGR parses, we orient."""
-        import shapely
         from django.contrib.gis.gdal import GDALException, OGRGeometry
 
         try:

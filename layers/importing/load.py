@@ -10,13 +10,13 @@ units the file covers, that the file no longer holds are retired (end date, neve
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 import uuid
 from dataclasses import dataclass
 
+import orjson
 import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -101,9 +101,14 @@ IIP = ("local_id", "namespace", "version_id", "start_object", "start_version", "
 
 
 def _ewkb(geom) -> str | None:
+    """Hex WKB without an SRID: the staging column's type (geometry, 2180) gives it one."""
     if geom is None:
         return None
-    return shapely.to_wkb(shapely.set_srid(geom, 2180), hex=True, include_srid=True)
+    return shapely.to_wkb(geom, hex=True)
+
+
+def _json(value) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 class Loader:
@@ -135,10 +140,9 @@ class Loader:
         return False
 
     def stage(self, rec: Record) -> None:
-        refs = {k: [list(r) for r in v] for k, v in rec.refs.items()}
         self._copy.write_row((
             rec.kind, rec.local_id, rec.namespace, rec.version_id or "", rec.gml_id, rec.start_object, rec.start_version,
-            rec.end_version, rec.end_object, rec.official_id or "", json.dumps(rec.attrs, default=str), json.dumps(refs),
+            rec.end_version, rec.end_object, rec.official_id or "", _json(rec.attrs), _json(rec.refs),
             _ewkb(rec.geom), rec.line,
         ))
         self.staged += 1
