@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from gisportal.core.errors import GisportalError
 
+from .importing import parallel
 from .importing.base import ImportFailed, Report
 from .importing.load import Loader
 from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
-from .importing.readers import detect_format, open_reader
+from .importing.readers import EgibFile, detect_format, open_reader
 from .importing.validate import Validator
 from .models import ImportJob
 
@@ -86,6 +87,24 @@ def _read(reader, report: Report, validator: Validator, state: dict, tick, *, po
             tick()
 
 
+def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, loader) -> None:
+    """A large EGiB file: this process reads the first part while child processes read the others."""
+    with parallel.workdir_for(reader.path) as workdir:
+        children = parallel.start_children(cut, policy=policy, workdir=Path(workdir))
+        try:
+            reader.read_part(cut.parts[0], cut.prefix, cut.footer)
+            _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
+            for child in children:
+                summary = parallel.collect(child, report, reader.reader)
+                state["read"] += sum(summary["report"]["read"].values())
+                tick()
+                with open(child.rows, "rb") as rows:
+                    loader.stage_copy_file(rows)
+            reader.reader.check_schema()
+        finally:
+            parallel.cleanup(children)
+
+
 def _finish_reading(reader, report: Report, state: dict) -> None:
     report.source_crs = getattr(reader, "crs_text", "")
     for note in getattr(reader, "notes", []):
@@ -95,9 +114,13 @@ def _finish_reading(reader, report: Report, state: dict) -> None:
 
 
 def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool) -> None:
+    cut = parallel.plan(reader.path) if isinstance(reader, EgibFile) else None
     with transaction.atomic():
         with Loader(report, job_id=job_id) as loader:
-            _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
+            if cut is None:
+                _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
+            else:
+                _read_in_parts(cut, reader, report, validator, state, tick, policy=policy, loader=loader)
             loader.finish_staging()
         _finish_reading(reader, report, state)
         tick("writing")

@@ -162,13 +162,15 @@ def _int(value: str) -> int | None:
 class EgibReader:
     """Iterate `Record`s of an EGiB GML file. `progress(bytes_read)` is called now and then."""
 
-    def __init__(self, source, *, progress=None):
+    def __init__(self, source, *, progress=None, line_offset: int = 0):
         self.source = source
-        self.geometry = GeometryReader()
+        self.line_offset = line_offset  # lines before the part of the file `source` holds (importing/parallel.py)
+        self.geometry = GeometryReader(line_offset=line_offset)
         self.progress = progress
         self.schema: str | None = None
         self.skipped: dict[str, int] = {}
         self.features_seen = 0
+        self.require_features = True  # False while reading one part of a file (importing/parallel.py)
         self._feature_tags = {f"{{{ns}}}{name}" for ns in EGIB_NAMESPACES for name in FEATURE_KINDS}
 
     def __iter__(self) -> Iterator[Record]:
@@ -211,14 +213,40 @@ class EgibReader:
             msg = str(e)
             if "huge" in msg.lower():
                 raise ImportFailed(_("A text node in the file is too large (a geometry with far too many vertices?).")) from None
+            if self.line_offset and e.lineno:
+                msg = f"{e.msg} (line {e.lineno + self.line_offset})"
             raise ImportFailed(
                 _("The file is not well-formed XML (truncated or damaged?): %(msg)s") % {"msg": msg[:200]}
             ) from None
         if not checked and context.root is not None:
             self._check_root(context.root)
+        if self.require_features:
+            self.check_schema()
+
+    def check_schema(self) -> None:
         if self.schema is None:
             raise ImportFailed(_("The file holds no features of the EGiB schema (namespace %(ns)s or %(ns2)s).")
                                % {"ns": NS_2021, "ns2": NS_2015})
+    def part_summary(self) -> dict:
+        """What reading one part of a file found, for the process that reads the other parts."""
+        return {"schema": self.schema, "skipped": self.skipped, "epsg": self.geometry.epsg, "srs": self.geometry.srs_text,
+                "seen": self.features_seen}
+
+    def merge_part(self, part: dict) -> None:
+        for key, n in part["skipped"].items():
+            self.skipped[key] = self.skipped.get(key, 0) + n
+        self.features_seen += part["seen"]
+        self.schema = self.schema or part["schema"]
+        g = self.geometry
+        if part["epsg"] is not None:
+            if g.epsg is None:
+                g.epsg, g.srs_text = part["epsg"], part["srs"]
+            elif g.epsg != part["epsg"]:
+                raise ImportFailed(
+                    _("The file mixes coordinate reference systems (%(a)s and %(b)s); export it in one CRS.")
+                    % {"a": f"EPSG:{g.epsg}", "b": f"EPSG:{part['epsg']}"}
+                )
+
     def _check_root(self, root) -> None:
         docinfo = root.getroottree().docinfo
         if docinfo.doctype or docinfo.internalDTD is not None:
@@ -250,7 +278,7 @@ class EgibReader:
             start_version=parse_time(_text(k, "startWersjaObiekt")),
             end_version=parse_time(_text(k, "koniecWersjaObiekt")),
             end_object=parse_time(_text(k, "koniecObiekt")),
-            line=el.sourceline,
+            line=(el.sourceline or 0) + self.line_offset,
         )
         if not local_id or not namespace:
             rec.problems.append({"code": "iip_missing", "message": _("The object has no IIP identifier (lokalnyId, przestrzenNazw).")})

@@ -45,8 +45,9 @@ def _transformer(epsg: int):
 class GeometryReader:
     """Reads geometries of one file; remembers the file's CRS and refuses a second one."""
 
-    def __init__(self, default_srs: str | None = None):
+    def __init__(self, default_srs: str | None = None, line_offset: int = 0):
         self.default_srs = default_srs
+        self.line_offset = line_offset  # when reading one part of a file (importing/parallel.py)
         self.epsg: int | None = None
         self.srs_text = ""
         self._seen: dict[str, tuple[int, bool]] = {}  # srsName -> (EPSG code, northing first)
@@ -79,6 +80,8 @@ class GeometryReader:
 
     def _coords(self, text: str | None, dim: int, swap: bool, epsg: int, line: int | None) -> np.ndarray:
         parts = (text or "").split()
+        if line is not None:
+            line += self.line_offset
         if len(parts) > MAX_VERTICES * dim:
             raise ImportFailed(
                 _("A geometry has more than %(n)s vertices (line %(line)s); such a file is not a registry export.")
@@ -185,18 +188,19 @@ class GeometryReader:
 
     def _via_ogr(self, el, swap: bool, epsg: int):
         """Curves, arcs and other GML that the fast path does not cover: OGR parses, we orient."""
+        line = (el.sourceline or 0) + self.line_offset
         from django.contrib.gis.gdal import GDALException, OGRGeometry
 
         try:
             ogr = OGRGeometry.from_gml(etree.tostring(el).decode())
         except (GDALException, ValueError):
-            raise ImportFailed(_("A geometry at line %(line)s cannot be read.") % {"line": el.sourceline}) from None
+            raise ImportFailed(_("A geometry at line %(line)s cannot be read.") % {"line": line}) from None
         if ogr.point_count > MAX_VERTICES:
-            raise ImportFailed(_("A geometry has more than %(n)s vertices (line %(line)s).") % {"n": MAX_VERTICES, "line": el.sourceline})
+            raise ImportFailed(_("A geometry has more than %(n)s vertices (line %(line)s).") % {"n": MAX_VERTICES, "line": line})
         geom = shapely.from_wkb(bytes(ogr.wkb))
         geom = shapely.force_2d(geom)
 
         def fix(coords):
-            return self._coords(" ".join(f"{a} {b}" for a, b in coords), 2, swap, epsg, el.sourceline)
+            return self._coords(" ".join(f"{a} {b}" for a, b in coords), 2, swap, epsg, el.sourceline)  # _coords adds the offset
 
         return shapely.transform(geom, lambda xy: fix(xy))

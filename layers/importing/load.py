@@ -15,6 +15,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 import shapely
@@ -33,7 +34,7 @@ CREATE TEMP TABLE imp_stage (
   end_version timestamptz, end_object timestamptz, official_id text NOT NULL DEFAULT '', attrs jsonb NOT NULL,
   refs jsonb NOT NULL, geom geometry(Geometry, 2180), line int, status text NOT NULL DEFAULT 'new',
   target_id bigint, problem text
-) ON COMMIT DROP
+) WITH (fillfactor = 50) ON COMMIT DROP  -- room on each page: status updates stay HOT
 """
 
 
@@ -111,6 +112,27 @@ def _json(value) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_row(rec: Record) -> str:
+    """One staged row in PostgreSQL's COPY text format (columns of STAGE_COLUMNS)."""
+    return "\t".join(map(_copy_value, (
+        rec.kind, rec.local_id, rec.namespace, rec.version_id or "", rec.gml_id, rec.start_object, rec.start_version,
+        rec.end_version, rec.end_object, rec.official_id or "", _json(rec.attrs), _json(rec.refs), _ewkb(rec.geom), rec.line,
+    ))) + "\n"
+
+
 class Loader:
     """Stage records, then merge. Use inside `transaction.atomic()`; raise to roll everything back."""
 
@@ -120,6 +142,7 @@ class Loader:
         self._copy = None
         self._cm = None
         self.staged = 0
+        self._pending: list[str] = []
 
     # ---- staging
     def __enter__(self):
@@ -140,14 +163,24 @@ class Loader:
         return False
 
     def stage(self, rec: Record) -> None:
-        self._copy.write_row((
-            rec.kind, rec.local_id, rec.namespace, rec.version_id or "", rec.gml_id, rec.start_object, rec.start_version,
-            rec.end_version, rec.end_object, rec.official_id or "", _json(rec.attrs), _json(rec.refs),
-            _ewkb(rec.geom), rec.line,
-        ))
+        self._pending.append(copy_row(rec))
         self.staged += 1
+        if len(self._pending) >= 500:
+            self._flush()
+
+    def stage_copy_file(self, f) -> None:
+        """Rows already in COPY text form (written by `copy_row` in another process)."""
+        self._flush()
+        while block := f.read(1 << 20):
+            self._copy.write(block)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._copy.write("".join(self._pending).encode())
+            self._pending.clear()
 
     def finish_staging(self) -> None:
+        self._flush()
         if self._cm is not None:
             self._cm.__exit__(None, None, None)
             self._cm = None
@@ -289,7 +322,12 @@ class Loader:
                             ELSE 'unchanged' END
             FROM {t} t WHERE s.kind = %(kind)s AND s.status IN ('new', 'retire')
               AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608 - table from SPECS
-        self._exec("UPDATE imp_stage SET status = 'insert' WHERE kind = %(kind)s AND status = 'new'", p)
+        # new objects get their ids now (in file order), so nothing has to look them up after the INSERT
+        self._exec(f"""
+            UPDATE imp_stage s SET status = 'insert', target_id = n.id
+            FROM (SELECT seq, nextval(pg_get_serial_sequence('{t}', 'id')) AS id FROM imp_stage
+                  WHERE kind = %(kind)s AND status = 'new' ORDER BY seq) n
+            WHERE s.seq = n.seq""", p)  # noqa: S608 - table from SPECS
         # retire what the file no longer holds (same kind and namespace, cadastral units the file covers)
         scope = ""
         if spec.scope_by_unit and spec.official:
@@ -332,14 +370,12 @@ class Loader:
             UPDATE {t} SET version_id = s.version_id, start_object = s.start_object, start_version = s.start_version,
                    end_version = s.end_version, end_object = NULL, {sets}{geom_set}
             FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)  # noqa: S608
-        insert_cols = ", ".join([*IIP, *cols, *(["geom"] if spec.geom else [])])
-        select_cols = ", ".join([*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])])
+        insert_cols = ", ".join(["id", *IIP, *cols, *(["geom"] if spec.geom else [])])
+        select_cols = ", ".join(["s.target_id", *(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols),
+                                 *([spec.geom] if spec.geom else [])])
         inserted = self._exec(f"""
             INSERT INTO {t} ({insert_cols})
             SELECT {select_cols} FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'insert' ORDER BY s.seq""", p)  # noqa: S608
-        self._exec(f"""
-            UPDATE imp_stage s SET target_id = t.id FROM {t} t
-            WHERE s.kind = %(kind)s AND s.status = 'insert' AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608
         if inserted > 500:
             # fresh statistics, or later joins plan for an empty table (nested loops over seq scans)
             self._exec(f"ANALYZE {t}")

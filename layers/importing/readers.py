@@ -30,19 +30,29 @@ def detect_format(path: Path) -> str:
     raise ImportFailed(_("Unrecognised file format; use EGiB GML, GeoPackage, Shapefile or GeoJSON."))
 
 
-class _EgibFile:
+class EgibFile:
     def __init__(self, path: Path):
         with open(path, "rb") as f:
             head = f.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
         if not head.startswith(b"<"):
             raise ImportFailed(_("The file is not XML, so it cannot be an EGiB GML export."))
+        self.path = path
         self.reader = EgibReader(str(path))
-        self.notes: list[str] = []
 
     def __iter__(self):
         yield from self.reader
-        for name, n in sorted(self.reader.skipped.items()):
-            self.notes.append(_("%(n)s objects of type %(t)s are not part of the registry model; skipped.") % {"n": n, "t": name})
+
+    def read_part(self, part, prefix: bytes, footer: bytes):
+        """Read only the first part of a file cut for several processes (importing/parallel.py)."""
+        from .parallel import PartSource
+
+        self.reader = EgibReader(PartSource(self.path, part, prefix, footer))
+        self.reader.require_features = False
+
+    @property
+    def notes(self) -> list[str]:
+        return [_("%(n)s objects of type %(t)s are not part of the registry model; skipped.") % {"n": n, "t": name}
+                for name, n in sorted(self.reader.skipped.items())]
 
     @property
     def crs_text(self) -> str:
@@ -52,7 +62,7 @@ class _EgibFile:
 def open_reader(path: Path, *, fmt: str = "auto", options: dict):
     fmt = detect_format(path) if fmt in ("auto", "", None) else fmt
     if fmt == "egib":
-        return _EgibFile(path)
+        return EgibFile(path)
     if fmt in ("gpkg", "shp", "geojson"):
         from .ogr import OgrReader
 

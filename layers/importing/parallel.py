@@ -1,0 +1,248 @@
+"""Reading a large EGiB GML export in several processes.
+
+The file is cut at `featureMember` boundaries into parts of about equal size. Each part after the
+first is read by a child process (`python -m layers.importing.parallel`): it wraps its byte range in
+the file's own root element, reads and validates it exactly as the main process reads the first
+part, and writes the rows in COPY text form to a temporary file with a JSON summary beside it. The
+main process stages its own part, then appends each child's rows to the same COPY, so the merge
+and the transaction are the same as for a file read in one piece.
+
+Parts are used only when they can be cut safely: a file of at least `PARALLEL_MIN_BYTES`, with
+no comments, CDATA sections, DOCTYPE or entity declarations anywhere (`<!` after the XML
+declaration), a GML 3.2 FeatureCollection root and its closing tag at the end. Anything else is
+read in one piece by the main process, which also gives the exact error for a damaged file.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from .base import ImportFailed, Report
+
+PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
+PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
+GML_NS = b"http://www.opengis.net/gml/3.2"
+_ROOT = re.compile(rb"<(?:([\w.-]+):)?FeatureCollection\b[^>]*>", re.S)
+_XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
+
+
+@dataclass(frozen=True)
+class Part:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    path: Path
+    prefix: bytes  # the XML declaration and the root start tag
+    footer: bytes  # the root end tag
+    parts: list[Part]
+
+
+def plan(path: Path, processes: int | None = None, min_bytes: int | None = None) -> Plan | None:
+    """How to cut the file, or None when it is read in one piece."""
+    processes = PROCESSES if processes is None else processes
+    min_bytes = PARALLEL_MIN_BYTES if min_bytes is None else min_bytes
+    size = path.stat().st_size
+    if processes < 2 or size < max(min_bytes, 1):
+        return None
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        head = mm[: 1 << 16]
+        root = _ROOT.search(head)
+        if root is None or head.find(b"<!", 0, root.start()) != -1:
+            return None
+        prefix_b = root.group(1) or b""
+        namespaces = {(m.group(1) or b""): m.group(2) for m in _XMLNS.finditer(root.group(0))}
+        if namespaces.get(prefix_b) != GML_NS or mm.find(b"<!", root.end()) != -1:
+            return None  # not a GML 3.2 root, or comments/CDATA/DTD somewhere: one piece
+        gml_prefix = next((p for p, ns in namespaces.items() if ns == GML_NS), None)
+        if gml_prefix is None:
+            return None
+        footer = b"</" + (prefix_b + b":" if prefix_b else b"") + b"FeatureCollection>"
+        end = mm.rfind(footer)
+        if end == -1 or mm[end + len(footer):].strip():
+            return None  # truncated or something after the root: one piece gives the exact error
+        member = re.compile(rb"<" + (re.escape(gml_prefix) + b":" if gml_prefix else b"") + rb"(?:featureMember|member)[\s>]")
+        first = member.search(mm, root.end())
+        if first is None:
+            return None
+        cuts = [first.start()]
+        for i in range(1, processes):
+            m = member.search(mm, max(cuts[-1] + 1, first.start() + (end - first.start()) * i // processes))
+            if m is None or m.start() >= end:
+                break
+            cuts.append(m.start())
+        if len(cuts) < 2:
+            return None
+        parts = [Part(a, b) for a, b in zip([0, *cuts[1:]], [*cuts[1:], end], strict=True)]
+        return Plan(path, mm[: root.end()], footer, parts)
+
+
+class PartSource:
+    """File-like view of one part: the root start tag, the part's bytes, the root end tag."""
+
+    def __init__(self, path: Path, part: Part, prefix: bytes, footer: bytes):
+        self.f = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.f.seek(part.start)
+        self.left = part.end - part.start
+        self.pending = [prefix] if part.start else []
+        self.footer = footer
+
+    def read(self, n: int = -1) -> bytes:
+        if self.pending:
+            return self.pending.pop(0)
+        if self.left > 0:
+            block = self.f.read(min(self.left, n if n and n > 0 else 1 << 20))
+            self.left -= len(block)
+            if block:
+                return block
+            self.left = 0
+        if self.footer:
+            footer, self.footer = self.footer, b""
+            return footer
+        return b""
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def line_offset(path: Path, part: Part, prefix: bytes) -> int:
+    """Lines of the file before the part, minus the lines the prefix adds in front of it."""
+    if part.start == 0:
+        return 0
+    lines = 0
+    with open(path, "rb") as f:
+        left = part.start
+        while left > 0:
+            block = f.read(min(left, 1 << 24))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            left -= len(block)
+    return lines - prefix.count(b"\n")
+
+
+@dataclass
+class Child:
+    process: subprocess.Popen
+    rows: Path
+    summary: Path
+    errors: Path
+
+
+def start_children(p: Plan, *, policy: str, workdir: Path) -> list[Child]:
+    """One process per part after the first."""
+    children = []
+    for i, part in enumerate(p.parts[1:], start=1):
+        rows, summary = workdir / f"part{i}.copy", workdir / f"part{i}.json"
+        spec = {"path": str(p.path), "start": part.start, "end": part.end, "policy": policy, "rows": str(rows),
+                "summary": str(summary), "prefix": p.prefix.decode("utf-8", "surrogateescape"),
+                "footer": p.footer.decode()}
+        with open(workdir / f"part{i}.err", "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "layers.importing.parallel"], stdin=subprocess.PIPE,
+                                    stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
+        proc.stdin.write(json.dumps(spec).encode())
+        proc.stdin.close()
+        children.append(Child(proc, rows, summary, workdir / f"part{i}.err"))
+    return children
+
+
+def _child_env() -> dict:
+    from django.conf import settings
+    from django.utils import translation
+
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "gisportal.settings"),
+               GISPORTAL_IMPORT_LANGUAGE=translation.get_language() or settings.LANGUAGE_CODE)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def collect(child: Child, report: Report, reader) -> dict:
+    """Wait for a child; merge its report into ours. Raises its ImportFailed."""
+    child.process.wait()
+    try:
+        summary = json.loads(child.summary.read_text())
+    except (OSError, ValueError):
+        last = (child.errors.read_text(errors="replace").strip().splitlines() or ["?"])[-1]
+        raise ImportFailed(_("A reading process stopped unexpectedly: %(err)s") % {"err": last[:200]}) from None
+    if summary.get("failed"):
+        raise ImportFailed(summary["failed"])
+    r = summary["report"]
+    for what in ("read", "rejected", "repaired"):
+        for kind, n in r[what].items():
+            report.bump(what, kind, n)
+    for problem in r["problems"]:
+        report.problem(problem["severity"], problem["code"], problem["message"], kind=problem["kind"],
+                       ident=problem["id"], line=problem["line"], action=problem["action"])
+    reader.merge_part(summary["reader"])
+    return summary
+
+
+def cleanup(children: list[Child]) -> None:
+    for c in children:
+        if c.process.poll() is None:
+            c.process.kill()
+            c.process.wait()
+
+
+def _child_main() -> int:
+    """Read one part: rows to spec["rows"], summary to spec["summary"]."""
+    import django
+
+    spec = json.loads(sys.stdin.read())
+    django.setup()
+    from django.utils import translation
+
+    from ..actions import _read
+    from .egib import EgibReader
+    from .load import copy_row
+    from .validate import Validator
+
+    translation.activate(os.environ.get("GISPORTAL_IMPORT_LANGUAGE", "pl"))
+    path, part = Path(spec["path"]), Part(spec["start"], spec["end"])
+    prefix = spec["prefix"].encode("utf-8", "surrogateescape")
+    report = Report()
+    summary: dict = {}
+    source = PartSource(path, part, prefix, spec["footer"].encode())
+    try:
+        reader = EgibReader(source, line_offset=line_offset(path, part, prefix))
+        with open(spec["rows"], "w", encoding="utf-8", newline="\n") as out:
+            pending: list[str] = []
+
+            def accept(rec):
+                pending.append(copy_row(rec))
+                if len(pending) >= 500:
+                    out.write("".join(pending))
+                    pending.clear()
+
+            _read(reader, report, Validator(report, spec["policy"]), {"read": 0}, lambda *a: None,
+                  policy=spec["policy"], accept=accept)
+            out.write("".join(pending))
+        summary = {"report": report.as_dict(), "reader": reader.part_summary()}
+    except ImportFailed as e:
+        summary = {"failed": str(e.message)}
+    finally:
+        source.close()
+    Path(spec["summary"]).write_text(json.dumps(summary, default=str))
+    return 0
+
+
+def workdir_for(path: Path) -> tempfile.TemporaryDirectory:
+    """Rows of the parts are about as large as the file: keep them beside it, not in a small /tmp."""
+    return tempfile.TemporaryDirectory(prefix=".import-", dir=path.parent if os.access(path.parent, os.W_OK) else None)
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

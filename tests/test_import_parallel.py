@@ -1,0 +1,149 @@
+"""A large EGiB GML export read in several processes (layers/importing/parallel.py) gives exactly what
+reading it in one piece gives: the same registry content, the same report with the file's own line
+numbers, the same refusals (mixed CRSs, strict policy) with nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+from lxml import etree
+
+from layers.actions import registry_import
+from layers.exporting.egib import export_egib
+from layers.importing import parallel
+from layers.importing.base import ImportFailed
+from layers.models import Parcel
+
+from .egib_files import document, parcel, precinct, square, write
+from .test_roundtrip import CONTENT, content, empty_registry
+
+pytestmark = pytest.mark.django_db
+NS = "PL.PZGiK.9999.EGiB"
+
+
+@pytest.fixture
+def in_parts(monkeypatch):
+    """Every EGiB file is cut into three parts; the fixture counts the child processes started."""
+    started = []
+    real = parallel.start_children
+
+    def spy(*args, **kwargs):
+        children = real(*args, **kwargs)
+        started.extend(children)
+        return children
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "PROCESSES", 3)
+    monkeypatch.setattr(parallel, "start_children", spy)
+    return started
+
+
+def _parcels(n: int, *, bad: set[int] = frozenset(), srs_of=lambda i: "urn:ogc:def:crs:EPSG::2180") -> str:
+    feats = [precinct("P1", "149999_2.0001", square(500_000, 500_000, 2_000))]
+    for i in range(n):
+        pid = f"149999_2.0001.{i + 1}" if i not in bad else f"149999_2.0001.{i + 1}_3"
+        ring = square(500_000 + (i % 30) * 60, 500_000 + (i // 30) * 60)
+        srs = srs_of(i)
+        if srs.endswith("2178"):
+            from pyproj import Transformer
+
+            t = Transformer.from_crs(2180, 2178, always_xy=True)
+            ring = [t.transform(e, n_) for e, n_ in ring]
+        feats.append(parcel(f"L{i}", pid, ring, srs=srs))
+    return document(*feats)
+
+
+def test_export_read_in_parts_imports_identically(demo_data, tmp_path, in_parts):
+    before = content()
+    path = tmp_path / "egib.gml"
+    export_egib(path)
+    empty_registry()
+    report = registry_import(path)
+    assert len(in_parts) == 2  # the first part is read by this process
+    assert report.total_rejected == 0, report.problems[:5]
+    after = content()
+    for name in CONTENT:
+        assert after[name] == before[name], name
+
+
+def test_parts_report_the_same_problems_and_lines(tmp_path, monkeypatch):
+    path = write(tmp_path / "p.gml", _parcels(60, bad={7, 41, 55}))
+    serial = registry_import(path, dry_run=True)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "PROCESSES", 3)
+    assert parallel.plan(path) is not None
+    cut = registry_import(path, dry_run=True)
+    assert cut.read == serial.read == {"parcel": 60, "precinct": 1}
+    assert cut.rejected == serial.rejected == {"parcel": 3}
+
+    def key(problems):
+        return sorted((p["line"], p["code"], p["id"], p["message"]) for p in problems)
+
+    assert key(cut.problems) == key(serial.problems)
+    assert all(p["line"] > 1 for p in cut.problems)
+    assert Parcel.objects.filter(namespace=NS).count() == 0  # dry run
+
+
+def test_plan_cuts_at_feature_members(tmp_path):
+    path = write(tmp_path / "p.gml", _parcels(40))
+    cut = parallel.plan(path, processes=3, min_bytes=1)
+    assert cut is not None and len(cut.parts) == 3
+    data = path.read_bytes()
+    for part in cut.parts[1:]:
+        assert data[part.start:].startswith(b"<gml:featureMember>")
+    total = 0
+    for part in cut.parts:
+        src = parallel.PartSource(path, part, cut.prefix, cut.footer)
+        try:
+            root = etree.parse(src).getroot()
+        finally:
+            src.close()
+        total += len(root.findall("{http://www.opengis.net/gml/3.2}featureMember"))
+    assert total == 41
+    # each part's lines map back to the file's own
+    part = cut.parts[1]
+    first_line = data[:part.start].count(b"\n") + 1
+    src = parallel.PartSource(path, part, cut.prefix, cut.footer)
+    try:
+        el = etree.parse(src).getroot()[0]
+    finally:
+        src.close()
+    assert el.sourceline + parallel.line_offset(path, part, cut.prefix) == first_line
+
+
+@pytest.mark.parametrize("change", ["comment", "cdata", "doctype", "truncated", "small"])
+def test_plan_reads_in_one_piece_when_a_cut_is_not_safe(tmp_path, change):
+    text = _parcels(20)
+    if change == "comment":
+        text = text.replace("</gml:FeatureCollection>", "<!-- <gml:featureMember> --></gml:FeatureCollection>")
+    elif change == "cdata":
+        text = text.replace("<egb:idDzialki>149999_2.0001.15<", "<egb:idDzialki><![CDATA[149999_2.0001.15]]><")
+    elif change == "doctype":
+        text = text.replace("?>", "?><!DOCTYPE x [<!ENTITY a 'b'>]>", 1)
+    elif change == "truncated":
+        text = text[: len(text) * 2 // 3]
+    path = write(tmp_path / "p.gml", text)
+    assert parallel.plan(path, processes=2, min_bytes=len(text.encode()) + 1 if change == "small" else 1) is None
+
+
+def test_mixed_crs_across_parts_is_refused(tmp_path, in_parts):
+    path = write(tmp_path / "p.gml", _parcels(40, srs_of=lambda i: "urn:ogc:def:crs:EPSG::2178" if i >= 30 else "urn:ogc:def:crs:EPSG::2180"))
+    with translation.override("en"), pytest.raises(ImportFailed, match="mixes coordinate reference systems"):
+        registry_import(path)
+    assert in_parts and Parcel.objects.filter(namespace=NS).count() == 0
+
+
+def test_strict_policy_error_in_a_later_part_writes_nothing(tmp_path, in_parts):
+    path = write(tmp_path / "p.gml", _parcels(40, bad={38}))
+    with translation.override("en"), pytest.raises(ImportFailed, match="policy is strict.*149999_2.0001.39_3"):
+        registry_import(path, policy="strict")
+    assert in_parts and Parcel.objects.filter(namespace=NS).count() == 0
+
+
+def test_a_reading_process_that_dies_fails_the_import(tmp_path, in_parts, monkeypatch):
+    env = parallel._child_env()
+    monkeypatch.setattr(parallel, "_child_env", lambda: {**env, "DJANGO_SETTINGS_MODULE": "no.such.settings"})
+    path = write(tmp_path / "p.gml", _parcels(40))
+    with translation.override("en"), pytest.raises(ImportFailed, match="reading process stopped.*no"):
+        registry_import(path)
+    assert Parcel.objects.filter(namespace=NS).count() == 0
