@@ -16,7 +16,6 @@ read in one piece by the main process, which also gives the exact error for a da
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import re
 import subprocess
@@ -57,36 +56,66 @@ def plan(path: Path, processes: int | None = None, min_bytes: int | None = None)
     size = path.stat().st_size
     if processes < 2 or size < max(min_bytes, 1):
         return None
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        head = mm[: 1 << 16]
+    with open(path, "rb") as f:  # read in blocks, not mapped: the file's pages never count as our memory
+        head = f.read(1 << 16)
         root = _ROOT.search(head)
         if root is None or head.find(b"<!", 0, root.start()) != -1:
             return None
         prefix_b = root.group(1) or b""
         namespaces = {(m.group(1) or b""): m.group(2) for m in _XMLNS.finditer(root.group(0))}
-        if namespaces.get(prefix_b) != GML_NS or mm.find(b"<!", root.end()) != -1:
+        if namespaces.get(prefix_b) != GML_NS or _contains(f, b"<!", root.end()):
             return None  # not a GML 3.2 root, or comments/CDATA/DTD somewhere: one piece
         gml_prefix = next((p for p, ns in namespaces.items() if ns == GML_NS), None)
         if gml_prefix is None:
             return None
         footer = b"</" + (prefix_b + b":" if prefix_b else b"") + b"FeatureCollection>"
-        end = mm.rfind(footer)
-        if end == -1 or mm[end + len(footer):].strip():
+        f.seek(max(0, size - (1 << 16)))
+        tail_at = f.tell()
+        tail = f.read()
+        at = tail.rfind(footer)
+        if at == -1 or tail[at + len(footer):].strip():
             return None  # truncated or something after the root: one piece gives the exact error
+        end = tail_at + at
         member = re.compile(rb"<" + (re.escape(gml_prefix) + b":" if gml_prefix else b"") + rb"(?:featureMember|member)[\s>]")
-        first = member.search(mm, root.end())
+        first = _search(f, member, root.end(), end)
         if first is None:
             return None
-        cuts = [first.start()]
+        cuts = [first]
         for i in range(1, processes):
-            m = member.search(mm, max(cuts[-1] + 1, first.start() + (end - first.start()) * i // processes))
-            if m is None or m.start() >= end:
+            at = _search(f, member, max(cuts[-1] + 1, first + (end - first) * i // processes), end)
+            if at is None:
                 break
-            cuts.append(m.start())
+            cuts.append(at)
         if len(cuts) < 2:
             return None
         parts = [Part(a, b) for a, b in zip([0, *cuts[1:]], [*cuts[1:], end], strict=True)]
-        return Plan(path, mm[: root.end()], footer, parts)
+        return Plan(path, head[: root.end()], footer, parts)
+
+
+def _contains(f, needle: bytes, start: int) -> bool:
+    f.seek(start)
+    carry = b""
+    while block := f.read(1 << 22):
+        if needle in carry + block[: len(needle)] or needle in block:
+            return True
+        carry = block[-(len(needle) - 1):] if len(needle) > 1 else b""
+    return False
+
+
+def _search(f, pattern: re.Pattern, start: int, end: int) -> int | None:
+    """Offset of the first match of `pattern` at or after `start` and before `end`."""
+    window = 1 << 20
+    pos = start
+    while pos < end:
+        f.seek(pos)
+        block = f.read(min(window + 64, end - pos + 64))
+        m = pattern.search(block)
+        if m is not None and pos + m.start() < end:
+            return pos + m.start()
+        if len(block) <= 64:
+            return None
+        pos += window
+    return None
 
 
 class PartSource:

@@ -594,9 +594,56 @@ class _Translator:
             if isinstance(node, ast.DistanceBeyond):  # a feature without a geometry is at no distance
                 return ~q & Q(**{f"{GEOMETRY_FIELD}__isnull": False})
             return q
-        if isinstance(node, ast.TimeDuring):
+        if isinstance(node, ast.In):
+            attr = self._attribute(node.lhs)
+            q = Q(**{f"{attr.source}__in": [self._value(v, attr) for v in node.sub_nodes]})
+            return ~q if node.not_ else q
+        if isinstance(node, ast.Include):  # CQL2 TRUE, or FALSE as a negated INCLUDE
+            return Q(pk__in=[]) if node.not_ else Q()
+        if isinstance(node, ast.TimeDuring) and isinstance(node.rhs, values.Interval) and isinstance(node.rhs.start, datetime) \
+                and isinstance(node.rhs.end, datetime):
             return self._during(node)
+        if isinstance(node, ast.TimeBefore | ast.TimeAfter | ast.TimeDuring | ast.TimeEquals | ast.TimeDisjoint):
+            return self._temporal(node)
         raise _invalid(_("This filter operator is not supported."))
+
+    def _temporal(self, node: ast.TemporalPredicate) -> Q:
+        """CQL2 temporal operators on an instant property (our version dates): the other operand is
+        an instant or an interval whose open ends (`..`) are None."""
+        attr = self._attribute(node.lhs)
+        if attr.type not in ("date", "datetime"):
+            raise _invalid(_("Temporal operators apply to date properties; %(name)s is not one.") % {"name": attr.name}, attr.name)
+        other = node.rhs
+        if isinstance(other, values.Interval):
+            start, end = other.start, other.end
+        elif isinstance(other, date):
+            start = end = other
+        else:
+            raise _invalid(_("A temporal operator takes a date, a timestamp or an interval."))
+
+        def v(moment):
+            if attr.type == "date" and isinstance(moment, datetime):
+                moment = moment.astimezone(UTC).date()
+            return self._value(moment, attr)
+
+        field = attr.source
+        if isinstance(node, ast.TimeBefore):
+            return Q(**{f"{field}__lt": v(start)}) if start is not None else Q(**{f"{field}__isnull": False})
+        if isinstance(node, ast.TimeAfter):
+            return Q(**{f"{field}__gt": v(end)}) if end is not None else Q(**{f"{field}__isnull": False})
+        if isinstance(node, ast.TimeEquals):
+            if start != end or start is None:
+                raise _invalid(_("T_EQUALS compares a date property with an instant."))
+            return Q(**{field: v(start)})
+        inside = Q(**{f"{field}__isnull": False})
+        strict = isinstance(node, ast.TimeDuring)  # During: strictly inside; Disjoint: outside the closed interval
+        if start is not None:
+            inside &= Q(**{f"{field}__{'gt' if strict else 'gte'}": v(start)})
+        if end is not None:
+            inside &= Q(**{f"{field}__{'lt' if strict else 'lte'}": v(end)})
+        if isinstance(node, ast.TimeDuring):
+            return inside
+        return Q(**{f"{field}__isnull": False}) & ~inside
 
     def _attribute(self, node: ast.Node) -> Attribute:
         if not isinstance(node, ast.Attribute):

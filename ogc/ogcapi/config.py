@@ -12,6 +12,7 @@ from layers.selectors import data_version, layer_extents
 
 from ..common.crs import transform_extent
 from ..wfs.featuretypes import FeatureType, feature_types
+from .filters import parsed_filter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
@@ -100,6 +101,18 @@ def _transform_bbox(bbox: list, from_crs: str, to_crs: str) -> list:
     return list(transform(*bbox[:n]) + transform(*bbox[n:]))
 
 
+_F = "http://www.opengis.net/spec/ogcapi-features-"
+_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+FEATURES_CONFORMANCE = [
+    f"{_F}1/1.0/conf/core", f"{_F}1/1.0/conf/oas30", f"{_F}1/1.0/conf/html", f"{_F}1/1.0/conf/geojson",
+    f"{_F}2/1.0/conf/crs", f"{_F}3/1.0/conf/queryables", f"{_F}3/1.0/conf/queryables-query-parameters",
+    f"{_F}3/1.0/conf/filter", f"{_F}3/1.0/conf/features-filter",
+    f"{_CQL2}cql2-text", f"{_CQL2}cql2-json", f"{_CQL2}basic-cql2", f"{_CQL2}advanced-comparison-operators",
+    f"{_CQL2}case-insensitive-comparison", f"{_CQL2}basic-spatial-functions", f"{_CQL2}basic-spatial-functions-plus",
+    f"{_CQL2}spatial-functions", f"{_CQL2}temporal-functions",
+]
+
+
 def api():
     """The pygeoapi API object of this process (OpenAPI document included), built on first use."""
     global _api
@@ -111,6 +124,8 @@ def api():
             from pygeoapi.openapi import get_oas
 
             itemtypes.transform_bbox = _transform_bbox  # same transformation, Transformer cached
+            itemtypes.parse_ecql_text = parsed_filter  # CQL2 text by default, parsed by the view (filters.py)
+            itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE  # what we do, not Part 4 editing
 
             config = pygeoapi_config()
             _api = (key, API(config, get_oas(config)))

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from layers import catalogue
 
+from ..filters.cql2 import CQL2Error
 from .config import api
+from .filters import check_language, parse_filter, using
 
 COMMON = {"f", "lang"}
 ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "properties", "sortby", "skipGeometry", "filter",
@@ -52,11 +54,16 @@ def _check(request, allowed: set[str], collection: str | None = None):
     return None
 
 
-def _run(fn, request, *args) -> HttpResponse:
+def _run(fn, request, *args, drop: tuple[str, ...] = ()) -> HttpResponse:
     from pygeoapi.api import APIRequest
 
     a = api()
     req = APIRequest.from_django(request, a.locales)
+    if drop:
+        params = request.GET.copy()
+        for name in drop:
+            params.pop(name, None)
+        req._args = params
     headers, status, content = fn(a, req, *args)
     response = HttpResponse(content, status=status)
     for key, value in headers.items():
@@ -82,7 +89,11 @@ def openapi(request):
 def conformance(request):
     import pygeoapi.api as core
 
-    return _check(request, COMMON) or _run(core.conformance, request)
+    base = list(core.CONFORMANCE_CLASSES)
+    try:
+        return _check(request, COMMON) or _run(core.conformance, request)
+    finally:
+        core.CONFORMANCE_CLASSES[:] = base  # pygeoapi extends this module list on every call
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -106,7 +117,18 @@ def items(request, collection_id: str):
 
     if request.method == "POST" and request.content_type not in ("application/query-cql-json", "application/json"):
         return _problem(400, "InvalidParameterValue", "POST takes a CQL2 JSON filter (application/query-cql-json).")
-    return _check(request, ITEMS, collection_id) or _run(items_api.get_collection_items, request, collection_id)
+    bad = _check(request, ITEMS, collection_id)
+    if bad:
+        return bad
+    lang = request.GET.get("filter-lang")
+    try:
+        check_language(lang)
+        tree = parse_filter(request.GET["filter"], lang) if "filter" in request.GET else None
+    except CQL2Error as e:
+        return _problem(400, "InvalidParameterValue", str(e))
+    with using(tree):
+        # pygeoapi knows only cql-text/cql-json as languages; the tree is already parsed
+        return _run(items_api.get_collection_items, request, collection_id, drop=("filter-lang",))
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -48,6 +48,10 @@ def test_openapi_and_conformance(client, demo_data):
     classes = client.get("/ogcapi/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text" in classes  # filter (Part 3) with CQL2
+    assert not any("features-4" in c for c in classes)  # no editing through OGC API
+    again = client.get("/ogcapi/conformance").json()["conformsTo"]
+    assert again == classes and len(classes) == len(set(classes))
 
 
 # ------------------------------------------------------------------ O2 collections
