@@ -27,15 +27,19 @@ from .base import KINDS, ImportFailed, Record, Report
 STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "gml_id", "start_object", "start_version", "end_version",
                  "end_object", "official_id", "attrs", "refs", "geom", "line")
 
-CREATE_STAGE = """
+# One partition per kind: every per-kind step scans only its own rows (a 100 000-parcel export stages
+# ~600 000 objects, and a full scan per step and kind was most of the merge).
+CREATE_STAGE = ["""
 CREATE TEMP TABLE imp_stage (
-  seq bigserial PRIMARY KEY, kind text NOT NULL, local_id text NOT NULL, namespace text NOT NULL,
+  seq bigserial NOT NULL, kind text NOT NULL, local_id text NOT NULL, namespace text NOT NULL,
   version_id text NOT NULL DEFAULT '', gml_id text, start_object timestamptz, start_version timestamptz,
   end_version timestamptz, end_object timestamptz, official_id text NOT NULL DEFAULT '', attrs jsonb NOT NULL,
   refs jsonb NOT NULL, geom geometry(Geometry, 2180), line int, status text NOT NULL DEFAULT 'new',
   target_id bigint, problem text
-) WITH (fillfactor = 50) ON COMMIT DROP  -- room on each page: status updates stay HOT
-"""
+) PARTITION BY LIST (kind)
+""", *(f"CREATE TEMP TABLE imp_stage_{k} PARTITION OF imp_stage FOR VALUES IN ('{k}') WITH (fillfactor = 60) ON COMMIT DROP"
+      for k in KINDS),  # room on each page: status updates stay HOT (no index entries to add)
+    "CREATE TEMP TABLE imp_stage_other PARTITION OF imp_stage DEFAULT ON COMMIT DROP"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,11 @@ SPECS: dict[str, KindSpec] = {
         "precinct_id": f"(SELECT r.id FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)",
         "area_ha": "(s.attrs->>'area_ha')::numeric",
         "area_accuracy": "(s.attrs->>'accuracy')::smallint",
-        "registration_unit": "coalesce(s.attrs->>'jrg', '')",
-        "registration_group": "(s.attrs->>'group')::smallint",
+        # the JRG2 xlink resolved through imp_jrg (EGiB GML), or the value a GIS file mapped directly
+        "registration_unit": "coalesce((SELECT j.official_id FROM imp_jrg j WHERE j.namespace = s.refs->'jrg'->0->>0 "
+                             "AND j.local_id = s.refs->'jrg'->0->>1), s.attrs->>'jrg', '')",
+        "registration_group": "coalesce((SELECT j.grp FROM imp_jrg j WHERE j.namespace = s.refs->'jrg'->0->>0 "
+                              "AND j.local_id = s.refs->'jrg'->0->>1), (s.attrs->>'group')::smallint)",
     }),
     "building": KindSpec("layers_building", "building_id", {
         "building_id": "s.official_id",
@@ -98,6 +105,8 @@ SPECS: dict[str, KindSpec] = {
 TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))
 log = logging.getLogger(__name__)
 IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
+IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
+IMPORT_WORK_MEM = os.environ.get("GISPORTAL_IMPORT_WORK_MEM", "64MB")
 IIP = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
 
 
@@ -149,8 +158,13 @@ class Loader:
         self.cur = connection.cursor().cursor  # the psycopg cursor under Django's wrapper
         # the COPY lasts as long as the file is read: the request-level statement timeout does not apply
         self.cur.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
+        # the staging table lives in this session's local buffers (8 MB by default: a large file then
+        # spills through the OS on every pass); takes effect if no temporary table was used before
+        self.cur.execute(f"SET LOCAL temp_buffers = '{IMPORT_TEMP_BUFFERS}'")
+        self.cur.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
         self.cur.execute("DROP TABLE IF EXISTS imp_stage")
-        self.cur.execute(CREATE_STAGE)
+        for sql in CREATE_STAGE:
+            self.cur.execute(sql)
         cols = ", ".join(STAGE_COLUMNS)
         self._cm = self.cur.copy(f"COPY imp_stage ({cols}) FROM STDIN")  # noqa: S608 - constant column list
         self._copy = self._cm.__enter__()
@@ -184,9 +198,12 @@ class Loader:
         if self._cm is not None:
             self._cm.__exit__(None, None, None)
             self._cm = None
+        self.cur.execute("CREATE UNIQUE INDEX ON imp_stage (seq, kind)")
         self.cur.execute("CREATE INDEX ON imp_stage (kind, namespace, local_id)")
         self.cur.execute("CREATE INDEX ON imp_stage (kind, official_id)")
-        self.cur.execute("ANALYZE imp_stage")
+        # statistics of the columns the merge joins and filters on (geometry and JSON would cost seconds)
+        self.cur.execute("ANALYZE imp_stage (kind, namespace, local_id, official_id, version_id, status, start_version, "
+                         "end_version, end_object)")
 
     # ---- SQL helpers
     def _exec(self, sql: str, params: dict | None = None) -> int:
@@ -223,6 +240,7 @@ class Loader:
         self._choose_versions()
         self._duplicates(policy)
         self._resolve_jrg()
+        self._exec("ANALYZE imp_stage (kind, status)")  # statuses changed: plans below join on them
         for kind in KINDS:
             if kind in ("jrg", "share") or kind not in kinds_present:
                 continue
@@ -247,10 +265,12 @@ class Loader:
     def _choose_versions(self) -> None:
         """Several versions of one lokalnyId: keep the open one (else the latest start), the rest → history."""
         self._exec("""
-            UPDATE imp_stage s SET status = 'history' FROM (
-              SELECT seq, row_number() OVER (PARTITION BY kind, namespace, local_id
-                ORDER BY (end_version IS NULL) DESC, start_version DESC NULLS LAST, seq DESC) AS rn FROM imp_stage) r
-            WHERE r.seq = s.seq AND r.rn > 1""")
+            WITH several AS MATERIALIZED (SELECT kind, namespace, local_id FROM imp_stage GROUP BY 1, 2, 3 HAVING count(*) > 1),
+                 r AS (SELECT s.seq, s.kind, row_number() OVER (PARTITION BY s.kind, s.namespace, s.local_id
+                         ORDER BY (s.end_version IS NULL) DESC, s.start_version DESC NULLS LAST, s.seq DESC) AS rn
+                       FROM imp_stage s JOIN several USING (kind, namespace, local_id))
+            UPDATE imp_stage s SET status = 'history' FROM r
+            WHERE r.seq = s.seq AND r.kind = s.kind AND r.rn > 1""")
         n = self._exec("UPDATE imp_stage SET status = 'retire' WHERE status = 'new' AND end_object IS NOT NULL")
         if n:
             self.report.notes.append(_("%(n)s objects have koniecObiekt set and were retired.") % {"n": n})
@@ -258,21 +278,27 @@ class Loader:
     def _duplicates(self, policy: str) -> None:
         """Two current objects of one kind with the same official identifier: keep the first."""
         sql = """
-            WITH d AS (SELECT seq, row_number() OVER (PARTITION BY kind, official_id ORDER BY seq) AS rn
-                       FROM imp_stage WHERE status = 'new' AND official_id <> '' AND kind NOT IN ('address', 'subject', 'share'))
+            WITH several AS MATERIALIZED (
+                   SELECT kind, official_id FROM imp_stage
+                   WHERE status = 'new' AND official_id <> '' AND kind NOT IN ('address', 'subject', 'share')
+                   GROUP BY 1, 2 HAVING count(*) > 1),
+                 d AS (SELECT s.seq, s.kind, row_number() OVER (PARTITION BY s.kind, s.official_id ORDER BY s.seq) AS rn
+                       FROM imp_stage s JOIN several USING (kind, official_id) WHERE s.status = 'new')
             UPDATE imp_stage s SET status = 'rejected', problem = 'duplicate' FROM d
-            WHERE d.seq = s.seq AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
+            WHERE d.seq = s.seq AND d.kind = s.kind AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
         self._exec(sql)
         self._reject(self.cur.fetchall(), policy, "duplicate",
                      _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."))
 
     def _resolve_jrg(self) -> None:
         """A parcel's JRG2 xlink → the registration unit's identifier and group, stored on the parcel."""
+        self._exec("DROP TABLE IF EXISTS imp_jrg")  # a second import in one transaction (tests, savepoints)
         self._exec("""
-            WITH j AS MATERIALIZED (SELECT namespace, local_id, official_id, attrs->'group' AS grp FROM imp_stage
-                                    WHERE kind = 'jrg' AND status IN ('new', 'retire'))
-            UPDATE imp_stage p SET attrs = p.attrs || jsonb_build_object('jrg', j.official_id, 'group', j.grp)
-            FROM j WHERE p.kind = 'parcel' AND j.namespace = p.refs->'jrg'->0->>0 AND j.local_id = p.refs->'jrg'->0->>1""")
+            CREATE TEMP TABLE imp_jrg ON COMMIT DROP AS
+            SELECT DISTINCT ON (namespace, local_id) namespace, local_id, official_id, (attrs->>'group')::smallint AS grp
+            FROM imp_stage WHERE kind = 'jrg' AND status IN ('new', 'retire') ORDER BY namespace, local_id, seq""")
+        self._exec("CREATE UNIQUE INDEX ON imp_jrg (namespace, local_id)")
+        self._exec("ANALYZE imp_jrg")
 
     def _missing_units(self, source_kind: str) -> None:
         """Precincts (or parcels) whose cadastral unit is neither in the file nor in the register."""
@@ -327,7 +353,8 @@ class Loader:
             UPDATE imp_stage s SET status = 'insert', target_id = n.id
             FROM (SELECT seq, nextval(pg_get_serial_sequence('{t}', 'id')) AS id FROM imp_stage
                   WHERE kind = %(kind)s AND status = 'new' ORDER BY seq) n
-            WHERE s.seq = n.seq""", p)  # noqa: S608 - table from SPECS
+            WHERE s.kind = %(kind)s AND s.seq = n.seq""", p)  # noqa: S608 - table from SPECS
+        self._exec(f"ANALYZE imp_stage_{kind} (status)")  # noqa: S608 - kind from KINDS
         # retire what the file no longer holds (same kind and namespace, cadastral units the file covers)
         scope = ""
         if spec.scope_by_unit and spec.official:
@@ -411,10 +438,12 @@ class Loader:
 
     def _parcel_outside_precinct(self, policy: str) -> None:
         n = self._problems_from(f"""
-            SELECT 'parcel', s.official_id, s.line FROM imp_stage s JOIN layers_precinct r
-              ON r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL
-            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update') AND r.version_id <> ''
-              AND NOT ST_CoveredBy(s.geom, r.geom)
+            WITH s AS MATERIALIZED (SELECT official_id, line, geom, {PRECINCT_OF} AS precinct, seq FROM imp_stage s
+                                    WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update'))
+            SELECT 'parcel', s.official_id, s.line FROM s JOIN layers_precinct r
+              ON r.precinct_id = s.precinct AND r.end_object IS NULL
+            WHERE r.version_id <> ''
+              AND NOT ST_Covers(r.geom, s.geom)  -- the precinct repeats: PostGIS prepares it once
               AND ST_Area(ST_Difference(s.geom, r.geom)) > greatest(1.0, 0.001 * ST_Area(s.geom))""", {},
             "warning", "outside_precinct", _("Parcel %(id)s lies partly outside its precinct."), "kept")
         if n and policy == "strict":
