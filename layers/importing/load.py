@@ -124,22 +124,28 @@ def _json(value) -> str:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_value(value) -> str:
+def _copy_text(value: str | None) -> str:
     if value is None:
         return "\\N"
-    if isinstance(value, str):
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_COPY_ESCAPES)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    return value
+
+
+def _copy_time(value: datetime | None) -> str:
+    return "\\N" if value is None else value.isoformat()
 
 
 def copy_row(rec: Record) -> str:
     """One staged row in PostgreSQL's COPY text format (columns of STAGE_COLUMNS)."""
-    return "\t".join(map(_copy_value, (
-        rec.kind, rec.local_id, rec.namespace, rec.version_id or "", rec.gml_id, rec.start_object, rec.start_version,
-        rec.end_version, rec.end_object, rec.official_id or "", _json(rec.attrs), _json(rec.refs), _ewkb(rec.geom), rec.line,
-    ))) + "\n"
+    t = _copy_text
+    geom = _ewkb(rec.geom)  # hex digits only
+    return "\t".join((
+        t(rec.kind), t(rec.local_id), t(rec.namespace), t(rec.version_id or ""), t(rec.gml_id or ""),
+        _copy_time(rec.start_object), _copy_time(rec.start_version), _copy_time(rec.end_version), _copy_time(rec.end_object),
+        t(rec.official_id or ""), t(_json(rec.attrs)), t(_json(rec.refs)), geom if geom is not None else "\\N",
+        str(rec.line) if rec.line is not None else "\\N",
+    )) + "\n"
 
 
 class Loader:
