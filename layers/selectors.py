@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import time
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -85,24 +87,38 @@ def restricted_parcel_data(user, parcel_id: str, *, legal_basis: str, case_sign:
 DATA_VERSION_KEY = "gisportal:data-version"
 
 
+# The version as this process last read it: a tile or map request would otherwise pay a Redis round
+# trip for it. Another process's import is seen within DATA_VERSION_TTL seconds; this process's at once.
+DATA_VERSION_TTL = float(os.environ.get("GISPORTAL_DATA_VERSION_TTL", "1.0"))
+_seen_version: tuple[float, int] | None = None
+
+
 def data_version() -> int:
     """A number that changes whenever registry content changes (imports, demo loads): caches key on it."""
+    global _seen_version
     from django.core.cache import cache
 
+    seen = _seen_version
+    now = time.monotonic()
+    if seen is not None and now - seen[0] < DATA_VERSION_TTL:
+        return seen[1]
     version = cache.get(DATA_VERSION_KEY)
     if version is None:
         version = 1
         cache.add(DATA_VERSION_KEY, version, timeout=None)
+    _seen_version = (now, int(version))
     return int(version)
 
 
 def data_version_bump() -> None:
+    global _seen_version
     from django.core.cache import cache
 
     try:
         cache.incr(DATA_VERSION_KEY)
     except ValueError:
         cache.set(DATA_VERSION_KEY, 2, timeout=None)
+    _seen_version = None
 
 
 FALLBACK_EXTENT = (628_700.0, 455_400.0, 646_300.0, 474_800.0)  # gmina Piaseczno, DOMAIN.md §12

@@ -155,3 +155,12 @@ def _private_cache_keys():
         conf["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
     with override_settings(CACHES=caches):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_data_version():
+    """Each test reads the data version from Redis, not from what this process saw a moment ago."""
+    from layers import selectors
+
+    selectors._seen_version = None
+    yield
