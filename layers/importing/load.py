@@ -204,9 +204,8 @@ class Loader:
         if self._cm is not None:
             self._cm.__exit__(None, None, None)
             self._cm = None
-        self.cur.execute("CREATE UNIQUE INDEX ON imp_stage (seq, kind)")
-        self.cur.execute("CREATE INDEX ON imp_stage (kind, namespace, local_id)")
-        self.cur.execute("CREATE INDEX ON imp_stage (kind, official_id)")
+        # no indexes on the staging table: with one partition per kind every step is a hash join or a
+        # scan of its own partition, and keeping indexes up to date cost more than they saved
         # statistics of the columns the merge joins and filters on (geometry and JSON would cost seconds)
         self.cur.execute("ANALYZE imp_stage (kind, namespace, local_id, official_id, version_id, status, start_version, "
                          "end_version, end_object)")
