@@ -30,6 +30,7 @@ from .base import ImportFailed, Report
 
 PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
 PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
+FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.44"))  # of two parts
 GML_NS = b"http://www.opengis.net/gml/3.2"
 _ROOT = re.compile(rb"<(?:([\w.-]+):)?FeatureCollection\b[^>]*>", re.S)
 _XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
@@ -81,8 +82,11 @@ def plan(path: Path, processes: int | None = None, min_bytes: int | None = None)
         if first is None:
             return None
         cuts = [first]
+        span = end - first
+        own = span * FIRST_PART_SHARE * 2 / processes  # this process also feeds PostgreSQL's COPY: a smaller part
         for i in range(1, processes):
-            at = _search(f, member, max(cuts[-1] + 1, first + (end - first) * i // processes), end)
+            target = first + int(own + (span - own) * (i - 1) / (processes - 1))
+            at = _search(f, member, max(cuts[-1] + 1, target), end)
             if at is None:
                 break
             cuts.append(at)
