@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import orjson
 import shapely
@@ -132,6 +133,7 @@ def _copy_text(value: str | None) -> str:
     return value
 
 
+@lru_cache(maxsize=8192)  # the reader hands out the same few datetime objects again and again
 def _copy_time(value: datetime | None) -> str:
     return "\\N" if value is None else value.isoformat()
 
