@@ -113,6 +113,28 @@ FEATURES_CONFORMANCE = [
 ]
 
 
+FILTER_PARAMETERS = [
+    {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
+     "description": "CQL2 filter (OGC API – Features Part 3) over the collection's queryables.",
+     "schema": {"type": "string"}},
+    {"name": "filter-lang", "in": "query", "required": False, "style": "form", "explode": False,
+     "description": "Language of `filter`: cql2-text (default) or cql2-json.",
+     "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}},
+    {"name": "filter-crs", "in": "query", "required": False, "style": "form", "explode": False,
+     "description": "CRS of the geometry literals in `filter` (default CRS84).", "schema": {"type": "string", "format": "uri"}},
+]
+
+
+def _document_filters(oas: dict) -> dict:
+    """pygeoapi's OpenAPI document leaves out the Part 3 filter parameters the items endpoints take."""
+    for path, item in oas.get("paths", {}).items():
+        get = item.get("get") if path.endswith("/items") else None
+        if get is not None:
+            names = {p.get("name") for p in get.get("parameters", [])}
+            get.setdefault("parameters", []).extend(p for p in FILTER_PARAMETERS if p["name"] not in names)
+    return oas
+
+
 def api():
     """The pygeoapi API object of this process (OpenAPI document included), built on first use."""
     global _api
@@ -128,5 +150,5 @@ def api():
             itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE  # what we do, not Part 4 editing
 
             config = pygeoapi_config()
-            _api = (key, API(config, get_oas(config)))
+            _api = (key, API(config, _document_filters(get_oas(config))))
         return _api[1]

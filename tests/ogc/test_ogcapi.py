@@ -45,6 +45,7 @@ def test_openapi_and_conformance(client, demo_data):
     text = json.dumps(doc)
     params = [p.get("$ref", p.get("name", "")).rsplit("/", 1)[-1] for p in doc["paths"]["/collections/dzialki/items"]["get"]["parameters"]]
     assert doc["openapi"].startswith("3.0") and {"bbox", "limit", "datetime"} <= set(params) and "openapi" in text
+    assert {"filter", "filter-lang", "filter-crs"} <= set(params)
     classes = client.get("/ogcapi/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
