@@ -193,12 +193,7 @@ class _Parser:
             return ast.Between(_plain(lhs), _plain(low), _plain(high), negate)
         if word == "IN":
             self.i += 1
-            self._expect("(")
-            items = [_plain(self._scalar())]
-            while self._peek() and self._peek()[1] == ",":
-                self.i += 1
-                items.append(_plain(self._scalar()))
-            self._expect(")")
+            items = [_plain(v) for v in self._arguments(self._scalar)]
             return ast.In(_plain(lhs), items, negate)
         if negate:
             raise self._unexpected(self._peek(), "LIKE, BETWEEN or IN")
@@ -264,13 +259,21 @@ class _Parser:
         self._expect(")")
         return _instant_value(word, t[1][1:-1])
 
+    def _arguments(self, read, n: int | None = None) -> list:
+        """`( a, b, ... )`, each read by `read`; exactly `n` of them when given."""
+        self._expect("(")
+        items = [read()]
+        while self._peek() and self._peek()[1] == ",":
+            self.i += 1
+            items.append(read())
+        if n is not None and len(items) != n:
+            raise self._unexpected(self._peek(), ")")
+        self._expect(")")
+        return items
+
     def _spatial(self, word: str) -> ast.Node:
         self.i += 1
-        self._expect("(")
-        lhs = self._geometry_operand()
-        self._expect(",")
-        rhs = self._geometry_operand()
-        self._expect(")")
+        lhs, rhs = self._arguments(self._geometry_operand, 2)
         return _SPATIAL[word](lhs, rhs)
 
     def _geometry_operand(self):
@@ -280,12 +283,7 @@ class _Parser:
             return self._wkt()
         if word == "BBOX":
             self.i += 1
-            self._expect("(")
-            nums = [self._number()]
-            while self._peek() and self._peek()[1] == ",":
-                self.i += 1
-                nums.append(self._number())
-            self._expect(")")
+            nums = self._arguments(self._number)
             if len(nums) == 6:
                 nums = [nums[0], nums[1], nums[3], nums[4]]
             if len(nums) != 4:
@@ -336,11 +334,7 @@ class _Parser:
 
     def _temporal(self, word: str) -> ast.Node:
         self.i += 1
-        self._expect("(")
-        lhs = self._temporal_operand()
-        self._expect(",")
-        rhs = self._temporal_operand()
-        self._expect(")")
+        lhs, rhs = self._arguments(self._temporal_operand, 2)
         if not isinstance(lhs, ast.Attribute):
             lhs, rhs = rhs, lhs
             if word in ("T_BEFORE", "T_AFTER"):
@@ -355,11 +349,7 @@ class _Parser:
         word = self._word()
         if word == "INTERVAL":
             self.i += 1
-            self._expect("(")
-            start = self._interval_end()
-            self._expect(",")
-            end = self._interval_end()
-            self._expect(")")
+            start, end = self._arguments(self._interval_end, 2)
             return values.Interval(start, end)
         value = self._scalar()
         if isinstance(value, ast.Attribute | date):
