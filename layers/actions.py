@@ -102,6 +102,7 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
                     loader.stage_copy_file(rows)
             reader.reader.check_schema()
         finally:
+            reader.close()
             parallel.cleanup(children)
 
 

@@ -227,6 +227,7 @@ class EgibReader:
         if self.schema is None:
             raise ImportFailed(_("The file holds no features of the EGiB schema (namespace %(ns)s or %(ns2)s).")
                                % {"ns": NS_2021, "ns2": NS_2015})
+
     def part_summary(self) -> dict:
         """What reading one part of a file found, for the process that reads the other parts."""
         return {"schema": self.schema, "skipped": self.skipped, "epsg": self.geometry.epsg, "srs": self.geometry.srs_text,
@@ -237,15 +238,8 @@ class EgibReader:
             self.skipped[key] = self.skipped.get(key, 0) + n
         self.features_seen += part["seen"]
         self.schema = self.schema or part["schema"]
-        g = self.geometry
         if part["epsg"] is not None:
-            if g.epsg is None:
-                g.epsg, g.srs_text = part["epsg"], part["srs"]
-            elif g.epsg != part["epsg"]:
-                raise ImportFailed(
-                    _("The file mixes coordinate reference systems (%(a)s and %(b)s); export it in one CRS.")
-                    % {"a": f"EPSG:{g.epsg}", "b": f"EPSG:{part['epsg']}"}
-                )
+            self.geometry.use_crs(part["epsg"], part["srs"])
 
     def _check_root(self, root) -> None:
         docinfo = root.getroottree().docinfo

@@ -68,6 +68,12 @@ class GeometryReader:
         if parsed is None or parsed[0] not in SUPPORTED_SOURCE_EPSG:
             raise ImportFailed(_("Unsupported coordinate reference system: %(srs)s") % {"srs": srs[:80]})
         epsg, authority = parsed
+        self.use_crs(epsg, srs)
+        self._seen[srs] = answer = (epsg, bool(authority and north_first(epsg)))
+        return answer
+
+    def use_crs(self, epsg: int, srs: str) -> None:
+        """The file's CRS is `epsg` (as `srs` names it); a second one refuses the file."""
         if self.epsg is None:
             self.epsg, self.srs_text = epsg, srs
         elif self.epsg != epsg:
@@ -75,8 +81,6 @@ class GeometryReader:
                 _("The file mixes coordinate reference systems (%(a)s and %(b)s); export it in one CRS.")
                 % {"a": f"EPSG:{self.epsg}", "b": f"EPSG:{epsg}"}
             )
-        self._seen[srs] = answer = (epsg, bool(authority and north_first(epsg)))
-        return answer
 
     def _coords(self, text: str | None, dim: int, swap: bool, epsg: int, line: int | None) -> np.ndarray:
         parts = (text or "").split()

@@ -1,7 +1,8 @@
 """Reading a large EGiB GML export in several processes.
 
-The file is cut at `featureMember` boundaries into parts of about equal size. Each part after the
-first is read by a child process (`python -m layers.importing.parallel`): it wraps its byte range in
+The file is cut at `featureMember` boundaries into parts (the first, read by this process while it also
+feeds PostgreSQL's COPY, a little smaller than the others). Each part after the first is read by a
+child process (`python -m layers.importing.parallel`): it wraps its byte range in
 the file's own root element, reads and validates it exactly as the main process reads the first
 part, and writes the rows in COPY text form to a temporary file with a JSON summary beside it. The
 main process stages its own part, then appends each child's rows to the same COPY, so the merge
@@ -97,12 +98,13 @@ def plan(path: Path, processes: int | None = None, min_bytes: int | None = None)
 
 
 def _contains(f, needle: bytes, start: int) -> bool:
+    """Whether `needle` occurs in the file after `start` (read in blocks, a match across two blocks too)."""
     f.seek(start)
     carry = b""
     while block := f.read(1 << 22):
-        if needle in carry + block[: len(needle)] or needle in block:
+        if needle in carry + block:
             return True
-        carry = block[-(len(needle) - 1):] if len(needle) > 1 else b""
+        carry = block[1 - len(needle):] if len(needle) > 1 else b""
     return False
 
 
@@ -129,12 +131,13 @@ class PartSource:
         self.f = open(path, "rb")  # noqa: SIM115 - closed by close()
         self.f.seek(part.start)
         self.left = part.end - part.start
-        self.pending = [prefix] if part.start else []
+        self.prefix = prefix if part.start else b""  # the first part starts with the file's own
         self.footer = footer
 
     def read(self, n: int = -1) -> bytes:
-        if self.pending:
-            return self.pending.pop(0)
+        if self.prefix:
+            prefix, self.prefix = self.prefix, b""
+            return prefix
         if self.left > 0:
             block = self.f.read(min(self.left, n if n and n > 0 else 1 << 20))
             self.left -= len(block)

@@ -37,6 +37,7 @@ class EgibFile:
         if not head.startswith(b"<"):
             raise ImportFailed(_("The file is not XML, so it cannot be an EGiB GML export."))
         self.path = path
+        self.source = None  # a PartSource while reading one part
         self.reader = EgibReader(str(path))
 
     def __iter__(self):
@@ -46,8 +47,13 @@ class EgibFile:
         """Read only the first part of a file cut for several processes (importing/parallel.py)."""
         from .parallel import PartSource
 
-        self.reader = EgibReader(PartSource(self.path, part, prefix, footer))
+        self.source = PartSource(self.path, part, prefix, footer)
+        self.reader = EgibReader(self.source)
         self.reader.require_features = False
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
 
     @property
     def notes(self) -> list[str]:
