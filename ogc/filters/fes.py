@@ -600,16 +600,14 @@ class _Translator:
             return ~q if node.not_ else q
         if isinstance(node, ast.Include):  # CQL2 TRUE, or FALSE as a negated INCLUDE
             return Q(pk__in=[]) if node.not_ else Q()
-        if isinstance(node, ast.TimeDuring) and isinstance(node.rhs, values.Interval) and isinstance(node.rhs.start, datetime) \
-                and isinstance(node.rhs.end, datetime):
-            return self._during(node)
         if isinstance(node, ast.TimeBefore | ast.TimeAfter | ast.TimeDuring | ast.TimeEquals | ast.TimeDisjoint):
             return self._temporal(node)
         raise _invalid(_("This filter operator is not supported."))
 
     def _temporal(self, node: ast.TemporalPredicate) -> Q:
-        """CQL2 temporal operators on an instant property (our version dates): the other operand is
-        an instant or an interval whose open ends (`..`) are None."""
+        """Temporal operators on an instant property (our version dates): FES During, and CQL2's
+        T_* operators; the other operand is an instant or an interval whose open ends (`..`) are None.
+        During is ISO 19108's: strictly inside the period."""
         attr = self._attribute(node.lhs)
         if attr.type not in ("date", "datetime"):
             raise _invalid(_("Temporal operators apply to date properties; %(name)s is not one.") % {"name": attr.name}, attr.name)
@@ -688,19 +686,6 @@ class _Translator:
         regex = _like_regex(node.pattern, node.wildcard, node.singlechar, node.escapechar)
         q = Q(**{f"{attr.source}__{'iregex' if node.nocase else 'regex'}": regex})
         return ~q if node.not_ else q
-
-    def _during(self, node: ast.TimeDuring) -> Q:
-        attr = self._attribute(node.lhs)
-        period = node.rhs
-        if attr.type not in ("date", "datetime"):
-            raise _invalid(_("During applies to date properties; %(name)s is not one.") % {"name": attr.name}, attr.name)
-        if not (isinstance(period, values.Interval) and isinstance(period.start, datetime) and isinstance(period.end, datetime)):
-            raise _invalid(_("During takes a time period."))
-        begin, end = period.start, period.end
-        if attr.type == "date":
-            begin, end = begin.astimezone(UTC).date(), end.astimezone(UTC).date()
-        # ISO 19108 During: strictly inside the period
-        return Q(**{f"{attr.source}__gt": begin, f"{attr.source}__lt": end})
 
     def _resource_id(self, node: ResourceId) -> Q:
         """Feature ids are `<layer>.<primary key>` (ogc.wfs.featuretypes: official ids such as
