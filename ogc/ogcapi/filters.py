@@ -5,6 +5,7 @@ the tree to pygeoapi through `parsed_filter`, which replaces pygeoapi's own ECQL
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.utils.translation import gettext as _
@@ -15,14 +16,13 @@ LANGUAGES = ("cql2-text", "cql2-json", "cql-text", "cql-json", "ecql-text")
 _CURRENT: ContextVar = ContextVar("gisportal_ogcapi_filter", default=None)
 
 
-def check_language(lang: str | None) -> None:
+def parse_filter(text: str | None, lang: str | None):
+    """The filter's AST (None without a filter); CQL2Error with a message for the user, also for an
+    unknown language when no filter is given."""
     if lang is not None and lang not in LANGUAGES:
         raise CQL2Error(_("Unknown filter-lang %(l)s; use cql2-text or cql2-json.") % {"l": lang[:30]})
-
-
-def parse_filter(text: str, lang: str | None):
-    """The filter's AST; CQL2Error with a message for the user."""
-    check_language(lang)
+    if text is None:
+        return None
     if lang in ("cql2-json", "cql-json"):
         from pygeofilter.parsers.cql2_json import parse as parse_json
 
@@ -54,18 +54,14 @@ def _ecql(text: str):
         raise CQL2Error(_("The filter is not valid CQL text.")) from None
 
 
-class using:
+@contextmanager
+def using(tree):
     """`with using(tree):` pygeoapi's parsing of the filter returns `tree`."""
-
-    def __init__(self, tree):
-        self.tree = tree
-
-    def __enter__(self):
-        self.token = _CURRENT.set(self.tree)
-
-    def __exit__(self, *exc):
-        _CURRENT.reset(self.token)
-        return False
+    token = _CURRENT.set(tree)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
 
 
 def parsed_filter(text: str):

@@ -15,7 +15,7 @@ from layers import catalogue
 
 from ..filters.cql2 import CQL2Error
 from .config import api
-from .filters import check_language, parse_filter, using
+from .filters import parse_filter, using
 
 COMMON = {"f", "lang"}
 ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "properties", "sortby", "skipGeometry", "filter",
@@ -120,10 +120,8 @@ def items(request, collection_id: str):
     bad = _check(request, ITEMS, collection_id)
     if bad:
         return bad
-    lang = request.GET.get("filter-lang")
     try:
-        check_language(lang)
-        tree = parse_filter(request.GET["filter"], lang) if "filter" in request.GET else None
+        tree = parse_filter(request.GET.get("filter"), request.GET.get("filter-lang"))
     except CQL2Error as e:
         return _problem(400, "InvalidParameterValue", str(e))
     with using(tree):
