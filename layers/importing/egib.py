@@ -213,8 +213,8 @@ class EgibReader:
             msg = str(e)
             if "huge" in msg.lower():
                 raise ImportFailed(_("A text node in the file is too large (a geometry with far too many vertices?).")) from None
-            if self.line_offset and e.lineno:
-                msg = f"{e.msg} (line {e.lineno + self.line_offset})"
+            if e.lineno:  # libxml2's text without the position it repeats, then the line in the whole file
+                msg = f"{e.msg.split(', line ')[0]} (line {e.lineno + self.line_offset})"
             raise ImportFailed(
                 _("The file is not well-formed XML (truncated or damaged?): %(msg)s") % {"msg": msg[:200]}
             ) from None
