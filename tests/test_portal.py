@@ -56,6 +56,7 @@ def test_parcel_page_text_path(client, parcel):
     assert r.status_code == 200 and parcel.parcel_id in html and parcel.precinct.name in html
     assert f"/uslugi/wypis-wyrys-mpzp/?parcels={parcel.parcel_id.replace('/', '%2F')}" in html
     assert "REQUEST=GetMap" in html and 'alt="' in html
+    assert "Zamów wypis i wyrys z planu miejscowego" in html and "Order a zoning" not in html  # Polish by default
     assert client.get("/dzialka/141804_4.0001.999999").status_code == 404
     assert client.get("/dzialka/../../etc/passwd").status_code == 404
 

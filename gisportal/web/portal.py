@@ -8,17 +8,18 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 
 from gisportal.core.errors import GisportalError
 from layers import catalogue
 from layers.selectors import parcel_public, parcel_zoning, search_registry
 
-PARCEL_ACTIONS = (  # (service code, label) offered for a parcel; the form opens prefilled
-    ("wypis-wyrys-mpzp", "Order a zoning plan extract"),
-    ("zaswiadczenie-mpzp", "Ask for a zoning certificate"),
-    ("wypis-wyrys-egib", "Order a land register extract"),
-    ("pismo-ogolne", "Write to the office"),
+PARCEL_ACTIONS = (  # (service code, label) offered for a parcel; the form opens prefilled; labels translated when shown
+    ("wypis-wyrys-mpzp", gettext_noop("Order a zoning plan extract")),
+    ("zaswiadczenie-mpzp", gettext_noop("Ask for a zoning certificate")),
+    ("wypis-wyrys-egib", gettext_noop("Order a land register extract")),
+    ("pismo-ogolne", gettext_noop("Write to the office")),
 )
 
 
