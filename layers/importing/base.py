@@ -35,6 +35,8 @@ class Record:
     official_id: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
     geom: Any = None  # shapely geometry or None
+    wkb: str | None = None  # hex WKB of `geom` when computed with its batch (None: compute when needed)
+    valid: bool | None = None  # `geom.is_valid` when computed with its batch
     refs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # name -> [(namespace, local_id)]
     problems: list[dict] = field(default_factory=list)
     line: int | None = None

@@ -29,6 +29,7 @@ NS_2015 = "urn:gugik:specyfikacje:gmlas:ewidencjaGruntowBudynkow:1.0"
 NS_BT_2015 = "urn:gugik:specyfikacje:gmlas:modelPodstawowy:1.0"
 EGIB_NAMESPACES = (NS_2021, NS_2015)
 WARSAW = ZoneInfo("Europe/Warsaw")
+BATCH = 256  # records whose geometries are built together
 
 FEATURE_KINDS = {
     "EGB_JednostkaEwidencyjna": "unit",
@@ -181,6 +182,7 @@ class EgibReader:
             load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
         )
         checked = False
+        batch: list[Record] = []  # geometries are built per batch (gml.GeometryReader.build)
         try:
             for _event, el in context:
                 if not checked:
@@ -202,7 +204,11 @@ class EgibReader:
                     continue  # an object nested inside another one (read by its owner)
                 rec = self._feature(el)
                 if rec is not None:
-                    yield rec
+                    batch.append(rec)
+                    if len(batch) >= BATCH:
+                        self.geometry.build(batch)
+                        yield from batch
+                        batch = []
                 el.clear(keep_tail=False)
                 if parent.tag == members[2]:
                     while el.getprevious() is not None:
@@ -218,6 +224,8 @@ class EgibReader:
             raise ImportFailed(
                 _("The file is not well-formed XML (truncated or damaged?): %(msg)s") % {"msg": msg[:200]}
             ) from None
+        self.geometry.build(batch)
+        yield from batch
         if not checked and context.root is not None:
             self._check_root(context.root)
         if self.require_features:
@@ -281,7 +289,7 @@ class EgibReader:
 
     def _geometry(self, el: Kids, rec: Record) -> None:
         holder = el.find("geometria")
-        rec.geom = self.geometry.read(holder) if holder is not None else None
+        rec.geom = self.geometry.read_later(holder) if holder is not None else None
 
     # ---- per kind ------------------------------------------------------------------------
     def _unit(self, el, rec, _name):

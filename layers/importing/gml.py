@@ -32,6 +32,8 @@ def _q(tag: str) -> str:
 
 
 _EXTERIOR, _LINEAR_RING = _q("exterior"), _q("LinearRing")
+_POS_LIST, _POS, _POINT, _POLYGON = _q("posList"), _q("pos"), _q("Point"), _q("Polygon")
+_MULTI = {_q("MultiSurface"), _q("MultiPolygon")}
 _BOUNDARIES = {_EXTERIOR, _q("interior")}
 
 
@@ -40,6 +42,20 @@ def _transformer(epsg: int):
     from pyproj import Transformer
 
     return Transformer.from_crs(epsg, STORAGE_SRID, always_xy=True)
+
+
+class Pending:
+    """A geometry as the file wrote it (coordinate text per ring), built later together with the other
+    geometries of its batch by `GeometryReader.build`: one numpy parse and one shapely call for the
+    batch instead of a dozen Python-level calls per geometry."""
+
+    __slots__ = ("epsg", "polygons", "shape", "swap")
+
+    def __init__(self, shape: str, polygons: list, epsg: int, swap: bool):
+        self.shape = shape  # "point", "polygon" (one) or "multi"
+        self.polygons = polygons  # [[(text, srsDimension, line), ...] per polygon]; a point: one ring of one
+        self.epsg = epsg
+        self.swap = swap
 
 
 class GeometryReader:
@@ -189,6 +205,155 @@ class GeometryReader:
         if geom is None:
             geom = self._via_ogr(el, swap, epsg)
         return geom
+
+    # ---- batches: the text now (the element is about to be cleared), the geometry with its batch
+    def _ring_texts(self, poly_el) -> list | None:
+        rings = []
+        for boundary in poly_el:
+            if boundary.tag not in _BOUNDARIES:
+                continue
+            ring = boundary.find(_LINEAR_RING)
+            if ring is None:
+                return None
+            pos_list = ring.find(_POS_LIST)
+            if pos_list is not None:
+                rings.append((pos_list.text, int(pos_list.get("srsDimension") or ring.get("srsDimension") or 2), pos_list.sourceline))
+                continue
+            poses = ring.findall(_POS)
+            if not poses:
+                return None
+            rings.append((" ".join(p.text or "" for p in poses), 2, ring.sourceline))
+        if not rings or poly_el[0].tag != _EXTERIOR:
+            return None
+        return rings
+
+    def read_later(self, holder) -> object | None:
+        """Like `read`, but the common shapes come back as a `Pending` for `build`."""
+        el = next((c for c in holder if isinstance(c.tag, str) and c.tag.startswith(f"{{{GML}}}")), None)
+        if el is None:
+            return None
+        epsg, swap = self._crs(el)
+        tag = el.tag
+        polygons = None
+        if tag == _POINT:
+            pos = el.find(_POS)
+            if pos is not None:
+                dim = int(pos.get("srsDimension") or el.get("srsDimension") or 2)
+                return Pending("point", [[(pos.text, dim, pos.sourceline)]], epsg, swap)
+        elif tag == _POLYGON:
+            rings = self._ring_texts(el)
+            if rings is not None:
+                return Pending("polygon", [rings], epsg, swap)
+        elif tag in _MULTI:
+            polygons = []
+            for member in el:  # surfaceMember (one polygon each) or surfaceMembers (several)
+                if not isinstance(member.tag, str):
+                    continue
+                for poly_el in member:
+                    if not isinstance(poly_el.tag, str):
+                        continue
+                    rings = self._ring_texts(poly_el) if poly_el.tag == _POLYGON else None
+                    if rings is None:
+                        return self.read(holder)
+                    polygons.append(rings)
+            if polygons:
+                return Pending("multi", polygons, epsg, swap)
+        return self.read(holder)  # Surface, curves and the rest: built now
+
+    def build(self, records) -> None:
+        """Replace each record's `Pending` geometry by a shapely geometry, and give it `wkb` (hex) and
+        `valid` computed for the whole batch at once. Anything unusual in the batch (a coordinate that
+        is not a number, a ring too short, a point outside Poland) sends the batch through the
+        per-geometry path, which raises the precise error with its line."""
+        todo = [r for r in records if type(r.geom) is Pending]
+        if not todo:
+            return
+        try:
+            geoms = self._build_batch([r.geom for r in todo])
+        except (ValueError, shapely.errors.GEOSException):
+            geoms = None
+        if geoms is None:
+            geoms = np.array([self._build_one(r.geom) for r in todo], dtype=object)
+        valid = shapely.is_valid(geoms)
+        wkb = shapely.to_wkb(geoms, hex=True)
+        for rec, g, ok, w in zip(todo, geoms.tolist(), valid.tolist(), wkb.tolist(), strict=True):
+            rec.geom, rec.valid, rec.wkb = g, ok, w
+
+    def _build_one(self, p: Pending):
+        polys = []
+        for rings in p.polygons:
+            arrays = [self._coords(text, dim, p.swap, p.epsg, line) for text, dim, line in rings]
+            if p.shape == "point":
+                return Point(arrays[0][0])
+            polys.append(shapely.polygons(arrays[0]) if len(arrays) == 1 else Polygon(arrays[0], arrays[1:]))
+        return polys[0] if p.shape == "polygon" else MultiPolygon(polys)
+
+    def _build_batch(self, pendings: list[Pending]):
+        """All geometries of the batch with a few numpy/shapely calls, or None to go one by one."""
+        epsg, swap = pendings[0].epsg, pendings[0].swap
+        if any(p.epsg != epsg or p.swap != swap for p in pendings):
+            return None
+        geoms = np.empty(len(pendings), dtype=object)
+        point_ix = [i for i, p in enumerate(pendings) if p.shape == "point"]
+        if point_ix:
+            got = self._batch_coords([pendings[i].polygons[0][0] for i in point_ix], epsg, swap)
+            if got is None:
+                return None
+            coords, sizes = got
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            geoms[point_ix] = shapely.points(coords[starts])  # a point's first position, as `read` takes it
+        if len(point_ix) == len(pendings):
+            return geoms
+        ring_list, ring_poly, poly_geom = [], [], []  # rings; the polygon of each ring; the geometry of each polygon
+        for gi, p in enumerate(pendings):
+            if p.shape == "point":
+                continue
+            for rings in p.polygons:
+                for ring in rings:
+                    ring_list.append(ring)
+                    ring_poly.append(len(poly_geom))
+                poly_geom.append(gi)
+        got = self._batch_coords(ring_list, epsg, swap)
+        if got is None:
+            return None
+        coords, sizes = got
+        rings = shapely.linearrings(coords, indices=np.repeat(np.arange(len(sizes)), sizes))
+        polys = shapely.polygons(rings, indices=np.asarray(ring_poly))  # the first ring of each is its shell
+        owner = np.asarray(poly_geom)
+        single = np.array([pendings[gi].shape == "polygon" for gi in poly_geom])
+        if single.any():
+            geoms[owner[single]] = polys[single]
+        if not single.all():
+            multi, members = np.unique(owner[~single], return_inverse=True)
+            geoms[multi] = shapely.multipolygons(polys[~single], indices=members)
+        return geoms
+
+    def _batch_coords(self, rings: list, epsg: int, swap: bool):
+        """(coordinates in EPSG:2180 as an N×2 array, vertices per ring), or None when a ring is not plain."""
+        arrays, sizes = [], []
+        for text, dim, _line in rings:
+            a = np.fromstring(text or "", sep=" ")  # C parse; raises ValueError on anything not a number
+            n = a.size
+            if n == 0 or n % dim or n > MAX_VERTICES * dim:
+                return None
+            if dim != 2:
+                a = a.reshape(-1, dim)[:, :2].ravel()
+            arrays.append(a)
+            sizes.append(n // dim)
+        coords = np.concatenate(arrays).reshape(-1, 2)
+        if swap:
+            coords = coords[:, ::-1]
+        if epsg != STORAGE_SRID:
+            if not np.isfinite(coords).all():
+                return None
+            x, y = _transformer(epsg).transform(coords[:, 0], coords[:, 1])
+            coords = np.round(np.column_stack([x, y]), 3)
+        xmin, ymin = coords.min(axis=0)  # NaN fails the comparisons below
+        xmax, ymax = coords.max(axis=0)
+        bx0, by0, bx1, by1 = BOUNDS_2180
+        if not (xmin >= bx0 and ymin >= by0 and xmax <= bx1 and ymax <= by1):
+            return None
+        return coords, np.asarray(sizes)
 
     def _via_ogr(self, el, swap: bool, epsg: int):
         """Curves, arcs and other GML that the fast path does not cover: OGR parses, we orient."""

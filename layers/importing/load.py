@@ -141,7 +141,7 @@ def _copy_time(value: datetime | None) -> str:
 def copy_row(rec: Record) -> str:
     """One staged row in PostgreSQL's COPY text format (columns of STAGE_COLUMNS)."""
     t = _copy_text
-    geom = _ewkb(rec.geom)  # hex digits only
+    geom = rec.wkb if rec.wkb is not None else _ewkb(rec.geom)  # hex digits only
     return "\t".join((
         t(rec.kind), t(rec.local_id), t(rec.namespace), t(rec.version_id or ""), t(rec.gml_id or ""),
         _copy_time(rec.start_object), _copy_time(rec.start_version), _copy_time(rec.end_version), _copy_time(rec.end_object),

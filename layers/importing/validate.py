@@ -59,7 +59,7 @@ class Validator:
             return not self._error(rec, "geometry_type", _("Expected a point, found %(type)s.") % {"type": g.geom_type})
         if g.is_empty:
             return not self._error(rec, "geometry_empty", _("The geometry is empty."))
-        if not g.is_valid:
+        if not (g.is_valid if rec.valid is None else rec.valid):
             reason = shapely.is_valid_reason(g)
             if self.policy == "repair":
                 fixed = shapely.make_valid(g)
@@ -67,7 +67,7 @@ class Validator:
                 if polys:
                     fixed = shapely.unary_union(polys)
                     if fixed.is_valid and not fixed.is_empty:
-                        rec.geom = fixed
+                        rec.geom, rec.wkb, rec.valid = fixed, None, True
                         self.report.bump("repaired", rec.kind)
                         self.report.problem("warning", "geometry_repaired",
                                             _("Invalid geometry (%(reason)s) repaired.") % {"reason": reason},
