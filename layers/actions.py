@@ -17,7 +17,7 @@ from gisportal.core.errors import GisportalError
 
 from .importing import parallel
 from .importing.base import ImportFailed, Report
-from .importing.load import Loader
+from .importing.load import Loader, trace
 from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
 from .importing.readers import EgibFile, detect_format, open_reader
 from .importing.validate import Validator
@@ -94,12 +94,13 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
         try:
             reader.read_part(cut.parts[0], cut.prefix, cut.footer)
             _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
+            trace("first part read and staged")
             for child in children:
-                summary = parallel.collect(child, report, reader.reader)
+                parallel.stream_rows(child, loader.stage_copy_block)
+                summary = parallel.collect(child, report, reader.reader)  # raises what went wrong in the child
+                trace("a reading process finished, its rows staged")
                 state["read"] += sum(summary["report"]["read"].values())
                 tick()
-                with open(child.rows, "rb") as rows:
-                    loader.stage_copy_file(rows)
             reader.reader.check_schema()
         finally:
             reader.close()
@@ -123,9 +124,11 @@ def _run(reader, report: Report, validator: Validator, state: dict, tick, *, pol
             else:
                 _read_in_parts(cut, reader, report, validator, state, tick, policy=policy, loader=loader)
             loader.finish_staging()
+            trace("staging done")
         _finish_reading(reader, report, state)
         tick("writing")
         loader.merge(policy=policy)
+        trace("merged")
         state["written"] = report.total_written
         tick("done")
         if dry_run:
@@ -134,6 +137,7 @@ def _run(reader, report: Report, validator: Validator, state: dict, tick, *, pol
             from .selectors import data_version_bump
 
             transaction.on_commit(data_version_bump)
+    trace("committed")
 
 
 def _run_plain(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, dry_run: bool) -> None:

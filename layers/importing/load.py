@@ -50,6 +50,12 @@ class KindSpec:
     columns: dict[str, str]  # target column -> SQL expression over the staged row `s`
     geom: str | None = "ST_Multi(s.geom)"
     scope_by_unit: bool = True
+    joins: str = ""  # joined to the staged row `s` where the columns are computed
+
+
+def _written(table: str) -> str:
+    """Join a staged row `s` to the registry row it was written to (`x`), by IIP identity."""
+    return f"JOIN {table} x ON x.namespace = s.namespace AND x.local_id = s.local_id"
 
 
 PRECINCT_OF = "split_part(s.official_id, '.', 1) || '.' || split_part(s.official_id, '.', 2)"
@@ -74,11 +80,9 @@ SPECS: dict[str, KindSpec] = {
         "area_ha": "(s.attrs->>'area_ha')::numeric",
         "area_accuracy": "(s.attrs->>'accuracy')::smallint",
         # the JRG2 xlink resolved through imp_jrg (EGiB GML), or the value a GIS file mapped directly
-        "registration_unit": "coalesce((SELECT j.official_id FROM imp_jrg j WHERE j.namespace = s.refs->'jrg'->0->>0 "
-                             "AND j.local_id = s.refs->'jrg'->0->>1), s.attrs->>'jrg', '')",
-        "registration_group": "coalesce((SELECT j.grp FROM imp_jrg j WHERE j.namespace = s.refs->'jrg'->0->>0 "
-                              "AND j.local_id = s.refs->'jrg'->0->>1), (s.attrs->>'group')::smallint)",
-    }),
+        "registration_unit": "coalesce(j.official_id, s.attrs->>'jrg', '')",
+        "registration_group": "coalesce(j.grp, (s.attrs->>'group')::smallint)",
+    }, joins="LEFT JOIN imp_jrg j ON j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1"),
     "building": KindSpec("layers_building", "building_id", {
         "building_id": "s.official_id",
         "kst_type": "s.attrs->>'kst'",
@@ -108,6 +112,15 @@ log = logging.getLogger(__name__)
 IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
 IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
 IMPORT_WORK_MEM = os.environ.get("GISPORTAL_IMPORT_WORK_MEM", "64MB")
+_T0 = time.monotonic()
+
+
+def trace(what: str) -> None:
+    """With GISPORTAL_IMPORT_TRACE set: log the seconds since the process started (finding where an import's time goes)."""
+    if TRACE:
+        log.info("import %.2f s: %s", time.monotonic() - _T0, what)
+
+
 IIP = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
 
 
@@ -190,11 +203,10 @@ class Loader:
         if len(self._pending) >= 500:
             self._flush()
 
-    def stage_copy_file(self, f) -> None:
-        """Rows already in COPY text form (written by `copy_row` in another process)."""
+    def stage_copy_block(self, block: bytes) -> None:
+        """Rows already in COPY text form (written by `copy_row` in another process), in any pieces."""
         self._flush()
-        while block := f.read(1 << 20):
-            self._copy.write(block)
+        self._copy.write(block)
 
     def _flush(self) -> None:
         if self._pending:
@@ -209,8 +221,15 @@ class Loader:
         # no indexes on the staging table: with one partition per kind every step is a hash join or a
         # scan of its own partition, and keeping indexes up to date cost more than they saved
         # statistics of the columns the merge joins and filters on (geometry and JSON would cost seconds)
-        self.cur.execute("ANALYZE imp_stage (kind, namespace, local_id, official_id, version_id, status, start_version, "
-                         "end_version, end_object)")
+        self._analyze_stage("imp_stage (kind, namespace, local_id, official_id, version_id, status, start_version, "
+                            "end_version, end_object)")
+
+    def _analyze_stage(self, what: str) -> None:
+        """Statistics of staging rows from a small sample: enough for the merge's plans (row counts are
+        exact anyway), and a default-sized sample of 600 000 wide rows took a second."""
+        self.cur.execute("SET LOCAL default_statistics_target = 10")
+        self._exec(f"ANALYZE {what}")
+        self.cur.execute("SET LOCAL default_statistics_target = DEFAULT")
 
     # ---- SQL helpers
     def _exec(self, sql: str, params: dict | None = None) -> int:
@@ -247,7 +266,7 @@ class Loader:
         self._choose_versions()
         self._duplicates(policy)
         self._resolve_jrg()
-        self._exec("ANALYZE imp_stage (kind, status)")  # statuses changed: plans below join on them
+        self._analyze_stage("imp_stage (kind, status)")  # statuses changed: plans below join on them
         for kind in KINDS:
             if kind in ("jrg", "share") or kind not in kinds_present:
                 continue
@@ -355,13 +374,9 @@ class Loader:
                             ELSE 'unchanged' END
             FROM {t} t WHERE s.kind = %(kind)s AND s.status IN ('new', 'retire')
               AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608 - table from SPECS
-        # new objects get their ids now (in file order), so nothing has to look them up after the INSERT
-        self._exec(f"""
-            UPDATE imp_stage s SET status = 'insert', target_id = n.id
-            FROM (SELECT seq, nextval(pg_get_serial_sequence('{t}', 'id')) AS id FROM imp_stage
-                  WHERE kind = %(kind)s AND status = 'new' ORDER BY seq) n
-            WHERE s.kind = %(kind)s AND s.seq = n.seq""", p)  # noqa: S608 - table from SPECS
-        self._exec(f"ANALYZE imp_stage_{kind} (status)")  # noqa: S608 - kind from KINDS
+        # rows still 'new' are inserted below; what refers to them later finds them by IIP identity
+        # (rewriting every staged row to note its new id cost more than those joins)
+        self._analyze_stage(f"imp_stage_{kind} (status)")
         # retire what the file no longer holds (same kind and namespace, cadastral units the file covers)
         scope = ""
         if spec.scope_by_unit and spec.official:
@@ -380,7 +395,7 @@ class Loader:
         if spec.official:
             self._exec(f"""
                 UPDATE imp_stage s SET status = 'rejected', problem = 'conflict'
-                WHERE s.kind = %(kind)s AND s.status IN ('insert', 'update') AND EXISTS (
+                WHERE s.kind = %(kind)s AND s.status IN ('new', 'update') AND EXISTS (
                   SELECT 1 FROM {t} t WHERE t.{spec.official} = s.official_id AND t.end_object IS NULL
                   AND NOT (t.namespace = s.namespace AND t.local_id = s.local_id))
                 RETURNING s.kind, s.official_id, s.line""", p)  # noqa: S608
@@ -403,13 +418,12 @@ class Loader:
         updated = self._exec(f"""
             UPDATE {t} SET version_id = s.version_id, start_object = s.start_object, start_version = s.start_version,
                    end_version = s.end_version, end_object = NULL, {sets}{geom_set}
-            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)  # noqa: S608
-        insert_cols = ", ".join(["id", *IIP, *cols, *(["geom"] if spec.geom else [])])
-        select_cols = ", ".join(["s.target_id", *(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols),
-                                 *([spec.geom] if spec.geom else [])])
+            FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)  # noqa: S608
+        insert_cols = ", ".join([*IIP, *cols, *(["geom"] if spec.geom else [])])
+        select_cols = ", ".join([*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])])
         inserted = self._exec(f"""
             INSERT INTO {t} ({insert_cols})
-            SELECT {select_cols} FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'insert' ORDER BY s.seq""", p)  # noqa: S608
+            SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)  # noqa: S608
         if inserted > 500:
             # fresh statistics, or later joins plan for an empty table (nested loops over seq scans)
             self._exec(f"ANALYZE {t}")
@@ -422,7 +436,7 @@ class Loader:
     def _reject_without_precinct(self, policy: str) -> None:
         self._exec(f"""
             UPDATE imp_stage s SET status = 'rejected', problem = 'no_precinct'
-            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update') AND NOT EXISTS (
+            WHERE s.kind = 'parcel' AND s.status IN ('new', 'update') AND NOT EXISTS (
               SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)
             RETURNING s.kind, s.official_id, s.line""")
         self._reject(self.cur.fetchall(), policy, "no_precinct", _("The precinct of parcel %(id)s is not in the register."))
@@ -431,22 +445,22 @@ class Loader:
         """Land-use classes and KW numbers of inserted or updated parcels are replaced."""
         self._exec("""DELETE FROM layers_parcellanduse l USING imp_stage s
                       WHERE s.kind = 'parcel' AND s.status = 'update' AND l.parcel_id = s.target_id""")
-        self._exec("""
+        self._exec(f"""
             INSERT INTO layers_parcellanduse (parcel_id, ofu, ozu, ozk, area_ha)
-            SELECT s.target_id, u->>'ofu', coalesce(u->>'ozu', ''), coalesce(u->>'ozk', ''), (u->>'area_ha')::numeric
-            FROM imp_stage s, jsonb_array_elements(s.attrs->'land_uses') u
-            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update')""")
+            SELECT x.id, u->>'ofu', coalesce(u->>'ozu', ''), coalesce(u->>'ozk', ''), (u->>'area_ha')::numeric
+            FROM imp_stage s {_written("layers_parcel")} CROSS JOIN LATERAL jsonb_array_elements(s.attrs->'land_uses') u
+            WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
         self._exec("""DELETE FROM layers_restrictedlandregisterentry k USING imp_stage s
                       WHERE s.kind = 'parcel' AND s.status = 'update' AND k.parcel_id = s.target_id""")
-        self._exec("""
+        self._exec(f"""
             INSERT INTO layers_restrictedlandregisterentry (parcel_id, kw_number)
-            SELECT s.target_id, kw FROM imp_stage s, jsonb_array_elements_text(s.attrs->'kw') kw
-            WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update')""")
+            SELECT x.id, kw FROM imp_stage s {_written("layers_parcel")} CROSS JOIN LATERAL jsonb_array_elements_text(s.attrs->'kw') kw
+            WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
 
     def _parcel_outside_precinct(self, policy: str) -> None:
         n = self._problems_from(f"""
             WITH s AS MATERIALIZED (SELECT official_id, line, geom, {PRECINCT_OF} AS precinct FROM imp_stage s
-                                    WHERE s.kind = 'parcel' AND s.status IN ('insert', 'update'))
+                                    WHERE s.kind = 'parcel' AND s.status IN ('new', 'update'))
             SELECT 'parcel', s.official_id, s.line FROM s JOIN layers_precinct r
               ON r.precinct_id = s.precinct AND r.end_object IS NULL
             WHERE r.version_id <> ''
@@ -459,16 +473,17 @@ class Loader:
     def _building_parcels(self) -> None:
         self._exec("""DELETE FROM layers_building_parcels bp USING imp_stage s
                       WHERE s.kind = 'building' AND s.status = 'update' AND bp.building_id = s.target_id""")
-        self._exec("""
+        self._exec(f"""
             INSERT INTO layers_building_parcels (building_id, parcel_id)
-            SELECT DISTINCT s.target_id, p.id FROM imp_stage s, jsonb_array_elements(s.refs->'parcels') r
+            SELECT DISTINCT x.id, p.id FROM imp_stage s {_written("layers_building")}
+            CROSS JOIN LATERAL jsonb_array_elements(s.refs->'parcels') r
             JOIN layers_parcel p ON p.namespace = r->>0 AND p.local_id = r->>1 AND p.end_object IS NULL
-            WHERE s.kind = 'building' AND s.status IN ('insert', 'update')
+            WHERE s.kind = 'building' AND s.status IN ('new', 'update')
             ON CONFLICT DO NOTHING""")
-        self._exec("""
+        self._exec(f"""
             INSERT INTO layers_restrictedlandregisterentry (building_id, kw_number)
-            SELECT s.target_id, kw FROM imp_stage s, jsonb_array_elements_text(s.attrs->'kw') kw
-            WHERE s.kind = 'building' AND s.status = 'insert'""")
+            SELECT x.id, kw FROM imp_stage s {_written("layers_building")} CROSS JOIN LATERAL jsonb_array_elements_text(s.attrs->'kw') kw
+            WHERE s.kind = 'building' AND s.status = 'new'""")
 
     def _shares(self) -> None:
         """Shares of subjects written by this import, linked to the registration unit's identifier."""
@@ -476,13 +491,14 @@ class Loader:
             DELETE FROM layers_restrictedshare sh USING imp_stage s
             WHERE s.kind = 'subject' AND s.status = 'update' AND sh.subject_id = s.target_id""")
         # materialised CTEs: the planner hash-joins them instead of looping over JSON expressions
-        n = self._exec("""
+        n = self._exec(f"""
             WITH sh AS MATERIALIZED (
                    SELECT attrs, refs->'subject'->0->>0 AS sns, refs->'subject'->0->>1 AS sid,
                           refs->'jrg'->0->>0 AS jns, refs->'jrg'->0->>1 AS jid
                    FROM imp_stage WHERE kind = 'share' AND status = 'new'),
                  subj AS MATERIALIZED (
-                   SELECT namespace, local_id, target_id FROM imp_stage WHERE kind = 'subject' AND status IN ('insert', 'update')),
+                   SELECT s.namespace, s.local_id, x.id AS target_id FROM imp_stage s {_written("layers_restrictedsubject")}
+                   WHERE s.kind = 'subject' AND s.status IN ('new', 'update')),
                  j AS MATERIALIZED (SELECT namespace, local_id, official_id FROM imp_stage WHERE kind = 'jrg')
             INSERT INTO layers_restrictedshare (subject_id, registration_unit, kind, "right", numerator, denominator)
             SELECT subj.target_id, coalesce(j.official_id, ''), sh.attrs->>'kind', coalesce(sh.attrs->>'right', ''),

@@ -22,6 +22,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from .base import ImportFailed, Report
 
 PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
 PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
-FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.44"))  # of two parts
+FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.47"))  # of two parts
 GML_NS = b"http://www.opengis.net/gml/3.2"
 _ROOT = re.compile(rb"<(?:([\w.-]+):)?FeatureCollection\b[^>]*>", re.S)
 _XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
@@ -182,6 +183,7 @@ def start_children(p: Plan, *, policy: str, workdir: Path) -> list[Child]:
     children = []
     for i, part in enumerate(p.parts[1:], start=1):
         rows, summary = workdir / f"part{i}.copy", workdir / f"part{i}.json"
+        rows.touch()  # this process reads it while the child writes it (stream_rows)
         spec = {"path": str(p.path), "start": part.start, "end": part.end, "policy": policy, "rows": str(rows),
                 "summary": str(summary), "prefix": p.prefix.decode("utf-8", "surrogateescape"),
                 "footer": p.footer.decode()}
@@ -203,6 +205,19 @@ def _child_env() -> dict:
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
+
+
+def stream_rows(child: Child, write) -> None:
+    """Hand the child's rows to `write` as it writes them (this process's own part is done; PostgreSQL
+    parses them while the child still reads); returns once the child has exited and all is handed on."""
+    with open(child.rows, "rb") as f:
+        while True:
+            exited = child.process.poll() is not None
+            while block := f.read(1 << 20):
+                write(block)
+            if exited:
+                return
+            time.sleep(0.02)
 
 
 def collect(child: Child, report: Report, reader) -> dict:
