@@ -147,3 +147,82 @@ def test_a_reading_process_that_dies_fails_the_import(tmp_path, in_parts, monkey
     with translation.override("en"), pytest.raises(ImportFailed, match="reading process stopped.*no"):
         registry_import(path)
     assert Parcel.objects.filter(namespace=NS).count() == 0
+
+
+@pytest.fixture
+def merges(monkeypatch):
+    """The kinds of each merge call, and whether it was the final one."""
+    from layers.importing.load import Loader
+
+    calls = []
+    real = Loader.merge
+
+    def spy(self, *, policy, kinds=None, final=True):
+        calls.append((set(kinds) if kinds else None, final))
+        return real(self, policy=policy, kinds=kinds, final=final)
+
+    monkeypatch.setattr(Loader, "merge", spy)
+    return calls
+
+
+def _two_precincts(*, dup_in_first: bool = False) -> str:
+    """Precinct 0001 with 30 parcels, then precinct 0002 with 50: the type of feature changes at ~38 %."""
+    feats = [precinct("P1", "149999_2.0001", square(500_000, 500_000, 2_000))]
+    feats += [parcel(f"A{i}", f"149999_2.0001.{i + 1 if not (dup_in_first and i == 3) else 1}",
+                     square(500_000 + (i % 30) * 60, 500_000 + (i // 30) * 60)) for i in range(30)]
+    feats.append(precinct("P2", "149999_2.0002", square(503_000, 500_000, 2_000)))
+    feats += [parcel(f"B{i}", f"149999_2.0002.{i + 1}", square(503_000 + (i % 30) * 60, 500_000 + (i // 30) * 60))
+              for i in range(50)]
+    return document(*feats)
+
+
+def test_plan_cuts_where_the_type_of_feature_changes(tmp_path):
+    text = _two_precincts()
+    path = write(tmp_path / "p.gml", text)
+    cut = parallel.plan(path, processes=2, min_bytes=1)
+    assert cut.kind_boundary
+    data = path.read_bytes()
+    before, after = data[:cut.parts[1].start], data[cut.parts[1].start:]
+    assert after.startswith(b"<gml:featureMember><egb:")
+    last_before = before[before.rindex(b"<gml:featureMember><egb:"):].split(b" ")[0]
+    assert after.split(b" ")[0] != last_before  # the type changes here
+
+
+def test_kinds_complete_in_the_first_part_are_merged_while_the_others_are_read(demo_data, tmp_path, in_parts, merges):
+    before = content()
+    path = tmp_path / "egib.gml"
+    export_egib(path)
+    empty_registry()
+    report = registry_import(path)
+    early = [kinds for kinds, final in merges if not final]
+    assert early and "parcel" in early[0], merges
+    assert report.total_rejected == 0, report.problems[:5]
+    after = content()
+    for name in CONTENT:
+        assert after[name] == before[name], name
+
+
+def test_early_merge_is_undone_when_another_part_holds_the_same_kind(tmp_path, monkeypatch, merges):
+    """Precinct, parcels, precinct, parcels: cut at the second precinct, the first part seems to hold
+    all precincts and parcels; the second part holds more, so that merge is rolled back and done again."""
+    path = write(tmp_path / "p.gml", _two_precincts())
+    serial = registry_import(path, dry_run=True)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "PROCESSES", 2)
+    report = registry_import(path)
+    assert merges[-2][0] == {"precinct", "parcel"} and merges[-2][1] is False  # tried early
+    assert merges[-1] == (None, True)  # then everything, after the rollback
+    assert report.read == serial.read == {"precinct": 2, "parcel": 80}
+    assert report.written == serial.written and report.retired == serial.retired == {}
+    assert sorted(report.problems, key=str) == sorted(serial.problems, key=str)
+    assert Parcel.objects.filter(namespace=NS, end_object__isnull=True).count() == 80
+
+
+def test_an_error_in_the_early_merge_under_the_strict_policy_writes_nothing(tmp_path, monkeypatch, merges):
+    path = write(tmp_path / "p.gml", _two_precincts(dup_in_first=True))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel, "PROCESSES", 2)
+    with translation.override("en"), pytest.raises(ImportFailed, match="149999_2.0001.1 appears more than once"):
+        registry_import(path, policy="strict")
+    assert any(final is False for _kinds, final in merges)
+    assert Parcel.objects.filter(namespace=NS).count() == 0

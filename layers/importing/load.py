@@ -107,7 +107,24 @@ SPECS: dict[str, KindSpec] = {
         "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
     }, geom=None, scope_by_unit=False),
 }
+# the staged rows of other kinds that merging a kind reads (they must all be staged by then)
+DEPENDS_ON = {"precinct": {"unit"}, "parcel": {"unit", "precinct", "jrg"}, "building": {"unit", "precinct", "jrg", "parcel"},
+              "share": {"subject", "jrg"}}
+
+
+def early_kinds(staged_in_order: list[str], *, last_complete: bool) -> tuple[set[str], set[str]]:
+    """Kinds that the first part of a file holds completely if the file is grouped by kind, as exports
+    are: everything it staged (but its last kind, unless the part was cut where the kind changes).
+    Returns them, and the kinds the other parts must then not hold: them and what they depend on."""
+    early = set(staged_in_order if last_complete else staged_in_order[:-1])
+    needs = set(early)
+    for kind in early:
+        needs |= DEPENDS_ON.get(kind, set())
+    return early, needs
+
+
 TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))
+EARLY_MERGE = os.environ.get("GISPORTAL_IMPORT_EARLY_MERGE", "true").lower() not in ("0", "false", "no")
 log = logging.getLogger(__name__)
 IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
 IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
@@ -173,6 +190,8 @@ class Loader:
         self._cm = None
         self.staged = 0
         self._pending: list[str] = []
+        self.kinds_staged: list[str] = []  # kinds in the order this process first staged them
+        self.merged: set[str] = set()  # kinds merged so far (merge() may be called for some kinds first)
 
     # ---- staging
     def __enter__(self):
@@ -189,10 +208,21 @@ class Loader:
         self.cur.execute("DROP TABLE IF EXISTS imp_stage")
         for sql in CREATE_STAGE:
             self.cur.execute(sql)
-        cols = ", ".join(STAGE_COLUMNS)
-        self._cm = self.cur.copy(f"COPY imp_stage ({cols}) FROM STDIN")  # noqa: S608 - constant column list
-        self._copy = self._cm.__enter__()
+        self._open_copy()
         return self
+
+    def _open_copy(self) -> None:
+        if self._cm is None:
+            cols = ", ".join(STAGE_COLUMNS)
+            self._cm = self.cur.copy(f"COPY imp_stage ({cols}) FROM STDIN")  # noqa: S608 - constant column list
+            self._copy = self._cm.__enter__()
+
+    def end_copy(self) -> None:
+        """Finish the COPY now (SQL can run); staging more rows starts a new one."""
+        self._flush()
+        if self._cm is not None:
+            self._cm.__exit__(None, None, None)
+            self._cm = None
 
     def __exit__(self, exc_type, exc, tb):
         if self._cm is not None:
@@ -203,24 +233,28 @@ class Loader:
     def stage(self, rec: Record) -> None:
         self._pending.append(copy_row(rec))
         self.staged += 1
+        if not self.kinds_staged or self.kinds_staged[-1] != rec.kind and rec.kind not in self.kinds_staged:
+            self.kinds_staged.append(rec.kind)
         if len(self._pending) >= 500:
             self._flush()
 
     def stage_copy_block(self, block: bytes) -> None:
         """Rows already in COPY text form (written by `copy_row` in another process), in any pieces."""
         self._flush()
+        self._open_copy()
         self._copy.write(block)
 
     def _flush(self) -> None:
         if self._pending:
+            self._open_copy()
             self._copy.write("".join(self._pending).encode())
             self._pending.clear()
 
     def finish_staging(self) -> None:
-        self._flush()
-        if self._cm is not None:
-            self._cm.__exit__(None, None, None)
-            self._cm = None
+        self.end_copy()
+        self.analyze_staged()
+
+    def analyze_staged(self) -> None:
         # no indexes on the staging table: with one partition per kind every step is a hash join or a
         # scan of its own partition, and keeping indexes up to date cost more than they saved
         # statistics of the columns the merge joins and filters on (geometry and JSON would cost seconds)
@@ -264,12 +298,18 @@ class Loader:
             self.report.bump("rejected", kind)
 
     # ---- merge
-    def merge(self, *, policy: str) -> None:
-        kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage")]
-        self._choose_versions()
-        self._duplicates(policy)
-        self._resolve_jrg()
+    def merge(self, *, policy: str, kinds: set[str] | None = None, final: bool = True) -> None:
+        """Merge the staged objects of `kinds` (all not merged yet by default) into the registry. The
+        objects they refer to (DEPENDS_ON) must all be staged completely by then; history rows are written
+        by the final call."""
+        todo = sorted((set(kinds or KINDS) & set(KINDS)) - self.merged)
+        kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage WHERE kind = ANY(%(k)s)", {"k": todo})]
+        self._choose_versions(todo)
+        self._duplicates(policy, todo)
+        if {"jrg", "parcel", "share"} & set(todo):
+            self._resolve_jrg()
         self._analyze_stage("imp_stage (kind, status)")  # statuses changed: plans below join on them
+        self.merged |= set(todo)
         for kind in KINDS:
             if kind in ("jrg", "share") or kind not in kinds_present:
                 continue
@@ -285,37 +325,52 @@ class Loader:
                 self._building_parcels()
         if "share" in kinds_present:
             self._shares()
-        self._history_rows()
+        if final:
+            self._history_rows()
+
+    def savepoint(self) -> None:
+        self._exec("SAVEPOINT imp_early")
+
+    def rollback_to_savepoint(self) -> None:
+        """Undo everything since `savepoint()`: merged kinds, and rows staged since."""
+        self._exec("ROLLBACK TO SAVEPOINT imp_early")
+        self._exec("RELEASE SAVEPOINT imp_early")
+        self.merged.clear()
+
+    def release_savepoint(self) -> None:
+        self._exec("RELEASE SAVEPOINT imp_early")
 
     def _rows(self, sql: str, params: dict | None = None) -> list[tuple]:
         self._exec(sql, params)
         return self.cur.fetchall()
 
-    def _choose_versions(self) -> None:
+    def _choose_versions(self, kinds: list[str]) -> None:
         """Several versions of one lokalnyId: keep the open one (else the latest start), the rest → history."""
         self._exec("""
-            WITH several AS MATERIALIZED (SELECT kind, namespace, local_id FROM imp_stage GROUP BY 1, 2, 3 HAVING count(*) > 1),
+            WITH several AS MATERIALIZED (SELECT kind, namespace, local_id FROM imp_stage WHERE kind = ANY(%(k)s)
+                                          GROUP BY 1, 2, 3 HAVING count(*) > 1),
                  r AS (SELECT s.seq, s.kind, row_number() OVER (PARTITION BY s.kind, s.namespace, s.local_id
                          ORDER BY (s.end_version IS NULL) DESC, s.start_version DESC NULLS LAST, s.seq DESC) AS rn
                        FROM imp_stage s JOIN several USING (kind, namespace, local_id))
             UPDATE imp_stage s SET status = 'history' FROM r
-            WHERE r.seq = s.seq AND r.kind = s.kind AND r.rn > 1""")
-        n = self._exec("UPDATE imp_stage SET status = 'retire' WHERE status = 'new' AND end_object IS NOT NULL")
+            WHERE r.seq = s.seq AND r.kind = s.kind AND r.rn > 1""", {"k": kinds})
+        n = self._exec("UPDATE imp_stage SET status = 'retire' WHERE kind = ANY(%(k)s) AND status = 'new' AND end_object IS NOT NULL",
+                       {"k": kinds})
         if n:
             self.report.notes.append(_("%(n)s objects have koniecObiekt set and were retired.") % {"n": n})
 
-    def _duplicates(self, policy: str) -> None:
+    def _duplicates(self, policy: str, kinds: list[str]) -> None:
         """Two current objects of one kind with the same official identifier: keep the first."""
         sql = """
             WITH several AS MATERIALIZED (
                    SELECT kind, official_id FROM imp_stage
-                   WHERE status = 'new' AND official_id <> '' AND kind NOT IN ('address', 'subject', 'share')
+                   WHERE kind = ANY(%(k)s) AND status = 'new' AND official_id <> '' AND kind NOT IN ('address', 'subject', 'share')
                    GROUP BY 1, 2 HAVING count(*) > 1),
                  d AS (SELECT s.seq, s.kind, row_number() OVER (PARTITION BY s.kind, s.official_id ORDER BY s.seq) AS rn
                        FROM imp_stage s JOIN several USING (kind, official_id) WHERE s.status = 'new')
             UPDATE imp_stage s SET status = 'rejected', problem = 'duplicate' FROM d
             WHERE d.seq = s.seq AND d.kind = s.kind AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
-        self._exec(sql)
+        self._exec(sql, {"k": kinds})
         self._reject(self.cur.fetchall(), policy, "duplicate",
                      _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."))
 

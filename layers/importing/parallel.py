@@ -32,7 +32,8 @@ from .base import ImportFailed, Report
 
 PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
 PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
-FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.47"))  # of two parts
+FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.40"))  # of two parts
+KIND_WINDOW = 0.1  # the first cut moves up to this share of the file to where the type of feature changes
 GML_NS = b"http://www.opengis.net/gml/3.2"
 _ROOT = re.compile(rb"<(?:([\w.-]+):)?FeatureCollection\b[^>]*>", re.S)
 _XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
@@ -50,6 +51,7 @@ class Plan:
     prefix: bytes  # the XML declaration and the root start tag
     footer: bytes  # the root end tag
     parts: list[Part]
+    kind_boundary: bool = False  # the first cut is where the type of feature changes
 
 
 def plan(path: Path, processes: int | None = None, min_bytes: int | None = None) -> Plan | None:
@@ -85,17 +87,48 @@ def plan(path: Path, processes: int | None = None, min_bytes: int | None = None)
             return None
         cuts = [first]
         span = end - first
-        own = span * FIRST_PART_SHARE * 2 / processes  # this process also feeds PostgreSQL's COPY: a smaller part
+        # this process also feeds PostgreSQL's COPY and merges early what its part holds: a smaller part
+        own = span * FIRST_PART_SHARE * 2 / processes
+        boundary = False
         for i in range(1, processes):
             target = first + int(own + (span - own) * (i - 1) / (processes - 1))
-            at = _search(f, member, max(cuts[-1] + 1, target), end)
+            at = None
+            if i == 1:  # where the type of feature changes, if one is near: that part's kinds can be merged early
+                window = int(span * KIND_WINDOW)
+                at = _kind_change(f, gml_prefix, max(first + 1, target - window), min(end, target + window), target)
+                boundary = at is not None
+            if at is None:
+                at = _search(f, member, max(cuts[-1] + 1, target), end)
             if at is None:
                 break
             cuts.append(at)
         if len(cuts) < 2:
             return None
         parts = [Part(a, b) for a, b in zip([0, *cuts[1:]], [*cuts[1:], end], strict=True)]
-        return Plan(path, head[: root.end()], footer, parts)
+        return Plan(path, head[: root.end()], footer, parts, boundary)
+
+
+def _kind_change(f, gml_prefix: bytes, lo: int, hi: int, target: int) -> int | None:
+    """Offset of the featureMember nearest `target` (between `lo` and `hi`) whose feature is of another
+    type than the one before it, or None."""
+    p = re.escape(gml_prefix) + b":" if gml_prefix else b""
+    pattern = re.compile(rb"<" + p + rb"(?:featureMember|member)[\s>][^>]*?>?\s*<([\w.:-]+)")
+    best, last_name, pos, overlap = None, None, lo, 4096
+    while pos < hi:
+        f.seek(pos)
+        block = f.read(min(1 << 20, hi - pos) + overlap)
+        limit = min(1 << 20, hi - pos)  # matches starting in the overlap belong to the next block
+        for m in pattern.finditer(block):
+            if m.start() >= limit:
+                break
+            name = m.group(1)
+            if last_name is not None and name != last_name:
+                at = pos + m.start()
+                if best is None or abs(at - target) < abs(best - target):
+                    best = at
+            last_name = name
+        pos += limit
+    return best
 
 
 def _contains(f, needle: bytes, start: int) -> bool:
@@ -221,7 +254,7 @@ def stream_rows(child: Child, write) -> None:
 
 
 def collect(child: Child, report: Report, reader) -> dict:
-    """Wait for a child; merge its report into ours. Raises its ImportFailed."""
+    """Wait for a child; merge its report into ours (add_report). Raises its ImportFailed."""
     child.process.wait()
     try:
         summary = json.loads(child.summary.read_text())
@@ -230,6 +263,13 @@ def collect(child: Child, report: Report, reader) -> dict:
         raise ImportFailed(_("A reading process stopped unexpectedly: %(err)s") % {"err": last[:200]}) from None
     if summary.get("failed"):
         raise ImportFailed(summary["failed"])
+    add_report(summary, report)
+    reader.merge_part(summary["reader"])
+    return summary
+
+
+def add_report(summary: dict, report: Report) -> None:
+    """What a child's part added to the report: counts read, rejected, repaired, and problems."""
     r = summary["report"]
     for what in ("read", "rejected", "repaired"):
         for kind, n in r[what].items():
@@ -237,8 +277,6 @@ def collect(child: Child, report: Report, reader) -> dict:
     for problem in r["problems"]:
         report.problem(problem["severity"], problem["code"], problem["message"], kind=problem["kind"],
                        ident=problem["id"], line=problem["line"], action=problem["action"])
-    reader.merge_part(summary["reader"])
-    return summary
 
 
 def cleanup(children: list[Child]) -> None:
