@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
+import time
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import psycopg
@@ -19,7 +18,8 @@ from gisportal.core.errors import GisportalError
 
 from .importing import parallel
 from .importing.base import ImportFailed, Report
-from .importing.load import EARLY_MERGE, Loader, early_kinds, trace
+from .importing.early import EarlyMerge
+from .importing.load import Loader, trace
 from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
 from .importing.readers import EgibFile, detect_format, open_reader
 from .importing.validate import Validator
@@ -90,54 +90,26 @@ def _read(reader, report: Report, validator: Validator, state: dict, tick, *, po
 
 
 def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, loader) -> None:
-    """A large EGiB file: this process reads the first part while child processes read the others.
-
-    Exports are grouped by type of feature, so the first part usually holds some types completely
-    (parcels, say): they are merged while the children still read, under a savepoint. If a child's
-    part holds one of those types after all (or something they depend on), or that merge fails,
-    the savepoint is rolled back and everything is merged after the reading, as for a file read in
-    one piece; the result is the same either way."""
+    """A large EGiB file: this process reads the first part while child processes read the others;
+    kinds of object the reading has moved past are merged meanwhile (importing/early.py)."""
     with parallel.workdir_for(reader.path) as workdir:
         children = parallel.start_children(cut, policy=policy, workdir=Path(workdir))
         try:
             reader.read_part(cut.parts[0], cut.prefix, cut.footer)
             _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
-            trace("first part read and staged")
-            early, needs = early_kinds(loader.kinds_staged, last_complete=cut.kind_boundary) if EARLY_MERGE else (set(), set())
-            before, early_failed = None, False
-            if early:
-                loader.end_copy()
-                loader.savepoint()
-                before = copy.deepcopy(report)
-                try:
-                    loader.analyze_staged()
-                    loader.merge(policy=policy, kinds=early, final=False)
-                except ImportFailed:
-                    early_failed = True  # merged again below, where the same error (if any) stops the file
-                trace(f"merged early: {sorted(early)}")
+            trace(f"first part read and staged ({time.process_time():.1f} s of CPU)")
+            early = EarlyMerge(loader, report, policy=policy)
+            early.first_part_read(loader.kinds_staged, last_complete=cut.kind_boundary)
             summaries = []
             for child in children:
-                parallel.stream_rows(child, loader.stage_copy_block)
+                parallel.stream_rows(child, early.feed)
+                early.part_done()
                 summaries.append(parallel.collect(child, report, reader.reader))  # raises what went wrong in the child
-                trace("a reading process finished, its rows staged")
+                trace(f"a reading process finished ({summaries[-1].get('cpu_seconds', 0):.1f} s of CPU), its rows staged")
                 state["read"] += sum(summaries[-1]["report"]["read"].values())
                 tick()
             reader.reader.check_schema()
-            if early:
-                loader.end_copy()
-                elsewhere = {kind for summary in summaries for kind in summary["report"]["read"]}
-                if early_failed or needs & elsewhere:
-                    loader.rollback_to_savepoint()  # the children's rows staged since go too: staged again
-                    for f in fields(Report):
-                        setattr(report, f.name, getattr(before, f.name))
-                    for child, summary in zip(children, summaries, strict=True):
-                        parallel.add_report(summary, report)
-                        with open(child.rows, "rb") as rows:
-                            while block := rows.read(1 << 20):
-                                loader.stage_copy_block(block)
-                    trace("early merge undone: another part holds those kinds")
-                else:
-                    loader.release_savepoint()
+            early.finish(children, summaries, parallel.add_report)
         finally:
             reader.close()
             parallel.cleanup(children)

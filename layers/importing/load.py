@@ -107,24 +107,8 @@ SPECS: dict[str, KindSpec] = {
         "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
     }, geom=None, scope_by_unit=False),
 }
-# the staged rows of other kinds that merging a kind reads (they must all be staged by then)
-DEPENDS_ON = {"precinct": {"unit"}, "parcel": {"unit", "precinct", "jrg"}, "building": {"unit", "precinct", "jrg", "parcel"},
-              "share": {"subject", "jrg"}}
-
-
-def early_kinds(staged_in_order: list[str], *, last_complete: bool) -> tuple[set[str], set[str]]:
-    """Kinds that the first part of a file holds completely if the file is grouped by kind, as exports
-    are: everything it staged (but its last kind, unless the part was cut where the kind changes).
-    Returns them, and the kinds the other parts must then not hold: them and what they depend on."""
-    early = set(staged_in_order if last_complete else staged_in_order[:-1])
-    needs = set(early)
-    for kind in early:
-        needs |= DEPENDS_ON.get(kind, set())
-    return early, needs
-
-
+REFERRED_LATER = {"unit", "precinct", "parcel", "subject"}  # registry tables later steps of the merge join to
 TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))
-EARLY_MERGE = os.environ.get("GISPORTAL_IMPORT_EARLY_MERGE", "true").lower() not in ("0", "false", "no")
 log = logging.getLogger(__name__)
 IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
 IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
@@ -190,7 +174,7 @@ class Loader:
         self._cm = None
         self.staged = 0
         self._pending: list[str] = []
-        self.kinds_staged: list[str] = []  # kinds in the order this process first staged them
+        self.kinds_staged: list[str] = []  # kinds in the order staged by `stage`, one entry per run of equal kinds
         self.merged: set[str] = set()  # kinds merged so far (merge() may be called for some kinds first)
 
     # ---- staging
@@ -205,6 +189,9 @@ class Loader:
         # the merge joins tens of thousands of staged rows on text keys: sorting them for a merge join
         # (which the planner picks when a JSON filter makes it expect few rows) took seconds
         self.cur.execute("SET LOCAL enable_mergejoin = off")
+        # foreign keys checked as each statement ends rather than all at the commit: the checks of what
+        # is merged while other parts are still read run on the otherwise idle core (importing/parallel.py)
+        self.cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         self.cur.execute("DROP TABLE IF EXISTS imp_stage")
         for sql in CREATE_STAGE:
             self.cur.execute(sql)
@@ -233,7 +220,7 @@ class Loader:
     def stage(self, rec: Record) -> None:
         self._pending.append(copy_row(rec))
         self.staged += 1
-        if not self.kinds_staged or self.kinds_staged[-1] != rec.kind and rec.kind not in self.kinds_staged:
+        if not self.kinds_staged or self.kinds_staged[-1] != rec.kind:
             self.kinds_staged.append(rec.kind)
         if len(self._pending) >= 500:
             self._flush()
@@ -300,7 +287,7 @@ class Loader:
     # ---- merge
     def merge(self, *, policy: str, kinds: set[str] | None = None, final: bool = True) -> None:
         """Merge the staged objects of `kinds` (all not merged yet by default) into the registry. The
-        objects they refer to (DEPENDS_ON) must all be staged completely by then; history rows are written
+        objects they refer to (early.DEPENDS_ON) must all be staged completely by then; history rows are written
         by the final call."""
         todo = sorted((set(kinds or KINDS) & set(KINDS)) - self.merged)
         kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage WHERE kind = ANY(%(k)s)", {"k": todo})]
@@ -482,8 +469,9 @@ class Loader:
         inserted = self._exec(f"""
             INSERT INTO {t} ({insert_cols})
             SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)  # noqa: S608
-        if inserted > 500:
-            # fresh statistics, or later joins plan for an empty table (nested loops over seq scans)
+        if inserted > 500 and kind in REFERRED_LATER:
+            # fresh statistics, or later joins plan for an empty table (nested loops over seq scans);
+            # the other tables are analysed by autovacuum after the commit
             self._exec(f"ANALYZE {t}")
         unchanged = self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
         if updated + inserted:
