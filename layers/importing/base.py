@@ -19,7 +19,7 @@ class ImportFailed(InvalidInput):
     code = "import_failed"
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands per file: slots make them faster to build and read
 class Record:
     """One registry object as read from a file, in storage terms (EPSG:2180, x = easting)."""
 

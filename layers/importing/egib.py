@@ -82,6 +82,32 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 _LOCAL: dict = {}
+_SPLIT: dict = {}  # tag -> (namespace, local name)
+
+
+def _split(tag: str) -> tuple[str, str]:
+    found = _SPLIT.get(tag)
+    if found is None:
+        qn = etree.QName(tag)
+        found = _SPLIT[tag] = (qn.namespace or "", qn.localname)
+    return found
+
+
+def _texts(el) -> dict[str, str]:
+    """Local name -> stripped text of the child elements of a small element (e.g. an IIP identifier)."""
+    out = {}
+    local = _LOCAL
+    for c in el:
+        tag = c.tag
+        name = local.get(tag)
+        if name is None:
+            if not isinstance(tag, str):
+                continue
+            name = local[tag] = _local(c)
+        if name not in out:
+            text = c.text
+            out[name] = text.strip() if text else ""
+    return out
 
 
 def _local(el) -> str:
@@ -173,9 +199,11 @@ class EgibReader:
         self.features_seen = 0
         self.require_features = True  # False while reading one part of a file (importing/parallel.py)
         self._feature_tags = {f"{{{ns}}}{name}" for ns in EGIB_NAMESPACES for name in FEATURE_KINDS}
+        self._handlers = {kind: getattr(self, f"_{kind}") for kind in set(FEATURE_KINDS.values())}
 
     def __iter__(self) -> Iterator[Record]:
-        members = [f"{{{GML}}}featureMember", f"{{{GML}}}member", f"{{{GML}}}featureMembers"]
+        members_tag = f"{{{GML}}}featureMembers"
+        members = {f"{{{GML}}}featureMember", f"{{{GML}}}member", members_tag}
         features = [f"{{{ns}}}{name}" for ns in EGIB_NAMESPACES for name in FEATURE_KINDS]
         context = etree.iterparse(
             self.source, events=("end",), tag=[*features, *members], resolve_entities=False, no_network=True,
@@ -191,7 +219,7 @@ class EgibReader:
                 parent = el.getparent()
                 tag = el.tag
                 if tag in members:
-                    if tag != members[2]:  # a featureMember: count what we did not read, then drop it
+                    if tag != members_tag:  # a featureMember: count what we did not read, then drop it
                         first = next((c for c in el if isinstance(c.tag, str)), None)
                         if first is not None and first.tag not in self._feature_tags:
                             key = _local(first) if etree.QName(first).namespace in EGIB_NAMESPACES else f"{etree.QName(first).namespace}:{_local(first)}"
@@ -209,8 +237,8 @@ class EgibReader:
                         self.geometry.build(batch)
                         yield from batch
                         batch = []
-                el.clear(keep_tail=False)
-                if parent.tag == members[2]:
+                if parent.tag == members_tag:  # (inside a featureMember, its own end clears it)
+                    el.clear(keep_tail=False)
                     while el.getprevious() is not None:
                         del parent[0]
                 if self.progress and self.features_seen % 1000 == 0:
@@ -258,23 +286,23 @@ class EgibReader:
 
     def _feature(self, el) -> Record | None:
         self.features_seen += 1
-        qn = etree.QName(el)
-        kind = FEATURE_KINDS.get(qn.localname)
-        if qn.namespace not in EGIB_NAMESPACES or kind is None:
-            key = f"{qn.namespace}:{qn.localname}" if qn.namespace not in EGIB_NAMESPACES else qn.localname
+        namespace_uri, localname = _split(el.tag)
+        kind = FEATURE_KINDS.get(localname)
+        if namespace_uri not in EGIB_NAMESPACES or kind is None:
+            key = f"{namespace_uri}:{localname}" if namespace_uri not in EGIB_NAMESPACES else localname
             self.skipped[key] = self.skipped.get(key, 0) + 1
             return None
         if self.schema is None:
-            self.schema = "2021" if qn.namespace == NS_2021 else "2015"
+            self.schema = "2021" if namespace_uri == NS_2021 else "2015"
         k = Kids(el)
         iip = k.find("idIIP")
         ident_el = next((c for c in iip if isinstance(c.tag, str)), None) if iip is not None else None
-        ident = Kids(ident_el) if ident_el is not None else None
-        local_id = _text(ident, "lokalnyId") if ident is not None else ""
-        namespace = _text(ident, "przestrzenNazw") if ident is not None else ""
+        ident = _texts(ident_el) if ident_el is not None else {}
+        local_id = ident.get("lokalnyId", "")
+        namespace = ident.get("przestrzenNazw", "")
         rec = Record(
             kind=kind, local_id=local_id, namespace=namespace,
-            version_id=_text(ident, "wersjaId") if ident is not None else "",
+            version_id=ident.get("wersjaId", ""),
             gml_id=el.get(f"{{{GML}}}id") or "",
             start_object=parse_time(_text(k, "startObiekt")),
             start_version=parse_time(_text(k, "startWersjaObiekt")),
@@ -284,7 +312,7 @@ class EgibReader:
         )
         if not local_id or not namespace:
             rec.problems.append({"code": "iip_missing", "message": _("The object has no IIP identifier (lokalnyId, przestrzenNazw).")})
-        getattr(self, f"_{kind}")(k, rec, qn.localname)
+        self._handlers[kind](k, rec, localname)
         return rec
 
     def _geometry(self, el: Kids, rec: Record) -> None:

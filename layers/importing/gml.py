@@ -44,6 +44,16 @@ def _transformer(epsg: int):
     return Transformer.from_crs(epsg, STORAGE_SRID, always_xy=True)
 
 
+_GML_PREFIX = f"{{{GML}}}"
+
+
+def _first_child(el):
+    for c in el:
+        if isinstance(c.tag, str):
+            return c
+    return None
+
+
 class Pending:
     """A geometry as the file wrote it (coordinate text per ring), built later together with the other
     geometries of its batch by `GeometryReader.build`: one numpy parse and one shapely call for the
@@ -212,10 +222,12 @@ class GeometryReader:
         for boundary in poly_el:
             if boundary.tag not in _BOUNDARIES:
                 continue
-            ring = boundary.find(_LINEAR_RING)
-            if ring is None:
+            ring = _first_child(boundary)
+            if ring is None or ring.tag != _LINEAR_RING:
                 return None
-            pos_list = ring.find(_POS_LIST)
+            pos_list = _first_child(ring)
+            if pos_list is not None and pos_list.tag != _POS_LIST:
+                pos_list = ring.find(_POS_LIST)
             if pos_list is not None:
                 rings.append((pos_list.text, int(pos_list.get("srsDimension") or ring.get("srsDimension") or 2), pos_list.sourceline))
                 continue
@@ -229,7 +241,12 @@ class GeometryReader:
 
     def read_later(self, holder) -> object | None:
         """Like `read`, but the common shapes come back as a `Pending` for `build`."""
-        el = next((c for c in holder if isinstance(c.tag, str) and c.tag.startswith(f"{{{GML}}}")), None)
+        el = None
+        for c in holder:
+            tag = c.tag
+            if isinstance(tag, str) and tag.startswith(_GML_PREFIX):
+                el = c
+                break
         if el is None:
             return None
         epsg, swap = self._crs(el)
