@@ -66,46 +66,21 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db import connection
-
     from ogc.tiles import mvt
-
-    captured = {}
-
-    class Capture:
-        def __init__(self, cur):
-            self.cur = cur
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return False
-
-        def execute(self, sql, params):
-            captured["sql"] = sql
-
-        def fetchone(self):
-            return None
 
     rows = []
     cold = dict(env, GISPORTAL_TILE_CACHE="false")
     with gisportal_server(cold, 8098, workers=2) as base, gisportal_server(env, 8099, workers=2) as cached:
         for z in (14, 15, 16, 17):
             tiles = tiles_around(z)
-            original = connection.cursor
-            connection.cursor = lambda: Capture(None)  # capture the exact SQL our code runs for this zoom
-            try:
-                mvt.tile(mvt.LAYERS["dzialki"], *tiles[0])
-            finally:
-                connection.cursor = original
+            sql, _params = mvt.tile_sql(mvt.LAYERS["dzialki"], *tiles[0])  # the exact SQL our code runs for this zoom
             urls = [f"{base}/ogcapi/collections/dzialki/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tiles]
             wrk(urls[:5], concurrency=2, seconds=2)
             ours = wrk(urls, concurrency=2, seconds=seconds)
             warm_urls = [u.replace(base, cached) for u in urls]
             wrk(warm_urls, concurrency=2, seconds=3)  # fills the tile cache
             warm = wrk(warm_urls, concurrency=2, seconds=seconds)
-            raw = raw_sql(captured["sql"], tiles, seconds)
+            raw = raw_sql(sql, tiles, seconds)
             say(z, ours["rps"], warm["rps"], raw)
             rows.append((z, ours, warm, raw))
     print(f"Command: .venv/bin/python bench/tiles_vs_raw.py {parcels} {seconds}  (layer dzialki, 60 tiles around random "
