@@ -34,6 +34,7 @@ def _q(tag: str) -> str:
 _EXTERIOR, _LINEAR_RING = _q("exterior"), _q("LinearRing")
 _POS_LIST, _POS, _POINT, _POLYGON = _q("posList"), _q("pos"), _q("Point"), _q("Polygon")
 _MULTI = {_q("MultiSurface"), _q("MultiPolygon")}
+_SURFACE, _PATCHES = _q("Surface"), _q("patches")
 _BOUNDARIES = {_EXTERIOR, _q("interior")}
 
 
@@ -148,76 +149,14 @@ class GeometryReader:
         # a transformation leaves float noise: keep millimetres, as written by the registry
         return np.round(pts, 3) if transformed else pts
 
-    def _ring(self, ring_el, swap: bool, epsg: int) -> np.ndarray | None:
-        pos_list = ring_el.find(_q("posList"))
-        if pos_list is not None:
-            dim = int(pos_list.get("srsDimension") or ring_el.get("srsDimension") or 2)
-            return self._coords(pos_list.text, dim, swap, epsg, pos_list.sourceline)
-        poses = ring_el.findall(_q("pos"))
-        if poses:
-            return self._coords(" ".join(p.text or "" for p in poses), 2, swap, epsg, ring_el.sourceline)
-        return None  # not a simple ring: let OGR try
-
-    def _polygon(self, poly_el, swap: bool, epsg: int):
-        rings = []
-        for boundary in poly_el:  # exterior, then interiors
-            if boundary.tag not in _BOUNDARIES:
-                continue
-            ring = boundary.find(_LINEAR_RING)
-            if ring is None:
-                return None
-            coords = self._ring(ring, swap, epsg)
-            if coords is None:
-                return None
-            rings.append(coords)
-        if not rings or poly_el[0].tag != _EXTERIOR:
-            return None
-        if len(rings) == 1:
-            return shapely.polygons(rings[0])
-        return Polygon(rings[0], rings[1:])
-
     def read(self, holder) -> object | None:
         """Geometry of a property element (e.g. egb:geometria) or None when it has none."""
-        el = next((c for c in holder if isinstance(c.tag, str) and c.tag.startswith(f"{{{GML}}}")), None)
-        if el is None:
-            return None
-        epsg, swap = self._crs(el)
-        name = etree.QName(el).localname
-        geom = None
-        if name == "Point":
-            pos = el.find(_q("pos"))
-            if pos is not None:
-                xy = self._coords(pos.text, int(pos.get("srsDimension") or el.get("srsDimension") or 2), swap, epsg, pos.sourceline)
-                geom = Point(xy[0])
-        elif name == "Polygon":
-            geom = self._polygon(el, swap, epsg)
-        elif name in ("MultiSurface", "MultiPolygon"):
-            polys, ok = [], True
-            for member in el:  # surfaceMember (one polygon each) or surfaceMembers (several)
-                if not isinstance(member.tag, str):
-                    continue
-                for poly_el in member:
-                    if not isinstance(poly_el.tag, str):
-                        continue
-                    p = self._polygon(poly_el, swap, epsg) if etree.QName(poly_el).localname == "Polygon" else None
-                    if p is None:
-                        ok = False
-                        break
-                    polys.append(p)
-                if not ok:
-                    break
-            geom = MultiPolygon(polys) if ok and polys else None
-        elif name == "Surface":
-            patches = el.find(_q("patches"))
-            polys = [self._polygon(p, swap, epsg) for p in (patches if patches is not None else [])]
-            if polys and all(p is not None for p in polys):
-                geom = polys[0] if len(polys) == 1 else MultiPolygon(polys)
-        if geom is None:
-            geom = self._via_ogr(el, swap, epsg)
-        return geom
+        geom = self.read_later(holder)
+        return self._build_one(geom) if type(geom) is Pending else geom
 
-    # ---- batches: the text now (the element is about to be cleared), the geometry with its batch
+    # ---- the text now (the element is about to be cleared), the geometry later with its batch
     def _ring_texts(self, poly_el) -> list | None:
+        """(coordinate text, srsDimension, line) of each ring of a polygon, or None when a ring is not plain."""
         rings = []
         for boundary in poly_el:
             if boundary.tag not in _BOUNDARIES:
@@ -240,7 +179,8 @@ class GeometryReader:
         return rings
 
     def read_later(self, holder) -> object | None:
-        """Like `read`, but the common shapes come back as a `Pending` for `build`."""
+        """Like `read`, but the common shapes (points, polygons, multi-surfaces and surfaces of plain
+        rings) come back as a `Pending` for `build`; curves, arcs and the rest are read by OGR now."""
         el = None
         for c in holder:
             tag = c.tag
@@ -251,7 +191,6 @@ class GeometryReader:
             return None
         epsg, swap = self._crs(el)
         tag = el.tag
-        polygons = None
         if tag == _POINT:
             pos = el.find(_POS)
             if pos is not None:
@@ -271,11 +210,16 @@ class GeometryReader:
                         continue
                     rings = self._ring_texts(poly_el) if poly_el.tag == _POLYGON else None
                     if rings is None:
-                        return self.read(holder)
+                        return self._via_ogr(el, swap, epsg)
                     polygons.append(rings)
             if polygons:
                 return Pending("multi", polygons, epsg, swap)
-        return self.read(holder)  # Surface, curves and the rest: built now
+        elif tag == _SURFACE:
+            patches = el.find(_PATCHES)
+            polygons = [self._ring_texts(patch) for patch in (patches if patches is not None else [])]
+            if polygons and all(rings is not None for rings in polygons):
+                return Pending("polygon" if len(polygons) == 1 else "multi", polygons, epsg, swap)
+        return self._via_ogr(el, swap, epsg)
 
     def build(self, records) -> None:
         """Replace each record's `Pending` geometry by a shapely geometry, and give it `wkb` (hex) and
