@@ -107,7 +107,6 @@ SPECS: dict[str, KindSpec] = {
         "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
     }, geom=None, scope_by_unit=False),
 }
-REFERRED_LATER = {"unit", "precinct", "parcel", "subject"}  # registry tables later steps of the merge join to
 TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))
 log = logging.getLogger(__name__)
 IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
@@ -469,9 +468,10 @@ class Loader:
         inserted = self._exec(f"""
             INSERT INTO {t} ({insert_cols})
             SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)  # noqa: S608
-        if inserted > 500 and kind in REFERRED_LATER:
-            # fresh statistics, or later joins plan for an empty table (nested loops over seq scans);
-            # the other tables are analysed by autovacuum after the commit
+        if inserted > 500:
+            # fresh statistics, or later joins plan for an empty table (nested loops over seq scans) -
+            # in this import and in the next one, which may come before autovacuum (without it, the
+            # retirement step of a re-import ran for minutes on a table thought to hold 200 rows)
             self._exec(f"ANALYZE {t}")
         unchanged = self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
         if updated + inserted:
