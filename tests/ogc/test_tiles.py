@@ -105,3 +105,19 @@ def test_puwg1992_tiles_without_reprojection(client, parcel):
     tms = client.get("/ogcapi/tileMatrixSets/PUWG1992").json()
     assert tms["crs"].endswith("/2180") and tms["tileMatrices"][12]["cellSize"] == pytest.approx(span / 256)
     assert client.get("/ogcapi/collections/dzialki/tiles/PUWG1992/18/0/0").status_code == 400
+
+
+def test_tiles_skip_the_session_and_locale_middleware(client, parcel):
+    """gisportal.middleware.TileShortcutMiddleware: a tile is the same for everybody, so its response
+    varies on nothing a session or language would add; the security headers stay; other paths under
+    /ogcapi/ still pass through every middleware."""
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    client.cookies["sessionid"] = "whatever"
+    r = get_tile(client, "dzialki", 17, x, y, HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200
+    assert "Accept-Language" not in r.get("Vary", "") and "Cookie" not in r.get("Vary", "")
+    assert "Content-Language" not in r and r["X-Content-Type-Options"] == "nosniff"
+    assert client.post(f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}").status_code == 405
+    assert client.get(f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}/").status_code == 404  # not a tile path
+    other = client.get("/ogcapi/collections/dzialki/tiles", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Accept-Language" in other.get("Vary", "")
