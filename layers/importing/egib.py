@@ -93,23 +93,6 @@ def _split(tag: str) -> tuple[str, str]:
     return found
 
 
-def _texts(el) -> dict[str, str]:
-    """Local name -> stripped text of the child elements of a small element (e.g. an IIP identifier)."""
-    out = {}
-    local = _LOCAL
-    for c in el:
-        tag = c.tag
-        name = local.get(tag)
-        if name is None:
-            if not isinstance(tag, str):
-                continue
-            name = local[tag] = _local(c)
-        if name not in out:
-            text = c.text
-            out[name] = text.strip() if text else ""
-    return out
-
-
 def _local(el) -> str:
     tag = el.tag
     return tag[tag.rfind("}") + 1:]
@@ -144,6 +127,11 @@ class Kids:
 
     def all(self, name: str) -> list:
         return self.by_name.get(name, [])
+
+
+def _texts(el) -> dict[str, str]:
+    """Local name -> stripped text of the first child of that name, for a small element (an IIP identifier)."""
+    return {name: (found[0].text or "").strip() for name, found in Kids(el).by_name.items()}
 
 
 def _text(k: Kids, name: str) -> str:
