@@ -189,7 +189,7 @@ class Loader:
         # (which the planner picks when a JSON filter makes it expect few rows) took seconds
         self.cur.execute("SET LOCAL enable_mergejoin = off")
         # foreign keys checked as each statement ends rather than all at the commit: the checks of what
-        # is merged while other parts are still read run on the otherwise idle core (importing/parallel.py)
+        # is merged while other parts are still read run on the otherwise idle core (importing/early.py)
         self.cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         self.cur.execute("DROP TABLE IF EXISTS imp_stage")
         for sql in CREATE_STAGE:
