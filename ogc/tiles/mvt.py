@@ -144,6 +144,8 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
           SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom({projected}, b.etile, {EXTENT}, {BUFFER}, true) AS geom{attrs}
           FROM {layer.table} t {layer.joins}, b
           WHERE t.geom && b.e2180 AND {layer.where}
-        ) q WHERE q.geom IS NOT NULL
+        ) q
     """  # noqa: S608 - table, columns and numbers come from the constants above; the envelope and name are bound
+    # No `WHERE q.geom IS NOT NULL` on the outer query: PostgreSQL would push it into the scan and clip
+    # and transform every row twice (a third to a half of a tile's time); ST_AsMVT skips NULL geometries.
     return sql, [*params, layer.name]

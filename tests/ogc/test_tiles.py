@@ -121,3 +121,19 @@ def test_tiles_skip_the_session_and_locale_middleware(client, parcel):
     assert client.get(f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}/").status_code == 404  # not a tile path
     other = client.get("/ogcapi/collections/dzialki/tiles", HTTP_ACCEPT_LANGUAGE="en")
     assert "Accept-Language" in other.get("Vary", "")
+
+
+@pytest.mark.parametrize("layer", ["dzialki", "budynki", "adresy"])
+def test_tile_query_clips_and_transforms_each_row_once(parcel, layer):
+    """A NULL test on the clipped geometry outside the row query would be pushed into the scan, where
+    PostgreSQL evaluates ST_AsMVTGeom a second time per row (it has no common subexpressions)."""
+    from django.db import connection
+
+    from ogc.tiles import mvt
+
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    sql, params = mvt.tile_sql(mvt.LAYERS[layer], 17, x, y)
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN (VERBOSE, FORMAT TEXT) " + sql, params)
+        plan = "\n".join(row[0] for row in cur.fetchall()).lower()
+    assert plan.count("st_asmvtgeom(") == 1, plan
