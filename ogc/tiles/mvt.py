@@ -129,14 +129,18 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
     attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
     geom = f"ST_SimplifyPreserveTopology(t.geom, {tolerance:.4f})" if tolerance else "t.geom"
     if grid.epsg == 3857:
-        envelope = "SELECT e AS etile, ST_Transform(e, 2180) AS e2180 FROM ST_TileEnvelope(%s, %s, %s) AS e"
-        params: list = [z, x, y]
+        # rows are picked by the envelope widened by the buffer: a feature lying only in the buffer
+        # still draws its edge into this tile
+        envelope = ("SELECT ST_TileEnvelope(%s, %s, %s) AS etile, "
+                    f"ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {BUFFER / EXTENT}), 2180) AS e2180")
+        params: list = [z, x, y, z, x, y]
         projected = f"ST_Transform({geom}, 3857)"
     else:  # storage CRS: no transformation at all
         span = grid.span(z)
         x0, y0 = PUWG_ORIGIN[0] + x * span, PUWG_ORIGIN[1] - (y + 1) * span
-        envelope = "SELECT e AS etile, e AS e2180 FROM ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS e"
-        params = [x0, y0, x0 + span, y0 + span]
+        m = span * BUFFER / EXTENT
+        envelope = "SELECT ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS etile, ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS e2180"
+        params = [x0, y0, x0 + span, y0 + span, x0 - m, y0 - m, x0 + span + m, y0 + span + m]
         projected = geom
     sql = f"""
         WITH b AS ({envelope})

@@ -137,3 +137,24 @@ def test_tile_query_clips_and_transforms_each_row_once(parcel, layer):
         cur.execute("EXPLAIN (VERBOSE, FORMAT TEXT) " + sql, params)
         plan = "\n".join(row[0] for row in cur.fetchall()).lower()
     assert plan.count("st_asmvtgeom(") == 1, plan
+
+
+def test_features_in_the_tile_buffer_are_included(client, demo_data):
+    """A feature lying in a tile's buffer, just outside the tile, is drawn across the tile's edge, so
+    it is in that tile too: rows are picked by the buffered envelope, as ST_AsMVTGeom clips."""
+    from layers.models import AddressPoint
+
+    z, tried = 17, 0
+    to_lonlat = Transformer.from_crs(2180, 4326, always_xy=True)
+    for point in AddressPoint.objects.filter(end_object__isnull=True).order_by("local_id")[:2000]:
+        lon, lat = to_lonlat.transform(point.geom.x, point.geom.y)
+        fx = (lon + 180) / 360 * 2**z
+        fy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z
+        if not 0.001 < fx % 1 < 0.01:  # within the 64/4096 buffer of the tile to the left, clear of its edge
+            continue
+        r = get_tile(client, "adresy", z, int(fx) - 1, int(fy))
+        assert r.status_code == 200, point.local_id
+        ids = {f["properties"]["ID_ADRESU"] for f in mapbox_vector_tile.decode(r.content)["adresy"]["features"]}
+        assert point.local_id in ids
+        tried += 1
+    assert tried > 0  # the data does exercise the buffer
