@@ -52,19 +52,21 @@ def canonical_sql(z: int) -> str:
         SELECT ST_AsMVT(mvtgeom.*, %(name)s, 4096, 'geom', 'fid') FROM mvtgeom"""
 
 
-def raw_sql(layer_sql: str, tiles, seconds: float, threads: int = 2) -> float:
-    done = [0]
+def raw_sql(queries: list[tuple[str, object]], seconds: float, threads: int = 2) -> float:
+    """Tiles per second running the (sql, params) list, cycled, on `threads` connections."""
+    done, failed = [0], []
     stop = time.monotonic() + seconds
 
     def run(offset: int):
-        with psycopg.connect(f"host=127.0.0.1 dbname={DB} user=postgres", options="-c jit=off") as conn:
-            i = offset
-            while time.monotonic() < stop:
-                z, x, y = tiles[i % len(tiles)]
-                conn.execute(layer_sql, {"z": z, "x": x, "y": y, "name": "dzialki"} if "%(" in layer_sql
-                             else (z, x, y, "dzialki")).fetchone()
-                i += threads
-                done[0] += 1
+        try:
+            with psycopg.connect(f"host=127.0.0.1 dbname={DB} user=postgres", options="-c jit=off") as conn:
+                i = offset
+                while time.monotonic() < stop:
+                    conn.execute(*queries[i % len(queries)], prepare=True).fetchone()  # as tile servers do
+                    i += threads
+                    done[0] += 1
+        except Exception as e:  # noqa: BLE001 - reported below, the run is void
+            failed.append(e)
 
     ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
     t0 = time.monotonic()
@@ -72,6 +74,8 @@ def raw_sql(layer_sql: str, tiles, seconds: float, threads: int = 2) -> float:
         t.start()
     for t in ts:
         t.join()
+    if failed:
+        raise RuntimeError(f"the SQL peer failed: {failed[0]}")
     return done[0] / (time.monotonic() - t0)
 
 
@@ -94,15 +98,14 @@ def main() -> None:
     with gisportal_server(cold, 8098, workers=2) as base, gisportal_server(env, 8099, workers=2) as cached:
         for z in (14, 15, 16, 17):
             tiles = tiles_around(z)
-            sql, _params = mvt.tile_sql(mvt.LAYERS["dzialki"], *tiles[0])  # the exact SQL our code runs for this zoom
             urls = [f"{base}/ogcapi/collections/dzialki/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tiles]
             wrk(urls[:5], concurrency=2, seconds=2)
             ours = wrk(urls, concurrency=2, seconds=seconds)
             warm_urls = [u.replace(base, cached) for u in urls]
             wrk(warm_urls, concurrency=2, seconds=3)  # fills the tile cache
             warm = wrk(warm_urls, concurrency=2, seconds=seconds)
-            raw = raw_sql(canonical_sql(z), tiles, seconds)
-            own = raw_sql(sql, tiles, seconds)
+            raw = raw_sql([(canonical_sql(z), {"z": z, "x": x, "y": y, "name": "dzialki"}) for z, x, y in tiles], seconds)
+            own = raw_sql([mvt.tile_sql(mvt.LAYERS["dzialki"], z, x, y) for z, x, y in tiles], seconds)
             say(z, ours["rps"], warm["rps"], raw, own)
             rows.append((z, ours, warm, raw, own))
     print(f"Command: .venv/bin/python bench/tiles_vs_raw.py {parcels} {seconds}  (layer dzialki, 60 tiles around random "

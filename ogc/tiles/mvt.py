@@ -127,7 +127,9 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
         tolerance = 0.0
     detail = level >= layer.detail_zoom
     attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
-    geom = f"ST_SimplifyPreserveTopology(t.geom, {tolerance:.4f})" if tolerance else "t.geom"
+    # Douglas-Peucker keeping collapsed rings: ST_AsMVTGeom snaps to the tile grid and repairs what it
+    # draws, so the topology-preserving variant made the same tiles at twice the cost (bench/RESULTS.md)
+    geom = f"ST_Simplify(t.geom, {tolerance:.4f}, true)" if tolerance else "t.geom"
     if grid.epsg == 3857:
         # rows are picked by the envelope widened by the buffer: a feature lying only in the buffer
         # still draws its edge into this tile
