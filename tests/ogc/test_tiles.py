@@ -158,3 +158,21 @@ def test_features_in_the_tile_buffer_are_included(client, demo_data):
         assert point.local_id in ids
         tried += 1
     assert tried > 0  # the data does exercise the buffer
+
+
+@pytest.mark.parametrize("z", [14, 17])
+def test_simplified_geometry_stays_within_a_tile_unit(client, parcel, z):
+    """Simplification before the transformation drops only what the tile grid cannot show: the
+    parcel's outline in the tile is within a tile unit of the unsimplified one."""
+    import shapely
+    from django.db import connection
+
+    x, y = tile_of(parcel["x"], parcel["y"], z)
+    tile = mapbox_vector_tile.decode(get_tile(client, "dzialki", z, x, y).content, default_options={"y_coord_down": True})
+    mine = next(f for f in tile["dzialki"]["features"] if f["properties"]["ID_DZIALKI"] == parcel["id"])
+    with connection.cursor() as cur:
+        cur.execute("SELECT ST_AsText(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(%s, %s, %s), 4096, 64, true)) "
+                    "FROM layers_parcel WHERE parcel_id = %s AND end_object IS NULL", [z, x, y, parcel["id"]])
+        exact = shapely.from_wkt(cur.fetchone()[0])
+    drawn = shapely.geometry.shape(mine["geometry"])
+    assert shapely.hausdorff_distance(drawn.boundary, exact.boundary) <= 1.0
