@@ -144,8 +144,11 @@ def wrk(urls: list[str], *, concurrency: int, seconds: int) -> dict:
     base = urls[0].split("/", 3)
     host = "/".join(base[:3])
     listing.write_text("\n".join("/" + u.split("/", 3)[3] for u in urls) + "\n")
-    out = subprocess.run(["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "30s",
-                          "-s", str(script), host, "--", str(listing)], capture_output=True, text=True, check=True).stdout
+    try:
+        out = subprocess.run(["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "30s",
+                              "-s", str(script), host, "--", str(listing)], capture_output=True, text=True, check=True).stdout
+    finally:
+        listing.unlink(missing_ok=True)
     line = next(x for x in out.splitlines() if x.startswith("{"))
     data = json.loads(line)
     data["rps"] = data["requests"] / data["seconds"] if data["seconds"] else 0.0
