@@ -94,6 +94,7 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
     kinds of object the reading has moved past are merged meanwhile (importing/early.py)."""
     with parallel.workdir_for(reader.path) as workdir:
         children = parallel.start_children(cut, policy=policy, workdir=Path(workdir))
+        trace("reading processes started")
         try:
             reader.read_part(cut.parts[0], cut.prefix, cut.footer)
             _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
@@ -124,7 +125,9 @@ def _finish_reading(reader, report: Report, state: dict) -> None:
 
 
 def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool) -> None:
+    trace("file opened")
     cut = parallel.plan(reader.path) if isinstance(reader, EgibFile) else None
+    trace("cut planned")
     with transaction.atomic():
         with Loader(report, job_id=job_id) as loader:
             if cut is None:
