@@ -3,8 +3,6 @@ refuses it in text), so a path or query parameter holding one is answered with a
 
 from __future__ import annotations
 
-import re
-
 from django.http import HttpResponseBadRequest
 
 
@@ -23,25 +21,3 @@ class RejectNulMiddleware:
 
 def _has_nul(query) -> bool:
     return any("\x00" in k or any("\x00" in v for v in query.getlist(k)) for k in query)
-
-
-_TILE_PATH = re.compile(r"/ogcapi/collections/([^/]+)/tiles/([^/]+)/([0-9]+)/([0-9]+)/([0-9]+)")
-
-
-class TileShortcutMiddleware:
-    """Vector tiles go straight to their view, past the session, locale, CSRF, authentication and
-    message middleware below this one: tiles are public, anonymous and the same for everybody, and
-    at large zooms those layers cost more than the tile's query (bench/RESULTS.md). The security
-    middleware above still adds its headers; the view checks the method and its arguments."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        m = _TILE_PATH.fullmatch(request.path_info)
-        if m is None:
-            return self.get_response(request)
-        from ogc.tiles.views import tile
-
-        collection_id, tms, z, y, x = m.groups()
-        return tile(request, collection_id, tms, int(z), int(y), int(x))

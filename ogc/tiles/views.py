@@ -3,6 +3,10 @@ tileset, and the tiles themselves with ETag / Cache-Control (a matching If-None-
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
@@ -63,20 +67,40 @@ def tilesets(request, collection_id: str):
     return JsonResponse({"tilesets": sets})
 
 
-@require_http_methods(["GET", "HEAD"])
-def tile(request, collection_id: str, tms: str, z: int, y: int, x: int):
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+def _problem_reply(status: int, detail: str) -> Reply:
+    code = {400: "InvalidParameterValue", 404: "NotFound"}.get(status, "ServiceUnavailable")
+    body = json.dumps({"code": code, "description": detail}).encode()
+    return Reply(status, {"Content-Type": "application/problem+json"}, body)
+
+
+def answer(collection_id: str, tms: str, z: int, y: int, x: int, params: Iterable[str], if_none_match: str | None) -> Reply:
+    """One tile request of GET or HEAD, answered the same for everybody (tiles are public and vary on
+    nothing): served by the view below and, without Django's request handling, by ogc.tiles.wsgi."""
     layer, grid = mvt.LAYERS.get(collection_id), mvt.GRIDS.get(tms)
     if layer is None or grid is None:
-        return _problem(404, "No such tileset.")
+        return _problem_reply(404, "No such tileset.")
     if not mvt.tile_in_range(z, x, y, grid):
-        return _problem(400, "The tile lies outside the tile matrix set.")
-    if set(request.GET) - {"f"}:
-        return _problem(400, "Unknown parameter.")
+        return _problem_reply(400, "The tile lies outside the tile matrix set.")
+    if set(params) - {"f"}:
+        return _problem_reply(400, "Unknown parameter.")
     tag = f'"{mvt.etag(collection_id, z, x, y, grid.id)}"'
     headers = {"ETag": tag, "Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
-    if request.headers.get("If-None-Match") == tag:
-        return HttpResponse(status=304, headers=headers)
+    if if_none_match == tag:
+        return Reply(304, headers)
     body = mvt.tile_cached(layer, z, x, y, tag.strip('"'), grid)
     if not body:
-        return HttpResponse(status=204, headers=headers)
-    return HttpResponse(body, content_type=MVT, headers=headers)
+        return Reply(204, headers)
+    return Reply(200, {**headers, "Content-Type": MVT}, body)
+
+
+@require_http_methods(["GET", "HEAD"])
+def tile(request, collection_id: str, tms: str, z: int, y: int, x: int):
+    reply = answer(collection_id, tms, z, y, x, request.GET.keys(), request.headers.get("If-None-Match"))
+    return HttpResponse(reply.body, status=reply.status, headers=reply.headers)

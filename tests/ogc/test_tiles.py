@@ -107,20 +107,77 @@ def test_puwg1992_tiles_without_reprojection(client, parcel):
     assert client.get("/ogcapi/collections/dzialki/tiles/PUWG1992/18/0/0").status_code == 400
 
 
-def test_tiles_skip_the_session_and_locale_middleware(client, parcel):
-    """gisportal.middleware.TileShortcutMiddleware: a tile is the same for everybody, so its response
-    varies on nothing a session or language would add; the security headers stay; other paths under
-    /ogcapi/ still pass through every middleware."""
+def wsgi(path: str, method: str = "GET", query: str = "", **environ):
+    """A request to the WSGI application gunicorn serves (gisportal.wsgi), tile fast path included."""
+    from wsgiref.util import setup_testing_defaults
+
+    from gisportal.wsgi import application
+
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "HTTP_HOST": "testserver", **environ}
+    setup_testing_defaults(env)
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    body = b"".join(application(env, start_response))
+    return seen["status"], seen["headers"], body
+
+
+def test_tiles_past_django_are_the_tiles_of_the_view(client, parcel):
+    """ogc.tiles.wsgi answers tile paths before Django builds a request: the same status, body, ETag
+    and caching headers as the view, the security headers, nothing that varies by session or language."""
     x, y = tile_of(parcel["x"], parcel["y"], 17)
-    client.cookies["sessionid"] = "whatever"
-    r = get_tile(client, "dzialki", 17, x, y, HTTP_ACCEPT_LANGUAGE="en")
-    assert r.status_code == 200
-    assert "Accept-Language" not in r.get("Vary", "") and "Cookie" not in r.get("Vary", "")
-    assert "Content-Language" not in r and r["X-Content-Type-Options"] == "nosniff"
-    assert client.post(f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}").status_code == 405
-    assert client.get(f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}/").status_code == 404  # not a tile path
-    other = client.get("/ogcapi/collections/dzialki/tiles", HTTP_ACCEPT_LANGUAGE="en")
-    assert "Accept-Language" in other.get("Vary", "")
+    path = f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}"
+    view = client.get(path)
+    status, headers, body = wsgi(path, HTTP_COOKIE="sessionid=whatever", HTTP_ACCEPT_LANGUAGE="en")
+    assert status == 200 and body == view.content
+    for name in ("ETag", "Cache-Control", "Content-Type", "Access-Control-Allow-Origin"):
+        assert headers[name] == view[name]
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Content-Length"] == str(len(body))
+    assert "Vary" not in headers and "Content-Language" not in headers and "Set-Cookie" not in headers
+    assert wsgi(path, HTTP_IF_NONE_MATCH=headers["ETag"])[:1] == (304,)
+    head = wsgi(path, "HEAD")
+    assert head[0] == 200 and head[2] == b"" and head[1]["Content-Length"] == str(len(body))
+    assert wsgi(path, "POST")[0] == 405 and wsgi(path, "POST")[1]["Allow"] == "GET, HEAD"
+    status, headers, body = wsgi(path, query="f=mvt&x=1")
+    assert status == 400 and headers["Content-Type"] == "application/problem+json" and b"Unknown parameter" in body
+    assert wsgi("/ogcapi/collections/nic/tiles/WebMercatorQuad/17/1/1")[0] == 404
+    assert wsgi("/ogcapi/collections/dzialki/tiles/WebMercatorQuad/23/1/1")[0] == 400
+    # not tile paths: Django as always
+    assert wsgi(path + "/")[0] == 404
+    status, headers, _body = wsgi("/ogcapi/collections/dzialki/tiles", HTTP_ACCEPT_LANGUAGE="en")
+    assert status == 200 and "Accept-Language" in headers.get("Vary", "")
+
+
+def test_tiles_past_django_keep_their_connection(parcel):
+    """The fast path keeps its database connection between tiles (taking it from the pool per tile
+    cost as much as a small tile's query)."""
+    from django.db import connection
+
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    path = f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}"
+    assert wsgi(path)[0] == 200
+    first = connection.connection
+    assert wsgi(path.replace(f"/{x}", f"/{x + 1}"))[0] in (200, 204)
+    assert first is not None and connection.connection is first
+
+
+def test_a_database_failure_is_a_503_without_details(parcel, monkeypatch, caplog):
+    import psycopg
+    from django.db import connection
+
+    from ogc.tiles import mvt
+
+    def broken(*_args, **_kwargs):
+        raise psycopg.OperationalError("server closed the connection unexpectedly SELECT secret")
+
+    monkeypatch.setattr(mvt, "tile_cached", broken)
+    monkeypatch.setattr(connection, "close", lambda: None)  # the test's transaction stays open
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    status, headers, body = wsgi(f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}")
+    assert status == 503 and headers["Content-Type"] == "application/problem+json" and headers["Retry-After"]
+    assert b"secret" not in body and b"Traceback" not in body
 
 
 @pytest.mark.parametrize("layer", ["dzialki", "budynki", "adresy"])
