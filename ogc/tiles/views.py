@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from . import mvt
@@ -39,7 +40,7 @@ def tile_matrix_sets(request):
 def tile_matrix_set(request, tms: str):
     grid = mvt.GRIDS.get(tms)
     if grid is None:
-        return _problem(404, "Unknown tile matrix set.")
+        return _problem(404, _("Unknown tile matrix set."))
     if grid.epsg == 3857:
         origin, axes = [-mvt.WORLD / 2, mvt.WORLD / 2], ["X", "Y"]
     else:  # EPSG:2180 in its axis order: northing, easting
@@ -55,7 +56,7 @@ def tile_matrix_set(request, tms: str):
 def tilesets(request, collection_id: str):
     layer = mvt.LAYERS.get(collection_id)
     if layer is None:
-        return _problem(404, "This collection has no vector tiles.")
+        return _problem(404, _("This collection has no vector tiles."))
     sets = []
     for g in mvt.GRIDS.values():
         url = f"{_base()}/collections/{collection_id}/tiles/{g.id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
@@ -85,11 +86,11 @@ def answer(collection_id: str, tms: str, z: int, y: int, x: int, params: Iterabl
     nothing): served by the view below and, without Django's request handling, by ogc.tiles.wsgi."""
     layer, grid = mvt.LAYERS.get(collection_id), mvt.GRIDS.get(tms)
     if layer is None or grid is None:
-        return _problem_reply(404, "No such tileset.")
+        return _problem_reply(404, _("No such tileset."))
     if not mvt.tile_in_range(z, x, y, grid):
-        return _problem_reply(400, "The tile lies outside the tile matrix set.")
+        return _problem_reply(400, _("The tile lies outside the tile matrix set."))
     if set(params) - {"f"}:
-        return _problem_reply(400, "Unknown parameter.")
+        return _problem_reply(400, _("Unknown parameter."))
     tag = f'"{mvt.etag(collection_id, z, x, y, grid.id)}"'
     headers = {"ETag": tag, "Cache-Control": "public, max-age=3600", "Access-Control-Allow-Origin": "*"}
     if if_none_match == tag:

@@ -14,7 +14,11 @@ from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, connection
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from .views import Reply, _problem_reply, answer
 
@@ -39,7 +43,11 @@ class TileFastPath:
         if method not in ("GET", "HEAD"):
             reply = Reply(405, {"Allow": "GET, HEAD"})
         else:
-            reply = self._answer(m, environ)
+            language = _language(environ)
+            with translation.override(language):
+                reply = self._answer(m, environ)
+            if reply.status >= 400:  # problem texts in the language asked for (Polish first)
+                reply = Reply(reply.status, {**reply.headers, "Content-Language": language, "Vary": "Accept-Language"}, reply.body)
         headers = [*reply.headers.items(), *SECURITY_HEADERS, ("Content-Length", str(len(reply.body)))]
         start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
         return [b""] if method == "HEAD" or not reply.body else [reply.body]
@@ -54,10 +62,22 @@ class TileFastPath:
             log.exception("tile %s", environ.get("PATH_INFO"))
             connection.close()  # a fresh connection for the next request
             _held.raw = None
-            reply = _problem_reply(503, "The tile cannot be rendered now; try again later.")
+            reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
             return Reply(503, {**reply.headers, "Retry-After": "5"}, reply.body)
         finally:
             _release()
+
+
+def _language(environ) -> str:
+    """The first of the portal's languages in Accept-Language, else the default (Polish)."""
+    for code, _q in parse_accept_lang_header(environ.get("HTTP_ACCEPT_LANGUAGE", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def _release() -> None:

@@ -140,8 +140,12 @@ def test_tiles_past_django_are_the_tiles_of_the_view(client, parcel):
     head = wsgi(path, "HEAD")
     assert head[0] == 200 and head[2] == b"" and head[1]["Content-Length"] == str(len(body))
     assert wsgi(path, "POST")[0] == 405 and wsgi(path, "POST")[1]["Allow"] == "GET, HEAD"
-    status, headers, body = wsgi(path, query="f=mvt&x=1")
+    status, headers, body = wsgi(path, query="f=mvt&x=1", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
     assert status == 400 and headers["Content-Type"] == "application/problem+json" and b"Unknown parameter" in body
+    assert headers["Content-Language"] == "en" and headers["Vary"] == "Accept-Language"
+    status, headers, body = wsgi(path, query="x=1")  # Polish first
+    assert status == 400 and headers["Content-Language"] == "pl" and "Nieznany parametr" in body.decode()
+    assert "Nieznany parametr" in client.get(path + "?x=1").json()["description"]  # the view: the same text
     assert wsgi("/ogcapi/collections/nic/tiles/WebMercatorQuad/17/1/1")[0] == 404
     assert wsgi("/ogcapi/collections/dzialki/tiles/WebMercatorQuad/23/1/1")[0] == 400
     # not tile paths: Django as always
