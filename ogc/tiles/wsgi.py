@@ -24,9 +24,9 @@ from .views import Reply, _problem_reply, answer
 
 log = logging.getLogger(__name__)
 PATH = re.compile(r"/ogcapi/collections/([^/]+)/tiles/([^/]+)/([0-9]{1,3})/([0-9]{1,9})/([0-9]{1,9})")
-# what Django's security middleware adds to every response (settings: nosniff, same-origin)
 HOLD_SECONDS = 60.0  # then the connection goes back to the pool (which renews connections by age)
 _held = threading.local()
+# what Django's security middleware adds to every response (settings: nosniff, same-origin)
 SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
                     ("Cross-Origin-Opener-Policy", "same-origin")]
 
@@ -58,10 +58,11 @@ class TileFastPath:
         params = [k for k, _v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)]
         try:
             return answer(collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH"))
-        except (DatabaseError, psycopg.Error):
+        except Exception as e:  # noqa: BLE001 - the database or the tile cache failing: a 503, details only in the log
             log.exception("tile %s", environ.get("PATH_INFO"))
-            connection.close()  # a fresh connection for the next request
-            _held.raw = None
+            if isinstance(e, DatabaseError | psycopg.Error):
+                connection.close()  # a fresh connection for the next request
+                _held.raw = None
             reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
             return Reply(503, {**reply.headers, "Retry-After": "5"}, reply.body)
         finally:

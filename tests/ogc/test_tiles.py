@@ -167,14 +167,18 @@ def test_tiles_past_django_keep_their_connection(parcel):
     assert first is not None and connection.connection is first
 
 
-def test_a_database_failure_is_a_503_without_details(parcel, monkeypatch, caplog):
+@pytest.mark.parametrize("failure", ["database", "cache"])
+def test_a_database_or_cache_failure_is_a_503_without_details(parcel, monkeypatch, failure):
     import psycopg
+    import redis
     from django.db import connection
 
     from ogc.tiles import mvt
 
     def broken(*_args, **_kwargs):
-        raise psycopg.OperationalError("server closed the connection unexpectedly SELECT secret")
+        if failure == "database":
+            raise psycopg.OperationalError("server closed the connection unexpectedly SELECT secret")
+        raise redis.exceptions.ConnectionError("Error 111 connecting to secret:6379")
 
     monkeypatch.setattr(mvt, "tile_cached", broken)
     monkeypatch.setattr(connection, "close", lambda: None)  # the test's transaction stays open
