@@ -66,7 +66,8 @@ def live_url(demo_data, django_db_blocker):
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
     from django.conf import settings
-    from django.core.wsgi import get_wsgi_application
+
+    from gisportal.wsgi import application as app  # what gunicorn serves, the tile fast path included
 
     class Server(ThreadingMixIn, WSGIServer):
         daemon_threads = True
@@ -74,8 +75,6 @@ def live_url(demo_data, django_db_blocker):
     class QuietHandler(WSGIRequestHandler):
         def log_message(self, *args):
             pass
-
-    app = get_wsgi_application()
 
     def guarded(environ, start_response):
         with django_db_blocker.unblock():

@@ -66,7 +66,7 @@ class TileFastPath:
             reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
             return Reply(503, {**reply.headers, "Retry-After": "5"}, reply.body)
         finally:
-            _release()
+            _release(reuses_threads=not environ.get("wsgi.multithread", True))
 
 
 def _language(environ) -> str:
@@ -81,11 +81,18 @@ def _language(environ) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _release() -> None:
+def _release(*, reuses_threads: bool) -> None:
     """Keep this thread's connection for the next tile, up to HOLD_SECONDS after it was opened (a Django
-    request in the same thread gives it back to the pool as it starts, as it always does)."""
+    request in the same thread gives it back to the pool as it starts, as it always does). Only under a
+    server whose one thread serves every request of the process (gunicorn's sync workers, which
+    `make demo` runs): a server with a thread per connection (runserver) would take a pooled
+    connection per thread and never give it back, so there it goes back after each tile."""
     raw, now = connection.connection, time.monotonic()
-    if raw is None:
+    if not reuses_threads:
+        if raw is not None and not connection.in_atomic_block:
+            connection.close()
+        _held.raw = None
+    elif raw is None:
         _held.raw = None
     elif getattr(_held, "raw", None) is not raw:
         _held.raw, _held.since = raw, now

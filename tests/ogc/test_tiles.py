@@ -167,6 +167,20 @@ def test_tiles_past_django_keep_their_connection(parcel):
     assert first is not None and connection.connection is first
 
 
+def test_tiles_past_django_give_the_connection_back_under_a_thread_per_connection(parcel, monkeypatch):
+    """runserver and other servers with a thread per connection (wsgi.multithread) would leave a pooled
+    connection in every finished thread: there the connection goes back after each tile."""
+    from django.db import connection
+
+    closed = []
+    monkeypatch.setattr(type(connection), "in_atomic_block", False, raising=False)
+    monkeypatch.setattr(connection, "close", lambda: closed.append(1))
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    path = f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}"
+    assert wsgi(path, **{"wsgi.multithread": False})[0] == 200 and not closed
+    assert wsgi(path, **{"wsgi.multithread": True})[0] == 200 and closed
+
+
 @pytest.mark.parametrize("failure", ["database", "cache"])
 def test_a_database_or_cache_failure_is_a_503_without_details(parcel, monkeypatch, failure):
     import psycopg
