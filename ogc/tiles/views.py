@@ -17,9 +17,8 @@ from . import mvt
 MVT = "application/vnd.mapbox-vector-tile"
 
 
-def _problem(status: int, detail: str) -> JsonResponse:
-    return JsonResponse({"code": "InvalidParameterValue" if status == 400 else "NotFound", "description": detail},
-                        status=status, content_type="application/problem+json")
+def _problem(status: int, detail: str) -> HttpResponse:
+    return _response(_problem_reply(status, detail))
 
 
 def _base() -> str:
@@ -75,6 +74,10 @@ class Reply:
     body: bytes = b""
 
 
+def _response(reply: Reply) -> HttpResponse:
+    return HttpResponse(reply.body, status=reply.status, headers=reply.headers)
+
+
 def _problem_reply(status: int, detail: str) -> Reply:
     code = {400: "InvalidParameterValue", 404: "NotFound"}.get(status, "ServiceUnavailable")
     body = json.dumps({"code": code, "description": detail}).encode()
@@ -103,5 +106,4 @@ def answer(collection_id: str, tms: str, z: int, y: int, x: int, params: Iterabl
 
 @require_http_methods(["GET", "HEAD"])
 def tile(request, collection_id: str, tms: str, z: int, y: int, x: int):
-    reply = answer(collection_id, tms, z, y, x, request.GET.keys(), request.headers.get("If-None-Match"))
-    return HttpResponse(reply.body, status=reply.status, headers=reply.headers)
+    return _response(answer(collection_id, tms, z, y, x, request.GET.keys(), request.headers.get("If-None-Match")))

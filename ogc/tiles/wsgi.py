@@ -64,7 +64,8 @@ class TileFastPath:
                 connection.close()  # a fresh connection for the next request
                 _held.raw = None
             reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
-            return Reply(503, {**reply.headers, "Retry-After": "5"}, reply.body)
+            reply.headers["Retry-After"] = "5"
+            return reply
         finally:
             _release(reuses_threads=not environ.get("wsgi.multithread", True))
 
