@@ -106,7 +106,9 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
                 parallel.stream_rows(child, early.feed)
                 early.part_done()
                 summaries.append(parallel.collect(child, report, reader.reader))  # raises what went wrong in the child
-                trace(f"a reading process finished ({summaries[-1].get('cpu_seconds', 0):.1f} s of CPU), its rows staged")
+                done = summaries[-1]
+                trace(f"a reading process finished ({done.get('cpu_seconds', 0):.1f} s of CPU, "
+                      f"{done.get('finished_at', 0) - time.monotonic():.1f} s ago), its rows staged")
                 state["read"] += sum(summaries[-1]["report"]["read"].values())
                 tick()
             reader.reader.check_schema()

@@ -226,3 +226,14 @@ def test_an_error_in_the_early_merge_under_the_strict_policy_writes_nothing(tmp_
         registry_import(path, policy="strict")
     assert any(final is False for _kinds, final in merges)
     assert Parcel.objects.filter(namespace=NS).count() == 0
+
+
+@pytest.mark.parametrize(("data", "found"), [
+    (b"<a>x</a><!-- c -->", True), (b"<a>!</a><b/>", False), (b"<!", True), (b"!<", False),
+    (b"x" * ((1 << 22) - 1) + b"<!", True),  # across two blocks
+    (b"x" * (1 << 22) + b"<!", True), (b"x" * ((1 << 22) - 1) + b"!<", False),
+])
+def test_markup_declarations_found_anywhere(data, found):
+    import io
+
+    assert parallel._contains(io.BytesIO(b"<r>" + data), b"<!", 3) is found

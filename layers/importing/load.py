@@ -22,8 +22,10 @@ import orjson
 import shapely
 from django.db import connection
 from django.utils.translation import gettext as _
+from psycopg.sql import Composable
 
 from .base import KINDS, ImportFailed, Record, Report
+from .bulk import BULK_MIN_ROWS, Bulk
 
 STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "gml_id", "start_object", "start_version", "end_version",
                  "end_object", "official_id", "attrs", "refs", "geom", "line")
@@ -179,6 +181,7 @@ class Loader:
     # ---- staging
     def __enter__(self):
         self.cur = connection.cursor().cursor  # the psycopg cursor under Django's wrapper
+        self.bulk = Bulk(self.cur, self._exec)
         # the COPY lasts as long as the file is read: the request-level statement timeout does not apply
         self.cur.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
         # the staging table lives in this session's local buffers (8 MB by default: a large file then
@@ -229,6 +232,7 @@ class Loader:
         self._flush()
         self._open_copy()
         self._copy.write(block)
+        self.staged += block.count(b"\n")
 
     def _flush(self) -> None:
         if self._pending:
@@ -255,11 +259,13 @@ class Loader:
         self.cur.execute("SET LOCAL default_statistics_target = DEFAULT")
 
     # ---- SQL helpers
-    def _exec(self, sql: str, params: dict | None = None) -> int:
+    def _exec(self, sql: str | Composable, params: dict | None = None) -> int:
         t0 = time.monotonic()
-        self.cur.execute(sql, params or {})
+        # a composed statement (importing/bulk.py) holds no placeholders: a `%` in it is literal
+        self.cur.execute(sql, params or {}) if isinstance(sql, str) else self.cur.execute(sql, params)
         if TRACE:
-            log.info("import SQL %.2f s: %s", time.monotonic() - t0, " ".join(sql.split())[:160])
+            text = sql if isinstance(sql, str) else sql.as_string(self.cur)
+            log.info("import SQL %.2f s: %s", time.monotonic() - t0, " ".join(text.split())[:160])
         return self.cur.rowcount
 
     def _scalar(self, sql: str, params: dict | None = None):
@@ -289,10 +295,11 @@ class Loader:
         objects they refer to (early.DEPENDS_ON) must all be staged completely by then; history rows are written
         by the final call."""
         todo = sorted((set(kinds or KINDS) & set(KINDS)) - self.merged)
+        self.bulk.enabled = self.staged >= BULK_MIN_ROWS
         kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage WHERE kind = ANY(%(k)s)", {"k": todo})]
         self._choose_versions(todo)
         self._duplicates(policy, todo)
-        if {"jrg", "parcel", "share"} & set(todo):
+        if {"jrg", "parcel"} & set(todo):  # (shares look their registration units up in the staged rows)
             self._resolve_jrg()
         self._analyze_stage("imp_stage (kind, status)")  # statuses changed: plans below join on them
         self.merged |= set(todo)
@@ -322,6 +329,7 @@ class Loader:
         self._exec("ROLLBACK TO SAVEPOINT imp_early")
         self._exec("RELEASE SAVEPOINT imp_early")
         self.merged.clear()
+        self.bulk.locked.clear()  # the locks taken since went with it
 
     def release_savepoint(self) -> None:
         self._exec("RELEASE SAVEPOINT imp_early")
@@ -465,14 +473,17 @@ class Loader:
             FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)  # noqa: S608
         insert_cols = ", ".join([*IIP, *cols, *(["geom"] if spec.geom else [])])
         select_cols = ", ".join([*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])])
-        inserted = self._exec(f"""
-            INSERT INTO {t} ({insert_cols})
-            SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)  # noqa: S608
+        with self.bulk.into(t):
+            inserted = self._exec(f"""
+                INSERT INTO {t} ({insert_cols})
+                SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)  # noqa: S608
         if inserted > 500:
             # fresh statistics, or later joins plan for an empty table (nested loops over seq scans) -
             # in this import and in the next one, which may come before autovacuum (without it, the
-            # retirement step of a re-import ran for minutes on a table thought to hold 200 rows)
-            self._exec(f"ANALYZE {t}")
+            # retirement step of a re-import ran for minutes on a table thought to hold 200 rows).
+            # Not of the geometry, which no join of an import uses: a third to half of the ANALYZE;
+            # autovacuum's analyze after the commit (the table changed by far more than 10 %) adds it.
+            self._exec(f"ANALYZE {t} ({', '.join(['id', *IIP, *cols])})")
         unchanged = self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
         if updated + inserted:
             self.report.bump("written", kind, updated + inserted)
@@ -491,17 +502,19 @@ class Loader:
         """Land-use classes and KW numbers of inserted or updated parcels are replaced."""
         self._exec("""DELETE FROM layers_parcellanduse l USING imp_stage s
                       WHERE s.kind = 'parcel' AND s.status = 'update' AND l.parcel_id = s.target_id""")
-        self._exec(f"""
-            INSERT INTO layers_parcellanduse (parcel_id, ofu, ozu, ozk, area_ha)
-            SELECT x.id, u->>'ofu', coalesce(u->>'ozu', ''), coalesce(u->>'ozk', ''), (u->>'area_ha')::numeric
-            FROM imp_stage s {_written("layers_parcel")} CROSS JOIN LATERAL jsonb_array_elements(s.attrs->'land_uses') u
-            WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
+        with self.bulk.into("layers_parcellanduse"):
+            self._exec(f"""
+                INSERT INTO layers_parcellanduse (parcel_id, ofu, ozu, ozk, area_ha)
+                SELECT x.id, u->>'ofu', coalesce(u->>'ozu', ''), coalesce(u->>'ozk', ''), (u->>'area_ha')::numeric
+                FROM imp_stage s {_written("layers_parcel")} CROSS JOIN LATERAL jsonb_array_elements(s.attrs->'land_uses') u
+                WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
         self._exec("""DELETE FROM layers_restrictedlandregisterentry k USING imp_stage s
                       WHERE s.kind = 'parcel' AND s.status = 'update' AND k.parcel_id = s.target_id""")
-        self._exec(f"""
-            INSERT INTO layers_restrictedlandregisterentry (parcel_id, kw_number)
-            SELECT x.id, kw FROM imp_stage s {_written("layers_parcel")} CROSS JOIN LATERAL jsonb_array_elements_text(s.attrs->'kw') kw
-            WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
+        with self.bulk.into("layers_restrictedlandregisterentry"):
+            self._exec(f"""
+                INSERT INTO layers_restrictedlandregisterentry (parcel_id, kw_number)
+                SELECT x.id, kw FROM imp_stage s {_written("layers_parcel")} CROSS JOIN LATERAL jsonb_array_elements_text(s.attrs->'kw') kw
+                WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
 
     def _parcel_outside_precinct(self, policy: str) -> None:
         n = self._problems_from(f"""
@@ -519,13 +532,14 @@ class Loader:
     def _building_parcels(self) -> None:
         self._exec("""DELETE FROM layers_building_parcels bp USING imp_stage s
                       WHERE s.kind = 'building' AND s.status = 'update' AND bp.building_id = s.target_id""")
-        self._exec(f"""
-            INSERT INTO layers_building_parcels (building_id, parcel_id)
-            SELECT DISTINCT x.id, p.id FROM imp_stage s {_written("layers_building")}
-            CROSS JOIN LATERAL jsonb_array_elements(s.refs->'parcels') r
-            JOIN layers_parcel p ON p.namespace = r->>0 AND p.local_id = r->>1 AND p.end_object IS NULL
-            WHERE s.kind = 'building' AND s.status IN ('new', 'update')
-            ON CONFLICT DO NOTHING""")
+        with self.bulk.into("layers_building_parcels"):
+            self._exec(f"""
+                INSERT INTO layers_building_parcels (building_id, parcel_id)
+                SELECT DISTINCT x.id, p.id FROM imp_stage s {_written("layers_building")}
+                CROSS JOIN LATERAL jsonb_array_elements(s.refs->'parcels') r
+                JOIN layers_parcel p ON p.namespace = r->>0 AND p.local_id = r->>1 AND p.end_object IS NULL
+                WHERE s.kind = 'building' AND s.status IN ('new', 'update')
+                ON CONFLICT DO NOTHING""")
         self._exec(f"""
             INSERT INTO layers_restrictedlandregisterentry (building_id, kw_number)
             SELECT x.id, kw FROM imp_stage s {_written("layers_building")} CROSS JOIN LATERAL jsonb_array_elements_text(s.attrs->'kw') kw
@@ -537,21 +551,22 @@ class Loader:
             DELETE FROM layers_restrictedshare sh USING imp_stage s
             WHERE s.kind = 'subject' AND s.status = 'update' AND sh.subject_id = s.target_id""")
         # materialised CTEs: the planner hash-joins them instead of looping over JSON expressions
-        n = self._exec(f"""
-            WITH sh AS MATERIALIZED (
-                   SELECT attrs, refs->'subject'->0->>0 AS sns, refs->'subject'->0->>1 AS sid,
-                          refs->'jrg'->0->>0 AS jns, refs->'jrg'->0->>1 AS jid
-                   FROM imp_stage WHERE kind = 'share' AND status = 'new'),
-                 subj AS MATERIALIZED (
-                   SELECT s.namespace, s.local_id, x.id AS target_id FROM imp_stage s {_written("layers_restrictedsubject")}
-                   WHERE s.kind = 'subject' AND s.status IN ('new', 'update')),
-                 j AS MATERIALIZED (SELECT namespace, local_id, official_id FROM imp_stage WHERE kind = 'jrg')
-            INSERT INTO layers_restrictedshare (subject_id, registration_unit, kind, "right", numerator, denominator)
-            SELECT subj.target_id, coalesce(j.official_id, ''), sh.attrs->>'kind', coalesce(sh.attrs->>'right', ''),
-                   (sh.attrs->>'numerator')::int, (sh.attrs->>'denominator')::int
-            FROM sh JOIN subj ON subj.namespace = sh.sns AND subj.local_id = sh.sid
-            LEFT JOIN j ON j.namespace = sh.jns AND j.local_id = sh.jid
-            WHERE (sh.attrs->>'numerator')::int BETWEEN 1 AND (sh.attrs->>'denominator')::int""")
+        with self.bulk.into("layers_restrictedshare"):
+            n = self._exec(f"""
+                WITH sh AS MATERIALIZED (
+                       SELECT attrs, refs->'subject'->0->>0 AS sns, refs->'subject'->0->>1 AS sid,
+                              refs->'jrg'->0->>0 AS jns, refs->'jrg'->0->>1 AS jid
+                       FROM imp_stage WHERE kind = 'share' AND status = 'new'),
+                     subj AS MATERIALIZED (
+                       SELECT s.namespace, s.local_id, x.id AS target_id FROM imp_stage s {_written("layers_restrictedsubject")}
+                       WHERE s.kind = 'subject' AND s.status IN ('new', 'update')),
+                     j AS MATERIALIZED (SELECT namespace, local_id, official_id FROM imp_stage WHERE kind = 'jrg')
+                INSERT INTO layers_restrictedshare (subject_id, registration_unit, kind, "right", numerator, denominator)
+                SELECT subj.target_id, coalesce(j.official_id, ''), sh.attrs->>'kind', coalesce(sh.attrs->>'right', ''),
+                       (sh.attrs->>'numerator')::int, (sh.attrs->>'denominator')::int
+                FROM sh JOIN subj ON subj.namespace = sh.sns AND subj.local_id = sh.sid
+                LEFT JOIN j ON j.namespace = sh.jns AND j.local_id = sh.jid
+                WHERE (sh.attrs->>'numerator')::int BETWEEN 1 AND (sh.attrs->>'denominator')::int""")
         if n:
             self.report.bump("written", "share", n)
 

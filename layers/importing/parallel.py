@@ -132,13 +132,20 @@ def _kind_change(f, gml_prefix: bytes, lo: int, hi: int, target: int) -> int | N
 
 
 def _contains(f, needle: bytes, start: int) -> bool:
-    """Whether `needle` occurs in the file after `start` (read in blocks, a match across two blocks too)."""
+    """Whether `needle` occurs in the file after `start` (read in blocks, a match across two blocks too).
+    Looks for the needle's last byte first (memchr speed: `<` is everywhere in XML, `!` is rare)."""
     f.seek(start)
-    carry = b""
+    last, k = needle[-1:], len(needle) - 1
+    tail = b""
     while block := f.read(1 << 22):
-        if needle in carry + block:
+        if tail and needle in tail + block[:k]:
             return True
-        carry = block[1 - len(needle):] if len(needle) > 1 else b""
+        i = block.find(last, k)
+        while i != -1:
+            if block.startswith(needle, i - k):
+                return True
+            i = block.find(last, i + 1)
+        tail = block[-k:] if k else b""
     return False
 
 
@@ -319,7 +326,8 @@ def _child_main() -> int:
             _read(reader, report, Validator(report, spec["policy"]), {"read": 0}, lambda *a: None,
                   policy=spec["policy"], accept=accept)
             out.write("".join(pending))
-        summary = {"report": report.as_dict(), "reader": reader.part_summary(), "cpu_seconds": time.process_time()}
+        summary = {"report": report.as_dict(), "reader": reader.part_summary(), "cpu_seconds": time.process_time(),
+                   "finished_at": time.monotonic()}  # the system's monotonic clock: comparable across processes
     except ImportFailed as e:
         summary = {"failed": str(e.message)}
     finally:
