@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from .base import ImportFailed, Record
-from .gml import GML, GeometryReader
+from .gml import GML, GeometryReader, first_child
 
 NS_2021 = "ewidencjaGruntowIBudynkow:1.0"
 NS_2015 = "urn:gugik:specyfikacje:gmlas:ewidencjaGruntowBudynkow:1.0"
@@ -53,7 +53,8 @@ SUBJECT_KIND = {
     "EGB_PodmiotGrupowy": "group", "EGB_WspolnotaGruntowa": "community",
 }
 _HREF_URN = re.compile(r"^urn:pzgik:id:([^:]+):([^:]+)(?::.*)?$")
-_HREF_GMLID = re.compile(r"^#?([^_#\s]+)_(.+?)(?:_\d{4}-\d{2}-\d{2}T[\d-]+)?$")
+_HREF_NS = re.compile(r"[^_#\s]+")
+_HREF_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}T[\d-]+")
 
 
 @lru_cache(maxsize=65536)  # many objects point to the same precinct or registration unit
@@ -62,8 +63,17 @@ def parse_href(href: str | None) -> tuple[str, str] | None:
     href = (href or "").strip()
     if not href:
         return None
-    m = _HREF_URN.match(href) or _HREF_GMLID.match(href)
-    return (m.group(1), m.group(2)) if m else None
+    if href.startswith("urn:"):
+        m = _HREF_URN.match(href)
+        return (m.group(1), m.group(2)) if m else None
+    # `[#]NS_ID[_version]`: NS without `_`, `#` or spaces; the version the last `_` part, when it is a date-time
+    namespace, sep, local_id = href.removeprefix("#").partition("_")
+    if not sep or not local_id or "\n" in local_id or not _HREF_NS.fullmatch(namespace):
+        return None
+    head, sep, last = local_id.rpartition("_")
+    if sep and head and _HREF_VERSION.fullmatch(last):
+        local_id = head
+    return namespace, local_id
 
 
 @lru_cache(maxsize=8192)  # exports repeat the same few dates thousands of times
@@ -81,7 +91,15 @@ def parse_time(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=WARSAW)
 
 
-_LOCAL: dict = {}
+class _LocalNames(dict):
+    """Tag -> local name, each computed once; "" for what is not an element (a comment)."""
+
+    def __missing__(self, tag) -> str:
+        name = self[tag] = tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
+        return name
+
+
+_LOCAL = _LocalNames()
 _SPLIT: dict = {}  # tag -> (namespace, local name)
 
 
@@ -284,7 +302,7 @@ class EgibReader:
             self.schema = "2021" if namespace_uri == NS_2021 else "2015"
         k = Kids(el)
         iip = k.find("idIIP")
-        ident_el = next((c for c in iip if isinstance(c.tag, str)), None) if iip is not None else None
+        ident_el = first_child(iip) if iip is not None else None
         ident = _texts(ident_el) if ident_el is not None else {}
         local_id = ident.get("lokalnyId", "")
         namespace = ident.get("przestrzenNazw", "")

@@ -48,7 +48,9 @@ def _transformer(epsg: int):
 _GML_PREFIX = f"{{{GML}}}"
 
 
-def _first_child(el):
+def first_child(el):
+    if len(el) and isinstance(el[0].tag, str):  # (the usual case: no comment before it)
+        return el[0]
     for c in el:
         if isinstance(c.tag, str):
             return c
@@ -161,10 +163,10 @@ class GeometryReader:
         for boundary in poly_el:
             if boundary.tag not in _BOUNDARIES:
                 continue
-            ring = _first_child(boundary)
+            ring = first_child(boundary)
             if ring is None or ring.tag != _LINEAR_RING:
                 return None
-            pos_list = _first_child(ring)
+            pos_list = first_child(ring)
             if pos_list is not None and pos_list.tag != _POS_LIST:
                 pos_list = ring.find(_POS_LIST)
             if pos_list is not None:

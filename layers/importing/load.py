@@ -76,15 +76,17 @@ SPECS: dict[str, KindSpec] = {
     }),
     "parcel": KindSpec("layers_parcel", "parcel_id", {
         "parcel_id": "s.official_id",
-        "number": r"regexp_replace(s.official_id, '^[^.]+\.[^.]+\.(AR_\d+\.)?', '')",
-        "sheet": r"(substring(s.official_id from '\.AR_(\d+)\.'))::int",
-        "precinct_id": f"(SELECT r.id FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)",
+        # (the identifier's form is checked before: WWPPGG_R.XXXX[.AR_n].number, no dot in the number)
+        "number": "split_part(s.official_id, '.', -1)",
+        "sheet": r"CASE WHEN split_part(s.official_id, '.', 3) LIKE 'AR\_%%' THEN substr(split_part(s.official_id, '.', 3), 4)::int END",
+        "precinct_id": "r.id",
         "area_ha": "(s.attrs->>'area_ha')::numeric",
         "area_accuracy": "(s.attrs->>'accuracy')::smallint",
         # the JRG2 xlink resolved through imp_jrg (EGiB GML), or the value a GIS file mapped directly
         "registration_unit": "coalesce(j.official_id, s.attrs->>'jrg', '')",
         "registration_group": "coalesce(j.grp, (s.attrs->>'group')::smallint)",
-    }, joins="LEFT JOIN imp_jrg j ON j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1"),
+    }, joins="LEFT JOIN imp_jrg j ON j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1 "
+             f"LEFT JOIN layers_precinct r ON r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL"),
     "building": KindSpec("layers_building", "building_id", {
         "building_id": "s.official_id",
         "kst_type": "s.attrs->>'kst'",
@@ -296,12 +298,13 @@ class Loader:
         by the final call."""
         todo = sorted((set(kinds or KINDS) & set(KINDS)) - self.merged)
         self.bulk.enabled = self.staged >= BULK_MIN_ROWS
-        kinds_present = [k for (k,) in self._rows("SELECT DISTINCT kind FROM imp_stage WHERE kind = ANY(%(k)s)", {"k": todo})]
-        self._choose_versions(todo)
-        self._duplicates(policy, todo)
+        # (one partition per kind: its first row answers)
+        kinds_present = [k for k in todo if self._scalar(f"SELECT EXISTS (SELECT 1 FROM imp_stage_{k})")]  # noqa: S608 - KINDS
+        changed = self._choose_versions(todo) + self._duplicates(policy, todo)
         if {"jrg", "parcel"} & set(todo):  # (shares look their registration units up in the staged rows)
             self._resolve_jrg()
-        self._analyze_stage("imp_stage (kind, status)")  # statuses changed: plans below join on them
+        if changed:
+            self._analyze_stage("imp_stage (kind, status)")  # statuses changed: plans below join on them
         self.merged |= set(todo)
         for kind in KINDS:
             if kind in ("jrg", "share") or kind not in kinds_present:
@@ -338,9 +341,10 @@ class Loader:
         self._exec(sql, params)
         return self.cur.fetchall()
 
-    def _choose_versions(self, kinds: list[str]) -> None:
-        """Several versions of one lokalnyId: keep the open one (else the latest start), the rest → history."""
-        self._exec("""
+    def _choose_versions(self, kinds: list[str]) -> int:
+        """Several versions of one lokalnyId: keep the open one (else the latest start), the rest → history.
+        Returns how many staged rows changed status."""
+        older = self._exec("""
             WITH several AS MATERIALIZED (SELECT kind, namespace, local_id FROM imp_stage WHERE kind = ANY(%(k)s)
                                           GROUP BY 1, 2, 3 HAVING count(*) > 1),
                  r AS (SELECT s.seq, s.kind, row_number() OVER (PARTITION BY s.kind, s.namespace, s.local_id
@@ -352,9 +356,10 @@ class Loader:
                        {"k": kinds})
         if n:
             self.report.notes.append(_("%(n)s objects have koniecObiekt set and were retired.") % {"n": n})
+        return older + n
 
-    def _duplicates(self, policy: str, kinds: list[str]) -> None:
-        """Two current objects of one kind with the same official identifier: keep the first."""
+    def _duplicates(self, policy: str, kinds: list[str]) -> int:
+        """Two current objects of one kind with the same official identifier: keep the first. Returns how many."""
         sql = """
             WITH several AS MATERIALIZED (
                    SELECT kind, official_id FROM imp_stage
@@ -365,8 +370,9 @@ class Loader:
             UPDATE imp_stage s SET status = 'rejected', problem = 'duplicate' FROM d
             WHERE d.seq = s.seq AND d.kind = s.kind AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
         self._exec(sql, {"k": kinds})
-        self._reject(self.cur.fetchall(), policy, "duplicate",
-                     _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."))
+        rows = self.cur.fetchall()
+        self._reject(rows, policy, "duplicate", _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."))
+        return len(rows)
 
     def _resolve_jrg(self) -> None:
         """A parcel's JRG2 xlink → the registration unit's identifier and group, stored on the parcel."""
@@ -419,7 +425,7 @@ class Loader:
         t = spec.table
         p = {"kind": kind, "job": self.job_id}
         # classify against the register
-        self._exec(f"""
+        known = self._exec(f"""
             UPDATE imp_stage s SET target_id = t.id,
               status = CASE WHEN s.status = 'retire' THEN 'retire'
                             WHEN t.version_id IS DISTINCT FROM s.version_id OR t.end_object IS NOT NULL THEN 'update'
@@ -428,7 +434,8 @@ class Loader:
               AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608 - table from SPECS
         # rows still 'new' are inserted below; what refers to them later finds them by IIP identity
         # (rewriting every staged row to note its new id cost more than those joins)
-        self._analyze_stage(f"imp_stage_{kind} (status)")
+        if known:
+            self._analyze_stage(f"imp_stage_{kind} (status)")
         # retire what the file no longer holds (same kind and namespace, cadastral units the file covers)
         scope = ""
         if spec.scope_by_unit and spec.official:
@@ -484,7 +491,7 @@ class Loader:
             # Not of the geometry, which no join of an import uses: a third to half of the ANALYZE;
             # autovacuum's analyze after the commit (the table changed by far more than 10 %) adds it.
             self._exec(f"ANALYZE {t} ({', '.join(['id', *IIP, *cols])})")
-        unchanged = self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
+        unchanged = known and self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
         if updated + inserted:
             self.report.bump("written", kind, updated + inserted)
         if unchanged:

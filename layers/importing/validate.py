@@ -18,6 +18,7 @@ from .base import Record, Report
 POLYGONAL = {"unit", "precinct", "parcel", "building", "landuse", "soil"}
 OFU, OZU, OZK, KST = set(LandUseCode.values), set(SoilUseCode.values), set(SoilClass.values), set(KstType.values)
 REQUIRED_GEOMETRY = {"unit", "precinct", "parcel", "landuse", "soil"}
+HECTARES, SQUARE_METRES = Decimal("0.0001"), Decimal("0.01")  # the registry's precision of each
 
 
 def allowed_area_difference(area_m2: float) -> float:
@@ -29,6 +30,7 @@ class Validator:
     def __init__(self, report: Report, policy: str):
         self.report = report
         self.policy = policy
+        self._kinds: dict = {}  # kind -> its check method (or None), looked up once
 
     def _error(self, rec: Record, code: str, message: str) -> bool:
         """Record an error; returns True (the object is dropped)."""
@@ -43,8 +45,11 @@ class Validator:
         if rec.problems:  # found while reading (e.g. no IIP identifier)
             return not self._error(rec, rec.problems[0]["code"], rec.problems[0]["message"])
         ok = self._geometry(rec)
-        ok = getattr(self, f"_{rec.kind}", lambda r: True)(rec) and ok
-        return ok
+        try:
+            check = self._kinds[rec.kind]
+        except KeyError:
+            check = self._kinds[rec.kind] = getattr(self, f"_{rec.kind}", None)
+        return (check(rec) if check is not None else True) and ok
 
     # ---- geometry
     def _geometry(self, rec: Record) -> bool:
@@ -106,7 +111,7 @@ class Validator:
         area = _positive_decimal(rec.attrs.get("area_ha"))
         if area is None:
             return not self._error(rec, "area_missing", _("The registered area is missing or not a positive number."))
-        rec.attrs["area_ha"] = str(area.quantize(Decimal("0.0001")))
+        rec.attrs["area_ha"] = str(area.quantize(HECTARES))
         if rec.attrs.get("accuracy") not in (1, 2):
             rec.attrs["accuracy"] = 1
         computed = rec.geom.area if rec.geom is not None else 0.0
@@ -125,15 +130,16 @@ class Validator:
                 self._warn(rec, "land_use_area", _("A land-use class without a valid area; ignored."))
                 continue
             total += a
-            uses.append({**u, "area_ha": str(a.quantize(Decimal("0.0001")))})
+            uses.append({**u, "area_ha": str(a.quantize(HECTARES))})
         rec.attrs["land_uses"] = uses
         if uses and total != area:
             self._warn(rec, "land_use_sum", _("Land-use classes add up to %(sum)s ha, the parcel has %(area)s ha.") % {"sum": total, "area": area})
         kws = []
         for kw in rec.attrs.get("kw", []):
             kw = kw.strip().upper()
-            if identifiers.KW_RE.match(kw):
-                if not identifiers.is_kw_number(kw):
+            if identifiers.KW_RE.match(kw):  # (upper-case ASCII: the check digit can be computed)
+                court, number, check = kw.split("/")
+                if identifiers.kw_check_digit(court, number) != int(check):
                     self._warn(rec, "kw_check_digit", _("Land register number %(kw)s has a wrong check digit.") % {"kw": kw})
                 kws.append(kw)
             else:
@@ -158,7 +164,7 @@ class Validator:
             if area is None:
                 return not self._error(rec, "area_missing", _("The built-up area is missing."))
             self._warn(rec, "area_missing", _("The built-up area is missing; taken from the geometry."))
-        a["area_m2"] = str(area.quantize(Decimal("0.01")))
+        a["area_m2"] = str(area.quantize(SQUARE_METRES))
         kws = [k.strip().upper() for k in a.get("kw", []) if identifiers.KW_RE.match(k.strip().upper())]
         for k in kws:
             if not identifiers.is_kw_number(k):
