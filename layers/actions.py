@@ -26,6 +26,7 @@ from .importing.validate import Validator
 from .models import ImportJob
 
 Progress = Callable[[dict], None]
+PUMP_EVERY = 4096  # records of this process's part between two looks at the next part's rows
 MAX_FILE_BYTES = int(os.environ.get("GISPORTAL_IMPORT_MAX_BYTES", str(4 * 1024**3)))
 
 
@@ -94,16 +95,26 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
     kinds of object the reading has moved past are merged meanwhile (importing/early.py)."""
     with parallel.workdir_for(reader.path) as workdir:
         children = parallel.start_children(cut, policy=policy, workdir=Path(workdir))
+        streams = [parallel.RowStream(child) for child in children]
         trace("reading processes started")
         try:
             reader.read_part(cut.parts[0], cut.prefix, cut.footer)
-            _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
-            trace(f"first part read and staged ({time.process_time():.1f} s of CPU)")
             early = EarlyMerge(loader, report, policy=policy)
+            staged = 0
+
+            def stage(rec) -> None:
+                nonlocal staged
+                loader.stage(rec)
+                staged += 1
+                if staged % PUMP_EVERY == 0:  # the next part's rows, as far as written, go to PostgreSQL now too
+                    streams[0].pump(early.feed)
+
+            _read(reader, report, validator, state, tick, policy=policy, accept=stage)
+            trace(f"first part read and staged ({time.process_time():.1f} s of CPU)")
             early.first_part_read(loader.kinds_staged, last_complete=cut.kind_boundary)
             summaries = []
-            for child in children:
-                parallel.stream_rows(child, early.feed)
+            for child, stream in zip(children, streams, strict=True):
+                stream.rest(early.feed)
                 early.part_done()
                 summaries.append(parallel.collect(child, report, reader.reader))  # raises what went wrong in the child
                 done = summaries[-1]
@@ -115,6 +126,8 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
             early.finish(children, summaries, parallel.add_report)
         finally:
             reader.close()
+            for stream in streams:
+                stream.close()
             parallel.cleanup(children)
 
 

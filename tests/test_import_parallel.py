@@ -237,3 +237,59 @@ def test_markup_declarations_found_anywhere(data, found):
     import io
 
     assert parallel._contains(io.BytesIO(b"<r>" + data), b"<!", 3) is found
+
+
+class _FakeLoader:
+    """What EarlyMerge asks of the loader, on a list of staged rows with one savepoint."""
+
+    def __init__(self):
+        self.rows: list[bytes] = []
+        self.at_savepoint = None
+        self.merged: list[set] = []
+
+    def stage_copy_block(self, block: bytes) -> None:
+        self.rows += block.splitlines(keepends=True)
+
+    def savepoint(self) -> None:
+        self.at_savepoint = len(self.rows)
+
+    def rollback_to_savepoint(self) -> None:
+        del self.rows[self.at_savepoint:]
+
+    def release_savepoint(self) -> None:
+        pass
+
+    def end_copy(self) -> None:
+        pass
+
+    def analyze_staged(self) -> None:
+        pass
+
+    def merge(self, *, policy, kinds, final):
+        self.merged.append(set(kinds))
+
+
+def test_rows_of_the_next_part_staged_before_an_undone_early_merge_are_staged_once(tmp_path):
+    """The next part's rows come while this process still reads its own; an early merge taken after
+    some of them is undone when its kind comes again: every row ends up staged exactly once."""
+    from types import SimpleNamespace
+
+    from layers.importing.base import Report
+    from layers.importing.early import EarlyMerge
+
+    rows = [f"{kind}\t{i}\n".encode() for i, kind in enumerate(["parcel"] * 3 + ["landuse"] * 2 + ["parcel"] * 2)]
+    path = tmp_path / "part1.copy"
+    path.write_bytes(b"".join(rows))
+    loader = _FakeLoader()
+    early = EarlyMerge(loader, Report(), policy="reject")
+    loader.stage_copy_block(b"precinct\tp\n")  # this process's own part: a precinct, then parcels
+    loader.stage_copy_block(b"parcel\ta\n")
+    early.feed(b"".join(rows[:4]) + rows[4][:3])  # the next part's rows as written so far, a row cut in two
+    assert loader.merged == []  # nothing merges before this process's part is all staged
+    early.first_part_read(["precinct", "parcel"], last_complete=False)
+    assert loader.merged == [{"precinct", "parcel"}]  # the parcels are complete: landuse follows them
+    early.feed(rows[4][3:] + b"".join(rows[5:]))  # … and then parcels again
+    early.part_done()
+    summary = {"report": {"read": {}, "rejected": {}, "repaired": {}, "problems": []}}
+    early.finish([SimpleNamespace(rows=path)], [summary], lambda s, r: None)
+    assert sorted(loader.rows) == sorted([b"precinct\tp\n", b"parcel\ta\n", *rows])

@@ -247,17 +247,31 @@ def _child_env() -> dict:
     return env
 
 
-def stream_rows(child: Child, write) -> None:
-    """Hand the child's rows to `write` as it writes them (this process's own part is done; PostgreSQL
-    parses them while the child still reads); returns once the child has exited and all is handed on."""
-    with open(child.rows, "rb") as f:
-        while True:
-            exited = child.process.poll() is not None
-            while block := f.read(1 << 20):
-                write(block)
-            if exited:
-                return
+class RowStream:
+    """The rows a child writes, handed on as it writes them (PostgreSQL parses them while it still reads)."""
+
+    def __init__(self, child: Child):
+        self.child = child
+        self.f = open(child.rows, "rb")  # noqa: SIM115 - closed by close() or once all is handed on
+
+    def pump(self, write) -> bool:
+        """Hand on what the child has written so far; True once it has exited and all is handed on."""
+        if self.f.closed:
+            return True
+        exited = self.child.process.poll() is not None  # (before reading: what it wrote before exiting is read)
+        while block := self.f.read(1 << 20):
+            write(block)
+        if exited:
+            self.f.close()
+        return exited
+
+    def rest(self, write) -> None:
+        """Hand on everything, waiting for the child to finish."""
+        while not self.pump(write):
             time.sleep(0.02)
+
+    def close(self) -> None:
+        self.f.close()
 
 
 def collect(child: Child, report: Report, reader) -> dict:
