@@ -5,6 +5,7 @@ table that holds rows or that another session is using."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -92,10 +93,11 @@ def test_failed_bulk_import_leaves_tables_and_indexes_as_they_were(demo_data, tm
 
 
 def _raw():
-    """A connection of its own to the test database (the test's one is inside a transaction)."""
-    conn = connection.get_new_connection(connection.get_connection_params())
-    conn.autocommit = True
-    return conn
+    """A connection of its own to the test database (the test's one is inside a transaction), not
+    from Django's pool."""
+    s = connection.settings_dict
+    return psycopg.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None, host=s["HOST"] or None,
+                           port=s["PORT"] or None, autocommit=True)
 
 
 def test_bulk_only_for_an_empty_table_nobody_else_is_using():

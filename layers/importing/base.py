@@ -27,7 +27,6 @@ class Record:
     local_id: str
     namespace: str
     version_id: str = ""
-    gml_id: str = ""
     start_object: datetime | None = None
     start_version: datetime | None = None
     end_version: datetime | None = None

@@ -309,7 +309,6 @@ class EgibReader:
         rec = Record(
             kind=kind, local_id=local_id, namespace=namespace,
             version_id=ident.get("wersjaId", ""),
-            gml_id=el.get(f"{{{GML}}}id") or "",
             start_object=parse_time(_text(k, "startObiekt")),
             start_version=parse_time(_text(k, "startWersjaObiekt")),
             end_version=parse_time(_text(k, "koniecWersjaObiekt")),

@@ -27,7 +27,7 @@ from psycopg.sql import Composable
 from .base import KINDS, ImportFailed, Record, Report
 from .bulk import BULK_MIN_ROWS, Bulk
 
-STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "gml_id", "start_object", "start_version", "end_version",
+STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "start_object", "start_version", "end_version",
                  "end_object", "official_id", "attrs", "refs", "geom", "line")
 
 # One partition per kind: every per-kind step scans only its own rows (a 100 000-parcel export stages
@@ -35,7 +35,7 @@ STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "gml_id", "start
 CREATE_STAGE = ["""
 CREATE TEMP TABLE imp_stage (
   seq bigserial NOT NULL, kind text NOT NULL, local_id text NOT NULL, namespace text NOT NULL,
-  version_id text NOT NULL DEFAULT '', gml_id text, start_object timestamptz, start_version timestamptz,
+  version_id text NOT NULL DEFAULT '', start_object timestamptz, start_version timestamptz,
   end_version timestamptz, end_object timestamptz, official_id text NOT NULL DEFAULT '', attrs jsonb NOT NULL,
   refs jsonb NOT NULL, geom geometry(Geometry, 2180), line int, status text NOT NULL DEFAULT 'new',
   target_id bigint, problem text
@@ -160,7 +160,7 @@ def copy_row(rec: Record) -> str:
     t = _copy_text
     geom = rec.wkb if rec.wkb is not None else _ewkb(rec.geom)  # hex digits only
     return "\t".join((
-        t(rec.kind), t(rec.local_id), t(rec.namespace), t(rec.version_id or ""), t(rec.gml_id or ""),
+        t(rec.kind), t(rec.local_id), t(rec.namespace), t(rec.version_id or ""),
         _copy_time(rec.start_object), _copy_time(rec.start_version), _copy_time(rec.end_version), _copy_time(rec.end_object),
         t(rec.official_id or ""), t(_json(rec.attrs)), t(_json(rec.refs)), geom if geom is not None else "\\N",
         str(rec.line) if rec.line is not None else "\\N",
