@@ -33,7 +33,7 @@ from .base import ImportFailed, Report
 PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
 PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
 FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.33"))  # of two parts
-KIND_WINDOW = float(os.environ.get("GISPORTAL_IMPORT_KIND_WINDOW", "0.1"))  # the first cut moves up to this share of the file to where the type of feature changes
+KIND_WINDOW = 0.1  # the first cut moves up to this share of the file to where the type of feature changes
 GML_NS = b"http://www.opengis.net/gml/3.2"
 _ROOT = re.compile(rb"<(?:([\w.-]+):)?FeatureCollection\b[^>]*>", re.S)
 _XMLNS = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
