@@ -1,9 +1,17 @@
 """Request hygiene in one place: a NUL character can never be stored or looked up (PostgreSQL
-refuses it in text), so a path or query parameter holding one is answered with a 400 at once."""
+refuses it in text), so a path or query parameter holding one is answered with a 400 at once; a
+database that does not answer gives a 503 in the form of what was asked for, not a 500."""
 
 from __future__ import annotations
 
+import logging
+
 from django.http import HttpResponseBadRequest
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
 
 
 class RejectNulMiddleware:
@@ -21,3 +29,56 @@ class RejectNulMiddleware:
 
 def _has_nul(query) -> bool:
     return any("\x00" in k or any("\x00" in v for v in query.getlist(k)) for k in query)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that does not answer in time (a statement or lock timeout, e.g. behind the first
+    import into an empty table) or at all gives a 503 with Retry-After, in the form of what was asked
+    for: an OGC exception for WMS/WFS, problem JSON for OGC API and the JSON API, a short page for the
+    rest (without the session or the database, which may be what is failing). Details go to the log."""
+
+    RETRY_AFTER = "10"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log.warning("database unavailable for %s %s", request.method, request.path, exc_info=exception)
+        message = _("The service is busy or its database does not answer; try again in a moment.")
+        response = _unavailable(request, message)
+        response["Retry-After"] = self.RETRY_AFTER
+        return response
+
+
+def _unavailable(request, message: str):
+    from django.http import HttpResponse, JsonResponse
+
+    from gisportal.core.problems import problem
+
+    path = request.path
+    if path.startswith(("/ows", "/wms", "/wfs")):
+        from ogc.common.exceptions import OGCException, ows_exception_response, wms_exception_response
+
+        params = {k.upper(): v for k, v in request.GET.items()}
+        exc = OGCException("NoApplicableCode", message, status=503)
+        version = params.get("VERSION", "")
+        if path.startswith("/wms") or (path.startswith("/ows") and params.get("SERVICE", "").upper() == "WMS"):
+            return wms_exception_response(exc, "1.1.1" if version == "1.1.1" else "1.3.0")
+        return ows_exception_response(exc, version if version in ("1.1.0", "2.0.0") else "2.0.0")
+    if path.startswith("/ogcapi"):
+        return JsonResponse({"code": "ServiceUnavailable", "description": message}, status=503,
+                            content_type="application/problem+json", json_dumps_params={"ensure_ascii": False})
+    if path.startswith("/api/"):
+        return problem(503, message, code="unavailable")
+    title = escape(_("Service temporarily unavailable"))
+    page = (f'<!DOCTYPE html><html lang="{escape(get_language() or "pl")}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
+            f"<body><main><h1>{title}</h1><p>{escape(message)}</p></main></body></html>")
+    return HttpResponse(page, status=503, content_type="text/html; charset=utf-8")

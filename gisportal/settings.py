@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gisportal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "gisportal.urls"

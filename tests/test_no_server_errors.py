@@ -55,3 +55,42 @@ def test_nul_in_a_posted_form_is_a_400(demo_data):
     c = Client(raise_request_exception=False)
     assert c.post("/status/", {"reference": "UiA\x00", "access_code": "x"}).status_code == 400
     assert c.get("/api/search", {"q": "ab\x00"}).status_code == 400
+
+
+@pytest.fixture
+def database_times_out(monkeypatch):
+    """Every query of the request fails as a statement or lock timeout does (e.g. behind the first
+    import into an empty table, which holds its tables until it commits)."""
+    from django.db import OperationalError
+    from django.db.backends import utils
+
+    def timeout(self, sql, params=None):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", timeout)
+    monkeypatch.setattr(utils.CursorWrapper, "executemany", timeout)
+
+
+@pytest.mark.parametrize(("path", "params", "content_type", "marker"), [
+    ("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:dzialki", "COUNT": "2"},
+     "application/xml", b'exceptionCode="NoApplicableCode"'),
+    ("/wms", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo", "LAYERS": "dzialki", "QUERY_LAYERS": "dzialki",
+              "STYLES": "", "CRS": "EPSG:2180", "BBOX": "469300,638400,469800,639000", "WIDTH": "64", "HEIGHT": "64",
+              "I": "10", "J": "10", "INFO_FORMAT": "application/json"}, "text/xml", b"ServiceExceptionReport"),
+    ("/ogcapi/collections/dzialki/items", {"limit": "2"}, "application/problem+json", b'"ServiceUnavailable"'),
+    ("/api/search", {"q": "141804_4.0001.1"}, "application/problem+json", b'"status": 503'),
+    ("/dzialka/141804_4.0001.1", {}, "text/html", "Usługa chwilowo niedostępna".encode()),
+])
+def test_a_database_that_does_not_answer_is_a_503_in_the_form_asked_for(demo_data, database_times_out, path, params,
+                                                                        content_type, marker):
+    client = Client(raise_request_exception=False)
+    logging.disable(logging.WARNING)
+    try:
+        r = client.get(path, params, HTTP_ACCEPT_LANGUAGE="pl")
+    finally:
+        logging.disable(logging.NOTSET)
+    assert r.status_code == 503, (path, r.status_code, r.content[:300])
+    assert r["Content-Type"].startswith(content_type)
+    assert r["Retry-After"] == "10"
+    assert marker in r.content
+    assert b"canceling statement" not in r.content and b"Traceback" not in r.content
