@@ -6,8 +6,10 @@ objects are staged and it can be merged into the registry while the rest of the 
 the core that the reading leaves to PostgreSQL. Whether a type is really complete is known only at
 the end, so these merges run under a savepoint: if a type (or one it depends on) turns up again
 after it was merged, or such a merge fails, everything since the savepoint is rolled back, the
-other parts' rows are staged again and the whole file is merged after the reading, exactly as a
-file read in one piece. The result is the same either way; only the time differs.
+other parts' rows staged since are staged again and the whole file is merged after the reading,
+exactly as a file read in one piece. The result is the same either way; only the time differs.
+Rows of the next part may come while this process still reads its own: they are staged then, and
+merges wait until this process's part is all staged.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ feeds PostgreSQL's COPY, a little smaller than the others). Each part after the 
 child process (`python -m layers.importing.parallel`): it wraps its byte range in
 the file's own root element, reads and validates it exactly as the main process reads the first
 part, and writes the rows in COPY text form to a temporary file with a JSON summary beside it. The
-main process stages its own part, then appends each child's rows to the same COPY, so the merge
-and the transaction are the same as for a file read in one piece.
+main process stages its own part and, in the same COPY, the next part's rows as far as they are
+written (PostgreSQL parses them while both processes still read), then the rest of the children's
+rows in order, so the merge and the transaction are the same as for a file read in one piece.
 
 Parts are used only when they can be cut safely: a file of at least `PARALLEL_MIN_BYTES`, with
 no comments, CDATA sections, DOCTYPE or entity declarations anywhere (`<!` after the XML
