@@ -112,7 +112,10 @@ if _env_bool("GISPORTAL_DB_POOL", True):
 # JIT off: our queries are short, and PostgreSQL's cost model switched it on for WFS pages with
 # per-row subplans, adding 20–250 ms of compilation to a 10 ms query (bench/RESULTS.md, WFS)
 # and no parallel workers: starting them costs ~8 ms, more than a page of features takes (bench/RESULTS.md)
+# a lock wait ends early (a 503 "try again"; `gisportal.middleware`): readers wait for a lock only behind
+# schema changes and the first import into an empty table, which holds that table until it commits
 _db["OPTIONS"].setdefault("options", f"-c statement_timeout={int(os.environ.get('GISPORTAL_STATEMENT_TIMEOUT_MS', '60000'))} "
+                                     f"-c lock_timeout={int(os.environ.get('GISPORTAL_LOCK_TIMEOUT_MS', '5000'))} "
                                      "-c jit=off -c max_parallel_workers_per_gather=0")
 _db["TEST"] = {"NAME": os.environ.get("GISPORTAL_TEST_DB", "test_" + _db["NAME"])}
 DATABASES = {"default": _db}

@@ -5,6 +5,8 @@ table that holds rows or that another session is using."""
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 from django.db import connection
@@ -157,3 +159,28 @@ def test_bulk_only_for_an_empty_table_nobody_else_is_using():
             cur.execute("DROP TABLE IF EXISTS imp_bulk_probe, imp_bulk_parent")
         for c in (admin, reader, loader):
             c.close()
+
+
+def test_readers_of_a_table_held_by_an_import_get_a_503_soon(demo_data):
+    """The first import into an empty table holds it until it commits: a map or a feature request of
+    that layer meanwhile gets a 503 "try again" after the lock timeout (5 s), not a hang or a 500."""
+    from django.test import Client
+
+    holder = _raw()
+    try:
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE layers_parcel IN ACCESS EXCLUSIVE MODE")
+        client = Client(raise_request_exception=False)
+        t0 = time.monotonic()
+        r = client.get("/wms", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "dzialki", "STYLES": "",
+                                "CRS": "EPSG:2180", "BBOX": "638400,469300,639000,469800", "WIDTH": "64", "HEIGHT": "64",
+                                "FORMAT": "image/png"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert r.status_code == 503 and r["Retry-After"] == "10", r.content[:300]
+        assert b"ServiceExceptionReport" in r.content and b"try again" in r.content
+        r = client.get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:dzialki",
+                                "COUNT": "2"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert r.status_code == 503 and b"ExceptionReport" in r.content, r.content[:300]
+        assert time.monotonic() - t0 < 30
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -186,6 +186,7 @@ class Loader:
         self.bulk = Bulk(self.cur, self._exec)
         # the COPY lasts as long as the file is read: the request-level statement timeout does not apply
         self.cur.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
+        self.cur.execute("SET LOCAL lock_timeout = 0")  # an import waits for another one's tables rather than failing
         # the staging table lives in this session's local buffers (8 MB by default: a large file then
         # spills through the OS on every pass); takes effect if no temporary table was used before
         self.cur.execute(f"SET LOCAL temp_buffers = '{IMPORT_TEMP_BUFFERS}'")

@@ -2,7 +2,7 @@
 
 A map for a (layers, styles, CRS) combination is built once per thread and reused: Mapnik Map
 objects are not thread-safe, their PostGIS datasources keep pooled connections. Each request only
-resizes and zooms it. The PostGIS queries carry a statement timeout (PGOPTIONS for Mapnik's libpq).
+resizes and zooms it. The PostGIS queries carry a statement and a lock timeout (PGOPTIONS for Mapnik's libpq).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ POLAND_EXTENT_2180 = "100000,100000,900000,900000"
 _local = threading.local()
 MAX_CACHED_MAPS = 32
 STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS", "15000"))
+LOCK_TIMEOUT_MS = int(os.environ.get("GISPORTAL_LOCK_TIMEOUT_MS", "5000"))  # as for the app's own connections
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype")
 
 # the SQL columns each layer offers to its styles (names used in style expressions)
@@ -53,7 +54,7 @@ LAYER_COLUMNS = {
 def _setup_once() -> None:
     if getattr(_local, "ready", False):
         return
-    os.environ.setdefault("PGOPTIONS", f"-c statement_timeout={STATEMENT_TIMEOUT_MS}")
+    os.environ.setdefault("PGOPTIONS", f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}")
     m = mapnik()
     for d in FONT_DIRS:
         if os.path.isdir(d):

@@ -41,7 +41,10 @@ def dispatch(request, params: Params) -> HttpResponse:
             raise OGCException("OperationNotSupported", _("Operation %(op)s is not supported.") % {"op": op[:40]}, "REQUEST")
         return handler(request, params)
     except OGCException as e:
-        return wms_exception_response(e, version)
+        response = wms_exception_response(e, version)
+        if e.status == 503:
+            response["Retry-After"] = "10"
+        return response
 
 
 def get_capabilities(request, params: Params) -> HttpResponse:
@@ -114,6 +117,8 @@ def get_map(request, params: Params) -> HttpResponse:
             return alt
         raise
     except Exception as e:  # noqa: BLE001 - rendering failures must not leak details
+        if "lock timeout" in str(e):  # a layer's table held by an import (its first load) or a schema change
+            raise OGCException("NoApplicableCode", _("A layer is being loaded; try again in a moment."), status=503) from None
         if "statement timeout" in str(e) or "canceling statement" in str(e):
             raise OGCException("OperationProcessingFailed", _("The map took too long to render; ask for a smaller area.")) from None
         log.exception("GetMap failed")
