@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpResponseBadRequest
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from gisportal.core.problems import problem
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +49,6 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.db import InterfaceError, OperationalError
-
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         log.warning("database unavailable for %s %s", request.method, request.path, exc_info=exception)
@@ -58,10 +59,6 @@ class DatabaseUnavailableMiddleware:
 
 
 def _unavailable(request, message: str):
-    from django.http import HttpResponse, JsonResponse
-
-    from gisportal.core.problems import problem
-
     path = request.path
     if path.startswith(("/ows", "/wms", "/wfs")):
         from ogc.common.exceptions import OGCException, ows_exception_response, wms_exception_response

@@ -120,7 +120,7 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
                 done = summaries[-1]
                 trace(f"a reading process finished ({done.get('cpu_seconds', 0):.1f} s of CPU, "
                       f"{done.get('finished_at', 0) - time.monotonic():.1f} s ago), its rows staged")
-                state["read"] += sum(summaries[-1]["report"]["read"].values())
+                state["read"] += sum(done["report"]["read"].values())
                 tick()
             reader.reader.check_schema()
             early.finish(children, summaries, parallel.add_report)

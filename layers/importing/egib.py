@@ -91,15 +91,7 @@ def parse_time(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=WARSAW)
 
 
-class _LocalNames(dict):
-    """Tag -> local name, each computed once; "" for what is not an element (a comment)."""
-
-    def __missing__(self, tag) -> str:
-        name = self[tag] = tag[tag.rfind("}") + 1:] if isinstance(tag, str) else ""
-        return name
-
-
-_LOCAL = _LocalNames()
+_LOCAL: dict = {}
 _SPLIT: dict = {}  # tag -> (namespace, local name)
 
 

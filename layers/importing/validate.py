@@ -137,9 +137,8 @@ class Validator:
         kws = []
         for kw in rec.attrs.get("kw", []):
             kw = kw.strip().upper()
-            if identifiers.KW_RE.match(kw):  # (upper-case ASCII: the check digit can be computed)
-                court, number, check = kw.split("/")
-                if identifiers.kw_check_digit(court, number) != int(check):
+            if identifiers.KW_RE.match(kw):
+                if not identifiers.is_kw_number(kw):
                     self._warn(rec, "kw_check_digit", _("Land register number %(kw)s has a wrong check digit.") % {"kw": kw})
                 kws.append(kw)
             else:
