@@ -117,6 +117,11 @@ if _env_bool("GISPORTAL_DB_POOL", True):
 _db["OPTIONS"].setdefault("options", f"-c statement_timeout={int(os.environ.get('GISPORTAL_STATEMENT_TIMEOUT_MS', '60000'))} "
                                      f"-c lock_timeout={int(os.environ.get('GISPORTAL_LOCK_TIMEOUT_MS', '5000'))} "
                                      "-c jit=off -c max_parallel_workers_per_gather=0")
+# prepared statements only where the code asks for them (`execute(..., prepare=True)`: the tile queries,
+# where planning was a third of a small tile's PostgreSQL time). Django turns them off altogether
+# (prepare_threshold None, for transaction-pooling proxies), and psycopg then ignores prepare=True too;
+# a threshold no query reaches keeps psycopg from preparing anything on its own.
+_db["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 _db["TEST"] = {"NAME": os.environ.get("GISPORTAL_TEST_DB", "test_" + _db["NAME"])}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
