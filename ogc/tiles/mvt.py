@@ -1,11 +1,11 @@
 """Mapbox vector tiles of our layers on the WebMercatorQuad tile matrix set.
 
 WebMercatorQuad tiles read each layer's stored EPSG:3857 copy of its geometry (`geom_3857`, a generated
-column with its own spatial index, layers.models.web_mercator): no geometry is transformed per tile
-(OGC.md §5.3: the transformation, not the clipping, is what a tile pays for), and vertices closer than
-half a tile unit are dropped before ST_AsMVTGeom. PUWG1992 tiles read `geom` in its storage CRS. Each
-layer has a minimum zoom and a per-zoom attribute diet. Tiles are identified by an ETag of (data
-version, layer, z, x, y).
+column with its own spatial index, layers.models.web_mercator), so no geometry is transformed per tile
+(OGC.md §5.3 filters in 2180 and transforms each row; the stored copy made z14–z17 tiles 20–45 %
+cheaper, bench/RESULTS.md), and vertices closer than half a tile unit are dropped before
+ST_AsMVTGeom. PUWG1992 tiles read `geom` in its storage CRS. Each layer has a minimum zoom and a
+per-zoom attribute diet. Tiles are identified by an ETag of (data version, layer, z, x, y).
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def tile(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None) -> 
         return b""
     connection.ensure_connection()
     # a server-side bound, prepared statement (one per layer, zoom detail and grid on each pooled
-    # connection: planning it was a good part of a small tile's time) with the bytea in binary
+    # connection: planning it was a third of a small tile's time; prepared only because the settings
+    # give psycopg a prepare_threshold, see there) with the bytea in binary
     with psycopg.Cursor(connection.connection) as cur:
         cur.execute(*query, prepare=True, binary=True)
         row = cur.fetchone()

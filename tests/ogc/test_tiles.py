@@ -220,6 +220,24 @@ def test_tile_query_clips_each_row_once_and_transforms_none(parcel, layer):
     assert "st_transform" not in plan and "geom_3857 &&" in plan, plan
 
 
+def test_tile_statements_are_prepared_once_per_connection(parcel):
+    """Django turns psycopg's prepared statements off (prepare_threshold None), which makes psycopg
+    ignore prepare=True as well; the settings turn them back on for the code that asks."""
+    from django.db import connection
+
+    from ogc.tiles import mvt
+
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    for _ in range(3):
+        mvt.tile(mvt.LAYERS["dzialki"], 17, x, y)
+        mvt.tile(mvt.LAYERS["dzialki"], 17, x + 1, y)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*), sum(generic_plans + custom_plans) FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%%ST_AsMVT(q%%layers_parcel%%'")
+        statements, executions = cur.fetchone()
+    assert statements == 1 and executions >= 6
+
+
 def test_the_stored_web_mercator_copy_follows_the_geometry(parcel):
     """geom_3857 is PostgreSQL's own generated column: a parcel whose outline changes (an import's
     UPDATE, the ORM) is drawn where it now is, in the tile of its new place and not in the old one."""
