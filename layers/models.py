@@ -11,8 +11,6 @@ public model has a field holding it, so no public read can join it in by acciden
 from __future__ import annotations
 
 from django.contrib.gis.db import models
-from django.contrib.gis.db.models.functions import Transform
-from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -20,14 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from gisportal.core import identifiers
 
 SRID = 2180
-WEB_MERCATOR = 3857
-
-
-def web_mercator(output_field: models.GeometryField) -> models.GeneratedField:
-    """The geometry in EPSG:3857, kept by PostgreSQL itself (a stored generated column, so every write of
-    `geom` updates it) for the vector tiles: transforming each geometry for every tile was a third of a
-    small tile's cost (ogc/tiles/mvt.py, bench/RESULTS.md). Never shown as an attribute."""
-    return models.GeneratedField(expression=Transform("geom", WEB_MERCATOR), output_field=output_field, db_persist=True)
 
 
 class RegistryQuerySet(models.QuerySet):
@@ -75,12 +65,10 @@ class AdministrativeUnit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     geom = models.MultiPolygonField(srid=SRID)
-    geom_3857 = web_mercator(models.MultiPolygonField(srid=WEB_MERCATOR))
 
     class Meta:
         verbose_name = _("administrative unit")
         verbose_name_plural = _("administrative units")
-        indexes = [GistIndex(fields=["geom_3857"], name="adminunit_geom_3857")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(level="voivodeship") & Q(teryt__regex=r"^\d{2}$"))
@@ -154,7 +142,6 @@ class Parcel(RegistryObject):
         _("registration group"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(16)]
     )
     geom = models.MultiPolygonField(srid=SRID)
-    geom_3857 = web_mercator(models.MultiPolygonField(srid=WEB_MERCATOR))
 
     class Meta:
         verbose_name = _("parcel")
@@ -171,7 +158,7 @@ class Parcel(RegistryObject):
                 name="parcel_registration_group_range",
             ),
         ]
-        indexes = [models.Index(fields=["precinct", "number"]), GistIndex(fields=["geom_3857"], name="parcel_geom_3857")]
+        indexes = [models.Index(fields=["precinct", "number"])]
 
     def __str__(self) -> str:
         return self.parcel_id
@@ -287,12 +274,10 @@ class Building(RegistryObject):
     built_up_area_m2 = models.DecimalField(_("built-up area [m²]"), max_digits=12, decimal_places=2)
     parcels = models.ManyToManyField(Parcel, related_name="buildings", verbose_name=_("parcels built on"))
     geom = models.MultiPolygonField(srid=SRID, null=True, blank=True)
-    geom_3857 = web_mercator(models.MultiPolygonField(srid=WEB_MERCATOR, null=True))
 
     class Meta:
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
-        indexes = [GistIndex(fields=["geom_3857"], name="building_geom_3857")]
         constraints = [
             *RegistryObject.iip_constraints("building"),
             models.UniqueConstraint(fields=["building_id"], condition=Q(end_object__isnull=True), name="building_id_current_unique"),
@@ -321,7 +306,6 @@ class AddressPoint(RegistryObject):
     postcode = models.CharField(_("postal code"), max_length=6, blank=True, validators=[RegexValidator(identifiers.POSTCODE_RE)])
     status = models.CharField(_("status"), max_length=20, default="istniejacy")
     geom = models.PointField(srid=SRID)
-    geom_3857 = web_mercator(models.PointField(srid=WEB_MERCATOR))
 
     class Meta:
         verbose_name = _("address point")
@@ -332,7 +316,7 @@ class AddressPoint(RegistryObject):
             models.CheckConstraint(condition=Q(simc="") | Q(simc__regex=r"^\d{7}$"), name="address_simc_format"),
             models.CheckConstraint(condition=Q(ulic="") | Q(ulic__regex=r"^\d{5}$"), name="address_ulic_format"),
         ]
-        indexes = [models.Index(fields=["locality", "street", "number"]), GistIndex(fields=["geom_3857"], name="address_geom_3857")]
+        indexes = [models.Index(fields=["locality", "street", "number"])]
 
     @property
     def label(self) -> str:
@@ -401,12 +385,10 @@ class ZoningArea(models.Model):
     symbol = models.CharField(_("designation symbol"), max_length=10)  # e.g. MN
     description = models.CharField(_("designation"), max_length=300)
     geom = models.MultiPolygonField(srid=SRID)
-    geom_3857 = web_mercator(models.MultiPolygonField(srid=WEB_MERCATOR))
 
     class Meta:
         verbose_name = _("zoning area")
         verbose_name_plural = _("zoning areas")
-        indexes = [GistIndex(fields=["geom_3857"], name="zoningarea_geom_3857")]
         constraints = [models.UniqueConstraint(fields=["plan", "label"], name="zoningarea_label_unique")]
 
 

@@ -1,10 +1,8 @@
 """Mapbox vector tiles of our layers on the WebMercatorQuad tile matrix set.
 
-WebMercatorQuad tiles read each layer's stored EPSG:3857 copy of its geometry (`geom_3857`, a generated
-column with its own spatial index, layers.models.web_mercator), so no geometry is transformed per tile
-(OGC.md §5.3 filters in 2180 and transforms each row; the stored copy made z14–z17 tiles 20–45 %
-cheaper, bench/RESULTS.md), and vertices closer than half a tile unit are dropped before
-ST_AsMVTGeom. PUWG1992 tiles read `geom` in its storage CRS. Each layer has a minimum zoom and a
+Per tile: the envelope is transformed once to EPSG:2180 so the spatial index filters in storage
+coordinates; geometries are simplified in 2180 BEFORE they are transformed to 3857 (OGC.md §5.3:
+simplifying after the transformation costs ten times more); each layer has a minimum zoom and a
 per-zoom attribute diet. Tiles are identified by an ETag of (data version, layer, z, x, y).
 """
 
@@ -23,6 +21,7 @@ from layers.selectors import data_version
 EXTENT = 4096
 BUFFER = 64
 WORLD = 40075016.685578488  # WebMercatorQuad width in metres
+COS_LAT = 0.615  # Piaseczno (52.1° N): 3857 metres × cos(lat) = ground metres
 MAX_ZOOM = 22
 CACHE_MAX_BYTES = 512 * 1024
 CACHE_SECONDS = 24 * 3600
@@ -124,33 +123,37 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
     if level < layer.min_zoom:
         return None
     unit = grid.span(z) / EXTENT  # CRS units per tile unit
-    # half a tile unit: what ST_AsMVTGeom then snaps to its grid cannot tell the difference, and even at
-    # z17 (2 cm) dropping the vertices within it made tiles ~30 % cheaper. Douglas-Peucker keeping
-    # collapsed rings: ST_AsMVTGeom snaps to the tile grid and repairs what it draws, so the
-    # topology-preserving variant made the same tiles at twice the cost (bench/RESULTS.md)
-    column = "t.geom_3857" if grid.epsg == 3857 else "t.geom"
-    geom = f"ST_Simplify({column}, {unit / 2:.5f}, true)" if layer.polygons else column
+    # half a tile unit on the ground: what ST_AsMVTGeom then snaps to its grid cannot tell the difference,
+    # and even at z17 (2 cm) dropping the vertices within it before the transformation made tiles ~30 %
+    # cheaper (the topology-preserving variant, tried first, cost more than it saved below z15)
+    tolerance = (unit * COS_LAT if grid.epsg == 3857 else unit) / 2 if layer.polygons else 0.0
     detail = level >= layer.detail_zoom
     attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
-    # rows are picked by the envelope widened by the buffer: a feature lying only in the buffer still
-    # draws its edge into this tile
+    # Douglas-Peucker keeping collapsed rings: ST_AsMVTGeom snaps to the tile grid and repairs what it
+    # draws, so the topology-preserving variant made the same tiles at twice the cost (bench/RESULTS.md)
+    geom = f"ST_Simplify(t.geom, {tolerance:.5f}, true)" if tolerance else "t.geom"
     if grid.epsg == 3857:
-        envelope = f"SELECT ST_TileEnvelope(%s, %s, %s) AS etile, ST_TileEnvelope(%s, %s, %s, margin => {BUFFER / EXTENT}) AS epick"
+        # rows are picked by the envelope widened by the buffer: a feature lying only in the buffer
+        # still draws its edge into this tile
+        envelope = ("SELECT ST_TileEnvelope(%s, %s, %s) AS etile, "
+                    f"ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {BUFFER / EXTENT}), 2180) AS e2180")
         params: list = [z, x, y, z, x, y]
-    else:
+        projected = f"ST_Transform({geom}, 3857)"
+    else:  # storage CRS: no transformation at all
         span = grid.span(z)
         x0, y0 = PUWG_ORIGIN[0] + x * span, PUWG_ORIGIN[1] - (y + 1) * span
         m = span * BUFFER / EXTENT
-        envelope = "SELECT ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS etile, ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS epick"
+        envelope = "SELECT ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS etile, ST_MakeEnvelope(%s, %s, %s, %s, 2180) AS e2180"
         params = [x0, y0, x0 + span, y0 + span, x0 - m, y0 - m, x0 + span + m, y0 + span + m]
+        projected = geom
     sql = f"""
         WITH b AS ({envelope})
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM (
-          SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom({geom}, b.etile, {EXTENT}, {BUFFER}, true) AS geom{attrs}
+          SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom({projected}, b.etile, {EXTENT}, {BUFFER}, true) AS geom{attrs}
           FROM {layer.table} t {layer.joins}, b
-          WHERE {column} && b.epick AND {layer.where}
+          WHERE t.geom && b.e2180 AND {layer.where}
         ) q
     """  # noqa: S608 - table, columns and numbers come from the constants above; the envelope and name are bound
     # No `WHERE q.geom IS NOT NULL` on the outer query: PostgreSQL would push it into the scan and clip
-    # every row twice (a third to a half of a tile's time); ST_AsMVT skips NULL geometries.
+    # and transform every row twice (a third to a half of a tile's time); ST_AsMVT skips NULL geometries.
     return sql, [*params, layer.name]
