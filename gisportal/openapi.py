@@ -18,7 +18,7 @@ def document() -> dict:
     return {
         "openapi": "3.0.3",
         "info": {"title": "gisportal API", "version": "1.0",
-                 "description": "E-forms of the Piaseczno offices and registry imports. Errors are RFC 9457 problem "
+                 "description": "E-forms of the Piaseczno offices, their fees and registry imports. Errors are RFC 9457 problem "
                                 "details. Authentication: the portal session (with the CSRF token) or HTTP Basic for "
                                 "offices' systems."},
         "servers": [{"url": settings.GISPORTAL_PUBLIC_URL}],
@@ -33,6 +33,23 @@ def document() -> dict:
                 "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "the service", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Service"}}}}, "404": _problem("no such service")}}},
+            "/api/fees/quote": {"get": {
+                "summary": "The official fee of an e-service for the given data (DOMAIN.md §6): lines, total (a range "
+                           "while the office does not know the page count), the other form's price, who is paid",
+                "security": [],
+                "parameters": [{"name": n, "in": "query", "required": n == "service", "schema": t, "description": d} for n, t, d in (
+                    ("service", {"type": "string"}, "the e-service's code (/api/services/)"),
+                    ("parcels", {"type": "string"}, "parcel identifiers, comma-separated (at most 20)"),
+                    ("variant", {"type": "string"}, "wypis-wyrys-egib: the document variant of the form"),
+                    ("form", {"type": "string", "enum": ["electronic", "paper"]}, "wypis-wyrys-egib"),
+                    ("product", {"type": "string", "enum": ["wypis", "wyrys", "wypis_wyrys"]}, "wypis-wyrys-mpzp"),
+                    ("copies", {"type": "integer", "minimum": 1}, "wypis-wyrys-mpzp"),
+                    ("pages", {"type": "integer", "minimum": 0}, "pages of the wypis, when known"),
+                    ("parts", {"type": "integer", "minimum": 0}, "started A4 parts of the wyrys, when known"),
+                    ("housing_exemption", {"type": "boolean"}, "zaswiadczenie-mpzp"))],
+                "responses": {"200": {"description": "the quote", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/FeeQuote"}}}},
+                    "400": _problem("unknown parameter, bad value or a parcel not in the register"), "404": _problem("no such service")}}},
             "/api/submissions/": {"post": {
                 "summary": "File a form; the answer carries the receipt's verification code",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 100},
@@ -80,6 +97,18 @@ def document() -> dict:
                     "schema": {"type": "object", "description": "JSON Schema 2020-12 of `data`; `x-validator` names a "
                                                                 "Polish identifier check, `x-registry` a registry check"},
                     "layout": {"type": "object"}, "form_url": {"type": "string"}}},
+                "FeeQuote": {"type": "object", "properties": {
+                    "service": {"type": "string"}, "rule": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["pgik", "stamp_duty", "none"]}, "currency": {"type": "string"},
+                    "total": {"type": "string", "nullable": True, "description": "PLN with two decimals; null: set in a DOO"},
+                    "total_max": {"type": "string", "nullable": True}, "final": {"type": "boolean"},
+                    "other_form_total": {"type": "string", "nullable": True}, "legal_basis": {"type": "string"},
+                    "lines": {"type": "array", "items": {"type": "object", "properties": {
+                        "label": {"type": "string"}, "quantity": {"type": "integer"}, "unit_price": {"type": "string"},
+                        "amount": {"type": "string"}, "amount_max": {"type": "string"}}}},
+                    "notes": {"type": "array", "items": {"type": "string"}},
+                    "payee": {"type": "object", "nullable": True, "properties": {
+                        "office": {"type": "string"}, "account": {"type": "string", "nullable": True}, "how": {"type": "string"}}}}},
                 "Submission": {"type": "object", "properties": {
                     "id": {"type": "string", "format": "uuid"}, "service": {"type": "string"}, "version": {"type": "integer"},
                     "office": {"type": "string"}, "office_name": {"type": "string"}, "received": {"type": "string", "format": "date-time"},

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "services.receipts",
     "services.forms",
     "services.cases",
+    "services.payments",
     "gisportal.web",
 ]
 

@@ -67,6 +67,7 @@ urlpatterns = [
     path("api/openapi.json", openapi.openapi_json, name="openapi"),
     path("api/services/", forms.api_services, name="api_services"),
     path("api/services/<slug:code>", forms.api_service, name="api_service"),
+    path("api/fees/quote", forms.api_fee_quote, name="api_fee_quote"),
     path("api/submissions/", forms.api_submissions, name="api_submissions"),
     path("api/submissions/<uuid:submission_id>", forms.api_submission, name="api_submission"),
 ]

@@ -26,6 +26,10 @@ TARGETS = [
     ("/api/search", {}, ["q"]),
     ("/api/calendar/deadline", {"start": "2026-01-01", "period": "P1M"}, ["start", "period"]),
     ("/verify/", {}, ["code"]),
+    ("/api/fees/quote", {"service": "wypis-wyrys-mpzp", "product": "wypis_wyrys", "copies": "1", "parcels": "141804_4.0001.1"},
+     ["service", "parcels", "product", "copies", "pages", "parts", "housing_exemption"]),
+    ("/api/fees/quote", {"service": "wypis-wyrys-egib", "variant": "wyrys", "form": "paper", "parcels": "141804_4.0001.1"},
+     ["variant", "form", "parcels"]),
 ]
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from gisportal.core.errors import GisportalError
 from layers.models import AddressPoint
+from services.offices.models import Office
 
 from .models import Draft, ServiceDefinition, Submission
+from .validation import locate_parcels, route
 
 
 def services_active() -> list[ServiceDefinition]:
@@ -96,3 +100,22 @@ def submission_json(sub: Submission, receipt) -> dict:
             "parcels": sub.parcels,
             "receipt": {"verification_code": receipt.verification_code, "issued": receipt.issued_at.isoformat(),
                         "verify_url": reverse("receipt_verify_code", args=[receipt.verification_code])}}
+
+
+def fee_office(service: ServiceDefinition, parcel_ids: list[str]) -> Office | None:
+    """The office a quoted fee goes to (the competent one), or None when it cannot be told yet."""
+    try:
+        return route(service, locate_parcels(parcel_ids) if parcel_ids else [])
+    except GisportalError:
+        return None
+
+
+def fee_payee(office: Office | None, quote) -> dict | None:
+    """Who is paid a fee: the competent office, for stamp duty into its stamp-duty account (DOMAIN.md
+    §6); the county's PZGiK fees into the account its fee calculation document (DOO) gives."""
+    if office is None or quote.kind == "none" or quote.total_max == 0:
+        return None
+    account = office.stamp_duty_account if quote.kind == "stamp_duty" else ""
+    return {"office": office.name, "account": account or None,
+            "how": _("a transfer to this account, titled with the matter and the applicant's name") if account
+            else _("the office gives the account and the amount in its fee calculation document (DOO)")}

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gisportal.core.errors import GisportalError
 from gisportal.core.problems import problem
+from services.payments.selectors import fee_quote, quote_json
 from services.receipts.pdf import receipt_pdf
 from services.receipts.selectors import format_code, receipt_by_code, receipt_genuine
 
@@ -91,7 +92,16 @@ def submission_detail(request, submission_id):
     sub = _own_submission(request, submission_id)
     receipt = submission_receipt(sub)
     return render(request, "forms/submission_detail.html", {
-        "sub": sub, "receipt": receipt, "code": format_code(receipt.verification_code)})
+        "sub": sub, "receipt": receipt, "code": format_code(receipt.verification_code), "fee": _submission_fee(sub)})
+
+
+def _submission_fee(sub: Submission) -> dict | None:
+    """The fee of a filed request as the registries stand now (None when it can no longer be quoted)."""
+    try:
+        quote = fee_quote(sub.service.fee_rule, sub.data)
+    except GisportalError:
+        return None
+    return {"quote": quote, "payee": selectors.fee_payee(sub.office, quote)}
 
 
 @require_GET
@@ -147,6 +157,29 @@ def api_service(request, code: str):
     if service is None:
         return problem(404, _("There is no such e-service."), code="not_found")
     return JsonResponse(selectors.service_json(service), json_dumps_params={"ensure_ascii": False})
+
+
+QUOTE_DATA = ("variant", "form", "product", "copies", "pages", "parts", "housing_exemption")
+
+
+@require_GET
+def api_fee_quote(request):
+    """GET ?service=wypis-wyrys-egib&variant=wypis_wyrys&form=electronic&parcels=ID,ID → the fee with its
+    lines, the other form's price and who is paid (the fields are the form's own; docs: openapi.py)."""
+    unknown = set(request.GET) - {"service", "parcels", *QUOTE_DATA}
+    if unknown:
+        return problem(400, _("Unknown parameter(s): %(p)s.") % {"p": ", ".join(sorted(unknown))[:200]}, code="bad_request")
+    service = selectors.service_active(request.GET.get("service", ""))
+    if service is None:
+        return problem(404, _("There is no such e-service."), code="not_found")
+    data = {k: request.GET[k] for k in QUOTE_DATA if k in request.GET}
+    data["parcels"] = [i.strip() for v in request.GET.getlist("parcels") for i in v.split(",") if i.strip()]
+    try:
+        quote = fee_quote(service.fee_rule, data)
+    except GisportalError as e:
+        return problem(400, str(e.message), code=e.code or "bad_request")
+    return JsonResponse({"service": service.code, **quote_json(quote), "payee": selectors.fee_payee(selectors.fee_office(service, data["parcels"]), quote)},
+                        json_dumps_params={"ensure_ascii": False})
 
 
 @csrf_exempt
