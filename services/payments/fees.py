@@ -16,7 +16,7 @@ Until the office prepares the document, page and part counts are unknown: the qu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -93,7 +93,6 @@ class Quote:
     notes: tuple[str, ...] = ()
     other_form_total: Decimal | None = None  # pgik_table_11: the same documents on paper (or electronically)
     legal_basis: str = ""
-    inputs: dict = field(default_factory=dict)
 
     @property
     def final(self) -> bool:

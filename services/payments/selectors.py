@@ -17,20 +17,23 @@ MAX_PARCELS = 20  # as the forms allow
 MIN_SHARED_M2 = 1.0
 
 
-def _parcel_counts(ids: list[str]) -> tuple[int, int, int]:
-    """(parcels, registration units, local plans) of current parcels of our register; an id that is not
-    one of them is an error (a fee is quoted only for what the office can issue)."""
-    rows = list(Parcel.objects.current().filter(parcel_id__in=ids).values_list("parcel_id", "registration_unit"))
+def _parcel_counts(ids: list[str], *, plans: bool) -> tuple[int, int, int]:
+    """(parcels, registration units, local plans if asked) of current parcels of our register; an id
+    that is not one of them is an error (a fee is quoted only for what the office can issue)."""
+    current = Parcel.objects.current().filter(parcel_id__in=ids)
+    rows = list(current.values_list("parcel_id", "registration_unit"))
     missing = sorted(set(ids) - {pid for pid, _u in rows})
     if missing:
         raise InvalidInput(_("No such current parcel in the land register: %(ids)s.") % {"ids": ", ".join(m[:40] for m in missing[:5])},
                            code="parcel_unknown")
     units = {unit or f"parcel:{pid}" for pid, unit in rows}  # a parcel without a unit is a unit of its own
-    area = Parcel.objects.current().filter(parcel_id__in=ids).aggregate(u=Union("geom"))["u"]
+    if not plans:
+        return len(rows), len(units), 0
+    area = current.aggregate(u=Union("geom"))["u"]
     # a plan counts when it covers some of the parcels, not when it only touches their boundary
-    plans = (ZoningArea.objects.filter(geom__intersects=area).annotate(part=Area(Intersection("geom", area)))
-             .filter(part__gt=AreaMeasure(sq_m=MIN_SHARED_M2)).aggregate(n=Count("plan", distinct=True))["n"] or 0)
-    return len(rows), len(units), plans
+    n = (ZoningArea.objects.filter(geom__intersects=area).annotate(part=Area(Intersection("geom", area)))
+         .filter(part__gt=AreaMeasure(sq_m=MIN_SHARED_M2)).aggregate(n=Count("plan", distinct=True))["n"] or 0)
+    return len(rows), len(units), n
 
 
 def fee_request(rule: str, data: dict) -> FeeRequest:
@@ -41,10 +44,10 @@ def fee_request(rule: str, data: dict) -> FeeRequest:
     ids = data.get("parcels") or []
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_PARCELS:
         raise InvalidInput(_("Give at most %(n)s parcel identifiers.") % {"n": MAX_PARCELS})
-    needs_parcels = rule in ("pgik_table_11", "stamp_duty_zoning_extract")
     parcels = units = plans = 0
-    if needs_parcels and ids:
-        parcels, units, plans = _parcel_counts(list(dict.fromkeys(i.strip() for i in ids)))
+    if rule in ("pgik_table_11", "stamp_duty_zoning_extract") and ids:
+        parcels, units, plans = _parcel_counts(list(dict.fromkeys(i.strip() for i in ids)),
+                                               plans=rule == "stamp_duty_zoning_extract")
     return FeeRequest(rule=rule, variant=str(data.get("variant", "")), form=str(data.get("form", "electronic") or "electronic"),
                       parcels=parcels, registration_units=units, product=str(data.get("product", "")), plans=plans,
                       copies=_default(_int(data.get("copies"), "copies"), 1), pages=_int(data.get("pages"), "pages"),
