@@ -22,6 +22,7 @@ from .importing.early import EarlyMerge
 from .importing.load import Loader, trace
 from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
 from .importing.readers import EgibFile, detect_format, open_reader
+from .importing.scope import ImportScope, ScopeCheck
 from .importing.validate import Validator
 from .models import ImportJob
 
@@ -31,8 +32,12 @@ MAX_FILE_BYTES = int(os.environ.get("GISPORTAL_IMPORT_MAX_BYTES", str(4 * 1024**
 
 
 def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
-                    job_id: int | None = None, progress: Progress | None = None, dry_run: bool = False) -> Report:
-    """Import one file into the registries: all or nothing. Raises ImportFailed with a clear message."""
+                    job_id: int | None = None, progress: Progress | None = None, dry_run: bool = False,
+                    scope: ImportScope | None = None) -> Report:
+    """Import one file into the registries: all or nothing. Raises ImportFailed with a clear message.
+
+    With a `scope` (an office's import), only the layers that office keeps and objects inside its area
+    are accepted; the CLI imports without one (the operator of the server)."""
     path = Path(path)
     if policy not in ImportJob.Policy.values:
         raise ImportFailed(_("Unknown policy %(p)s (reject, repair or strict).") % {"p": str(policy)[:20]})
@@ -41,9 +46,13 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
         raise ImportFailed(_("The file is larger than the limit of %(n)s GB.") % {"n": MAX_FILE_BYTES // 1024**3})
     options = options or {}
+    found = detect_format(path)  # from the bytes; anything but our four formats is refused here
+    if scope is not None:
+        scope.require_dataset(found, options.get("layer"))
+    check_scope = ScopeCheck(scope) if scope is not None else None
     # mpzp and granice are no IIP registry objects: their own, simpler load path (importing/plain.py)
     plain = options.get("layer") in PLAIN_LAYERS
-    if plain and (detect_format(path) if fmt in ("auto", "", None) else fmt) == "egib":
+    if plain and found == "egib":
         raise ImportFailed(_("EGiB GML files hold no layer %(l)s; import it from GeoPackage, Shapefile or GeoJSON.")
                            % {"l": options["layer"]})
     report = Report()
@@ -60,9 +69,10 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     reader = open_reader(path, fmt=fmt, options=options)
     try:
         if plain:
-            _run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run)
+            _run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run, check_scope=check_scope)
         else:
-            _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run)
+            _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run,
+                 check_scope=check_scope)
     except (DatabaseError, psycopg.Error) as e:
         diag = getattr(e, "diag", None) or getattr(getattr(e, "__cause__", None), "diag", None)
         constraint = getattr(diag, "constraint_name", None) or ""
@@ -72,12 +82,16 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     return report
 
 
-def _read(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, accept, reject=None) -> None:
-    """Check each record of the file; hand the valid ones to `accept`, the others to `reject`."""
+def _read(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, accept, reject=None,
+          check_scope=None) -> None:
+    """Check each record of the file; hand the valid ones to `accept`, the others to `reject`. A record
+    outside the importing office's scope stops the whole file (ImportFailed) before it is staged."""
     for rec in reader:
         report.bump("read", rec.kind)
         state["read"] += 1
         if validator.check(rec):
+            if check_scope is not None:
+                check_scope(rec)
             accept(rec)
         else:
             report.bump("rejected", rec.kind)
@@ -90,11 +104,13 @@ def _read(reader, report: Report, validator: Validator, state: dict, tick, *, po
             tick()
 
 
-def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, loader) -> None:
+def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, loader,
+                   check_scope=None) -> None:
     """A large EGiB file: this process reads the first part while child processes read the others;
     kinds of object the reading has moved past are merged meanwhile (importing/early.py)."""
     with parallel.workdir_for(reader.path) as workdir:
-        children = parallel.start_children(cut, policy=policy, workdir=Path(workdir))
+        scope = check_scope.scope.as_dict() if check_scope is not None else None
+        children = parallel.start_children(cut, policy=policy, workdir=Path(workdir), scope=scope)
         streams = [parallel.RowStream(child) for child in children]
         trace("reading processes started")
         try:
@@ -109,7 +125,7 @@ def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dic
                 if staged % PUMP_EVERY == 0:  # the next part's rows, as far as written, go to PostgreSQL now too
                     streams[0].pump(early.feed)
 
-            _read(reader, report, validator, state, tick, policy=policy, accept=stage)
+            _read(reader, report, validator, state, tick, policy=policy, accept=stage, check_scope=check_scope)
             trace(f"first part read and staged ({time.process_time():.1f} s of CPU)")
             early.first_part_read(loader.kinds_staged, last_complete=cut.kind_boundary)
             summaries = []
@@ -139,16 +155,18 @@ def _finish_reading(reader, report: Report, state: dict) -> None:
         raise ImportFailed(_("The file holds no objects to import."))
 
 
-def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool) -> None:
+def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool,
+         check_scope=None) -> None:
     trace("file opened")
     cut = parallel.plan(reader.path) if isinstance(reader, EgibFile) else None
     trace("cut planned")
     with transaction.atomic():
         with Loader(report, job_id=job_id) as loader:
             if cut is None:
-                _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage)
+                _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage, check_scope=check_scope)
             else:
-                _read_in_parts(cut, reader, report, validator, state, tick, policy=policy, loader=loader)
+                _read_in_parts(cut, reader, report, validator, state, tick, policy=policy, loader=loader,
+                               check_scope=check_scope)
             loader.finish_staging()
             trace("staging done")
         _finish_reading(reader, report, state)
@@ -166,11 +184,13 @@ def _run(reader, report: Report, validator: Validator, state: dict, tick, *, pol
     trace("committed")
 
 
-def _run_plain(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, dry_run: bool) -> None:
+def _run_plain(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, dry_run: bool,
+               check_scope=None) -> None:
     """mpzp and granice: rows checked and kept in memory, then written; one transaction."""
     with transaction.atomic():
         loader = plain_loader(reader.kind, report, policy)
-        _read(reader, report, validator, state, tick, policy=policy, accept=loader.add, reject=loader.reject)
+        _read(reader, report, validator, state, tick, policy=policy, accept=loader.add, reject=loader.reject,
+              check_scope=check_scope)
         _finish_reading(reader, report, state)
         tick("writing")
         changed = loader.load()
@@ -189,14 +209,18 @@ def _cache_key(job_id: int) -> str:
 
 
 def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
-                      storage_dir: Path) -> ImportJob:
-    """Store the uploaded file first (nothing submitted is lost), then record the job."""
+                      storage_dir: Path, scope: ImportScope | None = None, dry_run: bool = False) -> ImportJob:
+    """Store the uploaded file first (nothing submitted is lost), then record the job. A job of a layer the
+    office does not keep is refused here, before anything is stored (ImportFailed)."""
+    if scope is not None and (options or {}).get("layer"):
+        scope.require_dataset("ogr", options["layer"])
     storage_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     name = Path(getattr(uploaded, "name", "upload")).name[:200]
     safe = "".join(c for c in name if c.isalnum() or c in "._-") or "upload"
     job = ImportJob.objects.create(created_by=user if user and user.is_authenticated else None, source_name=name,
-                                   path="", format=fmt, policy=policy, options=options or {})
+                                   path="", format=fmt, policy=policy, options=options or {},
+                                   scope=scope.as_dict() if scope else {}, dry_run=dry_run)
     target = storage_dir / f"{job.pk:06d}-{safe}"
     size = 0
     with open(target, "wb") as out:
@@ -225,7 +249,8 @@ def import_job_run(job_id: int) -> ImportJob:
         cache.set(_cache_key(job_id), state, timeout=3600)
 
     try:
-        report = registry_import(job.path, fmt=job.format, policy=job.policy, options=job.options, job_id=job.pk, progress=progress)
+        report = registry_import(job.path, fmt=job.format, policy=job.policy, options=job.options, job_id=job.pk,
+                                 progress=progress, dry_run=job.dry_run, scope=ImportScope.from_dict(job.scope))
     except GisportalError as e:
         job.status, job.error = ImportJob.Status.FAILED, str(e.message)
         job.report = {"error": str(e.message)}
@@ -242,7 +267,14 @@ def import_job_run(job_id: int) -> ImportJob:
     job.finished_at, job.phase = timezone.now(), job.status
     job.save()
     cache.delete(_cache_key(job_id))
+    _discard_upload(job)
     return job
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """An uploaded file (it may hold PESEL numbers) is kept only until its job has run; its digest stays."""
+    if job.path:
+        Path(job.path).unlink(missing_ok=True)
 
 
 def import_job_progress(job: ImportJob) -> dict:
@@ -251,7 +283,7 @@ def import_job_progress(job: ImportJob) -> dict:
         "id": job.pk, "file": job.source_name, "status": job.status, "phase": job.phase,
         "read": job.read, "written": job.written, "rejected": job.rejected,
         "created_at": job.created_at.isoformat(), "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "error": job.error,
+        "error": job.error, "dry_run": job.dry_run, "office": (job.scope or {}).get("office", ""),
     }
     if live:
         data.update({k: live[k] for k in ("read", "written", "rejected", "phase") if k in live})

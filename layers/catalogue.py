@@ -41,6 +41,9 @@ class Layer:
     required_capability: str = "view_public_layers"
     labels_of: str = ""  # for label-only layers (numery_dzialek): the layer whose labels they are
     tiles: bool = False
+    # who keeps (and alone may import) the layer: "county" (the starosta: EGiB), "gmina" (its own area),
+    # "voivodeship" (the voivodeship geodesist) — the levels of services.offices.OFFICE_KIND_LEVEL
+    keeper: str = "county"
 
     def title(self, language: str = "pl") -> str:
         return self.title_en if language.startswith("en") else self.title_pl
@@ -218,6 +221,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         name="adresy",
+        keeper="gmina",
         group="adresy",
         title_pl="Punkty adresowe",
         title_en="Address points",
@@ -242,6 +246,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         name="mpzp",
+        keeper="gmina",
         group="planowanie",
         title_pl="Miejscowe plany zagospodarowania przestrzennego",
         title_en="Local zoning plans",
@@ -266,6 +271,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         name="granice",
+        keeper="voivodeship",
         group="granice",
         title_pl="Granice administracyjne",
         title_en="Administrative boundaries",

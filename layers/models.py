@@ -529,6 +529,9 @@ class ImportJob(models.Model):
     format = models.CharField(_("format"), max_length=20, default="auto")
     options = models.JSONField(_("options"), default=dict)
     policy = models.CharField(_("policy"), max_length=10, choices=Policy.choices, default=Policy.REJECT)
+    # the importing office's scope (importing/scope.py: keeper, teryt, office); empty: the server's operator
+    scope = models.JSONField(_("office scope"), default=dict, blank=True)
+    dry_run = models.BooleanField(_("check only (nothing is written)"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     read = models.BigIntegerField(_("objects read"), default=0)
     written = models.BigIntegerField(_("objects written"), default=0)

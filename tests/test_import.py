@@ -264,7 +264,7 @@ def test_two_gigabytes_of_junk_fail_fast(tmp_path):
         f.truncate(2 * 1024**3)  # sparse: 2 GB on paper, nothing on disk
     with pytest.raises(ImportFailed) as e:
         registry_import(junk)
-    assert "XML" in e.value.message
+    assert "Nierozpoznany format pliku" in e.value.message
 
 
 def test_empty_and_missing_files(tmp_path):

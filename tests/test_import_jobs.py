@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
+from gisportal.core.models import User
 from layers.models import ImportJob, Parcel
 
 from .egib_files import document, parcel, square
@@ -16,13 +17,18 @@ NS = "PL.PZGiK.9999.EGiB"
 
 
 def gml_upload(name="parcels.gml"):
-    doc = document(parcel("J1", "149999_2.0001.1", square(500_000, 500_000)), parcel("J2", "149999_2.0001.2", square(500_100, 500_000)))
+    doc = document(parcel("J1", "141899_2.0001.1", square(500_000, 500_000)), parcel("J2", "141899_2.0001.2", square(500_100, 500_000)))
     return SimpleUploadedFile(name, doc.encode(), content_type="application/gml+xml")
 
 
 @pytest.fixture
 def clerk(make_user, client):
+    """A clerk of the county office (the starosta keeps EGiB; the parcels above lie in county 1418)."""
+    from services.offices.actions import staff_add
+    from services.offices.models import Office
+
     user = make_user("importer", "clerk")
+    staff_add(user, Office.objects.get(code="sp-piaseczno"))
     client.force_login(user)
     return user
 
@@ -42,7 +48,7 @@ def test_api_import_runs_and_reports(client, clerk, tmp_path, settings, django_c
     job_id = r.json()["id"]
     job = ImportJob.objects.get(pk=job_id)
     assert job.status == "done" and job.read == 2 and job.written == 2 and job.created_by == clerk
-    assert Path(job.path).exists() and len(job.sha256) == 64  # the file is stored first
+    assert len(job.sha256) == 64 and not Path(job.path).exists()  # stored first, removed once the job has run
     body = client.get(f"/api/imports/{job_id}").json()
     assert body["status"] == "done" and body["report"]["written"] == {"parcel": 2}
     assert Parcel.objects.filter(namespace=NS).count() == 2
@@ -55,7 +61,9 @@ def test_failed_job_keeps_a_clear_error(client, clerk, tmp_path, settings):
 
     settings.GISPORTAL_IMPORT_DIR = tmp_path
     bad = SimpleUploadedFile("bad.gml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
-    job = import_job_create(bad, user=clerk, storage_dir=tmp_path)
+    from services.offices.selectors import import_scope_of
+
+    job = import_job_create(bad, user=clerk, storage_dir=tmp_path, scope=import_scope_of(clerk))
     job = import_job_run(job.pk)
     assert job.status == "failed" and "DOCTYPE" in job.error
     assert import_job_run(job.pk).status == "failed"  # idempotent: not run twice
@@ -70,6 +78,11 @@ def test_permissions(client, make_user):
     assert client.post("/api/imports/", {"file": gml_upload()}).status_code == 403
     assert client.get(reverse("import_list")).status_code == 403
     client.force_login(make_user("wgik1", "geodesist"))
+    assert client.get(reverse("import_list")).status_code == 403  # staff without an office import nothing
+    from services.offices.actions import staff_add
+    from services.offices.models import Office
+
+    staff_add(User.objects.get(username="wgik1"), Office.objects.get(code="wgik-mazowsze"))
     assert client.get(reverse("import_list")).status_code == 200
 
 

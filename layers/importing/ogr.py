@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from .base import ImportFailed, Record
 from .gml import BOUNDS_2180, MAX_VERTICES
+from .sniff import Sniffed, open_vector
 
 # layer -> (record kind, {our attribute: (record field or attrs key, EGiB alias)})
 TARGETS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
@@ -61,6 +63,7 @@ PLAIN_KINDS = {"zoning", "admin"}
 # what GDAL reports for a GeoPackage layer without a CRS (srs_id 0 and -1 of the GeoPackage standard)
 UNDEFINED_SRS = {"Undefined geographic SRS", "Undefined Cartesian SRS"}
 # a boundary of a voivodeship from PRG may have far more vertices than any parcel
+EPSG_CODE = re.compile(r"^(?:EPSG:)?\d{4,6}$", re.IGNORECASE)
 MAX_VERTICES_OF = {"admin": 5_000_000}
 
 
@@ -72,8 +75,8 @@ def _transformer(wkt: str):
 
 
 class OgrReader:
-    def __init__(self, path: Path, *, fmt: str, options: dict):
-        from django.contrib.gis.gdal import DataSource, GDALException
+    def __init__(self, path: Path, *, sniffed: Sniffed, options: dict):
+        from django.contrib.gis.gdal import GDALException
 
         self.path = path
         self.options = options
@@ -98,7 +101,7 @@ class OgrReader:
                 "".encode(encoding)
             except LookupError:
                 raise ImportFailed(_("Unknown character encoding %(e)s.") % {"e": encoding[:30]}) from None
-        if fmt == "shp":
+        if sniffed.fmt == "shp":
             if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists() \
                     and not options.get("srs"):
                 raise ImportFailed(_("The Shapefile has no .prj file; give its coordinate reference system (e.g. EPSG:2180)."))
@@ -107,11 +110,7 @@ class OgrReader:
             # with an encoding given we decode ourselves; without, GDAL recodes from the .cpg (the option is
             # process-wide: reset it, or one import with --encoding would disable the .cpg for the next ones)
             lgdal.CPLSetConfigOption(b"SHAPE_ENCODING", b"" if encoding else None)
-        source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
-        try:
-            self.ds = DataSource(source, encoding=encoding or "utf-8")
-        except GDALException:
-            raise ImportFailed(_("GDAL cannot open the file as %(fmt)s.") % {"fmt": fmt}) from None
+        self.ds = open_vector(sniffed, encoding=encoding or "utf-8")
         src = options.get("source_layer")
         try:
             self.layer = self.ds[src] if src else self.ds[0]
@@ -121,8 +120,11 @@ class OgrReader:
         if srs_opt:
             from pyproj import CRS
 
+            # an EPSG code only: a PROJ string or WKT could name grid files or URLs
+            if not EPSG_CODE.fullmatch(srs_opt):
+                raise ImportFailed(_("Give the coordinate reference system as an EPSG code (e.g. EPSG:2180).")) from None
             try:
-                self.crs_wkt = CRS.from_user_input(srs_opt).to_wkt()
+                self.crs_wkt = CRS.from_epsg(int(srs_opt.rsplit(":", 1)[-1])).to_wkt()
             except Exception:  # noqa: BLE001 - pyproj raises several types
                 raise ImportFailed(_("Unknown CRS %(c)s.") % {"c": srs_opt[:40]}) from None
             self.crs_text = srs_opt

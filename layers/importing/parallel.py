@@ -219,7 +219,7 @@ class Child:
     errors: Path
 
 
-def start_children(p: Plan, *, policy: str, workdir: Path) -> list[Child]:
+def start_children(p: Plan, *, policy: str, workdir: Path, scope: dict | None = None) -> list[Child]:
     """One process per part after the first."""
     children = []
     for i, part in enumerate(p.parts[1:], start=1):
@@ -227,7 +227,7 @@ def start_children(p: Plan, *, policy: str, workdir: Path) -> list[Child]:
         rows.touch()  # this process reads it while the child writes it (stream_rows)
         spec = {"path": str(p.path), "start": part.start, "end": part.end, "policy": policy, "rows": str(rows),
                 "summary": str(summary), "prefix": p.prefix.decode("utf-8", "surrogateescape"),
-                "footer": p.footer.decode()}
+                "footer": p.footer.decode(), "scope": scope}
         with open(workdir / f"part{i}.err", "wb") as err:
             proc = subprocess.Popen([sys.executable, "-m", "layers.importing.parallel"], stdin=subprocess.PIPE,
                                     stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
@@ -319,6 +319,7 @@ def _child_main() -> int:
     from ..actions import _read
     from .egib import EgibReader
     from .load import copy_row
+    from .scope import ImportScope, ScopeCheck
     from .validate import Validator
 
     translation.activate(os.environ.get("GISPORTAL_IMPORT_LANGUAGE", "pl"))
@@ -338,8 +339,9 @@ def _child_main() -> int:
                     out.write("".join(pending))
                     pending.clear()
 
+            scope = ImportScope.from_dict(spec.get("scope"))
             _read(reader, report, Validator(report, spec["policy"]), {"read": 0}, lambda *a: None,
-                  policy=spec["policy"], accept=accept)
+                  policy=spec["policy"], accept=accept, check_scope=ScopeCheck(scope) if scope else None)
             out.write("".join(pending))
         summary = {"report": report.as_dict(), "reader": reader.part_summary(), "cpu_seconds": time.process_time(),
                    "finished_at": time.monotonic()}  # the system's monotonic clock: comparable across processes

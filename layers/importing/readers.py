@@ -8,26 +8,12 @@ from django.utils.translation import gettext as _
 
 from .base import ImportFailed
 from .egib import EgibReader
-
-OGR_SUFFIXES = {".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson", ".json": "geojson", ".zip": "shp"}
-GML_SUFFIXES = {".gml", ".xml"}
+from .sniff import sniff
 
 
 def detect_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in GML_SUFFIXES:
-        return "egib"
-    if suffix in OGR_SUFFIXES:
-        return OGR_SUFFIXES[suffix]
-    with open(path, "rb") as f:
-        head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<"):
-        return "egib"
-    if head.startswith(b"{"):
-        return "geojson"
-    if head.startswith(b"SQLite format 3"):
-        return "gpkg"
-    raise ImportFailed(_("Unrecognised file format; use EGiB GML, GeoPackage, Shapefile or GeoJSON."))
+    """egib, gpkg, shp or geojson, from the file's bytes (importing/sniff.py); anything else is refused."""
+    return sniff(path).fmt
 
 
 class EgibFile:
@@ -66,11 +52,11 @@ class EgibFile:
 
 
 def open_reader(path: Path, *, fmt: str = "auto", options: dict):
-    fmt = detect_format(path) if fmt in ("auto", "", None) else fmt
-    if fmt == "egib":
+    sniffed = sniff(path)
+    if fmt not in ("auto", "", None) and fmt != sniffed.fmt:
+        raise ImportFailed(_("The file holds %(found)s, not %(asked)s.") % {"found": sniffed.fmt, "asked": str(fmt)[:20]})
+    if sniffed.fmt == "egib":
         return EgibFile(path)
-    if fmt in ("gpkg", "shp", "geojson"):
-        from .ogr import OgrReader
+    from .ogr import OgrReader
 
-        return OgrReader(path, fmt=fmt, options=options)
-    raise ImportFailed(_("Unknown format %(f)s.") % {"f": str(fmt)[:20]})
+    return OgrReader(path, sniffed=sniffed, options=options)

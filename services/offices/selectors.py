@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from gisportal.core.errors import InvalidInput, NotFound
+from layers.importing.scope import ImportScope
 from layers.models import AdministrativeUnit
 
 from .models import OFFICE_KIND_LEVEL, SERVICE_OFFICE_KIND, Office, ServiceKind
@@ -84,3 +86,14 @@ def find_competence(service_kind: str, geometry: GEOSGeometry) -> Competence:
 def office_of(user) -> Office | None:
     membership = getattr(user, "membership", None) if user.is_authenticated else None
     return membership.office if membership else None
+
+
+def import_scope_of(user) -> ImportScope | None:
+    """The part of the registries the user's office keeps and may import (layers/importing/scope.py).
+    None for the superuser (unrestricted); raises PermissionDenied for staff without an office."""
+    if user.is_superuser:
+        return None
+    office = office_of(user)
+    if office is None or not office.active:
+        raise PermissionDenied(_("Your account is not assigned to an office, so it cannot import registry data."))
+    return ImportScope(keeper=OFFICE_KIND_LEVEL[office.kind], teryt=office.jurisdiction_teryt, office=office.name)
