@@ -1,6 +1,12 @@
 """Request hygiene in one place: a NUL character can never be stored or looked up (PostgreSQL
-refuses it in text), so a path or query parameter holding one is answered with a 400 at once; a
-database that does not answer gives a 503 in the form of what was asked for, not a 500."""
+refuses it in text), so a path, query parameter or url-encoded form field holding one is answered
+with a 400 at once; a database that does not answer gives a 503 in the form of what was asked for,
+not a 500.
+
+Multipart bodies are NOT read here: they may be uploads of gigabytes, and reading request.POST
+would parse (and spool to disk) the whole body before any view has checked who is asking. Views
+read them after their permission check, through Django forms (whose fields refuse NUL) or
+`gisportal.core.nul.has_nul`."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from gisportal.core.nul import has_nul
 from gisportal.core.problems import problem
 
 log = logging.getLogger(__name__)
@@ -23,15 +30,11 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         forms = [request.GET]
-        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            forms.append(request.POST)
-        if "\x00" in request.path or any(_has_nul(q) for q in forms):
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            forms.append(request.POST)  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE; multipart is left to the views
+        if "\x00" in request.path or any(has_nul(q) for q in forms):
             return HttpResponseBadRequest("NUL characters are not allowed in requests.", content_type="text/plain; charset=utf-8")
         return self.get_response(request)
-
-
-def _has_nul(query) -> bool:
-    return any("\x00" in k or any("\x00" in v for v in query.getlist(k)) for k in query)
 
 
 class DatabaseUnavailableMiddleware:

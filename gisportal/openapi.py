@@ -19,10 +19,15 @@ def document() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "gisportal API", "version": "1.0",
                  "description": "E-forms of the Piaseczno offices, their fees and registry imports. Errors are RFC 9457 problem "
-                                "details. Authentication: the portal session (with the CSRF token) or HTTP Basic for "
-                                "offices' systems."},
+                                "details. Authentication: offices' systems send an API key as `Authorization: Bearer "
+                                "<key>` (or `X-API-Key: <key>`); keys are issued by the portal's administrator "
+                                "(`gisportal api-key create`), shown once and stored only hashed. An unknown, revoked "
+                                "or expired key is a 401, never anonymous access. Browsers use the portal session "
+                                "(with the CSRF token). HTTP Basic still works for existing systems but is "
+                                "throttled: repeated wrong passwords lock the account (from that address) and the "
+                                "address for a while, answered with 429 and Retry-After."},
         "servers": [{"url": settings.GISPORTAL_PUBLIC_URL}],
-        "security": [{"basic": []}, {"session": []}],
+        "security": [{"apiKey": []}, {"apiKeyHeader": []}, {"basic": []}, {"session": []}],
         "paths": {
             "/api/services/": {"get": {
                 "summary": "Active e-services with their data schema and page layout", "security": [],
@@ -63,27 +68,43 @@ def document() -> dict:
                     "$ref": "#/components/schemas/Submission"}}}},
                     "400": _problem("not JSON"), "401": _problem("not authenticated"), "403": _problem("not allowed to file this form"),
                     "404": _problem("no such service"), "409": _problem("form version gone or Idempotency-Key reused"),
-                    "422": _problem("invalid data; `errors` maps fields to messages")}}},
+                    "422": _problem("invalid data; `errors` maps fields to messages"),
+                    "429": _problem("HTTP Basic locked out after repeated wrong passwords; see Retry-After")}}},
             "/api/submissions/{id}": {"get": {
                 "summary": "One of my submissions",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}],
                 "responses": {"200": {"description": "the submission", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Submission"}}}}, "401": _problem("not authenticated"), "404": _problem("not found")}}},
             "/api/imports/": {"post": {
-                "summary": "Start a registry import (clerks, voivodeship geodesist)",
+                "summary": "Start a registry import (staff of the office that keeps the layer)",
+                "description": "EGiB layers are the county's (starosta), `adresy` and `mpzp` the gmina's, `granice` the "
+                               "voivodeship geodesist's; objects outside the office's area fail the whole job. "
+                               "`dry_run` validates and reports without writing. The file's format is read from its "
+                               "bytes: EGiB GML, GeoPackage, GeoJSON or one zipped Shapefile; nothing else is opened.",
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"], "properties": {
                         "file": {"type": "string", "format": "binary"}, "policy": {"type": "string", "enum": ["reject", "repair", "strict"]},
-                        "layer": {"type": "string"}, "mapping": {"type": "string"}}}}}},
+                        "layer": {"type": "string"}, "mapping": {"type": "string"},
+                        "srs": {"type": "string", "pattern": "^(EPSG:)?[0-9]{4,6}$"}, "encoding": {"type": "string"},
+                        "dry_run": {"type": "boolean"}}}}}},
                 "responses": {"202": {"description": "the job, queued"}, "401": _problem("not authenticated"),
-                              "403": _problem("not allowed"), "400": _problem("invalid upload")}}},
+                              "403": _problem("not allowed, or a layer the office does not keep"),
+                              "400": _problem("invalid upload")}},
+                "get": {"summary": "The import jobs of the caller's office (newest first, at most 100)",
+                        "responses": {"200": {"description": "the jobs"}, "401": _problem("not authenticated"),
+                                      "403": _problem("not allowed")}}},
             "/api/imports/{id}": {"get": {
                 "summary": "Progress and report of an import job",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "progress and report"}, "404": _problem("not found")}}},
         },
         "components": {
-            "securitySchemes": {"basic": {"type": "http", "scheme": "basic"},
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "gp_<43 characters>",
+                                           "description": "API key of an office's system (gisportal api-key create)"},
+                                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                                                 "description": "the same key in its own header"},
+                                "basic": {"type": "http", "scheme": "basic",
+                                          "description": "user name and password; throttled (429 when locked out)"},
                                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"}},
             "schemas": {
                 "Problem": {"type": "object", "properties": {

@@ -5,7 +5,9 @@ from __future__ import annotations
 import glob
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +49,16 @@ if _public_host and _public_host not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_public_host)
 CSRF_TRUSTED_ORIGINS = [GISPORTAL_PUBLIC_URL.split("/", 3)[0] + "//" + GISPORTAL_PUBLIC_URL.split("/", 3)[2]]
 
+# GDAL and PROJ never reach the network from the web or the workers (read at each use from the environment,
+# inherited by the import's child processes): no /vsicurl/-style remote file "exists", PROJ fetches no grids.
+# Uploads are opened only by an allow-list of drivers anyway (layers/importing/sniff.py); this is the second wall.
+os.environ["CPL_VSIL_CURL_ALLOWED_EXTENSIONS"] = ".gisportal-no-network"
+os.environ["PROJ_NETWORK"] = "OFF"
+os.environ["GDAL_HTTP_MAX_RETRY"] = "0"
+# GDAL fetches some URLs without /vsicurl/ (a GeoJSON "crs" link, a CRS named by URL): its HTTP client is sent
+# to a proxy on a closed loopback port, so such a fetch fails at once without leaving this machine
+os.environ["GDAL_HTTP_PROXY"] = os.environ["GDAL_HTTPS_PROXY"] = "127.0.0.1:9"
+os.environ["GDAL_HTTP_CONNECTTIMEOUT"] = "1"
 GDAL_LIBRARY_PATH = os.environ.get("GDAL_LIBRARY_PATH") or _find_lib("libgdal.so*")
 GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH") or _find_lib("libgeos_c.so*")
 
@@ -58,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "axes",  # login throttling (lockouts and their audit in the admin)
     "gisportal.core",
     "layers",
     "services.offices",
@@ -70,16 +83,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below, on every response
+    "gisportal.headers.PermissionsPolicyMiddleware",
     "gisportal.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gisportal.core.apiauth.ApiKeyCsrfMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gisportal.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",  # last (its docs): turns a lockout into our 429 page or problem JSON
 ]
 
 ROOT_URLCONF = "gisportal.urls"
@@ -101,8 +118,17 @@ TEMPLATES = [
     },
 ]
 
+
+
+def _default_database_url() -> str:
+    """The role set-up made (scripts/setup.sh): it owns the database and is no superuser (least privilege)."""
+    path = STATE_DIR / "db_password"
+    password = path.read_text().strip() if path.exists() else ""
+    return f"postgis://gisportal{':' + password if password else ''}@127.0.0.1:5432/gisportal"
+
+
 _db = dj_database_url.parse(
-    os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gisportal"),
+    os.environ.get("DATABASE_URL") or _default_database_url(),
     engine="django.contrib.gis.db.backends.postgis",
 )
 _db["ENGINE"] = "django.contrib.gis.db.backends.postgis"
@@ -129,8 +155,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client before any password hash
     "gisportal.core.roles.RoleBackend",
 ]
+# Login throttling (django-axes, database handler: AccessAttempt, AccessFailureLog and AccessLog in the
+# admin are the audit). Failures count per account from one address (5 lock that account for that
+# address only, so nobody can lock a victim out from elsewhere) and per address over all accounts (20
+# lock the address: password spraying; higher, as an office's staff share one NAT address). A failure
+# during a lockout starts the cool-off again; a successful login clears that account's failures from
+# that address, never the address's count. The client is REMOTE_ADDR only: X-Forwarded-For is not
+# trusted (behind a proxy, have the proxy's WSGI server set REMOTE_ADDR, e.g. gunicorn --forwarded-allow-ips).
+AXES_HANDLER = "gisportal.core.throttling.AxesHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("GISPORTAL_LOGIN_FAILURE_LIMIT", "5"))
+GISPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GISPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("GISPORTAL_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "gisportal.core.throttling.client_ip"
+AXES_USERNAME_CALLABLE = "gisportal.core.throttling.client_username"
+AXES_LOCKOUT_CALLABLE = "gisportal.web.lockout.lockout_response"
+AXES_VERBOSE = False  # no banner on every `gisportal` command; failures and lockouts are still logged
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -159,6 +204,8 @@ STORAGES = {
 # serving from the apps' static folders works without collectstatic (tests, development) but without the
 # pre-compressed .gz/.br files; `make demo` runs collectstatic and switches this off
 WHITENOISE_USE_FINDERS = _env_bool("GISPORTAL_STATIC_FINDERS", True)
+# the OGC API pages' own scripts and styles, with Leaflet and Swagger UI copied there at set-up (vendor/)
+STATICFILES_DIRS = [BASE_DIR / "ogc" / "ogcapi" / "static"]
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
@@ -182,7 +229,9 @@ CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
 # office seals for receipts: <dir>/<office code>/{key.pem,cert.pem}; demo seals are generated when missing
 GISPORTAL_SEAL_DIR = Path(os.environ.get("GISPORTAL_SEAL_DIR", STATE_DIR / "seals"))
-GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", True)
+# Off by default: production installs each office's key and certificate (`gisportal seal-rotate`) and
+# refuses to start without them (check receipts.E001). `make demo` and the tests turn generation on.
+GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", False)
 # an outside orthophoto (or other) WMS under our layers on the map page, e.g. GUGiK's; empty: none
 GISPORTAL_ORTHOPHOTO_WMS = os.environ.get("GISPORTAL_ORTHOPHOTO_WMS", "")
 GISPORTAL_ORTHOPHOTO_LAYER = os.environ.get("GISPORTAL_ORTHOPHOTO_LAYER", "Raster")
@@ -200,9 +249,38 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
 if GISPORTAL_PUBLIC_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # HSTS (sent on HTTPS requests only) and the scheme from the TLS-terminating proxy, which must set
+    # X-Forwarded-Proto itself (overwriting what a client sent); both only when the portal is public on https
+    SECURE_HSTS_SECONDS = int(os.environ.get("GISPORTAL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("GISPORTAL_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = _env_bool("GISPORTAL_HSTS_PRELOAD", False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every response (django-csp 4): our own scripts and styles only, no inline
+# code, no plugins, no framing. Images may also come from the orthophoto WMS under the map. Nothing needs
+# more today (the admin and our OGC API templates run under it as it is; tests/e2e/test_csp_browser.py);
+# a view that ever does says so with csp.decorators.csp_update, for that view only. Uploaded files are
+# served with their own "sandbox" policy (gisportal/core/downloads.py), which this middleware leaves as is.
+_ortho = urlsplit(GISPORTAL_ORTHOPHOTO_WMS) if GISPORTAL_ORTHOPHOTO_WMS else None
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([f"{_ortho.scheme}://{_ortho.netloc}"] if _ortho and _ortho.netloc else [])],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+GISPORTAL_PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@piaseczno.invalid")

@@ -7,6 +7,9 @@ PARCELS="${PARCELS:-20000}"
 HOST="${GISPORTAL_BIND:-127.0.0.1:8000}"
 # capabilities, links and receipts name the address the demo listens on (unless a public URL is set)
 export GISPORTAL_PUBLIC_URL="${GISPORTAL_PUBLIC_URL:-http://$HOST}"
+# the demo seals receipts with self-signed keys generated on first use (var/seals/); production leaves this
+# off, installs each office's key and certificate with `gisportal seal-rotate`, and refuses to start without
+export GISPORTAL_SEAL_GENERATE="${GISPORTAL_SEAL_GENERATE:-1}"
 
 gisportal migrate --no-input -v 0
 gisportal demo_data --parcels "$PARCELS" --seed 1 --if-empty

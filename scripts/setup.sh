@@ -14,6 +14,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 DB_NAME="${GISPORTAL_DB_NAME:-gisportal}"
+DB_ROLE="${GISPORTAL_DB_ROLE:-gisportal}"
 PYTHON="${PYTHON:-python3}"
 
 # ---------------------------------------------------------------- OS packages
@@ -71,13 +72,47 @@ if ! "${PSQL_SU[@]}" -c 'select 1' >/dev/null 2>&1; then
   PSQL_SU=($SUDO -u postgres psql -v ON_ERROR_STOP=1 -qtA)
 fi
 if [ -z "${DATABASE_URL:-}" ]; then
+  # least privilege: the web, the workers and the tests connect as the role ${DB_ROLE}, which owns the
+  # database and its schema but is no superuser; only this set-up acts as the superuser (PostGIS, ownership)
+  mkdir -p var
+  if [ ! -s var/db_password ]; then
+    (umask 077; "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24))' > var/db_password)
+  fi
+  DB_PASSWORD="$(cat var/db_password)"
+  if [ "$("${PSQL_SU[@]}" -c "select 1 from pg_roles where rolname='${DB_ROLE}'")" != 1 ]; then
+    say "creating database role ${DB_ROLE}"
+    "${PSQL_SU[@]}" -c "create role ${DB_ROLE} login createdb nosuperuser nocreaterole"
+  fi
+  "${PSQL_SU[@]}" -c "alter role ${DB_ROLE} with login createdb nosuperuser nocreaterole password '${DB_PASSWORD}'" >/dev/null
   if [ "$("${PSQL_SU[@]}" -c "select 1 from pg_database where datname='${DB_NAME}'")" != 1 ]; then
     say "creating database ${DB_NAME}"
-    "${PSQL_SU[@]}" -c "create database ${DB_NAME}"
+    "${PSQL_SU[@]}" -c "create database ${DB_NAME} owner ${DB_ROLE}"
   fi
-  "${PSQL_SU[@]}" -d "${DB_NAME}" -c "create extension if not exists postgis" \
-    || die "PostGIS extension not available in PostgreSQL ${PGV}"
-  # the test runner creates test databases from template1: PostGIS must be creatable there
+  # the test runner (as ${DB_ROLE}) creates its databases from template1: PostGIS is installed there once
+  for db in template1 "${DB_NAME}"; do
+    "${PSQL_SU[@]}" -d "$db" -c "set client_min_messages = warning; create extension if not exists postgis" >/dev/null \
+      || die "PostGIS extension not available in PostgreSQL ${PGV}"
+  done
+  # a database made by an earlier set-up (as the superuser) is handed to ${DB_ROLE}: the database, its
+  # schema, and every table, view and free-standing sequence that is not part of an extension
+  "${PSQL_SU[@]}" -d "${DB_NAME}" >/dev/null <<SQL
+alter database ${DB_NAME} owner to ${DB_ROLE};
+alter schema public owner to ${DB_ROLE};
+do \$\$ declare r record; begin
+  for r in select c.oid::regclass as rel, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'S')
+             and c.relowner <> '${DB_ROLE}'::regrole
+             and not exists (select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('e', 'a', 'i'))
+  loop
+    execute format('alter %s %s owner to ${DB_ROLE}',
+                   case r.relkind when 'S' then 'sequence' when 'v' then 'view' when 'm' then 'materialized view'
+                   else 'table' end, r.rel);
+  end loop;
+end \$\$;
+SQL
+  # a test database left by a run as another role could not be replaced by ${DB_ROLE}
+  "${PSQL_SU[@]}" -c "select 1 from pg_database where datname = 'test_${DB_NAME}' and datdba <> '${DB_ROLE}'::regrole" \
+    | grep -q 1 && "${PSQL_SU[@]}" -c "drop database test_${DB_NAME}" >/dev/null
   "${PSQL_SU[@]}" -c "alter role postgres createdb" >/dev/null
 fi
 
@@ -104,6 +139,18 @@ bundle=gisportal/web/static/web/map.bundle.js
 if [ ! -f "$bundle" ] || [ -n "$(find gisportal/web/js package-lock.json -newer "$bundle" -print -quit)" ]; then
   say "building the map client"
   npm run --silent build >/dev/null 2>&1 || die "building the map client failed (npm run build)"
+fi
+
+# the OGC API pages' Leaflet and Swagger UI: copied from node_modules into our static files (git-ignored)
+vendor=ogc/ogcapi/static/ogcapi/vendor
+if [ ! -f "$vendor/.copied" ] || [ package-lock.json -nt "$vendor/.copied" ]; then
+  say "copying Leaflet and Swagger UI into ${vendor}"
+  rm -rf "$vendor" && mkdir -p "$vendor/leaflet" "$vendor/swagger-ui"
+  cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+    node_modules/leaflet/LICENSE "$vendor/leaflet/" || die "copying Leaflet failed"
+  cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+    node_modules/swagger-ui-dist/LICENSE "$vendor/swagger-ui/" || die "copying Swagger UI failed"
+  touch "$vendor/.copied"
 fi
 
 # ---------------------------------------------------------------- translations

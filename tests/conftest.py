@@ -129,14 +129,17 @@ def _close_foreign_connections(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_dirs(tmp_path_factory):
-    """Seals (receipt keys) and uploaded files of the tests go to a temporary folder, never var/."""
+    """Seals (receipt keys) and uploaded files of the tests go to a temporary folder, never var/.
+    The tests seal with generated throw-away keys (GISPORTAL_SEAL_GENERATE is off by default;
+    pytest-django has read the settings before this file, so it is turned on here)."""
     from django.conf import settings
 
-    old = settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT
+    old = settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT, settings.GISPORTAL_SEAL_GENERATE
     settings.GISPORTAL_SEAL_DIR = tmp_path_factory.mktemp("seals")
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.GISPORTAL_SEAL_GENERATE = True
     yield
-    settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT = old
+    settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT, settings.GISPORTAL_SEAL_GENERATE = old
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -102,7 +102,10 @@ def test_account_page_requires_login(client, make_user):
     r = client.get(reverse("account"))
     assert r.status_code == 302 and reverse("login") in r["Location"]
     make_user("anna", "clerk")
-    assert client.login(username="anna", password="x-Secret-2026!")
+    from django.http import HttpRequest
+
+    # django-axes checks every authentication against its lockouts, so authenticate() needs a request
+    assert client.login(request=HttpRequest(), username="anna", password="x-Secret-2026!")
     r = client.get(reverse("account"))
     assert r.status_code == 200 and "work_cases" in r.content.decode()
 

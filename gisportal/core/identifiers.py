@@ -115,11 +115,17 @@ def kw_check_digit(court: str, number: str) -> int:
 
 
 def is_kw_number(value: str) -> bool:
-    value = (value or "").strip()
+    """True for a well-formed land-register number with the right check digit; False for anything
+    else (never raises: one odd number in an imported file must not stop the import)."""
+    if not isinstance(value, str):
+        return False
+    value = value.strip()
     if not value.isascii():  # "ı".upper() == "I": compare ASCII only
         return False
     value = value.upper()
     if not KW_RE.match(value):
         return False
     court, number, check = value.split("/")
+    if any(c not in _KW_VALUES for c in court):  # Q and V never occur in court codes and have no value
+        return False
     return kw_check_digit(court, number) == int(check)

@@ -14,9 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gisportal.core.apiauth import ApiAuthError, api_user
 from gisportal.core.problems import problem
 from layers.actions import import_job_create, import_job_progress
+from layers.importing.base import ImportFailed
+from layers.importing.scope import ImportScope
 from layers.models import ImportJob
+from services.offices.selectors import import_scope_of
 
 CAPABILITY = "gisportal.import_registries"
 MAX_UPLOAD = 2 * 1024**3
@@ -36,6 +40,7 @@ class ImportForm(forms.Form):
                           required=False, max_length=40)
     encoding = forms.CharField(label=gettext_lazy("Character encoding of a Shapefile without .cpg (e.g. cp1250)"),
                                required=False, max_length=20)
+    dry_run = forms.BooleanField(label=gettext_lazy("Check only: validate and report, write nothing"), required=False)
 
     def clean_file(self):
         f = self.cleaned_data["file"]
@@ -73,30 +78,49 @@ CODE_LABELS = {
 }
 
 
-def _require(user) -> None:
+def _require(user):
+    """The user's import scope (None: the superuser, unrestricted); PermissionDenied without the right or an office."""
     if not user.has_perm(CAPABILITY):
         raise PermissionDenied
+    return import_scope_of(user)
+
+
+def _jobs_of(scope: ImportScope | None):
+    """An office sees its own jobs only (those of its keeper level and unit); the superuser sees all."""
+    jobs = ImportJob.objects.all()
+    if scope is not None:
+        jobs = jobs.filter(scope__keeper=scope.keeper, scope__teryt=scope.teryt)
+    return jobs
+
+
+def _create(form: ImportForm, user, scope: ImportScope | None) -> ImportJob:
+    with transaction.atomic():
+        return import_job_create(form.cleaned_data["file"], user=user, policy=form.cleaned_data["policy"],
+                                 options=form.options(), storage_dir=settings.GISPORTAL_IMPORT_DIR, scope=scope,
+                                 dry_run=bool(form.cleaned_data.get("dry_run")))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request):
-    _require(request.user)
+    scope = _require(request.user)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            job = import_job_create(form.cleaned_data["file"], user=request.user, policy=form.cleaned_data["policy"],
-                                    options=form.options(), storage_dir=settings.GISPORTAL_IMPORT_DIR)
-        return redirect("import_detail", job_id=job.pk)
-    jobs = ImportJob.objects.all()[:50]
-    return render(request, "web/imports.html", {"form": form, "jobs": jobs})
+        try:
+            job = _create(form, request.user, scope)
+        except ImportFailed as e:
+            form.add_error("layer", str(e.message))
+        else:
+            return redirect("import_detail", job_id=job.pk)
+    jobs = _jobs_of(scope)[:50]
+    return render(request, "web/imports.html", {"form": form, "jobs": jobs, "scope": scope},
+                  status=400 if form.errors else 200)
 
 
 @login_required
 @require_GET
 def import_detail(request, job_id: int):
-    _require(request.user)
-    job = get_object_or_404(ImportJob, pk=job_id)
+    job = get_object_or_404(_jobs_of(_require(request.user)), pk=job_id)
     progress = import_job_progress(job)
     progress["phase_label"] = CODE_LABELS.get(progress.get("phase"), progress.get("phase"))
     problems = [{**p, "severity_label": CODE_LABELS.get(p.get("severity"), p.get("severity")),
@@ -107,10 +131,17 @@ def import_detail(request, job_id: int):
 
 # ---------------------------------------------------------------- JSON API
 def _api_user_ok(request):
-    if not request.user.is_authenticated:
+    """None when the caller (API key, HTTP Basic or session: gisportal.core.apiauth) may import; the
+    caller becomes request.user. Otherwise the 401/403/429 problem to answer with."""
+    try:
+        user = api_user(request)
+    except ApiAuthError as e:
+        return e.response
+    if user is None:
         return problem(401, _("Log in first."), code="not_authenticated")
-    if not request.user.has_perm(CAPABILITY):
+    if not user.has_perm(CAPABILITY):
         return problem(403, _("You are not allowed to import registry data."), code="forbidden")
+    request.user = user
     return None
 
 
@@ -119,14 +150,20 @@ def api_imports(request):
     denied = _api_user_ok(request)
     if denied:
         return denied
+    try:
+        scope = import_scope_of(request.user)
+    except PermissionDenied as e:
+        return problem(403, str(e), code="forbidden")
     if request.method == "GET":
-        return JsonResponse({"imports": [import_job_progress(j) for j in ImportJob.objects.all()[:100]]})
+        return JsonResponse({"imports": [import_job_progress(j) for j in _jobs_of(scope)[:100]]},
+                            json_dumps_params={"ensure_ascii": False})
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return problem(400, _("The request is invalid."), code="invalid", errors=form.errors.get_json_data())
-    with transaction.atomic():
-        job = import_job_create(form.cleaned_data["file"], user=request.user, policy=form.cleaned_data["policy"],
-                                options=form.options(), storage_dir=settings.GISPORTAL_IMPORT_DIR)
+    try:
+        job = _create(form, request.user, scope)
+    except ImportFailed as e:
+        return problem(403, str(e.message), code="outside_scope")
     return JsonResponse(import_job_progress(job), status=202, headers={"Location": f"/api/imports/{job.pk}"})
 
 
@@ -135,7 +172,11 @@ def api_import(request, job_id: int):
     denied = _api_user_ok(request)
     if denied:
         return denied
-    job = ImportJob.objects.filter(pk=job_id).first()
+    try:
+        scope = import_scope_of(request.user)
+    except PermissionDenied as e:
+        return problem(403, str(e), code="forbidden")
+    job = _jobs_of(scope).filter(pk=job_id).first()
     if job is None:
         return problem(404, _("There is no such import."), code="not_found")
     data = import_job_progress(job)

@@ -23,6 +23,8 @@ class Params:
         data: dict[str, str] = {}
         for key in source:
             value = source.getlist(key)[-1]
+            if "\x00" in key or "\x00" in value:  # a multipart POST is not checked by the middleware
+                raise OGCException("InvalidParameterValue", _("NUL characters are not allowed in requests."), key[:30].replace("\x00", ""))
             if len(value) > MAX_VALUE:
                 raise OGCException("InvalidParameterValue", _("Parameter %(p)s is too long.") % {"p": key[:30]}, key[:30])
             data[key.upper()] = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 
@@ -21,6 +22,10 @@ CRS_LIST = [CRS84, "http://www.opengis.net/def/crs/EPSG/0/4326", "http://www.ope
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 PROVIDER = "ogc.ogcapi.provider.GisportalProvider"
+# our HTML templates (pygeoapi's put feature properties into inline scripts and load CDN assets); pygeoapi
+# looks here first and falls back to its own only for templates we do not have (JSON-LD)
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "pygeoapi"
+STATIC_DIR = Path(__file__).resolve().parent / "static"  # in STATICFILES_DIRS; vendor/ is copied at set-up
 
 _lock = threading.Lock()
 _api: tuple[tuple, object] | None = None
@@ -33,6 +38,18 @@ class _Anonymous:
 
     def has_perm(self, perm: str) -> bool:
         return perm == "gisportal.view_public_layers"
+
+
+class _DjangoCatalog:
+    """What pygeoapi asks Babel for when it renders a template (`Translations.load(locale_dir, [locale])`):
+    pygeoapi ships no catalogue, so our templates' {% trans %} texts come from our django.po."""
+
+    @staticmethod
+    def load(dirname=None, locales=None, domain=None):
+        from django.utils.translation import trans_real
+
+        code = str((locales or [None])[0] or settings.LANGUAGE_CODE).replace("-", "_").split("_")[0].lower()
+        return trans_real.translation(code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
 
 
 def base_url() -> str:
@@ -66,6 +83,9 @@ def pygeoapi_config() -> dict:
             "encoding": "utf-8", "gzip": False, "languages": ["pl", "en"], "pretty_print": False,
             "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "throttle"},
             "map": {"url": "", "attribution": ""},
+            "templates": {"path": str(TEMPLATES_DIR), "static": str(STATIC_DIR)},
+            # read by our templates only: our static files, and the portal (its WMS under the pages' maps)
+            "static_url": settings.STATIC_URL, "portal_url": settings.GISPORTAL_PUBLIC_URL,
         },
         "logging": {"level": "ERROR"},
         "metadata": {
@@ -142,13 +162,19 @@ def api():
     with _lock:
         if _api is None or _api[0] != key:
             import pygeoapi.api.itemtypes as itemtypes
+            import pygeoapi.l10n as l10n
+            import pygeoapi.util as util
             from pygeoapi.api import API
             from pygeoapi.openapi import get_oas
 
             itemtypes.transform_bbox = _transform_bbox  # same transformation, Transformer cached
             itemtypes.parse_ecql_text = parsed_filter  # CQL2 text by default, parsed by the view (filters.py)
             itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE  # what we do, not Part 4 editing
+            util.Translations = _DjangoCatalog  # our templates' texts in Polish and English
 
             config = pygeoapi_config()
             _api = (key, API(config, _document_filters(get_oas(config))))
+            # pygeoapi keeps the config its templates see per locale for the life of the process: drop the
+            # old one, or pages would keep the first public URL (the map's WMS on another origin: CSP)
+            l10n._cfg_cache.clear()
         return _api[1]

@@ -5,18 +5,22 @@ never read here: only the catalogue's public attributes are selected."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.apps import apps
 from django.contrib.gis.db.models.functions import Distance
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, Point, Polygon
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from layers import catalogue
 
 from ..common import gml
+from ..common.exceptions import OGCException
 from .requests import GetFeatureInfo
 
 GISPORTAL_NS = gml.GISPORTAL_NS
@@ -36,8 +40,13 @@ def _search_area(req: GetFeatureInfo) -> tuple[Point, Polygon]:
     box.srid = v.crs.srid
     point = Point(x, y, srid=v.crs.srid)
     if v.crs.srid != 2180:
-        box.transform(2180)
-        point.transform(2180)
+        try:
+            box.transform(2180)
+            point.transform(2180)
+        except (GDALException, GEOSException):  # PROJ: a latitude beyond 90°, a point outside the projection
+            raise OGCException("InvalidParameterValue", _("BBOX lies outside the CRS's area of use."), "BBOX") from None
+    if not all(math.isfinite(c) for c in (*point.coords, *box.extent)):
+        raise OGCException("InvalidParameterValue", _("BBOX lies outside the CRS's area of use."), "BBOX")
     return point, box
 
 

@@ -53,7 +53,7 @@ class Case(models.Model):
     jrwa = models.CharField(_("JRWA class"), max_length=10)
     number = models.PositiveIntegerField(_("number"))
     year = models.PositiveIntegerField(_("year"))
-    sign = models.CharField(_("case sign"), max_length=60, unique=True)
+    sign = models.CharField(_("case sign"), max_length=60)  # unique within its office (DOMAIN.md §8), not system-wide
     subject = models.CharField(_("subject"), max_length=300)
     service = models.ForeignKey(ServiceDefinition, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
     submission = models.OneToOneField(Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="case")
@@ -86,6 +86,7 @@ class Case(models.Model):
         ordering = ["deadline", "id"]
         constraints = [
             models.UniqueConstraint(fields=["office", "unit", "jrwa", "year", "number"], name="case_number_unique"),
+            models.UniqueConstraint(fields=["office", "sign"], name="case_sign_unique_per_office"),
             models.CheckConstraint(condition=Q(number__gte=1), name="case_number_positive"),
         ]
         indexes = [models.Index(fields=["office", "state", "deadline"])]

@@ -90,16 +90,29 @@ def throttled(client: str) -> bool:
     return n > STATUS_ATTEMPTS
 
 
+STATUS_CANDIDATES = 20  # cases sharing one sign: one per office at most (signs are unique per office)
+
+
 def status_lookup(reference: str, access_code: str) -> Case | None:
     """The case with this sign or tracking code whose access code matches; None for any mismatch
-    (the same answer whether the case exists or not)."""
+    (the same answer whether the case exists or not).
+
+    A sign is unique only within its office (DOMAIN.md §8): two offices both have a KAN unit, so
+    "KAN.1510.1.2026" may name a case in each. The access code (random, per case) says which one:
+    every candidate's code is compared, and only the case whose code matches is returned, never
+    another office's case of the same sign."""
     reference = (reference or "").strip()[:60]
-    if not reference or not access_code:
+    if not reference or not access_code or "\x00" in reference:  # PostgreSQL cannot even compare a NUL
         return None
-    case = Case.objects.filter(Q(sign__iexact=reference) | Q(tracking_code=reference.upper())).select_related("office").first()
-    expected = case.access_code_hash if case else access_code_hash("-")
-    ok = hmac.compare_digest(expected, access_code_hash(access_code))
-    return case if case is not None and ok else None
+    candidates = list(Case.objects.filter(Q(sign__iexact=reference) | Q(tracking_code=reference.upper()))
+                      .select_related("office").order_by("pk")[:STATUS_CANDIDATES])
+    given = access_code_hash(access_code)
+    found = None
+    for case in candidates or [None]:
+        expected = case.access_code_hash if case is not None else access_code_hash("-")
+        if hmac.compare_digest(expected, given) and case is not None and found is None:
+            found = case
+    return found
 
 
 def applicant_cases(user):

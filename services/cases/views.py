@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gisportal.core.downloads import uploaded_file_response
 from gisportal.core.errors import GisportalError
+from gisportal.core.nul import has_nul, without_nul
 from gisportal.core.problems import problem
 from services.forms.actions import check_attachments
 from services.forms.models import ServiceDefinition
@@ -146,6 +148,9 @@ def case_page(request, case_id: int):
         raise Http404(_("There is no such case."))
     if request.method == "POST":
         action = request.POST.get("action", "")
+        if has_nul(request.POST):  # a multipart body is not checked by the middleware; a NUL is never stored
+            messages.error(request, _("The value holds a NUL character."))
+            return redirect("case_page", case_id=case.pk)
         try:
             if action == "note":
                 case_note_add(case.pk, actor=request.user, note=request.POST.get("note", ""),
@@ -185,7 +190,8 @@ def case_document(request, case_id: int, doc_id):
     doc = case.documents.filter(id=doc_id).first() if case else None
     if doc is None:
         raise Http404(_("There is no such document."))
-    return FileResponse(doc.file.open("rb"), content_type=doc.content_type, filename=doc.name)
+    # never a page of our origin: a download unless PDF/PNG/JPEG, always nosniff and a sandbox CSP
+    return uploaded_file_response(doc.file.open("rb"), content_type=doc.content_type, filename=doc.name)
 
 
 def _bbox(case) -> str:
@@ -213,6 +219,8 @@ def status_page(request):
     if request.method == "POST":
         if selectors.throttled(_client(request)):
             error, code = _("Too many attempts. Try again in a few minutes."), 429
+        elif has_nul(request.POST):
+            error, code = _("The value holds a NUL character."), 400
         else:
             case = selectors.status_lookup(request.POST.get("reference", ""), request.POST.get("access_code", ""))
             if case is None:
@@ -220,7 +228,7 @@ def status_page(request):
             else:
                 status = selectors.public_status(case)
     return render(request, "cases/status.html", {"status": status, "error": error,
-                                                 "reference": request.POST.get("reference", "")[:60]},
+                                                 "reference": without_nul(request.POST.get("reference", ""))[:60]},
                   status=code)
 
 

@@ -3,24 +3,23 @@ one action or selector, render."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gisportal.core.apiauth import ApiAuthError, api_user
+from gisportal.core.downloads import harden
 from gisportal.core.errors import GisportalError
+from gisportal.core.nul import has_nul, without_nul
 from gisportal.core.problems import problem
 from services.payments.selectors import fee_quote, quote_json
 from services.receipts.pdf import receipt_pdf
@@ -48,7 +47,10 @@ def service_form(request, code: str):
         return _form_page(request, service, data, errors, key=str(uuid.uuid4()))
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    data = from_post(service, request.POST)
+    data = from_post(service, request.POST)  # the multipart body is read only now, after the log-in check
+    if has_nul(request.POST):  # the middleware leaves multipart bodies to us; a NUL is never stored
+        return _form_page(request, service, without_nul(data), {FORM_ERROR: [_("The value holds a NUL character.")]},
+                          key=str(uuid.uuid4()), status=400)
     key = request.POST.get("idempotency_key", "")[:100]
     if str(request.POST.get("version")) != str(service.version):
         errors[FORM_ERROR] = [_("This version of the form is no longer in use. The current version is shown; check "
@@ -113,10 +115,10 @@ def submission_receipt_file(request, submission_id, fmt: str):
     if fmt == "xml":
         resp = HttpResponse(bytes(receipt.xml), content_type="application/xml")
         resp["Content-Disposition"] = f'attachment; filename="UPP-{receipt.verification_code}.xml"'
-        return resp
+        return harden(resp)
     resp = HttpResponse(receipt_pdf(receipt, title=sub.service.title), content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="UPP-{receipt.verification_code}.pdf"'
-    return resp
+    return harden(resp)  # nosniff and a sandbox CSP, as on every file (gisportal/core/downloads.py)
 
 
 @require_GET
@@ -130,19 +132,9 @@ def receipt_verify(request, code: str | None = None):
 
 # ---- JSON API ------------------------------------------------------------------------------------
 def _api_user(request):
-    """Session (with CSRF) or HTTP Basic for other offices' systems; None when anonymous."""
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Basic "):
-        try:
-            username, _sep, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return authenticate(request, username=username, password=password)
-    if request.user.is_authenticated:
-        if request.method == "POST" and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
-            raise PermissionDenied(_("CSRF check failed."))
-        return request.user
-    return None
+    """API key, HTTP Basic (throttled) or session with CSRF (gisportal.core.apiauth); None when anonymous.
+    Raises ApiAuthError carrying the 401/403/429 problem when sent credentials do not hold."""
+    return api_user(request)
 
 
 @require_GET
@@ -187,8 +179,8 @@ def api_fee_quote(request):
 def api_submissions(request):
     try:
         user = _api_user(request)
-    except PermissionDenied as e:
-        return problem(403, str(e), code="csrf")
+    except ApiAuthError as e:
+        return e.response
     if user is None:
         return problem(401, _("Log in first."), code="not_authenticated")
     try:
@@ -219,7 +211,10 @@ def api_submissions(request):
 
 @require_GET
 def api_submission(request, submission_id):
-    user = _api_user(request)
+    try:
+        user = _api_user(request)
+    except ApiAuthError as e:
+        return e.response
     sub = Submission.objects.select_related("service", "office").filter(id=submission_id).first()
     if user is None:
         return problem(401, _("Log in first."), code="not_authenticated")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from .models import Receipt
-from .seals import seal_for
-from .upp import NS, verify
+from .seals import certificates_for
+from .upp import NS, embedded_certificates, verify
 
 _CODE = re.compile(r"^[A-Z0-9]{24}$")
 
@@ -23,9 +25,21 @@ def receipt_by_code(code: str) -> Receipt | None:
 
 
 def receipt_genuine(receipt: Receipt) -> bool:
-    """The stored XML carries a valid seal of the receipt's office and states what the register holds."""
+    """The stored XML carries a valid seal of the receipt's office and states what the register holds.
+
+    The certificate that sealed it is the one the XAdES signature embeds, accepted only when it is
+    byte for byte one of the office's own certificates (the one in use or an archived one: receipts
+    sealed before a rotation keep verifying), valid when the receipt was issued. Another key with
+    the same subject, an edited receipt or an office without certificates is never genuine, and
+    verification never creates a seal."""
     try:
-        signed = verify(bytes(receipt.xml), seal_for(receipt.office).cert_pem)
+        xml = bytes(receipt.xml)
+        own = {c.public_bytes(Encoding.DER): c for c in certificates_for(receipt.office)}
+        signer = next((own[der] for der in (c.public_bytes(Encoding.DER) for c in embedded_certificates(xml)) if der in own),
+                      None)
+        if signer is None:
+            return False
+        signed = verify(xml, signer, at=receipt.issued_at)
     except Exception:  # noqa: BLE001 - any verification failure means "not genuine"
         return False
     return (signed.findtext(f"{{{NS}}}KodWeryfikacyjny") == receipt.verification_code

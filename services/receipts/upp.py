@@ -3,11 +3,15 @@ XAdES-BES (enveloped, ECDSA/SHA-256, signing time and certificate digest in Sign
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
+from dataclasses import dataclass, replace
+from datetime import datetime
 
+from cryptography import x509
 from lxml import etree
 from signxml import SignatureMethod
-from signxml.xades import XAdESSigner, XAdESVerifier
+from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
 from .seals import Seal
 
@@ -65,14 +69,34 @@ def build(d: ReceiptData) -> etree._Element:
 
 
 def sign(root: etree._Element, seal: Seal) -> bytes:
-    signer = XAdESSigner(signature_algorithm=SignatureMethod.ECDSA_SHA256, digest_algorithm="sha256")
+    method = SignatureMethod.ECDSA_SHA256 if seal.is_ec else SignatureMethod.RSA_SHA256
+    signer = XAdESSigner(signature_algorithm=method, digest_algorithm="sha256")
     signed = signer.sign(root, key=seal.key_pem, cert=seal.cert_pem.decode())
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
 
 
-def verify(xml: bytes, cert_pem: bytes) -> etree._Element:
-    """The signed receipt element when the seal verifies with this certificate; raises otherwise."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(xml, parser)
-    results = XAdESVerifier().verify(root, x509_cert=cert_pem.decode())
+def _parse(xml: bytes) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(xml, parser)
+
+
+def embedded_certificates(xml: bytes) -> list[x509.Certificate]:
+    """The certificates a sealed receipt carries in ds:KeyInfo (unverified: only a pointer to which
+    of the office's own certificates to verify with)."""
+    certs = []
+    for el in _parse(xml).iterfind(f".//{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
+        try:
+            certs.append(x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split()))))
+        except (ValueError, binascii.Error):
+            continue
+    return certs
+
+
+def verify(xml: bytes, cert: bytes | x509.Certificate, *, at: datetime | None = None) -> etree._Element:
+    """The signed receipt element when the seal verifies with this (trusted) certificate, which must
+    have been valid at `at` (when the receipt was issued; now when not given); raises otherwise."""
+    if isinstance(cert, bytes):
+        cert = x509.load_pem_x509_certificate(cert)
+    config = replace(XAdESSignatureConfiguration(), verification_time=at) if at is not None else XAdESSignatureConfiguration()
+    results = XAdESVerifier().verify(_parse(xml), x509_cert=cert, expect_config=config)
     return results[0].signed_xml

@@ -107,12 +107,12 @@ def test_pick_on_the_map_fill_in_send_receipt(browser, live_url, applicant):
     page.goto(f"{live_url}/uslugi/wypis-wyrys-mpzp/?parcels={a}")
     img = page.get_by_test_id("parcel-map")
     img.wait_for(state="visible")
-    page.wait_for_function("document.querySelector('[data-testid=parcel-map]').naturalWidth > 0 && "
+    page.wait_for_function("() => document.querySelector('[data-testid=parcel-map]').naturalWidth > 0 && "
                            "document.querySelector('[data-testid=parcel-map]').src.includes('BBOX=')")
     page.wait_for_timeout(300)
     shown = img.bounding_box()  # the image may be scaled down to the column width
     img.click(position={"x": col * shown["width"] / WIDTH, "y": row * shown["height"] / HEIGHT})
-    page.wait_for_function(f"document.getElementById('id_parcels').value.includes('{b}')")
+    page.wait_for_function(f"() => document.getElementById('id_parcels').value.includes('{b}')")
     page.screenshot(path=str(ARTIFACTS / "form-map-picked.png"), full_page=True)
     page.check("input[name=product][value=wypis_wyrys]")
     page.fill("#id_postal_code", "05-500")
@@ -150,5 +150,5 @@ def test_picker_search_adds_a_parcel(browser, live_url, applicant):
     page.fill("#id_parcels_find", b)
     page.keyboard.press("Enter")
     page.locator(".picker-hits button").first.click()
-    page.wait_for_function(f"document.getElementById('id_parcels').value.includes('{b}')")
+    page.wait_for_function(f"() => document.getElementById('id_parcels').value.includes('{b}')")
     assert "BBOX=" in page.get_attribute("[data-testid=parcel-map]", "src")

@@ -4,13 +4,14 @@ OGC.md §3 (O1–O4), axis order and CRS, CQL filters, hostile inputs, OWSLib an
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
 from pyproj import Transformer
 
 from layers.models import Parcel
+
+from .helpers import gdal_client_env
 
 pytestmark = pytest.mark.django_db
 U = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -167,7 +168,7 @@ def test_owslib_features(live_url, parcel):
 
 
 def test_gdal_oapif_count_and_place(live_url, parcel):
-    env = dict(os.environ, GDAL_HTTP_TIMEOUT="60")
+    env = gdal_client_env(GDAL_HTTP_TIMEOUT="60")
     r = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogcapi", "dzialki"], capture_output=True, text=True,
                        env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

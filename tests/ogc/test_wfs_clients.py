@@ -4,7 +4,6 @@ WebFeatureService 2.0.0 and 1.1.0, and GDAL's WFS driver through ogrinfo / ogr2o
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
@@ -14,6 +13,7 @@ from pyproj import Transformer
 
 from layers.models import Parcel, Precinct
 
+from .helpers import gdal_client_env
 from .test_wfs import parcel  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_owslib_paging(live_url):
 
 
 def _gdal(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OGR_WFS_PAGE_SIZE="100", CPL_DEBUG="ON", GDAL_HTTP_TIMEOUT="60")
+    env = gdal_client_env(OGR_WFS_PAGE_SIZE="100", CPL_DEBUG="ON", GDAL_HTTP_TIMEOUT="60")
     return subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
 
 
