@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,7 +33,7 @@ class RejectNulMiddleware:
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
             forms.append(request.POST)  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE; multipart is left to the views
         if "\x00" in request.path or any(has_nul(q) for q in forms):
-            return HttpResponseBadRequest("NUL characters are not allowed in requests.", content_type="text/plain; charset=utf-8")
+            return _answer(request, _("NUL characters are not allowed in requests."), 400)
         return self.get_response(request)
 
 
@@ -56,29 +56,33 @@ class DatabaseUnavailableMiddleware:
             return None
         log.warning("database unavailable for %s %s", request.method, request.path, exc_info=exception)
         message = _("The service is busy or its database does not answer; try again in a moment.")
-        response = _unavailable(request, message)
+        response = _answer(request, message, 503)
         response["Retry-After"] = self.RETRY_AFTER
         return response
 
 
-def _unavailable(request, message: str):
+def _answer(request, message: str, status: int):
+    """An error in the form of what was asked for: an OGC exception report for WMS/WFS, problem JSON for
+    OGC API and the JSON API, a short page (needing neither the session nor the database) for the rest."""
     path = request.path
+    bad = status < 500
     if path.startswith(("/ows", "/wms", "/wfs")):
         from ogc.common.exceptions import OGCException, ows_exception_response, wms_exception_response
 
-        params = {k.upper(): v for k, v in request.GET.items()}
-        exc = OGCException("NoApplicableCode", message, status=503)
+        params = {k.upper(): v.replace("\x00", "") for k, v in request.GET.items()}
+        exc = OGCException("InvalidParameterValue" if bad else "NoApplicableCode", message, status=status)
         version = params.get("VERSION", "")
         if path.startswith("/wms") or (path.startswith("/ows") and params.get("SERVICE", "").upper() == "WMS"):
             return wms_exception_response(exc, "1.1.1" if version == "1.1.1" else "1.3.0")
         return ows_exception_response(exc, version if version in ("1.1.0", "2.0.0") else "2.0.0")
     if path.startswith("/ogcapi"):
-        return JsonResponse({"code": "ServiceUnavailable", "description": message}, status=503,
+        return JsonResponse({"code": "InvalidParameterValue" if bad else "ServiceUnavailable", "description": message},
+                            status=status,
                             content_type="application/problem+json", json_dumps_params={"ensure_ascii": False})
     if path.startswith("/api/"):
-        return problem(503, message, code="unavailable")
-    title = escape(_("Service temporarily unavailable"))
+        return problem(status, message, code="invalid" if bad else "unavailable")
+    title = escape(_("Invalid request") if bad else _("Service temporarily unavailable"))
     page = (f'<!DOCTYPE html><html lang="{escape(get_language() or "pl")}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
             f"<body><main><h1>{title}</h1><p>{escape(message)}</p></main></body></html>")
-    return HttpResponse(page, status=503, content_type="text/html; charset=utf-8")
+    return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")

@@ -164,7 +164,8 @@ def api_imports(request):
         job = _create(form, request.user, scope)
     except ImportFailed as e:
         return problem(403, str(e.message), code="outside_scope")
-    return JsonResponse(import_job_progress(job), status=202, headers={"Location": f"/api/imports/{job.pk}"})
+    return JsonResponse(import_job_progress(job), status=202, headers={"Location": f"/api/imports/{job.pk}"},
+                        json_dumps_params={"ensure_ascii": False})
 
 
 @require_GET

@@ -185,3 +185,15 @@ def test_a_nul_in_a_clerk_note_is_refused_and_not_stored(make_user):
     page = c.get(r["Location"])
     assert "NUL" in page.content.decode()
     assert MULTIPART_CONTENT.startswith("multipart/form-data")
+
+
+@pytest.mark.parametrize("path, ctype, marker", [
+    ("/ows?SERVICE=WMS&REQUEST=GetMap&LAYERS=dzialki%00", "xml", b"InvalidParameterValue"),
+    ("/ows?SERVICE=WFS&REQUEST=GetFeature&TYPENAMES=%00", "xml", b"InvalidParameterValue"),
+    ("/ogcapi/collections/dzialki/items?filter=%00", "application/problem+json", b"InvalidParameterValue"),
+    ("/api/search?q=%00", "application/problem+json", b'"status": 400'),
+    ("/szukaj/?q=%00", "text/html", "Znaki NUL".encode()),
+])
+def test_a_nul_is_answered_in_the_form_asked_for(client, path, ctype, marker):
+    r = client.get(path)
+    assert r.status_code == 400 and ctype in r["Content-Type"] and marker in r.content
