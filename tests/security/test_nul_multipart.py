@@ -192,7 +192,7 @@ def test_a_nul_in_a_clerk_note_is_refused_and_not_stored(make_user):
     ("/ows?SERVICE=WFS&REQUEST=GetFeature&TYPENAMES=%00", "xml", b"InvalidParameterValue"),
     ("/ogcapi/collections/dzialki/items?filter=%00", "application/problem+json", b"InvalidParameterValue"),
     ("/api/search?q=%00", "application/problem+json", b'"status": 400'),
-    ("/szukaj/?q=%00", "text/html", "Znaki NUL".encode()),
+    ("/szukaj/?q=%00", "text/html", b"Znaki NUL"),
 ])
 def test_a_nul_is_answered_in_the_form_asked_for(client, path, ctype, marker):
     r = client.get(path)
