@@ -21,8 +21,9 @@ from .importing.base import ImportFailed, Report
 from .importing.early import EarlyMerge
 from .importing.load import Loader, trace
 from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
-from .importing.readers import EgibFile, detect_format, open_reader
+from .importing.readers import EgibFile, open_reader
 from .importing.scope import ImportScope, ScopeCheck
+from .importing.sniff import sniff
 from .importing.validate import Validator
 from .models import ImportJob
 
@@ -46,13 +47,13 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
         raise ImportFailed(_("The file is larger than the limit of %(n)s GB.") % {"n": MAX_FILE_BYTES // 1024**3})
     options = options or {}
-    found = detect_format(path)  # from the bytes; anything but our four formats is refused here
+    sniffed = sniff(path)  # the format from the bytes; anything but our four formats is refused here
     if scope is not None:
-        scope.require_dataset(found, options.get("layer"))
+        scope.require_dataset(sniffed.fmt, options.get("layer"))
     check_scope = ScopeCheck(scope) if scope is not None else None
     # mpzp and granice are no IIP registry objects: their own, simpler load path (importing/plain.py)
     plain = options.get("layer") in PLAIN_LAYERS
-    if plain and found == "egib":
+    if plain and sniffed.fmt == "egib":
         raise ImportFailed(_("EGiB GML files hold no layer %(l)s; import it from GeoPackage, Shapefile or GeoJSON.")
                            % {"l": options["layer"]})
     report = Report()
@@ -66,7 +67,7 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
         if progress:
             progress(dict(state))
 
-    reader = open_reader(path, fmt=fmt, options=options)
+    reader = open_reader(path, fmt=fmt, options=options, sniffed=sniffed)
     try:
         if plain:
             _run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run, check_scope=check_scope)
@@ -213,7 +214,7 @@ def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "
     """Store the uploaded file first (nothing submitted is lost), then record the job. A job of a layer the
     office does not keep is refused here, before anything is stored (ImportFailed)."""
     if scope is not None and (options or {}).get("layer"):
-        scope.require_dataset("ogr", options["layer"])
+        scope.require_layer(options["layer"])
     storage_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     name = Path(getattr(uploaded, "name", "upload")).name[:200]

@@ -130,30 +130,30 @@ def import_detail(request, job_id: int):
 
 
 # ---------------------------------------------------------------- JSON API
-def _api_user_ok(request):
-    """None when the caller (API key, HTTP Basic or session: gisportal.core.apiauth) may import; the
-    caller becomes request.user. Otherwise the 401/403/429 problem to answer with."""
+def _api_access(request):
+    """(the caller's import scope, None) when the caller (API key, HTTP Basic or session:
+    gisportal.core.apiauth) may import, the caller then being request.user; otherwise (None, the
+    401/403/429 problem to answer with)."""
     try:
         user = api_user(request)
     except ApiAuthError as e:
-        return e.response
+        return None, e.response
     if user is None:
-        return problem(401, _("Log in first."), code="not_authenticated")
+        return None, problem(401, _("Log in first."), code="not_authenticated")
     if not user.has_perm(CAPABILITY):
-        return problem(403, _("You are not allowed to import registry data."), code="forbidden")
+        return None, problem(403, _("You are not allowed to import registry data."), code="forbidden")
     request.user = user
-    return None
+    try:
+        return import_scope_of(user), None
+    except PermissionDenied as e:
+        return None, problem(403, str(e), code="forbidden")
 
 
 @require_http_methods(["GET", "POST"])
 def api_imports(request):
-    denied = _api_user_ok(request)
+    scope, denied = _api_access(request)
     if denied:
         return denied
-    try:
-        scope = import_scope_of(request.user)
-    except PermissionDenied as e:
-        return problem(403, str(e), code="forbidden")
     if request.method == "GET":
         return JsonResponse({"imports": [import_job_progress(j) for j in _jobs_of(scope)[:100]]},
                             json_dumps_params={"ensure_ascii": False})
@@ -170,13 +170,9 @@ def api_imports(request):
 
 @require_GET
 def api_import(request, job_id: int):
-    denied = _api_user_ok(request)
+    scope, denied = _api_access(request)
     if denied:
         return denied
-    try:
-        scope = import_scope_of(request.user)
-    except PermissionDenied as e:
-        return problem(403, str(e), code="forbidden")
     job = _jobs_of(scope).filter(pk=job_id).first()
     if job is None:
         return problem(404, _("There is no such import."), code="not_found")

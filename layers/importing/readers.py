@@ -8,12 +8,7 @@ from django.utils.translation import gettext as _
 
 from .base import ImportFailed
 from .egib import EgibReader
-from .sniff import sniff
-
-
-def detect_format(path: Path) -> str:
-    """egib, gpkg, shp or geojson, from the file's bytes (importing/sniff.py); anything else is refused."""
-    return sniff(path).fmt
+from .sniff import Sniffed, sniff
 
 
 class EgibFile:
@@ -51,8 +46,9 @@ class EgibFile:
         return self.reader.geometry.srs_text
 
 
-def open_reader(path: Path, *, fmt: str = "auto", options: dict):
-    sniffed = sniff(path)
+def open_reader(path: Path, *, fmt: str = "auto", options: dict, sniffed: Sniffed | None = None):
+    """The reader of a file whose format was read from its bytes (`sniff`, unless the caller already did)."""
+    sniffed = sniffed or sniff(path)
     if fmt not in ("auto", "", None) and fmt != sniffed.fmt:
         raise ImportFailed(_("The file holds %(found)s, not %(asked)s.") % {"found": sniffed.fmt, "asked": str(fmt)[:20]})
     if sniffed.fmt == "egib":

@@ -45,18 +45,18 @@ class ImportScope:
     def from_dict(cls, data: dict | None) -> ImportScope | None:
         return cls(**{k: str(data[k]) for k in ("keeper", "teryt", "office")}) if data else None
 
-    def keeps_layer(self, layer_name: str) -> bool:
-        layer = get_layer(layer_name)
-        return layer is not None and layer.keeper == self.keeper
-
     def require_dataset(self, fmt: str, layer_name: str | None) -> None:
         """Refuse a file of a layer this office does not keep (before anything is read)."""
-        if fmt == "egib":
-            if self.keeper != EGIB_KEEPER:
-                raise ImportFailed(_("%(office)s does not keep the land and building register (EGiB); "
-                                     "its data is imported by the starosta.") % {"office": self.office})
-            return
-        if not layer_name or not self.keeps_layer(layer_name):
+        if fmt != "egib":
+            self.require_layer(layer_name)
+        elif self.keeper != EGIB_KEEPER:
+            raise ImportFailed(_("%(office)s does not keep the land and building register (EGiB); "
+                                 "its data is imported by the starosta.") % {"office": self.office})
+
+    def require_layer(self, layer_name: str | None) -> None:
+        """Refuse a layer (GeoPackage, Shapefile, GeoJSON) this office does not keep."""
+        layer = get_layer(layer_name or "")
+        if layer is None or layer.keeper != self.keeper:
             raise ImportFailed(_("%(office)s does not keep the layer %(layer)s, so it may not import it.")
                                % {"office": self.office, "layer": str(layer_name or "—")[:40]})
 

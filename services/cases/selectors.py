@@ -107,12 +107,10 @@ def status_lookup(reference: str, access_code: str) -> Case | None:
     candidates = list(Case.objects.filter(Q(sign__iexact=reference) | Q(tracking_code=reference.upper()))
                       .select_related("office").order_by("pk")[:STATUS_CANDIDATES])
     given = access_code_hash(access_code)
-    found = None
-    for case in candidates or [None]:
-        expected = case.access_code_hash if case is not None else access_code_hash("-")
-        if hmac.compare_digest(expected, given) and case is not None and found is None:
-            found = case
-    return found
+    if not candidates:  # the same work whether a case of that reference exists or not
+        hmac.compare_digest(access_code_hash("-"), given)
+    matching = [case for case in candidates if hmac.compare_digest(case.access_code_hash, given)]
+    return matching[0] if matching else None
 
 
 def applicant_cases(user):

@@ -131,12 +131,6 @@ def receipt_verify(request, code: str | None = None):
 
 
 # ---- JSON API ------------------------------------------------------------------------------------
-def _api_user(request):
-    """API key, HTTP Basic (throttled) or session with CSRF (gisportal.core.apiauth); None when anonymous.
-    Raises ApiAuthError carrying the 401/403/429 problem when sent credentials do not hold."""
-    return api_user(request)
-
-
 @require_GET
 def api_services(request):
     return JsonResponse({"services": [selectors.service_json(s) for s in selectors.services_active()]},
@@ -178,7 +172,7 @@ def api_fee_quote(request):
 @require_http_methods(["POST"])
 def api_submissions(request):
     try:
-        user = _api_user(request)
+        user = api_user(request)
     except ApiAuthError as e:
         return e.response
     if user is None:
@@ -212,7 +206,7 @@ def api_submissions(request):
 @require_GET
 def api_submission(request, submission_id):
     try:
-        user = _api_user(request)
+        user = api_user(request)
     except ApiAuthError as e:
         return e.response
     sub = Submission.objects.select_related("service", "office").filter(id=submission_id).first()

@@ -9,8 +9,8 @@
   not match its certificate, an expired certificate, or a missing pair after the office has had a
   seal is a ConfigurationError with what to do, never a new key.
 - Production installs a pair (or replaces one) with `gisportal seal-rotate <office> --key --cert`.
-- The web process refuses to start without a usable seal for every active office (system check
-  receipts.E001 in checks.py, run by `check`, `runserver` and gisportal/wsgi.py).
+- The web process refuses to start without a usable seal for every active office (deployment check
+  receipts.E001 in checks.py, run by `check --deploy` and gisportal/wsgi.py).
 """
 
 from __future__ import annotations
