@@ -23,6 +23,7 @@ urlpatterns = [
     path("ows", ogc.ows, name="ows"),
     path("wms", ogc.wms_alias, name="wms"),
     path("wfs", ogc.wfs_alias, name="wfs"),
+    path("metadane/<slug:name>.xml", ogc.metadata_record, name="metadata_record"),
     path("ogcapi", ogcapi.landing, name="ogcapi"),
     path("ogcapi/", ogcapi.landing),
     path("ogcapi/openapi", ogcapi.openapi, name="ogcapi_openapi"),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
+from layers.catalogue import get_layer, user_can_read
+
+from . import metadata
 from .common.exceptions import OGCException, ows_exception_response, wms_exception_response
 from .common.kvp import Params
 from .wfs import views as wfs
@@ -51,3 +56,13 @@ def _is_xml(request) -> bool:
     ctype = (request.content_type or "").lower()
     return ctype.endswith("/xml") or ctype.endswith("+xml") or (
         ctype not in ("application/x-www-form-urlencoded", "multipart/form-data") and request.body[:1] == b"<")
+
+
+@require_safe
+def metadata_record(request, name: str):
+    """/metadane/<layer>.xml: the ISO 19139 record of a data set (the MetadataURL of WFS and WMS)."""
+    layer = get_layer(name)
+    if layer is None or layer.labels_of or not user_can_read(request.user, layer):
+        raise Http404
+    lang = "en" if (request.GET.get("LANGUAGE") or request.GET.get("language") or "").lower() in ("eng", "en") else "pl"
+    return HttpResponse(metadata.record(layer, lang), content_type="application/xml; charset=utf-8")

@@ -4,12 +4,15 @@ language, readable layers and data version, like the WMS ones."""
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.cache import cache
 from lxml import etree
 
 from layers.selectors import data_version, layer_extents
 
+from .. import metadata
 from ..common.crs import transform_extent
 from ..common.gml import GISPORTAL_NS, GML, GML311
 from . import featuretypes as fts
@@ -35,6 +38,8 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XS = "http://www.w3.org/2001/XMLSchema"
 INSPIRE_COMMON = "http://inspire.ec.europa.eu/schemas/common/1.0"
 INSPIRE_DLS = "http://inspire.ec.europa.eu/schemas/inspire_dls/1.0"
+INSPIRE_DLS_XSD = "http://inspire.ec.europa.eu/schemas/inspire_dls/1.0/inspire_dls.xsd"
+CONTACT_POSITION = {"pl": "Administrator systemu informacji przestrzennej", "en": "Spatial information system administrator"}
 TEXTS = {
     "pl": {
         "title": "Usługa pobierania (WFS) – rejestry przestrzenne gminy Piaseczno",
@@ -117,6 +122,7 @@ def _service(root, ows: str, language: str, versions: tuple[str, ...]):
     _el(provider, ows, "ProviderSite", **{f"{{{XLINK}}}href": settings.GISPORTAL_PUBLIC_URL + "/"})
     contact = _el(provider, ows, "ServiceContact")
     _el(contact, ows, "IndividualName", "Administrator geoportalu")
+    _el(contact, ows, "PositionName", CONTACT_POSITION[language])
     info = _el(contact, ows, "ContactInfo")
     phone = _el(info, ows, "Phone")
     _el(phone, ows, "Voice", "+48 22 70 17 500")
@@ -157,6 +163,10 @@ def _wgs84(parent, ows: str, extent):
     _el(box, ows, "UpperCorner", f"{lon1:.6f} {lat1:.6f}")
 
 
+DESCRIBE_FORMATS = {"2.0.0": ("application/gml+xml; version=3.2", "application/json"),
+                    "1.1.0": ("text/xml; subtype=gml/3.1.1", "application/json")}
+
+
 def _formats(version: str) -> tuple[str, ...]:
     gml = "application/gml+xml; version=3.2" if version.startswith("2") else "text/xml; subtype=gml/3.1.1"
     return (gml, "application/json")
@@ -192,14 +202,15 @@ def _caps_20(language: str, types) -> bytes:
     nsmap = {"wfs": WFS20, "ows": OWS11, "fes": FES20, "gml": GML, "xlink": XLINK, "xsi": XSI, fts.PREFIX: GISPORTAL_NS,
              "inspire_common": INSPIRE_COMMON, "inspire_dls": INSPIRE_DLS}
     root = etree.Element(f"{{{WFS20}}}WFS_Capabilities", nsmap=nsmap, version="2.0.0", updateSequence=update_sequence())
-    root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
+    root.set(f"{{{XSI}}}schemaLocation",
+             f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd {INSPIRE_DLS} {INSPIRE_DLS_XSD}")
     _service(root, OWS11, language, ("2.0.0", "1.1.0"))
     om = _el(root, OWS11, "OperationsMetadata")
     names = tuple(ft.typename for ft in types)
     _operation(om, OWS11, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",),
                                                "Sections": ("ServiceIdentification", "ServiceProvider", "OperationsMetadata",
                                                             "FeatureTypeList", "Filter_Capabilities")})
-    _operation(om, OWS11, "DescribeFeatureType", {"outputFormat": ("application/gml+xml; version=3.2",)})
+    _operation(om, OWS11, "DescribeFeatureType", {"outputFormat": DESCRIBE_FORMATS["2.0.0"]})
     _operation(om, OWS11, "GetFeature", {"outputFormat": _formats("2.0.0"), "resultType": ("results", "hits")})
     _operation(om, OWS11, "GetPropertyValue", {"outputFormat": ("application/gml+xml; version=3.2",), "resolve": ("none",)})
     _operation(om, OWS11, "ListStoredQueries")
@@ -245,6 +256,11 @@ def _feature_types(ftl, types, language: str, version: str) -> None:
         for f in _formats(version):
             _el(fmts, wfs, "Format", f)
         _wgs84(el, ows, extents.get(ft.name))
+        url = metadata.record_url(ft.layer)
+        if version.startswith("2"):
+            _el(el, wfs, "MetadataURL", **{f"{{{XLINK}}}href": url})
+        else:
+            _el(el, wfs, "MetadataURL", url, type="19139", format="text/xml")
 
 
 def _filter_caps_20(root):
@@ -279,8 +295,10 @@ def _caps_11(language: str, types) -> bytes:
     _service(root, OWS10, language, ("1.1.0",))
     om = _el(root, OWS10, "OperationsMetadata")
     _operation(om, OWS10, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",)})
-    _operation(om, OWS10, "DescribeFeatureType", {"outputFormat": ("text/xml; subtype=gml/3.1.1",)})
+    _operation(om, OWS10, "DescribeFeatureType", {"outputFormat": DESCRIBE_FORMATS["1.1.0"]})
     _operation(om, OWS10, "GetFeature", {"resultType": ("results", "hits"), "outputFormat": _formats("1.1.0")})
+    # WFS 1.1 has no paging links: every match is returned up to this maximum (QGIS and GDAL read it)
+    _el(_el(om, OWS10, "Constraint", name="DefaultMaxFeatures"), OWS10, "Value", str(MAX_COUNT))
     ftl = _el(root, WFS11, "FeatureTypeList")
     _el(_el(ftl, WFS11, "Operations"), WFS11, "Operation", "Query")
     _feature_types(ftl, types, language, "1.1.0")
@@ -322,6 +340,19 @@ def describe(types: list[FeatureType], version: str) -> bytes:
         _el(root, XS, "element", name=ft.name, type=f"{fts.PREFIX}:{ft.name}Type",
             substitutionGroup="gml:AbstractFeature" if v2 else "gml:_Feature")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def describe_json(types: list[FeatureType]) -> bytes:
+    """DescribeFeatureType as JSON, in the layout GeoServer and its JavaScript clients use."""
+    geometry = fts.GEOMETRY_XSD
+    doc = {"elementFormDefault": "qualified", "targetNamespace": GISPORTAL_NS, "targetPrefix": fts.PREFIX, "featureTypes": [
+        {"typeName": ft.name, "properties": [
+            *({"name": a.name, "maxOccurs": 1, "minOccurs": 0, "nillable": False, "type": XSD_TYPES[a.type].replace("xs:", "xsd:"),
+               "localType": XSD_TYPES[a.type][3:]} for a in ft.attributes),
+            {"name": GEOMETRY, "maxOccurs": 1, "minOccurs": 0, "nillable": True,
+             "type": "gml:" + geometry[ft.layer.geometry_type][1], "localType": geometry[ft.layer.geometry_type][1]},
+        ]} for ft in types]}
+    return json.dumps(doc, ensure_ascii=False).encode()
 
 
 # ---- stored queries ----------------------------------------------------------------------------

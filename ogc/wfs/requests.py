@@ -18,14 +18,15 @@ from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs, to_xy
 from ..common.exceptions import OGCException
 from ..common.kvp import Params
 from ..filters.fes import parse_filter, to_q
+from ..metadata import DATASET_NAMESPACE
 from . import featuretypes as fts
 from .featuretypes import GEOMETRY, FeatureType
 from .query import Query
 
 VERSIONS = ("2.0.0", "1.1.0")
 ACCEPTED = {"2.0.0": "2.0.0", "2.0.2": "2.0.0", "1.1.0": "1.1.0", "1.1": "1.1.0", "2.0": "2.0.0"}
-COUNT_DEFAULT = 1000
-MAX_COUNT = 100_000
+COUNT_DEFAULT = 1000  # WFS 2.0: a page, with a `next` link (CountDefault in the capabilities)
+MAX_COUNT = 100_000  # the server maximum of one response (MaximumCount; WFS 1.1 DefaultMaxFeatures)
 MAX_START = 10_000_000
 MAX_XML = 5 * 1024 * 1024
 DEFAULT_CRS = "urn:ogc:def:crs:EPSG::2180"
@@ -43,7 +44,6 @@ JSON_FORMATS = {"application/json": "geojson", "application/geo+json": "geojson"
 GET_FEATURE_BY_ID = "urn:ogc:def:query:OGC-WFS::GetFeatureById"
 GET_PARCEL_BY_ID = "urn:gisportal:query:GetParcelById"
 INSPIRE_DATASET = "http://inspire.ec.europa.eu/operation/download/GetSpatialDataSet"
-DATASET_NAMESPACE = "https://gisportal.piaseczno.eu/zbiory"
 LANGUAGES = {"pol": "pl", "eng": "en"}
 _SORT = re.compile(r"^\s*([A-Za-z_][\w:]*)(?:\s+(ASC|DESC|A|D))?\s*$", re.I)
 
@@ -183,8 +183,11 @@ def output_format(value: str | None, version: str) -> str:
 
 
 def _paging(params: Params, version: str) -> tuple[int, int]:
+    """COUNT (2.0) or MAXFEATURES, capped at MAX_COUNT. Without one, WFS 2.0 pages by COUNT_DEFAULT
+    (and says so with `next`); WFS 1.1 has no paging links, so it returns every match up to the
+    advertised DefaultMaxFeatures rather than a silent first page."""
     names = ("COUNT", "MAXFEATURES") if version.startswith("2") else ("MAXFEATURES",)
-    count = COUNT_DEFAULT
+    count = COUNT_DEFAULT if version.startswith("2") else MAX_COUNT
     for name in names:
         if params.get(name):
             count = params.integer(name, lo=0, hi=10**12)
@@ -275,7 +278,8 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
         except InvalidInput as e:
             raise invalid(str(e.message), "ID") from None
         ft = fts.resolve("dzialki", user)
-        return GetFeature(queries=[Query(ft, Q(**{ft.attribute(ft.layer.id_attribute).source: ident}))], **common)
+        return GetFeature(queries=[Query(ft, Q(**{ft.attribute(ft.layer.id_attribute).source: ident}))], kvp=params.as_dict(),
+                          **common)
     if sq_id == INSPIRE_DATASET:
         values = {name: params.require(name) for name in ("CRS", "DataSetIdCode", "DataSetIdNamespace", "Language")}
         if values["DataSetIdNamespace"].strip() != DATASET_NAMESPACE:
@@ -286,8 +290,11 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
             raise invalid(_("Unknown data set %(c)s.") % {"c": values["DataSetIdCode"][:60]}, "DataSetIdCode") from None
         if values["Language"].strip().lower() not in LANGUAGES:
             raise invalid(_("Language %(l)s is not offered (pol, eng).") % {"l": values["Language"][:10]}, "Language")
-        return GetFeature(queries=[Query(ft)], **{**common, "srs": parse_srs(values["CRS"], "CRS"),
-                                                   "language": LANGUAGES[values["Language"].strip().lower()]})
+        # the pre-defined data set is the whole data set: streamed up to MAX_COUNT unless COUNT asks for a page
+        count = common["count"] if params.get("COUNT") or params.get("MAXFEATURES") else MAX_COUNT
+        return GetFeature(queries=[Query(ft)], kvp=params.as_dict(),
+                          **{**common, "count": count, "srs": parse_srs(values["CRS"], "CRS"),
+                             "language": LANGUAGES[values["Language"].strip().lower()]})
     raise invalid(_("Unknown stored query %(q)s.") % {"q": sq_id[:80]}, "STOREDQUERY_ID")
 
 

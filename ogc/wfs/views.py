@@ -22,6 +22,7 @@ from .encode import GeoJSONWriter, GMLWriter, text_value, values_document, xml_e
 from .featuretypes import GEOMETRY
 from .requests import (
     FORMATS,
+    JSON_FORMATS,
     GetFeature,
     language,
     negotiate,
@@ -85,10 +86,13 @@ def describe_feature_type(request, params: Params, root=None) -> HttpResponse:
     else:
         raw = params.get("TYPENAMES") or params.get("TYPENAME") or ""
         names = [n for n in raw.split(",") if n.strip()]
-    fmt = params.get("OUTPUTFORMAT")
-    if fmt and " ".join(fmt.split()).lower() not in {f.lower() for f in FORMATS[version]}:
+    fmt = " ".join((params.get("OUTPUTFORMAT") or "").split()).lower()
+    as_json = fmt in JSON_FORMATS
+    if fmt and not as_json and fmt not in {f.lower() for f in FORMATS[version]}:
         raise OGCException("InvalidParameterValue", _("Output format %(f)s is not offered.") % {"f": fmt[:60]}, "outputFormat")
     types = [fts.resolve(n, request.user) for n in names] if names else list(fts.feature_types(request.user))
+    if as_json:
+        return HttpResponse(capabilities.describe_json(types), content_type="application/json")
     return HttpResponse(capabilities.describe(types, version), content_type=XML_MIME)
 
 
@@ -160,18 +164,17 @@ def get_feature(request, params: Params, root=None) -> HttpResponse:
     if req.hits:
         counts = [wq.count(q, timeout_ms=None) for q in req.queries]
         matched = None if any(c is None for c in counts) else sum(counts)
-        more = matched is None or matched > req.start + req.count
-        next_url = _link(req, req.start + req.count) if more and req.version.startswith("2") else None
+        # no `next`: a hits answer holds no features, so there is no page to follow
         # WFS 1.1 has no numberMatched: its hits answer carries the count as numberOfFeatures
         returned = 0 if req.version.startswith("2") or req.fmt != "gml" else (matched or 0)
-        body = writer.document([], matched=matched, returned=returned, timestamp=_now(), next_url=next_url)
+        body = writer.document([], matched=matched, returned=returned, timestamp=_now())
         return HttpResponse(b"".join(body), content_type=writer.mime)
     pages, matched, has_next = _pages(req)
     returned = sum(p.returned for p in pages)
     next_url = _link(req, req.start + req.count) if has_next and req.version.startswith("2") else None
     body = writer.document(pages, matched=matched, returned=returned, timestamp=_now(), next_url=next_url,
                            previous_url=previous)
-    if req.count <= wq.SMALL_PAGE:
+    if returned <= wq.SMALL_PAGE:  # small answers in one piece (with a length); big ones streamed
         return HttpResponse(b"".join(body), content_type=writer.mime)
     return StreamingHttpResponse(body, content_type=writer.mime)
 
