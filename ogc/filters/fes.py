@@ -7,6 +7,12 @@ parser is not used: its string path takes lxml's default parser, it recurses wit
 pygml for GML and ignores srsName axis order, and it lacks ResourceId/FeatureId, PropertyIsNil,
 matchCase on comparisons, Filter 1.1's `escape` and Distance units.
 
+Geometries are read in the filter version's GML (3.2 for FES 2.0, 3.1.1 for Filter 1.1), except
+envelopes, which real clients send in either GML: a gml:Envelope of GML 3.1.1 or 3.2 in every
+encoding its schema allows (lowerCorner/upperCorner, two pos, two coord, coordinates) and GML 2's
+gml:Box (GDAL's WFS 1.1 `-spat`). A spatial operator's property may be omitted or `ows:BoundingBox`
+(OWSLib's BBox): both mean the geometry.
+
 `to_q` turns the AST into a Q. Every property name must be a public attribute of the layer (exact
 spelling) or `geometry`; nothing else of a model can be reached, and names are never evaluated as
 XPath. Values are cast to the attribute's type and bound as ORM values. pygeofilter's Django backend
@@ -60,6 +66,7 @@ MAX_LOGICAL_DEPTH = 30
 MAX_ELEMENTS = 5_000
 MAX_VERTICES = 100_000
 MAX_LIKE_PATTERN = 1_000
+MAX_COORDINATE = 1e9  # in any CRS's units; larger numbers are mistakes (and overflow box arithmetic)
 STORAGE_SRID = 2180
 DEFAULT_SRS = "urn:ogc:def:crs:EPSG::2180"  # the WFS DefaultCRS: north first (OGC.md §2)
 GEOMETRY = "geometry"  # public name of every layer's geometry property
@@ -69,7 +76,8 @@ ENVELOPE_EDGE_POINTS = 16  # an envelope given in another CRS is densified befor
 FES20 = "http://www.opengis.net/fes/2.0"
 OGC = "http://www.opengis.net/ogc"
 GML32 = "http://www.opengis.net/gml/3.2"
-GML311 = "http://www.opengis.net/gml"
+GML311 = "http://www.opengis.net/gml"  # also GML 2's namespace (gml:Box, gml:coordinates)
+OWS_NAMESPACES = frozenset({"http://www.opengis.net/ows", "http://www.opengis.net/ows/1.1", "http://www.opengis.net/ows/2.0"})
 
 
 @dataclass
@@ -206,8 +214,8 @@ class _Parser:
         return [c for c in el if self._gml(c) not in _GML_METADATA]
 
     def _gml_attribute(self, el: etree._Element, name: str) -> str | None:
-        # OWSLib writes srsName and srsDimension in the GML namespace
-        return el.get(name) or el.get(f"{{{self.d.gml}}}{name}")
+        # OWSLib writes srsName and srsDimension in the GML namespace (of the element's GML version)
+        return el.get(name) or el.get(f"{{{etree.QName(el).namespace}}}{name}")
 
     def filter(self, root: etree._Element) -> ast.Node:
         if self._fes(root) != "Filter":
@@ -304,14 +312,24 @@ class _Parser:
         children = list(el)
         prop = ast.Attribute(GEOMETRY)
         if children and self._fes(children[0]) == self.d.property:
-            prop = self._property(children.pop(0))
+            prop = self._geometry_property(children.pop(0))
         if len(children) != 1 + extra:
             raise _invalid(_("%(op)s takes a geometry.") % {"op": etree.QName(el).localname})
         return prop, children
 
+    def _geometry_property(self, el: etree._Element) -> ast.Attribute:
+        """The property of a spatial operator. `ows:BoundingBox` (what OWSLib's BBox writes, a CSW
+        queryable) stands for the default geometry, as an omitted property does."""
+        prefix, colon, local = (el.text or "").strip().rpartition(":")
+        if colon and local == "BoundingBox" and not len(el):
+            namespace = el.nsmap.get(prefix, "http://www.opengis.net/ows" if prefix == "ows" else None)
+            if namespace in OWS_NAMESPACES:
+                return ast.Attribute(GEOMETRY)
+        return self._property(el)
+
     def _spatial(self, el: etree._Element, name: str) -> ast.Node:
         prop, (operand,) = self._geometry_operands(el, 0)
-        if name == "BBOX" and self._gml(operand) != "Envelope":
+        if name == "BBOX" and not _envelope_kind(operand):
             raise _invalid(_("BBOX takes a gml:Envelope."))
         return _SPATIAL[name](prop, self._geometry(operand))
 
@@ -371,7 +389,7 @@ class _Parser:
         if self._gml_attribute(el, "srsDimension") not in (None, "2"):
             raise _invalid(_("Only two-dimensional coordinates are supported."))
         crs = _crs(srs)
-        if kind == "Envelope":
+        if _envelope_kind(el):
             return self._envelope(el, crs)
         if kind == "Point":
             coords = self._coords(el, crs, 1)
@@ -412,10 +430,22 @@ class _Parser:
         return Polygon(*rings)
 
     def _envelope(self, el: etree._Element, crs: CrsRef) -> GEOSGeometry:
-        children = self._parts(el)
-        if [self._gml(c) for c in children] != ["lowerCorner", "upperCorner"]:
-            raise _invalid(_("An envelope has a lowerCorner and an upperCorner."))
-        (x1, y1), (x2, y2) = (_swap(self._numbers(c, 2), crs)[0] for c in children)
+        """A gml:Envelope (GML 3.1.1 or 3.2) or GML 2's gml:Box in any encoding its schema allows."""
+        kind, namespace = _envelope_kind(el), etree.QName(el).namespace
+        children = [c for c in el if _local(c, namespace) not in _GML_METADATA]
+        form = tuple(_local(c, namespace) for c in children)
+        if form not in _ENVELOPE_FORMS[kind, namespace]:
+            raise _invalid(_("An envelope has a lowerCorner and an upperCorner.") if kind == "Envelope"
+                           else _("A gml:Box has two gml:coord or one gml:coordinates."))
+        if form == ("coordinates",):
+            numbers = self._coordinates(children[0])
+            if len(numbers) != 4:
+                raise _invalid(_("%(el)s needs two corners.") % {"el": kind})
+        elif form == ("coord", "coord"):
+            numbers = [n for c in children for n in self._coord(c, namespace)]
+        else:
+            numbers = [n for c in children for n in self._numbers(c, 2)]
+        (x1, y1), (x2, y2) = _swap(numbers, crs)
         if x1 > x2 or y1 > y2:
             raise _invalid(_("The envelope's lower corner is above or right of its upper corner."))
         n = 1 if crs.srid == STORAGE_SRID else ENVELOPE_EDGE_POINTS
@@ -444,18 +474,84 @@ class _Parser:
         return _to_storage(pairs, crs.srid)
 
     def _numbers(self, el: etree._Element, expected: int | None) -> list[float]:
+        """The numbers of a gml:pos, posList, lowerCorner or upperCorner (pairs separated by blanks)."""
         if self._gml_attribute(el, "srsDimension") not in (None, "2"):
             raise _invalid(_("Only two-dimensional coordinates are supported."))
         tokens = (el.text or "").split()
         if len(tokens) % 2 or (expected is not None and len(tokens) != expected):
             raise _invalid(_("%(el)s needs pairs of coordinates.") % {"el": etree.QName(el).localname})
-        self.vertices += len(tokens) // 2
-        if self.vertices > MAX_VERTICES:  # counted before any number is converted
+        self._count(len(tokens) // 2)
+        return _floats(tokens)
+
+    def _coord(self, el: etree._Element, namespace: str) -> list[float]:
+        """GML 2's deprecated `<gml:coord><gml:X>…</gml:X><gml:Y>…</gml:Y></gml:coord>`."""
+        names = [_local(c, namespace) for c in el]
+        if names == ["X", "Y", "Z"]:
+            raise _invalid(_("Only two-dimensional coordinates are supported."))
+        if names != ["X", "Y"] or any(len(c) for c in el):
+            raise _invalid(_("A gml:coord holds a gml:X and a gml:Y."))
+        self._count(1)
+        return _floats([(c.text or "").strip() for c in el])
+
+    def _coordinates(self, el: etree._Element) -> list[float]:
+        """GML 2's `<gml:coordinates cs="," ts=" " decimal=".">x,y x,y</gml:coordinates>`: tuples
+        separated by `ts` (any run of blanks when it is a blank), numbers within them by `cs`."""
+        cs, ts, decimal = el.get("cs", ","), el.get("ts", " "), el.get("decimal", ".")
+        separators = (cs, ts, decimal)
+        if len(el) or any(len(c) != 1 or c.isalnum() or c in "+-" for c in separators) or len(set(separators)) != 3:
+            raise _invalid(_("gml:coordinates needs three different single-character separators (cs, ts, decimal)."))
+        text = (el.text or "").strip()
+        tuples = text.split() if ts.isspace() else text.split(ts)
+        self._count(len(tuples))  # counted before any tuple is split or converted
+        numbers: list[str] = []
+        for item in tuples:
+            parts = [part.strip() for part in item.split(cs)]
+            if len(parts) == 3:
+                raise _invalid(_("Only two-dimensional coordinates are supported."))
+            if len(parts) != 2:
+                raise _invalid(_("%(el)s needs pairs of coordinates.") % {"el": "coordinates"})
+            if decimal != ".":  # then a "." is no decimal point, and the number it is in fails to parse
+                parts = [part.replace(".", "?").replace(decimal, ".") for part in parts]
+            numbers += parts
+        return _floats(numbers)
+
+    def _count(self, vertices: int) -> None:
+        self.vertices += vertices
+        if self.vertices > MAX_VERTICES:
             raise _invalid(_("The filter's geometries have more than %(n)s vertices.") % {"n": MAX_VERTICES})
-        numbers = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
-        if len(numbers) != len(tokens) or not all(map(math.isfinite, numbers)):
-            raise _invalid(_("Coordinates must be finite numbers."))
-        return numbers
+
+
+# which children an envelope may have, by element and GML namespace (the schemas' choices)
+_CORNERS, _POS, _COORD, _COORDINATES = ("lowerCorner", "upperCorner"), ("pos", "pos"), ("coord", "coord"), ("coordinates",)
+_ENVELOPE_FORMS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
+    ("Envelope", GML32): (_CORNERS, _POS, _COORDINATES),
+    ("Envelope", GML311): (_CORNERS, _POS, _COORD, _COORDINATES),
+    ("Box", GML311): (_COORD, _COORDINATES),  # GML 2, which GDAL sends in Filter 1.1
+}
+
+
+def _envelope_kind(el: etree._Element) -> str:
+    """"Envelope" or "Box" for an envelope in any GML a filter may carry, whichever the filter's
+    version (FES 2.0 allows any GML; OWSLib's fes2.BBox writes GML 3.1.1); "" otherwise."""
+    qname = etree.QName(el)
+    return qname.localname if (qname.localname, qname.namespace) in _ENVELOPE_FORMS else ""
+
+
+def _local(el: etree._Element, namespace: str) -> str:
+    """Local name of an element of `namespace`, "?" for any other (a comment or PI has no name)."""
+    if not isinstance(el.tag, str):
+        return "?"
+    qname = etree.QName(el)
+    return qname.localname if qname.namespace == namespace else "?"
+
+
+def _floats(tokens: list[str]) -> list[float]:
+    numbers = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
+    if len(numbers) != len(tokens) or not all(map(math.isfinite, numbers)):
+        raise _invalid(_("Coordinates must be finite numbers."))
+    if any(abs(n) > MAX_COORDINATE for n in numbers):
+        raise _invalid(_("A coordinate is larger than %(n)s in absolute value.") % {"n": f"{MAX_COORDINATE:.0e}"})
+    return numbers
 
 
 def _crs(srs: str | None) -> CrsRef:

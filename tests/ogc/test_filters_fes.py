@@ -339,6 +339,155 @@ def test_envelope_in_another_crs_is_densified_not_just_its_corners(sample):
     assert pks(flt(f"<f:BBOX>{point_box}</f:BBOX>")) == {sample["parcel"].pk}  # degenerate: a point
 
 
+# ------------------------------------------------- envelopes as clients send them (issue 19)
+def envelope_forms(e1: float, n1: float, e2: float, n2: float) -> dict[str, str]:
+    """The same box (E,N corners given) in every envelope encoding a filter may carry; each element
+    declares its own GML namespace, so a form is the same text in FES 2.0 and Filter 1.1."""
+    g3, g32 = f'xmlns:b="{GML311}"', f'xmlns:b="{GML32}"'
+
+    def coord(x, y):
+        return f"<b:coord><b:X>{x!r}</b:X><b:Y>{y!r}</b:Y></b:coord>"
+
+    def corners(a1, b1, a2, b2):
+        return f"<b:lowerCorner>{a1!r} {b1!r}</b:lowerCorner><b:upperCorner>{a2!r} {b2!r}</b:upperCorner>"
+
+    comma = f"{n1!r},{e1!r}|{n2!r},{e2!r}".replace(",", ";").replace(".", ",")  # cs ";" ts "|" decimal ","
+    return {
+        # GDAL's WFS 1.1.0 -spat, byte for byte: GML 2 Box, no srsName (DefaultCRS, N,E)
+        "GML 2 Box coordinates, no srsName (N,E)": f"<b:Box {g3}><b:coordinates>{n1!r},{e1!r} {n2!r},{e2!r}</b:coordinates></b:Box>",
+        "GML 2 Box coordinates EPSG:2180 (E,N)":
+            f'<b:Box {g3} srsName="EPSG:2180"><b:coordinates>{e1!r},{n1!r} {e2!r},{n2!r}</b:coordinates></b:Box>',
+        "GML 2 Box coordinates, cs ts decimal": f'<b:Box {g3} cs=";" ts="|" decimal=","><b:coordinates cs=";" ts="|" '
+                                                f'decimal=",">{comma}</b:coordinates></b:Box>',
+        "GML 2 Box coord epsg.xml#2180 (E,N)":
+            f'<b:Box {g3} srsName="http://www.opengis.net/gml/srs/epsg.xml#2180">{coord(e1, n1)}{coord(e2, n2)}</b:Box>',
+        "GML 2 Box coordinates urn (N,E)":
+            f'<b:Box {g3} srsName="urn:ogc:def:crs:EPSG::2180"><b:coordinates>{n1!r},{e1!r}\n\t{n2!r},{e2!r}</b:coordinates></b:Box>',
+        # OWSLib's fes2.BBox / fes.BBox: GML 3.1.1 corners
+        "GML 3.1.1 corners, no srsName (N,E)": f"<b:Envelope {g3}>{corners(n1, e1, n2, e2)}</b:Envelope>",
+        "GML 3.1.1 corners EPSG:2180 (E,N)": f'<b:Envelope {g3} srsName="EPSG:2180">{corners(e1, n1, e2, n2)}</b:Envelope>',
+        "GML 3.1.1 pos pos urn (N,E)": f'<b:Envelope {g3} srsName="urn:ogc:def:crs:EPSG::2180"><b:pos>{n1!r} {e1!r}</b:pos>'
+                                       f"<b:pos>{n2!r} {e2!r}</b:pos></b:Envelope>",
+        "GML 3.1.1 coord (N,E)": f"<b:Envelope {g3}>{coord(n1, e1)}{coord(n2, e2)}</b:Envelope>",
+        "GML 3.1.1 coordinates EPSG:2180 (E,N)": f'<b:Envelope {g3} srsName="EPSG:2180"><b:coordinates>{e1!r},{n1!r} '
+                                                 f"{e2!r},{n2!r}</b:coordinates></b:Envelope>",
+        # GDAL's WFS 2.0 -spat: GML 3.2 corners without srsName
+        "GML 3.2 corners, no srsName (N,E)": f"<b:Envelope {g32}>{corners(n1, e1, n2, e2)}</b:Envelope>",
+        "GML 3.2 corners def/crs (N,E)":
+            f'<b:Envelope {g32} srsName="http://www.opengis.net/def/crs/EPSG/0/2180">{corners(n1, e1, n2, e2)}</b:Envelope>',
+        "GML 3.2 pos pos EPSG:2180 (E,N)": f'<b:Envelope {g32} srsName="EPSG:2180"><b:pos>{e1!r} {n1!r}</b:pos><b:pos>{e2!r} {n2!r}</b:pos>'
+                                           "</b:Envelope>",
+        "GML 3.2 coordinates (N,E)": f"<b:Envelope {g32}><b:coordinates>{n1!r},{e1!r} {n2!r},{e2!r}</b:coordinates></b:Envelope>",
+    }
+
+
+@BOTH
+def test_bbox_takes_every_envelope_encoding(sample, version):
+    e1, n1, e2, n2 = sample["parcel"].geom.extent
+    want = expected(geom__intersects=Polygon.from_bbox((e1, n1, e2, n2)))
+    assert sample["parcel"].pk in want and len(want) > 1
+    for form, env in envelope_forms(e1, n1, e2, n2).items():
+        assert pks(flt(f"<f:BBOX>{prop('geometry', version)}{env}</f:BBOX>", version), version) == want, form
+        assert pks(flt(f"<f:BBOX>{env}</f:BBOX>", version), version) == want, form
+        assert pks(flt(f"<f:Intersects>{prop('geometry', version)}{env}</f:Intersects>", version), version) == want, form
+
+
+def test_gdal_wfs11_box_read_in_the_wrong_axis_order_is_elsewhere(sample):
+    e1, n1, e2, n2 = sample["parcel"].geom.extent
+    box = f'<b:Box xmlns:b="{GML311}"><b:coordinates>{e1!r},{n1!r} {e2!r},{n2!r}</b:coordinates></b:Box>'  # E,N as DefaultCRS
+    assert pks(flt(f"<f:BBOX>{prop('geometry', '1.1')}{box}</f:BBOX>", "1.1"), "1.1") == set()
+
+
+@BOTH
+def test_ows_bounding_box_means_the_geometry(sample, version):
+    """OWSLib's fes.BBox / fes2.BBox name the property `ows:BoundingBox` (a CSW queryable)."""
+    e1, n1, e2, n2 = sample["parcel"].geom.extent
+    want = expected(geom__intersects=Polygon.from_bbox((e1, n1, e2, n2)))
+    env = envelope(e1, n1, e2, n2, "EPSG:2180")
+    tag = DIALECT[version][2]
+    for name in ("ows:BoundingBox", f'<f:{tag} xmlns:o="http://www.opengis.net/ows/1.1">o:BoundingBox</f:{tag}>',
+                 f'<f:{tag} xmlns:ows="http://www.opengis.net/ows">ows:BoundingBox</f:{tag}>'):
+        reference = name if name.startswith("<") else prop(name, version)
+        assert pks(flt(f"<f:BBOX>{reference}{env}</f:BBOX>", version), version) == want, name
+        assert pks(flt(f"<f:Intersects>{reference}{env}</f:Intersects>", version), version) == want, name
+    # not an OWS bounding box, or not in a spatial operator: still refused
+    for reference in (prop("BoundingBox", version), prop("x:BoundingBox", version),
+                      f'<f:{tag} xmlns:ows="urn:x-other">ows:BoundingBox</f:{tag}>'):
+        rejected(flt(f"<f:BBOX>{reference}{env}</f:BBOX>", version), version)
+    rejected(flt(cmp("PropertyIsEqualTo", "ows:BoundingBox", "1", version), version), version)
+
+
+def test_owslib_bbox_filters(sample):
+    """What OWSLib builds: fes2.BBox (GML 3.1.1 Envelope in FES 2.0), fes2.And(BBox, PropertyIsEqualTo), fes.BBox."""
+    e1, n1, e2, n2 = sample["parcel"].geom.extent
+    box = Polygon.from_bbox((e1, n1, e2, n2))
+    want = expected(geom__intersects=box)
+    name = sample["parcel"].precinct.name
+    for bbox in (fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"), fes2.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
+                 fes2.BBox([n1, e1, n2, e2])):
+        assert pks(etree.tostring(fes2.Filter(bbox).toXML())) == want
+        both = fes2.Filter(fes2.And([bbox, fes2.PropertyIsEqualTo("NAZWA_OBREBU", name)]))
+        assert pks(etree.tostring(both.toXML())) == expected(geom__intersects=box, precinct__name=name)
+    for bbox in (fes.BBox([n1, e1, n2, e2]), fes.BBox([e1, n1, e2, n2], crs="EPSG:2180")):
+        f11 = etree.Element(f"{{{OGC}}}Filter", nsmap={"ogc": OGC})
+        f11.append(bbox.toXML())
+        assert pks(etree.tostring(f11), "1.1") == want
+        f11 = etree.Element(f"{{{OGC}}}Filter", nsmap={"ogc": OGC})
+        f11.append(fes.And([bbox, fes.PropertyIsEqualTo("NAZWA_OBREBU", name)]).toXML())
+        assert pks(etree.tostring(f11), "1.1") == expected(geom__intersects=box, precinct__name=name)
+
+
+G2 = f'xmlns:b="{GML311}"'
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.1"])
+@pytest.mark.parametrize("env, message", [
+    (f"<b:Box {G2}><b:coordinates>470000,638000</b:coordinates></b:Box>", "two corners"),  # one coordinate
+    (f"<b:Box {G2}><b:coordinates>470000,638000 470001,638001 470002,638002</b:coordinates></b:Box>", "two corners"),
+    (f"<b:Box {G2}><b:coordinates></b:coordinates></b:Box>", "two corners"),
+    (f"<b:Box {G2}/>", "gml:Box has two"),
+    (f"<b:Box {G2}><b:coordinates>470000 638000 470001 638001</b:coordinates></b:Box>", "pairs"),  # no cs
+    (f"<b:Box {G2}><b:coordinates>470000,638000,1 470001,638001,1</b:coordinates></b:Box>", "two-dimensional"),
+    (f"<b:Box {G2}><b:coordinates>a,b c,d</b:coordinates></b:Box>", "finite numbers"),
+    (f"<b:Box {G2}><b:coordinates>NaN,638000 470001,638001</b:coordinates></b:Box>", "finite numbers"),
+    (f"<b:Box {G2}><b:coordinates>-inf,638000 Infinity,638001</b:coordinates></b:Box>", "finite numbers"),
+    (f"<b:Box {G2}><b:coordinates>1e999,638000 470001,638001</b:coordinates></b:Box>", "finite numbers"),
+    (f"<b:Box {G2}><b:coordinates>470000,638000 1e300,1e300</b:coordinates></b:Box>", "larger than"),  # huge
+    (f"<b:Box {G2}><b:coordinates>-1e10,638000 470001,638001</b:coordinates></b:Box>", "larger than"),
+    (f"<b:Box {G2}><b:coordinates>470001,638001 470000,638000</b:coordinates></b:Box>", "lower corner"),  # reversed
+    (f'<b:Box {G2}><b:coordinates decimal=",">470000,5,638000 470001,638001</b:coordinates></b:Box>', "separators"),
+    (f'<b:Box {G2}><b:coordinates cs=", ">470000, 638000 470001, 638001</b:coordinates></b:Box>', "separators"),
+    (f'<b:Box {G2}><b:coordinates ts="1">4700001638000</b:coordinates></b:Box>', "separators"),
+    (f'<b:Box {G2}><b:coordinates cs=";" decimal=",">470000.5;638000 470001;638001</b:coordinates></b:Box>', "finite numbers"),
+    (f"<b:Box {G2}><b:coordinates>470000,638000 470001,638001<b:x/></b:coordinates></b:Box>", "separators"),
+    (f"<b:Box {G2}><b:coord><b:X>470000</b:X></b:coord><b:coord><b:X>470001</b:X><b:Y>638001</b:Y></b:coord></b:Box>", "gml:X and"),
+    (f"<b:Box {G2}><b:coord><b:X>1</b:X><b:Y>2</b:Y><b:Z>3</b:Z></b:coord><b:coord><b:X>4</b:X><b:Y>5</b:Y><b:Z>6</b:Z></b:coord></b:Box>",
+     "two-dimensional"),
+    (f"<b:Box {G2}><b:coord><b:X>1</b:X><b:Y>2</b:Y></b:coord></b:Box>", "gml:Box has two"),
+    (f"<b:Box {G2}><b:lowerCorner>470000 638000</b:lowerCorner><b:upperCorner>470001 638001</b:upperCorner></b:Box>", "gml:Box has two"),
+    (f'<b:Box {G2} srsName="EPSG:9999"><b:coordinates>470000,638000 470001,638001</b:coordinates></b:Box>', "not offered"),
+    (f'<b:Box xmlns:b="{GML32}"><b:coordinates>470000,638000 470001,638001</b:coordinates></b:Box>', "BBOX takes a gml:Envelope"),
+    (f'<b:Envelope xmlns:b="{GML32}"><b:coord><b:X>1</b:X><b:Y>2</b:Y></b:coord><b:coord><b:X>3</b:X><b:Y>4</b:Y></b:coord></b:Envelope>',
+     "lowerCorner and an upperCorner"),  # no gml:coord in GML 3.2
+    (f'<b:Envelope {G2}><b:pos>470000 638000</b:pos><b:pos>470001 638001</b:pos><b:pos>1 2</b:pos></b:Envelope>',
+     "lowerCorner and an upperCorner"),
+    (f'<b:Envelope {G2}><b:lowerCorner>470000</b:lowerCorner><b:upperCorner>470001 638001</b:upperCorner></b:Envelope>', "pairs"),
+    (f'<b:Envelope {G2}><b:upperCorner>470001 638001</b:upperCorner><b:lowerCorner>470000 638000</b:lowerCorner></b:Envelope>',
+     "lowerCorner and an upperCorner"),
+    ('<b:Envelope xmlns:b="http://www.opengis.net/gml/3.3"><b:lowerCorner>0 0</b:lowerCorner><b:upperCorner>1 1</b:upperCorner>'
+     "</b:Envelope>", "Envelope"),
+])
+def test_bad_envelopes_are_clear_400s(env, message, version):
+    exc = rejected(flt(f"<f:BBOX>{prop('geometry', version)}{env}</f:BBOX>", version), version)
+    assert message in exc.message and exc.locator == "FILTER", exc.message
+
+
+def test_envelope_coordinates_count_toward_the_vertex_limit():
+    huge = " ".join(["1,2"] * 200_000)
+    exc = rejected(flt(f'<f:BBOX><b:Box {G2}><b:coordinates>{huge}</b:coordinates></b:Box></f:BBOX>'))
+    assert "vertices" in exc.message
+
+
 # ---------------------------------------------------------------------------------- temporal
 def test_during(sample):
     version = sample["version"]
