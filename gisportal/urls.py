@@ -35,6 +35,7 @@ urlpatterns = [
     path("ogcapi/collections/<str:collection_id>/tiles", tiles.tilesets, name="tilesets"),
     path("ogcapi/collections/<str:collection_id>/tiles/<str:tms>/<int:z>/<int:y>/<int:x>", tiles.tile, name="tile"),
     path("ogcapi/collections/<str:collection_id>/queryables", ogcapi.queryables, name="ogcapi_queryables"),
+    path("ogcapi/collections/<str:collection_id>/schema", ogcapi.schema, name="ogcapi_schema"),
     path("ogcapi/collections/<str:collection_id>/items", ogcapi.items, name="ogcapi_items"),
     path("ogcapi/collections/<str:collection_id>/items/<path:item_id>", ogcapi.item, name="ogcapi_item"),
     path("konto/", web.account, name="account"),

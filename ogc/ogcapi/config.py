@@ -4,7 +4,6 @@ API object, built once per process and rebuilt only when the public URL or the d
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -13,7 +12,8 @@ from layers.selectors import data_version, layer_extents
 
 from ..common.crs import transform_extent
 from ..wfs.featuretypes import FeatureType, feature_types
-from .filters import parsed_filter
+from .bbox import for_pygeoapi
+from .filters import parsed_filter, prepared_filter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
@@ -22,6 +22,7 @@ CRS_LIST = [CRS84, "http://www.opengis.net/def/crs/EPSG/0/4326", "http://www.ope
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 PROVIDER = "ogc.ogcapi.provider.GisportalProvider"
+FEATURE_SCHEMA_PROFILE = "geojson-feature"
 # our HTML templates (pygeoapi's put feature properties into inline scripts and load CDN assets); pygeoapi
 # looks here first and falls back to its own only for templates we do not have (JSON-LD)
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "pygeoapi"
@@ -56,6 +57,14 @@ def base_url() -> str:
     return f"{settings.GISPORTAL_PUBLIC_URL}/ogcapi"
 
 
+def feature_schema_url(collection: str) -> str:
+    """The JSON Schema of one GeoJSON feature of a collection (schema.py), linked as `describedby`: GDAL's
+    OAPIF driver types the fields from it instead of guessing from the first page, where a column that is
+    null on the first ten features (NUMER_ARKUSZA) became a string. GDAL up to 3.6 compares the relation
+    type case-sensitively with "describedBy" (relation types are case-insensitive, RFC 8288)."""
+    return f"{base_url()}/collections/{collection}/schema?profile={FEATURE_SCHEMA_PROFILE}"
+
+
 def _collection(ft: FeatureType, extent) -> dict:
     layer = ft.layer
     lon0, lat0, lon1, lat1 = transform_extent(extent, 4326) if extent else (20.8, 51.9, 21.3, 52.2)
@@ -64,7 +73,8 @@ def _collection(ft: FeatureType, extent) -> dict:
         "title": {"pl": layer.title_pl, "en": layer.title_en},
         "description": {"pl": layer.abstract_pl, "en": layer.abstract_en},
         "keywords": list(layer.keywords) or [layer.name],
-        "links": [],
+        "links": [{"type": "application/schema+json", "rel": "describedBy", "href": feature_schema_url(layer.name),
+                   "title": {"pl": "Schemat obiektów GeoJSON (JSON Schema)", "en": "Schema of the GeoJSON features (JSON Schema)"}}],
         "extents": {"spatial": {"bbox": [round(lon0, 6), round(lat0, 6), round(lon1, 6), round(lat1, 6)], "crs": CRS84},
                     # the version date of registry objects is what `datetime` filters (open interval)
                     **({"temporal": {"begin": None, "end": None}} if ft.temporal_attribute else {})},
@@ -105,22 +115,6 @@ def pygeoapi_config() -> dict:
     }
 
 
-@lru_cache(maxsize=32)
-def _transformer(from_crs: str, to_crs: str):
-    import pyproj
-    from pygeoapi.util import get_crs_from_uri
-
-    return pyproj.Transformer.from_crs(get_crs_from_uri(from_crs), get_crs_from_uri(to_crs))
-
-
-def _transform_bbox(bbox: list, from_crs: str, to_crs: str) -> list:
-    """pygeoapi's transform_bbox (authority-order axes, as the provider expects) with the pyproj
-    Transformer kept: building one took ~3.5 ms of every items request."""
-    transform = _transformer(from_crs, to_crs).transform
-    n = len(bbox) // 2
-    return list(transform(*bbox[:n]) + transform(*bbox[n:]))
-
-
 _F = "http://www.opengis.net/spec/ogcapi-features-"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
 FEATURES_CONFORMANCE = [
@@ -145,13 +139,33 @@ FILTER_PARAMETERS = [
 ]
 
 
-def _document_filters(oas: dict) -> dict:
-    """pygeoapi's OpenAPI document leaves out the Part 3 filter parameters the items endpoints take."""
+def _datetime_parameter(temporal: str | None) -> dict:
+    """`datetime` of one collection's items (Part 1 /req/core/fc-time-definition): declared for every
+    collection, also those without a temporal property, which any valid value leaves whole."""
+    what = (f"Selects the features whose {temporal} lies in the instant or interval." if temporal else
+            "This collection has no temporal property: any valid date-time or interval selects all its features.")
+    return {"name": "datetime", "in": "query", "required": False, "style": "form", "explode": False,
+            "description": f"An RFC 3339 date-time or an interval of two (`..` for an open end). {what} "
+                           "An invalid value is a 400.",
+            "schema": {"type": "string"}}
+
+
+def _document_items(oas: dict, config: dict) -> dict:
+    """pygeoapi's OpenAPI document declares `datetime` only for collections with time (through a remote
+    $ref), declares free-form parameters that we refuse (OGC.md §3 O4: unknown parameters are a 400) and
+    leaves out the Part 3 filter parameters: each items operation gets what it takes."""
     for path, item in oas.get("paths", {}).items():
         get = item.get("get") if path.endswith("/items") else None
-        if get is not None:
-            names = {p.get("name") for p in get.get("parameters", [])}
-            get.setdefault("parameters", []).extend(p for p in FILTER_PARAMETERS if p["name"] not in names)
+        if get is None:
+            continue
+        name = path.split("/")[-2]
+        provider = config["resources"].get(name, {}).get("providers", [{}])[0]
+        params = [p for p in get.get("parameters", [])
+                  if not str(p.get("$ref", "")).endswith(("/parameters/datetime", "/parameters/vendorSpecificParameters"))]
+        params.append(_datetime_parameter(provider.get("time_field")))
+        names = {p.get("name") for p in params}
+        params.extend(p for p in FILTER_PARAMETERS if p["name"] not in names)
+        get["parameters"] = params
     return oas
 
 
@@ -167,13 +181,14 @@ def api():
             from pygeoapi.api import API
             from pygeoapi.openapi import get_oas
 
-            itemtypes.transform_bbox = _transform_bbox  # same transformation, Transformer cached
+            itemtypes.transform_bbox = for_pygeoapi  # the box the view parsed (bbox.py)
             itemtypes.parse_ecql_text = parsed_filter  # CQL2 text by default, parsed by the view (filters.py)
+            itemtypes.modify_pygeofilter = prepared_filter  # its literals in 2180, clipped to its area (filters.py)
             itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE  # what we do, not Part 4 editing
             util.Translations = _DjangoCatalog  # our templates' texts in Polish and English
 
             config = pygeoapi_config()
-            _api = (key, API(config, _document_filters(get_oas(config))))
+            _api = (key, API(config, _document_items(get_oas(config), config)))
             # pygeoapi keeps the config its templates see per locale for the life of the process: drop the
             # old one, or pages would keep the first public URL (the map's WMS on another origin: CSP)
             l10n._cfg_cache.clear()

@@ -1,25 +1,20 @@
 """Our pygeoapi feature provider: the WFS query code (ogc/wfs/query.py) and filter translation
 (ogc/filters/fes.py) behind pygeoapi's provider interface, with the axis rules of OGC.md §2.
 
-What pygeoapi hands over, in EPSG:2180 (the storage CRS), comes in that CRS's authority order
-(northing first: pygeoapi transforms with pyproj's authority-order axes, and a client's own 2180 URI
-box is authority order by the OGC API rule), so bbox and filter geometries are swapped to x/y here.
-The output CRS URI decides the output axis order (`crs` parameter; CRS84 by default).
+The bbox comes as the filter bbox.py made of it, and the geometry literals of a filter as filters.py
+transformed them: both in EPSG:2180 with x = easting. The output CRS URI decides the output axis
+order (`crs` parameter; CRS84 by default).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 import orjson
-import shapely
-from django.contrib.gis.geos import Polygon
 from django.db.models import Q
 from pygeoapi.provider.base import BaseProvider, ProviderInvalidQueryError, ProviderItemNotFoundError
-from pygeofilter import ast, values
+from pygeofilter import ast
 
-from gisportal.core.crs import north_first
 from layers import catalogue
 
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs
@@ -27,17 +22,12 @@ from ..common.exceptions import OGCException
 from ..filters.fes import cast_literal, to_q
 from ..wfs import query as wq
 from ..wfs.featuretypes import GEOMETRY, FeatureType
+from .bbox import BBoxError, BBoxFilter, box_filter
 from .config import STORAGE_CRS
+from .schema import attribute_schemas
 
-JSON_TYPES = {"string": ("string", None), "integer": ("integer", None), "decimal": ("number", None),
-              "date": ("string", "date"), "datetime": ("string", "date-time")}
 MAX_FILTER_DEPTH = 30
 MAX_FILTER_NODES = 5_000
-
-
-def _swap_xy(geometry: dict) -> dict:
-    geom = shapely.geometry.shape(geometry)
-    return shapely.geometry.mapping(shapely.transform(geom, lambda xy: xy[:, ::-1]))
 
 
 def _check_filter(node, depth: int = 0, counter: list | None = None) -> None:
@@ -51,16 +41,6 @@ def _check_filter(node, depth: int = 0, counter: list | None = None) -> None:
             _check_filter(child, depth + 1, counter)
 
 
-def _storage_to_xy(node) -> None:
-    """Geometry literals of the filter: 2180 authority order (N,E) → x/y, in place."""
-    for value in vars(node).values():
-        for child in value if isinstance(value, list | tuple) else (value,):
-            if isinstance(child, values.Geometry):
-                child.geometry = _swap_xy(child.geometry)
-            elif isinstance(child, ast.Node):
-                _storage_to_xy(child)
-
-
 class GisportalProvider(BaseProvider):
     def __init__(self, provider_def):
         super().__init__(provider_def)
@@ -70,13 +50,7 @@ class GisportalProvider(BaseProvider):
         self._fields = self.get_fields()  # pygeoapi checks `properties` and `sortby` against these
 
     def get_fields(self) -> dict:
-        out = {}
-        for a in self.layer.public_attributes:
-            kind, fmt = JSON_TYPES[a.type]
-            out[a.name] = {"type": kind, "title": a.title_pl or a.name}
-            if fmt:
-                out[a.name]["format"] = fmt
-        return out
+        return attribute_schemas(self.layer)
 
     # ---- pieces of a query
     def _crs(self, crs_transform_spec) -> CrsRef:
@@ -90,20 +64,13 @@ class GisportalProvider(BaseProvider):
     def _where(self, bbox, datetime_, properties, filterq) -> Q:
         where = Q()
         if bbox:
-            if len(bbox) != 4:
-                raise ProviderInvalidQueryError(user_msg="Only two-dimensional bounding boxes are supported.")
-            a0, b0, a1, b1 = (float(v) for v in bbox)
-            if not all(math.isfinite(v) for v in (a0, b0, a1, b1)):
-                raise ProviderInvalidQueryError(user_msg="The bounding box holds a value that is not a number.")
-            x0, y0, x1, y1 = (b0, a0, b1, a1) if north_first(2180) else (a0, b0, a1, b1)
-            box = Polygon.from_bbox((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-            box.srid = 2180
-            where &= Q(geom__intersects=box)
+            where &= self._bbox(bbox)
         if datetime_:
             attr = self.ftype.temporal_attribute
-            if attr is None:
-                raise ProviderInvalidQueryError(user_msg="This collection has no time.")
-            where &= self._time(attr.source, datetime_)
+            # checked either way; a collection without time is not narrowed by it (its OpenAPI says so)
+            time = self._time(attr.source if attr else "", datetime_)
+            if attr is not None:
+                where &= time
         for name, value in properties or []:
             attr = self.ftype.attribute(name)
             if attr is None:
@@ -114,12 +81,22 @@ class GisportalProvider(BaseProvider):
                 raise ProviderInvalidQueryError(user_msg=f"{str(value)[:40]} is not a valid value of {name}.") from None
         if filterq is not None:
             _check_filter(filterq)
-            _storage_to_xy(filterq)
             try:
                 where &= to_q(filterq, self.layer)
             except OGCException as e:
                 raise ProviderInvalidQueryError(user_msg=e.message) from None
         return where
+
+    @staticmethod
+    def _bbox(bbox) -> Q:
+        """pygeoapi hands over what bbox.for_pygeoapi made; a plain list is a storage-CRS box."""
+        try:
+            spatial = bbox if isinstance(bbox, BBoxFilter) else box_filter(bbox, parse_crs(STORAGE_CRS, Protocol.OGCAPI))
+        except BBoxError as e:
+            raise ProviderInvalidQueryError(user_msg=str(e)) from None
+        if spatial.geometry is None:
+            return Q(pk__isnull=True)  # the box lies where no feature can be
+        return Q(geom__intersects=spatial.geometry)
 
     @staticmethod
     def _time(source: str, value: str) -> Q:

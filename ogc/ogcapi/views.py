@@ -14,8 +14,11 @@ from django.views.decorators.http import require_http_methods
 from layers import catalogue
 
 from ..filters.cql2 import CQL2Error
-from .config import api
-from .filters import parse_filter, using
+from .bbox import BBoxError, parse_bbox
+from .bbox import using as using_bbox
+from .config import FEATURE_SCHEMA_PROFILE, api, feature_schema_url
+from .filters import parse_filter, to_storage, using
+from .schema import feature_schema
 
 COMMON = {"f", "lang"}
 ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "properties", "sortby", "skipGeometry", "filter",
@@ -110,6 +113,26 @@ def queryables(request, collection_id: str):
     return _check(request, COMMON | {"profile"}) or _run(items.get_collection_queryables, request, collection_id)
 
 
+@require_http_methods(["GET", "HEAD"])
+def schema(request, collection_id: str):
+    """pygeoapi's collection schema (the queryables' types), or with `profile=geojson-feature` the JSON
+    Schema of one GeoJSON feature that the collection links as `describedby` (for GDAL)."""
+    import pygeoapi.api as core
+
+    bad = _check(request, COMMON | {"profile"})
+    if bad:
+        return bad
+    profile = request.GET.get("profile")
+    if profile is None:
+        return _run(core.get_collection_schema, request, collection_id)
+    if profile != FEATURE_SCHEMA_PROFILE:
+        return _problem(400, "InvalidParameterValue", f"The schema profiles are: {FEATURE_SCHEMA_PROFILE}.")
+    if collection_id not in api().config["resources"]:
+        return _problem(404, "NotFound", "Collection not found.")
+    body = feature_schema(catalogue.get_layer(collection_id), feature_schema_url(collection_id))
+    return JsonResponse(body, content_type="application/schema+json", json_dumps_params={"ensure_ascii": False})
+
+
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def items(request, collection_id: str):
@@ -121,10 +144,11 @@ def items(request, collection_id: str):
     if bad:
         return bad
     try:
-        tree = parse_filter(request.GET.get("filter"), request.GET.get("filter-lang"))
-    except CQL2Error as e:
+        tree = to_storage(parse_filter(request.GET.get("filter"), request.GET.get("filter-lang")), request.GET.get("filter-crs"))
+        box = parse_bbox(request.GET.get("bbox"), request.GET.get("bbox-crs"))
+    except (CQL2Error, BBoxError) as e:
         return _problem(400, "InvalidParameterValue", str(e))
-    with using(tree):
+    with using(tree), using_bbox(box):
         # pygeoapi knows only cql-text/cql-json as languages; the tree is already parsed
         return _run(items_api.get_collection_items, request, collection_id, drop=("filter-lang",))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import date, datetime
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from pyproj import Transformer
@@ -188,3 +190,153 @@ def test_datetime_filters_version_dates(client, demo_data):
 @pytest.mark.parametrize("params", [{"POLE_EWIDENCYJNE": "abc"}, {"GRUPA_REJESTROWA": "1.5"}, {"DATA": "yesterday"}])
 def test_property_filters_with_values_of_the_wrong_type(client, demo_data, params):
     assert items(client, **params).status_code == 400
+
+
+# ------------------------------------------------------------------ issue 19: far boxes, datetime, types, N-first boxes
+@pytest.mark.parametrize("params", [{"bbox": "-80,-5,-70,5"}, {"bbox": "177,65,-177,70"}, {"bbox": "-180,85,180,90"},
+                                    {"bbox": "-180,-90,180,-85"}, {"bbox": "-1.5,50,1.5,53"}, {"bbox": "-80,-5,0,-70,5,100"},
+                                    {"bbox": "-5,-80,5,-70", "bbox-crs": f"{U}4326"}, {"bbox": "0,0,10,10", "bbox-crs": f"{U}2178"},
+                                    {"bbox": "-9e6,-9e6,-8e6,-8e6", "bbox-crs": f"{U}2180"},
+                                    {"bbox": "-8000000,-500000,-7000000,500000", "bbox-crs": f"{U}3857"}])
+def test_far_boxes_select_nothing(client, demo_data, params):
+    """The ETS's equator box was a 400 ("not a number": 2180 has no coordinates there)."""
+    r = items(client, **params)
+    assert r.status_code == 200, r.content[:200]
+    assert r.json()["numberReturned"] == 0 and r.json()["numberMatched"] == 0
+
+
+@pytest.mark.parametrize("params", [{"bbox": "-180,-90,180,90"}, {"bbox": "20.8,51.9,21.3,52.2"},
+                                    {"bbox": "20.8,51.9,-1000,21.3,52.2,1000"}, {"bbox": "-90,-180,90,180", "bbox-crs": f"{U}4326"},
+                                    {"bbox": "-1e7,-1e7,1e7,1e7", "bbox-crs": f"{U}2180"},
+                                    {"bbox": "-20037508,-20037508,20037508,20037508", "bbox-crs": f"{U}3857"}])
+def test_boxes_over_the_whole_data(client, demo_data, params):
+    everything = Parcel.objects.current().count()
+    r = items(client, limit=1, **params)
+    assert r.status_code == 200 and r.json()["numberMatched"] == everything, r.content[:200]
+
+
+@pytest.mark.parametrize("params", [{"bbox": "20,91,21,92"}, {"bbox": "20,52,21,51"}, {"bbox": "190,52,200,53"},
+                                    {"bbox": "10,10,5,20", "bbox-crs": f"{U}2180"}, {"bbox": "1,2,3,4,5"},
+                                    {"bbox": "20,52,10,21,53,0"}, {"bbox": "20,52,inf,53"}])
+def test_bad_boxes(client, demo_data, params):
+    r = items(client, **params)
+    assert r.status_code == 400 and r.json()["description"], (params, r.content[:200])
+
+
+def test_bbox_crs_north_first(client, parcel):
+    """A box in EPSG:2180 and 2178 is northing first (EPSG order): it matches the features of the
+    CRS84 box of the same place; the same numbers easting first (as the ETS sends them) lie elsewhere."""
+    e, n = parcel["first"]  # a corner of the parcel, shared with its neighbours
+    d = 3.0
+    corners = [(e - d, n - d), (e + d, n - d), (e + d, n + d), (e - d, n + d)]
+    lonlat = [Transformer.from_crs(2180, 4326, always_xy=True).transform(*c) for c in corners]
+    lons, lats = [c[0] for c in lonlat], [c[1] for c in lonlat]
+
+    def ids(**params):
+        r = items(client, limit=100, **params)
+        assert r.status_code == 200, r.content[:200]
+        return sorted(f["id"] for f in r.json()["features"])
+
+    crs84 = ids(bbox=f"{min(lons)},{min(lats)},{max(lons)},{max(lats)}")
+    assert parcel["id"] in crs84
+    assert ids(bbox=f"{n - d},{e - d},{n + d},{e + d}", **{"bbox-crs": f"{U}2180"}) == crs84
+    e7, n7 = Transformer.from_crs(2180, 2178, always_xy=True).transform(e, n)
+    assert ids(bbox=f"{n7 - d},{e7 - d},{n7 + d},{e7 + d}", **{"bbox-crs": f"{U}2178"}) == crs84
+    assert ids(bbox=f"{e - d},{n - d},{e + d},{n + d}", **{"bbox-crs": f"{U}2180"}) == []
+
+
+def test_datetime_on_a_collection_without_time(client, demo_data):
+    """Every items operation takes datetime (Part 1 /req/core/fc-time-definition); buildings have no
+    temporal property, so a valid value selects all of them and a bad one is still a 400."""
+    everything = items(client, "budynki", limit=1).json()["numberMatched"]
+    for value in ("2020-01-01T00:00:00Z", "2020-01-01", "../2020-01-01T00:00:00Z", "2020-01-01T00:00:00Z/.."):
+        r = items(client, "budynki", limit=1, datetime=value)
+        assert r.status_code == 200 and r.json()["numberMatched"] == everything, (value, r.content[:200])
+    for value in ("2020-13-45", "2020-01-01T00:00:00Z/2019-01-01T00:00:00Z", "../..", "yesterday"):
+        assert items(client, "budynki", datetime=value).status_code == 400, value
+    doc = client.get("/ogcapi/openapi", {"f": "json"}).json()
+    param = next(p for p in doc["paths"]["/collections/budynki/items"]["get"]["parameters"] if p.get("name") == "datetime")
+    assert "no temporal property" in param["description"]
+
+
+@pytest.mark.parametrize("cql, status, matched", [
+    ("S_INTERSECTS(geometry, POLYGON((-80 -5, -70 -5, -70 5, -80 5, -80 -5)))", 200, 0),
+    ("S_INTERSECTS(geometry, BBOX(177, 65, -177, 70))", 200, 0),
+    ("S_DISJOINT(geometry, POINT(-75 0))", 200, None),
+    ("S_WITHIN(geometry, POLYGON((-170 -80, 170 -80, 170 80, -170 80, -170 -80)))", 200, None),
+    ("S_CONTAINS(geometry, POINT(-75 0))", 400, 0),
+])
+def test_filter_geometries_far_away(client, demo_data, cql, status, matched):
+    """Filter literals where EPSG:2180 has no coordinates: a 500 from PostGIS before (infinite values)."""
+    r = items(client, limit=1, filter=cql)
+    assert r.status_code == status, r.content[:300]
+    if status == 200:
+        assert r.json()["numberMatched"] == (Parcel.objects.current().count() if matched is None else matched)
+
+
+def _json_type(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string"
+
+
+XSD_JSON = {"xs:string": ("string", None), "xs:integer": ("integer", None), "xs:decimal": ("number", None),
+            "xs:date": ("string", "date"), "xs:dateTime": ("string", "date-time")}
+
+
+def test_attribute_types_agree(client, demo_data):
+    """For every attribute of every collection: the queryables, the collection schema, the GeoJSON
+    feature schema GDAL reads (`describedby`), the JSON values of the items and WFS DescribeFeatureType
+    give one type (GDAL guessed NUMER_ARKUSZA as a string from a first page of nulls)."""
+    from lxml import etree
+
+    from ogc.ogcapi.config import _Anonymous
+    from ogc.wfs.featuretypes import feature_types
+
+    for ft in feature_types(_Anonymous()):
+        name = ft.name
+        queryables = client.get(f"/ogcapi/collections/{name}/queryables", {"f": "json"}).json()["properties"]
+        schema = client.get(f"/ogcapi/collections/{name}/schema", {"f": "json"}).json()["properties"]
+        described = next(x for x in client.get(f"/ogcapi/collections/{name}").json()["links"]
+                         if x["rel"].lower() == "describedby" and x["type"] == "application/schema+json")
+        href = urlsplit(described["href"])
+        r = client.get(href.path, dict(parse_qsl(href.query)))
+        assert r.status_code == 200 and r["Content-Type"].startswith("application/schema+json")
+        feature_props = r.json()["properties"]["properties"]["properties"]
+        xsd = etree.fromstring(client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType",
+                                                   "TYPENAMES": f"gisportal:{name}"}).content)
+        xsd_types = {e.get("name"): XSD_JSON[e.get("type")] for e in xsd.iter("{http://www.w3.org/2001/XMLSchema}element")
+                     if e.get("type", "").startswith("xs:")}
+        features = items(client, name, limit=2000, skipGeometry="true").json()["features"]
+        for attr in ft.attributes:
+            want = (queryables[attr.name]["type"], queryables[attr.name].get("format"))
+            assert (schema[attr.name]["type"], schema[attr.name].get("format")) == want, (name, attr.name)
+            assert (feature_props[attr.name]["type"], feature_props[attr.name].get("format")) == want, (name, attr.name)
+            assert xsd_types[attr.name] == want, (name, attr.name)
+            seen = {_json_type(f["properties"][attr.name]) for f in features} - {None}
+            assert seen, (name, attr.name, "no values to compare")
+            assert seen <= ({"integer", "number"} if want[0] == "number" else {want[0]}), (name, attr.name, seen)
+            for f in features:
+                value = f["properties"][attr.name]
+                if value is not None and want[1] == "date":
+                    date.fromisoformat(value)
+                elif value is not None and want[1] == "date-time":
+                    assert datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+
+
+def test_gdal_oapif_types_from_the_schema(live_url, demo_data):
+    env = gdal_client_env(GDAL_HTTP_TIMEOUT="60")
+    r = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogcapi", "dzialki"], capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    fields = dict(line.split(": ", 1) for line in r.stdout.splitlines() if line.split(":")[0] in
+                  ("NUMER_ARKUSZA", "GRUPA_REJESTROWA", "POLE_EWIDENCYJNE", "DATA", "ID_DZIALKI"))
+    assert {k: v.split(" ")[0] for k, v in fields.items()} == {
+        "NUMER_ARKUSZA": "Integer", "GRUPA_REJESTROWA": "Integer", "POLE_EWIDENCYJNE": "Real", "DATA": "DateTime",
+        "ID_DZIALKI": "String"}
