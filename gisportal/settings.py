@@ -232,6 +232,13 @@ GISPORTAL_SEAL_DIR = Path(os.environ.get("GISPORTAL_SEAL_DIR", STATE_DIR / "seal
 # Off by default: production installs each office's key and certificate (`gisportal seal-rotate`) and
 # refuses to start without them (check receipts.E001). `make demo` and the tests turn generation on.
 GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", False)
+# HTTP status of WMS exception reports for client errors: "200" (as MapServer and GeoServer answer, and as the
+# INSPIRE validator requires) or "400"; WFS and OGC API always answer 4xx
+GISPORTAL_WMS_EXCEPTION_STATUS = os.environ.get("GISPORTAL_WMS_EXCEPTION_STATUS", "200").strip()
+if GISPORTAL_WMS_EXCEPTION_STATUS not in ("200", "400"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("GISPORTAL_WMS_EXCEPTION_STATUS must be 200 or 400")
 # an outside orthophoto (or other) WMS under our layers on the map page, e.g. GUGiK's; empty: none
 GISPORTAL_ORTHOPHOTO_WMS = os.environ.get("GISPORTAL_ORTHOPHOTO_WMS", "")
 GISPORTAL_ORTHOPHOTO_LAYER = os.environ.get("GISPORTAL_ORTHOPHOTO_LAYER", "Raster")

@@ -16,6 +16,7 @@ from lxml import etree
 from layers.catalogue import Layer
 from layers.selectors import layer_extents
 
+from .common.contact import SERVICE_CONTACT
 from .common.crs import transform_extent
 
 GMD = "http://www.isotc211.org/2005/gmd"
@@ -25,8 +26,8 @@ XLINK = "http://www.w3.org/1999/xlink"
 SCHEMA = "http://schemas.opengis.net/iso/19139/20070417/gmd/gmd.xsd"
 CODELISTS = "http://standards.iso.org/iso/19139/resources/gmxCodelists.xml"
 DATASET_NAMESPACE = "https://gisportal.piaseczno.eu/zbiory"  # the SpatialDataSetIdentifier namespace
-OFFICE = "Urząd Miasta i Gminy Piaseczno"
-EMAIL = "urzad@piaseczno.eu"
+OFFICE = SERVICE_CONTACT.organisation
+EMAIL = SERVICE_CONTACT.email
 REVISION = "2026-11-26"
 _UUID_NS = uuid.UUID("6f1c2b0e-4d3a-5b8e-9a41-0c7d2e5f8a10")
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from layers.catalogue import get_layer, user_can_read
 
 from . import metadata
-from .common.exceptions import OGCException, ows_exception_response, wms_exception_response
+from .common.exceptions import OGCException, ows_exception_response, wms_error_response
 from .common.kvp import Params
 from .wfs import views as wfs
 from .wms import views as wms
@@ -24,17 +24,17 @@ def ows(request, service: str | None = None):
         return ows_exception_response(OGCException("OperationNotSupported", _("Use GET or POST."), status=405))
     if request.method == "POST" and _is_xml(request):
         if service == "WMS":
-            return wms_exception_response(OGCException("OperationNotSupported", _("WMS takes KVP requests only.")), "1.3.0")
+            return wms_error_response(OGCException("OperationNotSupported", _("WMS takes KVP requests only.")), "1.3.0")
         return wfs.dispatch_xml(request, request.body)
     try:
         params = Params.from_request(request)
     except OGCException as e:
-        return wms_exception_response(e, "1.3.0") if service == "WMS" else ows_exception_response(e)
+        return wms_error_response(e, "1.3.0") if service == "WMS" else ows_exception_response(e)
     svc = (service or params.get("SERVICE") or "").strip().upper()
     if not svc and (params.get("REQUEST") or "").lower() in WMS_ONLY:
         svc = "WMS"
     if svc == "WMS":
-        return wms.dispatch(request, params)
+        return wms.dispatch(request, params, alias=service == "WMS")
     if svc == "WFS":
         return wfs.dispatch(request, params)
     if not svc:

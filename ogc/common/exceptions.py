@@ -4,6 +4,7 @@ SQL or path in a body: messages are ours."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from lxml import etree
 
@@ -46,11 +47,10 @@ class OGCException(Exception):
 
 def wms_exception_xml(exc: OGCException, version: str) -> tuple[bytes, str]:
     if version == "1.1.1":
+        # exception_1_1_1.dtd declares only `code`: the locator goes into the text where the message lacks it
         root = etree.Element("ServiceExceptionReport", version="1.1.1")
         el = etree.SubElement(root, "ServiceException", code=exc.code)
-        if exc.locator:
-            el.set("locator", exc.locator)
-        el.text = exc.message
+        el.text = exc.message if not exc.locator or exc.locator in exc.message else f"{exc.message} [{exc.locator}]"
         body = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                               doctype='<!DOCTYPE ServiceExceptionReport SYSTEM "http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd">')
         return body, "application/vnd.ogc.se_xml"
@@ -62,9 +62,21 @@ def wms_exception_xml(exc: OGCException, version: str) -> tuple[bytes, str]:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8"), "text/xml"
 
 
-def wms_exception_response(exc: OGCException, version: str) -> HttpResponse:
+def wms_exception_response(exc: OGCException, version: str, status: int | None = None) -> HttpResponse:
     body, mime = wms_exception_xml(exc, version)
-    return HttpResponse(body, status=exc.status, content_type=f"{mime}; charset=utf-8")
+    return HttpResponse(body, status=status or exc.status, content_type=f"{mime}; charset=utf-8")
+
+
+def wms_status(exc: OGCException) -> int:
+    """The HTTP status of a WMS exception report: a client error (400) is answered with
+    GISPORTAL_WMS_EXCEPTION_STATUS, 200 by default as MapServer and GeoServer do and as the INSPIRE
+    validator requires; 403, 404, 503 and the like keep their own status."""
+    return int(settings.GISPORTAL_WMS_EXCEPTION_STATUS) if exc.status == 400 else exc.status
+
+
+def wms_error_response(exc: OGCException, version: str) -> HttpResponse:
+    """A WMS exception report answered by the WMS itself (not by the security middleware)."""
+    return wms_exception_response(exc, version, status=wms_status(exc))
 
 
 def ows_exception_response(exc: OGCException, version: str = "2.0.0") -> HttpResponse:

@@ -13,6 +13,7 @@ from lxml import etree
 from layers.selectors import data_version, layer_extents
 
 from .. import metadata
+from ..common.contact import SERVICE_CONTACT
 from ..common.crs import transform_extent
 from ..common.gml import GISPORTAL_NS, GML, GML311
 from . import featuretypes as fts
@@ -39,7 +40,6 @@ XS = "http://www.w3.org/2001/XMLSchema"
 INSPIRE_COMMON = "http://inspire.ec.europa.eu/schemas/common/1.0"
 INSPIRE_DLS = "http://inspire.ec.europa.eu/schemas/inspire_dls/1.0"
 INSPIRE_DLS_XSD = "http://inspire.ec.europa.eu/schemas/inspire_dls/1.0/inspire_dls.xsd"
-CONTACT_POSITION = {"pl": "Administrator systemu informacji przestrzennej", "en": "Spatial information system administrator"}
 TEXTS = {
     "pl": {
         "title": "Usługa pobierania (WFS) – rejestry przestrzenne gminy Piaseczno",
@@ -117,18 +117,19 @@ def _service(root, ows: str, language: str, versions: tuple[str, ...]):
         _el(ident, ows, "ServiceTypeVersion", v)
     _el(ident, ows, "Fees", t["fees"])
     _el(ident, ows, "AccessConstraints", t["access"])
+    c = SERVICE_CONTACT
     provider = _el(root, ows, "ServiceProvider")
-    _el(provider, ows, "ProviderName", "Urząd Miasta i Gminy Piaseczno")
+    _el(provider, ows, "ProviderName", c.organisation)
     _el(provider, ows, "ProviderSite", **{f"{{{XLINK}}}href": settings.GISPORTAL_PUBLIC_URL + "/"})
     contact = _el(provider, ows, "ServiceContact")
-    _el(contact, ows, "IndividualName", "Administrator geoportalu")
-    _el(contact, ows, "PositionName", CONTACT_POSITION[language])
+    _el(contact, ows, "IndividualName", c.person)
+    _el(contact, ows, "PositionName", c.position)
     info = _el(contact, ows, "ContactInfo")
     phone = _el(info, ows, "Phone")
-    _el(phone, ows, "Voice", "+48 22 70 17 500")
+    _el(phone, ows, "Voice", c.phone)
     address = _el(info, ows, "Address")
-    for tag, value in (("DeliveryPoint", "ul. Kościuszki 5"), ("City", "Piaseczno"), ("AdministrativeArea", "mazowieckie"),
-                       ("PostalCode", "05-500"), ("Country", "Polska"), ("ElectronicMailAddress", "urzad@piaseczno.eu")):
+    for tag, value in (("DeliveryPoint", c.address), ("City", c.city), ("AdministrativeArea", c.region),
+                       ("PostalCode", c.postcode), ("Country", c.country), ("ElectronicMailAddress", c.email)):
         _el(address, ows, tag, value)
 
 
@@ -183,8 +184,8 @@ def _inspire(parent, language: str, types):
     _el(spec, INSPIRE_COMMON, "DateOfPublication", "2010-12-08")
     _el(conf, INSPIRE_COMMON, "Degree", "notEvaluated")
     poc = _el(ext, INSPIRE_COMMON, "MetadataPointOfContact")
-    _el(poc, INSPIRE_COMMON, "OrganisationName", "Urząd Miasta i Gminy Piaseczno")
-    _el(poc, INSPIRE_COMMON, "EmailAddress", "urzad@piaseczno.eu")
+    _el(poc, INSPIRE_COMMON, "OrganisationName", SERVICE_CONTACT.organisation)
+    _el(poc, INSPIRE_COMMON, "EmailAddress", SERVICE_CONTACT.email)
     _el(ext, INSPIRE_COMMON, "MetadataDate", "2026-11-26")
     _el(ext, INSPIRE_COMMON, "SpatialDataServiceType", "download")
     _el(_el(ext, INSPIRE_COMMON, "MandatoryKeyword"), INSPIRE_COMMON, "KeywordValue", "infoFeatureAccessService")

@@ -16,6 +16,7 @@ from gisportal.core.crs import north_first
 from layers import catalogue
 from layers.selectors import data_version, layer_extents
 
+from ..common.contact import SERVICE_CONTACT
 from ..common.crs import transform_extent
 from ..render.legend import legend_size
 from ..render.styles import style_for
@@ -111,16 +112,18 @@ def _service(root, language: str, version: str):
     for word in ("EGiB", "KIEG", "MPZP", "PRG", "Piaseczno", "infoMapAccessService"):
         _el(kw, "Keyword", word, ns=ns)
     _online(service, endpoint(), ns=ns)
-    contact = _el(service, "ContactInformation", ns=ns)
+    c = SERVICE_CONTACT
+    contact = _el(service, "ContactInformation", ns=ns)  # children in the schema's (and the DTD's) order
     primary = _el(contact, "ContactPersonPrimary", ns=ns)
-    _el(primary, "ContactPerson", "Administrator geoportalu", ns=ns)
-    _el(primary, "ContactOrganization", "Urząd Miasta i Gminy Piaseczno", ns=ns)
+    _el(primary, "ContactPerson", c.person, ns=ns)
+    _el(primary, "ContactOrganization", c.organisation, ns=ns)
+    _el(contact, "ContactPosition", c.position, ns=ns)
     address = _el(contact, "ContactAddress", ns=ns)
-    for tag, value in (("AddressType", "postal"), ("Address", "ul. Kościuszki 5"), ("City", "Piaseczno"),
-                       ("StateOrProvince", "mazowieckie"), ("PostCode", "05-500"), ("Country", "Polska")):
+    for tag, value in (("AddressType", "postal"), ("Address", c.address), ("City", c.city),
+                       ("StateOrProvince", c.region), ("PostCode", c.postcode), ("Country", c.country)):
         _el(address, tag, value, ns=ns)
-    _el(contact, "ContactVoiceTelephone", "+48 22 70 17 500", ns=ns)
-    _el(contact, "ContactElectronicMailAddress", "urzad@piaseczno.eu", ns=ns)
+    _el(contact, "ContactVoiceTelephone", c.phone, ns=ns)
+    _el(contact, "ContactElectronicMailAddress", c.email, ns=ns)
     _el(service, "Fees", t["fees"], ns=ns)
     _el(service, "AccessConstraints", t["access"], ns=ns)
     if version == "1.3.0":
@@ -224,8 +227,8 @@ def _inspire(capability, language: str):
     _el(spec, "DateOfPublication", "2010-12-08", ns=INSPIRE_COMMON)
     _el(conf, "Degree", "notEvaluated", ns=INSPIRE_COMMON)
     poc = _el(ext, "MetadataPointOfContact", ns=INSPIRE_COMMON)
-    _el(poc, "OrganisationName", "Urząd Miasta i Gminy Piaseczno", ns=INSPIRE_COMMON)
-    _el(poc, "EmailAddress", "urzad@piaseczno.eu", ns=INSPIRE_COMMON)
+    _el(poc, "OrganisationName", SERVICE_CONTACT.organisation, ns=INSPIRE_COMMON)
+    _el(poc, "EmailAddress", SERVICE_CONTACT.email, ns=INSPIRE_COMMON)
     _el(ext, "MetadataDate", "2026-11-26", ns=INSPIRE_COMMON)
     _el(ext, "SpatialDataServiceType", "view", ns=INSPIRE_COMMON)
     mk = _el(ext, "MandatoryKeyword", ns=INSPIRE_COMMON)

@@ -1,5 +1,5 @@
 """GetFeatureInfo: the features under a pixel (with a pixel tolerance), public attributes only, as
-GeoJSON, escaped HTML in the request's language, GML 3.2 or plain text. Owners and KW numbers are
+GeoJSON, escaped HTML in the request's language, GML 3.2 or 3.1.1, or plain text. Owners and KW numbers are
 never read here: only the catalogue's public attributes are selected."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lxml import etree
 from layers import catalogue
 
 from ..common import gml
+from ..common.crs import Form
 from ..common.exceptions import OGCException
 from .requests import GetFeatureInfo
 
@@ -129,31 +130,31 @@ def to_text(results, req: GetFeatureInfo) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def to_gml(results, req: GetFeatureInfo) -> bytes:
+def to_gml(results, req: GetFeatureInfo, *, ns: str = gml.GML) -> bytes:
+    """GML 3.2 (or 3.1.1 with ns=gml.GML311) in the request CRS. The srsName form carries the axis
+    order (gml.srs_name): WMS 1.3.0 answers in the URN form, in EPSG order (N,E for 2180, lat,lon for
+    4326) as its CRS parameter; 1.1.1 in the EPSG:xxxx form, easting/longitude first as its SRS."""
     crs = req.view.crs
-    srs = crs.as_form(crs.form)
-    swap = crs.swap(_protocol(req))
-    root = etree.Element(f"{{{gml.GML}}}FeatureCollection", nsmap={"gml": gml.GML, "gisportal": GISPORTAL_NS})
-    root.set(f"{{{gml.GML}}}id", "gfi")
+    srs, swap = gml.srs_name(crs, Form.URN if req.view.version == "1.3.0" else Form.EPSG)
+    root = etree.Element(f"{{{ns}}}FeatureCollection", nsmap={"gml": ns, "gisportal": GISPORTAL_NS})
+    root.set(f"{{{ns}}}id", "gfi")
     for layer, rows in results:
         for r in rows:
-            member = etree.SubElement(root, f"{{{gml.GML}}}featureMember")
+            member = etree.SubElement(root, f"{{{ns}}}featureMember")
             fid = f"{layer.name}.{r['_id']}"
-            feat = etree.SubElement(member, f"{{{GISPORTAL_NS}}}{layer.name}", {f"{{{gml.GML}}}id": fid})
+            feat = etree.SubElement(member, f"{{{GISPORTAL_NS}}}{layer.name}", {f"{{{ns}}}id": fid})
             for a in layer.public_attributes:
                 value = _plain(r[a.name])
                 if value is not None:
                     etree.SubElement(feat, f"{{{GISPORTAL_NS}}}{a.name}").text = str(value)
             holder = etree.SubElement(feat, f"{{{GISPORTAL_NS}}}geometry")
             gml.geometry(holder, r["_geom"], srs=srs, swap=swap, gml_id=f"{fid}.geom",
-                         decimals=7 if crs.srid in (4326, 4258) else 2)
+                         decimals=7 if crs.srid in (4326, 4258) else 2, ns=ns)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def _protocol(req: GetFeatureInfo):
-    from ..common.crs import Protocol
-
-    return Protocol.WMS130 if req.view.version == "1.3.0" else Protocol.WMS111
+def to_gml311(results, req: GetFeatureInfo) -> bytes:
+    return to_gml(results, req, ns=gml.GML311)
 
 
 ENCODERS = {
@@ -161,7 +162,7 @@ ENCODERS = {
     "text/html": (to_html, "text/html; charset=utf-8"),
     "text/plain": (to_text, "text/plain; charset=utf-8"),
     "application/vnd.ogc.gml": (to_gml, "application/vnd.ogc.gml"),
-    "application/vnd.ogc.gml/3.1.1": (to_gml, "application/vnd.ogc.gml/3.1.1"),
+    "application/vnd.ogc.gml/3.1.1": (to_gml311, "application/vnd.ogc.gml/3.1.1"),
     "application/gml+xml; version=3.2": (to_gml, "application/gml+xml; version=3.2"),
     "text/xml": (to_gml, "text/xml; charset=utf-8"),
 }

@@ -149,7 +149,9 @@ def _bbox(params: Params) -> tuple[float, float, float, float]:
     return nums  # type: ignore[return-value]
 
 
-def parse_view(params: Params, user, *, version: str, layers_param: str = "LAYERS") -> MapView:
+def parse_view(params: Params, user, *, version: str, layers_param: str = "LAYERS", styles_required: bool = False) -> MapView:
+    """The map part of GetMap and GetFeatureInfo. STYLES is mandatory in GetMap (WMS 1.3.0 and 1.1.1; an
+    empty `STYLES=` asks for the default styles); GetFeatureInfo takes its absence as the defaults."""
     names = [n.strip() for n in params.require(layers_param).split(",")]
     if len(names) > LAYER_LIMIT:
         raise OGCException("InvalidParameterValue", _("At most %(n)s layers per request.") % {"n": LAYER_LIMIT}, layers_param)
@@ -158,6 +160,8 @@ def parse_view(params: Params, user, *, version: str, layers_param: str = "LAYER
         if name not in readable:
             raise OGCException("LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, layers_param)
     raw_styles = params.get("STYLES")
+    if raw_styles is None and styles_required:
+        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "STYLES"}, "STYLES")
     styles = [s.strip() for s in raw_styles.split(",")] if raw_styles else []
     if styles and len(styles) != len(names):
         if all(s == "" for s in styles):
@@ -215,7 +219,7 @@ def parse_getmap(params: Params, user) -> GetMap:
     mapnik_fmt = MAP_FORMATS.get(fmt) or MAP_FORMATS.get(fmt.lower())
     if mapnik_fmt is None:
         raise OGCException("InvalidFormat", _("Format %(f)s is not offered.") % {"f": fmt[:40]}, "FORMAT")
-    view = parse_view(params, user, version=version)
+    view = parse_view(params, user, version=version, styles_required=True)
     transparent = params.boolean("TRANSPARENT")
     if mapnik_fmt == "png32:z=1" and not transparent:
         mapnik_fmt = OPAQUE_PNG  # 24-bit RGB: no alpha channel to encode when nothing is transparent

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from ..common.exceptions import OGCException, wms_exception_response
+from ..common.exceptions import OGCException, wms_error_response
 from ..common.kvp import Params
 from ..render import maps
 from ..render.legend import legend_png
@@ -30,9 +30,13 @@ MEMORY_CAP = 256 * 1024 * 1024  # bytes of raster a single GetMap may need (OGC.
 IMAGE_MIME = {"png32:z=1": "image/png", "rgb": "image/png", "png8:m=h:z=1": "image/png", "jpeg85": "image/jpeg"}
 
 
-def dispatch(request, params: Params) -> HttpResponse:
+def dispatch(request, params: Params, *, alias: bool = False) -> HttpResponse:
+    """`alias`: the request came to /wms, whose path names the service; SERVICE=WMS is still required
+    for GetCapabilities (WMS 1.3.0 Table 3, the INSPIRE ETS at05) and another SERVICE is an error."""
     version = version_of(params)
     try:
+        if alias:
+            _check_service(params)
         op = (params.get("REQUEST") or "").strip()
         if not op:
             raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "REQUEST"}, "REQUEST")
@@ -41,10 +45,18 @@ def dispatch(request, params: Params) -> HttpResponse:
             raise OGCException("OperationNotSupported", _("Operation %(op)s is not supported.") % {"op": op[:40]}, "REQUEST")
         return handler(request, params)
     except OGCException as e:
-        response = wms_exception_response(e, version)
+        response = wms_error_response(e, version)
         if e.status == 503:
             response["Retry-After"] = "10"
         return response
+
+
+def _check_service(params: Params) -> None:
+    service = (params.get("SERVICE") or "").strip()
+    if service and service.upper() != "WMS":
+        raise OGCException("InvalidParameterValue", _("Service %(s)s is not offered here.") % {"s": service[:20]}, "SERVICE")
+    if not service and (params.get("REQUEST") or "").strip().lower() == "getcapabilities":
+        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "SERVICE"}, "SERVICE")
 
 
 def get_capabilities(request, params: Params) -> HttpResponse:

@@ -3,6 +3,8 @@ coordinates say, feature info, legends, and Mapnik beside GeoDjango in one proce
 
 from __future__ import annotations
 
+import re
+import subprocess
 from urllib.parse import urlencode
 
 import pytest
@@ -10,14 +12,15 @@ from django.contrib.gis.geos import Point
 from lxml import etree
 from pyproj import Transformer
 
-from layers.models import Parcel, Precinct
+from layers.models import AddressPoint, Parcel, Precinct
 
 from ..conftest import SHARED_DATA
-from .helpers import pixel_of, rgba, size
+from .helpers import gdal_client_env, pixel_of, rgba, size
 
 pytestmark = pytest.mark.django_db
 WMS = "{http://www.opengis.net/wms}"
 FILL = (0xFF, 0xD5, 0x4F)  # the 'wypelnienie' style of dzialki
+EXC = 200  # WMS exception reports for bad requests: HTTP 200 by default (GISPORTAL_WMS_EXCEPTION_STATUS)
 
 
 def get(client, **params):
@@ -30,6 +33,35 @@ def exc_code(resp) -> str:
     if el is None:
         el = root.find(".//ServiceException")
     return el.get("code")
+
+
+def schema_from(xsd: bytes, base_url: str | None = None) -> etree.XMLSchema:
+    """An XML schema (e.g. a DescribeFeatureType answer) whose imports resolve to ../shared/data/ogc-schemas, laid
+    out as schemas.opengis.net, and http://inspire.ec.europa.eu/schemas/ to its inspire/ folder, with the INSPIRE
+    files' site-root-relative paths rewritten as ../shared/data/README.md says."""
+    root = (SHARED_DATA / "ogc-schemas").resolve()
+
+    class Resolver(etree.Resolver):
+        def resolve(self, url, pubid, context):
+            for prefix, folder in (("http://schemas.opengis.net/", root), ("https://schemas.opengis.net/", root),
+                                   ("http://inspire.ec.europa.eu/schemas/", root / "inspire"),
+                                   ("https://inspire.ec.europa.eu/schemas/", root / "inspire")):
+                if url.startswith(prefix):
+                    return self.resolve_filename(str(folder / url[len(prefix):]), context)
+            if url.endswith("/xml.xsd"):
+                return self.resolve_filename(str(root / "w3c" / "xml.xsd"), context)
+            if url.endswith("xlink.xsd"):
+                return self.resolve_filename(str(root / "w3c" / "xlink.xsd"), context)
+            for wrong, right in (("inspire/schemas/ogc/", ""), ("inspire/schemas/iso/", "iso/"), ("inspire/schemas/", "inspire/"),
+                                 ("inspire/ows/", "ows/")):
+                marker = f"{root}/{wrong}"
+                if url.startswith(marker):
+                    return self.resolve_filename(str(root / right / url[len(marker):]), context)
+            return None
+
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser.resolvers.add(Resolver())
+    return etree.XMLSchema(etree.fromstring(xsd, parser, base_url=base_url or str(root / "x.xsd")))
 
 
 def getmap(client, version="1.3.0", **over):
@@ -61,7 +93,7 @@ def test_caps_130_valid_against_the_official_schema(client, demo_data, ogc_schem
     assert r.status_code == 200 and r["Content-Type"].startswith("text/xml")
     doc = etree.fromstring(r.content)
     assert doc.get("version") == "1.3.0"
-    # INSPIRE's schema is not among the official OGC schemas at hand: check it apart, validate the rest
+    # the OGC schema alone here; with the INSPIRE extension in test_inspire_view_service.py (at04)
     ext = doc.find(f"{WMS}Capability/{{http://inspire.ec.europa.eu/schemas/inspire_vs/1.0}}ExtendedCapabilities")
     assert ext is not None
     langs = [e.text for e in ext.iter("{http://inspire.ec.europa.eu/schemas/common/1.0}Language")]
@@ -93,7 +125,7 @@ def test_caps_unknown_params_and_bad_format_ignored(client, demo_data):
 
 def test_update_sequence(client, demo_data):
     seq = int(etree.fromstring(caps(client).content).get("updateSequence"))
-    assert exc_code(r := caps(client, UPDATESEQUENCE=str(seq))) == "CurrentUpdateSequence" and r.status_code == 400
+    assert exc_code(r := caps(client, UPDATESEQUENCE=str(seq))) == "CurrentUpdateSequence" and r.status_code == EXC
     assert exc_code(caps(client, UPDATESEQUENCE=str(seq + 1))) == "InvalidUpdateSequence"
     assert caps(client, UPDATESEQUENCE=str(seq - 1)).status_code == 200
 
@@ -122,6 +154,16 @@ def test_caps_content(client, demo_data, settings):
     assert nr.get("queryable") == "0" and nr.findtext(f"{WMS}MaxScaleDenominator") == "5000"
 
 
+@pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
+def test_caps_contact_position(client, demo_data, version):
+    """ContactPosition: the responsible party's role (INSPIRE ETS at26), between ContactPersonPrimary and
+    ContactAddress as the schema and the DTD order them (their validation tests check the rest)."""
+    ns = WMS if version == "1.3.0" else ""
+    info = etree.fromstring(caps(client, VERSION=version).content).find(f"{ns}Service/{ns}ContactInformation")
+    assert [etree.QName(e).localname for e in info][:3] == ["ContactPersonPrimary", "ContactPosition", "ContactAddress"]
+    assert info.findtext(f"{ns}ContactPosition") == "pointOfContact"
+
+
 def test_caps_language(client, demo_data):
     pol = etree.fromstring(caps(client).content)
     eng = etree.fromstring(caps(client, LANGUAGE="eng").content)
@@ -140,14 +182,14 @@ def test_legend_url_serves_png(client, demo_data):
 # ------------------------------------------------------------------------------ GetMap
 def test_getmap_missing_version(client, demo_data):
     r = getmap(client, VERSION=None)
-    assert r.status_code == 400 and exc_code(r) == "MissingParameterValue"
+    assert r.status_code == EXC and exc_code(r) == "MissingParameterValue"
 
 
 @pytest.mark.parametrize("bbox", ["469800,638400,469300,639000", "469300,639000,469800,638400", "1,2,3", "1,2,3,4,5", "a,b,c,d",
                                   "NaN,0,1,1", "Infinity,0,1e308,1", ""])
 def test_getmap_bad_bbox(client, demo_data, bbox):
     r = getmap(client, BBOX=bbox)
-    assert r.status_code == 400 and exc_code(r) in ("InvalidParameterValue", "MissingParameterValue")
+    assert r.status_code == EXC and exc_code(r) in ("InvalidParameterValue", "MissingParameterValue")
 
 
 def test_getmap_bbox_off_data_is_empty_image(client, demo_data):
@@ -158,9 +200,9 @@ def test_getmap_bbox_off_data_is_empty_image(client, demo_data):
 @pytest.mark.parametrize("crs", ["EPSG:9999", "EPSG:0", "AUTO2:42001,1,0,0", "urn:ogc:def:crs:EPSG::2180", "x" * 5000])
 def test_getmap_invalid_crs(client, demo_data, crs):
     r = getmap(client, CRS=crs)
-    assert r.status_code == 400 and exc_code(r) == "InvalidCRS"
+    assert r.status_code == EXC and exc_code(r) == "InvalidCRS"
     r = getmap(client, "1.1.1", SRS=crs)
-    assert r.status_code == 400 and exc_code(r) == "InvalidSRS"
+    assert r.status_code == EXC and exc_code(r) == "InvalidSRS"
 
 
 def test_getmap_formats(client, demo_data):
@@ -178,8 +220,49 @@ def test_getmap_layers_and_styles(client, demo_data):
     four = "dzialki,budynki,uzytki,adresy"
     for styles in ("", ",,,", "kieg,,,", "kieg,default,default,default"):
         assert getmap(client, LAYERS=four, STYLES=styles).status_code == 200
-    assert getmap(client, LAYERS=",".join(["dzialki"] * 21)).status_code == 400  # LayerLimit + 1
-    assert getmap(client, LAYERS=",".join(["dzialki"] * 1000)).status_code == 400
+    assert exc_code(getmap(client, LAYERS=",".join(["dzialki"] * 21))) == "InvalidParameterValue"  # LayerLimit + 1
+    assert exc_code(getmap(client, LAYERS=",".join(["dzialki"] * 1000))) == "InvalidParameterValue"
+
+
+@pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
+def test_getmap_styles_is_mandatory(client, demo_data, version):
+    r = getmap(client, version, STYLES=None)
+    assert r.status_code == EXC and exc_code(r) == "MissingParameterValue" and b"STYLES" in r.content
+    assert getmap(client, version, STYLES="")["Content-Type"] == "image/png"  # empty: the default styles
+    assert getmap(client, version, STYLES="kieg")["Content-Type"] == "image/png"
+    # GetFeatureInfo takes a missing STYLES as the defaults (clients build it from older map requests)
+    ij = {"I": "128", "J": "128"} if version == "1.3.0" else {"X": "128", "Y": "128", "SRS": "EPSG:2180", "CRS": None,
+                                                               "BBOX": "638400,469300,639000,469800"}
+    assert "features" in gfi(client, VERSION=version, STYLES=None, **ij).json()
+
+
+def test_exception_status_is_configurable(client, demo_data, settings):
+    """WMS exception reports come with HTTP 200 by default (MapServer and GeoServer do; the INSPIRE validator
+    requires it) or 400 by GISPORTAL_WMS_EXCEPTION_STATUS; WFS keeps its 400, the middleware's answers theirs."""
+    assert getmap(client, LAYERS="nope").status_code == 200
+    assert getmap(client, "1.1.1", LAYERS="nope").status_code == 200
+    wfs = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:nope"}
+    assert client.get("/ows", wfs).status_code == 400
+    nul = client.get("/ows?SERVICE=WMS&REQUEST=GetMap&LAYERS=dzialki%00")  # refused by the middleware
+    assert nul.status_code == 400 and exc_code(nul) == "InvalidParameterValue"
+    settings.GISPORTAL_WMS_EXCEPTION_STATUS = "400"
+    r = getmap(client, LAYERS="nope")
+    assert r.status_code == 400 and exc_code(r) == "LayerNotDefined" and r["Content-Type"].startswith("text/xml")
+    assert getmap(client, "1.1.1", LAYERS="nope").status_code == 400
+    assert client.get("/wms?REQUEST=GetCapabilities").status_code == 400
+    assert client.get("/ows", wfs).status_code == 400
+
+
+@pytest.mark.parametrize("over", [{"LAYERS": "nope"}, {"STYLES": None}, {"SRS": "EPSG:9999"}, {"WIDTH": "0"}, {"BBOX": "1,2,3"}])
+def test_exception_111_valid_against_the_dtd(client, demo_data, over):
+    """exception_1_1_1.dtd declares `code` only: no `locator` attribute; the locator stays in the text."""
+    r = getmap(client, "1.1.1", **over)
+    assert r.status_code == EXC and r["Content-Type"].startswith("application/vnd.ogc.se_xml")
+    dtd = etree.DTD(str(SHARED_DATA / "ogc-schemas" / "wms" / "1.1.1" / "exception_1_1_1.dtd"))
+    doc = etree.fromstring(r.content, etree.XMLParser(resolve_entities=False, no_network=True))
+    assert dtd.validate(doc), dtd.error_log.filter_from_errors()
+    el = doc.find("ServiceException")
+    assert el.get("locator") is None and next(iter(over)) in el.text
 
 
 @pytest.mark.parametrize("w, h", [(8, 5), (1024, 768), (4096, 4096)])
@@ -191,13 +274,13 @@ def test_getmap_exact_size(client, demo_data, w, h):
 @pytest.mark.parametrize("value", ["100000", "0", "-1", "1e9", "abc", "2147483648", "4097"])
 def test_getmap_hostile_sizes(client, demo_data, value):
     r = getmap(client, WIDTH=value)
-    assert r.status_code == 400 and exc_code(r) == "InvalidParameterValue"
+    assert r.status_code == EXC and exc_code(r) == "InvalidParameterValue"
     assert b"Traceback" not in r.content
 
 
 def test_getmap_memory_cap(client, demo_data):
     r = getmap(client, WIDTH="4096", HEIGHT="4096", LAYERS=",".join(["dzialki", "budynki", "uzytki", "adresy", "obreby"]))
-    assert r.status_code == 400 and b"memory" in r.content.lower() or b"pami" in r.content.lower()
+    assert exc_code(r) == "InvalidParameterValue" and (b"memory" in r.content.lower() or b"pami" in r.content.lower())
 
 
 def test_transparency_and_exceptions_in_image(client, demo_data):
@@ -213,7 +296,7 @@ def test_transparency_and_exceptions_in_image(client, demo_data):
     inimage = getmap(client, LAYERS="nope", EXCEPTIONS="INIMAGE", FORMAT="image/jpeg")
     assert inimage.status_code == 200 and inimage["Content-Type"] == "image/jpeg"
     xml = getmap(client, LAYERS="nope", EXCEPTIONS="XML")
-    assert xml.status_code == 400 and xml["Content-Type"].startswith("text/xml")
+    assert xml.status_code == EXC and xml["Content-Type"].startswith("text/xml") and exc_code(xml) == "LayerNotDefined"
     assert getmap(client, "1.1.1", LAYERS="nope")["Content-Type"].startswith("application/vnd.ogc.se_xml")
 
 
@@ -259,7 +342,7 @@ def test_rendering_keeps_geodjango_transforms_working(client, demo_data):
 def test_user_styles_and_time_are_refused_or_ignored(client, demo_data):
     for key, value in (("SLD", "http://169.254.169.254/latest"), ("SLD_BODY", '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')):
         r = getmap(client, **{key: value})
-        assert r.status_code == 400 and exc_code(r) == "OperationNotSupported"
+        assert r.status_code == EXC and exc_code(r) == "OperationNotSupported"
     assert getmap(client, TIME="2020-01-01' OR '1'='1").status_code == 200  # no layer has a time dimension
 
 
@@ -270,10 +353,17 @@ def test_xss_in_echoed_parameters_is_escaped(client, demo_data):
 
 def test_unknown_request_and_service(client):
     r = get(client, REQUEST="Nope")
-    assert r.status_code == 400 and exc_code(r) == "OperationNotSupported"
-    assert client.get("/ows?REQUEST=GetCapabilities").status_code == 400  # SERVICE missing on /ows
-    assert client.get("/wms?REQUEST=GetCapabilities").status_code == 200  # the alias implies WMS
-    assert client.post("/wms", {"REQUEST": "GetCapabilities"}).status_code == 200  # form-encoded POST
+    assert r.status_code == EXC and exc_code(r) == "OperationNotSupported"
+    assert client.get("/ows?REQUEST=GetCapabilities").status_code == 400  # SERVICE missing on /ows: an OWS 400 (WFS too)
+    assert client.get("/wms?SERVICE=WMS&REQUEST=GetCapabilities").status_code == 200
+    assert client.post("/wms", {"SERVICE": "WMS", "REQUEST": "GetCapabilities"}).status_code == 200  # form-encoded POST
+    # /wms names the service, yet GetCapabilities needs SERVICE=WMS (WMS 1.3.0; the INSPIRE ETS at05), another is an error
+    r = client.get("/wms?REQUEST=GetCapabilities")
+    assert r.status_code == EXC and exc_code(r) == "MissingParameterValue" and b'locator="SERVICE"' in r.content
+    r = client.get("/wms?SERVICE=WFS&REQUEST=GetCapabilities")
+    assert r.status_code == EXC and exc_code(r) == "InvalidParameterValue" and b'locator="SERVICE"' in r.content
+    r = client.get("/wms?VERSION=1.3.0&REQUEST=GetMap")  # GetMap implies WMS: the first thing missing is FORMAT
+    assert exc_code(r) == "MissingParameterValue" and b'locator="FORMAT"' in r.content
 
 
 # ------------------------------------------------------------------------------ GetFeatureInfo
@@ -324,6 +414,78 @@ def test_gfi_formats_and_escaping(client, demo_data):
     doc = etree.fromstring(g.content)
     pos = doc.find(".//{http://www.opengis.net/gml/3.2}posList").text.split()
     assert 400_000 < float(pos[0]) < 500_000 and 600_000 < float(pos[1]) < 700_000  # northing first for EPSG:2180 in 1.3.0
+    assert doc.find(".//{http://www.opengis.net/gml/3.2}MultiSurface").get("srsName") == "urn:ogc:def:crs:EPSG::2180"
+
+
+def _ogr_extent(tmp_path, body: bytes) -> tuple[float, ...]:
+    """The layer extent as GDAL's GML driver reads a saved GetFeatureInfo answer (x = easting/longitude)."""
+    path = tmp_path / "gfi.gml"
+    path.write_bytes(body)
+    out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True, text=True, timeout=60,
+                         env=gdal_client_env(), check=True).stdout
+    m = re.search(r"Extent: \(([-\d.]+), ([-\d.]+)\) - \(([-\d.]+), ([-\d.]+)\)", out)
+    assert m, out
+    return tuple(float(g) for g in m.groups())
+
+
+@pytest.mark.parametrize("info_format", ["application/vnd.ogc.gml", "application/vnd.ogc.gml/3.1.1"])
+@pytest.mark.parametrize("version, crs, srs_name", [
+    ("1.3.0", "EPSG:2180", "urn:ogc:def:crs:EPSG::2180"),  # N,E: the URN form says EPSG order
+    ("1.3.0", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"),  # lat,lon
+    ("1.3.0", "EPSG:3857", "urn:ogc:def:crs:EPSG::3857"),  # east-first anyway
+    ("1.3.0", "CRS:84", "urn:ogc:def:crs:OGC:1.3:CRS84"),
+    ("1.1.1", "EPSG:2180", "EPSG:2180"),  # E,N as the 1.1.1 SRS and the EPSG:xxxx form say
+    ("1.1.1", "EPSG:4326", "EPSG:4326"),
+])
+def test_gfi_gml_axis_order_as_gdal_reads_it(client, demo_data, known_parcel, tmp_path, info_format, version, crs, srs_name):
+    """The srsName form and the coordinate order go together, so GDAL (as QGIS) puts the parcel where it is."""
+    epsg = 4326 if crs == "CRS:84" else int(crs.split(":")[1])
+    t = Transformer.from_crs(2180, epsg, always_xy=True)
+    x, y = t.transform(known_parcel["x"], known_parcel["y"])
+    e = t.transform_bounds(*known_parcel["extent"])
+    d = max(e[2] - e[0], e[3] - e[1])
+    box = (x - d, y - d, x + d, y + d)  # the point in the middle pixel
+    north_first = version == "1.3.0" and crs in ("EPSG:2180", "EPSG:4326")
+    bbox = ",".join(f"{v:.8f}" for v in ((box[1], box[0], box[3], box[2]) if north_first else box))
+    where = {"CRS": crs, "I": "50", "J": "50"} if version == "1.3.0" else {"SRS": crs, "CRS": None, "X": "50", "Y": "50"}
+    r = gfi(client, VERSION=version, BBOX=bbox, WIDTH="101", HEIGHT="101", INFO_FORMAT=info_format, FEATURE_COUNT="1",
+            TOLERANCE="1", **where)
+    assert r.status_code == 200 and r["Content-Type"].startswith(info_format)
+    doc = etree.fromstring(r.content)
+    assert {el.get("srsName") for el in doc.iter() if el.get("srsName")} == {srs_name}
+    fid = doc.find(".//{https://gisportal.piaseczno.eu/schemas/gisportal/1.0}dzialki").get(f"{{{etree.QName(doc).namespace}}}id")
+    parcel = Parcel.objects.get(pk=int(fid.split(".")[1]))
+    assert parcel.parcel_id == known_parcel["id"]
+    expected = parcel.geom.transform(epsg, clone=True).extent  # x/y: easting, longitude first
+    tolerance = 1e-6 if epsg == 4326 else 0.01
+    got = _ogr_extent(tmp_path, r.content)
+    assert all(abs(a - b) <= tolerance for a, b in zip(got, expected, strict=True)), (got, expected)
+
+
+@pytest.mark.parametrize("info_format, gml_ns, wfs_version", [
+    ("application/vnd.ogc.gml/3.1.1", "http://www.opengis.net/gml", "1.1.0"),
+    ("application/vnd.ogc.gml", "http://www.opengis.net/gml/3.2", "2.0.0"),
+])
+def test_gfi_gml_valid_against_the_wfs_application_schema(client, demo_data, info_format, gml_ns, wfs_version):
+    """GML 3.1.1 is asked for by its own MIME type and gets GML 3.1.1 (not 3.2), valid against GML 3.1.1 and the
+    application schema the WFS describes for 1.1.0; the default GML stays 3.2, valid with the WFS 2.0 schema."""
+    x, y = AddressPoint.objects.current().order_by("pk").first().geom.coords  # an address point in the middle pixel
+    layers = "dzialki,budynki,adresy,obreby"
+    r = gfi(client, LAYERS=layers, QUERY_LAYERS=layers, INFO_FORMAT=info_format, FEATURE_COUNT="5", TOLERANCE="10",
+            BBOX=f"{y - 100},{x - 100},{y + 100},{x + 100}", WIDTH="201", HEIGHT="201", I="100", J="100")
+    assert r.status_code == 200 and r["Content-Type"] == info_format
+    doc = etree.fromstring(r.content)
+    assert etree.QName(doc).namespace == gml_ns and {etree.QName(e).namespace for e in doc.iter(f"{{{gml_ns}}}*")} == {gml_ns}
+    other = "http://www.opengis.net/gml/3.2" if gml_ns == "http://www.opengis.net/gml" else 'xmlns:gml="http://www.opengis.net/gml"'
+    assert other.encode() not in r.content
+    kinds = {etree.QName(e).localname for e in doc.iter(f"{{{gml_ns}}}MultiSurface", f"{{{gml_ns}}}Point")}
+    assert kinds == {"MultiSurface", "Point"}  # polygons and address points
+    names = "TYPENAMES" if wfs_version == "2.0.0" else "TYPENAME"
+    described = client.get("/ows", {"SERVICE": "WFS", "VERSION": wfs_version, "REQUEST": "DescribeFeatureType",
+                                    names: ",".join(f"gisportal:{n}" for n in layers.split(","))})
+    assert described.status_code == 200, described.content[:300]
+    schema = schema_from(described.content)
+    assert schema.validate(doc), schema.error_log
 
 
 # ------------------------------------------------------------------------------ GetLegendGraphic
@@ -334,7 +496,7 @@ def test_legend_graphic(client, demo_data):
     assert exc_code(get(client, REQUEST="GetLegendGraphic", LAYER="nope", FORMAT="image/png")) == "LayerNotDefined"
     assert exc_code(get(client, REQUEST="GetLegendGraphic", LAYER="dzialki", STYLE="x")) == "StyleNotDefined"
     wide = get(client, REQUEST="GetLegendGraphic", LAYER="mpzp", WIDTH="100000")
-    assert wide.status_code == 400
+    assert wide.status_code == EXC and exc_code(wide) == "InvalidParameterValue"
 
 
 def test_png_colour_types(client, demo_data):

@@ -165,7 +165,7 @@ def test_pygeoapi_templates_are_ours():
     assert Path(pygeoapi_config.__globals__["TEMPLATES_DIR"]) == TEMPLATES_DIR
     for name in ("_base.html", "landing_page.html", "conformance.html", "exception.html", "collections/index.html",
                  "collections/collection.html", "collections/queryables.html", "collections/items/index.html",
-                 "collections/items/item.html", "openapi/swagger.html", "openapi/redoc.html"):
+                 "collections/items/item.html", "collections/schema.html", "openapi/swagger.html", "openapi/redoc.html"):
         text = (TEMPLATES_DIR / name).read_text()
         assert "|safe" not in text.replace(" ", "") and "http://" not in text and "https://" not in text, name
 
