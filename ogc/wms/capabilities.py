@@ -16,6 +16,7 @@ from gisportal.core.crs import north_first
 from layers import catalogue
 from layers.selectors import data_version, layer_extents
 
+from .. import metadata
 from ..common.contact import SERVICE_CONTACT
 from ..common.crs import transform_extent
 from ..render.legend import legend_size
@@ -151,6 +152,10 @@ def _layer_body(el, layer, language: str, version: str, extent, ns: str | None):
     for word in layer.keywords:
         _el(kw, "Keyword", word, ns=ns)
     _geo_boxes(el, extent, version, ns)
+    if not layer.labels_of:  # the data set's ISO 19139 record (INSPIRE TG: a MetadataURL per layer)
+        md = _el(el, "MetadataURL", ns=ns, type="ISO19115:2003" if version == "1.3.0" else "TC211")
+        _el(md, "Format", "text/xml", ns=ns)
+        _online(md, metadata.record_url(layer), ns=ns)
     for style_name in layer.styles:
         style = style_for(layer.name, style_name)
         st = _el(el, "Style", ns=ns)

@@ -278,3 +278,19 @@ def test_gml_311_output_validates_against_the_11_schema(client, demo_data):
         doc = xml(gf(client, "1.1.0", TYPENAME="gisportal:dzialki", MAXFEATURES="20"))
         assert schema.validate(doc), schema.error_log
 
+
+
+@pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
+def test_every_wms_data_layer_has_the_same_metadata_url(client, demo_data, version):
+    r = client.get("/ows?" + urlencode({"SERVICE": "WMS", "VERSION": version, "REQUEST": "GetCapabilities"}))
+    doc = etree.fromstring(r.content)
+    ns = "{http://www.opengis.net/wms}" if version == "1.3.0" else ""
+    urls = {}
+    for layer in doc.iter(f"{ns}Layer"):
+        name = layer.findtext(f"{ns}Name")
+        if name in (None, "numery_dzialek") or layer.find(f"{ns}Layer") is not None:
+            continue
+        online = layer.find(f"{ns}MetadataURL/{ns}OnlineResource")
+        assert online is not None, name
+        urls[f"gisportal:{name}"] = online.get(f"{XLINK}href")
+    assert urls == _metadata_urls(client, "2.0.0")  # WMS and WFS point at the same record of each data set
