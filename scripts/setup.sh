@@ -32,6 +32,12 @@ for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-se
          libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium; do
   need_pkg "$p"
 done
+# QGIS as a test client (tests/ogc/test_qgis.py, marker qgis, run by Debian's /usr/bin/python3). GISPORTAL_QGIS=0
+# leaves it out (several hundred MB); those tests then skip and say why.
+if [ "${GISPORTAL_QGIS:-1}" != 0 ]; then
+  need_pkg python3-qgis
+  need_pkg qgis-providers
+fi
 command -v npm >/dev/null || apt_missing+=(nodejs npm)
 if [ -n "$PGV" ]; then need_pkg "postgresql-${PGV}-postgis-3"; fi
 
