@@ -76,9 +76,30 @@ def live_url(demo_data, django_db_blocker):
         def log_message(self, *args):
             pass
 
+    class Unblocked:
+        """The response body read and closed with database access allowed too: streamed WFS answers
+        query as they are read, and closing the response ends the request's connection."""
+
+        def __init__(self, body):
+            self.body = body
+
+        def __iter__(self):
+            chunks = iter(self.body)
+            while True:
+                with django_db_blocker.unblock():
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                yield chunk
+
+        def close(self):
+            with django_db_blocker.unblock():
+                if hasattr(self.body, "close"):
+                    self.body.close()
+
     def guarded(environ, start_response):
         with django_db_blocker.unblock():
-            return app(environ, start_response)
+            return Unblocked(app(environ, start_response))
 
     httpd = make_server("127.0.0.1", 0, guarded, server_class=Server, handler_class=QuietHandler)
     url = f"http://127.0.0.1:{httpd.server_port}"

@@ -52,9 +52,14 @@ def evil_zone(live_url):
                                          resolution_date=date(2024, 5, 1), geom=square)
         return ZoningArea.objects.create(plan=plan, label="1MN", symbol="MN", description=PAYLOAD, geom=square)
 
+    from layers.selectors import data_version_bump
+
+    # registry content changes, so caches keyed on the data version (feature counts, extents) must not outlive them
     zone = committed(make)
+    data_version_bump()
     yield zone
     committed(lambda: ZoningPlan.objects.filter(plan_id="E2E-XSS/1").delete())
+    data_version_bump()
 
 
 @pytest.fixture

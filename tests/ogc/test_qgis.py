@@ -53,9 +53,8 @@ def _wfs(live_url: str, layer: str, version: str) -> str:
 
 @pytest.fixture(scope="module")
 def qgis(qgis_python, live_url, refs, tmp_path_factory, django_db_blocker) -> dict:  # noqa: F811
-    """One QGIS session over every layer of the test: the probe's report by layer key. The live server's
-    threads close their database work after the response, outside its guard: a module fixture runs with the
-    database blocked, so it is unblocked here as it is inside a django_db test."""
+    """One QGIS session over every layer of the test: the probe's report by layer key (the database is
+    unblocked while QGIS runs, as it is inside a django_db test)."""
     work = tmp_path_factory.mktemp("qgis")
     dz, ad = refs["dzialki"], refs["adresy"]
     box = map_box(dz)
