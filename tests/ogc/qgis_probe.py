@@ -12,6 +12,7 @@ equals id) and, for a rendered layer, the written image's path. Coordinates are 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -90,9 +91,13 @@ def main() -> int:
     finally:
         with open(sys.argv[1], "w", encoding="utf-8") as fh:
             json.dump(result, fh)
-        app.exitQgis()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # QGIS 3.22 may crash while tearing down (exitQgis or interpreter exit) after many features were read:
+    # the report is written, so leave without the teardown
+    os._exit(code)
