@@ -12,6 +12,8 @@ import calendar as stdlib_calendar
 from datetime import date, datetime, timedelta
 
 import pytest
+from dateutil.easter import EASTER_WESTERN
+from dateutil.easter import easter as dateutil_easter
 from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -133,9 +135,8 @@ def test_known_easter_dates(easter):
 
 
 def test_easter_matches_dateutil_over_the_whole_range():
-    dateutil_easter = pytest.importorskip("dateutil.easter")
     for year in range(cal.MIN_YEAR, cal.MAX_YEAR + 1):
-        assert easter_sunday(year) == dateutil_easter.easter(year, dateutil_easter.EASTER_WESTERN), year
+        assert easter_sunday(year) == dateutil_easter(year, EASTER_WESTERN), year
 
 
 def test_holidays_2026_complete():

@@ -8,7 +8,7 @@ import socketserver
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core import mail
@@ -184,7 +184,7 @@ def test_transitions_pauses_and_deadline(clerk, gmina, monkeypatch):
     assert actions == ["register", "start", "request_supplement", "supplement_received", "settle", "deliver", "close"]
 
 
-def test_clerk_pages_and_actions(client, clerk, gmina):
+def test_clerk_pages_and_actions(client, clerk, gmina, monkeypatch):
     case, _ = paper_case(gmina, applicant_name="<script>alert(1)</script>")
     client.force_login(clerk)
     inbox = client.get("/urzad/sprawy/").content.decode()
@@ -198,7 +198,11 @@ def test_clerk_pages_and_actions(client, clerk, gmina):
     assert case.state == State.IN_PROGRESS and case.assigned_to == clerk
     assert not case.timeline.get(action="note").public and not case.timeline.get(action="assign").public
     assert case.sign in client.get("/urzad/sprawy/", {"q": case.sign}).content.decode()
-    assert case.sign not in client.get("/urzad/sprawy/", {"f": "overdue"}).content.decode() or case.deadline < date.today()
+    # overdue the day after the deadline, not on it, whatever today's date is
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: case.deadline)
+    assert case.sign not in client.get("/urzad/sprawy/", {"f": "overdue"}).content.decode()
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: case.deadline + timedelta(days=1))
+    assert case.sign in client.get("/urzad/sprawy/", {"f": "overdue"}).content.decode()
 
 
 def test_offices_do_not_see_each_others_cases(client, clerk, county_clerk, gmina, make_user):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mapbox_vector_tile
 import pytest
 
 from .helpers import ARTIFACTS, CHROMIUM
@@ -117,12 +118,16 @@ def test_map_on_vector_tiles(browser, live_url, settings):
     settings.GISPORTAL_MAP_VECTOR_TILES = True
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     tiles = []
-    page.on("response", lambda r: tiles.append(r.status) if "/tiles/PUWG1992/" in r.url else None)
+    page.on("response", lambda r: tiles.append(r) if "/tiles/PUWG1992/" in r.url else None)
     # The WMS image may be drawn before the first tile answers: wait for a tile response itself.
     with page.expect_response(lambda r: "/tiles/PUWG1992/" in r.url, timeout=30000) as first:
         page.goto(f"{live_url}/")
     assert first.value.status in (200, 204)
     _wait_for_map(page)
     page.wait_for_load_state("networkidle")
-    assert tiles and all(s in (200, 204) for s in tiles)
+    assert tiles and all(r.status in (200, 204) for r in tiles)
+    # the first view lies over the town: parcel tiles with parcels in them came, not only empty (204) ones
+    full = [r for r in tiles if "/collections/dzialki/" in r.url and r.status == 200]
+    assert full, [(r.url, r.status) for r in tiles]
+    assert mapbox_vector_tile.decode(full[0].body())["dzialki"]["features"]
     assert "dzialki" not in page.evaluate("window.gisportalMap.getLayers().item(0).getSource().getParams().LAYERS")

@@ -7,9 +7,11 @@ import math
 
 import mapbox_vector_tile
 import pytest
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
 from pyproj import Transformer
 
-from layers.models import Parcel
+from layers.models import AddressPoint, AdministrativeUnit, Building, Parcel, ZoningArea
 
 pytestmark = pytest.mark.django_db
 
@@ -50,13 +52,27 @@ def test_attribute_diet_and_min_zoom(client, parcel):
     assert get_tile(client, "dzialki", 11, x, y).status_code == 204
 
 
+OTHER_LAYERS = {  # layer: (the current rows, the official id's field, its tile attribute)
+    "budynki": (lambda: Building.objects.current().exclude(geom=None), "building_id", "ID_BUDYNKU"),
+    "adresy": (lambda: AddressPoint.objects.current(), "local_id", "ID_ADRESU"),
+    "mpzp": (lambda: ZoningArea.objects.all(), "id", "ID_TERENU"),
+    "granice": (lambda: AdministrativeUnit.objects.all(), "teryt", "TERYT"),
+}
+
+
 @pytest.mark.parametrize("layer, z", [("budynki", 16), ("adresy", 16), ("mpzp", 13), ("granice", 9)])
 def test_other_layers_have_tiles(client, parcel, layer, z):
-    x, y = tile_of(parcel["x"], parcel["y"], z)
+    """The tile under a feature of the layer (the one nearest the parcel) is not empty and holds it."""
+    rows, field, attribute = OTHER_LAYERS[layer]
+    near = Point(parcel["x"], parcel["y"], srid=2180)
+    feature = rows().annotate(d=Distance("geom", near)).order_by("d", "pk").first()
+    assert feature is not None, f"the demo data has no {layer}"
+    pt = feature.geom.point_on_surface
+    x, y = tile_of(pt.x, pt.y, z)
     r = get_tile(client, layer, z, x, y)
-    assert r.status_code in (200, 204)
-    if r.status_code == 200:
-        assert mapbox_vector_tile.decode(r.content)[layer]["features"]
+    assert r.status_code == 200 and r["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    ids = {str(f["properties"][attribute]) for f in mapbox_vector_tile.decode(r.content)[layer]["features"]}
+    assert str(getattr(feature, field)) in ids
 
 
 def test_etag_and_cache(client, parcel):

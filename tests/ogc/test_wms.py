@@ -280,7 +280,8 @@ def test_getmap_hostile_sizes(client, demo_data, value):
 
 def test_getmap_memory_cap(client, demo_data):
     r = getmap(client, WIDTH="4096", HEIGHT="4096", LAYERS=",".join(["dzialki", "budynki", "uzytki", "adresy", "obreby"]))
-    assert exc_code(r) == "InvalidParameterValue" and (b"memory" in r.content.lower() or b"pami" in r.content.lower())
+    assert r.status_code == EXC and exc_code(r) == "InvalidParameterValue"
+    assert b"memory" in r.content.lower() or "pamięci".encode() in r.content.lower()
 
 
 def test_transparency_and_exceptions_in_image(client, demo_data):
