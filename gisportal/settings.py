@@ -307,3 +307,19 @@ LOGGING = {
 # GDAL 3.6 (Debian 12) cannot block file/network access in spatial references; we never parse
 # user-supplied SRS definitions (CRSs are resolved from EPSG codes only), so the warning is silenced.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# Tunables (environment variables of the same names; read here only, the code reads django.conf.settings)
+GISPORTAL_IMPORT_MAX_BYTES = int(os.environ.get("GISPORTAL_IMPORT_MAX_BYTES", str(4 * 1024**3)))
+GISPORTAL_IMPORT_PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
+GISPORTAL_IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
+GISPORTAL_IMPORT_FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.33"))  # of two parts
+GISPORTAL_IMPORT_EARLY_MERGE = os.environ.get("GISPORTAL_IMPORT_EARLY_MERGE", "true").lower() not in ("0", "false", "no")
+GISPORTAL_IMPORT_BULK_MIN_ROWS = int(os.environ.get("GISPORTAL_IMPORT_BULK_MIN_ROWS", "5000"))
+GISPORTAL_IMPORT_TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))  # any value: log where an import's time goes
+GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
+GISPORTAL_IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
+GISPORTAL_IMPORT_WORK_MEM = os.environ.get("GISPORTAL_IMPORT_WORK_MEM", "64MB")
+GISPORTAL_DATA_VERSION_TTL = float(os.environ.get("GISPORTAL_DATA_VERSION_TTL", "1.0"))
+GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS", "15000"))
+GISPORTAL_LOCK_TIMEOUT_MS = int(os.environ.get("GISPORTAL_LOCK_TIMEOUT_MS", "5000"))
+GISPORTAL_PROJ_DIR = os.environ.get("GISPORTAL_PROJ_DIR", "")  # the system PROJ's proj.db (Mapnik import)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -16,20 +15,17 @@ from django.utils.translation import gettext as _
 
 from gisportal.core.errors import GisportalError
 
-from .importing import parallel
+from .importing import pipeline
 from .importing.base import ImportFailed, Report
-from .importing.early import EarlyMerge
-from .importing.load import Loader, trace
-from .importing.plain import PLAIN_LAYERS, PlainValidator, plain_loader
-from .importing.readers import EgibFile, open_reader
+from .importing.plain import PLAIN_LAYERS, PlainValidator
+from .importing.readers import open_reader
 from .importing.scope import ImportScope, ScopeCheck
 from .importing.sniff import sniff
 from .importing.validate import Validator
 from .models import ImportJob
 
 Progress = Callable[[dict], None]
-PUMP_EVERY = 4096  # records of this process's part between two looks at the next part's rows
-MAX_FILE_BYTES = int(os.environ.get("GISPORTAL_IMPORT_MAX_BYTES", str(4 * 1024**3)))
+MAX_FILE_BYTES: int = settings.GISPORTAL_IMPORT_MAX_BYTES
 
 
 def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
@@ -70,10 +66,11 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     reader = open_reader(path, fmt=fmt, options=options, sniffed=sniffed)
     try:
         if plain:
-            _run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run, check_scope=check_scope)
+            pipeline.run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run,
+                               check_scope=check_scope)
         else:
-            _run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run,
-                 check_scope=check_scope)
+            pipeline.run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run,
+                         check_scope=check_scope)
     except (DatabaseError, psycopg.Error) as e:
         diag = getattr(e, "diag", None) or getattr(getattr(e, "__cause__", None), "diag", None)
         constraint = getattr(diag, "constraint_name", None) or ""
@@ -83,126 +80,14 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     return report
 
 
-def _read(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, accept, reject=None,
-          check_scope=None) -> None:
-    """Check each record of the file; hand the valid ones to `accept`, the others to `reject`. A record
-    outside the importing office's scope stops the whole file (ImportFailed) before it is staged."""
-    for rec in reader:
-        report.bump("read", rec.kind)
-        state["read"] += 1
-        if validator.check(rec):
-            if check_scope is not None:
-                check_scope(rec)
-            accept(rec)
-        else:
-            report.bump("rejected", rec.kind)
-            if policy == "strict":
-                first = report.problems[-1]["message"] if report.problems else ""
-                raise ImportFailed(_("The file has errors and the policy is strict: %(m)s") % {"m": first})
-            if reject:
-                reject(rec)
-        if state["read"] % 1000 == 0:
-            tick()
+# Where a stored job goes to be run: layers/tasks.py registers its Celery task at start-up
+# (LayersConfig.ready), so this module never imports the tasks that import it.
+_import_queue: Callable[[int], object] | None = None
 
 
-def _read_in_parts(cut, reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, loader,
-                   check_scope=None) -> None:
-    """A large EGiB file: this process reads the first part while child processes read the others;
-    kinds of object the reading has moved past are merged meanwhile (importing/early.py)."""
-    with parallel.workdir_for(reader.path) as workdir:
-        scope = check_scope.scope.as_dict() if check_scope is not None else None
-        children = parallel.start_children(cut, policy=policy, workdir=Path(workdir), scope=scope)
-        streams = [parallel.RowStream(child) for child in children]
-        trace("reading processes started")
-        try:
-            reader.read_part(cut.parts[0], cut.prefix, cut.footer)
-            early = EarlyMerge(loader, report, policy=policy)
-            staged = 0
-
-            def stage(rec) -> None:
-                nonlocal staged
-                loader.stage(rec)
-                staged += 1
-                if staged % PUMP_EVERY == 0:  # the next part's rows, as far as written, go to PostgreSQL now too
-                    streams[0].pump(early.feed)
-
-            _read(reader, report, validator, state, tick, policy=policy, accept=stage, check_scope=check_scope)
-            trace(f"first part read and staged ({time.process_time():.1f} s of CPU)")
-            early.first_part_read(loader.kinds_staged, last_complete=cut.kind_boundary)
-            summaries = []
-            for child, stream in zip(children, streams, strict=True):
-                stream.rest(early.feed)
-                early.part_done()
-                summaries.append(parallel.collect(child, report, reader.reader))  # raises what went wrong in the child
-                done = summaries[-1]
-                trace(f"a reading process finished ({done.get('cpu_seconds', 0):.1f} s of CPU, "
-                      f"{done.get('finished_at', 0) - time.monotonic():.1f} s ago), its rows staged")
-                state["read"] += sum(done["report"]["read"].values())
-                tick()
-            reader.reader.check_schema()
-            early.finish(children, summaries, parallel.add_report)
-        finally:
-            reader.close()
-            for stream in streams:
-                stream.close()
-            parallel.cleanup(children)
-
-
-def _finish_reading(reader, report: Report, state: dict) -> None:
-    report.source_crs = getattr(reader, "crs_text", "")
-    for note in getattr(reader, "notes", []):
-        report.notes.append(note)
-    if state["read"] == 0:
-        raise ImportFailed(_("The file holds no objects to import."))
-
-
-def _run(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, job_id, dry_run: bool,
-         check_scope=None) -> None:
-    trace("file opened")
-    cut = parallel.plan(reader.path) if isinstance(reader, EgibFile) else None
-    trace("cut planned")
-    with transaction.atomic():
-        with Loader(report, job_id=job_id) as loader:
-            if cut is None:
-                _read(reader, report, validator, state, tick, policy=policy, accept=loader.stage, check_scope=check_scope)
-            else:
-                _read_in_parts(cut, reader, report, validator, state, tick, policy=policy, loader=loader,
-                               check_scope=check_scope)
-            loader.finish_staging()
-            trace("staging done")
-        _finish_reading(reader, report, state)
-        tick("writing")
-        loader.merge(policy=policy)
-        trace("merged")
-        state["written"] = report.total_written
-        tick("done")
-        if dry_run:
-            transaction.set_rollback(True)
-        else:
-            from .selectors import data_version_bump
-
-            transaction.on_commit(data_version_bump)
-    trace("committed")
-
-
-def _run_plain(reader, report: Report, validator: Validator, state: dict, tick, *, policy: str, dry_run: bool,
-               check_scope=None) -> None:
-    """mpzp and granice: rows checked and kept in memory, then written; one transaction."""
-    with transaction.atomic():
-        loader = plain_loader(reader.kind, report, policy)
-        _read(reader, report, validator, state, tick, policy=policy, accept=loader.add, reject=loader.reject,
-              check_scope=check_scope)
-        _finish_reading(reader, report, state)
-        tick("writing")
-        changed = loader.load()
-        state["written"] = report.total_written
-        tick("done")
-        if dry_run:
-            transaction.set_rollback(True)
-        elif changed:  # a file that changes nothing leaves the caches of maps and tiles alone
-            from .selectors import data_version_bump
-
-            transaction.on_commit(data_version_bump)
+def import_queue_register(enqueue: Callable[[int], object]) -> None:
+    global _import_queue
+    _import_queue = enqueue
 
 
 def _cache_key(job_id: int) -> str:
@@ -231,9 +116,10 @@ def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "
             size += len(chunk)
     job.path, job.sha256, job.size = str(target), digest.hexdigest(), size
     job.save(update_fields=["path", "sha256", "size"])
-    from .tasks import import_job  # noqa: PLC0415 - tasks import this module
-
-    transaction.on_commit(lambda: import_job.delay(job.pk))
+    enqueue = _import_queue
+    if enqueue is None:
+        raise RuntimeError("no import queue registered (layers.apps.LayersConfig.ready registers layers.tasks)")
+    transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .actions import import_job_run
+from .actions import import_job_run, import_queue_register
 from .models import ImportJob
 
 
@@ -25,3 +25,12 @@ def import_jobs_sweep() -> int:
         import_job.delay(job_id)
         n += 1
     return n
+
+
+def _enqueue(job_id: int) -> None:
+    import_job.delay(job_id)
+
+
+def register() -> None:
+    """Called once at start-up (LayersConfig.ready): stored import jobs are run by `import_job`."""
+    import_queue_register(_enqueue)

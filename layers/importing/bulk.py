@@ -16,13 +16,13 @@ one transaction: an import that fails leaves each table as it was, indexes inclu
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 
 import psycopg
+from django.conf import settings
 from psycopg import sql
 
-BULK_MIN_ROWS = int(os.environ.get("GISPORTAL_IMPORT_BULK_MIN_ROWS", "5000"))
+BULK_MIN_ROWS: int = settings.GISPORTAL_IMPORT_BULK_MIN_ROWS
 
 # constraints of the table that an index carries (unique) or that check each row against another table (foreign keys);
 # a unique constraint that a foreign key of any table relies on stays

@@ -15,14 +15,15 @@ merges wait until this process's part is all staged.
 from __future__ import annotations
 
 import copy
-import os
 import re
 from dataclasses import fields
+
+from django.conf import settings
 
 from .base import ImportFailed, Report
 from .load import Loader, trace
 
-ENABLED = os.environ.get("GISPORTAL_IMPORT_EARLY_MERGE", "true").lower() not in ("0", "false", "no")
+ENABLED: bool = settings.GISPORTAL_IMPORT_EARLY_MERGE
 # the staged rows of other kinds that merging a kind reads (they must all be staged by then)
 DEPENDS_ON = {"precinct": {"unit"}, "parcel": {"unit", "precinct", "jrg"}, "building": {"unit", "precinct", "jrg", "parcel"},
               "share": {"subject", "jrg"}}

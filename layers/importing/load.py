@@ -11,7 +11,6 @@ units the file covers, that the file no longer holds are retired (end date, neve
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from functools import lru_cache
 
 import orjson
 import shapely
+from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 from psycopg.sql import Composable
@@ -111,11 +111,11 @@ SPECS: dict[str, KindSpec] = {
         "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
     }, geom=None, scope_by_unit=False),
 }
-TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))
+TRACE: bool = settings.GISPORTAL_IMPORT_TRACE
 log = logging.getLogger(__name__)
-IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
-IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
-IMPORT_WORK_MEM = os.environ.get("GISPORTAL_IMPORT_WORK_MEM", "64MB")
+IMPORT_STATEMENT_TIMEOUT_MS: int = settings.GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS
+IMPORT_TEMP_BUFFERS: str = settings.GISPORTAL_IMPORT_TEMP_BUFFERS
+IMPORT_WORK_MEM: str = settings.GISPORTAL_IMPORT_WORK_MEM
 _T0 = time.monotonic()
 
 

@@ -2,7 +2,7 @@
 
 The file is cut at `featureMember` boundaries into parts (the first, read by this process while it also
 feeds PostgreSQL's COPY, a little smaller than the others). Each part after the first is read by a
-child process (`python -m layers.importing.parallel`): it wraps its byte range in
+child process (`python -m layers.importing.child`): it wraps its byte range in
 the file's own root element, reads and validates it exactly as the main process reads the first
 part, and writes the rows in COPY text form to a temporary file with a JSON summary beside it. The
 main process stages its own part and, in the same COPY, the next part's rows as far as they are
@@ -27,13 +27,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .base import ImportFailed, Report
 
-PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
-PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
-FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.33"))  # of two parts
+PARALLEL_MIN_BYTES: int = settings.GISPORTAL_IMPORT_PARALLEL_MIN_BYTES
+PROCESSES: int = settings.GISPORTAL_IMPORT_PROCESSES
+FIRST_PART_SHARE: float = settings.GISPORTAL_IMPORT_FIRST_PART_SHARE  # of two parts
 KIND_WINDOW = 0.1  # the first cut moves up to this share of the file to where the type of feature changes
 GML_NS = b"http://www.opengis.net/gml/3.2"
 _ROOT = re.compile(rb"<(?:([\w.-]+):)?FeatureCollection\b[^>]*>", re.S)
@@ -229,7 +230,7 @@ def start_children(p: Plan, *, policy: str, workdir: Path, scope: dict | None = 
                 "summary": str(summary), "prefix": p.prefix.decode("utf-8", "surrogateescape"),
                 "footer": p.footer.decode(), "scope": scope}
         with open(workdir / f"part{i}.err", "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "layers.importing.parallel"], stdin=subprocess.PIPE,
+            proc = subprocess.Popen([sys.executable, "-m", "layers.importing.child"], stdin=subprocess.PIPE,
                                     stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
         proc.stdin.write(json.dumps(spec).encode())
         proc.stdin.close()
@@ -238,7 +239,6 @@ def start_children(p: Plan, *, policy: str, workdir: Path, scope: dict | None = 
 
 
 def _child_env() -> dict:
-    from django.conf import settings
     from django.utils import translation
 
     env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "gisportal.settings"),
@@ -308,55 +308,7 @@ def cleanup(children: list[Child]) -> None:
             c.process.wait()
 
 
-def _child_main() -> int:
-    """Read one part: rows to spec["rows"], summary to spec["summary"]."""
-    import django
-
-    spec = json.loads(sys.stdin.read())
-    django.setup()
-    from django.utils import translation
-
-    from ..actions import _read
-    from .egib import EgibReader
-    from .load import copy_row
-    from .scope import ImportScope, ScopeCheck
-    from .validate import Validator
-
-    translation.activate(os.environ.get("GISPORTAL_IMPORT_LANGUAGE", "pl"))
-    path, part = Path(spec["path"]), Part(spec["start"], spec["end"])
-    prefix = spec["prefix"].encode("utf-8", "surrogateescape")
-    report = Report()
-    summary: dict = {}
-    source = PartSource(path, part, prefix, spec["footer"].encode())
-    try:
-        reader = EgibReader(source, line_offset=line_offset(path, part, prefix))
-        with open(spec["rows"], "w", encoding="utf-8", newline="\n") as out:
-            pending: list[str] = []
-
-            def accept(rec):
-                pending.append(copy_row(rec))
-                if len(pending) >= 500:
-                    out.write("".join(pending))
-                    pending.clear()
-
-            scope = ImportScope.from_dict(spec.get("scope"))
-            _read(reader, report, Validator(report, spec["policy"]), {"read": 0}, lambda *a: None,
-                  policy=spec["policy"], accept=accept, check_scope=ScopeCheck(scope) if scope else None)
-            out.write("".join(pending))
-        summary = {"report": report.as_dict(), "reader": reader.part_summary(), "cpu_seconds": time.process_time(),
-                   "finished_at": time.monotonic()}  # the system's monotonic clock: comparable across processes
-    except ImportFailed as e:
-        summary = {"failed": str(e.message)}
-    finally:
-        source.close()
-    Path(spec["summary"]).write_text(json.dumps(summary, default=str))
-    return 0
-
-
 def workdir_for(path: Path) -> tempfile.TemporaryDirectory:
     """Rows of the parts are about as large as the file: keep them beside it, not in a small /tmp."""
     return tempfile.TemporaryDirectory(prefix=".import-", dir=path.parent if os.access(path.parent, os.W_OK) else None)
 
-
-if __name__ == "__main__":
-    sys.exit(_child_main())
