@@ -1,9 +1,17 @@
 """The layer catalogue: one declaration per published layer, the single source of truth for WMS,
-WFS, OGC API, tiles and the web pages (ARCHITECTURE §5.8). Nothing here touches the database."""
+WFS, OGC API, tiles and the web pages (ARCHITECTURE §5.8). Nothing here touches the database.
+
+A layer names its model; from it come the table, the current-row rule (`current_only`: rows whose
+`end_object` is set have been retired) and the public columns with their types. The services read
+rows only through `layer_queryset` (WFS, OGC API, feature info) and `layer_sql_source` (tiles, Mapnik,
+extents), so adding a layer is one entry here (and its group); a layer without styles of its own is
+drawn in the default style of its geometry type (ogc/render/styles.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,10 @@ class Layer:
     current_only: bool = True  # registry objects with life-cycle dates
     required_capability: str = "view_public_layers"
     labels_of: str = ""  # for label-only layers (numery_dzialek): the layer whose labels they are
-    tiles: bool = False
+    tiles: bool = False  # vector tiles (OGC API – Tiles, MVT)
+    tile_min_zoom: int = 13  # WebMercatorQuad level below which the layer's tiles are empty
+    tile_detail_zoom: int = 16  # from this level on the tiles carry `tile_attributes` besides the id
+    tile_attributes: tuple[str, ...] = ()  # public attribute names
     # who keeps (and alone may import) the layer: "county" (the starosta: EGiB), "gmina" (its own area),
     # "voivodeship" (the voivodeship geodesist) — the levels of services.offices.OFFICE_KIND_LEVEL
     keeper: str = "county"
@@ -61,16 +72,24 @@ class Layer:
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.public_attributes)
 
+    def attribute_of_source(self, source: str) -> Attribute | None:
+        """The public attribute read from this ORM path (style columns name their source)."""
+        return next((a for a in self.public_attributes if a.source == source), None)
+
 
 @dataclass(frozen=True)
 class LayerGroup:
     name: str
     title_pl: str
     title_en: str
-    layers: tuple[str, ...] = field(default_factory=tuple)
 
     def title(self, language: str = "pl") -> str:
         return self.title_en if language.startswith("en") else self.title_pl
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The names of the group's layers in catalogue order (each layer names its group)."""
+        return tuple(layer.name for layer in LAYERS if layer.group == self.name)
 
 
 A = Attribute
@@ -106,6 +125,9 @@ LAYERS: tuple[Layer, ...] = (
         inspire_alias="CP.CadastralParcel",
         keywords=("EGiB", "działki", "cadastral parcels", "KIEG"),
         tiles=True,
+        tile_min_zoom=13,
+        tile_detail_zoom=16,
+        tile_attributes=("NUMER_DZIALKI", "NAZWA_OBREBU", "POLE_EWIDENCYJNE"),
     ),
     Layer(
         name="numery_dzialek",
@@ -146,6 +168,9 @@ LAYERS: tuple[Layer, ...] = (
         inspire_alias="BU.Building",
         keywords=("EGiB", "budynki", "buildings"),
         tiles=True,
+        tile_min_zoom=14,
+        tile_detail_zoom=16,
+        tile_attributes=("FUNKCJA", "KONDYGNACJE"),
     ),
     Layer(
         name="obreby",
@@ -243,6 +268,9 @@ LAYERS: tuple[Layer, ...] = (
         inspire_alias="AD.Address",
         keywords=("EMUiA", "adresy", "addresses"),
         tiles=True,
+        tile_min_zoom=15,
+        tile_detail_zoom=15,
+        tile_attributes=("ULICA", "NUMER", "MIEJSCOWOSC"),
     ),
     Layer(
         name="mpzp",
@@ -268,6 +296,9 @@ LAYERS: tuple[Layer, ...] = (
         keywords=("MPZP", "planowanie przestrzenne", "zoning"),
         current_only=False,
         tiles=True,
+        tile_min_zoom=11,
+        tile_detail_zoom=14,
+        tile_attributes=("OZNACZENIE", "SYMBOL", "PRZEZNACZENIE"),
     ),
     Layer(
         name="granice",
@@ -289,15 +320,17 @@ LAYERS: tuple[Layer, ...] = (
         keywords=("PRG", "granice", "boundaries"),
         current_only=False,
         tiles=True,
+        tile_min_zoom=6,
+        tile_detail_zoom=9,
+        tile_attributes=("NAZWA", "POZIOM"),
     ),
 )
 
 GROUPS: tuple[LayerGroup, ...] = (
-    LayerGroup("egib", "Ewidencja gruntów i budynków", "Land and building register",
-               ("dzialki", "numery_dzialek", "budynki", "obreby", "jednostki_ewidencyjne", "uzytki", "kontury_klasyfikacyjne")),
-    LayerGroup("adresy", "Adresy", "Addresses", ("adresy",)),
-    LayerGroup("planowanie", "Planowanie przestrzenne", "Spatial planning", ("mpzp",)),
-    LayerGroup("granice", "Granice", "Boundaries", ("granice",)),
+    LayerGroup("egib", "Ewidencja gruntów i budynków", "Land and building register"),
+    LayerGroup("adresy", "Adresy", "Addresses"),
+    LayerGroup("planowanie", "Planowanie przestrzenne", "Spatial planning"),
+    LayerGroup("granice", "Granice", "Boundaries"),
 )
 
 _BY_NAME = {layer.name: layer for layer in LAYERS}
@@ -323,28 +356,25 @@ def user_can_read(user, layer: Layer) -> bool:
 
 def validate_catalogue() -> list[str]:
     """Consistency checks run by tests and at start-up: names, groups, models, attribute sources."""
-    from django.apps import apps
-    from django.core.exceptions import FieldDoesNotExist
-
     problems: list[str] = []
-    grouped = [n for g in GROUPS for n in g.layers]
-    if sorted(grouped) != sorted(_BY_NAME):
-        problems.append("every layer must be in exactly one group")
+    group_names = {g.name for g in GROUPS}
     for layer in LAYERS:
-        model = apps.get_model(layer.model)
+        if layer.group not in group_names:
+            problems.append(f"{layer.name}: no group {layer.group}")
+        if not _IDENT.match(layer.name) or layer.name != layer.name.lower():
+            problems.append(f"{layer.name}: a layer name is a lower-case ASCII identifier")
         if layer.id_attribute not in layer.attribute_names:
             problems.append(f"{layer.name}: id attribute {layer.id_attribute} is not public")
+        for name in layer.tile_attributes:
+            if name not in layer.attribute_names:
+                problems.append(f"{layer.name}: tile attribute {name} is not public")
         for attr in layer.public_attributes:
-            m = model
-            parts = attr.source.split("__")
-            for i, part in enumerate(parts):
-                try:
-                    f = m._meta.get_field(part)
-                except FieldDoesNotExist:
-                    problems.append(f"{layer.name}.{attr.name}: no field {attr.source}")
-                    break
-                if i < len(parts) - 1:
-                    m = f.related_model
+            try:
+                _resolve(layer_model(layer), attr.source)
+            except ValueError as e:
+                problems.append(f"{layer.name}.{attr.name}: {e}")
+            if not _IDENT.match(attr.name):
+                problems.append(f"{layer.name}.{attr.name}: not a plain identifier")
             for banned in ("kw", "pesel", "owner", "subject"):
                 if banned in attr.source.lower():
                     problems.append(f"{layer.name}.{attr.name}: personal data in a public attribute")
@@ -353,4 +383,103 @@ def validate_catalogue() -> list[str]:
     return problems
 
 
-__all__ = ["LAYERS", "GROUPS", "Layer", "Attribute", "LayerGroup", "get_layer", "layer_names", "layers_for"]
+# ---- where the rows of a layer are: one definition for querysets and SQL ---------------------------
+CURRENT_ROW_FIELD = "end_object"  # registry objects (layers.models.RegistryObject): set once retired
+GEOMETRY_FIELD = "geom"
+ALIAS = "t"  # the layer's own table in `SqlSource` SQL
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def layer_model(layer: Layer):
+    from django.apps import apps
+
+    return apps.get_model(layer.model)
+
+
+def layer_queryset(layer: Layer):
+    """All rows the layer publishes: the current ones of registry objects, every row otherwise."""
+    qs = layer_model(layer)._default_manager.all()
+    return qs.filter(**{f"{CURRENT_ROW_FIELD}__isnull": True}) if layer.current_only else qs
+
+
+def quote(name: str) -> str:
+    """A quoted SQL identifier; only plain names (from models and this catalogue) are accepted."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return f'"{name}"'
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    """The SQL of a layer's rows for code that cannot use the ORM (MVT, Mapnik, extents): `FROM
+    {from_clause} WHERE {where}` with the table as `t`; `columns` are expressions of the asked
+    public attributes over `t` and the joins their ORM paths need. Every identifier comes from the
+    models and this catalogue, quoted; nothing here is user input."""
+
+    table: str
+    pk: str
+    geometry: str
+    joins: str
+    conditions: tuple[str, ...]
+    columns: tuple[tuple[Attribute, str], ...]
+
+    @property
+    def from_clause(self) -> str:
+        return f"{self.table} {ALIAS}{self.joins}"
+
+    def where(self, *extra: str) -> str:
+        """The conditions (`extra` first, e.g. the spatial filter) joined by AND; "true" when none."""
+        return " AND ".join((*extra, *self.conditions)) or "true"
+
+
+def _resolve(model, path: str) -> tuple[list[tuple[str, str, str, bool]], str]:
+    """The joins ([(alias, table, ON condition, nullable)]) and the column expression of an ORM path."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    joins: list[tuple[str, str, str, bool]] = []
+    parts = path.split("__")
+    alias = ALIAS
+    for i, part in enumerate(parts):
+        try:
+            f = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            raise ValueError(f"no field {path}") from None
+        if not getattr(f, "concrete", False) or getattr(f, "many_to_many", False):
+            raise ValueError(f"{path} is not a column")
+        if i == len(parts) - 1:
+            return joins, f"{alias}.{quote(f.column)}"
+        if not (f.many_to_one or f.one_to_one):
+            raise ValueError(f"{path} does not follow a foreign key")
+        related = f.related_model
+        target = f"j_{'_'.join(parts[: i + 1])}"
+        on = f"{quote(target)}.{quote(f.target_field.column)} = {alias}.{quote(f.column)}"
+        joins.append((quote(target), quote(related._meta.db_table), on, bool(f.null)))
+        alias, model = quote(target), related
+    raise ValueError(f"empty path {path!r}")
+
+
+def layer_sql_source(layer: Layer, attributes: Iterable[Attribute] = ()) -> SqlSource:
+    """The table, current-row rule and columns of `attributes` (public attributes of the layer) in SQL."""
+    model = layer_model(layer)
+    public = set(layer.public_attributes)
+    joins: dict[str, str] = {}
+    columns = []
+    for attr in attributes:
+        if attr not in public:
+            raise ValueError(f"{layer.name}: {attr.name} is not a public attribute")
+        path_joins, expr = _resolve(model, attr.source)
+        for alias, table, on, nullable in path_joins:
+            joins.setdefault(alias, f" {'LEFT JOIN' if nullable else 'JOIN'} {table} {alias} ON {on}")
+        columns.append((attr, expr))
+    meta = model._meta
+    current_column = quote(meta.get_field(CURRENT_ROW_FIELD).column) if layer.current_only else ""
+    current = (f"{ALIAS}.{current_column} IS NULL",) if current_column else ()
+    return SqlSource(
+        table=quote(meta.db_table), pk=f"{ALIAS}.{quote(meta.pk.column)}",
+        geometry=f"{ALIAS}.{quote(meta.get_field(GEOMETRY_FIELD).column)}", joins="".join(joins.values()),
+        conditions=current, columns=tuple(columns),
+    )
+
+
+__all__ = ["LAYERS", "GROUPS", "Layer", "Attribute", "LayerGroup", "SqlSource", "get_layer", "layer_names", "layers_for",
+           "layer_model", "layer_queryset", "layer_sql_source"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -89,7 +89,7 @@ DATA_VERSION_KEY = "gisportal:data-version"
 
 # The version as this process last read it: a tile or map request would otherwise pay a Redis round
 # trip for it. Another process's import is seen within DATA_VERSION_TTL seconds; this process's at once.
-DATA_VERSION_TTL = float(os.environ.get("GISPORTAL_DATA_VERSION_TTL", "1.0"))
+DATA_VERSION_TTL: float = settings.GISPORTAL_DATA_VERSION_TTL
 _seen_version: tuple[float, int] | None = None
 
 
@@ -125,22 +125,23 @@ FALLBACK_EXTENT = (628_700.0, 455_400.0, 646_300.0, 474_800.0)  # gmina Piaseczn
 
 
 def layer_extents() -> dict[str, tuple[float, float, float, float]]:
-    """EPSG:2180 extent (x = easting) of every catalogue layer, computed once per data version."""
-    from django.apps import apps
+    """EPSG:2180 extent (x = easting) of every catalogue layer, computed once per data version and
+    layer list."""
     from django.core.cache import cache
 
-    from .catalogue import LAYERS
+    from . import catalogue
 
-    key = f"gisportal:extents:{data_version()}"
+    names = catalogue.layer_names()
+    key = f"gisportal:extents:{data_version()}:{hashlib.sha256(','.join(names).encode()).hexdigest()[:16]}"
     extents = cache.get(key)
     if extents is not None:
         return extents
     extents = {}
     with connection.cursor() as cur:
-        for layer in LAYERS:
-            table = apps.get_model(layer.model)._meta.db_table
-            where = " WHERE end_object IS NULL" if layer.current_only else ""
-            cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM {table}{where}) s")  # noqa: S608 - table from the catalogue
+        for layer in catalogue.LAYERS:
+            src = catalogue.layer_sql_source(layer)
+            inner = f"SELECT ST_Extent({src.geometry}) e FROM {src.from_clause} WHERE {src.where()}"  # noqa: S608
+            cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({inner}) s")  # noqa: S608
             row = cur.fetchone()
             extents[layer.name] = tuple(float(v) for v in row) if row and row[0] is not None else FALLBACK_EXTENT
     cache.set(key, extents, timeout=3600)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from layers.catalogue import layer_names
 from layers.selectors import data_version, layer_extents
 
 from ..common.crs import transform_extent
@@ -172,7 +173,7 @@ def _document_items(oas: dict, config: dict) -> dict:
 def api():
     """The pygeoapi API object of this process (OpenAPI document included), built on first use."""
     global _api
-    key = (base_url(), data_version())
+    key = (base_url(), data_version(), layer_names())  # a new catalogue entry is served without a restart
     with _lock:
         if _api is None or _api[0] != key:
             import pygeoapi.api.itemtypes as itemtypes

@@ -20,7 +20,9 @@ PROJ_CANDIDATES = ("/usr/share/proj", "/usr/local/share/proj")
 
 
 def system_proj_dir() -> str:
-    for d in (os.environ.get("GISPORTAL_PROJ_DIR"), *PROJ_CANDIDATES):
+    from django.conf import settings
+
+    for d in (settings.GISPORTAL_PROJ_DIR, *PROJ_CANDIDATES):
         if d and (Path(d) / "proj.db").exists():
             return d
     raise RuntimeError("no proj.db of the system PROJ found (install proj-data or set GISPORTAL_PROJ_DIR)")

@@ -12,10 +12,9 @@ import threading
 from collections import OrderedDict
 from xml.sax.saxutils import quoteattr
 
-from django.apps import apps
 from django.conf import settings
 
-from layers.catalogue import Layer, get_layer
+from layers.catalogue import Layer, get_layer, layer_sql_source, quote
 
 from .engine import mapnik
 from .png import encode_rgb
@@ -32,24 +31,9 @@ def encode(im, fmt: str) -> bytes:
 POLAND_EXTENT_2180 = "100000,100000,900000,900000"
 _local = threading.local()
 MAX_CACHED_MAPS = 32
-STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS", "15000"))
-LOCK_TIMEOUT_MS = int(os.environ.get("GISPORTAL_LOCK_TIMEOUT_MS", "5000"))  # as for the app's own connections
+STATEMENT_TIMEOUT_MS: int = settings.GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS
+LOCK_TIMEOUT_MS: int = settings.GISPORTAL_LOCK_TIMEOUT_MS  # as for the app's own connections
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype")
-
-# the SQL columns each layer offers to its styles (names used in style expressions)
-LAYER_COLUMNS = {
-    "dzialki": {},
-    "numery_dzialek": {"number": "number"},
-    "budynki": {},
-    "obreby": {"name": "name"},
-    "jednostki_ewidencyjne": {"name": "name"},
-    "uzytki": {"ofu": "ofu"},
-    "kontury_klasyfikacyjne": {"ozu": "ozu", "ozk": "ozk"},
-    "adresy": {"number": "number"},
-    "mpzp": {"symbol": "symbol", "label": "label"},
-    "granice": {"level": "level"},
-}
-
 
 def _setup_once() -> None:
     if getattr(_local, "ready", False):
@@ -62,15 +46,20 @@ def _setup_once() -> None:
     _local.ready = True
 
 
-def layer_subquery(layer: Layer) -> str:
-    model = apps.get_model(layer.model)
-    table = model._meta.db_table
-    cols = ", ".join(f'"{src}" AS "{name}"' for name, src in LAYER_COLUMNS.get(layer.name, {}).items())
-    select = f"SELECT geom{', ' + cols if cols else ''} FROM {table}"  # noqa: S608 - names from the catalogue only
-    where = " WHERE geom && !bbox!"
-    if layer.current_only:
-        where += " AND end_object IS NULL"
-    return f"({select}{where}) AS t"
+def layer_subquery(layer: Layer, style: Style) -> str:
+    """Mapnik's PostGIS `table`: the layer's rows (catalogue SQL source) in the box, with the columns
+    its style's rules read (`Style.columns`: ORM paths of public attributes, named as in the rules)."""
+    attrs = []
+    for column in style.columns:
+        attr = layer.attribute_of_source(column)
+        if attr is None:
+            raise ValueError(f"a style of {layer.name} reads {column}, no public attribute's source")
+        attrs.append(attr)
+    src = layer_sql_source(layer, attrs)
+    cols = "".join(f", {expr} AS {quote(attr.source)}" for attr, expr in src.columns)
+    where = src.where(f"{src.geometry} && !bbox!")  # Mapnik's token for the map's box
+    # identifiers from the catalogue only, quoted
+    return f"(SELECT {src.geometry} AS geom{cols} FROM {src.from_clause} WHERE {where}) AS t"  # noqa: S608
 
 
 def _symbolizer_xml(kind: str, attrs: dict) -> str:
@@ -109,12 +98,12 @@ def style_xml(name: str, style: Style) -> str:
     return f'<Style name="{name}">' + "".join(rule_xml(r) for r in style.rules) + "</Style>"
 
 
-def _datasource_xml(layer: Layer) -> str:
+def _datasource_xml(layer: Layer, style: Style) -> str:
     db = settings.DATABASES["default"]
     params = {
         "type": "postgis", "host": db.get("HOST") or "127.0.0.1", "port": str(db.get("PORT") or 5432),
         "user": db.get("USER") or "postgres", "password": db.get("PASSWORD") or "", "dbname": db["NAME"],
-        "table": layer_subquery(layer), "geometry_field": "geom", "srid": "2180", "extent": POLAND_EXTENT_2180,
+        "table": layer_subquery(layer, style), "geometry_field": "geom", "srid": "2180", "extent": POLAND_EXTENT_2180,
         "estimate_extent": "false", "persist_connection": "true", "max_size": "4", "simplify_geometries": "true",
     }
     return "<Datasource>" + "".join(
@@ -129,7 +118,7 @@ def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str) -> str:
         style = style_for(layer_name, style_name)
         sname = f"s{i}_{layer_name}_{style_name}"
         styles.append(style_xml(sname, style))
-        layers.append(f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer)}</Layer>')
+        layers.append(f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer, style)}</Layer>')
     return (f'<Map srs="{srs}" font-directory="{FONT_DIRS[0]}">' + "".join(styles) + "".join(layers) + "</Map>")
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from layers import catalogue
+
 FONT = "DejaVu Sans Book"
 FONT_BOLD = "DejaVu Sans Bold"
 
@@ -155,6 +157,29 @@ STYLES: dict[str, dict[str, Style]] = {
 }
 
 
+# the "default" style of a catalogue layer that has no styles of its own, by geometry type: a new layer
+# is one catalogue entry and draws at once; a style of its own is a later choice
+GENERIC_STYLES: dict[str, Style] = {
+    "MultiPolygon": Style("default", "Obiekty", "Features", (
+        Rule("obiekt", "feature", (poly("#9ecae1", 0.35), line("#3182bd", 1.0))),
+    )),
+    "LineString": Style("default", "Obiekty", "Features", (
+        Rule("obiekt", "feature", (line("#3182bd", 1.5),)),
+    )),
+    "Point": Style("default", "Obiekty", "Features", (
+        Rule("obiekt", "feature", (dot("#3182bd", 6),)),
+    )),
+}
+
+
 def style_for(layer: str, style: str | None) -> Style | None:
-    styles = STYLES.get(layer, {})
-    return styles.get(style or "default")
+    """The style of that name of a catalogue layer (None: not one of its styles). The layer's own
+    styles are in STYLES; a layer without any there gets the generic default of its geometry type."""
+    name = style or "default"
+    styles = STYLES.get(layer)
+    if styles is not None:
+        return styles.get(name)
+    entry = catalogue.get_layer(layer)
+    if entry is None or name != entry.default_style or name not in entry.styles:
+        return None
+    return GENERIC_STYLES.get(entry.geometry_type)

@@ -9,6 +9,7 @@ per-zoom attribute diet. Tiles are identified by an ETag of (data version, layer
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -16,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from layers import catalogue
+from layers.catalogue import Layer, SqlSource, quote
 from layers.selectors import data_version
 
 EXTENT = 4096
@@ -29,29 +32,68 @@ CACHE_SECONDS = 24 * 3600
 
 @dataclass(frozen=True)
 class TileLayer:
+    """A catalogue layer with tiles, its SQL from the catalogue (layers.catalogue.layer_sql_source)."""
+
     name: str
-    table: str
     min_zoom: int
-    id_name: str  # the official id's attribute (always in the tile); the MVT feature id is the primary key
-    id_column: str
-    columns: dict[str, str]  # attribute -> SQL over the row `t` (and joins below), shown from `detail_zoom`
     detail_zoom: int
-    joins: str = ""
-    where: str = "t.end_object IS NULL"
-    polygons: bool = True
+    id_name: str  # the official id's attribute (always in the tile); the MVT feature id is the primary key
+    base: SqlSource  # the official id only (below `detail_zoom`)
+    detail: SqlSource  # the official id, then the layer's tile attributes
+    polygons: bool = True  # simplified before the transformation (not points)
 
 
-LAYERS: dict[str, TileLayer] = {t.name: t for t in (
-    TileLayer("dzialki", "layers_parcel", 13, "ID_DZIALKI", "t.parcel_id", {"NUMER_DZIALKI": "t.number", "NAZWA_OBREBU": "r.name",
-                                                               "POLE_EWIDENCYJNE": "t.area_ha::float8"}, 16,
-              joins="JOIN layers_precinct r ON r.id = t.precinct_id"),
-    TileLayer("budynki", "layers_building", 14, "ID_BUDYNKU", "t.building_id", {"FUNKCJA": "t.kst_type", "KONDYGNACJE": "t.storeys_above"}, 16),
-    TileLayer("adresy", "layers_addresspoint", 15, "ID_ADRESU", "t.local_id", {"ULICA": "t.street", "NUMER": "t.number",
-                                                                 "MIEJSCOWOSC": "t.locality"}, 15, polygons=False),
-    TileLayer("mpzp", "layers_zoningarea", 11, "ID_TERENU", "t.id", {"OZNACZENIE": "t.label", "SYMBOL": "t.symbol",
-                                                             "PRZEZNACZENIE": "t.description"}, 14, where="true"),
-    TileLayer("granice", "layers_administrativeunit", 6, "TERYT", "t.teryt", {"NAZWA": "t.name", "POZIOM": "t.level"}, 9, where="true"),
-)}
+# an MVT value is a string, a number or a boolean: numeric (decimal) columns go as float8, not as text
+_MVT_CAST = {"decimal": "::float8"}
+
+
+def _columns_after_id(src: SqlSource) -> str:
+    """`, expr AS "NAME"` of the source's columns after the first (the official id)."""
+    return "".join(f", {expr}{_MVT_CAST.get(attr.type, '')} AS {quote(attr.name)}"
+                   for attr, expr in src.columns[1:])
+
+
+def tile_layer_of(layer: Layer) -> TileLayer:
+    ident = layer.attribute(layer.id_attribute)
+    attrs = [layer.attribute(n) for n in layer.tile_attributes]
+    return TileLayer(layer.name, layer.tile_min_zoom, layer.tile_detail_zoom, layer.id_attribute,
+                     base=catalogue.layer_sql_source(layer, [ident]),
+                     detail=catalogue.layer_sql_source(layer, [ident, *attrs]),
+                     polygons=layer.geometry_type != "Point")
+
+
+_built: dict[str, tuple[Layer, TileLayer]] = {}
+
+
+def tile_layer(name: str) -> TileLayer | None:
+    """The tile layer of that catalogue name (None: no such layer, or it has no tiles), derived once per
+    catalogue entry."""
+    layer = catalogue.get_layer(name)
+    if layer is None or not layer.tiles:
+        return None
+    seen = _built.get(name)
+    if seen is None or seen[0] is not layer:
+        seen = _built[name] = (layer, tile_layer_of(layer))
+    return seen[1]
+
+
+class _TileLayers(Mapping[str, TileLayer]):
+    """The catalogue's layers with tiles by name, read from the catalogue at each access."""
+
+    def __getitem__(self, name: str) -> TileLayer:
+        found = tile_layer(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([layer.name for layer in catalogue.LAYERS if layer.tiles])
+
+    def __len__(self) -> int:
+        return sum(1 for layer in catalogue.LAYERS if layer.tiles)
+
+
+LAYERS: Mapping[str, TileLayer] = _TileLayers()
 
 
 @dataclass(frozen=True)
@@ -127,11 +169,11 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
     # and even at z17 (2 cm) dropping the vertices within it before the transformation made tiles ~30 %
     # cheaper (the topology-preserving variant, tried first, cost more than it saved below z15)
     tolerance = (unit * COS_LAT if grid.epsg == 3857 else unit) / 2 if layer.polygons else 0.0
-    detail = level >= layer.detail_zoom
-    attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if detail else ""
+    src = layer.detail if level >= layer.detail_zoom else layer.base
+    id_expr = src.columns[0][1]  # the official id comes first
     # Douglas-Peucker keeping collapsed rings: ST_AsMVTGeom snaps to the tile grid and repairs what it
     # draws, so the topology-preserving variant made the same tiles at twice the cost (bench/RESULTS.md)
-    geom = f"ST_Simplify(t.geom, {tolerance:.5f}, true)" if tolerance else "t.geom"
+    geom = f"ST_Simplify({src.geometry}, {tolerance:.5f}, true)" if tolerance else src.geometry
     if grid.epsg == 3857:
         # rows are picked by the envelope widened by the buffer: a feature lying only in the buffer
         # still draws its edge into this tile
@@ -149,11 +191,12 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
     sql = f"""
         WITH b AS ({envelope})
         SELECT ST_AsMVT(q, %s, {EXTENT}, 'geom', 'fid') FROM (
-          SELECT t.id AS fid, {layer.id_column} AS "{layer.id_name}", ST_AsMVTGeom({projected}, b.etile, {EXTENT}, {BUFFER}, true) AS geom{attrs}
-          FROM {layer.table} t {layer.joins}, b
-          WHERE t.geom && b.e2180 AND {layer.where}
+          SELECT {src.pk} AS fid, {id_expr} AS {quote(layer.id_name)},
+                 ST_AsMVTGeom({projected}, b.etile, {EXTENT}, {BUFFER}, true) AS geom{_columns_after_id(src)}
+          FROM {src.from_clause}, b
+          WHERE {src.where(f"{src.geometry} && b.e2180")}
         ) q
-    """  # noqa: S608 - table, columns and numbers come from the constants above; the envelope and name are bound
+    """  # noqa: S608 - catalogue identifiers (quoted) and numbers; the envelope and name are bound
     # No `WHERE q.geom IS NOT NULL` on the outer query: PostgreSQL would push it into the scan and clip
     # and transform every row twice (a third to a half of a tile's time); ST_AsMVT skips NULL geometries.
     return sql, [*params, layer.name]

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.apps import apps
 from django.utils.translation import gettext as _
 
 from layers import catalogue
@@ -43,7 +42,7 @@ class FeatureType:
 
     @cached_property
     def model(self):
-        return apps.get_model(self.layer.model)
+        return catalogue.layer_model(self.layer)
 
     @property
     def attributes(self) -> tuple[Attribute, ...]:
@@ -63,8 +62,7 @@ class FeatureType:
         return next((a for a in self.attributes if a.type in ("datetime", "date")), None)
 
     def queryset(self):
-        manager = self.model.objects
-        return manager.current() if self.layer.current_only else manager.all()
+        return catalogue.layer_queryset(self.layer)
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute of this exact (case-sensitive) public name, optionally prefixed `gisportal:`."""

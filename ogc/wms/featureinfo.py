@@ -9,7 +9,6 @@ import math
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.apps import apps
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, Point, Polygon
@@ -57,8 +56,7 @@ def query(req: GetFeatureInfo) -> list[tuple[catalogue.Layer, list[dict]]]:
     out = []
     for name in req.query_layers:
         layer = catalogue.get_layer(name)
-        model = apps.get_model(layer.model)
-        qs = model.objects.current() if layer.current_only else model.objects.all()
+        qs = catalogue.layer_queryset(layer)
         sources = [a.source for a in layer.public_attributes]
         rows = (qs.filter(geom__intersects=box).annotate(_d=Distance("geom", point)).order_by("_d", "pk")
                 .values("pk", "geom", *sources)[: req.feature_count])
