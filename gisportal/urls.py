@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from gisportal import openapi
+from gisportal import api
 from gisportal.web import imports, portal
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
@@ -18,7 +18,6 @@ urlpatterns = [
     path("o-portalu/", web.home, name="home"),
     path("szukaj/", portal.search_page, name="search"),
     path("dzialka/<path:parcel_id>", portal.parcel_page, name="parcel"),
-    path("api/search", portal.api_search, name="api_search"),
     path("healthz", web.healthz, name="healthz"),
     path("ows", ogc.ows, name="ows"),
     path("wms", ogc.wms_alias, name="wms"),
@@ -48,8 +47,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("urzad/importy/", imports.import_list, name="import_list"),
     path("urzad/importy/<int:job_id>/", imports.import_detail, name="import_detail"),
-    path("api/imports/", imports.api_imports, name="api_imports"),
-    path("api/imports/<int:job_id>", imports.api_import, name="api_import"),
     path("uslugi/", forms.service_list, name="service_list"),
     path("uslugi/<slug:code>/", forms.service_form, name="service_form"),
     path("wnioski/<uuid:submission_id>/", forms.submission_detail, name="submission_detail"),
@@ -64,14 +61,7 @@ urlpatterns = [
     path("moje-sprawy/", cases.my_cases, name="my_cases"),
     path("status/", cases.status_page, name="case_status"),
     path("terminy/", cases.deadline_page, name="deadline_page"),
-    path("api/cases/status", cases.api_status, name="api_case_status"),
-    path("api/calendar/deadline", cases.api_deadline, name="api_deadline"),
-    path("api/openapi.json", openapi.openapi_json, name="openapi"),
-    path("api/services/", forms.api_services, name="api_services"),
-    path("api/services/<slug:code>", forms.api_service, name="api_service"),
-    path("api/fees/quote", forms.api_fee_quote, name="api_fee_quote"),
-    path("api/submissions/", forms.api_submissions, name="api_submissions"),
-    path("api/submissions/<uuid:submission_id>", forms.api_submission, name="api_submission"),
+    *api.urlpatterns,  # /api/: the JSON API (django-ninja), its OpenAPI document and docs page
 ]
 
 handler400 = "gisportal.web.views.error_400"

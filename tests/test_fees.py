@@ -189,16 +189,3 @@ def test_filed_request_page_shows_its_fee(client, make_user, town):
     client.force_login(user)
     page = client.get(f"/wnioski/{sub.id}/").content.decode()
     assert "Opłata" in page and "24,00 zł" in page and "DOO" in page
-
-
-@pytest.mark.django_db
-def test_openapi_describes_the_quote_as_served(client, town):
-    doc = client.get("/api/openapi.json").json()
-    assert "/api/fees/quote" in doc["paths"]
-    schema = doc["components"]["schemas"]["FeeQuote"]["properties"]
-    body = _quote(client, service="wypis-wyrys-egib", variant="wyrys", form="paper", parcels=town[0][0]).json()
-    assert set(body) == set(schema) and set(body["lines"][0]) == set(schema["lines"]["items"]["properties"])
-    documented = {p["name"] for p in doc["paths"]["/api/fees/quote"]["get"]["parameters"]}
-    from services.forms.views import QUOTE_DATA
-
-    assert documented == {"service", "parcels", *QUOTE_DATA}

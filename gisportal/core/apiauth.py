@@ -89,8 +89,16 @@ def _basic_user(request, value: str):
     return user
 
 
-def api_user(request):
-    """The calling account, or None when nothing was sent. Raises ApiAuthError (401/403/429 problem)."""
+def _csrf_failed(request) -> bool:
+    """True when an unsafe request fails Django's CSRF check (the API's views are exempt from the middleware's)."""
+    return request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and \
+        CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
+
+
+def api_user(request, *, basic_csrf: bool = False):
+    """The calling account, or None when nothing was sent. Raises ApiAuthError (401/403/429 problem).
+    `basic_csrf`: an unsafe request with HTTP Basic must carry the CSRF token too (browsers resend Basic
+    credentials by themselves); only the e-forms API, which offices' systems used before API keys, waives it."""
     raw = _header_key(request)
     if raw is not None:
         user = key_user(raw)
@@ -103,13 +111,31 @@ def api_user(request):
         if scheme.lower() != "basic":
             raise _unauthorized(_("The Authorization header is not valid. Use Bearer with an API key, or Basic."),
                                 "bad_authorization")
+        if basic_csrf and _csrf_failed(request):
+            raise ApiAuthError(problem(403, _("CSRF check failed."), code="csrf"))
         return _basic_user(request, value)
     if request.user.is_authenticated:
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and \
-                CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+        if _csrf_failed(request):
             raise ApiAuthError(problem(403, _("CSRF check failed."), code="csrf"))
         return request.user
     return None
+
+
+class ApiAuth:
+    """The JSON API's one authentication rule as a django-ninja auth callable (api_user above): an API
+    key, HTTP Basic or the session (with the CSRF token on unsafe methods; HTTP Basic too unless
+    `basic_without_csrf`). The account becomes request.user; nothing sent is a 401 problem."""
+
+    openapi_security_schema = {"type": "http", "scheme": "bearer"}  # replaced by the full list in gisportal/api.py
+
+    def __init__(self, *, basic_without_csrf: bool = False):
+        self.basic_without_csrf = basic_without_csrf
+
+    def __call__(self, request):
+        user = api_user(request, basic_csrf=not self.basic_without_csrf)
+        if user is not None:
+            request.user = user
+        return user
 
 
 class ApiKeyCsrfMiddleware:

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 STORAGE_SRID = 2180
+SERVED_EPSG = (2180, 2178, 4326, 4258, 3857)  # the CRSs every service answers in (OGC.md §2)
 
 _EPSG_IN_SRSNAME = re.compile(
     r"^(?:EPSG:|urn:(?:ogc|x-ogc):def:crs:EPSG:[\d.]*:|https?://www\.opengis\.net/def/crs/EPSG/[\d.]+/"

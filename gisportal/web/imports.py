@@ -3,19 +3,22 @@ Views are thin: parse, call one action or selector, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
+from ninja import Field, Router, Schema, Status
 
-from gisportal.core.apiauth import ApiAuthError, api_user
-from gisportal.core.problems import problem
+from gisportal.core.apiauth import ApiAuth
+from gisportal.core.problems import Problem
 from layers.actions import import_job_create, import_job_progress
 from layers.importing.base import ImportFailed
 from layers.importing.scope import ImportScope
@@ -129,54 +132,85 @@ def import_detail(request, job_id: int):
     return render(request, "web/import_detail.html", {"job": job, "progress": progress, "problems": problems})
 
 
-# ---------------------------------------------------------------- JSON API
-def _api_access(request):
-    """(the caller's import scope, None) when the caller (API key, HTTP Basic or session:
-    gisportal.core.apiauth) may import, the caller then being request.user; otherwise (None, the
-    401/403/429 problem to answer with)."""
+# ---------------------------------------------------------------- JSON API (django-ninja, mounted by gisportal/api.py)
+router = Router(tags=["imports"], auth=ApiAuth())  # API key, HTTP Basic or session; unsafe methods need the CSRF token
+UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "policy": {"type": "string", "enum": [c for c, _label in ImportJob.Policy.choices], "default": "reject"},
+        "layer": {"type": "string", "enum": [c for c, _label in LAYER_CHOICES]},
+        "mapping": {"type": "string", "description": "one TARGET=SOURCE per line"},
+        "srs": {"type": "string", "maxLength": 40, "examples": ["EPSG:2180"]},
+        "encoding": {"type": "string", "maxLength": 20, "examples": ["cp1250"]},
+        "dry_run": {"type": "boolean"}}}}}}
+
+
+class ImportProgress(Schema):
+    id: int
+    file: str
+    status: str
+    phase: str
+    read: int
+    written: int
+    rejected: int
+    created_at: str
+    finished_at: str | None
+    error: str
+    dry_run: bool
+    office: str
+    report: dict[str, Any] | None = Field(None, description="the job's report, once it is done or failed")
+
+
+class ImportList(Schema):
+    imports: list[ImportProgress]
+
+
+def _api_scope(request) -> ImportScope | None:
+    """The import scope of the authenticated caller (request.user); 403 without the right or an office."""
+    if not request.user.has_perm(CAPABILITY):
+        raise Problem(403, _("You are not allowed to import registry data."), code="forbidden")
     try:
-        user = api_user(request)
-    except ApiAuthError as e:
-        return None, e.response
-    if user is None:
-        return None, problem(401, _("Log in first."), code="not_authenticated")
-    if not user.has_perm(CAPABILITY):
-        return None, problem(403, _("You are not allowed to import registry data."), code="forbidden")
-    request.user = user
-    try:
-        return import_scope_of(user), None
+        return import_scope_of(request.user)
     except PermissionDenied as e:
-        return None, problem(403, str(e), code="forbidden")
+        raise Problem(403, str(e), code="forbidden") from None
 
 
-@require_http_methods(["GET", "POST"])
-def api_imports(request):
-    scope, denied = _api_access(request)
-    if denied:
-        return denied
-    if request.method == "GET":
-        return JsonResponse({"imports": [import_job_progress(j) for j in _jobs_of(scope)[:100]]},
-                            json_dumps_params={"ensure_ascii": False})
+@router.get("/imports/", response=ImportList, exclude_unset=True, url_name="api_imports",
+            summary="The import jobs of the caller's office (newest first, at most 100)",
+            openapi_extra={"responses": {403: {"description": "not allowed"}}})
+def imports_list(request):
+    return {"imports": [import_job_progress(j) for j in _jobs_of(_api_scope(request))[:100]]}
+
+
+@router.post("/imports/", response={202: ImportProgress}, exclude_unset=True, url_name="api_imports",
+             summary="Start a registry import (staff of the office that keeps the layer)",
+             description="EGiB layers are the county's (starosta), `adresy` and `mpzp` the gmina's, `granice` the "
+                         "voivodeship geodesist's; objects outside the office's area fail the whole job. `dry_run` "
+                         "validates and reports without writing. The file's format is read from its bytes: EGiB GML, "
+                         "GeoPackage, GeoJSON or one zipped Shapefile; nothing else is opened.",
+             openapi_extra={"requestBody": UPLOAD, "responses": {
+                 400: {"description": "invalid upload; `errors` maps fields to messages"},
+                 403: {"description": "not allowed, or a layer the office does not keep"}}})
+def imports_start(request, response: HttpResponse):
+    scope = _api_scope(request)  # the multipart body is read only now, after the permission check
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return problem(400, _("The request is invalid."), code="invalid", errors=form.errors.get_json_data())
+        raise Problem(400, _("The request is invalid."), code="invalid", errors=form.errors.get_json_data())
     try:
         job = _create(form, request.user, scope)
     except ImportFailed as e:
-        return problem(403, str(e.message), code="outside_scope")
-    return JsonResponse(import_job_progress(job), status=202, headers={"Location": f"/api/imports/{job.pk}"},
-                        json_dumps_params={"ensure_ascii": False})
+        raise Problem(403, str(e.message), code="outside_scope") from None
+    response["Location"] = f"/api/imports/{job.pk}"
+    return Status(202, import_job_progress(job))
 
 
-@require_GET
-def api_import(request, job_id: int):
-    scope, denied = _api_access(request)
-    if denied:
-        return denied
-    job = _jobs_of(scope).filter(pk=job_id).first()
+@router.get("/imports/{int:job_id}", response=ImportProgress, exclude_unset=True, url_name="api_import",
+            summary="Progress and report of an import job", openapi_extra={"responses": {404: {"description": "not found"}}})
+def imports_one(request, job_id: int):
+    job = _jobs_of(_api_scope(request)).filter(pk=job_id).first()
     if job is None:
-        return problem(404, _("There is no such import."), code="not_found")
+        raise Problem(404, _("There is no such import."), code="not_found")
     data = import_job_progress(job)
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         data["report"] = job.report
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    return data

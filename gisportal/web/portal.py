@@ -1,11 +1,11 @@
-"""The public map portal and its text path: the map page, search (JSON and a plain page) and the
-parcel page. Every map task can be done without the map: search results and parcel pages are plain
+"""The public map portal and its text path: the map page, search (a plain page; JSON: layers/api.py)
+and the parcel page. Every map task can be done without the map: search results and parcel pages are plain
 HTML with the same data and actions."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -52,12 +52,6 @@ def map_page(request):
                   "none": _("Nothing here."), "noresults": _("Nothing found."),
                   "forms": [[code, _(label)] for code, label in PARCEL_ACTIONS]},
     })
-
-
-@require_GET
-def api_search(request):
-    hits = search_registry(request.GET.get("q", ""))
-    return JsonResponse({"query": request.GET.get("q", "")[:100], "results": hits}, json_dumps_params={"ensure_ascii": False})
 
 
 @require_GET

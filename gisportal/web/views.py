@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gisportal.core.problems import problem
 from layers import catalogue
 from services.offices.selectors import office_of
 
@@ -77,20 +78,27 @@ def account(request):
     )
 
 
+def _error(request, title: str, status: int, code: str):
+    """The error page, or problem JSON on the JSON API (a path no route matches, a server error)."""
+    if request.path.startswith("/api/"):
+        return problem(status, title, code=code, instance=request.path)
+    return render(request, "web/error.html", {"title": title, "status": status}, status=status)
+
+
 def error_404(request, exception=None):
-    return render(request, "web/error.html", {"title": _("Page not found"), "status": 404}, status=404)
+    return _error(request, _("Page not found"), 404, "not_found")
 
 
 def error_500(request):
-    return render(request, "web/error.html", {"title": _("Server error"), "status": 500}, status=500)
+    return _error(request, _("Server error"), 500, "server_error")
 
 
 def error_403(request, exception=None):
-    return render(request, "web/error.html", {"title": _("Access denied"), "status": 403}, status=403)
+    return _error(request, _("Access denied"), 403, "forbidden")
 
 
 def error_400(request, exception=None):
-    return render(request, "web/error.html", {"title": _("Bad request"), "status": 400}, status=400)
+    return _error(request, _("Bad request"), 400, "bad_request")
 
 
 @require_GET

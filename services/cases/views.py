@@ -1,28 +1,24 @@
 """Pages of the case register: the clerk workspace (/urzad/sprawy/), paper intake, the applicant's
-cases and the public status page, plus the JSON status lookup and the deadline calculator."""
+cases, the public status page and the deadline calculator (their JSON API: api.py)."""
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gisportal.core.downloads import uploaded_file_response
 from gisportal.core.errors import GisportalError
 from gisportal.core.nul import has_nul, without_nul
-from gisportal.core.problems import problem
 from services.forms.actions import check_attachments
 from services.forms.models import ServiceDefinition
 from services.forms.validation import FormInvalid
@@ -31,10 +27,9 @@ from services.offices.selectors import office_of
 
 from . import calendar, selectors
 from .actions import case_document_add, case_note_add, case_register, case_transition
+from .api import parse_deadline_query
 from .models import DeadlineKind, State
 from .states import allowed
-
-_PERIOD = re.compile(r"^P(?:(\d{1,4})Y)?(?:(\d{1,4})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?$")
 
 
 def _clerk_office(request):
@@ -232,58 +227,12 @@ def status_page(request):
                   status=code)
 
 
-@csrf_exempt
-@require_http_methods(["POST"])
-def api_status(request):
-    """POST {"reference": sign or tracking code, "access_code": ...} → the public status."""
-    if selectors.throttled(_client(request)):
-        return problem(429, _("Too many attempts. Try again in a few minutes."), code="throttled")
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, _("The request body is not valid JSON."), code="bad_json")
-    if not isinstance(body, dict):
-        return problem(400, _("The request body is not valid JSON."), code="bad_json")
-    case = selectors.status_lookup(str(body.get("reference", "")), str(body.get("access_code", "")))
-    if case is None:
-        return problem(404, _("No case matches this sign or tracking code and access code."), code="not_found")
-    return JsonResponse(selectors.public_status(case).__dict__, json_dumps_params={"ensure_ascii": False})
-
-
-def _parse_deadline_query(params) -> tuple[date, int, str]:
-    try:
-        start = date.fromisoformat((params.get("start") or "").strip())
-    except ValueError:
-        raise GisportalError(_("Give the start date as YYYY-MM-DD.")) from None
-    m = _PERIOD.match((params.get("period") or "").strip().upper())
-    if not m or sum(1 for g in m.groups() if g) != 1:
-        raise GisportalError(_("Give one period as P14D, P2W, P1M or P1Y."))
-    years, months, weeks, days = (int(g) if g else None for g in m.groups())
-    unit, amount = next((u, a) for u, a in (("years", years), ("months", months), ("weeks", weeks), ("days", days))
-                        if a is not None)
-    return start, amount, unit
-
-
-@require_GET
-def api_deadline(request):
-    """GET ?start=2026-12-10&period=P14D → the end of the term under KPA art. 57 on the Polish calendar."""
-    try:
-        start, amount, unit = _parse_deadline_query(request.GET)
-        ex = calendar.explain(start, amount, unit)
-    except GisportalError as e:
-        return problem(400, str(e.message), code="bad_request")
-    return JsonResponse({"start": start.isoformat(), "period": request.GET.get("period", "").upper(), "end": ex.end.isoformat(),
-                         "raw_end": ex.raw_end.isoformat(),
-                         "moved_over": [{"date": d.isoformat(), "reason": r} for d, r in ex.moved_over]},
-                        json_dumps_params={"ensure_ascii": False})
-
-
 @require_GET
 def deadline_page(request):
     result, error = None, ""
     if request.GET.get("start"):
         try:
-            start, amount, unit = _parse_deadline_query(request.GET)
+            start, amount, unit = parse_deadline_query(request.GET)
             result = calendar.explain(start, amount, unit)
         except GisportalError as e:
             error = str(e.message)

@@ -1,32 +1,27 @@
-"""E-form pages (server-rendered, usable without JavaScript) and the JSON API. Thin: parse, call
-one action or selector, render."""
+"""E-form pages (server-rendered, usable without JavaScript); their JSON API is api.py. Thin: parse,
+call one action or selector, render."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from gisportal.core.apiauth import ApiAuthError, api_user
 from gisportal.core.downloads import harden
 from gisportal.core.errors import GisportalError
 from gisportal.core.nul import has_nul, without_nul
-from gisportal.core.problems import problem
-from services.payments.selectors import fee_quote, quote_json
+from services.payments.selectors import fee_quote
 from services.receipts.pdf import receipt_pdf
 from services.receipts.selectors import format_code, receipt_by_code, receipt_genuine
 
 from . import selectors
-from .actions import IdempotencyConflict, draft_save, submission_file, submission_receipt
+from .actions import draft_save, submission_file, submission_receipt
 from .models import Submission
 from .validation import FORM_ERROR, FormInvalid, from_post
 
@@ -128,90 +123,3 @@ def receipt_verify(request, code: str | None = None):
     ctx = {"asked": bool(code), "receipt": receipt, "genuine": receipt is not None and receipt_genuine(receipt),
            "code": format_code(receipt.verification_code) if receipt else ""}
     return render(request, "forms/receipt_verify.html", ctx, status=200 if receipt or not code else 404)
-
-
-# ---- JSON API ------------------------------------------------------------------------------------
-@require_GET
-def api_services(request):
-    return JsonResponse({"services": [selectors.service_json(s) for s in selectors.services_active()]},
-                        json_dumps_params={"ensure_ascii": False})
-
-
-@require_GET
-def api_service(request, code: str):
-    service = selectors.service_active(code)
-    if service is None:
-        return problem(404, _("There is no such e-service."), code="not_found")
-    return JsonResponse(selectors.service_json(service), json_dumps_params={"ensure_ascii": False})
-
-
-QUOTE_DATA = ("variant", "form", "product", "copies", "pages", "parts", "housing_exemption")
-
-
-@require_GET
-def api_fee_quote(request):
-    """GET ?service=wypis-wyrys-egib&variant=wypis_wyrys&form=electronic&parcels=ID,ID → the fee with its
-    lines, the other form's price and who is paid (the fields are the form's own; docs: openapi.py)."""
-    unknown = set(request.GET) - {"service", "parcels", *QUOTE_DATA}
-    if unknown:
-        return problem(400, _("Unknown parameter(s): %(p)s.") % {"p": ", ".join(sorted(unknown))[:200]}, code="bad_request")
-    service = selectors.service_active(request.GET.get("service", ""))
-    if service is None:
-        return problem(404, _("There is no such e-service."), code="not_found")
-    data = {k: request.GET[k] for k in QUOTE_DATA if k in request.GET}
-    data["parcels"] = [i.strip() for v in request.GET.getlist("parcels") for i in v.split(",") if i.strip()]
-    try:
-        quote = fee_quote(service.fee_rule, data)
-    except GisportalError as e:
-        return problem(400, str(e.message), code=e.code or "bad_request")
-    return JsonResponse({"service": service.code, **quote_json(quote), "payee": selectors.fee_payee(selectors.fee_office(service, data["parcels"]), quote)},
-                        json_dumps_params={"ensure_ascii": False})
-
-
-@csrf_exempt
-@require_http_methods(["POST"])
-def api_submissions(request):
-    try:
-        user = api_user(request)
-    except ApiAuthError as e:
-        return e.response
-    if user is None:
-        return problem(401, _("Log in first."), code="not_authenticated")
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, _("The request body is not valid JSON."), code="bad_json")
-    if not isinstance(body, dict) or not isinstance(body.get("service"), str):
-        return problem(400, _("Give the service code and the form data."), code="bad_request")
-    service = selectors.service_active(body["service"])
-    if service is None:
-        return problem(404, _("There is no such e-service."), code="not_found")
-    if body.get("version") is not None and body.get("version") != service.version:
-        return problem(409, _("This version of the form is no longer in use (current: %(v)s).") % {"v": service.version},
-                       code="version_gone", current_version=service.version)
-    try:
-        sub = submission_file(service, body.get("data"), user=user, idempotency_key=request.headers.get("Idempotency-Key", ""),
-                              channel="api")
-    except FormInvalid as e:
-        return problem(422, str(e.message), code=e.code, errors=e.errors)
-    except IdempotencyConflict as e:
-        return problem(409, str(e.message), code=e.code)
-    except GisportalError as e:
-        return problem(e.status, str(e.message), code=e.code)
-    receipt = submission_receipt(sub)
-    return JsonResponse(selectors.submission_json(sub, receipt), status=201, json_dumps_params={"ensure_ascii": False},
-                        headers={"Location": reverse("api_submission", args=[sub.id])})
-
-
-@require_GET
-def api_submission(request, submission_id):
-    try:
-        user = api_user(request)
-    except ApiAuthError as e:
-        return e.response
-    sub = Submission.objects.select_related("service", "office").filter(id=submission_id).first()
-    if user is None:
-        return problem(401, _("Log in first."), code="not_authenticated")
-    if sub is None or sub.user_id != user.id:
-        return problem(404, _("There is no such submission."), code="not_found")
-    return JsonResponse(selectors.submission_json(sub, submission_receipt(sub)), json_dumps_params={"ensure_ascii": False})
