@@ -15,10 +15,10 @@ from functools import lru_cache
 
 from django.utils.translation import gettext as _
 
-from gisportal.core.crs import north_first
+from gisportal.core.crs import SERVED_EPSG, north_first
 from gisportal.core.errors import InvalidInput
 
-SUPPORTED_EPSG = (2180, 2178, 4326, 4258, 3857)
+SUPPORTED_EPSG = SERVED_EPSG
 __all__ = ["CrsRef", "Form", "InvalidCRS", "Protocol", "north_first", "parse_crs", "to_xy", "from_xy"]
 CRS84 = "CRS84"
 
