@@ -4,7 +4,7 @@ OpenAPI document at /api/schema/ (and /api/openapi.json) and its documentation p
 Swagger UI from our own static files.
 
 Wiring only: the routers (services/forms/api.py, services/cases/api.py, layers/api.py,
-gisportal/web/imports.py) declare their endpoints and schemas."""
+services/offices/imports.py) declare their endpoints and schemas."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ from ninja.renderers import JSONRenderer
 from gisportal.core.apiauth import ApiAuthError
 from gisportal.core.errors import GisportalError
 from gisportal.core.problems import CONTENT_TYPE, Problem, problem
-from gisportal.web import imports
 from layers import api as layers_api
 from services.cases import api as cases_api
 from services.forms import api as forms_api
+from services.offices import imports
 
 DESCRIPTION = (
     "E-forms of the Piaseczno offices, their fees, case status, the KPA deadline calculator, the registry's public "

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from gisportal import api
-from gisportal.web import imports, portal
+from gisportal.web import portal
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
 from ogc import views as ogc
@@ -12,6 +12,7 @@ from ogc.ogcapi import views as ogcapi
 from ogc.tiles import views as tiles
 from services.cases import views as cases
 from services.forms import views as forms
+from services.offices import imports
 
 urlpatterns = [
     path("", portal.map_page, name="map"),

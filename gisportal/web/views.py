@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gisportal.core.problems import problem
 from layers import catalogue
-from services.offices.selectors import office_of
 
 from .forms import CitizenRegistrationForm
 
@@ -65,6 +64,13 @@ def register(request):
     return render(request, "registration/register.html", {"form": form})
 
 
+def _office_of(user):
+    """The office the user works for (services.offices' membership), read through the user's relation: the web
+    imports nothing of services (ARCHITECTURE §4)."""
+    membership = getattr(user, "membership", None)
+    return membership.office if membership else None
+
+
 @login_required
 @require_GET
 def account(request):
@@ -74,7 +80,7 @@ def account(request):
     return render(
         request,
         "web/account.html",
-        {"office": office_of(request.user), "capabilities": [(c, CAPABILITIES[c]) for c in caps]},
+        {"office": _office_of(request.user), "capabilities": [(c, CAPABILITIES[c]) for c in caps]},
     )
 
 

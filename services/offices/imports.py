@@ -1,4 +1,5 @@
-"""Registry imports for clerks and the voivodeship geodesist: a staff page and the JSON API.
+"""Registry imports for clerks and the voivodeship geodesist: a staff page and the JSON API. They live
+with the offices because an office decides what its staff may import (ImportScope).
 Views are thin: parse, call one action or selector, render."""
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from layers.actions import import_job_create, import_job_progress
 from layers.importing.base import ImportFailed
 from layers.importing.scope import ImportScope
 from layers.models import ImportJob
-from services.offices.selectors import import_scope_of
+
+from .selectors import import_scope_of
 
 CAPABILITY = "gisportal.import_registries"
 MAX_UPLOAD = 2 * 1024**3
