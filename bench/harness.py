@@ -82,7 +82,7 @@ def _wait(url: str, timeout: float = 60) -> None:
             with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - loopback only
                 if r.status < 500:
                     return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up")
 

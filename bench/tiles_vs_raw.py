@@ -65,7 +65,7 @@ def raw_sql(queries: list[tuple[str, object]], seconds: float, threads: int = 2)
                     conn.execute(*queries[i % len(queries)], prepare=True).fetchone()  # as tile servers do
                     i += threads
                     done[0] += 1
-        except Exception as e:  # noqa: BLE001 - reported below, the run is void
+        except Exception as e:
             failed.append(e)
 
     ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]

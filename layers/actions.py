@@ -141,7 +141,7 @@ def import_job_run(job_id: int) -> ImportJob:
     except GisportalError as e:
         job.status, job.error = ImportJob.Status.FAILED, str(e.message)
         job.report = {"error": str(e.message)}
-    except Exception:  # noqa: BLE001 - an unexpected failure is recorded, never shown raw to users
+    except Exception:
         import logging
 
         logging.getLogger(__name__).exception("import job %s failed", job_id)

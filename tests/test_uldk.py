@@ -228,7 +228,7 @@ BYTE_REPLIES = {"latin2": "0\nSRID=2180;POLYGON((1 1))|x|ł\n".encode("iso-8859-
 class Misbehaving(BaseHTTPRequestHandler):
     """/<mode>/?... selects the misbehaviour."""
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         mode = self.path.split("/")[1]
         self.server.hits.append(mode)
         try:

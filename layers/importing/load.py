@@ -206,7 +206,7 @@ class Loader:
     def _open_copy(self) -> None:
         if self._cm is None:
             cols = ", ".join(STAGE_COLUMNS)
-            self._cm = self.cur.copy(f"COPY imp_stage ({cols}) FROM STDIN")  # noqa: S608 - constant column list
+            self._cm = self.cur.copy(f"COPY imp_stage ({cols}) FROM STDIN")
             self._copy = self._cm.__enter__()
 
     def end_copy(self) -> None:
@@ -300,7 +300,7 @@ class Loader:
         todo = sorted((set(kinds or KINDS) & set(KINDS)) - self.merged)
         self.bulk.enabled = self.staged >= BULK_MIN_ROWS
         # (one partition per kind: its first row answers)
-        kinds_present = [k for k in todo if self._scalar(f"SELECT EXISTS (SELECT 1 FROM imp_stage_{k})")]  # noqa: S608 - KINDS
+        kinds_present = [k for k in todo if self._scalar(f"SELECT EXISTS (SELECT 1 FROM imp_stage_{k})")]
         changed = self._choose_versions(todo) + self._duplicates(policy, todo)
         if {"jrg", "parcel"} & set(todo):  # (shares look their registration units up in the staged rows)
             self._resolve_jrg()
@@ -432,7 +432,7 @@ class Loader:
                             WHEN t.version_id IS DISTINCT FROM s.version_id OR t.end_object IS NOT NULL THEN 'update'
                             ELSE 'unchanged' END
             FROM {t} t WHERE s.kind = %(kind)s AND s.status IN ('new', 'retire')
-              AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)  # noqa: S608 - table from SPECS
+              AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)
         # rows still 'new' are inserted below; what refers to them later finds them by IIP identity
         # (rewriting every staged row to note its new id cost more than those joins)
         if known:
@@ -445,10 +445,10 @@ class Loader:
             UPDATE {t} t SET end_object = now() WHERE t.end_object IS NULL
               AND t.namespace IN (SELECT DISTINCT namespace FROM imp_stage WHERE kind = %(kind)s) {scope}
               AND NOT EXISTS (SELECT 1 FROM imp_stage s WHERE s.kind = %(kind)s AND s.namespace = t.namespace
-                              AND s.local_id = t.local_id AND s.status <> 'history')""", p)  # noqa: S608
+                              AND s.local_id = t.local_id AND s.status <> 'history')""", p)
         retired += self._exec(f"""
             UPDATE {t} t SET end_object = s.end_object, end_version = coalesce(s.end_version, s.end_object)
-            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'retire' AND t.id = s.target_id AND t.end_object IS NULL""", p)  # noqa: S608
+            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'retire' AND t.id = s.target_id AND t.end_object IS NULL""", p)
         if retired:
             self.report.bump("retired", kind, retired)
         # identifiers held by another current object of the register
@@ -458,7 +458,7 @@ class Loader:
                 WHERE s.kind = %(kind)s AND s.status IN ('new', 'update') AND EXISTS (
                   SELECT 1 FROM {t} t WHERE t.{spec.official} = s.official_id AND t.end_object IS NULL
                   AND NOT (t.namespace = s.namespace AND t.local_id = s.local_id))
-                RETURNING s.kind, s.official_id, s.line""", p)  # noqa: S608
+                RETURNING s.kind, s.official_id, s.line""", p)
             self._reject(self.cur.fetchall(), policy, "conflict",
                          _("Identifier %(id)s is already held by another object in the register."))
         if kind == "parcel":
@@ -471,20 +471,20 @@ class Loader:
             SELECT %(kind)s, t.namespace, t.local_id, t.version_id, t.start_version, coalesce(s.start_version, now()), {official},
                    to_jsonb(t) - 'geom', {"t.geom" if spec.geom else "NULL"}, now(), %(job)s
             FROM {t} t JOIN imp_stage s ON s.target_id = t.id AND s.kind = %(kind)s AND s.status = 'update'
-            ON CONFLICT DO NOTHING""", p)  # noqa: S608
+            ON CONFLICT DO NOTHING""", p)
         cols = list(spec.columns)
         geom_set = f", geom = {spec.geom}" if spec.geom else ""
         sets = ", ".join(f"{c} = {spec.columns[c]}" for c in cols)
         updated = self._exec(f"""
             UPDATE {t} SET version_id = s.version_id, start_object = s.start_object, start_version = s.start_version,
                    end_version = s.end_version, end_object = NULL, {sets}{geom_set}
-            FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)  # noqa: S608
+            FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)
         insert_cols = ", ".join([*IIP, *cols, *(["geom"] if spec.geom else [])])
         select_cols = ", ".join([*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])])
         with self.bulk.into(t):
             inserted = self._exec(f"""
                 INSERT INTO {t} ({insert_cols})
-                SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)  # noqa: S608
+                SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)
         if inserted > 500:
             # fresh statistics, or later joins plan for an empty table (nested loops over seq scans) -
             # in this import and in the next one, which may come before autovacuum (without it, the

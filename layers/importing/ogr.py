@@ -125,7 +125,7 @@ class OgrReader:
                 raise ImportFailed(_("Give the coordinate reference system as an EPSG code (e.g. EPSG:2180).")) from None
             try:
                 self.crs_wkt = CRS.from_epsg(int(srs_opt.rsplit(":", 1)[-1])).to_wkt()
-            except Exception:  # noqa: BLE001 - pyproj raises several types
+            except Exception:
                 raise ImportFailed(_("Unknown CRS %(c)s.") % {"c": srs_opt[:40]}) from None
             self.crs_text = srs_opt
         elif self.layer.srs is not None and self.layer.srs.name not in UNDEFINED_SRS:

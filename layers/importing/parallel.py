@@ -171,7 +171,7 @@ class PartSource:
     """File-like view of one part: the root start tag, the part's bytes, the root end tag."""
 
     def __init__(self, path: Path, part: Part, prefix: bytes, footer: bytes):
-        self.f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close(); unbuffered: one copy of each block, not two
+        self.f = open(path, "rb", buffering=0)
         self.f.seek(part.start)
         self.left = part.end - part.start
         self.prefix = prefix if part.start else b""  # the first part starts with the file's own
@@ -253,7 +253,7 @@ class RowStream:
 
     def __init__(self, child: Child):
         self.child = child
-        self.f = open(child.rows, "rb")  # noqa: SIM115 - closed by close() or once all is handed on
+        self.f = open(child.rows, "rb")
 
     def pump(self, write) -> bool:
         """Hand on what the child has written so far; True once it has exited and all is handed on."""

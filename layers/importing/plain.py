@@ -93,7 +93,7 @@ def parse_date(text: str) -> date | None:
     text = text.strip().split("T")[0].split(" ")[0]
     for fmt in DATE_FORMATS:
         try:
-            day = datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
         return day if date(1945, 1, 1) <= day <= timezone.localdate() else None

@@ -504,7 +504,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
     server_version = "FakeULDK/1.0"
     server: _FakeServer
 
-    def do_GET(self) -> None:  # noqa: N802 -- http.server naming
+    def do_GET(self) -> None:
         fake = self.server.fake
         fake.requests.append(self.path)
         body = fake.answer(urllib.parse.urlsplit(self.path).query).encode("utf-8")
@@ -514,7 +514,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.fake.verbose:
             super().log_message(format, *args)
 

@@ -242,7 +242,7 @@ def _notify_after_commit(case: Case, text: str) -> None:
                 "text": text, "url": url, "sign": sign, "office": case.office.name}
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-        except Exception:  # noqa: BLE001 - a notification never undoes the case work; it is logged
+        except Exception:
             log.exception("case notification to the applicant failed (%s)", sign)
 
     transaction.on_commit(send)

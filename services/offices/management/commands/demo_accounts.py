@@ -7,7 +7,7 @@ from services.offices.actions import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_accounts
 # the demo office system's API key, published like the demo password (demo accounts only): the demo
 # works with a key that is known in advance. Real keys: `gisportal api-key create`.
 DEMO_API_KEY_USER = "system.lesznowola"
-DEMO_API_KEY = "gp_demo-lesznowola-klucz-api-2026-tylko-do-demo"  # noqa: S105 - documented demo key
+DEMO_API_KEY = "gp_demo-lesznowola-klucz-api-2026-tylko-do-demo"
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--list", action="store_true", help="print the accounts without touching the database")
 
-    def handle(self, *args, list=False, **options):  # noqa: A002
+    def handle(self, *args, list=False, **options):
         if list:
             for username, _e, first, last, role, office, _u, _l in DEMO_ACCOUNTS:
                 self.stdout.write(f"{username:<20} {role.label!s:<28} {first} {last}{' – ' + office if office else ''}")
