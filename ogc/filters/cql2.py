@@ -1,4 +1,4 @@
-"""CQL2 text (OGC 21-065, OGC API – Features Part 3) → the pygeofilter AST that `fes.to_q` turns into
+"""CQL2 text (OGC 21-065, OGC API – Features Part 3) → the pygeofilter AST that `compile.to_q` turns into
 a Django Q. Our own small recursive-descent parser, because pygeofilter's CQL2 text grammar misses
 parts of the standard (INTERVAL with date strings, BBOX literals, `_` as the LIKE single-character
 wildcard) and gives no say over nesting.

@@ -1,1 +1,1 @@
-"""OGC API – Features through pygeoapi, on our own provider (the WFS query and filter code)."""
+"""OGC API – Features through pygeoapi, on our own provider (the feature query engine and filter compiler shared with WFS)."""

@@ -12,9 +12,8 @@ from layers.catalogue import layer_names
 from layers.selectors import data_version, layer_extents
 
 from ..common.crs import transform_extent
-from ..wfs.featuretypes import FeatureType, feature_types
-from .bbox import for_pygeoapi
-from .filters import parsed_filter, prepared_filter
+from ..features.featuretypes import FeatureType, feature_types
+from . import adapter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
@@ -40,18 +39,6 @@ class _Anonymous:
 
     def has_perm(self, perm: str) -> bool:
         return perm == "gisportal.view_public_layers"
-
-
-class _DjangoCatalog:
-    """What pygeoapi asks Babel for when it renders a template (`Translations.load(locale_dir, [locale])`):
-    pygeoapi ships no catalogue, so our templates' {% trans %} texts come from our django.po."""
-
-    @staticmethod
-    def load(dirname=None, locales=None, domain=None):
-        from django.utils.translation import trans_real
-
-        code = str((locales or [None])[0] or settings.LANGUAGE_CODE).replace("-", "_").split("_")[0].lower()
-        return trans_real.translation(code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE)
 
 
 def base_url() -> str:
@@ -116,18 +103,6 @@ def pygeoapi_config() -> dict:
     }
 
 
-_F = "http://www.opengis.net/spec/ogcapi-features-"
-_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
-FEATURES_CONFORMANCE = [
-    f"{_F}1/1.0/conf/core", f"{_F}1/1.0/conf/oas30", f"{_F}1/1.0/conf/html", f"{_F}1/1.0/conf/geojson",
-    f"{_F}2/1.0/conf/crs", f"{_F}3/1.0/conf/queryables", f"{_F}3/1.0/conf/queryables-query-parameters",
-    f"{_F}3/1.0/conf/filter", f"{_F}3/1.0/conf/features-filter",
-    f"{_CQL2}cql2-text", f"{_CQL2}cql2-json", f"{_CQL2}basic-cql2", f"{_CQL2}advanced-comparison-operators",
-    f"{_CQL2}case-insensitive-comparison", f"{_CQL2}basic-spatial-functions", f"{_CQL2}basic-spatial-functions-plus",
-    f"{_CQL2}spatial-functions", f"{_CQL2}temporal-functions",
-]
-
-
 FILTER_PARAMETERS = [
     {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
      "description": "CQL2 filter (OGC API – Features Part 3) over the collection's queryables.",
@@ -176,21 +151,11 @@ def api():
     key = (base_url(), data_version(), layer_names())  # a new catalogue entry is served without a restart
     with _lock:
         if _api is None or _api[0] != key:
-            import pygeoapi.api.itemtypes as itemtypes
-            import pygeoapi.l10n as l10n
-            import pygeoapi.util as util
             from pygeoapi.api import API
             from pygeoapi.openapi import get_oas
 
-            itemtypes.transform_bbox = for_pygeoapi  # the box the view parsed (bbox.py)
-            itemtypes.parse_ecql_text = parsed_filter  # CQL2 text by default, parsed by the view (filters.py)
-            itemtypes.modify_pygeofilter = prepared_filter  # its literals in 2180, clipped to its area (filters.py)
-            itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE  # what we do, not Part 4 editing
-            util.Translations = _DjangoCatalog  # our templates' texts in Polish and English
-
+            adapter.install()  # our bbox, filter, conformance and translations in pygeoapi (adapter.py)
             config = pygeoapi_config()
             _api = (key, API(config, _document_items(get_oas(config), config)))
-            # pygeoapi keeps the config its templates see per locale for the life of the process: drop the
-            # old one, or pages would keep the first public URL (the map's WMS on another origin: CSP)
-            l10n._cfg_cache.clear()
+            adapter.forget_translated_config()
         return _api[1]

@@ -41,7 +41,7 @@ def parse_filter(text: str | None, lang: str | None):
 
         try:
             return parse_json(json.loads(text))
-        except Exception:  # noqa: BLE001 - any failure of the parser is a bad filter
+        except Exception:
             raise CQL2Error(_("The filter is not valid CQL2 JSON.")) from None
     if lang in ("cql-text", "ecql-text"):
         return _ecql(text)
@@ -63,7 +63,7 @@ def _ecql(text: str):
 
     try:
         return parse_ecql(text)
-    except Exception:  # noqa: BLE001 - lark raises many kinds; RecursionError on deep nesting
+    except Exception:
         raise CQL2Error(_("The filter is not valid CQL text.")) from None
 
 

@@ -1,5 +1,5 @@
-"""Our pygeoapi feature provider: the WFS query code (ogc/wfs/query.py) and filter translation
-(ogc/filters/fes.py) behind pygeoapi's provider interface, with the axis rules of OGC.md §2.
+"""Our pygeoapi feature provider: the feature query engine (ogc/features/query.py) and the filter
+compiler (ogc/filters/compile.py) behind pygeoapi's provider interface, with the axis rules of OGC.md §2.
 
 The bbox comes as the filter bbox.py made of it, and the geometry literals of a filter as filters.py
 transformed them: both in EPSG:2180 with x = easting. The output CRS URI decides the output axis
@@ -19,9 +19,9 @@ from layers import catalogue
 
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs
 from ..common.exceptions import OGCException
-from ..filters.fes import cast_literal, to_q
-from ..wfs import query as wq
-from ..wfs.featuretypes import GEOMETRY, FeatureType
+from ..features import query as wq
+from ..features.featuretypes import GEOMETRY, FeatureType
+from ..filters.compile import cast_literal, to_q
 from .bbox import BBoxError, BBoxFilter, box_filter
 from .config import STORAGE_CRS
 from .schema import attribute_schemas

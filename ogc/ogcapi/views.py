@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from layers import catalogue
 
 from ..filters.cql2 import CQL2Error
+from .adapter import api_request
 from .bbox import BBoxError, parse_bbox
 from .bbox import using as using_bbox
 from .config import FEATURE_SCHEMA_PROFILE, api, feature_schema_url
@@ -58,15 +59,13 @@ def _check(request, allowed: set[str], collection: str | None = None):
 
 
 def _run(fn, request, *args, drop: tuple[str, ...] = ()) -> HttpResponse:
-    from pygeoapi.api import APIRequest
-
     a = api()
-    req = APIRequest.from_django(request, a.locales)
+    params = None
     if drop:
         params = request.GET.copy()
         for name in drop:
             params.pop(name, None)
-        req._args = params
+    req = api_request(request, a.locales, params)
     headers, status, content = fn(a, req, *args)
     response = HttpResponse(content, status=status)
     for key, value in headers.items():
@@ -92,11 +91,7 @@ def openapi(request):
 def conformance(request):
     import pygeoapi.api as core
 
-    base = list(core.CONFORMANCE_CLASSES)
-    try:
-        return _check(request, COMMON) or _run(core.conformance, request)
-    finally:
-        core.CONFORMANCE_CLASSES[:] = base  # pygeoapi extends this module list on every call
+    return _check(request, COMMON) or _run(core.conformance, request)
 
 
 @require_http_methods(["GET", "HEAD"])

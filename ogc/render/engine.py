@@ -46,7 +46,7 @@ def mapnik():
             if _mapnik is None:
                 proj_dir = system_proj_dir()
                 saved = {k: os.environ.get(k) for k in ("PROJ_LIB", "PROJ_DATA", "GDAL_DATA", "ICU_DATA")}
-                import mapnik as m  # noqa: PLC0415 - imported lazily on purpose
+                import mapnik as m
 
                 # the wheel's settings file exported its own data dirs into the process environment,
                 # where GDAL and every subprocess would find them: put the environment back

@@ -58,7 +58,7 @@ class TileFastPath:
         params = [k for k, _v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)]
         try:
             return answer(collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH"))
-        except Exception as e:  # noqa: BLE001 - the database or the tile cache failing: a 503, details only in the log
+        except Exception as e:
             log.exception("tile %s", environ.get("PATH_INFO"))
             if isinstance(e, DatabaseError | psycopg.Error):
                 connection.close()  # a fresh connection for the next request

@@ -16,8 +16,9 @@ from .. import metadata
 from ..common.contact import SERVICE_CONTACT
 from ..common.crs import transform_extent
 from ..common.gml import GISPORTAL_NS, GML, GML311
+from ..features.featuretypes import GEOMETRY, PREFIX, FeatureType, feature_types
 from . import featuretypes as fts
-from .featuretypes import GEOMETRY, XSD_TYPES, FeatureType
+from .featuretypes import XSD_TYPES
 from .requests import (
     COUNT_DEFAULT,
     DATASET_NAMESPACE,
@@ -91,7 +92,7 @@ def _el(parent, ns: str, tag: str, text: str | None = None, **attrs):
 
 
 def capabilities(version: str, language: str, user) -> bytes:
-    types = fts.feature_types(user)
+    types = feature_types(user)
     key = f"gisportal:wfs-caps:{version}:{language}:{','.join(t.name for t in types)}:{data_version()}:{endpoint()}"
     doc = cache.get(key)
     if doc is None:
@@ -200,7 +201,7 @@ def _inspire(parent, language: str, types):
 
 
 def _caps_20(language: str, types) -> bytes:
-    nsmap = {"wfs": WFS20, "ows": OWS11, "fes": FES20, "gml": GML, "xlink": XLINK, "xsi": XSI, fts.PREFIX: GISPORTAL_NS,
+    nsmap = {"wfs": WFS20, "ows": OWS11, "fes": FES20, "gml": GML, "xlink": XLINK, "xsi": XSI, PREFIX: GISPORTAL_NS,
              "inspire_common": INSPIRE_COMMON, "inspire_dls": INSPIRE_DLS}
     root = etree.Element(f"{{{WFS20}}}WFS_Capabilities", nsmap=nsmap, version="2.0.0", updateSequence=update_sequence())
     root.set(f"{{{XSI}}}schemaLocation",
@@ -290,7 +291,7 @@ def _filter_caps_20(root):
 
 
 def _caps_11(language: str, types) -> bytes:
-    nsmap = {"wfs": WFS11, "ows": OWS10, "ogc": OGC, "gml": GML311, "xlink": XLINK, "xsi": XSI, fts.PREFIX: GISPORTAL_NS}
+    nsmap = {"wfs": WFS11, "ows": OWS10, "ogc": OGC, "gml": GML311, "xlink": XLINK, "xsi": XSI, PREFIX: GISPORTAL_NS}
     root = etree.Element(f"{{{WFS11}}}WFS_Capabilities", nsmap=nsmap, version="1.1.0", updateSequence=update_sequence())
     root.set(f"{{{XSI}}}schemaLocation", f"{WFS11} http://schemas.opengis.net/wfs/1.1.0/wfs.xsd")
     _service(root, OWS10, language, ("1.1.0",))
@@ -328,7 +329,7 @@ def describe(types: list[FeatureType], version: str) -> bytes:
     """The GML application schema of the given feature types (GML 3.2 for 2.0, 3.1.1 for 1.1)."""
     v2 = version.startswith("2")
     gml = GML if v2 else GML311
-    root = etree.Element(f"{{{XS}}}schema", nsmap={"xs": XS, "gml": gml, fts.PREFIX: GISPORTAL_NS},
+    root = etree.Element(f"{{{XS}}}schema", nsmap={"xs": XS, "gml": gml, PREFIX: GISPORTAL_NS},
                          targetNamespace=GISPORTAL_NS, elementFormDefault="qualified", version="1.0")
     _el(root, XS, "import", namespace=gml,
         schemaLocation="http://schemas.opengis.net/gml/3.2.1/gml.xsd" if v2 else "http://schemas.opengis.net/gml/3.1.1/base/gml.xsd")
@@ -337,8 +338,8 @@ def describe(types: list[FeatureType], version: str) -> bytes:
         seq = _el(_el(_el(ctype, XS, "complexContent"), XS, "extension", base="gml:AbstractFeatureType"), XS, "sequence")
         for a in ft.attributes:
             _el(seq, XS, "element", name=a.name, type=XSD_TYPES[a.type], minOccurs="0", nillable="false")
-        _el(seq, XS, "element", name=GEOMETRY, type=ft.geometry_xsd, minOccurs="0")
-        _el(root, XS, "element", name=ft.name, type=f"{fts.PREFIX}:{ft.name}Type",
+        _el(seq, XS, "element", name=GEOMETRY, type=fts.geometry_xsd(ft), minOccurs="0")
+        _el(root, XS, "element", name=ft.name, type=f"{PREFIX}:{ft.name}Type",
             substitutionGroup="gml:AbstractFeature" if v2 else "gml:_Feature")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
@@ -346,7 +347,7 @@ def describe(types: list[FeatureType], version: str) -> bytes:
 def describe_json(types: list[FeatureType]) -> bytes:
     """DescribeFeatureType as JSON, in the layout GeoServer and its JavaScript clients use."""
     geometry = fts.GEOMETRY_XSD
-    doc = {"elementFormDefault": "qualified", "targetNamespace": GISPORTAL_NS, "targetPrefix": fts.PREFIX, "featureTypes": [
+    doc = {"elementFormDefault": "qualified", "targetNamespace": GISPORTAL_NS, "targetPrefix": PREFIX, "featureTypes": [
         {"typeName": ft.name, "properties": [
             *({"name": a.name, "maxOccurs": 1, "minOccurs": 0, "nillable": False, "type": XSD_TYPES[a.type].replace("xs:", "xsd:"),
                "localType": XSD_TYPES[a.type][3:]} for a in ft.attributes),
@@ -369,12 +370,12 @@ STORED_QUERIES = {
 
 def _returns(qid: str, types) -> tuple[str, ...]:
     if qid == GET_PARCEL_BY_ID:
-        return (f"{fts.PREFIX}:dzialki",)
+        return (f"{PREFIX}:dzialki",)
     return tuple(ft.typename for ft in types)
 
 
 def list_stored_queries(types, language: str) -> bytes:
-    root = etree.Element(f"{{{WFS20}}}ListStoredQueriesResponse", nsmap={"wfs": WFS20, fts.PREFIX: GISPORTAL_NS, "xsi": XSI})
+    root = etree.Element(f"{{{WFS20}}}ListStoredQueriesResponse", nsmap={"wfs": WFS20, PREFIX: GISPORTAL_NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
     for qid, (title_pl, title_en, _params) in STORED_QUERIES.items():
         sq = _el(root, WFS20, "StoredQuery", id=qid)
@@ -386,7 +387,7 @@ def list_stored_queries(types, language: str) -> bytes:
 
 def describe_stored_queries(ids: list[str] | None, types, language: str) -> bytes:
     root = etree.Element(f"{{{WFS20}}}DescribeStoredQueriesResponse",
-                         nsmap={"wfs": WFS20, "xs": XS, fts.PREFIX: GISPORTAL_NS, "fes": FES20, "xsi": XSI})
+                         nsmap={"wfs": WFS20, "xs": XS, PREFIX: GISPORTAL_NS, "fes": FES20, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
     for qid in ids or list(STORED_QUERIES):
         title_pl, title_en, params = STORED_QUERIES[qid]

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from ..common.gml import GISPORTAL_NS, GML, GML311
-from .featuretypes import PREFIX
-from .query import Page
+from ..features.featuretypes import PREFIX
+from ..features.query import Page
 
 WFS20 = "http://www.opengis.net/wfs/2.0"
 WFS11 = "http://www.opengis.net/wfs"

@@ -1,26 +1,18 @@
-"""WFS feature types: a thin view of the layer catalogue (names, properties, XSD types, querysets).
-
-Every published property comes from `Layer.public_attributes`; nothing else of a model can be read,
-filtered or sorted through WFS. The geometry property is called `geometry`. Feature ids are
-`<layer>.<primary key>` (always an NCName; official ids such as `…/2` are not).
+"""What only WFS needs of the feature types (ogc/features/featuretypes.py): XSD types for
+DescribeFeatureType, type names resolved with namespaces (F2), feature ids (`<layer>.<primary key>`)
+parsed back.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cached_property
 
 from django.utils.translation import gettext as _
 
-from layers import catalogue
-from layers.catalogue import Attribute, Layer
-
 from ..common.exceptions import OGCException
 from ..common.gml import GISPORTAL_NS
+from ..features.featuretypes import PREFIX, FeatureType, feature_types
 
-PREFIX = "gisportal"
-GEOMETRY = "geometry"
 XSD_TYPES = {"string": "xs:string", "integer": "xs:integer", "decimal": "xs:decimal", "date": "xs:date",
              "datetime": "xs:dateTime"}
 GEOMETRY_XSD = {"MultiPolygon": ("gml:MultiSurfacePropertyType", "MultiSurface"), "Point": ("gml:PointPropertyType", "Point"),
@@ -28,54 +20,9 @@ GEOMETRY_XSD = {"MultiPolygon": ("gml:MultiSurfacePropertyType", "MultiSurface")
 _FID = re.compile(r"^([a-z_]+)\.(\d{1,18})$")
 
 
-@dataclass(frozen=True)
-class FeatureType:
-    layer: Layer
-
-    @property
-    def name(self) -> str:
-        return self.layer.name
-
-    @property
-    def typename(self) -> str:
-        return f"{PREFIX}:{self.layer.name}"
-
-    @cached_property
-    def model(self):
-        return catalogue.layer_model(self.layer)
-
-    @property
-    def attributes(self) -> tuple[Attribute, ...]:
-        return self.layer.public_attributes
-
-    @property
-    def property_names(self) -> tuple[str, ...]:
-        return (*self.layer.attribute_names, GEOMETRY)
-
-    @property
-    def geometry_xsd(self) -> str:
-        return GEOMETRY_XSD[self.layer.geometry_type][0]
-
-    @property
-    def temporal_attribute(self) -> Attribute | None:
-        """The attribute FES `During` applies to: the version date of registry objects."""
-        return next((a for a in self.attributes if a.type in ("datetime", "date")), None)
-
-    def queryset(self):
-        return catalogue.layer_queryset(self.layer)
-
-    def attribute(self, name: str) -> Attribute | None:
-        """The attribute of this exact (case-sensitive) public name, optionally prefixed `gisportal:`."""
-        bare = name[len(PREFIX) + 1:] if name.startswith(PREFIX + ":") else name
-        return next((a for a in self.attributes if a.name == bare), None)
-
-    def fid(self, pk: int) -> str:
-        return f"{self.name}.{pk}"
-
-
-def feature_types(user) -> tuple[FeatureType, ...]:
-    """The feature types this user may read; label-only layers (numery_dzialek) are not features."""
-    return tuple(FeatureType(la) for la in catalogue.layers_for(user) if not la.labels_of)
+def geometry_xsd(ft: FeatureType) -> str:
+    """The GML property type of a feature type's geometry in DescribeFeatureType."""
+    return GEOMETRY_XSD[ft.layer.geometry_type][0]
 
 
 def resolve(name: str, user, *, locator: str = "typeNames", namespaces: dict[str, str] | None = None) -> FeatureType:

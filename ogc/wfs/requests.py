@@ -17,11 +17,12 @@ from gisportal.core.errors import InvalidInput
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs, to_xy
 from ..common.exceptions import OGCException
 from ..common.kvp import Params
-from ..filters.fes import parse_filter, to_q
+from ..features.featuretypes import GEOMETRY, PREFIX, FeatureType, feature_types
+from ..features.query import Query
+from ..filters.compile import to_q
+from ..filters.fes_xml import parse_filter
 from ..metadata import DATASET_NAMESPACE
 from . import featuretypes as fts
-from .featuretypes import GEOMETRY, FeatureType
-from .query import Query
 
 VERSIONS = ("2.0.0", "1.1.0")
 ACCEPTED = {"2.0.0": "2.0.0", "2.0.2": "2.0.0", "1.1.0": "1.1.0", "1.1": "1.1.0", "2.0": "2.0.0"}
@@ -108,7 +109,7 @@ def parse_bbox(value: str) -> Polygon:
     if crs.srid != 2180:
         try:
             box.transform(2180)
-        except Exception:  # noqa: BLE001 - GDAL raises several types for out-of-range input
+        except Exception:
             raise invalid(_("BBOX lies outside the CRS's area of use."), "BBOX") from None
     return box
 
@@ -132,7 +133,7 @@ def parse_properties(names: list[str], ft: FeatureType) -> tuple[str, ...] | Non
     out = []
     for name in names:
         name = name.strip()
-        bare = name.split(":", 1)[1] if name.startswith(fts.PREFIX + ":") else name
+        bare = name.split(":", 1)[1] if name.startswith(PREFIX + ":") else name
         if bare == GEOMETRY:
             out.append(GEOMETRY)
             continue
@@ -149,7 +150,7 @@ def _fid_query(values: list[str], user, version: str, locator: str = "RESOURCEID
     for raw in values:
         parsed = fts.parse_fid(raw, user)
         if parsed is None:
-            if raw.strip().split(".", 1)[0] in {ft.name for ft in fts.feature_types(user)}:
+            if raw.strip().split(".", 1)[0] in {ft.name for ft in feature_types(user)}:
                 continue  # well-formed type, impossible key: matches nothing
             raise invalid(_("%(id)s is not a feature identifier of this service.") % {"id": raw[:60]}, locator)
         ft, pk = parsed

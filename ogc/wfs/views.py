@@ -15,11 +15,11 @@ from lxml import etree
 
 from ..common.exceptions import OGCException, ows_exception_response
 from ..common.kvp import Params
+from ..features import query as wq
+from ..features.featuretypes import GEOMETRY, PREFIX, feature_types
 from . import capabilities
 from . import featuretypes as fts
-from . import query as wq
 from .encode import GeoJSONWriter, GMLWriter, text_value, values_document, xml_escape
-from .featuretypes import GEOMETRY
 from .requests import (
     FORMATS,
     JSON_FORMATS,
@@ -90,7 +90,7 @@ def describe_feature_type(request, params: Params, root=None) -> HttpResponse:
     as_json = fmt in JSON_FORMATS
     if fmt and not as_json and fmt not in {f.lower() for f in FORMATS[version]}:
         raise OGCException("InvalidParameterValue", _("Output format %(f)s is not offered.") % {"f": fmt[:60]}, "outputFormat")
-    types = [fts.resolve(n, request.user) for n in names] if names else list(fts.feature_types(request.user))
+    types = [fts.resolve(n, request.user) for n in names] if names else list(feature_types(request.user))
     if as_json:
         return HttpResponse(capabilities.describe_json(types), content_type="application/json")
     return HttpResponse(capabilities.describe(types, version), content_type=XML_MIME)
@@ -98,7 +98,7 @@ def describe_feature_type(request, params: Params, root=None) -> HttpResponse:
 
 def list_stored_queries(request, params: Params, _root=None) -> HttpResponse:
     version_of(params)
-    body = capabilities.list_stored_queries(fts.feature_types(request.user), language(params))
+    body = capabilities.list_stored_queries(feature_types(request.user), language(params))
     return HttpResponse(body, content_type=XML_MIME)
 
 
@@ -108,7 +108,7 @@ def describe_stored_queries(request, params: Params, _root=None) -> HttpResponse
     for i in ids:
         if i not in capabilities.STORED_QUERIES:
             raise OGCException("InvalidParameterValue", _("Unknown stored query %(q)s.") % {"q": i[:80]}, "STOREDQUERY_ID")
-    body = capabilities.describe_stored_queries(ids or None, fts.feature_types(request.user), language(params))
+    body = capabilities.describe_stored_queries(ids or None, feature_types(request.user), language(params))
     return HttpResponse(body, content_type=XML_MIME)
 
 
@@ -190,7 +190,7 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
         if ref in ("@gml:id", "@id"):
             q.properties = ()
         else:
-            bare = ref.split(":", 1)[1] if ref.startswith(fts.PREFIX + ":") else ref
+            bare = ref.split(":", 1)[1] if ref.startswith(PREFIX + ":") else ref
             if bare != GEOMETRY and q.ftype.attribute(ref) is None:
                 raise OGCException("InvalidParameterValue", _("%(p)s is not a property of %(t)s.") % {"p": ref[:40], "t": q.ftype.typename},
                                    "valueReference")

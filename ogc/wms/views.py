@@ -128,7 +128,7 @@ def get_map(request, params: Params) -> HttpResponse:
         if alt is not None:
             return alt
         raise
-    except Exception as e:  # noqa: BLE001 - rendering failures must not leak details
+    except Exception as e:
         if "lock timeout" in str(e):  # a layer's table held by an import (its first load) or a schema change
             raise OGCException("NoApplicableCode", _("A layer is being loaded; try again in a moment."), status=503) from None
         if "statement timeout" in str(e) or "canceling statement" in str(e):

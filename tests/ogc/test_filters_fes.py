@@ -1,4 +1,4 @@
-"""WFS filters (ogc.filters.fes): FES 2.0 and Filter 1.1 through pygeofilter's AST into the ORM.
+"""WFS filters (ogc.filters.fes_xml, ogc.filters.compile): FES 2.0 and Filter 1.1 through pygeofilter's AST into the ORM.
 
 Each operator is checked against an independent ORM query on the demo data; geometry literals in
 every srsName form (OGC.md §2); hostile input from OGC.md §6 ends as a 400 OGCException, or — for
@@ -21,7 +21,8 @@ from pyproj import Transformer
 from layers.catalogue import get_layer
 from layers.models import Parcel
 from ogc.common.exceptions import OGCException
-from ogc.filters.fes import parse_filter, to_q
+from ogc.filters.compile import to_q
+from ogc.filters.fes_xml import parse_filter
 
 pytestmark = pytest.mark.django_db
 

@@ -296,8 +296,8 @@ def test_attribute_types_agree(client, demo_data):
     give one type (GDAL guessed NUMER_ARKUSZA as a string from a first page of nulls)."""
     from lxml import etree
 
+    from ogc.features.featuretypes import feature_types
     from ogc.ogcapi.config import _Anonymous
-    from ogc.wfs.featuretypes import feature_types
 
     for ft in feature_types(_Anonymous()):
         name = ft.name

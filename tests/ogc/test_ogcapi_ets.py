@@ -99,8 +99,8 @@ def collections(api):
 
 
 def collection_ids() -> list[str]:
+    from ogc.features.featuretypes import feature_types
     from ogc.ogcapi.config import _Anonymous
-    from ogc.wfs.featuretypes import feature_types
 
     return [ft.name for ft in feature_types(_Anonymous())]
 

@@ -355,7 +355,7 @@ def test_start_index_without_sort_is_stable(client, demo_data):
 
 
 def test_big_page_streams(client, demo_data, monkeypatch):
-    from ogc.wfs import query
+    from ogc.features import query
 
     monkeypatch.setattr(query, "SMALL_PAGE", 500)  # answers of more features than this are streamed
     r = gf(client, TYPENAMES="gisportal:dzialki", COUNT="5000", OUTPUTFORMAT="application/json")

@@ -1,6 +1,6 @@
-"""Running WFS queries: the ORM does filtering, sorting and paging; PostGIS writes each geometry
-as GML or GeoJSON text (transformed, axis-swapped when the srsName form says so), so Python only
-joins strings. Paging always ends the sort with the primary key; a page is fetched with one row
+"""Running feature queries (WFS GetFeature, OGC API items): the ORM does filtering, sorting and
+paging; PostGIS writes each geometry as GML or GeoJSON text (transformed, axis-swapped when the CRS
+form says so), so Python only joins strings. Paging always ends the sort with the primary key; a page is fetched with one row
 more than asked to know whether a next page exists without counting.
 """
 
@@ -99,7 +99,8 @@ class PropertiesText(Func):
 
 @dataclass
 class Query:
-    """One wfs:Query after parsing and checking: nothing in it comes unchecked from the request."""
+    """One query (a wfs:Query, an OGC API items request) after parsing and checking: nothing in it
+    comes unchecked from the request."""
 
     ftype: FeatureType
     where: Q = field(default_factory=Q)

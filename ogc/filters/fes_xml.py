@@ -1,5 +1,5 @@
-"""WFS filters: FES 2.0 (WFS 2.0) and Filter 1.1 (WFS 1.1) → pygeofilter AST → Django Q over one
-layer's published attributes (OGC.md §2 axis order, §3 F6–F8, §6 security).
+"""WFS filters: FES 2.0 (WFS 2.0) and Filter 1.1 (WFS 1.1) XML → pygeofilter AST, which
+compile.py turns into a Django Q (OGC.md §2 axis order, §3 F6–F8, §6 security).
 
 `parse_filter` reads the XML itself with a locked-down lxml parser and checks size, DOCTYPE, element
 count and logical nesting before walking it into `pygeofilter.ast` nodes. pygeofilter's own FES
@@ -11,31 +11,18 @@ Geometries are read in the filter version's GML (3.2 for FES 2.0, 3.1.1 for Filt
 envelopes, which real clients send in either GML: a gml:Envelope of GML 3.1.1 or 3.2 in every
 encoding its schema allows (lowerCorner/upperCorner, two pos, two coord, coordinates) and GML 2's
 gml:Box (GDAL's WFS 1.1 `-spat`). A spatial operator's property may be omitted or `ows:BoundingBox`
-(OWSLib's BBox): both mean the geometry.
-
-`to_q` turns the AST into a Q. Every property name must be a public attribute of the layer (exact
-spelling) or `geometry`; nothing else of a model can be reached, and names are never evaluated as
-XPath. Values are cast to the attribute's type and bound as ORM values. pygeofilter's Django backend
-is not used either: it passes unknown names through as fields, reads Like patterns only at `%`,
-moves BBOX boxes to EPSG:4326 and measures distances on the spheroid.
-
-In the AST, geometry literals are GeoJSON-like dicts in EPSG:2180 with x = easting (`values.Geometry`),
-distances are metres (units "m"), During periods are `values.Interval`s of aware datetimes, literals
-are the strings as written, and `matchCase="false"` wraps the property in `Function("lower")` (as
-pygeofilter reads CQL2's CASEI).
+(OWSLib's BBox): both mean the geometry. The AST is the one compile.py documents: geometries in
+EPSG:2180 with x = easting, distances in metres, `matchCase="false"` as `Function("lower")`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import datetime
 from functools import lru_cache
 
-from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import (
     GEOSException,
     GEOSGeometry,
@@ -45,32 +32,23 @@ from django.contrib.gis.geos import (
     Point,
     Polygon,
 )
-from django.db.models import CharField, F, Q, Value
-from django.db.models.functions import Lower
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.utils.translation import gettext as _
 from lxml import etree
 from pygeofilter import ast, values
 from pyproj import Transformer
 from pyproj.exceptions import ProjError
 
-from layers.catalogue import Attribute, Layer, get_layer
-
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs
-from ..common.exceptions import OGCException
+from .compile import GEOMETRY, NUMBER, STORAGE_SRID, ResourceId, clip, invalid, parse_datetime, to_metres
 
-__all__ = ["GEOMETRY", "ResourceId", "parse_filter", "to_q"]
+__all__ = ["parse_filter"]
 
 MAX_BYTES = 1 << 20
 MAX_LOGICAL_DEPTH = 30
 MAX_ELEMENTS = 5_000
 MAX_VERTICES = 100_000
-MAX_LIKE_PATTERN = 1_000
 MAX_COORDINATE = 1e9  # in any CRS's units; larger numbers are mistakes (and overflow box arithmetic)
-STORAGE_SRID = 2180
 DEFAULT_SRS = "urn:ogc:def:crs:EPSG::2180"  # the WFS DefaultCRS: north first (OGC.md §2)
-GEOMETRY = "geometry"  # public name of every layer's geometry property
-GEOMETRY_FIELD = "geom"  # its model field
 ENVELOPE_EDGE_POINTS = 16  # an envelope given in another CRS is densified before it is transformed
 
 FES20 = "http://www.opengis.net/fes/2.0"
@@ -78,13 +56,6 @@ OGC = "http://www.opengis.net/ogc"
 GML32 = "http://www.opengis.net/gml/3.2"
 GML311 = "http://www.opengis.net/gml"  # also GML 2's namespace (gml:Box, gml:coordinates)
 OWS_NAMESPACES = frozenset({"http://www.opengis.net/ows", "http://www.opengis.net/ows/1.1", "http://www.opengis.net/ows/2.0"})
-
-
-@dataclass
-class ResourceId(ast.Predicate):
-    """FES 2.0 ResourceId, Filter 1.1 FeatureId/GmlObjectId: feature ids `<layer name>.<official id>`."""
-
-    rids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -133,21 +104,6 @@ _GML_METADATA = ("description", "descriptionReference", "identifier", "name")  #
 
 # a bare or prefixed (any NCName prefix) property name; XPath steps, axes, predicates, functions fail
 _PROPERTY = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_]\w*)", re.ASCII)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
-_INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
-_METRES = {"", "m", "metre", "meter", "metres", "meters", "urn:ogc:def:uom:epsg::9001",
-           "http://www.opengis.net/def/uom/epsg/0/9001"}
-_DEGREES = {"deg", "degree", "degrees", "urn:ogc:def:uom:epsg::9102", "http://www.opengis.net/def/uom/epsg/0/9102"}
-
-
-def _invalid(message: str, locator: str = "FILTER") -> OGCException:
-    return OGCException("InvalidParameterValue", message, locator=locator, status=400)
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    """User input as it may appear in a message: one line, at most `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -165,7 +121,7 @@ def parse_filter(xml: str | bytes, *, version: str) -> ast.Node:
 def _read_xml(xml: str | bytes) -> etree._Element:
     data = xml.encode("utf-8", "surrogatepass") if isinstance(xml, str) else xml  # lxml refuses lone surrogates
     if len(data) > MAX_BYTES:
-        raise _invalid(_("The filter is larger than 1 MB."))
+        raise invalid(_("The filter is larger than 1 MB."))
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
         remove_pis=True, encoding="utf-8" if isinstance(xml, str) else None,
@@ -173,9 +129,9 @@ def _read_xml(xml: str | bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError, LookupError):  # LookupError: an unknown declared encoding
-        raise _invalid(_("The filter is not well-formed XML or is nested too deeply.")) from None
+        raise invalid(_("The filter is not well-formed XML or is nested too deeply.")) from None
     if root.getroottree().docinfo.doctype:
-        raise _invalid(_("A filter must not contain a document type declaration."))
+        raise invalid(_("A filter must not contain a document type declaration."))
     return root
 
 
@@ -190,9 +146,9 @@ def _check_limits(root: etree._Element, dialect: _Dialect) -> None:
         count += 1
         depth += el.tag in logical
         if count > MAX_ELEMENTS:
-            raise _invalid(_("The filter has more than %(n)s elements.") % {"n": MAX_ELEMENTS})
+            raise invalid(_("The filter has more than %(n)s elements.") % {"n": MAX_ELEMENTS})
         if depth > MAX_LOGICAL_DEPTH:
-            raise _invalid(_("Logical operators are nested more than %(n)s levels deep.") % {"n": MAX_LOGICAL_DEPTH})
+            raise invalid(_("Logical operators are nested more than %(n)s levels deep.") % {"n": MAX_LOGICAL_DEPTH})
 
 
 class _Parser:
@@ -219,12 +175,12 @@ class _Parser:
 
     def filter(self, root: etree._Element) -> ast.Node:
         if self._fes(root) != "Filter":
-            raise _invalid(_("The filter must be a Filter element in the namespace %(ns)s.") % {"ns": self.d.fes})
+            raise invalid(_("The filter must be a Filter element in the namespace %(ns)s.") % {"ns": self.d.fes})
         children = list(root)
         if children and all(self._fes(c) in self.d.ids for c in children):
             return ResourceId(tuple(self._rid(c) for c in children))
         if len(children) != 1:
-            raise _invalid(_("A filter holds one predicate or a list of feature ids."))
+            raise invalid(_("A filter holds one predicate or a list of feature ids."))
         return self._predicate(children[0])
 
     def _predicate(self, el: etree._Element) -> ast.Node:
@@ -232,7 +188,7 @@ class _Parser:
         if name in ("And", "Or"):
             parts = [self._predicate(child) for child in el]
             if not parts:
-                raise _invalid(_("%(op)s needs operands.") % {"op": name})
+                raise invalid(_("%(op)s needs operands.") % {"op": name})
             return (ast.And if name == "And" else ast.Or).from_items(*parts)
         if name == "Not":
             return ast.Not(self._predicate(self._operands(el, 1)[0]))
@@ -245,7 +201,7 @@ class _Parser:
         if name == "PropertyIsBetween":
             prop, low, high = self._operands(el, 3)
             if self._fes(low) != "LowerBoundary" or self._fes(high) != "UpperBoundary":
-                raise _invalid(_("PropertyIsBetween needs a LowerBoundary and an UpperBoundary."))
+                raise invalid(_("PropertyIsBetween needs a LowerBoundary and an UpperBoundary."))
             return ast.Between(self._property(prop), self._literal(self._operands(low, 1)[0]),
                                self._literal(self._operands(high, 1)[0]), not_=False)
         if name in _SPATIAL:
@@ -257,26 +213,26 @@ class _Parser:
             return ast.TimeDuring(self._property(prop), self._period(period))
         if name in self.d.ids:
             return ResourceId((self._rid(el),))
-        raise _invalid(_("The filter operator %(op)s is not supported.") % {"op": _clip(etree.QName(el).localname)})
+        raise invalid(_("The filter operator %(op)s is not supported.") % {"op": clip(etree.QName(el).localname)})
 
     def _operands(self, el: etree._Element, n: int) -> list[etree._Element]:
         children = list(el)
         if len(children) != n:
-            raise _invalid(_("%(op)s takes %(n)s operands.") % {"op": etree.QName(el).localname, "n": n})
+            raise invalid(_("%(op)s takes %(n)s operands.") % {"op": etree.QName(el).localname, "n": n})
         return children
 
     def _property(self, el: etree._Element) -> ast.Attribute:
         if self._fes(el) != self.d.property or len(el):
-            raise _invalid(_("Expected a %(el)s element.") % {"el": self.d.property})
+            raise invalid(_("Expected a %(el)s element.") % {"el": self.d.property})
         text = (el.text or "").strip()
         m = _PROPERTY.fullmatch(text)
         if not m:
-            raise _invalid(_("%(name)s is not a property name.") % {"name": _clip(text)})
+            raise invalid(_("%(name)s is not a property name.") % {"name": clip(text)})
         return ast.Attribute(m.group(1))
 
     def _literal(self, el: etree._Element) -> str:
         if self._fes(el) != "Literal" or len(el):
-            raise _invalid(_("Expected a Literal holding a single value."))
+            raise invalid(_("Expected a Literal holding a single value."))
         return el.text or ""
 
     def _flag(self, el: etree._Element, attribute: str, default: bool) -> bool:
@@ -284,12 +240,12 @@ class _Parser:
         if value is None:
             return default
         if value.strip() not in ("true", "false", "1", "0"):
-            raise _invalid(_("%(a)s must be true or false.") % {"a": attribute})
+            raise invalid(_("%(a)s must be true or false.") % {"a": attribute})
         return value.strip() in ("true", "1")
 
     def _comparison(self, el: etree._Element, op: type[ast.Comparison]) -> ast.Node:
         if el.get("matchAction", "Any") not in ("Any", "All", "One"):  # all our properties are single-valued
-            raise _invalid(_("matchAction must be Any, All or One."))
+            raise invalid(_("matchAction must be Any, All or One."))
         first, second = self._operands(el, 2)
         if self._fes(first) == "Literal":
             first, second, op = second, first, _FLIPPED.get(op, op)
@@ -302,7 +258,7 @@ class _Parser:
         prop, pattern = self._operands(el, 2)
         chars = (el.get("wildCard"), el.get("singleChar"), el.get("escapeChar", el.get("escape")))
         if any(c is None or len(c) != 1 for c in chars) or len(set(chars)) != 3:
-            raise _invalid(_("PropertyIsLike needs three different single characters: wildCard, singleChar and escapeChar."))
+            raise invalid(_("PropertyIsLike needs three different single characters: wildCard, singleChar and escapeChar."))
         wildcard, single, escape = chars
         return ast.Like(self._property(prop), self._literal(pattern), nocase=not self._flag(el, "matchCase", True),
                         wildcard=wildcard, singlechar=single, escapechar=escape, not_=False)
@@ -314,7 +270,7 @@ class _Parser:
         if children and self._fes(children[0]) == self.d.property:
             prop = self._geometry_property(children.pop(0))
         if len(children) != 1 + extra:
-            raise _invalid(_("%(op)s takes a geometry.") % {"op": etree.QName(el).localname})
+            raise invalid(_("%(op)s takes a geometry.") % {"op": etree.QName(el).localname})
         return prop, children
 
     def _geometry_property(self, el: etree._Element) -> ast.Attribute:
@@ -330,25 +286,25 @@ class _Parser:
     def _spatial(self, el: etree._Element, name: str) -> ast.Node:
         prop, (operand,) = self._geometry_operands(el, 0)
         if name == "BBOX" and not _envelope_kind(operand):
-            raise _invalid(_("BBOX takes a gml:Envelope."))
+            raise invalid(_("BBOX takes a gml:Envelope."))
         return _SPATIAL[name](prop, self._geometry(operand))
 
     def _distance(self, el: etree._Element, name: str) -> ast.Node:
         prop, (operand, distance) = self._geometry_operands(el, 1)
         if self._fes(distance) != "Distance" or len(distance):
-            raise _invalid(_("%(op)s needs a Distance.") % {"op": name})
+            raise invalid(_("%(op)s needs a Distance.") % {"op": name})
         text = (distance.text or "").strip()
-        if not _NUMBER.fullmatch(text):
-            raise _invalid(_("The distance %(d)s is not a number.") % {"d": _clip(text)})
-        metres = _metres(float(text), distance.get("uom", distance.get("units")))
+        if not NUMBER.fullmatch(text):
+            raise invalid(_("The distance %(d)s is not a number.") % {"d": clip(text)})
+        metres = to_metres(float(text), distance.get("uom", distance.get("units")))
         return _DISTANCE[name](prop, self._geometry(operand), metres, "m")
 
     def _period(self, el: etree._Element) -> values.Interval:
         if self._gml(el) != "TimePeriod":
-            raise _invalid(_("During takes a gml:TimePeriod."))
+            raise invalid(_("During takes a gml:TimePeriod."))
         begin, end = self._instant(el, "begin"), self._instant(el, "end")
         if begin > end:
-            raise _invalid(_("The time period ends before it begins."))
+            raise invalid(_("The time period ends before it begins."))
         return values.Interval(begin, end)
 
     def _instant(self, period: etree._Element, which: str) -> datetime:
@@ -358,16 +314,16 @@ class _Parser:
             pos = period.find(f"{{{ns}}}{which}/{{{ns}}}TimeInstant/{{{ns}}}timePosition")
         text = (pos.text or "").strip() if pos is not None else ""
         try:
-            return _datetime(text)
+            return parse_datetime(text)
         except ValueError:
-            raise _invalid(_("The time period needs a %(w)s date or date-time (ISO 8601).") % {"w": which}) from None
+            raise invalid(_("The time period needs a %(w)s date or date-time (ISO 8601).") % {"w": which}) from None
 
     def _rid(self, el: etree._Element) -> str:
         if any(el.get(a) is not None for a in ("version", "startDate", "endDate", "previousRid")):
-            raise _invalid(_("Feature versions are not supported."), "RESOURCEID")
+            raise invalid(_("Feature versions are not supported."), "RESOURCEID")
         rid = (el.get(self.d.ids[self._fes(el)]) or "").strip()
         if not rid:
-            raise _invalid(_("A feature id is empty."), "RESOURCEID")
+            raise invalid(_("A feature id is empty."), "RESOURCEID")
         return rid
 
     # ---------------------------------------------------------------------------- GML geometries
@@ -377,9 +333,9 @@ class _Parser:
             geom.srid = STORAGE_SRID
             reason = geom.valid_reason
         except GEOSException:
-            raise _invalid(_("The geometry could not be read.")) from None
+            raise invalid(_("The geometry could not be read.")) from None
         if reason != "Valid Geometry":
-            raise _invalid(_("The geometry is not valid: %(why)s.") % {"why": _clip(reason)})
+            raise invalid(_("The geometry is not valid: %(why)s.") % {"why": clip(reason)})
         return values.Geometry({"type": geom.geom_type, "coordinates": geom.coords})
 
     def _geos(self, el: etree._Element, srs: str | None) -> GEOSGeometry:
@@ -387,14 +343,14 @@ class _Parser:
         kind = self._gml(el)
         srs = self._gml_attribute(el, "srsName") or srs
         if self._gml_attribute(el, "srsDimension") not in (None, "2"):
-            raise _invalid(_("Only two-dimensional coordinates are supported."))
+            raise invalid(_("Only two-dimensional coordinates are supported."))
         crs = _crs(srs)
         if _envelope_kind(el):
             return self._envelope(el, crs)
         if kind == "Point":
             coords = self._coords(el, crs, 1)
             if len(coords) != 1:
-                raise _invalid(_("A point has one position."))
+                raise invalid(_("A point has one position."))
             return Point(coords[0])
         if kind == "LineString":
             return LineString(self._coords(el, crs, 2))
@@ -404,29 +360,29 @@ class _Parser:
             polygons = []
             for member in self._parts(el):
                 if self._gml(member) not in ("surfaceMember", "surfaceMembers", "polygonMember"):
-                    raise _invalid(_("%(g)s holds surface members only.") % {"g": kind})
+                    raise invalid(_("%(g)s holds surface members only.") % {"g": kind})
                 for polygon in member:
                     if self._gml(polygon) != "Polygon":
-                        raise _invalid(_("Surface members must be polygons."))
+                        raise invalid(_("Surface members must be polygons."))
                     polygons.append(self._geos(polygon, srs))
             if not polygons:
-                raise _invalid(_("%(g)s needs polygon members.") % {"g": kind})
+                raise invalid(_("%(g)s needs polygon members.") % {"g": kind})
             return MultiPolygon(*polygons)
-        raise _invalid(_("Unsupported geometry %(g)s: use Envelope, Point, LineString, Polygon or MultiSurface in GML %(v)s.")
-                       % {"g": _clip(etree.QName(el).localname, 40), "v": "3.2" if self.d.gml == GML32 else "3.1.1"})
+        raise invalid(_("Unsupported geometry %(g)s: use Envelope, Point, LineString, Polygon or MultiSurface in GML %(v)s.")
+                       % {"g": clip(etree.QName(el).localname, 40), "v": "3.2" if self.d.gml == GML32 else "3.1.1"})
 
     def _polygon(self, el: etree._Element, crs: CrsRef) -> Polygon:
         rings = []
         for i, boundary in enumerate(self._parts(el)):
             expected = "exterior" if i == 0 else "interior"
             if self._gml(boundary) != expected or len(boundary) != 1 or self._gml(boundary[0]) != "LinearRing":
-                raise _invalid(_("A polygon has one exterior and any number of interior LinearRings."))
+                raise invalid(_("A polygon has one exterior and any number of interior LinearRings."))
             coords = self._coords(boundary[0], crs, 4)
             if coords[0] != coords[-1]:
-                raise _invalid(_("A polygon ring is not closed."))
+                raise invalid(_("A polygon ring is not closed."))
             rings.append(LinearRing(coords))
         if not rings:
-            raise _invalid(_("A polygon needs an exterior ring."))
+            raise invalid(_("A polygon needs an exterior ring."))
         return Polygon(*rings)
 
     def _envelope(self, el: etree._Element, crs: CrsRef) -> GEOSGeometry:
@@ -435,19 +391,19 @@ class _Parser:
         children = [c for c in el if _local(c, namespace) not in _GML_METADATA]
         form = tuple(_local(c, namespace) for c in children)
         if form not in _ENVELOPE_FORMS[kind, namespace]:
-            raise _invalid(_("An envelope has a lowerCorner and an upperCorner.") if kind == "Envelope"
+            raise invalid(_("An envelope has a lowerCorner and an upperCorner.") if kind == "Envelope"
                            else _("A gml:Box has two gml:coord or one gml:coordinates."))
         if form == ("coordinates",):
             numbers = self._coordinates(children[0])
             if len(numbers) != 4:
-                raise _invalid(_("%(el)s needs two corners.") % {"el": kind})
+                raise invalid(_("%(el)s needs two corners.") % {"el": kind})
         elif form == ("coord", "coord"):
             numbers = [n for c in children for n in self._coord(c, namespace)]
         else:
             numbers = [n for c in children for n in self._numbers(c, 2)]
         (x1, y1), (x2, y2) = _swap(numbers, crs)
         if x1 > x2 or y1 > y2:
-            raise _invalid(_("The envelope's lower corner is above or right of its upper corner."))
+            raise invalid(_("The envelope's lower corner is above or right of its upper corner."))
         n = 1 if crs.srid == STORAGE_SRID else ENVELOPE_EDGE_POINTS
         ring = (
             [(x1 + (x2 - x1) * i / n, y1) for i in range(n)] + [(x2, y1 + (y2 - y1) * i / n) for i in range(n)]
@@ -467,19 +423,19 @@ class _Parser:
         elif children and all(self._gml(c) == "pos" for c in children):
             numbers = [n for c in children for n in self._numbers(c, 2)]
         else:
-            raise _invalid(_("Coordinates must be given in gml:posList or gml:pos."))
+            raise invalid(_("Coordinates must be given in gml:posList or gml:pos."))
         if len(numbers) < 2 * minimum:
-            raise _invalid(_("Too few positions in %(g)s.") % {"g": etree.QName(el).localname})
+            raise invalid(_("Too few positions in %(g)s.") % {"g": etree.QName(el).localname})
         pairs = _swap(numbers, crs)
         return _to_storage(pairs, crs.srid)
 
     def _numbers(self, el: etree._Element, expected: int | None) -> list[float]:
         """The numbers of a gml:pos, posList, lowerCorner or upperCorner (pairs separated by blanks)."""
         if self._gml_attribute(el, "srsDimension") not in (None, "2"):
-            raise _invalid(_("Only two-dimensional coordinates are supported."))
+            raise invalid(_("Only two-dimensional coordinates are supported."))
         tokens = (el.text or "").split()
         if len(tokens) % 2 or (expected is not None and len(tokens) != expected):
-            raise _invalid(_("%(el)s needs pairs of coordinates.") % {"el": etree.QName(el).localname})
+            raise invalid(_("%(el)s needs pairs of coordinates.") % {"el": etree.QName(el).localname})
         self._count(len(tokens) // 2)
         return _floats(tokens)
 
@@ -487,9 +443,9 @@ class _Parser:
         """GML 2's deprecated `<gml:coord><gml:X>…</gml:X><gml:Y>…</gml:Y></gml:coord>`."""
         names = [_local(c, namespace) for c in el]
         if names == ["X", "Y", "Z"]:
-            raise _invalid(_("Only two-dimensional coordinates are supported."))
+            raise invalid(_("Only two-dimensional coordinates are supported."))
         if names != ["X", "Y"] or any(len(c) for c in el):
-            raise _invalid(_("A gml:coord holds a gml:X and a gml:Y."))
+            raise invalid(_("A gml:coord holds a gml:X and a gml:Y."))
         self._count(1)
         return _floats([(c.text or "").strip() for c in el])
 
@@ -499,7 +455,7 @@ class _Parser:
         cs, ts, decimal = el.get("cs", ","), el.get("ts", " "), el.get("decimal", ".")
         separators = (cs, ts, decimal)
         if len(el) or any(len(c) != 1 or c.isalnum() or c in "+-" for c in separators) or len(set(separators)) != 3:
-            raise _invalid(_("gml:coordinates needs three different single-character separators (cs, ts, decimal)."))
+            raise invalid(_("gml:coordinates needs three different single-character separators (cs, ts, decimal)."))
         text = (el.text or "").strip()
         tuples = text.split() if ts.isspace() else text.split(ts)
         self._count(len(tuples))  # counted before any tuple is split or converted
@@ -507,9 +463,9 @@ class _Parser:
         for item in tuples:
             parts = [part.strip() for part in item.split(cs)]
             if len(parts) == 3:
-                raise _invalid(_("Only two-dimensional coordinates are supported."))
+                raise invalid(_("Only two-dimensional coordinates are supported."))
             if len(parts) != 2:
-                raise _invalid(_("%(el)s needs pairs of coordinates.") % {"el": "coordinates"})
+                raise invalid(_("%(el)s needs pairs of coordinates.") % {"el": "coordinates"})
             if decimal != ".":  # then a "." is no decimal point, and the number it is in fails to parse
                 parts = [part.replace(".", "?").replace(decimal, ".") for part in parts]
             numbers += parts
@@ -518,7 +474,7 @@ class _Parser:
     def _count(self, vertices: int) -> None:
         self.vertices += vertices
         if self.vertices > MAX_VERTICES:
-            raise _invalid(_("The filter's geometries have more than %(n)s vertices.") % {"n": MAX_VERTICES})
+            raise invalid(_("The filter's geometries have more than %(n)s vertices.") % {"n": MAX_VERTICES})
 
 
 # which children an envelope may have, by element and GML namespace (the schemas' choices)
@@ -546,11 +502,11 @@ def _local(el: etree._Element, namespace: str) -> str:
 
 
 def _floats(tokens: list[str]) -> list[float]:
-    numbers = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
+    numbers = [float(t) for t in tokens if NUMBER.fullmatch(t)]
     if len(numbers) != len(tokens) or not all(map(math.isfinite, numbers)):
-        raise _invalid(_("Coordinates must be finite numbers."))
+        raise invalid(_("Coordinates must be finite numbers."))
     if any(abs(n) > MAX_COORDINATE for n in numbers):
-        raise _invalid(_("A coordinate is larger than %(n)s in absolute value.") % {"n": f"{MAX_COORDINATE:.0e}"})
+        raise invalid(_("A coordinate is larger than %(n)s in absolute value.") % {"n": f"{MAX_COORDINATE:.0e}"})
     return numbers
 
 
@@ -558,7 +514,7 @@ def _crs(srs: str | None) -> CrsRef:
     try:
         return parse_crs(srs or DEFAULT_SRS, Protocol.WFS)
     except InvalidCRS as exc:
-        raise _invalid(str(exc.message)) from None
+        raise invalid(str(exc.message)) from None
 
 
 def _swap(numbers: list[float], crs: CrsRef) -> list[tuple[float, float]]:
@@ -580,256 +536,7 @@ def _to_storage(pairs: list[tuple[float, float]], epsg: int) -> list[tuple[float
         if not all(map(math.isfinite, [*xs, *ys])):
             raise ProjError("not finite")
     except ProjError:
-        raise _invalid(_("The geometry lies outside the area of its coordinate reference system.")) from None
+        raise invalid(_("The geometry lies outside the area of its coordinate reference system.")) from None
     return list(zip(xs, ys, strict=True))
 
 
-def _metres(distance: float, units: str | None) -> float:
-    unit = (units or "").strip().lower()
-    if unit in _DEGREES:
-        raise _invalid(_("Distances in degrees are not supported; give them in metres."))
-    if unit not in _METRES:
-        raise _invalid(_("Unknown distance unit %(u)s; give distances in metres.") % {"u": _clip(unit, 40)})
-    if not math.isfinite(distance) or distance < 0:
-        raise _invalid(_("A distance must be a finite number of metres, not negative."))
-    return distance
-
-
-def cast_literal(value: object, kind: str) -> object:
-    """A literal as a Python value of an attribute type (integer, decimal, date, datetime, string);
-    ValueError when it is not one."""
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    if kind == "string":
-        return text
-    text = text.strip()
-    if kind == "integer" and _INTEGER.fullmatch(text):
-        return int(text)
-    if kind == "decimal" and _NUMBER.fullmatch(text):
-        return Decimal(text)
-    if kind == "date":
-        return date.fromisoformat(text)
-    if kind == "datetime":
-        return _datetime(text)
-    raise ValueError(kind)
-
-
-def _datetime(text: str) -> datetime:
-    """An ISO 8601 date or date-time; one without an offset is taken as UTC."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-# ------------------------------------------------------------------------------------ to ORM
-_LOOKUPS = {
-    ast.ComparisonOp.EQ: Exact,
-    ast.ComparisonOp.NE: Exact,  # negated
-    ast.ComparisonOp.LT: LessThan,
-    ast.ComparisonOp.LE: LessThanOrEqual,
-    ast.ComparisonOp.GT: GreaterThan,
-    ast.ComparisonOp.GE: GreaterThanOrEqual,
-}
-_SPATIAL_LOOKUPS = {
-    ast.SpatialComparisonOp.INTERSECTS: "intersects",
-    ast.SpatialComparisonOp.WITHIN: "within",
-    ast.SpatialComparisonOp.CONTAINS: "contains",
-    ast.SpatialComparisonOp.DISJOINT: "disjoint",
-    ast.SpatialComparisonOp.EQUALS: "equals",
-    ast.SpatialComparisonOp.TOUCHES: "touches",
-    ast.SpatialComparisonOp.CROSSES: "crosses",
-    ast.SpatialComparisonOp.OVERLAPS: "overlaps",
-}
-
-
-def to_q(node: ast.Node, layer: Layer) -> Q:
-    """A Q over `layer`'s model for an AST from `parse_filter`. Property names must be the layer's
-    public attribute names as the catalogue spells them, or `geometry`; OGCException (400) otherwise."""
-    return _Translator(layer).q(node)
-
-
-def _operands(node: ast.Combination) -> list[ast.Node]:
-    """The operands of a chain of the same combination (And(And(a, b), c) → a, b, c), without recursion."""
-    out: list[ast.Node] = []
-    stack: list[ast.Node] = [node]
-    while stack:
-        item = stack.pop()
-        if type(item) is type(node):
-            stack += [item.rhs, item.lhs]
-        else:
-            out.append(item)
-    return out
-
-
-class _Translator:
-    def __init__(self, layer: Layer):
-        self.layer = layer
-        self.attributes = {a.name: a for a in layer.public_attributes}
-
-    def q(self, node: ast.Node) -> Q:
-        if isinstance(node, ast.Combination):
-            return Q(*(self.q(n) for n in _operands(node)), _connector=Q.AND if isinstance(node, ast.And) else Q.OR)
-        if isinstance(node, ast.Not):
-            return ~self.q(node.sub_node)
-        if isinstance(node, ResourceId):
-            return self._resource_id(node)
-        if isinstance(node, ast.Comparison):
-            return self._comparison(node)
-        if isinstance(node, ast.Between):
-            attr = self._attribute(node.lhs)
-            q = Q(**{f"{attr.source}__range": (self._value(node.low, attr), self._value(node.high, attr))})
-            return ~q if node.not_ else q
-        if isinstance(node, ast.Like):
-            return self._like(node)
-        if isinstance(node, ast.IsNull):
-            return Q(**{f"{self._attribute(node.lhs).source}__isnull": not node.not_})
-        if isinstance(node, ast.SpatialComparisonPredicate) and node.op in _SPATIAL_LOOKUPS:
-            self._geometry_property(node.lhs)
-            return Q(**{f"{GEOMETRY_FIELD}__{_SPATIAL_LOOKUPS[node.op]}": _geos(node.rhs)})
-        if isinstance(node, ast.SpatialDistancePredicate):
-            self._geometry_property(node.lhs)
-            q = Q(**{f"{GEOMETRY_FIELD}__dwithin": (_geos(node.rhs), _metres(node.distance, node.units))})
-            if isinstance(node, ast.DistanceBeyond):  # a feature without a geometry is at no distance
-                return ~q & Q(**{f"{GEOMETRY_FIELD}__isnull": False})
-            return q
-        if isinstance(node, ast.In):
-            attr = self._attribute(node.lhs)
-            q = Q(**{f"{attr.source}__in": [self._value(v, attr) for v in node.sub_nodes]})
-            return ~q if node.not_ else q
-        if isinstance(node, ast.Include):  # CQL2 TRUE, or FALSE as a negated INCLUDE
-            return Q(pk__in=[]) if node.not_ else Q()
-        if isinstance(node, ast.TimeBefore | ast.TimeAfter | ast.TimeDuring | ast.TimeEquals | ast.TimeDisjoint):
-            return self._temporal(node)
-        raise _invalid(_("This filter operator is not supported."))
-
-    def _temporal(self, node: ast.TemporalPredicate) -> Q:
-        """Temporal operators on an instant property (our version dates): FES During, and CQL2's
-        T_* operators; the other operand is an instant or an interval whose open ends (`..`) are None.
-        During is ISO 19108's: strictly inside the period."""
-        attr = self._attribute(node.lhs)
-        if attr.type not in ("date", "datetime"):
-            raise _invalid(_("Temporal operators apply to date properties; %(name)s is not one.") % {"name": attr.name}, attr.name)
-        other = node.rhs
-        if isinstance(other, values.Interval):
-            start, end = other.start, other.end
-        elif isinstance(other, date):
-            start = end = other
-        else:
-            raise _invalid(_("A temporal operator takes a date, a timestamp or an interval."))
-
-        def v(moment):
-            if attr.type == "date" and isinstance(moment, datetime):
-                moment = moment.astimezone(UTC).date()
-            return self._value(moment, attr)
-
-        field = attr.source
-        if isinstance(node, ast.TimeBefore):
-            return Q(**{f"{field}__lt": v(start)}) if start is not None else Q(**{f"{field}__isnull": False})
-        if isinstance(node, ast.TimeAfter):
-            return Q(**{f"{field}__gt": v(end)}) if end is not None else Q(**{f"{field}__isnull": False})
-        if isinstance(node, ast.TimeEquals):
-            if start != end or start is None:
-                raise _invalid(_("T_EQUALS compares a date property with an instant."))
-            return Q(**{field: v(start)})
-        inside = Q(**{f"{field}__isnull": False})
-        strict = isinstance(node, ast.TimeDuring)  # During: strictly inside; Disjoint: outside the closed interval
-        if start is not None:
-            inside &= Q(**{f"{field}__{'gt' if strict else 'gte'}": v(start)})
-        if end is not None:
-            inside &= Q(**{f"{field}__{'lt' if strict else 'lte'}": v(end)})
-        if isinstance(node, ast.TimeDuring):
-            return inside
-        return Q(**{f"{field}__isnull": False}) & ~inside
-
-    def _attribute(self, node: ast.Node) -> Attribute:
-        if not isinstance(node, ast.Attribute):
-            raise _invalid(_("A predicate must name a property."))
-        if node.name == GEOMETRY:
-            raise _invalid(_("The geometry can only be used in spatial operators."), GEOMETRY)
-        attr = self.attributes.get(node.name)
-        if attr is None:
-            raise _invalid(_("Unknown property %(name)s of %(layer)s.") % {"name": _clip(str(node.name)), "layer": self.layer.name})
-        return attr
-
-    def _geometry_property(self, node: ast.Node) -> None:
-        if not (isinstance(node, ast.Attribute) and node.name == GEOMETRY):
-            raise _invalid(_("Spatial operators apply to the geometry property only."))
-
-    def _value(self, value: object, attr: Attribute) -> object:
-        try:
-            return cast_literal(value, attr.type)
-        except ValueError:
-            raise _invalid(_("%(v)s is not a valid value of %(name)s (%(type)s).")
-                           % {"v": _clip(str(value)), "name": attr.name, "type": attr.type}, attr.name) from None
-
-    def _comparison(self, node: ast.Comparison) -> Q:
-        lhs, nocase = node.lhs, False
-        if isinstance(lhs, ast.Function) and lhs.name == "lower" and len(lhs.arguments) == 1:
-            lhs, nocase = lhs.arguments[0], True
-        attr = self._attribute(lhs)
-        field: object = F(attr.source)
-        value: object = self._value(node.rhs, attr)
-        if nocase and attr.type == "string":  # both sides lower-cased by the database
-            field, value = Lower(field), Lower(Value(value, output_field=CharField()))
-        q = Q(_LOOKUPS[node.op](field, value))
-        # NOT over a lookup expression stays SQL's NOT: a missing value is not "not equal" either
-        return ~q if node.op is ast.ComparisonOp.NE else q
-
-    def _like(self, node: ast.Like) -> Q:
-        attr = self._attribute(node.lhs)
-        if attr.type != "string" or not isinstance(node.pattern, str):
-            raise _invalid(_("PropertyIsLike applies to text properties and a text pattern."), attr.name)
-        if len(node.pattern) > MAX_LIKE_PATTERN:
-            raise _invalid(_("The Like pattern is longer than %(n)s characters.") % {"n": MAX_LIKE_PATTERN}, attr.name)
-        regex = _like_regex(node.pattern, node.wildcard, node.singlechar, node.escapechar)
-        q = Q(**{f"{attr.source}__{'iregex' if node.nocase else 'regex'}": regex})
-        return ~q if node.not_ else q
-
-    def _resource_id(self, node: ResourceId) -> Q:
-        """Feature ids are `<layer>.<primary key>` (ogc.wfs.featuretypes: official ids such as
-        `…/2` are not NCNames). A well-formed id of this layer that names no row matches nothing."""
-        pks = []
-        for rid in node.rids:
-            prefix, dot, key = rid.partition(".")
-            if dot and prefix == self.layer.name:
-                if key.isascii() and key.isdigit() and len(key) <= 18:
-                    pks.append(int(key))
-            elif dot and get_layer(prefix) is not None:
-                raise _invalid(_("The feature id %(rid)s belongs to another feature type.") % {"rid": _clip(rid)}, "RESOURCEID")
-        return Q(pk__in=pks)
-
-
-def _geos(value: object) -> GEOSGeometry:
-    if not isinstance(value, values.Geometry):
-        raise _invalid(_("A spatial operator needs a geometry."))
-    try:
-        geom = GEOSGeometry(json.dumps(value.geometry))
-    except (GEOSException, GDALException, ValueError, TypeError):
-        raise _invalid(_("The geometry could not be read.")) from None
-    geom.srid = STORAGE_SRID  # GDAL reads GeoJSON as CRS84; our AST's coordinates are EPSG:2180
-    return geom
-
-
-def _like_regex(pattern: str, wildcard: str, single: str, escape: str) -> str:
-    """A FES Like pattern as an anchored PostgreSQL regular expression. The declared wildcards become
-    `.*` and `.`; every other character matches itself (ASCII punctuation is backslash-escaped, which a
-    PostgreSQL ARE reads as that character), so `%`, `_` or `'` in data are never wildcards."""
-    out = ["^"]
-    chars = iter(pattern)
-    for ch in chars:
-        if ch == escape:
-            literal = next(chars, None)
-            if literal is None:
-                raise _invalid(_("The Like pattern ends with its escape character."))
-            out.append(_regex_literal(literal))
-        elif ch == wildcard:
-            if out[-1] != ".*":  # runs of wildcards are one
-                out.append(".*")
-        elif ch == single:
-            out.append(".")
-        else:
-            out.append(_regex_literal(ch))
-    out.append("$")
-    return "".join(out)
-
-
-def _regex_literal(ch: str) -> str:
-    return "\\" + ch if ch.isascii() and not ch.isalnum() else ch
