@@ -50,8 +50,11 @@ def login(base: str, username: str, password: str) -> tuple[str, str]:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(f"{base}/konto/logowanie/").read()
     csrf = next(c.value for c in jar if c.name == "csrftoken")
-    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf}).encode()
-    req = urllib.request.Request(f"{base}/konto/logowanie/", data=data, headers={"Referer": f"{base}/konto/logowanie/"})  # noqa: S310 - loopback
+    data = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": csrf}
+    ).encode()
+    login = f"{base}/konto/logowanie/"
+    req = urllib.request.Request(login, data=data, headers={"Referer": login})  # noqa: S310 - loopback
     opener.open(req).read()
     cookies = {c.name: c.value for c in jar}
     return f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}", cookies["csrftoken"]
@@ -63,17 +66,45 @@ def main() -> None:
     procs = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     env = demo_database(DB, parcels)
     subprocess.run([str(VENV / "gisportal"), "migrate", "-v", "0"], check=True, env=env)
-    subprocess.run([str(VENV / "gisportal"), "shell", "-c",
-                    "from gisportal.core.models import User\n"
-                    "u, _ = User.objects.get_or_create(username='bench.citizen', defaults={'role': 'citizen'})\n"
-                    "u.set_password('bench-haslo-2026'); u.save()"], check=True, env=env)
-    ids = psql("SELECT parcel_id FROM layers_parcel WHERE end_object IS NULL ORDER BY md5(id::text) LIMIT 500", DB).splitlines()
+    subprocess.run(
+        [
+            str(VENV / "gisportal"),
+            "shell",
+            "-c",
+            "from gisportal.core.models import User\n"
+            "u, _ = User.objects.get_or_create(username='bench.citizen', defaults={'role': 'citizen'})\n"
+            "u.set_password('bench-haslo-2026'); u.save()",
+        ],
+        check=True,
+        env=env,
+    )
+    ids = psql(
+        "SELECT parcel_id FROM layers_parcel WHERE end_object IS NULL ORDER BY md5(id::text) LIMIT 500", DB
+    ).splitlines()
     OUT.mkdir(parents=True, exist_ok=True)
     bodies = OUT / "submissions.jsonl"
-    bodies.write_text("\n".join(json.dumps({"service": "zaswiadczenie-mpzp", "data": {
-        "applicant_name": "Jan Testowy", "email": "jan@example.pl", "pesel": "44051401359", "nip": "1234563218",
-        "postal_code": "05-500", "locality": "Piaseczno", "parcels": [pid], "purpose": "sprzedaż nieruchomości"}},
-        ensure_ascii=False) for pid in ids) + "\n")
+    bodies.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "service": "zaswiadczenie-mpzp",
+                    "data": {
+                        "applicant_name": "Jan Testowy",
+                        "email": "jan@example.pl",
+                        "pesel": "44051401359",
+                        "nip": "1234563218",
+                        "postal_code": "05-500",
+                        "locality": "Piaseczno",
+                        "parcels": [pid],
+                        "purpose": "sprzedaż nieruchomości",
+                    },
+                },
+                ensure_ascii=False,
+            )
+            for pid in ids
+        )
+        + "\n"
+    )
     script = OUT / "submissions.lua"
     script.write_text(LUA)
     before = int(psql("SELECT count(*) FROM forms_submission", DB))
@@ -81,22 +112,46 @@ def main() -> None:
     with gisportal_server(env, 8095, workers=procs) as base:
         cookie, csrf = login(base, "bench.citizen", "bench-haslo-2026")
         for conc in (1, 4, 8):
-            out = subprocess.run(["wrk", "-t", str(min(conc, 2)), "-c", str(conc), "-d", f"{seconds}s", "--timeout", "30s",
-                                  "-s", str(script), base, "--", str(bodies), cookie, csrf],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [
+                    "wrk",
+                    "-t",
+                    str(min(conc, 2)),
+                    "-c",
+                    str(conc),
+                    "-d",
+                    f"{seconds}s",
+                    "--timeout",
+                    "30s",
+                    "-s",
+                    str(script),
+                    base,
+                    "--",
+                    str(bodies),
+                    cookie,
+                    csrf,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             r = json.loads(next(x for x in out.splitlines() if x.startswith("{")))
             r["rps"] = r["requests"] / r["seconds"]
             say(conc, r)
             rows.append((conc, r))
     stored = int(psql("SELECT count(*) FROM forms_submission", DB)) - before
     receipts = int(psql("SELECT count(*) FROM receipts_receipt", DB))
-    print(f"Command: .venv/bin/python bench/forms_submissions.py {parcels} {seconds} {procs}  ({procs} gunicorn workers, "
-          f"session-authenticated JSON API, zaswiadczenie-mpzp for 500 random parcels, a new Idempotency-Key each)")
+    print(
+        f"Command: .venv/bin/python bench/forms_submissions.py {parcels} {seconds} {procs}  ({procs} gunicorn workers, "
+        f"session-authenticated JSON API, zaswiadczenie-mpzp for 500 random parcels, a new Idempotency-Key each)"
+    )
     print()
     print("| concurrency | submissions/s | p50 ms | p95 ms | p99 ms | errors |")
     print("|---:|---:|---:|---:|---:|---:|")
     for conc, r in rows:
-        print(f"| {conc} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors'] + r['non2xx']} |")
+        print(
+            f"| {conc} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors'] + r['non2xx']} |"
+        )
     print()
     print(f"Stored in this run: {stored} submissions; receipts in the database: {receipts}.")
 

@@ -48,13 +48,20 @@ def ensure_packages() -> None:
     if missing:
         sudo = [] if os.geteuid() == 0 else ["sudo"]
         subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True)
-        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", *missing], check=True,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        subprocess.run(
+            [*sudo, "apt-get", "install", "-y", "-qq", *missing],
+            check=True,
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+        )
 
 
 def psql(sql: str, db: str = "postgres") -> str:
-    return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qtA", "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qtA", "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def demo_database(name: str, parcels: int) -> dict:
@@ -71,7 +78,11 @@ def demo_database(name: str, parcels: int) -> dict:
     psql(f"CREATE DATABASE {name}")
     psql("CREATE EXTENSION postgis", name)
     subprocess.run([str(VENV / "gisportal"), "migrate", "-v", "0"], check=True, env=env)
-    subprocess.run([str(VENV / "gisportal"), "demo-data", "--parcels", str(parcels), "--seed", "1", "-v", "0"], check=True, env=env)
+    subprocess.run(
+        [str(VENV / "gisportal"), "demo-data", "--parcels", str(parcels), "--seed", "1", "-v", "0"],
+        check=True,
+        env=env,
+    )
     return env
 
 
@@ -90,9 +101,23 @@ def _wait(url: str, timeout: float = 60) -> None:
 @contextmanager
 def gisportal_server(env: dict, port: int, workers: int = 2):
     env = dict(env, GISPORTAL_PUBLIC_URL=f"http://127.0.0.1:{port}", DEBUG="false")
-    proc = subprocess.Popen([str(VENV / "gunicorn"), "gisportal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                             "--workers", str(workers), "--log-level", "warning"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "gisportal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait(f"http://127.0.0.1:{port}/healthz")
         yield f"http://127.0.0.1:{port}"
@@ -107,7 +132,9 @@ def mapserver(mapfile: Path, port: int, procs: int = 2):
     ensure_packages()
     OUT.mkdir(parents=True, exist_ok=True)
     conf = OUT / "mapserver.conf"
-    conf.write_text(f'CONFIG\n  ENV\n    PROJ_DATA "/usr/share/proj"\n  END\n  MAPS\n    GISPORTAL "{mapfile}"\n  END\nEND\n')
+    conf.write_text(
+        f'CONFIG\n  ENV\n    PROJ_DATA "/usr/share/proj"\n  END\n  MAPS\n    GISPORTAL "{mapfile}"\n  END\nEND\n'
+    )
     light = OUT / "lighttpd.conf"
     sock = OUT / "mapserv.sock"
     light.write_text(f"""
@@ -121,8 +148,12 @@ fastcgi.server = ("/mapserv" => (("socket" => "{sock}", "bin-path" => "/usr/lib/
   "max-procs" => {procs}, "check-local" => "disable",
   "bin-environment" => ("MAPSERVER_CONFIG_FILE" => "{conf}", "PROJ_DATA" => "/usr/share/proj"))))
 """)
-    proc = subprocess.Popen(["lighttpd", "-D", "-f", str(light)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        ["lighttpd", "-D", "-f", str(light)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait(f"http://127.0.0.1:{port}/mapserv?MAP=GISPORTAL&SERVICE=WMS&REQUEST=GetCapabilities")
         yield f"http://127.0.0.1:{port}/mapserv?MAP=GISPORTAL&"
@@ -145,8 +176,27 @@ def wrk(urls: list[str], *, concurrency: int, seconds: int) -> dict:
     host = "/".join(base[:3])
     listing.write_text("\n".join("/" + u.split("/", 3)[3] for u in urls) + "\n")
     try:
-        out = subprocess.run(["wrk", "-t", str(min(concurrency, 2)), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "30s",
-                              "-s", str(script), host, "--", str(listing)], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(min(concurrency, 2)),
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(script),
+                host,
+                "--",
+                str(listing),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         listing.unlink(missing_ok=True)
     line = next(x for x in out.splitlines() if x.startswith("{"))
@@ -162,11 +212,15 @@ def say(*args) -> None:
 def versus_table(first_column: str, results: list[dict], key: str) -> None:
     """Print the Markdown table of a peer-versus-us run: one row per (case, concurrency), rows holding
     wrk results under "mapserver" and "gisportal"."""
-    print(f"| {first_column} | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms "
-          "| errors (ours/peer) |")
+    print(
+        f"| {first_column} | concurrency | MapServer req/s | gisportal req/s | ratio | MapServer p95 ms | gisportal p95 ms "
+        "| errors (ours/peer) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for row in results:
         m, g = row["mapserver"], row["gisportal"]
         ratio = g["rps"] / m["rps"] if m["rps"] else float("nan")
-        print(f"| {row[key]} | {row['c']} | {m['rps']:.1f} | {g['rps']:.1f} | {ratio:.2f}× | {m['p95_ms']:.1f} | "
-              f"{g['p95_ms']:.1f} | {g['errors'] + g['non2xx']}/{m['errors'] + m['non2xx']} |")
+        print(
+            f"| {row[key]} | {row['c']} | {m['rps']:.1f} | {g['rps']:.1f} | {ratio:.2f}× | {m['p95_ms']:.1f} | "
+            f"{g['p95_ms']:.1f} | {g['errors'] + g['non2xx']}/{m['errors'] + m['non2xx']} |"
+        )

@@ -59,7 +59,11 @@ def main() -> None:
     gml = OUT / f"egib-{n}.gml"
     env = fresh_db("gisportal_bench_src", migrate=True)
     subprocess.run([GIS, "demo-data", "--parcels", str(n), "--seed", "1", "-v", "0"], check=True, env=env)
-    subprocess.run([GIS, "export-egib", str(gml), "-v", "0", "--legal-basis", "benchmark on synthetic data"], check=True, env=env)
+    subprocess.run(
+        [GIS, "export-egib", str(gml), "-v", "0", "--legal-basis", "benchmark on synthetic data"],
+        check=True,
+        env=env,
+    )
     psql("DROP DATABASE IF EXISTS gisportal_bench_src")
     size_mb = gml.stat().st_size / 1024**2
     rows, counts = [], ""
@@ -68,24 +72,56 @@ def main() -> None:
             f.unlink()
         env_ogr = fresh_db("gisportal_bench_ogr", migrate=False)
         psql("CHECKPOINT")
-        ogr = timed(["ogr2ogr", "-f", "PostgreSQL", "PG:host=127.0.0.1 user=postgres dbname=gisportal_bench_ogr",
-                     str(gml), "-lco", "SPATIAL_INDEX=GIST", "--config", "PG_USE_COPY", "YES", "-gt", "65536"], env_ogr)
+        ogr = timed(
+            [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                "PG:host=127.0.0.1 user=postgres dbname=gisportal_bench_ogr",
+                str(gml),
+                "-lco",
+                "SPATIAL_INDEX=GIST",
+                "--config",
+                "PG_USE_COPY",
+                "YES",
+                "-gt",
+                "65536",
+            ],
+            env_ogr,
+        )
         psql("DROP DATABASE IF EXISTS gisportal_bench_ogr")
         env_imp = fresh_db("gisportal_bench_imp", migrate=True)
         psql("CHECKPOINT")
         ours = timed([GIS, "import", str(gml), "-v", "0"], env_imp)
-        counts = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "gisportal_bench_imp", "-qtA", "-c",
-                                 "SELECT (SELECT count(*) FROM layers_parcel) || ' parcels, ' || (SELECT count(*) FROM layers_building) || ' buildings'"],
-                                capture_output=True, text=True).stdout.strip()
+        counts = subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "gisportal_bench_imp",
+                "-qtA",
+                "-c",
+                "SELECT (SELECT count(*) FROM layers_parcel) || ' parcels, ' || (SELECT count(*) FROM layers_building) || ' buildings'",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         psql("DROP DATABASE IF EXISTS gisportal_bench_imp")
         rows.append((ogr, ours))
     print(f"file: {gml.name}, {size_mb:.0f} MB; imported: {counts}")
-    print("| round | ogr2ogr (GDAL GML driver → PostgreSQL, COPY) [s] | gisportal import [s] | ratio | peak RSS ogr2ogr / ours [MB] |")
+    print(
+        "| round | ogr2ogr (GDAL GML driver → PostgreSQL, COPY) [s] | gisportal import [s] | ratio | peak RSS ogr2ogr / ours [MB] |"
+    )
     print("|---:|---:|---:|---:|---|")
     for i, ((ogr_s, ogr_rss), (our_s, our_rss)) in enumerate(rows, start=1):
         print(f"| {i} | {ogr_s:.1f} | {our_s:.1f} | {our_s / ogr_s:.2f}× | {ogr_rss} / {our_rss} |")
     ogr_m, our_m = statistics.median(r[0][0] for r in rows), statistics.median(r[1][0] for r in rows)
-    print(f"medians: ogr2ogr {ogr_m:.1f} s, gisportal import {our_m:.1f} s; ratio {our_m / ogr_m:.2f}× (target ≤ 2×)")
+    print(
+        f"medians: ogr2ogr {ogr_m:.1f} s, gisportal import {our_m:.1f} s; ratio {our_m / ogr_m:.2f}× (target ≤ 2×)"
+    )
 
 
 if __name__ == "__main__":

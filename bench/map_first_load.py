@@ -30,7 +30,9 @@ def main() -> None:
     loads = int(sys.argv[2]) if len(sys.argv) > 2 else 7
     env = demo_database(DB, parcels)
     subprocess.run([str(VENV / "gisportal"), "collectstatic", "--no-input", "-v", "0"], check=True, env=env)
-    env = dict(env, GISPORTAL_STATIC_FINDERS="false")  # as `make demo` serves them: collected and pre-compressed
+    env = dict(
+        env, GISPORTAL_STATIC_FINDERS="false"
+    )  # as `make demo` serves them: collected and pre-compressed
     for mode, flag in (("WMS", "false"), ("vector tiles", "true")):
         rows = run(dict(env, GISPORTAL_MAP_VECTOR_TILES=flag, GISPORTAL_TILE_CACHE="false"), loads)
         report(mode, parcels, loads, rows)
@@ -66,16 +68,20 @@ def run(env: dict, loads: int) -> list[tuple[float, int, int]]:
 
 def report(mode: str, parcels: int, loads: int, rows) -> None:
     med = statistics.median(r[0] for r in rows)
-    print(f"Parcels and buildings drawn from {mode}. Command: .venv/bin/python bench/map_first_load.py {parcels} {loads}  "
-          f"(gunicorn 2 workers, Chromium headless, a fresh context per load, viewport 1280×900, tile cache off)")
+    print(
+        f"Parcels and buildings drawn from {mode}. Command: .venv/bin/python bench/map_first_load.py {parcels} {loads}  "
+        f"(gunicorn 2 workers, Chromium headless, a fresh context per load, viewport 1280×900, tile cache off)"
+    )
     print()
     print("| load | time to first map [ms] | bytes transferred | of which JavaScript |")
     print("|---:|---:|---:|---:|")
     for i, (ms, total, js) in enumerate(rows, 1):
         print(f"| {i} | {ms:.0f} | {total:,} | {js:,} |".replace(",", " "))
     print()
-    print(f"Median time to first map: {med:.0f} ms (target < 2000 ms); JavaScript {rows[-1][2] / 1024:.0f} KiB "
-          f"as transferred (target < 1 MB compressed).")
+    print(
+        f"Median time to first map: {med:.0f} ms (target < 2000 ms); JavaScript {rows[-1][2] / 1024:.0f} KiB "
+        f"as transferred (target < 1 MB compressed)."
+    )
     print()
 
 

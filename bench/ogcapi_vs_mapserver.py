@@ -22,17 +22,31 @@ def ogcapi_mapfile(db: str, path, port: int):
     """The WFS peer's mapfile (same layer, same attributes and joins) with OGC API switched on."""
     mapfile(db, path, port)
     text = path.read_text()
-    text = text.replace('"wfs_enable_request" "*"', '"wfs_enable_request" "*"\n      "oga_enable_request" "*"\n'
-                        f'      "oga_onlineresource" "http://127.0.0.1:{port}/mapserv/GISPORTAL/ogcapi"', 1)
-    text = text.replace('"wfs_title" "dzialki"', '"wfs_title" "dzialki"\n      "oga_enable_request" "*"\n      "wfs_extent" "600000 440000 680000 500000"')
-    text = text.replace('    PROCESSING "CLOSE_CONNECTION=DEFER"\n', '    PROCESSING "CLOSE_CONNECTION=DEFER"\n    TEMPLATE "query"\n', 1)
+    text = text.replace(
+        '"wfs_enable_request" "*"',
+        '"wfs_enable_request" "*"\n      "oga_enable_request" "*"\n'
+        f'      "oga_onlineresource" "http://127.0.0.1:{port}/mapserv/GISPORTAL/ogcapi"',
+        1,
+    )
+    text = text.replace(
+        '"wfs_title" "dzialki"',
+        '"wfs_title" "dzialki"\n      "oga_enable_request" "*"\n      "wfs_extent" "600000 440000 680000 500000"',
+    )
+    text = text.replace(
+        '    PROCESSING "CLOSE_CONNECTION=DEFER"\n',
+        '    PROCESSING "CLOSE_CONNECTION=DEFER"\n    TEMPLATE "query"\n',
+        1,
+    )
     path.write_text(text)
     return path
 
 
 def lonlat(box) -> tuple[float, float, float, float]:
-    rows = psql(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform(ST_MakeEnvelope("
-                f"{box[0]}, {box[1]}, {box[2]}, {box[3]}, 2180), 4326) e) s", DB)
+    rows = psql(
+        f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform(ST_MakeEnvelope("
+        f"{box[0]}, {box[1]}, {box[2]}, {box[3]}, 2180), 4326) e) s",
+        DB,
+    )
     return tuple(float(v) for v in rows.split("|"))
 
 
@@ -52,15 +66,20 @@ def main() -> None:
             for conc in (1, 4):
                 row = {"limit": limit, "c": conc}
                 for label, base in (("mapserver", ms_base), ("gisportal", f"{gp}/ogcapi")):
-                    urls = [f"{base}/collections/dzialki/items?f=json&limit={limit}"
-                            f"&bbox={b[0]:.6f},{b[1]:.6f},{b[2]:.6f},{b[3]:.6f}" for b in bbs]
+                    urls = [
+                        f"{base}/collections/dzialki/items?f=json&limit={limit}"
+                        f"&bbox={b[0]:.6f},{b[1]:.6f},{b[2]:.6f},{b[3]:.6f}"
+                        for b in bbs
+                    ]
                     wrk(urls[:5], concurrency=conc, seconds=2)
                     r = wrk(urls, concurrency=conc, seconds=seconds)
                     say(label, limit, conc, r)
                     row[label] = r
                 results.append(row)
-    print(f"Command: .venv/bin/python bench/ogcapi_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels; "
-          f"items of dzialki by 30 CRS84 bboxes of ~1000 parcels, GeoJSON in CRS84; {procs} processes each)")
+    print(
+        f"Command: .venv/bin/python bench/ogcapi_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels; "
+        f"items of dzialki by 30 CRS84 bboxes of ~1000 parcels, GeoJSON in CRS84; {procs} processes each)"
+    )
     print()
     versus_table("limit", results, "limit")
 

@@ -25,13 +25,22 @@ DB = "gisportal_wmsbench"
 
 
 def tiles_around(z: int, n: int = 60) -> list[tuple[int, int, int]]:
-    rows = psql("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) c FROM layers_parcel "
-                f"ORDER BY md5(id::text || 'tiles') LIMIT {n}) s", DB).splitlines()
+    rows = psql(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) c FROM layers_parcel "
+        f"ORDER BY md5(id::text || 'tiles') LIMIT {n}) s",
+        DB,
+    ).splitlines()
     out = []
     for row in rows:
         lon, lat = (float(v) for v in row.split("|"))
         k = 2**z
-        out.append((z, int((lon + 180) / 360 * k), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * k)))
+        out.append(
+            (
+                z,
+                int((lon + 180) / 360 * k),
+                int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * k),
+            )
+        )
     return out
 
 
@@ -41,7 +50,11 @@ def canonical_sql(z: int) -> str:
     from ogc.tiles import mvt
 
     layer = mvt.LAYERS["dzialki"]
-    attrs = "".join(f", {sql} AS \"{name}\"" for name, sql in layer.columns.items()) if z >= layer.detail_zoom else ""
+    attrs = (
+        "".join(f', {sql} AS "{name}"' for name, sql in layer.columns.items())
+        if z >= layer.detail_zoom
+        else ""
+    )
     return f"""
         WITH mvtgeom AS (
           SELECT t.id AS fid, t.parcel_id AS "ID_DZIALKI",
@@ -98,26 +111,37 @@ def main() -> None:
     with gisportal_server(cold, 8098, workers=2) as base, gisportal_server(env, 8099, workers=2) as cached:
         for z in (14, 15, 16, 17):
             tiles = tiles_around(z)
-            urls = [f"{base}/ogcapi/collections/dzialki/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tiles]
+            urls = [
+                f"{base}/ogcapi/collections/dzialki/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tiles
+            ]
             wrk(urls[:5], concurrency=2, seconds=2)
             ours = wrk(urls, concurrency=2, seconds=seconds)
             warm_urls = [u.replace(base, cached) for u in urls]
             wrk(warm_urls, concurrency=2, seconds=3)  # fills the tile cache
             warm = wrk(warm_urls, concurrency=2, seconds=seconds)
-            raw = raw_sql([(canonical_sql(z), {"z": z, "x": x, "y": y, "name": "dzialki"}) for z, x, y in tiles], seconds)
+            raw = raw_sql(
+                [(canonical_sql(z), {"z": z, "x": x, "y": y, "name": "dzialki"}) for z, x, y in tiles],
+                seconds,
+            )
             own = raw_sql([mvt.tile_sql(mvt.LAYERS["dzialki"], z, x, y) for z, x, y in tiles], seconds)
             say(z, ours["rps"], warm["rps"], raw, own)
             rows.append((z, ours, warm, raw, own))
-    print(f"Command: .venv/bin/python bench/tiles_vs_raw.py {parcels} {seconds}  (layer dzialki, 60 tiles around random "
-          f"parcels per zoom, 2 gunicorn workers + wrk c=2 vs the raw query and our SQL on 2 connections)")
+    print(
+        f"Command: .venv/bin/python bench/tiles_vs_raw.py {parcels} {seconds}  (layer dzialki, 60 tiles around random "
+        f"parcels per zoom, 2 gunicorn workers + wrk c=2 vs the raw query and our SQL on 2 connections)"
+    )
     print()
-    print("| zoom | raw ST_AsMVT tiles/s | our SQL, no HTTP | gisportal, tile cache off | ratio to raw | to our SQL "
-          "| gisportal, tile cache warm | ratio to raw | p95 ms off / warm | errors |")
+    print(
+        "| zoom | raw ST_AsMVT tiles/s | our SQL, no HTTP | gisportal, tile cache off | ratio to raw | to our SQL "
+        "| gisportal, tile cache warm | ratio to raw | p95 ms off / warm | errors |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for z, ours, warm, raw, own in rows:
-        print(f"| {z} | {raw:.1f} | {own:.1f} | {ours['rps']:.1f} | {ours['rps'] / raw:.2f}× | {ours['rps'] / own:.2f}× | "
-              f"{warm['rps']:.1f} | {warm['rps'] / raw:.2f}× | {ours['p95_ms']:.1f} / {warm['p95_ms']:.1f} | "
-              f"{ours['errors'] + ours['non2xx'] + warm['errors'] + warm['non2xx']} |")
+        print(
+            f"| {z} | {raw:.1f} | {own:.1f} | {ours['rps']:.1f} | {ours['rps'] / raw:.2f}× | {ours['rps'] / own:.2f}× | "
+            f"{warm['rps']:.1f} | {warm['rps'] / raw:.2f}× | {ours['p95_ms']:.1f} / {warm['p95_ms']:.1f} | "
+            f"{ours['errors'] + ours['non2xx'] + warm['errors'] + warm['non2xx']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -75,16 +75,24 @@ END
 
 def boxes(n: int, seed: int = 11) -> list[tuple[float, float, float, float]]:
     """Boxes around random parcels holding about COUNT parcels (side from the local density)."""
-    rows = psql(f"SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c FROM layers_parcel "
-                f"ORDER BY md5(id::text || '{seed}') LIMIT {n}) s", DB).splitlines()
+    rows = psql(
+        f"SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c FROM layers_parcel "
+        f"ORDER BY md5(id::text || '{seed}') LIMIT {n}) s",
+        DB,
+    ).splitlines()
     out = []
     rng = random.Random(seed)
     for row in rows:
         x, y = (float(v) for v in row.split("|"))
         half = 250.0
         for _ in range(8):  # grow/shrink towards ~COUNT parcels
-            k = int(psql(f"SELECT count(*) FROM layers_parcel WHERE end_object IS NULL AND geom && "
-                         f"ST_MakeEnvelope({x - half},{y - half},{x + half},{y + half},2180)", DB))
+            k = int(
+                psql(
+                    f"SELECT count(*) FROM layers_parcel WHERE end_object IS NULL AND geom && "
+                    f"ST_MakeEnvelope({x - half},{y - half},{x + half},{y + half},2180)",
+                    DB,
+                )
+            )
             if 0.8 * COUNT <= k <= 1.2 * COUNT:
                 break
             half *= (COUNT / max(k, 1)) ** 0.5
@@ -94,15 +102,19 @@ def boxes(n: int, seed: int = 11) -> list[tuple[float, float, float, float]]:
 
 
 def ours(box, fmt: str) -> str:
-    return (f"SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gisportal:dzialki&COUNT={COUNT}&SRSNAME=EPSG:2180"
-            f"&BBOX={box[0]:.2f},{box[1]:.2f},{box[2]:.2f},{box[3]:.2f},EPSG:2180&OUTPUTFORMAT={fmt}")
+    return (
+        f"SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gisportal:dzialki&COUNT={COUNT}&SRSNAME=EPSG:2180"
+        f"&BBOX={box[0]:.2f},{box[1]:.2f},{box[2]:.2f},{box[3]:.2f},EPSG:2180&OUTPUTFORMAT={fmt}"
+    )
 
 
 def peer(box, fmt: str) -> str:
     """MapServer 8's WFS 2.0 reads an `EPSG:2180` BBOX suffix in authority order (N,E), unlike ours
     (OGC.md §2: the EPSG: form is x/y in WFS); checked by hand: E,N returns no features there."""
-    return (f"SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=dzialki&COUNT={COUNT}&SRSNAME=EPSG:2180"
-            f"&BBOX={box[1]:.2f},{box[0]:.2f},{box[3]:.2f},{box[2]:.2f},EPSG:2180&OUTPUTFORMAT={fmt}")
+    return (
+        f"SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=dzialki&COUNT={COUNT}&SRSNAME=EPSG:2180"
+        f"&BBOX={box[1]:.2f},{box[0]:.2f},{box[3]:.2f},{box[2]:.2f},EPSG:2180&OUTPUTFORMAT={fmt}"
+    )
 
 
 RAW = f"""
@@ -136,15 +148,19 @@ def main() -> None:
     ms_port, gp_port = 8093, 8094
     mf = mapfile(DB, OUT / "gisportal-wfs.map", ms_port)
     box_list = boxes(40)
-    formats = [("GeoJSON", "application/json", "geojson"), ("GML 3.2", "application/gml%2Bxml;%20version=3.2",
-                                                            "application/gml%2Bxml;%20version=3.2")]
+    formats = [
+        ("GeoJSON", "application/json", "geojson"),
+        ("GML 3.2", "application/gml%2Bxml;%20version=3.2", "application/gml%2Bxml;%20version=3.2"),
+    ]
     results = []
     with mapserver(mf, ms_port, procs=procs) as ms, gisportal_server(env, gp_port, workers=procs) as gp:
         for name, our_fmt, peer_fmt in formats:
             for conc in (1, 4):
                 row = {"case": name, "c": conc}
-                for label, urls in (("mapserver", [ms + peer(b, peer_fmt) for b in box_list]),
-                                    ("gisportal", [f"{gp}/ows?" + ours(b, our_fmt) for b in box_list])):
+                for label, urls in (
+                    ("mapserver", [ms + peer(b, peer_fmt) for b in box_list]),
+                    ("gisportal", [f"{gp}/ows?" + ours(b, our_fmt) for b in box_list]),
+                ):
                     wrk(urls[:5], concurrency=conc, seconds=2)
                     r = wrk(urls, concurrency=conc, seconds=seconds)
                     say(label, name, conc, r)
@@ -152,17 +168,21 @@ def main() -> None:
                 results.append(row)
     raw = raw_sql(box_list, seconds)
     say("raw", raw)
-    print(f"Command: .venv/bin/python bench/wfs_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels; "
-          f"WFS 2.0.0 GetFeature dzialki, {len(box_list)} bboxes of ~{COUNT} parcels, COUNT={COUNT}, EPSG:2180; "
-          f"{procs} processes each)")
+    print(
+        f"Command: .venv/bin/python bench/wfs_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels; "
+        f"WFS 2.0.0 GetFeature dzialki, {len(box_list)} bboxes of ~{COUNT} parcels, COUNT={COUNT}, EPSG:2180; "
+        f"{procs} processes each)"
+    )
     print()
     versus_table("output", results, "case")
     ours_geojson = next(r for r in results if r["case"] == "GeoJSON" and r["c"] == 1)["gisportal"]
     ours_ms = 1000 / ours_geojson["rps"]
     print()
-    print(f"Raw PostGIS query producing the same GeoJSON (one connection, same boxes): {raw['mean_ms']:.1f} ms per "
-          f"request ({raw['bytes'] / 1024:.0f} KiB); gisportal GeoJSON at concurrency 1: {ours_ms:.1f} ms → "
-          f"{ours_ms / raw['mean_ms']:.2f}× the raw query (target ≤ 1.5×).")
+    print(
+        f"Raw PostGIS query producing the same GeoJSON (one connection, same boxes): {raw['mean_ms']:.1f} ms per "
+        f"request ({raw['bytes'] / 1024:.0f} KiB); gisportal GeoJSON at concurrency 1: {ours_ms:.1f} ms → "
+        f"{ours_ms / raw['mean_ms']:.2f}× the raw query (target ≤ 1.5×)."
+    )
 
 
 if __name__ == "__main__":

@@ -72,17 +72,22 @@ END
 
 def views(n: int, width: int, height: int, scale: float, seed: int = 7) -> list[str]:
     """Random views centred on parcels, at `scale` (OGC 0.28 mm pixels), as 1.3.0 query strings."""
-    rows = psql(f"SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c FROM layers_parcel "
-                f"ORDER BY md5(id::text || '{seed}') LIMIT {n}) s", DB).splitlines()
+    rows = psql(
+        f"SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c FROM layers_parcel "
+        f"ORDER BY md5(id::text || '{seed}') LIMIT {n}) s",
+        DB,
+    ).splitlines()
     rng = random.Random(seed)
     out = []
     for row in rows:
         x, y = (float(v) for v in row.split("|"))
         s = scale * (0.8 + 0.4 * rng.random())
         w, h = width * 0.00028 * s, height * 0.00028 * s
-        out.append(f"SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=dzialki,budynki&STYLES=&CRS=EPSG:2180"
-                   f"&BBOX={y - h / 2:.2f},{x - w / 2:.2f},{y + h / 2:.2f},{x + w / 2:.2f}&WIDTH={width}&HEIGHT={height}"
-                   f"&FORMAT=image/png")
+        out.append(
+            f"SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=dzialki,budynki&STYLES=&CRS=EPSG:2180"
+            f"&BBOX={y - h / 2:.2f},{x - w / 2:.2f},{y + h / 2:.2f},{x + w / 2:.2f}&WIDTH={width}&HEIGHT={height}"
+            f"&FORMAT=image/png"
+        )
     return out
 
 
@@ -108,8 +113,10 @@ def main() -> None:
                     say(label, name, conc, r)
                     row[label] = r
                 results.append(row)
-    print(f"Command: .venv/bin/python bench/wms_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels, "
-          f"layers dzialki+budynki, EPSG:2180, WMS 1.3.0 PNG, 300 random views at parcel scale, {procs} processes each)")
+    print(
+        f"Command: .venv/bin/python bench/wms_vs_mapserver.py {parcels} {seconds} {procs}  (data: {parcels} demo parcels, "
+        f"layers dzialki+budynki, EPSG:2180, WMS 1.3.0 PNG, 300 random views at parcel scale, {procs} processes each)"
+    )
     print()
     versus_table("image", results, "case")
 

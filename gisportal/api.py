@@ -43,22 +43,51 @@ DESCRIPTION = (
     "use the portal session, with the CSRF token (`X-CSRFToken`) on unsafe methods. HTTP Basic still works for "
     "existing systems but is throttled: repeated wrong passwords lock the account (from that address) and the "
     "address for a while, answered with 429 and Retry-After; outside the e-forms API an unsafe request with "
-    "HTTP Basic needs the CSRF token too (browsers resend Basic credentials by themselves).")
+    "HTTP Basic needs the CSRF token too (browsers resend Basic credentials by themselves)."
+)
 SECURITY_SCHEMES = {
-    "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "gp_<43 characters>",
-               "description": "API key of an office's system (gisportal api-key create)"},
-    "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "the same key in its own header"},
-    "basic": {"type": "http", "scheme": "basic", "description": "user name and password; throttled (429 when locked out)"},
-    "session": {"type": "apiKey", "in": "cookie", "name": "sessionid",
-                "description": "the portal's session; unsafe methods need the CSRF token"},
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "gp_<43 characters>",
+        "description": "API key of an office's system (gisportal api-key create)",
+    },
+    "apiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "the same key in its own header",
+    },
+    "basic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "user name and password; throttled (429 when locked out)",
+    },
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "sessionid",
+        "description": "the portal's session; unsafe methods need the CSRF token",
+    },
 }
 PROBLEM_SCHEMA = {
-    "type": "object", "required": ["type", "title", "status", "detail"], "properties": {
-        "type": {"type": "string", "description": "about:blank#<code>: the code is the machine-readable part"},
-        "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {
+            "type": "string",
+            "description": "about:blank#<code>: the code is the machine-readable part",
+        },
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
         "instance": {"type": "string", "description": "the path asked for"},
-        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                   "description": "messages per field (a form's or the request's)"}},
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "messages per field (a form's or the request's)",
+        },
+    },
     "additionalProperties": True,
 }
 AUTH_RESPONSES = {
@@ -69,9 +98,11 @@ AUTH_RESPONSES = {
 # pydantic's error types → our messages (pydantic's own are English only)
 VALIDATION_MESSAGES = {
     "missing": gettext_lazy("This value is required."),
-    "int_parsing": gettext_lazy("Give a whole number."), "int_type": gettext_lazy("Give a whole number."),
+    "int_parsing": gettext_lazy("Give a whole number."),
+    "int_type": gettext_lazy("Give a whole number."),
     "int_from_float": gettext_lazy("Give a whole number."),
-    "bool_parsing": gettext_lazy("Give true or false."), "bool_type": gettext_lazy("Give true or false."),
+    "bool_parsing": gettext_lazy("Give true or false."),
+    "bool_type": gettext_lazy("Give true or false."),
     "greater_than_equal": gettext_lazy("The number is out of range."),
     "less_than_equal": gettext_lazy("The number is out of range."),
     "literal_error": gettext_lazy("This value is not one of those allowed."),
@@ -119,11 +150,21 @@ class OwnSwagger(DocsBase):
     """Swagger UI from our static files (strict CSP: no inline script, no CDN)."""
 
     def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
-        return render(request, "web/api_docs.html", {"schema_url": reverse(f"{api.urls_namespace}:openapi-json")})
+        return render(
+            request, "web/api_docs.html", {"schema_url": reverse(f"{api.urls_namespace}:openapi-json")}
+        )
 
 
-api = GisportalAPI(title="gisportal API", version="1.0", description=DESCRIPTION, urls_namespace="api",
-                   openapi_url="/schema/", docs=OwnSwagger(), docs_url="/docs", renderer=Utf8Renderer())
+api = GisportalAPI(
+    title="gisportal API",
+    version="1.0",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    openapi_url="/schema/",
+    docs=OwnSwagger(),
+    docs_url="/docs",
+    renderer=Utf8Renderer(),
+)
 api.add_router("", forms_api.router)
 api.add_router("", cases_api.router)
 api.add_router("", layers_api.router)
@@ -162,7 +203,12 @@ def _not_authenticated(request, exc):
 
 @api.exception_handler(Throttled)
 def _throttled(request, exc):
-    return problem(429, _("Too many attempts. Try again in a few minutes."), code="throttled", instance=_instance(request))
+    return problem(
+        429,
+        _("Too many attempts. Try again in a few minutes."),
+        code="throttled",
+        instance=_instance(request),
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -172,13 +218,17 @@ def _invalid(request, exc: ValidationError):
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
         message = VALIDATION_MESSAGES.get(error.get("type", ""), gettext_lazy("The value is not valid."))
         errors.setdefault(".".join(loc) or "__all__", []).append(str(message))
-    return problem(400, _("The request is invalid."), code="invalid_input", instance=_instance(request), errors=errors)
+    return problem(
+        400, _("The request is invalid."), code="invalid_input", instance=_instance(request), errors=errors
+    )
 
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):  # the body is not JSON
-        return problem(400, _("The request body is not valid JSON."), code="bad_json", instance=_instance(request))
+        return problem(
+            400, _("The request body is not valid JSON."), code="bad_json", instance=_instance(request)
+        )
     return problem(exc.status_code, str(exc), instance=_instance(request))
 
 
@@ -210,8 +260,12 @@ def _method_problem(view):
         if response.status_code != 405 or response.get("Content-Type", "") == CONTENT_TYPE:
             return response
         allowed = response.get("Allow", "")
-        answer = problem(405, _("Use one of these methods: %(methods)s.") % {"methods": allowed},
-                         code="method_not_allowed", instance=request.path)
+        answer = problem(
+            405,
+            _("Use one of these methods: %(methods)s.") % {"methods": allowed},
+            code="method_not_allowed",
+            instance=request.path,
+        )
         answer["Allow"] = allowed
         return answer
 

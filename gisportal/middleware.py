@@ -31,7 +31,9 @@ class RejectNulMiddleware:
     def __call__(self, request):
         forms = [request.GET]
         if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-            forms.append(request.POST)  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE; multipart is left to the views
+            forms.append(
+                request.POST
+            )  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE; multipart is left to the views
         if "\x00" in request.path or any(has_nul(q) for q in forms):
             return _answer(request, _("NUL characters are not allowed in requests."), 400)
         return self.get_response(request)
@@ -72,17 +74,24 @@ def _answer(request, message: str, status: int):
         params = {k.upper(): v.replace("\x00", "") for k, v in request.GET.items()}
         exc = OGCException("InvalidParameterValue" if bad else "NoApplicableCode", message, status=status)
         version = params.get("VERSION", "")
-        if path.startswith("/wms") or (path.startswith("/ows") and params.get("SERVICE", "").upper() == "WMS"):
+        if path.startswith("/wms") or (
+            path.startswith("/ows") and params.get("SERVICE", "").upper() == "WMS"
+        ):
             return wms_exception_response(exc, "1.1.1" if version == "1.1.1" else "1.3.0")
         return ows_exception_response(exc, version if version in ("1.1.0", "2.0.0") else "2.0.0")
     if path.startswith("/ogcapi"):
-        return JsonResponse({"code": "InvalidParameterValue" if bad else "ServiceUnavailable", "description": message},
-                            status=status,
-                            content_type="application/problem+json", json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"code": "InvalidParameterValue" if bad else "ServiceUnavailable", "description": message},
+            status=status,
+            content_type="application/problem+json",
+            json_dumps_params={"ensure_ascii": False},
+        )
     if path.startswith("/api/"):
         return problem(status, message, code="invalid" if bad else "unavailable")
     title = escape(_("Invalid request") if bad else _("Service temporarily unavailable"))
-    page = (f'<!DOCTYPE html><html lang="{escape(get_language() or "pl")}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
-            f"<body><main><h1>{title}</h1><p>{escape(message)}</p></main></body></html>")
+    page = (
+        f'<!DOCTYPE html><html lang="{escape(get_language() or "pl")}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
+        f"<body><main><h1>{title}</h1><p>{escape(message)}</p></main></body></html>"
+    )
     return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")

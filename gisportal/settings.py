@@ -119,7 +119,6 @@ TEMPLATES = [
 ]
 
 
-
 def _default_database_url() -> str:
     """The role set-up made (scripts/setup.sh): it owns the database and is no superuser (least privilege)."""
     path = STATE_DIR / "db_password"
@@ -141,9 +140,12 @@ if _env_bool("GISPORTAL_DB_POOL", True):
 # and no parallel workers: starting them costs ~8 ms, more than a page of features takes (bench/RESULTS.md)
 # a lock wait ends early (a 503 "try again"; `gisportal.middleware`): readers wait for a lock only behind
 # schema changes and the first import into an empty table, which holds that table until it commits
-_db["OPTIONS"].setdefault("options", f"-c statement_timeout={int(os.environ.get('GISPORTAL_STATEMENT_TIMEOUT_MS', '60000'))} "
-                                     f"-c lock_timeout={int(os.environ.get('GISPORTAL_LOCK_TIMEOUT_MS', '5000'))} "
-                                     "-c jit=off -c max_parallel_workers_per_gather=0")
+_db["OPTIONS"].setdefault(
+    "options",
+    f"-c statement_timeout={int(os.environ.get('GISPORTAL_STATEMENT_TIMEOUT_MS', '60000'))} "
+    f"-c lock_timeout={int(os.environ.get('GISPORTAL_LOCK_TIMEOUT_MS', '5000'))} "
+    "-c jit=off -c max_parallel_workers_per_gather=0",
+)
 # prepared statements only where the code asks for them (`execute(..., prepare=True)`: the tile queries,
 # where planning was a third of a small tile's PostgreSQL time). Django turns them off altogether
 # (prepare_threshold None, for transaction-pooling proxies), and psycopg then ignores prepare=True too;
@@ -278,7 +280,12 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *([f"{_ortho.scheme}://{_ortho.netloc}"] if _ortho and _ortho.netloc else [])],
+        "img-src": [
+            "'self'",
+            "data:",
+            "blob:",
+            *([f"{_ortho.scheme}://{_ortho.netloc}"] if _ortho and _ortho.netloc else []),
+        ],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
@@ -310,12 +317,24 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # Tunables (environment variables of the same names; read here only, the code reads django.conf.settings)
 GISPORTAL_IMPORT_MAX_BYTES = int(os.environ.get("GISPORTAL_IMPORT_MAX_BYTES", str(4 * 1024**3)))
-GISPORTAL_IMPORT_PROCESSES = int(os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1))))
-GISPORTAL_IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2)))
-GISPORTAL_IMPORT_FIRST_PART_SHARE = float(os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.33"))  # of two parts
-GISPORTAL_IMPORT_EARLY_MERGE = os.environ.get("GISPORTAL_IMPORT_EARLY_MERGE", "true").lower() not in ("0", "false", "no")
+GISPORTAL_IMPORT_PROCESSES = int(
+    os.environ.get("GISPORTAL_IMPORT_PROCESSES", str(min(2, os.cpu_count() or 1)))
+)
+GISPORTAL_IMPORT_PARALLEL_MIN_BYTES = int(
+    os.environ.get("GISPORTAL_IMPORT_PARALLEL_MIN_BYTES", str(48 * 1024**2))
+)
+GISPORTAL_IMPORT_FIRST_PART_SHARE = float(
+    os.environ.get("GISPORTAL_IMPORT_FIRST_PART_SHARE", "0.33")
+)  # of two parts
+GISPORTAL_IMPORT_EARLY_MERGE = os.environ.get("GISPORTAL_IMPORT_EARLY_MERGE", "true").lower() not in (
+    "0",
+    "false",
+    "no",
+)
 GISPORTAL_IMPORT_BULK_MIN_ROWS = int(os.environ.get("GISPORTAL_IMPORT_BULK_MIN_ROWS", "5000"))
-GISPORTAL_IMPORT_TRACE = bool(os.environ.get("GISPORTAL_IMPORT_TRACE"))  # any value: log where an import's time goes
+GISPORTAL_IMPORT_TRACE = bool(
+    os.environ.get("GISPORTAL_IMPORT_TRACE")
+)  # any value: log where an import's time goes
 GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS = int(os.environ.get("GISPORTAL_IMPORT_STATEMENT_TIMEOUT_MS", "0"))
 GISPORTAL_IMPORT_TEMP_BUFFERS = os.environ.get("GISPORTAL_IMPORT_TEMP_BUFFERS", "1GB")
 GISPORTAL_IMPORT_WORK_MEM = os.environ.get("GISPORTAL_IMPORT_WORK_MEM", "64MB")

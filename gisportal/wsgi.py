@@ -22,7 +22,9 @@ def _refuse_to_start_without_seals() -> None:
             logging.getLogger("gisportal.wsgi").warning("%s", m)
     serious = [m for m in messages if m.is_serious()]
     if serious:
-        raise ImproperlyConfigured("gisportal refuses to start:\n" + "\n".join(f"{m.id}: {m.msg}" for m in serious))
+        raise ImproperlyConfigured(
+            "gisportal refuses to start:\n" + "\n".join(f"{m.id}: {m.msg}" for m in serious)
+        )
 
 
 _refuse_to_start_without_seals()

@@ -28,9 +28,17 @@ Progress = Callable[[dict], None]
 MAX_FILE_BYTES: int = settings.GISPORTAL_IMPORT_MAX_BYTES
 
 
-def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
-                    job_id: int | None = None, progress: Progress | None = None, dry_run: bool = False,
-                    scope: ImportScope | None = None) -> Report:
+def registry_import(
+    path: str | Path,
+    *,
+    fmt: str = "auto",
+    policy: str = "reject",
+    options: dict | None = None,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+    scope: ImportScope | None = None,
+) -> Report:
     """Import one file into the registries: all or nothing. Raises ImportFailed with a clear message.
 
     With a `scope` (an office's import), only the layers that office keeps and objects inside its area
@@ -41,7 +49,9 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     if not path.exists():
         raise ImportFailed(_("File %(f)s does not exist.") % {"f": path.name})
     if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
-        raise ImportFailed(_("The file is larger than the limit of %(n)s GB.") % {"n": MAX_FILE_BYTES // 1024**3})
+        raise ImportFailed(
+            _("The file is larger than the limit of %(n)s GB.") % {"n": MAX_FILE_BYTES // 1024**3}
+        )
     options = options or {}
     sniffed = sniff(path)  # the format from the bytes; anything but our four formats is refused here
     if scope is not None:
@@ -50,8 +60,10 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     # mpzp and granice are no IIP registry objects: their own, simpler load path (importing/plain.py)
     plain = options.get("layer") in PLAIN_LAYERS
     if plain and sniffed.fmt == "egib":
-        raise ImportFailed(_("EGiB GML files hold no layer %(l)s; import it from GeoPackage, Shapefile or GeoJSON.")
-                           % {"l": options["layer"]})
+        raise ImportFailed(
+            _("EGiB GML files hold no layer %(l)s; import it from GeoPackage, Shapefile or GeoJSON.")
+            % {"l": options["layer"]}
+        )
     report = Report()
     validator = PlainValidator(report, policy) if plain else Validator(report, policy)
     state = {"read": 0, "written": 0, "rejected": 0, "phase": "reading"}
@@ -66,16 +78,34 @@ def registry_import(path: str | Path, *, fmt: str = "auto", policy: str = "rejec
     reader = open_reader(path, fmt=fmt, options=options, sniffed=sniffed)
     try:
         if plain:
-            pipeline.run_plain(reader, report, validator, state, tick, policy=policy, dry_run=dry_run,
-                               check_scope=check_scope)
+            pipeline.run_plain(
+                reader,
+                report,
+                validator,
+                state,
+                tick,
+                policy=policy,
+                dry_run=dry_run,
+                check_scope=check_scope,
+            )
         else:
-            pipeline.run(reader, report, validator, state, tick, policy=policy, job_id=job_id, dry_run=dry_run,
-                         check_scope=check_scope)
+            pipeline.run(
+                reader,
+                report,
+                validator,
+                state,
+                tick,
+                policy=policy,
+                job_id=job_id,
+                dry_run=dry_run,
+                check_scope=check_scope,
+            )
     except (DatabaseError, psycopg.Error) as e:
         diag = getattr(e, "diag", None) or getattr(getattr(e, "__cause__", None), "diag", None)
         constraint = getattr(diag, "constraint_name", None) or ""
         raise ImportFailed(
-            _("The data could not be written; nothing was changed (registry rule %(c)s).") % {"c": constraint or "?"}
+            _("The data could not be written; nothing was changed (registry rule %(c)s).")
+            % {"c": constraint or "?"}
         ) from None
     return report
 
@@ -94,8 +124,17 @@ def _cache_key(job_id: int) -> str:
     return f"import-progress:{job_id}"
 
 
-def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "reject", options: dict | None = None,
-                      storage_dir: Path, scope: ImportScope | None = None, dry_run: bool = False) -> ImportJob:
+def import_job_create(
+    uploaded,
+    *,
+    user=None,
+    fmt: str = "auto",
+    policy: str = "reject",
+    options: dict | None = None,
+    storage_dir: Path,
+    scope: ImportScope | None = None,
+    dry_run: bool = False,
+) -> ImportJob:
     """Store the uploaded file first (nothing submitted is lost), then record the job. A job of a layer the
     office does not keep is refused here, before anything is stored (ImportFailed)."""
     if scope is not None and (options or {}).get("layer"):
@@ -104,13 +143,22 @@ def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "
     digest = hashlib.sha256()
     name = Path(getattr(uploaded, "name", "upload")).name[:200]
     safe = "".join(c for c in name if c.isalnum() or c in "._-") or "upload"
-    job = ImportJob.objects.create(created_by=user if user and user.is_authenticated else None, source_name=name,
-                                   path="", format=fmt, policy=policy, options=options or {},
-                                   scope=scope.as_dict() if scope else {}, dry_run=dry_run)
+    job = ImportJob.objects.create(
+        created_by=user if user and user.is_authenticated else None,
+        source_name=name,
+        path="",
+        format=fmt,
+        policy=policy,
+        options=options or {},
+        scope=scope.as_dict() if scope else {},
+        dry_run=dry_run,
+    )
     target = storage_dir / f"{job.pk:06d}-{safe}"
     size = 0
     with open(target, "wb") as out:
-        for chunk in uploaded.chunks() if hasattr(uploaded, "chunks") else iter(lambda: uploaded.read(1 << 20), b""):
+        for chunk in (
+            uploaded.chunks() if hasattr(uploaded, "chunks") else iter(lambda: uploaded.read(1 << 20), b"")
+        ):
             out.write(chunk)
             digest.update(chunk)
             size += len(chunk)
@@ -118,7 +166,9 @@ def import_job_create(uploaded, *, user=None, fmt: str = "auto", policy: str = "
     job.save(update_fields=["path", "sha256", "size"])
     enqueue = _import_queue
     if enqueue is None:
-        raise RuntimeError("no import queue registered (layers.apps.LayersConfig.ready registers layers.tasks)")
+        raise RuntimeError(
+            "no import queue registered (layers.apps.LayersConfig.ready registers layers.tasks)"
+        )
     transaction.on_commit(lambda: enqueue(job.pk))
     return job
 
@@ -136,8 +186,16 @@ def import_job_run(job_id: int) -> ImportJob:
         cache.set(_cache_key(job_id), state, timeout=3600)
 
     try:
-        report = registry_import(job.path, fmt=job.format, policy=job.policy, options=job.options, job_id=job.pk,
-                                 progress=progress, dry_run=job.dry_run, scope=ImportScope.from_dict(job.scope))
+        report = registry_import(
+            job.path,
+            fmt=job.format,
+            policy=job.policy,
+            options=job.options,
+            job_id=job.pk,
+            progress=progress,
+            dry_run=job.dry_run,
+            scope=ImportScope.from_dict(job.scope),
+        )
     except GisportalError as e:
         job.status, job.error = ImportJob.Status.FAILED, str(e.message)
         job.report = {"error": str(e.message)}
@@ -145,7 +203,10 @@ def import_job_run(job_id: int) -> ImportJob:
         import logging
 
         logging.getLogger(__name__).exception("import job %s failed", job_id)
-        job.status, job.error = ImportJob.Status.FAILED, _("Internal error while importing; the administrators have been notified.")
+        job.status, job.error = (
+            ImportJob.Status.FAILED,
+            _("Internal error while importing; the administrators have been notified."),
+        )
         job.report = {"error": job.error}
     else:
         job.status = ImportJob.Status.DONE
@@ -167,10 +228,18 @@ def _discard_upload(job: ImportJob) -> None:
 def import_job_progress(job: ImportJob) -> dict:
     live = cache.get(_cache_key(job.pk)) if job.status == ImportJob.Status.RUNNING else None
     data = {
-        "id": job.pk, "file": job.source_name, "status": job.status, "phase": job.phase,
-        "read": job.read, "written": job.written, "rejected": job.rejected,
-        "created_at": job.created_at.isoformat(), "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "error": job.error, "dry_run": job.dry_run, "office": (job.scope or {}).get("office", ""),
+        "id": job.pk,
+        "file": job.source_name,
+        "status": job.status,
+        "phase": job.phase,
+        "read": job.read,
+        "written": job.written,
+        "rejected": job.rejected,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error,
+        "dry_run": job.dry_run,
+        "office": (job.scope or {}).get("office", ""),
     }
     if live:
         data.update({k: live[k] for k in ("read", "written", "rejected", "phase") if k in live})

@@ -27,8 +27,10 @@ PARCELS = catalogue.get_layer("dzialki")
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "decimal": float, "date": str, "datetime": str}
 ParcelAttributes = create_model(  # the catalogue's public attributes of `dzialki`, by their public names
     "ParcelAttributes",
-    **{a.name: (_TYPES.get(a.type, str) | None, Field(None, title=a.title_en, description=a.title_pl))
-       for a in PARCELS.public_attributes},
+    **{
+        a.name: (_TYPES.get(a.type, str) | None, Field(None, title=a.title_en, description=a.title_pl))
+        for a in PARCELS.public_attributes
+    },
 )
 
 
@@ -63,14 +65,21 @@ class Zoning(Schema):
 class Parcel(Schema):
     type: Literal["Feature"]
     id: str
-    crs: str = Field(description="the CRS of `geometry`; coordinates are x/y (easting/northing, lon/lat) as in GeoJSON")
+    crs: str = Field(
+        description="the CRS of `geometry`; coordinates are x/y (easting/northing, lon/lat) as in GeoJSON"
+    )
     geometry: Geometry
     properties: ParcelAttributes
     zoning: list[Zoning] = Field(description="zoning designations over the parcel, largest share first")
 
 
-@router.get("/search", response=SearchResult, auth=None, url_name="api_search",
-            summary="Parcels (full or partial id, precinct name and number), addresses and precincts")
+@router.get(
+    "/search",
+    response=SearchResult,
+    auth=None,
+    url_name="api_search",
+    summary="Parcels (full or partial id, precinct name and number), addresses and precincts",
+)
 def search(request, q: Annotated[str, Query(description="at least 2 characters; the first 100 count")] = ""):
     return {"query": q[:100], "results": search_registry(q)}
 
@@ -79,8 +88,11 @@ def _srid(crs: str) -> int:
     text = crs.strip()
     parsed = (int(text), False) if text.isdigit() and len(text) <= 6 else srsname_epsg(text)
     if parsed is None or parsed[0] not in SERVED_EPSG:
-        raise Problem(400, _("crs must be one of EPSG %(list)s.") % {"list": ", ".join(map(str, SERVED_EPSG))},
-                      code="invalid_crs")
+        raise Problem(
+            400,
+            _("crs must be one of EPSG %(list)s.") % {"list": ", ".join(map(str, SERVED_EPSG))},
+            code="invalid_crs",
+        )
     return parsed[0]
 
 
@@ -111,23 +123,44 @@ def parcel_json(parcel_id: str, srid: int) -> dict:
     geom = parcel.geom if srid == STORAGE_SRID else parcel.geom.transform(srid, clone=True)
     geometry = json.loads(geom.json)
     geometry["coordinates"] = _rounded(geometry["coordinates"], 7 if srid in (4326, 4258) else 2)
-    return {"type": "Feature", "id": parcel.parcel_id, "crs": f"http://www.opengis.net/def/crs/EPSG/0/{srid}",
-            "geometry": geometry, "properties": properties, "zoning": parcel_zoning(parcel)}
+    return {
+        "type": "Feature",
+        "id": parcel.parcel_id,
+        "crs": f"http://www.opengis.net/def/crs/EPSG/0/{srid}",
+        "geometry": geometry,
+        "properties": properties,
+        "zoning": parcel_zoning(parcel),
+    }
 
 
-@router.get("/parcels/{path:parcel_id}", response=Parcel, auth=None, url_name="api_parcel",
-            summary="One current parcel: public attributes, zoning designations and geometry",
-            description="`parcel_id` is the official identifier WWPPGG_R.XXXX[.AR_n].NDZ, its slash written as is "
-                        "(141804_4.0001.10/2). The answer carries an ETag; If-None-Match gives 304 while it holds.",
-            openapi_extra={"responses": {304: {"description": "not modified (If-None-Match)"},
-                                         400: {"description": "malformed identifier or unserved crs"},
-                                         404: {"description": "no current parcel with this identifier"}}})
+@router.get(
+    "/parcels/{path:parcel_id}",
+    response=Parcel,
+    auth=None,
+    url_name="api_parcel",
+    summary="One current parcel: public attributes, zoning designations and geometry",
+    description="`parcel_id` is the official identifier WWPPGG_R.XXXX[.AR_n].NDZ, its slash written as is "
+    "(141804_4.0001.10/2). The answer carries an ETag; If-None-Match gives 304 while it holds.",
+    openapi_extra={
+        "responses": {
+            304: {"description": "not modified (If-None-Match)"},
+            400: {"description": "malformed identifier or unserved crs"},
+            404: {"description": "no current parcel with this identifier"},
+        }
+    },
+)
 def parcel(
     request,
     response: HttpResponse,
     parcel_id: str,
-    crs: Annotated[str, Query(max_length=100, description="EPSG code of the geometry: 2180 (default), 2178, 4326, 4258 "
-                                                          "or 3857, also as EPSG:n or an OGC CRS URI")] = "2180",
+    crs: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="EPSG code of the geometry: 2180 (default), 2178, 4326, 4258 "
+            "or 3857, also as EPSG:n or an OGC CRS URI",
+        ),
+    ] = "2180",
 ):
     body = parcel_json(parcel_id, _srid(crs))
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]

@@ -160,8 +160,20 @@ LAYERS: tuple[Layer, ...] = (
             A("ID_BUDYNKU", "building_id", title_pl="Identyfikator budynku", title_en="Building identifier"),
             A("FUNKCJA", "kst_type", title_pl="Rodzaj wg KŚT", title_en="KŚT class"),
             A("KONDYGNACJE", "storeys_above", "integer", "Kondygnacje nadziemne", "Storeys above ground"),
-            A("KONDYGNACJE_PODZIEMNE", "storeys_below", "integer", "Kondygnacje podziemne", "Storeys below ground"),
-            A("POWIERZCHNIA_ZABUDOWY", "built_up_area_m2", "decimal", "Powierzchnia zabudowy [m²]", "Built-up area [m²]"),
+            A(
+                "KONDYGNACJE_PODZIEMNE",
+                "storeys_below",
+                "integer",
+                "Kondygnacje podziemne",
+                "Storeys below ground",
+            ),
+            A(
+                "POWIERZCHNIA_ZABUDOWY",
+                "built_up_area_m2",
+                "decimal",
+                "Powierzchnia zabudowy [m²]",
+                "Built-up area [m²]",
+            ),
         ),
         restricted_attributes=("KW",),
         max_scale=25000,
@@ -475,11 +487,26 @@ def layer_sql_source(layer: Layer, attributes: Iterable[Attribute] = ()) -> SqlS
     current_column = quote(meta.get_field(CURRENT_ROW_FIELD).column) if layer.current_only else ""
     current = (f"{ALIAS}.{current_column} IS NULL",) if current_column else ()
     return SqlSource(
-        table=quote(meta.db_table), pk=f"{ALIAS}.{quote(meta.pk.column)}",
-        geometry=f"{ALIAS}.{quote(meta.get_field(GEOMETRY_FIELD).column)}", joins="".join(joins.values()),
-        conditions=current, columns=tuple(columns),
+        table=quote(meta.db_table),
+        pk=f"{ALIAS}.{quote(meta.pk.column)}",
+        geometry=f"{ALIAS}.{quote(meta.get_field(GEOMETRY_FIELD).column)}",
+        joins="".join(joins.values()),
+        conditions=current,
+        columns=tuple(columns),
     )
 
 
-__all__ = ["LAYERS", "GROUPS", "Layer", "Attribute", "LayerGroup", "SqlSource", "get_layer", "layer_names", "layers_for",
-           "layer_model", "layer_queryset", "layer_sql_source"]
+__all__ = [
+    "LAYERS",
+    "GROUPS",
+    "Layer",
+    "Attribute",
+    "LayerGroup",
+    "SqlSource",
+    "get_layer",
+    "layer_names",
+    "layers_for",
+    "layer_model",
+    "layer_queryset",
+    "layer_sql_source",
+]

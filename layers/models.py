@@ -46,7 +46,9 @@ class RegistryObject(models.Model):
         return [
             models.UniqueConstraint(fields=["namespace", "local_id"], name=f"{prefix}_iip_unique"),
             models.CheckConstraint(
-                condition=Q(end_object__isnull=True) | Q(start_object__isnull=True) | Q(end_object__gte=models.F("start_object")),
+                condition=Q(end_object__isnull=True)
+                | Q(start_object__isnull=True)
+                | Q(end_object__gte=models.F("start_object")),
                 name=f"{prefix}_dates_ordered",
             ),
         ]
@@ -60,10 +62,14 @@ class AdministrativeUnit(models.Model):
         COUNTY = "county", _("county")
         GMINA = "gmina", _("gmina")
 
-    teryt = models.CharField(_("TERYT code"), max_length=7, unique=True, validators=[RegexValidator(identifiers.TERYT_RE)])
+    teryt = models.CharField(
+        _("TERYT code"), max_length=7, unique=True, validators=[RegexValidator(identifiers.TERYT_RE)]
+    )
     level = models.CharField(_("level"), max_length=12, choices=Level.choices)
     name = models.CharField(_("name"), max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     geom = models.MultiPolygonField(srid=SRID)
 
     class Meta:
@@ -85,9 +91,13 @@ class AdministrativeUnit(models.Model):
 class CadastralUnit(RegistryObject):
     """Jednostka ewidencyjna, e.g. 141804_4 (town of Piaseczno) and 141804_5 (its rural area)."""
 
-    unit_id = models.CharField(_("idJednostkiEwid"), max_length=8, validators=[RegexValidator(identifiers.UNIT_RE)])
+    unit_id = models.CharField(
+        _("idJednostkiEwid"), max_length=8, validators=[RegexValidator(identifiers.UNIT_RE)]
+    )
     name = models.CharField(_("name"), max_length=100)
-    gmina = models.ForeignKey(AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    gmina = models.ForeignKey(
+        AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     geom = models.MultiPolygonField(srid=SRID)
 
     class Meta:
@@ -95,8 +105,12 @@ class CadastralUnit(RegistryObject):
         verbose_name_plural = _("cadastral units")
         constraints = [
             *RegistryObject.iip_constraints("cadunit"),
-            models.UniqueConstraint(fields=["unit_id"], condition=Q(end_object__isnull=True), name="cadunit_id_current_unique"),
-            models.CheckConstraint(condition=Q(unit_id__regex=identifiers.UNIT_RE.pattern), name="cadunit_id_format"),
+            models.UniqueConstraint(
+                fields=["unit_id"], condition=Q(end_object__isnull=True), name="cadunit_id_current_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_id__regex=identifiers.UNIT_RE.pattern), name="cadunit_id_format"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,7 +120,9 @@ class CadastralUnit(RegistryObject):
 class Precinct(RegistryObject):
     """Obręb ewidencyjny `WWPPGG_R.XXXX`."""
 
-    precinct_id = models.CharField(_("idObrebu"), max_length=13, validators=[RegexValidator(identifiers.PRECINCT_RE)])
+    precinct_id = models.CharField(
+        _("idObrebu"), max_length=13, validators=[RegexValidator(identifiers.PRECINCT_RE)]
+    )
     number = models.CharField(_("precinct number"), max_length=4)
     name = models.CharField(_("nazwaWlasna"), max_length=100)
     unit = models.ForeignKey(CadastralUnit, on_delete=models.PROTECT, related_name="precincts")
@@ -117,8 +133,14 @@ class Precinct(RegistryObject):
         verbose_name_plural = _("precincts")
         constraints = [
             *RegistryObject.iip_constraints("precinct"),
-            models.UniqueConstraint(fields=["precinct_id"], condition=Q(end_object__isnull=True), name="precinct_id_current_unique"),
-            models.CheckConstraint(condition=Q(precinct_id__regex=identifiers.PRECINCT_RE.pattern), name="precinct_id_format"),
+            models.UniqueConstraint(
+                fields=["precinct_id"],
+                condition=Q(end_object__isnull=True),
+                name="precinct_id_current_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(precinct_id__regex=identifiers.PRECINCT_RE.pattern), name="precinct_id_format"
+            ),
         ]
         indexes = [models.Index(fields=["name"])]
 
@@ -139,7 +161,10 @@ class Parcel(RegistryObject):
     )
     registration_unit = models.CharField(_("registration unit (JRG)"), max_length=60, blank=True)
     registration_group = models.PositiveSmallIntegerField(
-        _("registration group"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(16)]
+        _("registration group"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(16)],
     )
     geom = models.MultiPolygonField(srid=SRID)
 
@@ -148,13 +173,20 @@ class Parcel(RegistryObject):
         verbose_name_plural = _("parcels")
         constraints = [
             *RegistryObject.iip_constraints("parcel"),
-            models.UniqueConstraint(fields=["parcel_id"], condition=Q(end_object__isnull=True), name="parcel_id_current_unique"),
-            models.CheckConstraint(condition=Q(parcel_id__regex=identifiers.PARCEL_RE.pattern), name="parcel_id_format"),
-            models.CheckConstraint(condition=~Q(parcel_id__regex=r"^\d{6}_3\."), name="parcel_id_not_unit_kind_3"),
+            models.UniqueConstraint(
+                fields=["parcel_id"], condition=Q(end_object__isnull=True), name="parcel_id_current_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(parcel_id__regex=identifiers.PARCEL_RE.pattern), name="parcel_id_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(parcel_id__regex=r"^\d{6}_3\."), name="parcel_id_not_unit_kind_3"
+            ),
             models.CheckConstraint(condition=Q(area_ha__gt=0), name="parcel_area_positive"),
             models.CheckConstraint(condition=Q(area_accuracy__in=[1, 2]), name="parcel_area_accuracy"),
             models.CheckConstraint(
-                condition=Q(registration_group__isnull=True) | Q(registration_group__gte=1, registration_group__lte=16),
+                condition=Q(registration_group__isnull=True)
+                | Q(registration_group__gte=1, registration_group__lte=16),
                 name="parcel_registration_group_range",
             ),
         ]
@@ -236,8 +268,12 @@ class ParcelLandUse(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(area_ha__gt=0), name="parcellanduse_area_positive"),
             models.CheckConstraint(condition=Q(ofu__in=LandUseCode.values), name="parcellanduse_ofu_valid"),
-            models.CheckConstraint(condition=Q(ozu="") | Q(ozu__in=SoilUseCode.values), name="parcellanduse_ozu_valid"),
-            models.CheckConstraint(condition=Q(ozk="") | Q(ozk__in=SoilClass.values), name="parcellanduse_ozk_valid"),
+            models.CheckConstraint(
+                condition=Q(ozu="") | Q(ozu__in=SoilUseCode.values), name="parcellanduse_ozu_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ozk="") | Q(ozk__in=SoilClass.values), name="parcellanduse_ozk_valid"
+            ),
         ]
 
     @property
@@ -263,7 +299,18 @@ class KstType(models.TextChoices):
     I = "i", _("other non-residential (109)")  # noqa: E741
 
 
-KST_CODES = {"m": 110, "g": 108, "t": 102, "k": 107, "z": 106, "b": 105, "h": 103, "p": 101, "s": 104, "i": 109}
+KST_CODES = {
+    "m": 110,
+    "g": 108,
+    "t": 102,
+    "k": 107,
+    "z": 106,
+    "b": 105,
+    "h": 103,
+    "p": 101,
+    "s": 104,
+    "i": 109,
+}
 
 
 class Building(RegistryObject):
@@ -280,10 +327,16 @@ class Building(RegistryObject):
         verbose_name_plural = _("buildings")
         constraints = [
             *RegistryObject.iip_constraints("building"),
-            models.UniqueConstraint(fields=["building_id"], condition=Q(end_object__isnull=True), name="building_id_current_unique"),
+            models.UniqueConstraint(
+                fields=["building_id"],
+                condition=Q(end_object__isnull=True),
+                name="building_id_current_unique",
+            ),
             models.CheckConstraint(condition=Q(kst_type__in=KstType.values), name="building_kst_valid"),
             models.CheckConstraint(condition=Q(built_up_area_m2__gt=0), name="building_area_positive"),
-            models.CheckConstraint(condition=Q(storeys_above__lte=200) & Q(storeys_below__lte=20), name="building_storeys_range"),
+            models.CheckConstraint(
+                condition=Q(storeys_above__lte=200) & Q(storeys_below__lte=20), name="building_storeys_range"
+            ),
         ]
 
     @property
@@ -298,12 +351,18 @@ class AddressPoint(RegistryObject):
     """Punkt adresowy (PRG/EMUiA) with its TERYT ids (SIMC locality, ULIC street)."""
 
     teryt_gmina = models.CharField(_("TERC of the gmina"), max_length=7)
-    simc = models.CharField(_("SIMC locality id"), max_length=7, blank=True, validators=[RegexValidator(r"^\d{7}$")])
+    simc = models.CharField(
+        _("SIMC locality id"), max_length=7, blank=True, validators=[RegexValidator(r"^\d{7}$")]
+    )
     locality = models.CharField(_("locality"), max_length=100)
-    ulic = models.CharField(_("ULIC street id"), max_length=5, blank=True, validators=[RegexValidator(r"^\d{5}$")])
+    ulic = models.CharField(
+        _("ULIC street id"), max_length=5, blank=True, validators=[RegexValidator(r"^\d{5}$")]
+    )
     street = models.CharField(_("street"), max_length=150, blank=True)
     number = models.CharField(_("house number"), max_length=20)
-    postcode = models.CharField(_("postal code"), max_length=6, blank=True, validators=[RegexValidator(identifiers.POSTCODE_RE)])
+    postcode = models.CharField(
+        _("postal code"), max_length=6, blank=True, validators=[RegexValidator(identifiers.POSTCODE_RE)]
+    )
     status = models.CharField(_("status"), max_length=20, default="istniejacy")
     geom = models.PointField(srid=SRID)
 
@@ -312,9 +371,15 @@ class AddressPoint(RegistryObject):
         verbose_name_plural = _("address points")
         constraints = [
             *RegistryObject.iip_constraints("address"),
-            models.CheckConstraint(condition=Q(postcode="") | Q(postcode__regex=r"^\d{2}-\d{3}$"), name="address_postcode_format"),
-            models.CheckConstraint(condition=Q(simc="") | Q(simc__regex=r"^\d{7}$"), name="address_simc_format"),
-            models.CheckConstraint(condition=Q(ulic="") | Q(ulic__regex=r"^\d{5}$"), name="address_ulic_format"),
+            models.CheckConstraint(
+                condition=Q(postcode="") | Q(postcode__regex=r"^\d{2}-\d{3}$"), name="address_postcode_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(simc="") | Q(simc__regex=r"^\d{7}$"), name="address_simc_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(ulic="") | Q(ulic__regex=r"^\d{5}$"), name="address_ulic_format"
+            ),
         ]
         indexes = [models.Index(fields=["locality", "street", "number"])]
 
@@ -336,7 +401,9 @@ class LandUseContour(RegistryObject):
         verbose_name_plural = _("land-use contours")
         constraints = [
             *RegistryObject.iip_constraints("landuse"),
-            models.UniqueConstraint(fields=["contour_id"], condition=Q(end_object__isnull=True), name="landuse_id_current_unique"),
+            models.UniqueConstraint(
+                fields=["contour_id"], condition=Q(end_object__isnull=True), name="landuse_id_current_unique"
+            ),
             models.CheckConstraint(condition=Q(ofu__in=LandUseCode.values), name="landuse_ofu_valid"),
         ]
 
@@ -352,9 +419,15 @@ class SoilClassContour(RegistryObject):
         verbose_name_plural = _("soil-class contours")
         constraints = [
             *RegistryObject.iip_constraints("soilclass"),
-            models.UniqueConstraint(fields=["contour_id"], condition=Q(end_object__isnull=True), name="soilclass_id_current_unique"),
+            models.UniqueConstraint(
+                fields=["contour_id"],
+                condition=Q(end_object__isnull=True),
+                name="soilclass_id_current_unique",
+            ),
             models.CheckConstraint(condition=Q(ozu__in=SoilUseCode.values), name="soilclass_ozu_valid"),
-            models.CheckConstraint(condition=Q(ozk="") | Q(ozk__in=SoilClass.values), name="soilclass_ozk_valid"),
+            models.CheckConstraint(
+                condition=Q(ozk="") | Q(ozk__in=SoilClass.values), name="soilclass_ozk_valid"
+            ),
         ]
 
 
@@ -402,13 +475,17 @@ class RestrictedLandRegisterEntry(models.Model):
 
     parcel = models.ForeignKey(Parcel, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    kw_number = models.CharField(_("land register (KW) number"), max_length=20, validators=[RegexValidator(r"^[A-Z0-9]{4}/\d{8}/\d$")])
+    kw_number = models.CharField(
+        _("land register (KW) number"), max_length=20, validators=[RegexValidator(r"^[A-Z0-9]{4}/\d{8}/\d$")]
+    )
 
     class Meta:
         verbose_name = _("land register entry (restricted)")
         verbose_name_plural = _("land register entries (restricted)")
         constraints = [
-            models.CheckConstraint(condition=Q(parcel__isnull=False) | Q(building__isnull=False), name="kw_has_object"),
+            models.CheckConstraint(
+                condition=Q(parcel__isnull=False) | Q(building__isnull=False), name="kw_has_object"
+            ),
             models.CheckConstraint(condition=Q(kw_number__regex=r"^[A-Z0-9]{4}/\d{8}/\d$"), name="kw_format"),
         ]
 
@@ -456,7 +533,9 @@ class RestrictedShare(models.Model):
         verbose_name_plural = _("shares (restricted)")
         constraints = [
             models.CheckConstraint(
-                condition=Q(numerator__gte=1) & Q(denominator__gte=1) & Q(numerator__lte=models.F("denominator")),
+                condition=Q(numerator__gte=1)
+                & Q(denominator__gte=1)
+                & Q(numerator__lte=models.F("denominator")),
                 name="share_fraction_valid",
             ),
         ]
@@ -501,7 +580,9 @@ class RegistryHistory(models.Model):
         verbose_name = _("registry object version")
         verbose_name_plural = _("registry object versions")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "namespace", "local_id", "version_id"], name="history_version_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "namespace", "local_id", "version_id"], name="history_version_unique"
+            ),
         ]
         indexes = [models.Index(fields=["kind", "official_id"])]
 
@@ -521,7 +602,9 @@ class ImportJob(models.Model):
         STRICT = "strict", _("reject the whole file on any error")
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    created_by = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source_name = models.CharField(_("file name"), max_length=255)
     path = models.CharField(_("stored file"), max_length=500)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -547,7 +630,9 @@ class ImportJob(models.Model):
         verbose_name_plural = _("import jobs")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["queued", "running", "done", "failed"]), name="importjob_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="importjob_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -26,8 +26,11 @@ def parcel_public(parcel_id: str) -> Parcel:
     """The current parcel with this official identifier (public attributes only are ever serialised)."""
     parse_parcel_id(parcel_id)
     parcel = (
-        Parcel.objects.current().select_related("precinct", "precinct__unit").prefetch_related("land_uses")
-        .filter(parcel_id=parcel_id).first()
+        Parcel.objects.current()
+        .select_related("precinct", "precinct__unit")
+        .prefetch_related("land_uses")
+        .filter(parcel_id=parcel_id)
+        .first()
     )
     if parcel is None:
         raise NotFound(_("There is no current parcel %(id)s in the register.") % {"id": parcel_id})
@@ -35,7 +38,9 @@ def parcel_public(parcel_id: str) -> Parcel:
 
 
 @transaction.atomic
-def access_log_append(user, *, legal_basis: str, object_kind: str, object_ids: list[str], case_sign: str = "") -> RestrictedAccessLog:
+def access_log_append(
+    user, *, legal_basis: str, object_kind: str, object_ids: list[str], case_sign: str = ""
+) -> RestrictedAccessLog:
     """Append one entry, chained to the previous one by SHA-256 (serialised by a table lock).
     `user` None: an operator at the command line (no portal account)."""
     if not legal_basis or not legal_basis.strip():
@@ -47,13 +52,27 @@ def access_log_append(user, *, legal_basis: str, object_kind: str, object_ids: l
     user_pk = user.pk if user is not None else None
     username = user.get_username() if user is not None else "system (command line)"
     body = json.dumps(
-        {"user": user_pk, "username": username, "basis": legal_basis, "case": case_sign, "kind": object_kind,
-         "ids": object_ids, "prev": prev},
-        ensure_ascii=False, sort_keys=True,
+        {
+            "user": user_pk,
+            "username": username,
+            "basis": legal_basis,
+            "case": case_sign,
+            "kind": object_kind,
+            "ids": object_ids,
+            "prev": prev,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
     )
     return RestrictedAccessLog.objects.create(
-        user_id=user_pk, username=username, legal_basis=legal_basis.strip()[:300], case_sign=case_sign[:60],
-        object_kind=object_kind, object_ids=object_ids, prev_hash=prev, hash=hashlib.sha256(body.encode()).hexdigest(),
+        user_id=user_pk,
+        username=username,
+        legal_basis=legal_basis.strip()[:300],
+        case_sign=case_sign[:60],
+        object_kind=object_kind,
+        object_ids=object_ids,
+        prev_hash=prev,
+        hash=hashlib.sha256(body.encode()).hexdigest(),
     )
 
 
@@ -72,13 +91,24 @@ def restricted_parcel_data(user, parcel_id: str, *, legal_basis: str, case_sign:
     if not user.has_perm(RESTRICTED_CAPABILITY):
         raise Forbidden(_("You are not allowed to see personal data from the register."))
     parcel = parcel_public(parcel_id)
-    access_log_append(user, legal_basis=legal_basis, object_kind="parcel", object_ids=[parcel_id], case_sign=case_sign)
-    shares = RestrictedShare.objects.filter(registration_unit=parcel.registration_unit).select_related("subject")
+    access_log_append(
+        user, legal_basis=legal_basis, object_kind="parcel", object_ids=[parcel_id], case_sign=case_sign
+    )
+    shares = RestrictedShare.objects.filter(registration_unit=parcel.registration_unit).select_related(
+        "subject"
+    )
     return {
         "parcel_id": parcel.parcel_id,
-        "kw": list(RestrictedLandRegisterEntry.objects.filter(parcel=parcel).values_list("kw_number", flat=True)),
+        "kw": list(
+            RestrictedLandRegisterEntry.objects.filter(parcel=parcel).values_list("kw_number", flat=True)
+        ),
         "owners": [
-            {"name": s.subject.name, "kind": s.subject.kind, "right": s.right, "share": f"{s.numerator}/{s.denominator}"}
+            {
+                "name": s.subject.name,
+                "kind": s.subject.kind,
+                "right": s.right,
+                "share": f"{s.numerator}/{s.denominator}",
+            }
             for s in shares
         ],
     }
@@ -143,7 +173,9 @@ def layer_extents() -> dict[str, tuple[float, float, float, float]]:
             inner = f"SELECT ST_Extent({src.geometry}) e FROM {src.from_clause} WHERE {src.where()}"  # noqa: S608
             cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({inner}) s")  # noqa: S608
             row = cur.fetchone()
-            extents[layer.name] = tuple(float(v) for v in row) if row and row[0] is not None else FALLBACK_EXTENT
+            extents[layer.name] = (
+                tuple(float(v) for v in row) if row and row[0] is not None else FALLBACK_EXTENT
+            )
     cache.set(key, extents, timeout=3600)
     return extents
 
@@ -155,7 +187,14 @@ _SEARCH_NUMBER = re.compile(r"^(?P<name>.+?)[\s,]+(?P<number>\d{1,6}(?:/\d{1,4})
 
 def _hit(kind: str, label: str, ident: str, geom, url: str = "") -> dict:
     g = geom.simplify(0.05, preserve_topology=True) if geom.geom_type != "Point" else geom
-    return {"kind": kind, "label": label, "id": ident, "bbox": list(geom.extent), "geometry": json.loads(g.json), "url": url}
+    return {
+        "kind": kind,
+        "label": label,
+        "id": ident,
+        "bbox": list(geom.extent),
+        "geometry": json.loads(g.json),
+        "url": url,
+    }
 
 
 def search_registry(text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
@@ -176,9 +215,20 @@ def search_registry(text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
     if m:
         name, number = m.group("name").strip(), m.group("number")
         for p in parcels.filter(precinct__name__iexact=name, number=number)[:limit]:
-            hits.append(_hit("parcel", f"{p.precinct.name} {p.number} ({p.parcel_id})", p.parcel_id, p.geom, f"/dzialka/{p.parcel_id}"))
-        addresses = AddressPoint.objects.current().filter(number__iexact=number).filter(
-            Q(street__iexact=name) | Q(street="", locality__iexact=name))
+            hits.append(
+                _hit(
+                    "parcel",
+                    f"{p.precinct.name} {p.number} ({p.parcel_id})",
+                    p.parcel_id,
+                    p.geom,
+                    f"/dzialka/{p.parcel_id}",
+                )
+            )
+        addresses = (
+            AddressPoint.objects.current()
+            .filter(number__iexact=number)
+            .filter(Q(street__iexact=name) | Q(street="", locality__iexact=name))
+        )
         for a in addresses[: limit - len(hits)]:
             label = f"{a.street or a.locality} {a.number}, {a.postcode} {a.locality}".strip()
             hits.append(_hit("address", label, a.local_id, a.geom))
@@ -187,8 +237,12 @@ def search_registry(text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
     for r in Precinct.objects.current().filter(name__icontains=q).order_by("name")[:limit]:
         hits.append(_hit("precinct", f"{r.name} ({r.precinct_id})", r.precinct_id, r.geom))
     if len(hits) < limit:
-        streets = (AddressPoint.objects.current().filter(street__istartswith=q).order_by("street", "number")
-                   .distinct("street", "number"))
+        streets = (
+            AddressPoint.objects.current()
+            .filter(street__istartswith=q)
+            .order_by("street", "number")
+            .distinct("street", "number")
+        )
         for a in streets[: limit - len(hits)]:
             hits.append(_hit("address", f"{a.street} {a.number}, {a.locality}", a.local_id, a.geom))
     return hits
@@ -201,12 +255,24 @@ def parcel_zoning(parcel: Parcel) -> list[dict]:
     from .models import ZoningArea
 
     total = parcel.geom.area or 1.0
-    rows = (ZoningArea.objects.filter(geom__intersects=parcel.geom).select_related("plan")
-            .annotate(part=Area(Intersection("geom", parcel.geom))).order_by("-part"))
+    rows = (
+        ZoningArea.objects.filter(geom__intersects=parcel.geom)
+        .select_related("plan")
+        .annotate(part=Area(Intersection("geom", parcel.geom)))
+        .order_by("-part")
+    )
     out = []
     for z in rows:
         share = z.part.sq_m / total if hasattr(z.part, "sq_m") else float(z.part) / total
         if share >= 0.001:
-            out.append({"label": z.label, "symbol": z.symbol, "description": z.description, "plan": z.plan.name,
-                        "resolution": z.plan.resolution_no, "share": round(share * 100, 1)})
+            out.append(
+                {
+                    "label": z.label,
+                    "symbol": z.symbol,
+                    "description": z.description,
+                    "plan": z.plan.name,
+                    "resolution": z.plan.resolution_no,
+                    "share": round(share * 100, 1),
+                }
+            )
     return out

@@ -19,7 +19,9 @@ def import_job(job_id: int) -> str:
 @shared_task(name="layers.import_jobs_sweep")
 def import_jobs_sweep() -> int:
     """Re-queue stored jobs whose enqueue was lost (the file is kept, so nothing submitted is lost)."""
-    stale = ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5))
+    stale = ImportJob.objects.filter(
+        status=ImportJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5)
+    )
     n = 0
     for job_id in stale.values_list("pk", flat=True)[:50]:
         import_job.delay(job_id)

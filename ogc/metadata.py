@@ -57,7 +57,13 @@ def _code(parent, tag: str, code_type: str, value: str):
 
 
 def _language(parent, code: str = "pol"):
-    _el(_el(parent, "language"), "LanguageCode", code, codeList="http://www.loc.gov/standards/iso639-2/", codeListValue=code)
+    _el(
+        _el(parent, "language"),
+        "LanguageCode",
+        code,
+        codeList="http://www.loc.gov/standards/iso639-2/",
+        codeListValue=code,
+    )
 
 
 def _party(parent, tag: str, role: str):
@@ -100,15 +106,21 @@ def record(layer: Layer, language: str = "pl") -> bytes:
         _string(keywords, "keyword", word)
     legal = _el(_el(ident, "resourceConstraints"), "MD_LegalConstraints")
     _code(legal, "accessConstraints", "MD_RestrictionCode", "otherRestrictions")
-    _string(legal, "otherConstraints", "Brak ograniczeń dostępu publicznego; dane osobowe nie są udostępniane.")
+    _string(
+        legal, "otherConstraints", "Brak ograniczeń dostępu publicznego; dane osobowe nie są udostępniane."
+    )
     _code(ident, "spatialRepresentationType", "MD_SpatialRepresentationTypeCode", "vector")
     _language(ident)
     _el(_el(ident, "topicCategory"), "MD_TopicCategoryCode", "planningCadastre")
     extent = layer_extents().get(layer.name)
     west, south, east, north = transform_extent(extent, 4326) if extent else (20.8, 51.9, 21.3, 52.2)
     box = _el(_el(_el(_el(ident, "extent"), "EX_Extent"), "geographicElement"), "EX_GeographicBoundingBox")
-    for tag, value in (("westBoundLongitude", west), ("eastBoundLongitude", east), ("southBoundLatitude", south),
-                       ("northBoundLatitude", north)):
+    for tag, value in (
+        ("westBoundLongitude", west),
+        ("eastBoundLongitude", east),
+        ("southBoundLatitude", south),
+        ("northBoundLatitude", north),
+    ):
         _el(_el(box, tag), "Decimal", f"{value:.6f}", ns=GCO)
 
     dist = _el(_el(root, "distributionInfo"), "MD_Distribution")
@@ -118,15 +130,20 @@ def record(layer: Layer, language: str = "pl") -> bytes:
         _string(fmt, "version", version)
     options = _el(_el(dist, "transferOptions"), "MD_DigitalTransferOptions")
     base = settings.GISPORTAL_PUBLIC_URL
-    for url, protocol in ((f"{base}/ows?SERVICE=WFS&REQUEST=GetCapabilities", "OGC:WFS"),
-                          (f"{base}/ows?SERVICE=WMS&REQUEST=GetCapabilities", "OGC:WMS"),
-                          (f"{base}/ogcapi/collections/{layer.name}", "OGC:API-Features")):
+    for url, protocol in (
+        (f"{base}/ows?SERVICE=WFS&REQUEST=GetCapabilities", "OGC:WFS"),
+        (f"{base}/ows?SERVICE=WMS&REQUEST=GetCapabilities", "OGC:WMS"),
+        (f"{base}/ogcapi/collections/{layer.name}", "OGC:API-Features"),
+    ):
         online = _el(_el(options, "onLine"), "CI_OnlineResource")
         _el(_el(online, "linkage"), "URL", url)
         _string(online, "protocol", protocol)
 
     quality = _el(_el(root, "dataQualityInfo"), "DQ_DataQuality")
     _code(_el(_el(quality, "scope"), "DQ_Scope"), "level", "MD_ScopeCode", "dataset")
-    _string(_el(_el(quality, "lineage"), "LI_Lineage"), "statement",
-            "Dane z ewidencji gruntów i budynków oraz rejestrów gminy, prowadzone w EPSG:2180.")
+    _string(
+        _el(_el(quality, "lineage"), "LI_Lineage"),
+        "statement",
+        "Dane z ewidencji gruntów i budynków oraz rejestrów gminy, prowadzone w EPSG:2180.",
+    )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -21,10 +21,14 @@ WMS_ONLY = {"getmap", "getfeatureinfo", "getlegendgraphic", "map"}
 @csrf_exempt
 def ows(request, service: str | None = None):
     if request.method not in ("GET", "POST", "HEAD"):
-        return ows_exception_response(OGCException("OperationNotSupported", _("Use GET or POST."), status=405))
+        return ows_exception_response(
+            OGCException("OperationNotSupported", _("Use GET or POST."), status=405)
+        )
     if request.method == "POST" and _is_xml(request):
         if service == "WMS":
-            return wms_error_response(OGCException("OperationNotSupported", _("WMS takes KVP requests only.")), "1.3.0")
+            return wms_error_response(
+                OGCException("OperationNotSupported", _("WMS takes KVP requests only.")), "1.3.0"
+            )
         return wfs.dispatch_xml(request, request.body)
     try:
         params = Params.from_request(request)
@@ -38,8 +42,16 @@ def ows(request, service: str | None = None):
     if svc == "WFS":
         return wfs.dispatch(request, params)
     if not svc:
-        return ows_exception_response(OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "SERVICE"}, "SERVICE"))
-    return ows_exception_response(OGCException("InvalidParameterValue", _("Service %(s)s is not offered here.") % {"s": svc[:20]}, "SERVICE"))
+        return ows_exception_response(
+            OGCException(
+                "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "SERVICE"}, "SERVICE"
+            )
+        )
+    return ows_exception_response(
+        OGCException(
+            "InvalidParameterValue", _("Service %(s)s is not offered here.") % {"s": svc[:20]}, "SERVICE"
+        )
+    )
 
 
 @csrf_exempt
@@ -54,8 +66,14 @@ def wfs_alias(request):
 
 def _is_xml(request) -> bool:
     ctype = (request.content_type or "").lower()
-    return ctype.endswith("/xml") or ctype.endswith("+xml") or (
-        ctype not in ("application/x-www-form-urlencoded", "multipart/form-data") and request.body[:1] == b"<")
+    return (
+        ctype.endswith("/xml")
+        or ctype.endswith("+xml")
+        or (
+            ctype not in ("application/x-www-form-urlencoded", "multipart/form-data")
+            and request.body[:1] == b"<"
+        )
+    )
 
 
 @require_safe
@@ -64,5 +82,9 @@ def metadata_record(request, name: str):
     layer = get_layer(name)
     if layer is None or layer.labels_of or not user_can_read(request.user, layer):
         raise Http404
-    lang = "en" if (request.GET.get("LANGUAGE") or request.GET.get("language") or "").lower() in ("eng", "en") else "pl"
+    lang = (
+        "en"
+        if (request.GET.get("LANGUAGE") or request.GET.get("language") or "").lower() in ("eng", "en")
+        else "pl"
+    )
     return HttpResponse(metadata.record(layer, lang), content_type="application/xml; charset=utf-8")

@@ -6,6 +6,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff"
 ruff check .
+ruff format --check . >/dev/null || { ruff format --check . | tail -5; echo "run: .venv/bin/ruff format ."; exit 1; }
 echo "== import-linter (ARCHITECTURE §4)"
 lint-imports
 echo "== migrations up to date"

@@ -19,8 +19,12 @@ def _shared_dir() -> Path:
     if beside.exists():
         return beside
     try:
-        origin = subprocess.run(["git", "-C", str(repo), "config", "--get", "remote.origin.url"], capture_output=True,
-                                text=True, timeout=10).stdout.strip()
+        origin = subprocess.run(
+            ["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         origin = ""
     if origin and "://" not in origin and (Path(origin).resolve().parent / "shared").exists():
@@ -51,7 +55,9 @@ def make_user(db):
     def make(username: str, role: str = "citizen", **extra):
         if role == "surveyor":
             extra.setdefault("licence_no", "99999")
-        user = User.objects.create_user(username=username, email=f"{username}@example.pl", password="x-Secret-2026!", role=role, **extra)
+        user = User.objects.create_user(
+            username=username, email=f"{username}@example.pl", password="x-Secret-2026!", role=role, **extra
+        )
         return user
 
     return make
@@ -123,7 +129,7 @@ def ogc_schemas():
         def resolve(self, url, pubid, context):
             for prefix in ("http://schemas.opengis.net/", "https://schemas.opengis.net/"):
                 if url.startswith(prefix):
-                    return self.resolve_filename(str((root / url[len(prefix):]).resolve()), context)
+                    return self.resolve_filename(str((root / url[len(prefix) :]).resolve()), context)
             if url.endswith("xlink.xsd"):
                 return self.resolve_filename(str(root / "w3c" / "xlink.xsd"), context)
             if url.endswith("/xml.xsd"):
@@ -145,7 +151,9 @@ def _close_foreign_connections(django_db_setup, django_db_blocker):
     from django.db import connection
 
     with django_db_blocker.unblock(), connection.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

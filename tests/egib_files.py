@@ -16,9 +16,20 @@ def pos_list(ring, north_first: bool = True) -> str:
     return " ".join(f"{n:.2f} {e:.2f}" if north_first else f"{e:.2f} {n:.2f}" for e, n in ring)
 
 
-def parcel(lid: str, pid: str, ring, *, version: str = "2026-01-01T10:00:00", area_ha: str | None = None,
-           srs: str = "urn:ogc:def:crs:EPSG::2180", end_version: str | None = None, end_object: str | None = None,
-           north_first: bool = True, ns: str = "PL.PZGiK.9999.EGiB", uses: str | None = None) -> str:
+def parcel(
+    lid: str,
+    pid: str,
+    ring,
+    *,
+    version: str = "2026-01-01T10:00:00",
+    area_ha: str | None = None,
+    srs: str = "urn:ogc:def:crs:EPSG::2180",
+    end_version: str | None = None,
+    end_object: str | None = None,
+    north_first: bool = True,
+    ns: str = "PL.PZGiK.9999.EGiB",
+    uses: str | None = None,
+) -> str:
     if area_ha is None:
         from shapely.geometry import Polygon
 
@@ -28,7 +39,11 @@ def parcel(lid: str, pid: str, ring, *, version: str = "2026-01-01T10:00:00", ar
         ends += f"<egb:koniecWersjaObiekt>{end_version}</egb:koniecWersjaObiekt>"
     if end_object:
         ends += f"<egb:koniecObiekt>{end_object}</egb:koniecObiekt>"
-    uses = uses if uses is not None else f"<egb:klasouzytek><egb:EGB_Klasouzytek><egb:OFU>B</egb:OFU><egb:powierzchnia uom=\"ha\">{area_ha}</egb:powierzchnia></egb:EGB_Klasouzytek></egb:klasouzytek>"
+    uses = (
+        uses
+        if uses is not None
+        else f'<egb:klasouzytek><egb:EGB_Klasouzytek><egb:OFU>B</egb:OFU><egb:powierzchnia uom="ha">{area_ha}</egb:powierzchnia></egb:EGB_Klasouzytek></egb:klasouzytek>'
+    )
     gid = f"{ns}_{lid}_{version.replace(':', '-')}"
     return f"""<gml:featureMember><egb:EGB_DzialkaEwidencyjna gml:id="{gid}">
 <egb:idIIP><egb:EGB_IdentyfikatorIIP><egb:lokalnyId>{lid}</egb:lokalnyId><egb:przestrzenNazw>{ns}</egb:przestrzenNazw><egb:wersjaId>{version}</egb:wersjaId></egb:EGB_IdentyfikatorIIP></egb:idIIP>
@@ -53,7 +68,15 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def precinct(lid: str, pid: str, ring, *, version: str = "2026-01-01T10:00:00", ns: str = "PL.PZGiK.9999.EGiB", name: str = "Testowo") -> str:
+def precinct(
+    lid: str,
+    pid: str,
+    ring,
+    *,
+    version: str = "2026-01-01T10:00:00",
+    ns: str = "PL.PZGiK.9999.EGiB",
+    name: str = "Testowo",
+) -> str:
     gid = f"{ns}_{lid}_{version.replace(':', '-')}"
     return f"""<gml:featureMember><egb:EGB_ObrebEwidencyjny gml:id="{gid}">
 <egb:idIIP><egb:EGB_IdentyfikatorIIP><egb:lokalnyId>{lid}</egb:lokalnyId><egb:przestrzenNazw>{ns}</egb:przestrzenNazw><egb:wersjaId>{version}</egb:wersjaId></egb:EGB_IdentyfikatorIIP></egb:idIIP>

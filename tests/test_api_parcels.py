@@ -23,8 +23,13 @@ def _url(parcel_id: str, **params) -> str:
 
 def _is_problem(r, status: int) -> bool:
     body = r.json()
-    return (r.status_code == status and r["Content-Type"] == "application/problem+json" and body["status"] == status
-            and body["detail"] and body["type"].startswith("about:blank"))
+    return (
+        r.status_code == status
+        and r["Content-Type"] == "application/problem+json"
+        and body["status"] == status
+        and body["detail"]
+        and body["type"].startswith("about:blank")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +37,12 @@ def zoned(demo_data, django_db_blocker):
     """A current parcel with a slash in its number that lies in a zoning area."""
     with django_db_blocker.unblock():
         area = ZoningArea.objects.order_by("pk").first()
-        return (Parcel.objects.current().filter(geom__intersects=area.geom, number__contains="/")
-                .order_by("parcel_id").first())
+        return (
+            Parcel.objects.current()
+            .filter(geom__intersects=area.geom, number__contains="/")
+            .order_by("parcel_id")
+            .first()
+        )
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +50,9 @@ def registered(demo_data, django_db_blocker):
     """A current parcel with KW numbers and owners in the restricted register."""
     with django_db_blocker.unblock():
         units = set(RestrictedShare.objects.values_list("registration_unit", flat=True)[:500])
-        for entry in RestrictedLandRegisterEntry.objects.filter(parcel__end_object__isnull=True).select_related("parcel")[:500]:
+        for entry in RestrictedLandRegisterEntry.objects.filter(
+            parcel__end_object__isnull=True
+        ).select_related("parcel")[:500]:
             if entry.parcel.registration_unit in units:
                 return entry.parcel
     pytest.fail("the demo data has no parcel with both a KW number and owners")
@@ -54,13 +65,22 @@ def test_public_attributes_zoning_and_geometry(client, zoned):
     body = r.json()
     assert body["type"] == "Feature" and body["id"] == zoned.parcel_id
     assert list(body["properties"]) == list(catalogue.get_layer("dzialki").attribute_names)
-    assert body["properties"]["ID_DZIALKI"] == zoned.parcel_id and body["properties"]["NUMER_DZIALKI"] == zoned.number
+    assert (
+        body["properties"]["ID_DZIALKI"] == zoned.parcel_id
+        and body["properties"]["NUMER_DZIALKI"] == zoned.number
+    )
     assert body["properties"]["NAZWA_OBREBU"] == zoned.precinct.name
     assert body["properties"]["POLE_EWIDENCYJNE"] == pytest.approx(float(zoned.area_ha))
     expected = parcel_zoning(zoned)
     assert expected and [z["symbol"] for z in body["zoning"]] == [z["symbol"] for z in expected]
-    assert body["zoning"][0]["share"] == expected[0]["share"] and body["zoning"][0]["plan"] == expected[0]["plan"]
-    assert body["crs"] == "http://www.opengis.net/def/crs/EPSG/0/2180" and body["geometry"]["type"] == "MultiPolygon"
+    assert (
+        body["zoning"][0]["share"] == expected[0]["share"]
+        and body["zoning"][0]["plan"] == expected[0]["plan"]
+    )
+    assert (
+        body["crs"] == "http://www.opengis.net/def/crs/EPSG/0/2180"
+        and body["geometry"]["type"] == "MultiPolygon"
+    )
     x, y = body["geometry"]["coordinates"][0][0][0]
     x0, y0, x1, y1 = zoned.geom.extent
     assert x0 <= x <= x1 and y0 <= y <= y1  # x = easting as stored
@@ -71,8 +91,17 @@ def test_the_id_may_be_percent_encoded(client, zoned):
     assert r.status_code == 200 and r.json()["id"] == zoned.parcel_id
 
 
-@pytest.mark.parametrize("crs, srid", [("4326", 4326), ("EPSG:4258", 4258), ("2178", 2178), ("3857", 3857),
-                                       ("http://www.opengis.net/def/crs/EPSG/0/4326", 4326), ("2180", 2180)])
+@pytest.mark.parametrize(
+    "crs, srid",
+    [
+        ("4326", 4326),
+        ("EPSG:4258", 4258),
+        ("2178", 2178),
+        ("3857", 3857),
+        ("http://www.opengis.net/def/crs/EPSG/0/4326", 4326),
+        ("2180", 2180),
+    ],
+)
 def test_geometry_in_each_served_crs_is_x_y(client, zoned, crs, srid):
     body = client.get(_url(zoned.parcel_id, crs=crs)).json()
     assert body["crs"].endswith(f"/{srid}")
@@ -86,7 +115,9 @@ def test_geometry_in_each_served_crs_is_x_y(client, zoned, crs, srid):
         assert 7_400_000 < x < 7_600_000 and 5_700_000 < y < 5_900_000  # zone 7: easting with its prefix
 
 
-@pytest.mark.parametrize("crs", ["4327", "EPSG:2176", "abc", "urn:ogc:def:crs:EPSG::", "-1", "9" * 50, "CRS84"])
+@pytest.mark.parametrize(
+    "crs", ["4327", "EPSG:2176", "abc", "urn:ogc:def:crs:EPSG::", "-1", "9" * 50, "CRS84"]
+)
 def test_unserved_crs_is_a_400_problem(client, zoned, crs):
     assert _is_problem(client.get(_url(zoned.parcel_id, crs=crs)), 400)
 
@@ -109,16 +140,30 @@ def test_unknown_parcel_is_a_404_problem(client, demo_data):
     assert _is_problem(r, 404) and r.json()["instance"] == "/api/parcels/141804_4.0001.999999/7"
 
 
-@pytest.mark.parametrize("parcel_id", ["x", "141804_3.0001.1", "141804_4.0001.", "1' OR '1'='1", "141804_4.0001.1/2/3",
-                                       "%3Cscript%3E", "141804_4.0001.AR_x.1"])
+@pytest.mark.parametrize(
+    "parcel_id",
+    [
+        "x",
+        "141804_3.0001.1",
+        "141804_4.0001.",
+        "1' OR '1'='1",
+        "141804_4.0001.1/2/3",
+        "%3Cscript%3E",
+        "141804_4.0001.AR_x.1",
+    ],
+)
 def test_malformed_id_is_a_400_problem(client, demo_data, parcel_id):
     r = Client(raise_request_exception=False).get(_url(parcel_id))
     assert _is_problem(r, 400), (parcel_id, r.status_code, r.content[:200])
 
 
 def test_never_kw_numbers_or_owners(client, registered):
-    kw = list(RestrictedLandRegisterEntry.objects.filter(parcel=registered).values_list("kw_number", flat=True))
-    owners = RestrictedShare.objects.filter(registration_unit=registered.registration_unit).select_related("subject")
+    kw = list(
+        RestrictedLandRegisterEntry.objects.filter(parcel=registered).values_list("kw_number", flat=True)
+    )
+    owners = RestrictedShare.objects.filter(registration_unit=registered.registration_unit).select_related(
+        "subject"
+    )
     names = {s.subject.name for s in owners} | {s.subject.surname for s in owners if s.subject.surname}
     assert kw and names
     r = client.get(_url(registered.parcel_id))

@@ -53,7 +53,9 @@ def county_clerk(make_user, county):
 
 @pytest.fixture
 def town_parcel(demo_data):
-    return Parcel.objects.current().filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[7].parcel_id
+    return (
+        Parcel.objects.current().filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[7].parcel_id
+    )
 
 
 def file_form(client, user, code: str, data: dict):
@@ -72,9 +74,17 @@ def public_client() -> Client:
 
 def paper_case(office, unit_code="UiA", **kw) -> tuple[Case, str]:
     unit = OfficeUnit.objects.get(office=office, code=unit_code)
-    args = {"office": office, "unit": unit, "jrwa": "6727", "subject": "Wniosek papierowy", "channel": "paper",
-            "applicant_name": "Jan Papierowy", "received_on": date(2026, 12, 10), "deadline_kind": "one_month",
-            "applicant_email": "jan@example.pl"}
+    args = {
+        "office": office,
+        "unit": unit,
+        "jrwa": "6727",
+        "subject": "Wniosek papierowy",
+        "channel": "paper",
+        "applicant_name": "Jan Papierowy",
+        "received_on": date(2026, 12, 10),
+        "deadline_kind": "one_month",
+        "applicant_email": "jan@example.pl",
+    }
     args.update(kw)
     return case_register(**args)
 
@@ -82,7 +92,9 @@ def paper_case(office, unit_code="UiA", **kw) -> tuple[Case, str]:
 # ------------------------------------------------------------------ intake
 def test_e_filed_form_opens_a_case(client, make_user, town_parcel):
     citizen = make_user("anna", "citizen")
-    file_form(client, citizen, "zaswiadczenie-mpzp", {**APPLICANT, "parcels": [town_parcel], "purpose": "kredyt"})
+    file_form(
+        client, citizen, "zaswiadczenie-mpzp", {**APPLICANT, "parcels": [town_parcel], "purpose": "kredyt"}
+    )
     case = Case.objects.get()
     year = case.received_on.year
     assert case.sign == f"UiA.6727.1.{year}" and case.channel == "portal" and case.applicant_user == citizen
@@ -93,16 +105,31 @@ def test_e_filed_form_opens_a_case(client, make_user, town_parcel):
 
 
 def test_general_letter_goes_to_the_registry_office(client, make_user):
-    file_form(client, make_user("x", "citizen"), "pismo-ogolne", {**APPLICANT, "subject": "Pytanie", "content": "Treść pytania."})
+    file_form(
+        client,
+        make_user("x", "citizen"),
+        "pismo-ogolne",
+        {**APPLICANT, "subject": "Pytanie", "content": "Treść pytania."},
+    )
     assert Case.objects.get().unit.code == "KAN"
 
 
 def test_paper_intake_by_a_clerk_and_the_status_page(client, clerk):
     client.force_login(clerk)
-    r = client.post("/urzad/sprawy/nowa/", {
-        "received_on": "2026-11-20", "applicant_name": "Jan <b>Papierowy</b>", "applicant_address": "Piaseczno",
-        "applicant_email": "jan@example.pl", "subject": "Wypis z planu", "unit": OfficeUnit.objects.get(code="UiA").pk,
-        "jrwa": "6727", "deadline_kind": "one_month", "parcels": ""})
+    r = client.post(
+        "/urzad/sprawy/nowa/",
+        {
+            "received_on": "2026-11-20",
+            "applicant_name": "Jan <b>Papierowy</b>",
+            "applicant_address": "Piaseczno",
+            "applicant_email": "jan@example.pl",
+            "subject": "Wypis z planu",
+            "unit": OfficeUnit.objects.get(code="UiA").pk,
+            "jrwa": "6727",
+            "deadline_kind": "one_month",
+            "parcels": "",
+        },
+    )
     assert r.status_code == 302
     case = Case.objects.get()
     page = client.get(r["Location"]).content.decode()
@@ -114,14 +141,25 @@ def test_paper_intake_by_a_clerk_and_the_status_page(client, clerk):
     ok = public.post("/status/", {"reference": case.tracking_code, "access_code": access})
     assert ok.status_code == 200 and case.sign in ok.content.decode()
     assert public.post("/status/", {"reference": case.sign, "access_code": access.lower()}).status_code == 200
-    api = public.post("/api/cases/status", {"reference": case.sign, "access_code": access}, content_type="application/json")
+    api = public.post(
+        "/api/cases/status", {"reference": case.sign, "access_code": access}, content_type="application/json"
+    )
     assert api.json()["state"] == "registered" and api.json()["deadline"] == "2026-12-21"
 
 
 def test_paper_intake_rejects_bad_input(client, clerk):
     client.force_login(clerk)
-    r = client.post("/urzad/sprawy/nowa/", {"received_on": "2999-01-01", "applicant_name": "", "subject": "x", "jrwa": "abc",
-                                            "deadline_kind": "one_month", "unit": 999999})
+    r = client.post(
+        "/urzad/sprawy/nowa/",
+        {
+            "received_on": "2999-01-01",
+            "applicant_name": "",
+            "subject": "x",
+            "jrwa": "abc",
+            "deadline_kind": "one_month",
+            "unit": 999999,
+        },
+    )
     assert r.status_code == 422 and not Case.objects.exists()
 
 
@@ -140,6 +178,7 @@ def test_concurrent_filing_gets_distinct_consecutive_numbers(gmina):
             numbers = list(ex.map(one, range(40)))
         assert sorted(numbers) == list(range(1, 41))
     finally:
+
         def cleanup():
             try:
                 Case.objects.filter(jrwa=jrwa).delete()
@@ -181,7 +220,15 @@ def test_transitions_pauses_and_deadline(clerk, gmina, monkeypatch):
     with pytest.raises(InvalidInput):
         case_transition(case.pk, "start", actor=clerk)
     actions = list(case.timeline.values_list("action", flat=True))
-    assert actions == ["register", "start", "request_supplement", "supplement_received", "settle", "deliver", "close"]
+    assert actions == [
+        "register",
+        "start",
+        "request_supplement",
+        "supplement_received",
+        "settle",
+        "deliver",
+        "close",
+    ]
 
 
 def test_clerk_pages_and_actions(client, clerk, gmina, monkeypatch):
@@ -240,7 +287,9 @@ def test_status_guessing_reveals_nothing_and_is_throttled(gmina):
     for _ in range(12):
         r = c.post("/status/", {"reference": case.sign, "access_code": "WRONGCODE1"})
     assert r.status_code == 429
-    assert c.post("/status/", {"reference": case.sign, "access_code": access}).status_code == 429  # even the right one
+    assert (
+        c.post("/status/", {"reference": case.sign, "access_code": access}).status_code == 429
+    )  # even the right one
     other = Client(REMOTE_ADDR=f"other-{uuid.uuid4()}")
     assert other.post("/status/", {"reference": case.sign, "access_code": access}).status_code == 200
 
@@ -300,17 +349,31 @@ def test_mail_through_a_local_smtp_server(clerk, gmina, settings, django_capture
 
 
 # ------------------------------------------------------------------ calendar API and page
-@pytest.mark.parametrize("start, period, end", [
-    ("2021-11-03", "P14D", "2021-11-17"), ("2021-11-03", "P2W", "2021-11-17"), ("2021-06-30", "P3M", "2021-09-30"),
-    ("2026-12-10", "P14D", "2026-12-28"), ("2027-01-31", "P1M", "2027-03-01"),
-])
+@pytest.mark.parametrize(
+    "start, period, end",
+    [
+        ("2021-11-03", "P14D", "2021-11-17"),
+        ("2021-11-03", "P2W", "2021-11-17"),
+        ("2021-06-30", "P3M", "2021-09-30"),
+        ("2026-12-10", "P14D", "2026-12-28"),
+        ("2027-01-31", "P1M", "2027-03-01"),
+    ],
+)
 def test_deadline_api(client, start, period, end):
     r = client.get("/api/calendar/deadline", {"start": start, "period": period})
     assert r.status_code == 200 and r.json()["end"] == end
 
 
-@pytest.mark.parametrize("params", [{"start": "2026-13-01", "period": "P1D"}, {"start": "2026-01-01", "period": "P1M2D"},
-                                    {"start": "2026-01-01", "period": "1 month"}, {"start": "2026-01-01"}, {}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "2026-13-01", "period": "P1D"},
+        {"start": "2026-01-01", "period": "P1M2D"},
+        {"start": "2026-01-01", "period": "1 month"},
+        {"start": "2026-01-01"},
+        {},
+    ],
+)
 def test_deadline_api_bad_input(client, params):
     r = client.get("/api/calendar/deadline", params)
     assert r.status_code == 400 and r["Content-Type"] == "application/problem+json"
@@ -326,7 +389,9 @@ def test_art36_delay_notice_is_a_document(client, clerk, gmina, monkeypatch):
     case, _ = paper_case(gmina, received_on=date(2026, 12, 10))
     with pytest.raises(InvalidInput):
         case_transition(case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1))
-    case = case_transition(case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1), note="opinia innego organu")
+    case = case_transition(
+        case.pk, "notify_delay", actor=clerk, new_date=date(2027, 2, 1), note="opinia innego organu"
+    )
     assert case.deadline == date(2027, 2, 1)
     doc = case.documents.get()
     assert doc.direction == "out" and doc.content_type == "application/pdf"

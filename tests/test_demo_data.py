@@ -66,26 +66,45 @@ def test_loaded_counts(demo_data):
 
 
 def test_geometries_valid(demo_data):
-    for table in ("layers_parcel", "layers_precinct", "layers_building", "layers_administrativeunit",
-                  "layers_landusecontour", "layers_soilclasscontour", "layers_zoningarea", "layers_zoningplan"):
+    for table in (
+        "layers_parcel",
+        "layers_precinct",
+        "layers_building",
+        "layers_administrativeunit",
+        "layers_landusecontour",
+        "layers_soilclasscontour",
+        "layers_zoningarea",
+        "layers_zoningplan",
+    ):
         assert sql(f"SELECT count(*) FROM {table} WHERE NOT ST_IsValid(geom)")[0][0] == 0, table  # noqa: S608
 
 
 def test_parcels_tile_precincts_without_overlaps_or_gaps(demo_data):
-    assert sql("""SELECT count(*) FROM layers_parcel p JOIN layers_precinct r ON r.id = p.precinct_id
-                  WHERE NOT ST_CoveredBy(p.geom, r.geom)""")[0][0] == 0
-    assert sql("""SELECT count(*) FROM layers_parcel a JOIN layers_parcel b ON a.id < b.id AND a.geom && b.geom
-                  AND ST_Relate(a.geom, b.geom, '2********')""")[0][0] == 0
+    assert (
+        sql("""SELECT count(*) FROM layers_parcel p JOIN layers_precinct r ON r.id = p.precinct_id
+                  WHERE NOT ST_CoveredBy(p.geom, r.geom)""")[0][0]
+        == 0
+    )
+    assert (
+        sql("""SELECT count(*) FROM layers_parcel a JOIN layers_parcel b ON a.id < b.id AND a.geom && b.geom
+                  AND ST_Relate(a.geom, b.geom, '2********')""")[0][0]
+        == 0
+    )
     # no gaps: the parcels of each precinct add up to its area (to a square millimetre)
     worst = sql("""SELECT max(abs(r.a - p.a)) FROM (SELECT id, ST_Area(geom) a FROM layers_precinct) r
-                   JOIN (SELECT precinct_id, sum(ST_Area(geom)) a FROM layers_parcel GROUP BY 1) p ON p.precinct_id = r.id""")[0][0]
+                   JOIN (SELECT precinct_id, sum(ST_Area(geom)) a FROM layers_parcel GROUP BY 1) p ON p.precinct_id = r.id""")[
+        0
+    ][0]
     assert worst < 1e-3
     # precincts tile the gmina
     diff = sql("""SELECT abs(ST_Area(g.geom) - (SELECT sum(ST_Area(geom)) FROM layers_precinct))
                   FROM layers_administrativeunit g WHERE teryt = '1418043'""")[0][0]
     assert diff < 1e-2
-    assert sql("""SELECT count(*) FROM layers_precinct a JOIN layers_precinct b ON a.id < b.id AND a.geom && b.geom
-                  AND ST_Relate(a.geom, b.geom, '2********')""")[0][0] == 0
+    assert (
+        sql("""SELECT count(*) FROM layers_precinct a JOIN layers_precinct b ON a.id < b.id AND a.geom && b.geom
+                  AND ST_Relate(a.geom, b.geom, '2********')""")[0][0]
+        == 0
+    )
 
 
 def test_inside_the_real_extent_of_the_gmina(demo_data):
@@ -96,20 +115,33 @@ def test_inside_the_real_extent_of_the_gmina(demo_data):
 
 
 def test_buildings_inside_their_parcels(demo_data):
-    assert sql("""SELECT count(*) FROM layers_building b JOIN layers_building_parcels bp ON bp.building_id = b.id
-                  JOIN layers_parcel p ON p.id = bp.parcel_id WHERE NOT ST_Within(b.geom, p.geom)""")[0][0] == 0
+    assert (
+        sql("""SELECT count(*) FROM layers_building b JOIN layers_building_parcels bp ON bp.building_id = b.id
+                  JOIN layers_parcel p ON p.id = bp.parcel_id WHERE NOT ST_Within(b.geom, p.geom)""")[0][0]
+        == 0
+    )
     for bid, pid in Building.objects.values_list("building_id", "parcels__parcel_id")[:500]:
         assert is_building_id(bid) and bid.startswith(pid + ".")
 
 
 def test_areas_consistent(demo_data):
     assert sql("SELECT count(*) FROM layers_parcel WHERE abs(area_ha * 10000 - ST_Area(geom)) > 1")[0][0] == 0
-    assert sql("""SELECT count(*) FROM layers_parcel p JOIN (SELECT parcel_id, sum(area_ha) s FROM layers_parcellanduse GROUP BY 1) l
-                  ON l.parcel_id = p.id WHERE l.s <> p.area_ha""")[0][0] == 0
-    assert sql("SELECT count(*) FROM layers_parcel p WHERE NOT EXISTS (SELECT 1 FROM layers_parcellanduse l WHERE l.parcel_id = p.id)")[0][0] == 0
+    assert (
+        sql("""SELECT count(*) FROM layers_parcel p JOIN (SELECT parcel_id, sum(area_ha) s FROM layers_parcellanduse GROUP BY 1) l
+                  ON l.parcel_id = p.id WHERE l.s <> p.area_ha""")[0][0]
+        == 0
+    )
+    assert (
+        sql(
+            "SELECT count(*) FROM layers_parcel p WHERE NOT EXISTS (SELECT 1 FROM layers_parcellanduse l WHERE l.parcel_id = p.id)"
+        )[0][0]
+        == 0
+    )
     # land-use contours cover the parcels (split points are rounded to 1 cm: a few m² over the gmina)
     diff, total = sql("""SELECT abs(sum(ST_Area(geom)) - (SELECT sum(ST_Area(geom)) FROM layers_parcel)),
-                                (SELECT sum(ST_Area(geom)) FROM layers_parcel) FROM layers_landusecontour""")[0]
+                                (SELECT sum(ST_Area(geom)) FROM layers_parcel) FROM layers_landusecontour""")[
+        0
+    ]
     assert diff < 1e-7 * total
 
 
@@ -120,10 +152,15 @@ def test_identifiers_well_formed_and_unique(demo_data):
     assert any("/" in i for i in ids)
     assert any(".AR_" in i for i in ids)
     assert all(i.startswith(("141804_4.", "141804_5.")) for i in ids)
-    assert all(is_kw_number(k) for k in RestrictedLandRegisterEntry.objects.values_list("kw_number", flat=True)[:2000])
+    assert all(
+        is_kw_number(k)
+        for k in RestrictedLandRegisterEntry.objects.values_list("kw_number", flat=True)[:2000]
+    )
     postcodes = set(AddressPoint.objects.values_list("postcode", flat=True))
     assert postcodes and all("05-500" <= p <= "05-509" for p in postcodes)
-    assert AddressPoint.objects.exclude(street="").exists() and AddressPoint.objects.filter(street="").exists()
+    assert (
+        AddressPoint.objects.exclude(street="").exists() and AddressPoint.objects.filter(street="").exists()
+    )
 
 
 def test_precinct_names_from_domain(demo_data):
@@ -150,11 +187,21 @@ def test_refuses_to_load_twice(demo_data):
 
 def _run_cli(args, database_url):
     env = dict(os.environ, DATABASE_URL=database_url)
-    return subprocess.run([sys.executable, "-m", "gisportal.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gisportal.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_cli_negative_size_exits_non_zero():
-    r = _run_cli(["demo-data", "--parcels", "-1"], os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gisportal"))
+    r = _run_cli(
+        ["demo-data", "--parcels", "-1"],
+        os.environ.get("DATABASE_URL", "postgis://postgres@127.0.0.1:5432/gisportal"),
+    )
     assert r.returncode != 0
     assert "Traceback" not in r.stderr
     assert "100" in r.stderr

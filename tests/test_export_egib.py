@@ -87,7 +87,9 @@ def exported(demo_data, django_db_blocker, tmp_path_factory):
 def egib_schema():
     xsd = SHARED / "egib" / "EGIB_2021_v1.10.xsd"
     if not xsd.exists():  # a hard requirement: the export is only as good as its schema check
-        pytest.fail(f"the EGiB schema {xsd} is missing: lay ../shared beside the repository or set GISPORTAL_SHARED_DIR")
+        pytest.fail(
+            f"the EGiB schema {xsd} is missing: lay ../shared beside the repository or set GISPORTAL_SHARED_DIR"
+        )
     ogc = SHARED / "ogc-schemas"
     local = {
         "http://www.w3.org/1999/xlink.xsd": ogc / "w3c" / "xlink.xsd",
@@ -97,7 +99,9 @@ def egib_schema():
     class Offline(etree.Resolver):
         def resolve(self, url, pubid, context):
             if url.startswith("http://schemas.opengis.net/"):
-                return self.resolve_filename(str(ogc / url.removeprefix("http://schemas.opengis.net/")), context)
+                return self.resolve_filename(
+                    str(ogc / url.removeprefix("http://schemas.opengis.net/")), context
+                )
             if url in local:
                 return self.resolve_filename(str(local[url]), context)
             return None
@@ -123,8 +127,11 @@ def test_counts_match_database(exported):
     expected = {
         "EGB_JednostkaEwidencyjna": CadastralUnit.objects.count(),
         "EGB_ObrebEwidencyjny": Precinct.objects.count(),
-        "EGB_JednostkaRejestrowaGruntow": Parcel.objects.current().exclude(registration_unit="")
-        .values("registration_unit").distinct().count(),
+        "EGB_JednostkaRejestrowaGruntow": Parcel.objects.current()
+        .exclude(registration_unit="")
+        .values("registration_unit")
+        .distinct()
+        .count(),
         "EGB_DzialkaEwidencyjna": Parcel.objects.count(),
         "EGB_Budynek": Building.objects.count(),
         "EGB_KonturUzytkuGruntowego": LandUseContour.objects.count(),
@@ -186,13 +193,21 @@ def test_parcel_children_in_schema_order(exported):
         for k in el.findall("egb:klasouzytek/egb:EGB_Klasouzytek", NS):
             names = [_local(c) for c in k]
             assert names[0] == "OFU" and names[-1] == "powierzchnia"
-            assert names in (["OFU", "powierzchnia"], ["OFU", "OZU", "powierzchnia"], ["OFU", "OZK", "powierzchnia"],
-                             ["OFU", "OZU", "OZK", "powierzchnia"])
+            assert names in (
+                ["OFU", "powierzchnia"],
+                ["OFU", "OZU", "powierzchnia"],
+                ["OFU", "OZK", "powierzchnia"],
+                ["OFU", "OZU", "OZK", "powierzchnia"],
+            )
 
 
 def test_known_parcel_attributes_and_first_vertex_northing_first(exported):
     _, doc = exported
-    parcel = Parcel.objects.filter(pk__in=RestrictedLandRegisterEntry.objects.values("parcel")).order_by("parcel_id").first()
+    parcel = (
+        Parcel.objects.filter(pk__in=RestrictedLandRegisterEntry.objects.values("parcel"))
+        .order_by("parcel_id")
+        .first()
+    )
     el = _parcel_element(doc, parcel)
     assert el.findtext("egb:idDzialki", namespaces=NS) == parcel.parcel_id
     polygon = el.find("egb:geometria/gml:Polygon", NS)
@@ -206,18 +221,30 @@ def test_known_parcel_attributes_and_first_vertex_northing_first(exported):
     area = el.find("egb:poleEwidencyjne", NS)
     assert (area.get("uom"), Decimal(area.text)) == ("ha", parcel.area_ha)
     assert re.fullmatch(r"\d+\.\d{4}", area.text)
-    kw = list(RestrictedLandRegisterEntry.objects.filter(parcel=parcel).order_by("id").values_list("kw_number", flat=True))
+    kw = list(
+        RestrictedLandRegisterEntry.objects.filter(parcel=parcel)
+        .order_by("id")
+        .values_list("kw_number", flat=True)
+    )
     assert kw and [e.text for e in el.findall("egb:numerKW", NS)] == kw
     uses = list(ParcelLandUse.objects.filter(parcel=parcel).order_by("id"))
     written = el.findall("egb:klasouzytek/egb:EGB_Klasouzytek", NS)
-    assert [(k.findtext("egb:OFU", namespaces=NS), k.findtext("egb:OZU", default="", namespaces=NS),
-             k.findtext("egb:OZK", default="", namespaces=NS), Decimal(k.findtext("egb:powierzchnia", namespaces=NS)))
-            for k in written] == [(u.ofu, u.ozu, u.ozk, u.area_ha) for u in uses]
+    assert [
+        (
+            k.findtext("egb:OFU", namespaces=NS),
+            k.findtext("egb:OZU", default="", namespaces=NS),
+            k.findtext("egb:OZK", default="", namespaces=NS),
+            Decimal(k.findtext("egb:powierzchnia", namespaces=NS)),
+        )
+        for k in written
+    ] == [(u.ofu, u.ozu, u.ozk, u.area_ha) for u in uses]
     # JRG2 → the synthesised JRG of the registration unit, lokalizacjaDzialki → the precinct
     jrg = _by_id(doc)[el.find("egb:JRG2", NS).get(HREF)]
     assert _local(jrg) == "EGB_JednostkaRejestrowaGruntow"
     assert jrg.findtext("egb:idJednostkiRejestrowej", namespaces=NS) == parcel.registration_unit
-    assert jrg.findtext("egb:idIIP/egb:EGB_IdentyfikatorIIP/egb:lokalnyId", namespaces=NS) == jrg_local_id(parcel.registration_unit)
+    assert jrg.findtext("egb:idIIP/egb:EGB_IdentyfikatorIIP/egb:lokalnyId", namespaces=NS) == jrg_local_id(
+        parcel.registration_unit
+    )
     precinct = _by_id(doc)[el.find("egb:lokalizacjaDzialki", NS).get(HREF)]
     assert precinct.findtext("egb:idObrebu", namespaces=NS) == parcel.precinct.precinct_id
     assert jrg.find("egb:lokalizacjaJRG", NS).get(HREF) == precinct.get(GML_ID)
@@ -228,7 +255,10 @@ def test_other_features_reference_what_they_should(exported):
     by_id = _by_id(doc)
     building = Building.objects.filter(parcels__isnull=False).order_by("building_id").first()
     el = by_id[gml_id(building.namespace, building.local_id, building.version_id)]
-    linked = [by_id[h.get(HREF)].findtext("egb:idDzialki", namespaces=NS) for h in el.findall("egb:dzialkaZabudowana", NS)]
+    linked = [
+        by_id[h.get(HREF)].findtext("egb:idDzialki", namespaces=NS)
+        for h in el.findall("egb:dzialkaZabudowana", NS)
+    ]
     assert linked == sorted(building.parcels.values_list("parcel_id", flat=True))
     assert el.find("egb:powZabudowy", NS).get("uom") == "m2"
     assert el.find("egb:geometria/gml:MultiSurface/gml:surfaceMember/gml:Polygon", NS) is not None
@@ -237,7 +267,9 @@ def test_other_features_reference_what_they_should(exported):
     precinct = by_id[el.find("egb:lokalizacjaUzytku", NS).get(HREF)]
     assert contour.contour_id.startswith(precinct.findtext("egb:idObrebu", namespaces=NS) + ".UG.")
     unit = by_id[precinct.find("egb:lokalizacjaObrebu", NS).get(HREF)]
-    assert precinct.findtext("egb:idObrebu", namespaces=NS).startswith(unit.findtext("egb:idJednostkiEwid", namespaces=NS) + ".")
+    assert precinct.findtext("egb:idObrebu", namespaces=NS).startswith(
+        unit.findtext("egb:idJednostkiEwid", namespaces=NS) + "."
+    )
     address = AddressPoint.objects.order_by("id").first()
     el = by_id[gml_id(address.namespace, address.local_id, address.version_id)]
     pos = el.findtext("egb:geometria/gml:Point/gml:pos", namespaces=NS)
@@ -254,8 +286,11 @@ def test_persons_and_shares(exported):
     assert person.findtext("egb:pesel", namespaces=NS) == subject.pesel
     assert person.findtext("egb:plec", namespaces=NS) == ("1" if int(subject.pesel[9]) % 2 else "2")
     assert person.findtext("egb:pierwszyCzlonNazwiska", namespaces=NS) == subject.surname
-    shares = [s for s in _features(doc, "EGB_UdzialWeWlasnosci")
-              if s.find("egb:podmiotUdzialuWlasnosci", NS).get(HREF) == person.get(GML_ID)]
+    shares = [
+        s
+        for s in _features(doc, "EGB_UdzialWeWlasnosci")
+        if s.find("egb:podmiotUdzialuWlasnosci", NS).get(HREF) == person.get(GML_ID)
+    ]
     assert len(shares) == subject.shares.count()
     s = shares[0]
     assert s.findtext("egb:rodzajPrawa", namespaces=NS) == "1"
@@ -271,10 +306,14 @@ def test_srid_2178_matches_an_independent_transform(demo_data, tmp_path):
     counts = export_egib(path, srid=2178)
     assert counts["EGB_DzialkaEwidencyjna"] == Parcel.objects.count()
     doc = etree.parse(str(path))
-    assert {el.get("srsName") for el in doc.getroot().iter() if el.get("srsName")} == {"urn:ogc:def:crs:EPSG::2178"}
+    assert {el.get("srsName") for el in doc.getroot().iter() if el.get("srsName")} == {
+        "urn:ogc:def:crs:EPSG::2178"
+    }
     to_2178 = Transformer.from_crs(2180, 2178, always_xy=True)
     for parcel in Parcel.objects.order_by("parcel_id")[:20]:
-        pos_list = _parcel_element(doc, parcel).find("egb:geometria/gml:Polygon/gml:exterior/gml:LinearRing/gml:posList", NS)
+        pos_list = _parcel_element(doc, parcel).find(
+            "egb:geometria/gml:Polygon/gml:exterior/gml:LinearRing/gml:posList", NS
+        )
         ring = parcel.geom[0].exterior_ring
         for (n, e), (x, y) in zip(_pairs(pos_list.text), ring, strict=True):
             east, north = to_2178.transform(x, y)
@@ -289,14 +328,28 @@ def _odd_parcel(precinct: Precinct) -> Parcel:
     """A retired two-part parcel with a hole, in a registration unit of its own."""
     x0, y0 = precinct.geom.centroid.x, precinct.geom.centroid.y
     outer = ((x0, y0), (x0 + 40, y0), (x0 + 40, y0 + 40), (x0, y0 + 40), (x0, y0))
-    hole = ((x0 + 10, y0 + 10), (x0 + 10, y0 + 20), (x0 + 20, y0 + 20), (x0 + 20, y0 + 10), (x0 + 10, y0 + 10))
+    hole = (
+        (x0 + 10, y0 + 10),
+        (x0 + 10, y0 + 20),
+        (x0 + 20, y0 + 20),
+        (x0 + 20, y0 + 10),
+        (x0 + 10, y0 + 10),
+    )
     second = ((x0 + 50, y0), (x0 + 60, y0), (x0 + 60, y0 + 10), (x0 + 50, y0 + 10), (x0 + 50, y0))
     parcel = Parcel.objects.create(
-        local_id="0dd0dd00-0000-4000-8000-000000000001", namespace="PL.PZGiK.1418.EGiB", version_id="2024-07-01T12:00:00",
-        start_object=datetime(2020, 1, 1, 9, 30, tzinfo=UTC), start_version=datetime(2024, 7, 1, 10, 0, tzinfo=UTC),
-        end_version=datetime(2025, 1, 1, 11, 0, tzinfo=UTC), end_object=datetime(2025, 1, 1, 11, 0, tzinfo=UTC),
-        parcel_id=f"{precinct.precinct_id}.9999/1", number="9999/1", precinct=precinct, area_ha=Decimal("0.1600"),
-        registration_unit=f"{precinct.precinct_id}.G99999", registration_group=None,
+        local_id="0dd0dd00-0000-4000-8000-000000000001",
+        namespace="PL.PZGiK.1418.EGiB",
+        version_id="2024-07-01T12:00:00",
+        start_object=datetime(2020, 1, 1, 9, 30, tzinfo=UTC),
+        start_version=datetime(2024, 7, 1, 10, 0, tzinfo=UTC),
+        end_version=datetime(2025, 1, 1, 11, 0, tzinfo=UTC),
+        end_object=datetime(2025, 1, 1, 11, 0, tzinfo=UTC),
+        parcel_id=f"{precinct.precinct_id}.9999/1",
+        number="9999/1",
+        precinct=precinct,
+        area_ha=Decimal("0.1600"),
+        registration_unit=f"{precinct.precinct_id}.G99999",
+        registration_group=None,
         geom=MultiPolygon(Polygon(outer, hole), Polygon(second), srid=2180),
     )
     ParcelLandUse.objects.create(parcel=parcel, ofu="B", area_ha=Decimal("0.1600"))
@@ -377,7 +430,9 @@ def test_bad_srid(demo_data, tmp_path):
 def test_command_writes_the_file_and_prints_counts(demo_data, tmp_path):
     path = tmp_path / "out.gml"
     out = io.StringIO()
-    call_command("export_egib", str(path), "--srid", "2180", "--only-current", "--legal-basis", "test", stdout=out)
+    call_command(
+        "export_egib", str(path), "--srid", "2180", "--only-current", "--legal-basis", "test", stdout=out
+    )
     assert path.exists() and not (tmp_path / "out.gml.part").exists()
     assert f"EGB_DzialkaEwidencyjna: {Parcel.objects.current().count()}" in out.getvalue()
     assert etree.parse(str(path)).getroot().tag == f"{{{GML}}}FeatureCollection"
@@ -386,8 +441,17 @@ def test_command_writes_the_file_and_prints_counts(demo_data, tmp_path):
 # ---- the official schema ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["EGB_KonturUzytkuGruntowego", "EGB_KonturKlasyfikacyjny", "EGB_AdresNieruchomosci",
-                                  "EGB_Budynek", "EGB_JednostkaRejestrowaGruntow", "EGB_OsobaFizyczna"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "EGB_KonturUzytkuGruntowego",
+        "EGB_KonturKlasyfikacyjny",
+        "EGB_AdresNieruchomosci",
+        "EGB_Budynek",
+        "EGB_JednostkaRejestrowaGruntow",
+        "EGB_OsobaFizyczna",
+    ],
+)
 def test_features_we_model_fully_are_schema_valid(exported, egib_schema, name):
     _, doc = exported
     for member in [m for m in doc.getroot() if _local(m[0]) == name][:25]:
@@ -423,7 +487,9 @@ def test_command_requires_a_legal_basis_for_personal_data(demo_data, tmp_path):
     with pytest.raises(CommandError):
         call_command("export_egib", str(path), verbosity=0)
     assert not path.exists() and RestrictedAccessLog.objects.count() == 0
-    call_command("export_egib", str(path), "--legal-basis", "art. 40 ust. 3 PGiK – wymiana z WGiK", verbosity=0)
+    call_command(
+        "export_egib", str(path), "--legal-basis", "art. 40 ust. 3 PGiK – wymiana z WGiK", verbosity=0
+    )
     entry = RestrictedAccessLog.objects.get()
     assert entry.object_kind == "egib_export" and entry.object_ids == ["x.gml"] and entry.user_id is None
     assert b"EGB_OsobaFizyczna" in path.read_bytes()

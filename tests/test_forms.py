@@ -26,17 +26,25 @@ from services.receipts.upp import NS
 
 pytestmark = pytest.mark.django_db
 
-GOOD_APPLICANT = {"applicant_name": "Jan Kowalski", "email": "jan@example.pl", "pesel": "44051401359",
-                  "postal_code": "05-500", "locality": "Piaseczno", "nip": "123-456-32-18"}
+GOOD_APPLICANT = {
+    "applicant_name": "Jan Kowalski",
+    "email": "jan@example.pl",
+    "pesel": "44051401359",
+    "postal_code": "05-500",
+    "locality": "Piaseczno",
+    "nip": "123-456-32-18",
+}
 
 
 @pytest.fixture(scope="module")
 def parcels(demo_data, django_db_blocker):
     with django_db_blocker.unblock():
         current = Parcel.objects.current()
-        return {"town": current.filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[3].parcel_id,
-                "town2": current.filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[4].parcel_id,
-                "rural": current.filter(precinct__unit__unit_id="141804_5").order_by("parcel_id")[3].parcel_id}
+        return {
+            "town": current.filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[3].parcel_id,
+            "town2": current.filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[4].parcel_id,
+            "rural": current.filter(precinct__unit__unit_id="141804_5").order_by("parcel_id")[3].parcel_id,
+        }
 
 
 @pytest.fixture
@@ -59,7 +67,11 @@ def uldk(settings):
 
 def post_form(client, code: str, data: dict, files=None, **extra):
     service = ServiceDefinition.objects.get(code=code, active=True)
-    payload = {"version": service.version, "idempotency_key": extra.pop("key", str(uuid.uuid4())), "action": "submit"}
+    payload = {
+        "version": service.version,
+        "idempotency_key": extra.pop("key", str(uuid.uuid4())),
+        "action": "submit",
+    }
     for k, v in data.items():
         payload[k] = "\n".join(v) if isinstance(v, list) else ("1" if v is True else v)
     if files:
@@ -70,8 +82,14 @@ def post_form(client, code: str, data: dict, files=None, **extra):
 # ------------------------------------------------------------------ catalogue
 def test_catalogue_loaded_from_data():
     codes = set(ServiceDefinition.objects.filter(active=True).values_list("code", flat=True))
-    assert codes == {"wypis-wyrys-mpzp", "zaswiadczenie-mpzp", "wypis-wyrys-egib", "numer-porzadkowy", "zgloszenie-prac",
-                     "pismo-ogolne"}
+    assert codes == {
+        "wypis-wyrys-mpzp",
+        "zaswiadczenie-mpzp",
+        "wypis-wyrys-egib",
+        "numer-porzadkowy",
+        "zgloszenie-prac",
+        "pismo-ogolne",
+    }
     assert {d["code"] for d in definitions()} == codes
     egib = ServiceDefinition.objects.get(code="wypis-wyrys-egib", active=True)
     assert egib.service_kind == "egib_extract" and "pesel" in egib.schema["properties"]
@@ -96,8 +114,16 @@ def test_prefill_from_map_link(client, parcels):
 
 # ------------------------------------------------------------------ filing, routing, receipts
 def test_zoning_extract_goes_to_the_gmina_with_a_receipt_that_verifies(logged, parcels):
-    r = post_form(logged, "wypis-wyrys-mpzp", {**GOOD_APPLICANT, "parcels": [parcels["town"], parcels["rural"]],
-                                               "product": "wypis_wyrys", "copies": "2"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-mpzp",
+        {
+            **GOOD_APPLICANT,
+            "parcels": [parcels["town"], parcels["rural"]],
+            "product": "wypis_wyrys",
+            "copies": "2",
+        },
+    )
     assert r.status_code == 302, r.content.decode()[:2000]
     sub = Submission.objects.get()
     assert (sub.office.code, sub.office.kind) == ("um-piaseczno", "gmina")
@@ -106,7 +132,11 @@ def test_zoning_extract_goes_to_the_gmina_with_a_receipt_that_verifies(logged, p
     assert json.loads(bytes(sub.document))["parcels"] == [parcels["town"], parcels["rural"]]
     receipt = Receipt.objects.get(document_id=str(sub.id))
     # independent check: signxml with the office certificate, and the digest of the stored document
-    signed = XAdESVerifier().verify(etree.fromstring(bytes(receipt.xml)), x509_cert=seal_for(sub.office).cert_pem.decode())[0].signed_xml
+    signed = (
+        XAdESVerifier()
+        .verify(etree.fromstring(bytes(receipt.xml)), x509_cert=seal_for(sub.office).cert_pem.decode())[0]
+        .signed_xml
+    )
     assert signed.findtext(f"{{{NS}}}SkrotDokumentu") == sub.sha256
     assert signed.findtext(f"{{{NS}}}IdentyfikatorDokumentu") == str(sub.id)
     page = logged.get(r["Location"])
@@ -118,7 +148,7 @@ def test_zoning_extract_goes_to_the_gmina_with_a_receipt_that_verifies(logged, p
     ok = Client().get(f"/verify/{receipt.verification_code}", HTTP_ACCEPT_LANGUAGE="en")
     assert ok.status_code == 200 and "The confirmation is genuine" in ok.content.decode()
     assert sub.sha256 in ok.content.decode()
-    spaced = " ".join(receipt.verification_code[i:i + 4] for i in range(0, 24, 4))
+    spaced = " ".join(receipt.verification_code[i : i + 4] for i in range(0, 24, 4))
     typed = Client().get("/verify/", {"code": spaced.lower()}, HTTP_ACCEPT_LANGUAGE="en")
     assert typed.status_code == 200 and "The confirmation is genuine" in typed.content.decode()
     assert sub.sha256 in typed.content.decode()
@@ -126,54 +156,98 @@ def test_zoning_extract_goes_to_the_gmina_with_a_receipt_that_verifies(logged, p
 
 
 def test_egib_extract_goes_to_the_county(logged, parcels):
-    r = post_form(logged, "wypis-wyrys-egib", {**GOOD_APPLICANT, "parcels": [parcels["rural"]], "variant": "wypis_uproszczony",
-                                               "form": "electronic"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-egib",
+        {
+            **GOOD_APPLICANT,
+            "parcels": [parcels["rural"]],
+            "variant": "wypis_uproszczony",
+            "form": "electronic",
+        },
+    )
     assert r.status_code == 302
     assert Submission.objects.get().office.kind == "county"
 
 
 def test_personal_data_needs_a_legal_interest(logged, parcels):
-    r = post_form(logged, "wypis-wyrys-egib", {**GOOD_APPLICANT, "parcels": [parcels["rural"]], "variant": "wypis_z_danymi",
-                                               "form": "paper"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-egib",
+        {**GOOD_APPLICANT, "parcels": [parcels["rural"]], "variant": "wypis_z_danymi", "form": "paper"},
+    )
     assert r.status_code == 422 and 'id="id_legal_interest_error"' in r.content.decode()
     assert not Submission.objects.exists()
 
 
 def test_parcel_of_another_gmina_found_in_uldk_is_routed_away(logged, uldk):
     lesznowola = next(pid for pid in DEFAULT_PARCELS if pid.startswith("141803_2"))
-    r = post_form(logged, "wypis-wyrys-mpzp", {**GOOD_APPLICANT, "parcels": [lesznowola], "product": "wypis", "copies": "1"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-mpzp",
+        {**GOOD_APPLICANT, "parcels": [lesznowola], "product": "wypis", "copies": "1"},
+    )
     assert r.status_code == 422
     html = r.content.decode()
     assert "id_parcels_error" in html and "Lesznowola" in html  # names the competent gmina
     assert not Submission.objects.exists()
     # the county serves Lesznowola too: an EGiB extract there is filed with the starostwo
-    r = post_form(logged, "wypis-wyrys-egib", {**GOOD_APPLICANT, "parcels": [lesznowola], "variant": "wyrys", "form": "electronic"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-egib",
+        {**GOOD_APPLICANT, "parcels": [lesznowola], "variant": "wyrys", "form": "electronic"},
+    )
     assert r.status_code == 302
     assert Submission.objects.get().office.kind == "county"
 
 
 def test_parcel_in_warsaw_is_outside_the_county(logged, uldk):
     warsaw = next(pid for pid in DEFAULT_PARCELS if pid.startswith("1465"))
-    r = post_form(logged, "wypis-wyrys-egib", {**GOOD_APPLICANT, "parcels": [warsaw], "variant": "wyrys", "form": "electronic"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-egib",
+        {**GOOD_APPLICANT, "parcels": [warsaw], "variant": "wyrys", "form": "electronic"},
+    )
     assert r.status_code == 422 and "id_parcels_error" in r.content.decode()
 
 
 def test_forged_parcel_id_of_our_unit(logged, parcels):
-    r = post_form(logged, "wypis-wyrys-mpzp", {**GOOD_APPLICANT, "parcels": ["141804_4.0001.999999"], "product": "wypis",
-                                               "copies": "1"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-mpzp",
+        {**GOOD_APPLICANT, "parcels": ["141804_4.0001.999999"], "product": "wypis", "copies": "1"},
+    )
     assert r.status_code == 422 and "141804_4.0001.999999" in r.content.decode()
-    r = post_form(logged, "wypis-wyrys-mpzp", {**GOOD_APPLICANT, "parcels": ["1' OR '1'='1"], "product": "wypis", "copies": "1"})
+    r = post_form(
+        logged,
+        "wypis-wyrys-mpzp",
+        {**GOOD_APPLICANT, "parcels": ["1' OR '1'='1"], "product": "wypis", "copies": "1"},
+    )
     assert r.status_code == 422
     assert not Submission.objects.exists()
 
 
-@pytest.mark.parametrize("field, value", [("pesel", "44051401358"), ("nip", "1234563219"), ("postal_code", "05500"),
-                                          ("email", "not-an-email"), ("applicant_name", "")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("pesel", "44051401358"),
+        ("nip", "1234563219"),
+        ("postal_code", "05500"),
+        ("email", "not-an-email"),
+        ("applicant_name", ""),
+    ],
+)
 def test_field_errors_are_linked_and_nothing_is_stored(logged, parcels, field, value):
-    r = post_form(logged, "zaswiadczenie-mpzp", {**GOOD_APPLICANT, field: value, "parcels": [parcels["town"]], "purpose": "sprzedaż"})
+    r = post_form(
+        logged,
+        "zaswiadczenie-mpzp",
+        {**GOOD_APPLICANT, field: value, "parcels": [parcels["town"]], "purpose": "sprzedaż"},
+    )
     html = r.content.decode()
     assert r.status_code == 422
-    assert f'href="#id_{field}"' in html and f'id="id_{field}_error"' in html and 'aria-invalid="true"' in html
+    assert (
+        f'href="#id_{field}"' in html and f'id="id_{field}_error"' in html and 'aria-invalid="true"' in html
+    )
     assert not Submission.objects.exists()
 
 
@@ -195,8 +269,16 @@ def test_double_click_files_one_submission(logged, parcels):
 
 def test_form_version_that_no_longer_exists(logged, parcels):
     service = ServiceDefinition.objects.get(code="zaswiadczenie-mpzp", active=True)
-    r = logged.post("/uslugi/zaswiadczenie-mpzp/", {"version": service.version + 7, "idempotency_key": "x", **GOOD_APPLICANT,
-                                                    "parcels": parcels["town"], "purpose": "kredyt"})
+    r = logged.post(
+        "/uslugi/zaswiadczenie-mpzp/",
+        {
+            "version": service.version + 7,
+            "idempotency_key": "x",
+            **GOOD_APPLICANT,
+            "parcels": parcels["town"],
+            "purpose": "kredyt",
+        },
+    )
     assert r.status_code == 409 and not Submission.objects.exists()
     assert GOOD_APPLICANT["applicant_name"] in r.content.decode()  # the data typed is kept on the page
 
@@ -204,18 +286,29 @@ def test_form_version_that_no_longer_exists(logged, parcels):
 def test_missing_csrf_token(citizen, parcels):
     c = Client(enforce_csrf_checks=True)
     c.force_login(citizen)
-    r = c.post("/uslugi/zaswiadczenie-mpzp/", {"version": 1, **GOOD_APPLICANT, "parcels": parcels["town"], "purpose": "kredyt"})
+    r = c.post(
+        "/uslugi/zaswiadczenie-mpzp/",
+        {"version": 1, **GOOD_APPLICANT, "parcels": parcels["town"], "purpose": "kredyt"},
+    )
     assert r.status_code == 403 and not Submission.objects.exists()
 
 
 def test_anonymous_post_goes_to_login(client, parcels):
-    r = post_form(client, "zaswiadczenie-mpzp", {**GOOD_APPLICANT, "parcels": [parcels["town"]], "purpose": "kredyt"})
+    r = post_form(
+        client, "zaswiadczenie-mpzp", {**GOOD_APPLICANT, "parcels": [parcels["town"]], "purpose": "kredyt"}
+    )
     assert r.status_code == 302 and "/konto/logowanie/" in r["Location"]
     assert not Submission.objects.exists()
 
 
 def test_survey_work_only_for_surveyors(client, make_user, parcels):
-    data = {**GOOD_APPLICANT, "parcels": [parcels["rural"]], "licence_no": "12345", "purpose": "podzial", "end_date": "2027-03-01"}
+    data = {
+        **GOOD_APPLICANT,
+        "parcels": [parcels["rural"]],
+        "licence_no": "12345",
+        "purpose": "podzial",
+        "end_date": "2027-03-01",
+    }
     client.force_login(make_user("cit", "citizen"))
     assert post_form(client, "zgloszenie-prac", data).status_code == 403
     client.force_login(make_user("geo", "surveyor"))
@@ -224,15 +317,26 @@ def test_survey_work_only_for_surveyors(client, make_user, parcels):
 
 
 def test_general_letter_without_parcels_goes_to_the_gmina(logged):
-    r = post_form(logged, "pismo-ogolne", {**GOOD_APPLICANT, "subject": "Wniosek", "content": "Proszę o informację."})
+    r = post_form(
+        logged, "pismo-ogolne", {**GOOD_APPLICANT, "subject": "Wniosek", "content": "Proszę o informację."}
+    )
     assert r.status_code == 302 and Submission.objects.get().office.kind == "gmina"
 
 
 def test_draft_saved_and_restored(logged, parcels):
     data = {"applicant_name": "Jan", "purpose": "do kredytu", "parcels": [parcels["town"]]}
     service = ServiceDefinition.objects.get(code="zaswiadczenie-mpzp", active=True)
-    logged.post("/uslugi/zaswiadczenie-mpzp/", {"version": service.version, "action": "draft", "idempotency_key": "d",
-                                                "applicant_name": "Jan", "purpose": "do kredytu", "parcels": parcels["town"]})
+    logged.post(
+        "/uslugi/zaswiadczenie-mpzp/",
+        {
+            "version": service.version,
+            "action": "draft",
+            "idempotency_key": "d",
+            "applicant_name": "Jan",
+            "purpose": "do kredytu",
+            "parcels": parcels["town"],
+        },
+    )
     draft = Draft.objects.get()
     assert {name: draft.data.get(name) for name in data} == data
     page = logged.get("/uslugi/zaswiadczenie-mpzp/").content.decode()
@@ -246,7 +350,9 @@ def test_attachments_checked_by_content(logged):
     fake_pdf = SimpleUploadedFile("umowa.pdf", b"MZ\x90\x00 this is an exe", content_type="application/pdf")
     r = post_form(logged, "pismo-ogolne", data, files=[fake_pdf])
     assert r.status_code == 422 and "id_attachments_error" in r.content.decode()
-    big = SimpleUploadedFile("skan.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 10), content_type="application/pdf")
+    big = SimpleUploadedFile(
+        "skan.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 + 10), content_type="application/pdf"
+    )
     assert post_form(logged, "pismo-ogolne", data, files=[big]).status_code == 422
     assert not Submission.objects.exists()
     good = SimpleUploadedFile("skan.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
@@ -254,17 +360,25 @@ def test_attachments_checked_by_content(logged):
     assert r.status_code == 302
     sub = Submission.objects.get()
     att = sub.attachments.get()
-    assert att.sha256 == hashlib.sha256(b"%PDF-1.4\n%%EOF\n").hexdigest() and att.content_type == "application/pdf"
+    assert (
+        att.sha256 == hashlib.sha256(b"%PDF-1.4\n%%EOF\n").hexdigest()
+        and att.content_type == "application/pdf"
+    )
     receipt = Receipt.objects.get(document_id=str(sub.id))
     assert att.sha256 in bytes(receipt.xml).decode()
 
 
 # ------------------------------------------------------------------ immutability
 def test_submissions_and_receipts_cannot_be_changed(logged, parcels):
-    post_form(logged, "zaswiadczenie-mpzp", {**GOOD_APPLICANT, "parcels": [parcels["town"]], "purpose": "kredyt"})
+    post_form(
+        logged, "zaswiadczenie-mpzp", {**GOOD_APPLICANT, "parcels": [parcels["town"]], "purpose": "kredyt"}
+    )
     sub = Submission.objects.get()
-    for sql in ("UPDATE forms_submission SET sha256 = repeat('0', 64)", "DELETE FROM forms_submission",
-                "UPDATE receipts_receipt SET document_sha256 = repeat('0', 64)"):
+    for sql in (
+        "UPDATE forms_submission SET sha256 = repeat('0', 64)",
+        "DELETE FROM forms_submission",
+        "UPDATE receipts_receipt SET document_sha256 = repeat('0', 64)",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql)
     assert Submission.objects.get().sha256 == sub.sha256
@@ -285,16 +399,34 @@ def _basic(user: str, password: str = "x-Secret-2026!") -> dict:
 
 def test_api_submission_with_idempotency_key(client, make_user, parcels):
     make_user("system.test", "office_system")
-    payload = {"service": "zaswiadczenie-mpzp", "data": {**GOOD_APPLICANT, "parcels": [parcels["town2"]], "purpose": "kredyt"}}
-    r1 = client.post("/api/submissions/", json.dumps(payload), content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc",
-                     **_basic("system.test"))
+    payload = {
+        "service": "zaswiadczenie-mpzp",
+        "data": {**GOOD_APPLICANT, "parcels": [parcels["town2"]], "purpose": "kredyt"},
+    }
+    r1 = client.post(
+        "/api/submissions/",
+        json.dumps(payload),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="abc",
+        **_basic("system.test"),
+    )
     assert r1.status_code == 201, r1.content
-    r2 = client.post("/api/submissions/", json.dumps(payload), content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc",
-                     **_basic("system.test"))
+    r2 = client.post(
+        "/api/submissions/",
+        json.dumps(payload),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="abc",
+        **_basic("system.test"),
+    )
     assert r2.json()["id"] == r1.json()["id"] and Submission.objects.count() == 1
     other = {**payload, "data": {**payload["data"], "purpose": "inny cel"}}
-    r3 = client.post("/api/submissions/", json.dumps(other), content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc",
-                     **_basic("system.test"))
+    r3 = client.post(
+        "/api/submissions/",
+        json.dumps(other),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="abc",
+        **_basic("system.test"),
+    )
     assert r3.status_code == 409 and r3["Content-Type"] == "application/problem+json"
     got = client.get(f"/api/submissions/{r1.json()['id']}", **_basic("system.test")).json()
     assert got["receipt"]["verification_code"] == r1.json()["receipt"]["verification_code"]
@@ -303,15 +435,30 @@ def test_api_submission_with_idempotency_key(client, make_user, parcels):
 def test_api_errors(client, make_user, parcels):
     make_user("system.test", "office_system")
     assert client.post("/api/submissions/", "{}", content_type="application/json").status_code == 401
-    assert client.post("/api/submissions/", "{}", content_type="application/json", **_basic("system.test", "wrong")).status_code == 401
+    assert (
+        client.post(
+            "/api/submissions/", "{}", content_type="application/json", **_basic("system.test", "wrong")
+        ).status_code
+        == 401
+    )
     r = client.post("/api/submissions/", "not json", content_type="application/json", **_basic("system.test"))
     assert r.status_code == 400
-    r = client.post("/api/submissions/", json.dumps({"service": "zaswiadczenie-mpzp", "data": {"applicant_name": "J", "extra": 1}}),
-                    content_type="application/json", **_basic("system.test"))
+    r = client.post(
+        "/api/submissions/",
+        json.dumps({"service": "zaswiadczenie-mpzp", "data": {"applicant_name": "J", "extra": 1}}),
+        content_type="application/json",
+        **_basic("system.test"),
+    )
     body = r.json()
-    assert r.status_code == 422 and {"applicant_name", "email", "parcels", "purpose", "__all__"} <= set(body["errors"])
-    r = client.post("/api/submissions/", json.dumps({"service": "zaswiadczenie-mpzp", "version": 99, "data": {}}),
-                    content_type="application/json", **_basic("system.test"))
+    assert r.status_code == 422 and {"applicant_name", "email", "parcels", "purpose", "__all__"} <= set(
+        body["errors"]
+    )
+    r = client.post(
+        "/api/submissions/",
+        json.dumps({"service": "zaswiadczenie-mpzp", "version": 99, "data": {}}),
+        content_type="application/json",
+        **_basic("system.test"),
+    )
     assert r.status_code == 409 and r.json()["current_version"] == 1
     assert not Submission.objects.exists()
 
@@ -323,11 +470,18 @@ def test_property_address_must_lie_at_the_parcel(logged, parcels):
     here = Parcel.objects.current().filter(geom__dwithin=(ap.geom, 5)).first()
     address = f"{ap.street} {ap.number}"
     data = {**GOOD_APPLICANT, "purpose": "kredyt", "property_address": address}
-    far = next(p for p in (parcels["rural"], parcels["town"])
-               if Parcel.objects.get(parcel_id=p, end_object__isnull=True).geom.distance(ap.geom) > 100)
+    far = next(
+        p
+        for p in (parcels["rural"], parcels["town"])
+        if Parcel.objects.get(parcel_id=p, end_object__isnull=True).geom.distance(ap.geom) > 100
+    )
     r = post_form(logged, "zaswiadczenie-mpzp", {**data, "parcels": [far]})
     assert r.status_code == 422 and "id_property_address_error" in r.content.decode()
-    r = post_form(logged, "zaswiadczenie-mpzp", {**data, "property_address": "Nieistniejąca 999", "parcels": [here.parcel_id]})
+    r = post_form(
+        logged,
+        "zaswiadczenie-mpzp",
+        {**data, "property_address": "Nieistniejąca 999", "parcels": [here.parcel_id]},
+    )
     assert r.status_code == 422 and "id_property_address_error" in r.content.decode()
     r = post_form(logged, "zaswiadczenie-mpzp", {**data, "parcels": [here.parcel_id]})
     assert r.status_code == 302, r.content.decode()[-3000:]
@@ -337,6 +491,11 @@ def test_nul_characters_are_refused(logged, client, make_user, parcels):
     r = post_form(logged, "pismo-ogolne", {**GOOD_APPLICANT, "subject": "a\x00b", "content": "Treść pisma."})
     assert r.status_code == 400 and not Submission.objects.exists()  # refused for every form (middleware)
     make_user("system.nul", "office_system")
-    body = json.dumps({"service": "pismo-ogolne", "data": {**GOOD_APPLICANT, "subject": "a\u0000b", "content": "Treść pisma."}})
+    body = json.dumps(
+        {
+            "service": "pismo-ogolne",
+            "data": {**GOOD_APPLICANT, "subject": "a\u0000b", "content": "Treść pisma."},
+        }
+    )
     r = client.post("/api/submissions/", body, content_type="application/json", **_basic("system.nul"))
     assert r.status_code == 422 and not Submission.objects.exists()

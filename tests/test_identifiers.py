@@ -43,7 +43,13 @@ def test_parse_parcel_id_message_is_clear():
 
 @pytest.mark.parametrize(
     "court, number, digit",
-    [("WA1I", "00012345", 7), ("LU1B", "00012345", 8), ("GD1W", "00090409", 1), ("WA5M", "00012345", 9), ("KZ1O", "00012345", 9)],
+    [
+        ("WA1I", "00012345", 7),
+        ("LU1B", "00012345", 8),
+        ("GD1W", "00090409", 1),
+        ("WA5M", "00012345", 9),
+        ("KZ1O", "00012345", 9),
+    ],
 )
 def test_kw_check_digit_worked_examples(court, number, digit):
     assert kw_check_digit(court, number) == digit

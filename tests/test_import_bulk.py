@@ -19,9 +19,20 @@ from layers.importing.base import ImportFailed
 from .test_roundtrip import content, empty_registry
 
 pytestmark = pytest.mark.django_db
-TABLES = ("layers_cadastralunit", "layers_precinct", "layers_parcel", "layers_parcellanduse", "layers_building",
-          "layers_building_parcels", "layers_landusecontour", "layers_soilclasscontour", "layers_addresspoint",
-          "layers_restrictedsubject", "layers_restrictedshare", "layers_restrictedlandregisterentry")
+TABLES = (
+    "layers_cadastralunit",
+    "layers_precinct",
+    "layers_parcel",
+    "layers_parcellanduse",
+    "layers_building",
+    "layers_building_parcels",
+    "layers_landusecontour",
+    "layers_soilclasscontour",
+    "layers_addresspoint",
+    "layers_restrictedsubject",
+    "layers_restrictedshare",
+    "layers_restrictedlandregisterentry",
+)
 
 
 def schema(cur=None) -> set[tuple]:
@@ -65,8 +76,17 @@ def test_export_into_empty_tables_loads_them_in_bulk_identically(demo_data, tmp_
     assert content() == before
     assert schema() == indexes  # the same indexes and constraints, by the same names
     tables = dict(bulk_loads)
-    assert {"layers_parcel", "layers_parcellanduse", "layers_building", "layers_building_parcels", "layers_landusecontour",
-            "layers_soilclasscontour", "layers_addresspoint", "layers_restrictedsubject", "layers_restrictedshare"} <= set(tables)
+    assert {
+        "layers_parcel",
+        "layers_parcellanduse",
+        "layers_building",
+        "layers_building_parcels",
+        "layers_landusecontour",
+        "layers_soilclasscontour",
+        "layers_addresspoint",
+        "layers_restrictedsubject",
+        "layers_restrictedshare",
+    } <= set(tables)
     assert all(n > 0 for n in tables.values())
 
     bulk_loads.clear()
@@ -75,7 +95,9 @@ def test_export_into_empty_tables_loads_them_in_bulk_identically(demo_data, tmp_
     assert not report.written and content() == before
 
 
-def test_failed_bulk_import_leaves_tables_and_indexes_as_they_were(demo_data, tmp_path, bulk_loads, monkeypatch):
+def test_failed_bulk_import_leaves_tables_and_indexes_as_they_were(
+    demo_data, tmp_path, bulk_loads, monkeypatch
+):
     indexes = schema()
     path = tmp_path / "egib.gml"
     export_egib(path)
@@ -98,8 +120,14 @@ def _raw():
     """A connection of its own to the test database (the test's one is inside a transaction), not
     from Django's pool."""
     s = connection.settings_dict
-    return psycopg.connect(dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"] or None, host=s["HOST"] or None,
-                           port=s["PORT"] or None, autocommit=True)
+    return psycopg.connect(
+        dbname=s["NAME"],
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        autocommit=True,
+    )
 
 
 def test_bulk_only_for_an_empty_table_nobody_else_is_using():
@@ -122,7 +150,9 @@ def test_bulk_only_for_an_empty_table_nobody_else_is_using():
 
         with loader.cursor() as cur:
             before = definitions(cur)
-            assert len(before) == 6  # primary key and unique constraint with their indexes, foreign key, partial index
+            assert (
+                len(before) == 6
+            )  # primary key and unique constraint with their indexes, foreign key, partial index
             b = bulk.Bulk(cur, cur.execute)
             b.enabled = True
 
@@ -140,7 +170,9 @@ def test_bulk_only_for_an_empty_table_nobody_else_is_using():
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as the loader does
             with b.into("imp_bulk_probe"):
                 assert {name for name, _d in definitions(cur)} == {"imp_bulk_probe_pkey", "probe_parent"}
-                cur.execute("INSERT INTO imp_bulk_probe SELECT g, 'c' || g, 1, g || 'x' FROM generate_series(1, 1000) g")
+                cur.execute(
+                    "INSERT INTO imp_bulk_probe SELECT g, 'c' || g, 1, g || 'x' FROM generate_series(1, 1000) g"
+                )
             assert definitions(cur) == before
             assert b.locked == {"imp_bulk_probe"}
             cur.execute("COMMIT")
@@ -172,13 +204,35 @@ def test_readers_of_a_table_held_by_an_import_get_a_503_soon(demo_data):
         holder.execute("LOCK TABLE layers_parcel IN ACCESS EXCLUSIVE MODE")
         client = Client(raise_request_exception=False)
         t0 = time.monotonic()
-        r = client.get("/wms", {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "dzialki", "STYLES": "",
-                                "CRS": "EPSG:2180", "BBOX": "638400,469300,639000,469800", "WIDTH": "64", "HEIGHT": "64",
-                                "FORMAT": "image/png"}, HTTP_ACCEPT_LANGUAGE="en")
+        r = client.get(
+            "/wms",
+            {
+                "SERVICE": "WMS",
+                "VERSION": "1.3.0",
+                "REQUEST": "GetMap",
+                "LAYERS": "dzialki",
+                "STYLES": "",
+                "CRS": "EPSG:2180",
+                "BBOX": "638400,469300,639000,469800",
+                "WIDTH": "64",
+                "HEIGHT": "64",
+                "FORMAT": "image/png",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
         assert r.status_code == 503 and r["Retry-After"] == "10", r.content[:300]
         assert b"ServiceExceptionReport" in r.content and b"try again" in r.content
-        r = client.get("/wfs", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:dzialki",
-                                "COUNT": "2"}, HTTP_ACCEPT_LANGUAGE="en")
+        r = client.get(
+            "/wfs",
+            {
+                "SERVICE": "WFS",
+                "VERSION": "2.0.0",
+                "REQUEST": "GetFeature",
+                "TYPENAMES": "gisportal:dzialki",
+                "COUNT": "2",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
         assert r.status_code == 503 and b"ExceptionReport" in r.content, r.content[:300]
         assert time.monotonic() - t0 < 30
     finally:

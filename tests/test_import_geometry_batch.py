@@ -15,8 +15,12 @@ from layers.importing.gml import GML, GeometryReader, Pending
 N, E = 637_930.0, 471_220.0  # a point in Piaseczno, EPSG:2180 (northing, easting as the urn form writes it)
 
 
-def ring(x0: float, y0: float, size: float, *, north_first: bool = True, dim: int = 2, closed: bool = True) -> str:
-    pts = [(x0, y0), (x0 + size, y0), (x0 + size, y0 + size), (x0, y0 + size)] + ([(x0, y0)] if closed else [])
+def ring(
+    x0: float, y0: float, size: float, *, north_first: bool = True, dim: int = 2, closed: bool = True
+) -> str:
+    pts = [(x0, y0), (x0 + size, y0), (x0 + size, y0 + size), (x0, y0 + size)] + (
+        [(x0, y0)] if closed else []
+    )
     out = []
     for x, y in pts:
         pair = [y, x] if north_first else [x, y]
@@ -26,10 +30,18 @@ def ring(x0: float, y0: float, size: float, *, north_first: bool = True, dim: in
 
 def polygon(x0, y0, size, *, hole=False, dim=2, srs="urn:ogc:def:crs:EPSG::2180", north_first=True) -> str:
     dim_attr = f' srsDimension="{dim}"'
-    inner = (f"<gml:interior><gml:LinearRing><gml:posList{dim_attr}>"
-             f"{ring(x0 + 2, y0 + 2, size / 4, north_first=north_first, dim=dim)}</gml:posList></gml:LinearRing></gml:interior>") if hole else ""
-    return (f'<gml:Polygon srsName="{srs}"><gml:exterior><gml:LinearRing><gml:posList{dim_attr}>'
-            f"{ring(x0, y0, size, north_first=north_first, dim=dim)}</gml:posList></gml:LinearRing></gml:exterior>{inner}</gml:Polygon>")
+    inner = (
+        (
+            f"<gml:interior><gml:LinearRing><gml:posList{dim_attr}>"
+            f"{ring(x0 + 2, y0 + 2, size / 4, north_first=north_first, dim=dim)}</gml:posList></gml:LinearRing></gml:interior>"
+        )
+        if hole
+        else ""
+    )
+    return (
+        f'<gml:Polygon srsName="{srs}"><gml:exterior><gml:LinearRing><gml:posList{dim_attr}>'
+        f"{ring(x0, y0, size, north_first=north_first, dim=dim)}</gml:posList></gml:LinearRing></gml:exterior>{inner}</gml:Polygon>"
+    )
 
 
 def holder(inner: str):
@@ -40,13 +52,21 @@ SHAPES = {
     "polygon": polygon(E, N, 20),
     "polygon with a hole": polygon(E + 100, N, 30, hole=True),
     "3D posList": polygon(E + 200, N, 10, dim=3),
-    "multisurface": (f'<gml:MultiSurface srsName="urn:ogc:def:crs:EPSG::2180"><gml:surfaceMember>{polygon(E + 300, N, 10)}'
-                     f"</gml:surfaceMember><gml:surfaceMember>{polygon(E + 330, N, 10, hole=True)}</gml:surfaceMember></gml:MultiSurface>"),
+    "multisurface": (
+        f'<gml:MultiSurface srsName="urn:ogc:def:crs:EPSG::2180"><gml:surfaceMember>{polygon(E + 300, N, 10)}'
+        f"</gml:surfaceMember><gml:surfaceMember>{polygon(E + 330, N, 10, hole=True)}</gml:surfaceMember></gml:MultiSurface>"
+    ),
     "point": f'<gml:Point srsName="urn:ogc:def:crs:EPSG::2180"><gml:pos>{N + 5} {E + 5}</gml:pos></gml:Point>',
-    "pos rings": ('<gml:Polygon srsName="urn:ogc:def:crs:EPSG::2180"><gml:exterior><gml:LinearRing>'
-                  + "".join(f"<gml:pos>{N + dy} {E + dx}</gml:pos>" for dx, dy in ((0, 0), (9, 0), (9, 9), (0, 9), (0, 0)))
-                  + "</gml:LinearRing></gml:exterior></gml:Polygon>"),
-    "unclosed ring": polygon(E + 400, N, 10).replace(ring(E + 400, N, 10), ring(E + 400, N, 10, closed=False)),
+    "pos rings": (
+        '<gml:Polygon srsName="urn:ogc:def:crs:EPSG::2180"><gml:exterior><gml:LinearRing>'
+        + "".join(
+            f"<gml:pos>{N + dy} {E + dx}</gml:pos>" for dx, dy in ((0, 0), (9, 0), (9, 9), (0, 9), (0, 0))
+        )
+        + "</gml:LinearRing></gml:exterior></gml:Polygon>"
+    ),
+    "unclosed ring": polygon(E + 400, N, 10).replace(
+        ring(E + 400, N, 10), ring(E + 400, N, 10, closed=False)
+    ),
 }
 
 
@@ -56,7 +76,10 @@ def one_by_one(inner: str):
 
 def batched(inners: list[str], reader: GeometryReader | None = None) -> list[Record]:
     reader = reader or GeometryReader()
-    recs = [Record(kind="parcel", local_id=str(i), namespace="ns", geom=reader.read_later(holder(x))) for i, x in enumerate(inners)]
+    recs = [
+        Record(kind="parcel", local_id=str(i), namespace="ns", geom=reader.read_later(holder(x)))
+        for i, x in enumerate(inners)
+    ]
     reader.build(recs)
     return recs
 
@@ -88,17 +111,22 @@ def test_easting_first_srs_form_is_not_swapped():
 
 
 def test_invalid_geometry_is_marked_invalid_for_the_validator():
-    bow_tie = polygon(E, N, 20).replace(ring(E, N, 20), f"{N} {E} {N + 20} {E + 20} {N} {E + 20} {N + 20} {E} {N} {E}")
+    bow_tie = polygon(E, N, 20).replace(
+        ring(E, N, 20), f"{N} {E} {N + 20} {E + 20} {N} {E + 20} {N + 20} {E} {N} {E}"
+    )
     recs = batched([polygon(E + 50, N, 20), bow_tie])
     assert [r.valid for r in recs] == [True, False]
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    ("471220.00 637930.00 abc 637950.00", "Non-numeric coordinates at line 2"),
-    ("nan nan 1 2 3 4 5 6", "NaN or infinite coordinates at line 2"),
-    ("1 2 3 4 5 6 7 8", "outside Poland at line 2"),
-    ("471220.00 637930.00 471230.00", "wrong length at line 2"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("471220.00 637930.00 abc 637950.00", "Non-numeric coordinates at line 2"),
+        ("nan nan 1 2 3 4 5 6", "NaN or infinite coordinates at line 2"),
+        ("1 2 3 4 5 6 7 8", "outside Poland at line 2"),
+        ("471220.00 637930.00 471230.00", "wrong length at line 2"),
+    ],
+)
 def test_a_bad_geometry_in_a_batch_gives_the_precise_error_of_its_line(bad, message):
     good = polygon(E, N, 20)
     broken = good.replace(ring(E, N, 20), bad)

@@ -17,7 +17,10 @@ NS = "PL.PZGiK.9999.EGiB"
 
 
 def gml_upload(name="parcels.gml"):
-    doc = document(parcel("J1", "141899_2.0001.1", square(500_000, 500_000)), parcel("J2", "141899_2.0001.2", square(500_100, 500_000)))
+    doc = document(
+        parcel("J1", "141899_2.0001.1", square(500_000, 500_000)),
+        parcel("J2", "141899_2.0001.2", square(500_100, 500_000)),
+    )
     return SimpleUploadedFile(name, doc.encode(), content_type="application/gml+xml")
 
 
@@ -60,7 +63,9 @@ def test_failed_job_keeps_a_clear_error(client, clerk, tmp_path, settings):
     from layers.actions import import_job_create, import_job_run
 
     settings.GISPORTAL_IMPORT_DIR = tmp_path
-    bad = SimpleUploadedFile("bad.gml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
+    bad = SimpleUploadedFile(
+        "bad.gml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    )
     from services.offices.selectors import import_scope_of
 
     job = import_job_create(bad, user=clerk, storage_dir=tmp_path, scope=import_scope_of(clerk))
@@ -92,7 +97,9 @@ def test_api_bad_request_is_a_problem(client, clerk):
     assert client.get("/api/imports/999999").status_code == 404
 
 
-def test_staff_page_upload_stores_and_redirects(client, clerk, tmp_path, settings, django_capture_on_commit_callbacks):
+def test_staff_page_upload_stores_and_redirects(
+    client, clerk, tmp_path, settings, django_capture_on_commit_callbacks
+):
     settings.GISPORTAL_IMPORT_DIR = tmp_path
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         r = client.post(reverse("import_list"), {"file": gml_upload("x.gml"), "policy": "repair"})

@@ -90,7 +90,7 @@ def test_plan_cuts_at_feature_members(tmp_path):
     assert cut is not None and len(cut.parts) == 3
     data = path.read_bytes()
     for part in cut.parts[1:]:
-        assert data[part.start:].startswith(b"<gml:featureMember>")
+        assert data[part.start :].startswith(b"<gml:featureMember>")
     total = 0
     for part in cut.parts:
         src = parallel.PartSource(path, part, cut.prefix, cut.footer)
@@ -102,7 +102,7 @@ def test_plan_cuts_at_feature_members(tmp_path):
     assert total == 41
     # each part's lines map back to the file's own
     part = cut.parts[1]
-    first_line = data[:part.start].count(b"\n") + 1
+    first_line = data[: part.start].count(b"\n") + 1
     src = parallel.PartSource(path, part, cut.prefix, cut.footer)
     try:
         el = etree.parse(src).getroot()[0]
@@ -115,19 +115,30 @@ def test_plan_cuts_at_feature_members(tmp_path):
 def test_plan_reads_in_one_piece_when_a_cut_is_not_safe(tmp_path, change):
     text = _parcels(20)
     if change == "comment":
-        text = text.replace("</gml:FeatureCollection>", "<!-- <gml:featureMember> --></gml:FeatureCollection>")
+        text = text.replace(
+            "</gml:FeatureCollection>", "<!-- <gml:featureMember> --></gml:FeatureCollection>"
+        )
     elif change == "cdata":
-        text = text.replace("<egb:idDzialki>149999_2.0001.15<", "<egb:idDzialki><![CDATA[149999_2.0001.15]]><")
+        text = text.replace(
+            "<egb:idDzialki>149999_2.0001.15<", "<egb:idDzialki><![CDATA[149999_2.0001.15]]><"
+        )
     elif change == "doctype":
         text = text.replace("?>", "?><!DOCTYPE x [<!ENTITY a 'b'>]>", 1)
     elif change == "truncated":
         text = text[: len(text) * 2 // 3]
     path = write(tmp_path / "p.gml", text)
-    assert parallel.plan(path, processes=2, min_bytes=len(text.encode()) + 1 if change == "small" else 1) is None
+    assert (
+        parallel.plan(path, processes=2, min_bytes=len(text.encode()) + 1 if change == "small" else 1) is None
+    )
 
 
 def test_mixed_crs_across_parts_is_refused(tmp_path, in_parts):
-    path = write(tmp_path / "p.gml", _parcels(40, srs_of=lambda i: "urn:ogc:def:crs:EPSG::2178" if i >= 30 else "urn:ogc:def:crs:EPSG::2180"))
+    path = write(
+        tmp_path / "p.gml",
+        _parcels(
+            40, srs_of=lambda i: "urn:ogc:def:crs:EPSG::2178" if i >= 30 else "urn:ogc:def:crs:EPSG::2180"
+        ),
+    )
     with translation.override("en"), pytest.raises(ImportFailed, match="mixes coordinate reference systems"):
         registry_import(path)
     assert in_parts and Parcel.objects.filter(namespace=NS).count() == 0
@@ -135,7 +146,10 @@ def test_mixed_crs_across_parts_is_refused(tmp_path, in_parts):
 
 def test_strict_policy_error_in_a_later_part_writes_nothing(tmp_path, in_parts):
     path = write(tmp_path / "p.gml", _parcels(40, bad={38}))
-    with translation.override("en"), pytest.raises(ImportFailed, match="policy is strict.*149999_2.0001.39_3"):
+    with (
+        translation.override("en"),
+        pytest.raises(ImportFailed, match="policy is strict.*149999_2.0001.39_3"),
+    ):
         registry_import(path, policy="strict")
     assert in_parts and Parcel.objects.filter(namespace=NS).count() == 0
 
@@ -168,11 +182,19 @@ def merges(monkeypatch):
 def _two_precincts(*, dup_in_first: bool = False) -> str:
     """Precinct 0001 with 30 parcels, then precinct 0002 with 50: the type of feature changes at ~38 %."""
     feats = [precinct("P1", "149999_2.0001", square(500_000, 500_000, 2_000))]
-    feats += [parcel(f"A{i}", f"149999_2.0001.{i + 1 if not (dup_in_first and i == 3) else 1}",
-                     square(500_000 + (i % 30) * 60, 500_000 + (i // 30) * 60)) for i in range(30)]
+    feats += [
+        parcel(
+            f"A{i}",
+            f"149999_2.0001.{i + 1 if not (dup_in_first and i == 3) else 1}",
+            square(500_000 + (i % 30) * 60, 500_000 + (i // 30) * 60),
+        )
+        for i in range(30)
+    ]
     feats.append(precinct("P2", "149999_2.0002", square(503_000, 500_000, 2_000)))
-    feats += [parcel(f"B{i}", f"149999_2.0002.{i + 1}", square(503_000 + (i % 30) * 60, 500_000 + (i // 30) * 60))
-              for i in range(50)]
+    feats += [
+        parcel(f"B{i}", f"149999_2.0002.{i + 1}", square(503_000 + (i % 30) * 60, 500_000 + (i // 30) * 60))
+        for i in range(50)
+    ]
     return document(*feats)
 
 
@@ -182,13 +204,15 @@ def test_plan_cuts_where_the_type_of_feature_changes(tmp_path):
     cut = parallel.plan(path, processes=2, min_bytes=1)
     assert cut.kind_boundary
     data = path.read_bytes()
-    before, after = data[:cut.parts[1].start], data[cut.parts[1].start:]
+    before, after = data[: cut.parts[1].start], data[cut.parts[1].start :]
     assert after.startswith(b"<gml:featureMember><egb:")
-    last_before = before[before.rindex(b"<gml:featureMember><egb:"):].split(b" ")[0]
+    last_before = before[before.rindex(b"<gml:featureMember><egb:") :].split(b" ")[0]
     assert after.split(b" ")[0] != last_before  # the type changes here
 
 
-def test_kinds_complete_in_the_first_part_are_merged_while_the_others_are_read(demo_data, tmp_path, in_parts, merges):
+def test_kinds_complete_in_the_first_part_are_merged_while_the_others_are_read(
+    demo_data, tmp_path, in_parts, merges
+):
     before = content()
     path = tmp_path / "egib.gml"
     export_egib(path)
@@ -222,17 +246,27 @@ def test_an_error_in_the_early_merge_under_the_strict_policy_writes_nothing(tmp_
     path = write(tmp_path / "p.gml", _two_precincts(dup_in_first=True))
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(parallel, "PROCESSES", 2)
-    with translation.override("en"), pytest.raises(ImportFailed, match="149999_2.0001.1 appears more than once"):
+    with (
+        translation.override("en"),
+        pytest.raises(ImportFailed, match="149999_2.0001.1 appears more than once"),
+    ):
         registry_import(path, policy="strict")
     assert any(final is False for _kinds, final in merges)
     assert Parcel.objects.filter(namespace=NS).count() == 0
 
 
-@pytest.mark.parametrize(("data", "found"), [
-    (b"<a>x</a><!-- c -->", True), (b"<a>!</a><b/>", False), (b"<!", True), (b"!<", False),
-    (b"x" * ((1 << 22) - 1) + b"<!", True),  # across two blocks
-    (b"x" * (1 << 22) + b"<!", True), (b"x" * ((1 << 22) - 1) + b"!<", False),
-])
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [
+        (b"<a>x</a><!-- c -->", True),
+        (b"<a>!</a><b/>", False),
+        (b"<!", True),
+        (b"!<", False),
+        (b"x" * ((1 << 22) - 1) + b"<!", True),  # across two blocks
+        (b"x" * (1 << 22) + b"<!", True),
+        (b"x" * ((1 << 22) - 1) + b"!<", False),
+    ],
+)
 def test_markup_declarations_found_anywhere(data, found):
     import io
 
@@ -254,7 +288,7 @@ class _FakeLoader:
         self.at_savepoint = len(self.rows)
 
     def rollback_to_savepoint(self) -> None:
-        del self.rows[self.at_savepoint:]
+        del self.rows[self.at_savepoint :]
 
     def release_savepoint(self) -> None:
         pass
@@ -277,7 +311,9 @@ def test_rows_of_the_next_part_staged_before_an_undone_early_merge_are_staged_on
     from layers.importing.base import Report
     from layers.importing.early import EarlyMerge
 
-    rows = [f"{kind}\t{i}\n".encode() for i, kind in enumerate(["parcel"] * 3 + ["landuse"] * 2 + ["parcel"] * 2)]
+    rows = [
+        f"{kind}\t{i}\n".encode() for i, kind in enumerate(["parcel"] * 3 + ["landuse"] * 2 + ["parcel"] * 2)
+    ]
     path = tmp_path / "part1.copy"
     path.write_bytes(b"".join(rows))
     loader = _FakeLoader()

@@ -13,19 +13,39 @@ from layers.models import AdministrativeUnit, CadastralUnit, Parcel, Precinct, R
 
 pytestmark = pytest.mark.django_db
 
-SQUARE = MultiPolygon(Polygon(((638000, 469000), (638100, 469000), (638100, 469100), (638000, 469100), (638000, 469000))), srid=2180)
+SQUARE = MultiPolygon(
+    Polygon(((638000, 469000), (638100, 469000), (638100, 469100), (638000, 469100), (638000, 469000))),
+    srid=2180,
+)
 
 
 @pytest.fixture
 def precinct():
     gmina = AdministrativeUnit.objects.create(teryt="1499993", level="gmina", name="Test", geom=SQUARE)
-    unit = CadastralUnit.objects.create(local_id="u1", namespace="PL.TEST", unit_id="149999_4", name="Test", gmina=gmina, geom=SQUARE)
-    return Precinct.objects.create(local_id="p1", namespace="PL.TEST", precinct_id="149999_4.0001", number="0001", name="Test", unit=unit, geom=SQUARE)
+    unit = CadastralUnit.objects.create(
+        local_id="u1", namespace="PL.TEST", unit_id="149999_4", name="Test", gmina=gmina, geom=SQUARE
+    )
+    return Precinct.objects.create(
+        local_id="p1",
+        namespace="PL.TEST",
+        precinct_id="149999_4.0001",
+        number="0001",
+        name="Test",
+        unit=unit,
+        geom=SQUARE,
+    )
 
 
 def parcel(precinct, pid, **kw):
-    defaults = {"local_id": pid, "namespace": "PL.TEST", "parcel_id": pid, "number": pid.rsplit(".", 1)[-1],
-                "precinct": precinct, "area_ha": Decimal("1.0000"), "geom": SQUARE}
+    defaults = {
+        "local_id": pid,
+        "namespace": "PL.TEST",
+        "parcel_id": pid,
+        "number": pid.rsplit(".", 1)[-1],
+        "precinct": precinct,
+        "area_ha": Decimal("1.0000"),
+        "geom": SQUARE,
+    }
     defaults.update(kw)
     return Parcel.objects.create(**defaults)
 
@@ -81,7 +101,9 @@ def test_surveyor_needs_licence():
 def test_access_log_is_append_only(make_user):
     from layers.selectors import access_log_append
 
-    entry = access_log_append(make_user("c1", "clerk"), legal_basis="art. 24 ust. 2 PGiK", object_kind="parcel", object_ids=["x"])
+    entry = access_log_append(
+        make_user("c1", "clerk"), legal_basis="art. 24 ust. 2 PGiK", object_kind="parcel", object_ids=["x"]
+    )
     with pytest.raises(DatabaseError), transaction.atomic():
         RestrictedAccessLog.objects.filter(pk=entry.pk).update(legal_basis="changed")
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -91,8 +113,16 @@ def test_access_log_is_append_only(make_user):
 def test_catalogue_is_consistent():
     assert catalogue.validate_catalogue() == []
     assert set(catalogue.layer_names()) == {
-        "dzialki", "budynki", "numery_dzialek", "obreby", "jednostki_ewidencyjne", "uzytki",
-        "kontury_klasyfikacyjne", "adresy", "mpzp", "granice",
+        "dzialki",
+        "budynki",
+        "numery_dzialek",
+        "obreby",
+        "jednostki_ewidencyjne",
+        "uzytki",
+        "kontury_klasyfikacyjne",
+        "adresy",
+        "mpzp",
+        "granice",
     }
 
 

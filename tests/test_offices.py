@@ -16,7 +16,9 @@ def inside(teryt: str) -> Point:
 
 def test_three_offices_exist():
     assert set(Office.objects.values_list("code", "jurisdiction_teryt")) >= {
-        ("um-piaseczno", "1418043"), ("sp-piaseczno", "1418"), ("wgik-mazowsze", "14"),
+        ("um-piaseczno", "1418043"),
+        ("sp-piaseczno", "1418"),
+        ("wgik-mazowsze", "14"),
     }
 
 

@@ -8,8 +8,19 @@ from ogc.common.crs import Form, InvalidCRS, Protocol, north_first, parse_crs, t
 W111, W130, WFS, API = Protocol.WMS111, Protocol.WMS130, Protocol.WFS, Protocol.OGCAPI
 
 
-@pytest.mark.parametrize("epsg, north", [(2180, True), (2178, True), (2176, True), (2177, True), (2179, True),
-                                         (4326, True), (4258, True), (3857, False)])
+@pytest.mark.parametrize(
+    "epsg, north",
+    [
+        (2180, True),
+        (2178, True),
+        (2176, True),
+        (2177, True),
+        (2179, True),
+        (4326, True),
+        (4258, True),
+        (3857, False),
+    ],
+)
 def test_north_first_from_registry(epsg, north):
     assert north_first(epsg) is north
 
@@ -63,7 +74,12 @@ def test_same_box_in_111_and_130():
     box130 = (455400, 628700, 474800, 646300)
     assert to_xy(box111, parse_crs("EPSG:2180", W111), W111) == box111
     assert to_xy(box130, parse_crs("EPSG:2180", W130), W130) == box111
-    assert to_xy((51.95, 20.88, 52.12, 21.13), parse_crs("EPSG:4326", W130), W130) == (20.88, 51.95, 21.13, 52.12)
+    assert to_xy((51.95, 20.88, 52.12, 21.13), parse_crs("EPSG:4326", W130), W130) == (
+        20.88,
+        51.95,
+        21.13,
+        52.12,
+    )
 
 
 def test_fixture_point_matches_independent_transformation():

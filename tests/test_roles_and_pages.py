@@ -15,8 +15,20 @@ pytestmark = pytest.mark.django_db
 EXPECTED = {
     "citizen": {"view_public_layers", "submit_forms"},
     "surveyor": {"view_public_layers", "submit_forms", "notify_survey_work", "download_bulk"},
-    "clerk": {"view_public_layers", "view_restricted_layers", "work_cases", "register_paper_mail", "import_registries"},
-    "geodesist": {"view_public_layers", "view_restricted_layers", "import_registries", "download_bulk", "exchange_messages"},
+    "clerk": {
+        "view_public_layers",
+        "view_restricted_layers",
+        "work_cases",
+        "register_paper_mail",
+        "import_registries",
+    },
+    "geodesist": {
+        "view_public_layers",
+        "view_restricted_layers",
+        "import_registries",
+        "download_bulk",
+        "exchange_messages",
+    },
     "office_system": {"view_public_layers", "submit_forms", "download_bulk", "exchange_messages"},
 }
 
@@ -113,29 +125,48 @@ def test_account_page_requires_login(client, make_user):
 def test_citizen_registration(client):
     from gisportal.core.models import User
 
-    r = client.post(reverse("register"), {
-        "email": "Nowy@Example.pl", "first_name": "Ola", "last_name": "Nowa",
-        "password1": "bardzo-tajne-haslo-42", "password2": "bardzo-tajne-haslo-42",
-    })
+    r = client.post(
+        reverse("register"),
+        {
+            "email": "Nowy@Example.pl",
+            "first_name": "Ola",
+            "last_name": "Nowa",
+            "password1": "bardzo-tajne-haslo-42",
+            "password2": "bardzo-tajne-haslo-42",
+        },
+    )
     assert r.status_code == 302
     user = User.objects.get(email="nowy@example.pl")
     assert user.role == "citizen"
     # the same e-mail cannot register twice
     client.logout()
-    r = client.post(reverse("register"), {
-        "email": "nowy@example.pl", "first_name": "X", "last_name": "Y",
-        "password1": "bardzo-tajne-haslo-42", "password2": "bardzo-tajne-haslo-42",
-    })
+    r = client.post(
+        reverse("register"),
+        {
+            "email": "nowy@example.pl",
+            "first_name": "X",
+            "last_name": "Y",
+            "password1": "bardzo-tajne-haslo-42",
+            "password2": "bardzo-tajne-haslo-42",
+        },
+    )
     assert r.status_code == 200 and User.objects.filter(email="nowy@example.pl").count() == 1
 
 
 def test_registration_cannot_choose_a_role(client):
     from gisportal.core.models import User
 
-    client.post(reverse("register"), {
-        "email": "x@example.pl", "first_name": "X", "last_name": "Y", "role": "clerk",
-        "password1": "bardzo-tajne-haslo-42", "password2": "bardzo-tajne-haslo-42",
-    })
+    client.post(
+        reverse("register"),
+        {
+            "email": "x@example.pl",
+            "first_name": "X",
+            "last_name": "Y",
+            "role": "clerk",
+            "password1": "bardzo-tajne-haslo-42",
+            "password2": "bardzo-tajne-haslo-42",
+        },
+    )
     assert User.objects.get(email="x@example.pl").role == "citizen"
 
 

@@ -50,7 +50,11 @@ def content() -> dict[str, list]:
 
 
 def empty_registry() -> None:
-    tables = [t for t in REGISTRY_TABLES if t != "layers_administrativeunit" and t not in ("layers_zoningarea", "layers_zoningplan")]
+    tables = [
+        t
+        for t in REGISTRY_TABLES
+        if t != "layers_administrativeunit" and t not in ("layers_zoningarea", "layers_zoningplan")
+    ]
     with connection.cursor() as cur:
         cur.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
 

@@ -16,7 +16,9 @@ def test_missing_os_package_gives_clear_error(tmp_path):
     for f in stubs.iterdir():
         f.chmod(0o755)
     env = dict(os.environ, PATH=f"{stubs}:{os.environ['PATH']}", GISPORTAL_APT_GET="fake-apt")
-    r = subprocess.run(["bash", str(ROOT / "scripts/setup.sh")], capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run(
+        ["bash", str(ROOT / "scripts/setup.sh")], capture_output=True, text=True, env=env, timeout=60
+    )
     assert r.returncode != 0
     assert "cannot install OS packages" in r.stderr
     assert "gdal-bin" in r.stderr

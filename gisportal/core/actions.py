@@ -26,7 +26,7 @@ def key_digest(raw: str) -> str:
 
 def key_prefix(raw: str) -> str:
     """The 8 characters after gp_: stored and shown to recognise (and revoke) a key."""
-    return raw[len(KEY_MARK):len(KEY_MARK) + 8]
+    return raw[len(KEY_MARK) : len(KEY_MARK) + 8]
 
 
 def key_well_formed(raw: str) -> bool:
@@ -50,8 +50,9 @@ def api_key_create(user, name: str, *, expires_at=None, raw: str | None = None) 
             raw = KEY_MARK + secrets.token_urlsafe(KEY_BYTES)
     elif not key_well_formed(raw):
         raise InvalidInput(_("This is not a well-formed API key."), field="key")
-    key = ApiKey.objects.create(user=user, name=name, prefix=key_prefix(raw), key_sha256=key_digest(raw),
-                                expires_at=expires_at)
+    key = ApiKey.objects.create(
+        user=user, name=name, prefix=key_prefix(raw), key_sha256=key_digest(raw), expires_at=expires_at
+    )
     return key, raw
 
 
@@ -60,7 +61,7 @@ def api_key_revoke(prefix: str) -> ApiKey:
     """Revoke the key with this prefix (`gp_` may be written before it). Idempotent."""
     prefix = (prefix or "").strip()
     if prefix.startswith(KEY_MARK):
-        prefix = prefix[len(KEY_MARK):]
+        prefix = prefix[len(KEY_MARK) :]
     key = ApiKey.objects.select_for_update().filter(prefix=prefix[:8]).first() if len(prefix) >= 8 else None
     if key is None:
         raise NotFound(_("There is no API key with this prefix."))

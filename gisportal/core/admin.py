@@ -36,5 +36,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected API keys"))
     def revoke(self, request, queryset):
         count = api_keys_revoke(queryset)
-        self.message_user(request, ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
-                          messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
+            messages.SUCCESS,
+        )

@@ -49,7 +49,9 @@ def _header_key(request) -> str | None:
     x_api_key = request.headers.get("X-API-Key")
     if x_api_key is not None:
         if authorization:
-            raise _unauthorized(_("Send the API key in one header only: Authorization or X-API-Key."), "bad_authorization")
+            raise _unauthorized(
+                _("Send the API key in one header only: Authorization or X-API-Key."), "bad_authorization"
+            )
         return x_api_key.strip()
     scheme, _sep, value = authorization.strip().partition(" ")
     if scheme.lower() == "bearer":
@@ -76,10 +78,18 @@ def _basic_user(request, value: str):
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise _unauthorized(_("The Authorization header is not valid. Use Bearer with an API key, or Basic."),
-                            "bad_authorization") from None
+        raise _unauthorized(
+            _("The Authorization header is not valid. Use Bearer with an API key, or Basic."),
+            "bad_authorization",
+        ) from None
     username, sep, password = decoded.partition(":")
-    if not sep or not username or len(username) > USERNAME_MAX or len(password) > PASSWORD_MAX or "\x00" in decoded:
+    if (
+        not sep
+        or not username
+        or len(username) > USERNAME_MAX
+        or len(password) > PASSWORD_MAX
+        or "\x00" in decoded
+    ):
         raise _unauthorized(_("Wrong user name or password."), "bad_credentials")
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
@@ -91,8 +101,10 @@ def _basic_user(request, value: str):
 
 def _csrf_failed(request) -> bool:
     """True when an unsafe request fails Django's CSRF check (the API's views are exempt from the middleware's)."""
-    return request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and \
-        CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
+    return (
+        request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+        and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
+    )
 
 
 def api_user(request, *, basic_csrf: bool = False):
@@ -109,8 +121,10 @@ def api_user(request, *, basic_csrf: bool = False):
     if authorization:
         scheme, _sep, value = authorization.partition(" ")
         if scheme.lower() != "basic":
-            raise _unauthorized(_("The Authorization header is not valid. Use Bearer with an API key, or Basic."),
-                                "bad_authorization")
+            raise _unauthorized(
+                _("The Authorization header is not valid. Use Bearer with an API key, or Basic."),
+                "bad_authorization",
+            )
         if basic_csrf and _csrf_failed(request):
             raise ApiAuthError(problem(403, _("CSRF check failed."), code="csrf"))
         return _basic_user(request, value)
@@ -126,7 +140,10 @@ class ApiAuth:
     key, HTTP Basic or the session (with the CSRF token on unsafe methods; HTTP Basic too unless
     `basic_without_csrf`). The account becomes request.user; nothing sent is a 401 problem."""
 
-    openapi_security_schema = {"type": "http", "scheme": "bearer"}  # replaced by the full list in gisportal/api.py
+    openapi_security_schema = {
+        "type": "http",
+        "scheme": "bearer",
+    }  # replaced by the full list in gisportal/api.py
 
     def __init__(self, *, basic_without_csrf: bool = False):
         self.basic_without_csrf = basic_without_csrf

@@ -34,5 +34,7 @@ def srsname_epsg(srs_name: str) -> tuple[int, bool] | None:
     m = _EPSG_IN_SRSNAME.match((srs_name or "").strip())
     if not m:
         return None
-    authority = srs_name.lower().startswith(("urn:", "http://www.opengis.net/def", "https://www.opengis.net/def"))
+    authority = srs_name.lower().startswith(
+        ("urn:", "http://www.opengis.net/def", "https://www.opengis.net/def")
+    )
     return int(m.group(1)), authority

@@ -33,6 +33,7 @@ def uploaded_file_response(fileobj, *, content_type: str, filename: str) -> File
     """A stored upload: inline only when PDF/PNG/JPEG, otherwise an attachment; hardened either way."""
     media = _media_type(content_type)
     inline = media in INLINE_TYPES
-    response = FileResponse(fileobj, as_attachment=not inline, filename=filename or "file",
-                            content_type=media)
+    response = FileResponse(
+        fileobj, as_attachment=not inline, filename=filename or "file", content_type=media
+    )
     return harden(response)

@@ -13,7 +13,9 @@ from .errors import InvalidInput
 UNIT_RE = re.compile(r"^[0-9]{6}_[1-589]\Z")
 PRECINCT_RE = re.compile(r"^[0-9]{6}_[1-589]\.[0-9]{4}\Z")
 PARCEL_RE = re.compile(r"^[0-9]{6}_[1-589]\.[0-9]{4}\.(AR_[0-9]{1,4}\.)?[0-9]{1,6}(/[0-9]{1,4})?\Z")
-BUILDING_RE = re.compile(r"^[0-9]{6}_[1-589]\.[0-9]{4}\.(AR_[0-9]{1,4}\.)?[0-9]{1,6}(/[0-9]{1,4})?\.[0-9]{1,4}_BUD\Z")
+BUILDING_RE = re.compile(
+    r"^[0-9]{6}_[1-589]\.[0-9]{4}\.(AR_[0-9]{1,4}\.)?[0-9]{1,6}(/[0-9]{1,4})?\.[0-9]{1,4}_BUD\Z"
+)
 TERYT_RE = re.compile(r"^[0-9]{2}([0-9]{2}([0-9]{3})?)?\Z")
 POSTCODE_RE = re.compile(r"^[0-9]{2}-[0-9]{3}\Z")
 # kinds of cadastral unit (the digit after the underscore)
@@ -49,7 +51,9 @@ def parse_parcel_id(value: str) -> ParcelId:
     value = (value or "").strip()
     if not PARCEL_RE.match(value):
         raise InvalidInput(
-            _("“%(value)s” is not a parcel identifier of the form WWPPGG_R.XXXX.NDZ (e.g. 141804_4.0001.123/4).")
+            _(
+                "“%(value)s” is not a parcel identifier of the form WWPPGG_R.XXXX.NDZ (e.g. 141804_4.0001.123/4)."
+            )
             % {"value": value[:40]},
             code="parcel_id_format",
         )
@@ -57,7 +61,9 @@ def parse_parcel_id(value: str) -> ParcelId:
     if unit.endswith("_3"):
         # DOMAIN.md §3.1: parcel ids never carry _3 (that code is the whole urban-rural gmina)
         raise InvalidInput(
-            _("Parcel identifiers never use unit kind _3 (the whole urban-rural gmina); use _4 (town) or _5 (rural area)."),
+            _(
+                "Parcel identifiers never use unit kind _3 (the whole urban-rural gmina); use _4 (town) or _5 (rural area)."
+            ),
             code="parcel_id_unit_kind",
         )
     sheet = None
@@ -98,7 +104,11 @@ def teryt_level(code: str) -> str:
     return {2: "voivodeship", 4: "county", 7: "gmina"}[len(code)]
 
 
-_KW_VALUES = {**{str(d): d for d in range(10)}, "X": 10, **{c: 11 + i for i, c in enumerate("ABCDEFGHIJKLMNOPRSTUWYZ")}}
+_KW_VALUES = {
+    **{str(d): d for d in range(10)},
+    "X": 10,
+    **{c: 11 + i for i, c in enumerate("ABCDEFGHIJKLMNOPRSTUWYZ")},
+}
 KW_RE = re.compile(r"^[A-Z]{2}[0-9][A-Z]/[0-9]{8}/[0-9]\Z")
 
 
@@ -110,7 +120,10 @@ def kw_check_digit(court: str, number: str) -> int:
     except KeyError:
         v = []
     if len(v) != 12:
-        raise InvalidInput(_("“%(value)s” is not a land register number.") % {"value": f"{court}/{number}"[:30]}, code="kw_format")
+        raise InvalidInput(
+            _("“%(value)s” is not a land register number.") % {"value": f"{court}/{number}"[:30]},
+            code="kw_format",
+        )
     return (sum(v[0::3]) + 3 * sum(v[1::3]) + 7 * sum(v[2::3])) % 10  # weights 1 3 7 1 3 7 …
 
 

@@ -43,9 +43,16 @@ class ApiKey(models.Model):
     the raw key is shown once, when created (gisportal.core.actions.api_key_create)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("user"))
-    name = models.CharField(_("name"), max_length=100, help_text=_("what the key is for, e.g. the calling system"))
-    prefix = models.CharField(_("prefix"), max_length=8, unique=True, editable=False,
-                              help_text=_("the first characters of the key after gp_, to recognise it"))
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("what the key is for, e.g. the calling system")
+    )
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=8,
+        unique=True,
+        editable=False,
+        help_text=_("the first characters of the key after gp_, to recognise it"),
+    )
     key_sha256 = models.CharField(_("SHA-256 of the key"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
@@ -57,7 +64,9 @@ class ApiKey(models.Model):
         verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(key_sha256__regex=r"^[0-9a-f]{64}$"), name="api_key_sha256_hex"),
+            models.CheckConstraint(
+                condition=models.Q(key_sha256__regex=r"^[0-9a-f]{64}$"), name="api_key_sha256_hex"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,12 +31,26 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CITIZEN: frozenset({"view_public_layers", "submit_forms"}),
     Role.SURVEYOR: frozenset({"view_public_layers", "submit_forms", "notify_survey_work", "download_bulk"}),
     Role.CLERK: frozenset(
-        {"view_public_layers", "view_restricted_layers", "work_cases", "register_paper_mail", "import_registries"}
+        {
+            "view_public_layers",
+            "view_restricted_layers",
+            "work_cases",
+            "register_paper_mail",
+            "import_registries",
+        }
     ),
     Role.GEODESIST: frozenset(
-        {"view_public_layers", "view_restricted_layers", "import_registries", "download_bulk", "exchange_messages"}
+        {
+            "view_public_layers",
+            "view_restricted_layers",
+            "import_registries",
+            "download_bulk",
+            "exchange_messages",
+        }
     ),
-    Role.OFFICE_SYSTEM: frozenset({"view_public_layers", "submit_forms", "download_bulk", "exchange_messages"}),
+    Role.OFFICE_SYSTEM: frozenset(
+        {"view_public_layers", "submit_forms", "download_bulk", "exchange_messages"}
+    ),
 }
 
 
@@ -53,7 +67,7 @@ class RoleBackend(ModelBackend):
 
     def has_perm(self, user_obj, perm, obj=None):
         if perm.startswith(PREFIX):
-            return perm[len(PREFIX):] in capabilities_of(user_obj)
+            return perm[len(PREFIX) :] in capabilities_of(user_obj)
         return super().has_perm(user_obj, perm, obj)
 
     def get_all_permissions(self, user_obj, obj=None):

@@ -63,7 +63,9 @@ class AxesHandler(AxesDatabaseHandler):
     def reset_user_attempts(self, request, credentials: dict | None = None) -> int:
         parameters = get_lockout_parameters(request, credentials)
         count = 0
-        for parameter, attempts in zip(parameters, self.filter_user_attempts(request, credentials), strict=True):
+        for parameter, attempts in zip(
+            parameters, self.filter_user_attempts(request, credentials), strict=True
+        ):
             if _is_account_parameter(parameter):
                 count += attempts.delete()[0]
         return count
@@ -74,10 +76,13 @@ def cool_off(request=None) -> timedelta:
 
 
 def wait_text(request=None) -> str:
-    """"Try again in 15 minutes." in the active language."""
+    """ "Try again in 15 minutes." in the active language."""
     minutes = max(1, math.ceil(cool_off(request).total_seconds() / 60))
-    return ngettext("Too many failed login attempts. Try again in %(minutes)d minute.",
-                    "Too many failed login attempts. Try again in %(minutes)d minutes.", minutes) % {"minutes": minutes}
+    return ngettext(
+        "Too many failed login attempts. Try again in %(minutes)d minute.",
+        "Too many failed login attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def lockout_problem(request=None):
@@ -86,4 +91,3 @@ def lockout_problem(request=None):
     response = problem(429, wait_text(request), code="locked_out", retry_after=seconds)
     response["Retry-After"] = str(seconds)
     return response
-

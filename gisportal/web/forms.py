@@ -31,7 +31,8 @@ class CitizenRegistrationForm(UserCreationForm):
         return user
 
 
-
-
 class LoginForm(AuthenticationForm):
-    username = UsernameField(label=_("E-mail or user name"), widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    username = UsernameField(
+        label=_("E-mail or user name"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )

@@ -27,10 +27,16 @@ def _layers(user) -> list[dict]:
     """Layers the user may see (server-side check), with their legend, for the map's layer list."""
     out = []
     for layer in catalogue.layers_for(user):
-        out.append({"name": layer.name, "title": layer.title(_lang()), "visible": layer.name in DEFAULT_VISIBLE,
-                    "legend": f"/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER={layer.name}&FORMAT=image/png"
-                              f"&LANGUAGE={'eng' if _lang() == 'en' else 'pol'}",
-                    "queryable": layer.queryable and not layer.labels_of})
+        out.append(
+            {
+                "name": layer.name,
+                "title": layer.title(_lang()),
+                "visible": layer.name in DEFAULT_VISIBLE,
+                "legend": f"/ows?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER={layer.name}&FORMAT=image/png"
+                f"&LANGUAGE={'eng' if _lang() == 'en' else 'pol'}",
+                "queryable": layer.queryable and not layer.labels_of,
+            }
+        )
     return out
 
 
@@ -45,13 +51,24 @@ def _lang() -> str:
 
 @require_GET
 def map_page(request):
-    return render(request, "web/map.html", {
-        "layers": _layers(request.user), "orthophoto_url": settings.GISPORTAL_ORTHOPHOTO_WMS,
-        "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER, "vector_tiles": settings.GISPORTAL_MAP_VECTOR_TILES,
-        "texts": {"zoning": _("Zoning plan"), "actions": _("Actions"), "details": _("Parcel page (text version)"),
-                  "none": _("Nothing here."), "noresults": _("Nothing found."),
-                  "forms": [[code, _(label)] for code, label in PARCEL_ACTIONS]},
-    })
+    return render(
+        request,
+        "web/map.html",
+        {
+            "layers": _layers(request.user),
+            "orthophoto_url": settings.GISPORTAL_ORTHOPHOTO_WMS,
+            "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER,
+            "vector_tiles": settings.GISPORTAL_MAP_VECTOR_TILES,
+            "texts": {
+                "zoning": _("Zoning plan"),
+                "actions": _("Actions"),
+                "details": _("Parcel page (text version)"),
+                "none": _("Nothing here."),
+                "noresults": _("Nothing found."),
+                "forms": [[code, _(label)] for code, label in PARCEL_ACTIONS],
+            },
+        },
+    )
 
 
 @require_GET
@@ -78,7 +95,14 @@ def parcel_page(request, parcel_id: str):
     pad = max(x1 - x0, y1 - y0) * 0.35 + 20
     cx, cy, half_w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2 + pad
     bbox = f"{cx - half_w * 1.5:.2f},{cy - half_w:.2f},{cx + half_w * 1.5:.2f},{cy + half_w:.2f}"
-    return render(request, "web/parcel.html", {
-        "parcel": parcel, "values": values, "zoning": parcel_zoning(parcel), "bbox": bbox,
-        "actions": [(code, _(label)) for code, label in PARCEL_ACTIONS],
-    })
+    return render(
+        request,
+        "web/parcel.html",
+        {
+            "parcel": parcel,
+            "values": values,
+            "zoning": parcel_zoning(parcel),
+            "bbox": bbox,
+            "actions": [(code, _(label)) for code, label in PARCEL_ACTIONS],
+        },
+    )

@@ -22,7 +22,9 @@ def home(request):
     groups = []
     for group in catalogue.GROUPS:
         layers = [catalogue.get_layer(n) for n in group.layers]
-        groups.append({"group": group, "layers": [la for la in layers if catalogue.user_can_read(request.user, la)]})
+        groups.append(
+            {"group": group, "layers": [la for la in layers if catalogue.user_can_read(request.user, la)]}
+        )
     return render(request, "web/home.html", {"groups": groups})
 
 

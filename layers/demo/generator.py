@@ -50,27 +50,126 @@ MASK = [
     "..........",
 ]
 RURAL_NAMES = [
-    "Józefosław I", "Józefosław II", "Julianów", "Chylice", "Chyliczki", "Józefosław III", "Siedliska",
-    "Bobrowiec", "Kamionka", "Pólko", "Zawady", "Żabieniec", "Jastrzębie", "Łbiska", "Mieszkowo", "Orzeszyn",
-    "Nowinki", "Gołków", "Wola Gołkowska", "Runów", "Jesówka", "Pęchery", "Wólka Pęcherska", "Głosków",
-    "Głosków-Letnisko", "Bogatki", "Wólka Kozodawska", "Jazgarzew", "Henryków-Urocze", "Grochowa",
-    "Zalesie Górne", "Złotokłos", "Szczaki", "Wólka Pracka", "Kuleszówka", "Pilawa",
+    "Józefosław I",
+    "Józefosław II",
+    "Julianów",
+    "Chylice",
+    "Chyliczki",
+    "Józefosław III",
+    "Siedliska",
+    "Bobrowiec",
+    "Kamionka",
+    "Pólko",
+    "Zawady",
+    "Żabieniec",
+    "Jastrzębie",
+    "Łbiska",
+    "Mieszkowo",
+    "Orzeszyn",
+    "Nowinki",
+    "Gołków",
+    "Wola Gołkowska",
+    "Runów",
+    "Jesówka",
+    "Pęchery",
+    "Wólka Pęcherska",
+    "Głosków",
+    "Głosków-Letnisko",
+    "Bogatki",
+    "Wólka Kozodawska",
+    "Jazgarzew",
+    "Henryków-Urocze",
+    "Grochowa",
+    "Zalesie Górne",
+    "Złotokłos",
+    "Szczaki",
+    "Wólka Pracka",
+    "Kuleszówka",
+    "Pilawa",
 ]
 STREETS = [
-    "Puławska", "Kościuszki", "Sienkiewicza", "Warszawska", "Żeromskiego", "Jana Pawła II", "Okulickiego",
-    "Chyliczkowska", "Młynarska", "Dworcowa", "Kilińskiego", "Świętojańska", "Fabryczna", "Energetyczna",
-    "Geodetów", "Szkolna", "Ogrodowa", "Polna", "Leśna", "Słoneczna", "Nadarzyńska", "Czajewicza",
-    "Jana Kazimierza", "Wojska Polskiego", "Sierakowskiego", "Mickiewicza", "Armii Krajowej", "Tuwima",
-    "Powstańców Warszawy", "Kusocińskiego", "Wschodnia", "Zachodnia", "Mazowiecka", "Kolejowa", "Staszica",
-    "Pużaka", "Szpitalna", "Zgoda", "Wiosenna", "Jesienna", "Letnia", "Zimowa", "Różana", "Kwiatowa",
-    "Lipowa", "Kasztanowa", "Dębowa", "Brzozowa", "Sosnowa", "Klonowa",
+    "Puławska",
+    "Kościuszki",
+    "Sienkiewicza",
+    "Warszawska",
+    "Żeromskiego",
+    "Jana Pawła II",
+    "Okulickiego",
+    "Chyliczkowska",
+    "Młynarska",
+    "Dworcowa",
+    "Kilińskiego",
+    "Świętojańska",
+    "Fabryczna",
+    "Energetyczna",
+    "Geodetów",
+    "Szkolna",
+    "Ogrodowa",
+    "Polna",
+    "Leśna",
+    "Słoneczna",
+    "Nadarzyńska",
+    "Czajewicza",
+    "Jana Kazimierza",
+    "Wojska Polskiego",
+    "Sierakowskiego",
+    "Mickiewicza",
+    "Armii Krajowej",
+    "Tuwima",
+    "Powstańców Warszawy",
+    "Kusocińskiego",
+    "Wschodnia",
+    "Zachodnia",
+    "Mazowiecka",
+    "Kolejowa",
+    "Staszica",
+    "Pużaka",
+    "Szpitalna",
+    "Zgoda",
+    "Wiosenna",
+    "Jesienna",
+    "Letnia",
+    "Zimowa",
+    "Różana",
+    "Kwiatowa",
+    "Lipowa",
+    "Kasztanowa",
+    "Dębowa",
+    "Brzozowa",
+    "Sosnowa",
+    "Klonowa",
 ]
-FIRST_NAMES = [("Anna", "F"), ("Maria", "F"), ("Katarzyna", "F"), ("Małgorzata", "F"), ("Agnieszka", "F"),
-               ("Barbara", "F"), ("Ewa", "F"), ("Zofia", "F"), ("Piotr", "M"), ("Krzysztof", "M"),
-               ("Andrzej", "M"), ("Tomasz", "M"), ("Paweł", "M"), ("Jan", "M"), ("Michał", "M"), ("Marek", "M")]
-SURNAMES = [("Nowak", "Nowak"), ("Kowalski", "Kowalska"), ("Wiśniewski", "Wiśniewska"), ("Wójcik", "Wójcik"),
-            ("Kowalczyk", "Kowalczyk"), ("Kamiński", "Kamińska"), ("Lewandowski", "Lewandowska"),
-            ("Zieliński", "Zielińska"), ("Szymański", "Szymańska"), ("Woźniak", "Woźniak"), ("Dąbrowski", "Dąbrowska")]
+FIRST_NAMES = [
+    ("Anna", "F"),
+    ("Maria", "F"),
+    ("Katarzyna", "F"),
+    ("Małgorzata", "F"),
+    ("Agnieszka", "F"),
+    ("Barbara", "F"),
+    ("Ewa", "F"),
+    ("Zofia", "F"),
+    ("Piotr", "M"),
+    ("Krzysztof", "M"),
+    ("Andrzej", "M"),
+    ("Tomasz", "M"),
+    ("Paweł", "M"),
+    ("Jan", "M"),
+    ("Michał", "M"),
+    ("Marek", "M"),
+]
+SURNAMES = [
+    ("Nowak", "Nowak"),
+    ("Kowalski", "Kowalska"),
+    ("Wiśniewski", "Wiśniewska"),
+    ("Wójcik", "Wójcik"),
+    ("Kowalczyk", "Kowalczyk"),
+    ("Kamiński", "Kamińska"),
+    ("Lewandowski", "Lewandowska"),
+    ("Zieliński", "Zielińska"),
+    ("Szymański", "Szymańska"),
+    ("Woźniak", "Woźniak"),
+    ("Dąbrowski", "Dąbrowska"),
+]
 
 # neighbours by direction from the gmina (angle in degrees, counter-clockwise from east)
 NEIGHBOURS = [
@@ -102,8 +201,18 @@ PLANS = [
 TOWN_KINDS = ["MN", "MN", "MN", "MW", "U", "MNU", "P", "ZP"]  # block kinds in the town
 RURAL_KINDS = ["R", "R", "R", "R", "RM", "MN", "Ł", "Ls", "Ps", "ZL"]
 BLOCK_LANDUSE = {
-    "MN": ("B",), "MW": ("B",), "U": ("Bi", "B"), "MNU": ("B", "Bi"), "P": ("Ba",), "ZP": ("Bz", "Lz"),
-    "R": ("R",), "RM": ("Br", "R"), "Ł": ("Ł",), "Ls": ("Ls",), "Ps": ("Ps",), "ZL": ("Ls", "Lz"),
+    "MN": ("B",),
+    "MW": ("B",),
+    "U": ("Bi", "B"),
+    "MNU": ("B", "Bi"),
+    "P": ("Ba",),
+    "ZP": ("Bz", "Lz"),
+    "R": ("R",),
+    "RM": ("Br", "R"),
+    "Ł": ("Ł",),
+    "Ls": ("Ls",),
+    "Ps": ("Ps",),
+    "ZL": ("Ls", "Lz"),
 }
 ZONING_TEXT = {
     "MN": "teren zabudowy mieszkaniowej jednorodzinnej",
@@ -121,8 +230,14 @@ ZONING_TEXT = {
     "KD": "teren drogi publicznej",
 }
 ZONING_SYMBOL = {"MNU": "MN/U", "Ł": "RZ", "Ps": "RZ", "Ls": "ZL"}
-SOIL_CLASSES = {"R": ["IIIa", "IIIb", "IVa", "IVb", "V", "VI"], "Ł": ["III", "IV", "V"], "Ps": ["IV", "V", "VI"],
-                "Ls": ["IV", "V", "VI"], "Lz": ["V", "VI"], "N": ["VI"]}
+SOIL_CLASSES = {
+    "R": ["IIIa", "IIIb", "IVa", "IVb", "V", "VI"],
+    "Ł": ["III", "IV", "V"],
+    "Ps": ["IV", "V", "VI"],
+    "Ls": ["IV", "V", "VI"],
+    "Lz": ["V", "VI"],
+    "N": ["VI"],
+}
 
 
 # --------------------------------------------------------------------------------- records
@@ -263,7 +378,12 @@ def cell_kind(r: int, c: int) -> str:
 class Cell:
     def __init__(self, r: int, c: int):
         self.r, self.c = r, c
-        self.A, self.B, self.C, self.D = vertex(c, r), vertex(c + 1, r), vertex(c + 1, r + 1), vertex(c, r + 1)
+        self.A, self.B, self.C, self.D = (
+            vertex(c, r),
+            vertex(c + 1, r),
+            vertex(c + 1, r + 1),
+            vertex(c, r + 1),
+        )
 
     def at(self, u: float, v: float) -> tuple[float, float]:
         a, b, c, d = self.A, self.B, self.C, self.D
@@ -287,7 +407,10 @@ class Cell:
 
 def gmina_centre() -> tuple[float, float]:
     cells = [(r, c) for r in range(len(MASK)) for c in range(len(MASK[0])) if cell_kind(r, c) != "."]
-    return (X0 + (sum(c for _, c in cells) / len(cells) + 0.5) * CW, Y0 + (sum(r for r, _ in cells) / len(cells) + 0.5) * CH)
+    return (
+        X0 + (sum(c for _, c in cells) / len(cells) + 0.5) * CW,
+        Y0 + (sum(r for r, _ in cells) / len(cells) + 0.5) * CH,
+    )
 
 
 def neighbour_of(r: int, c: int) -> tuple[str, str, str, str]:
@@ -358,9 +481,22 @@ class CellLayout:
             v = lo
             for b in range(blocks_per_half):
                 kind = rng.choice(kinds)
-                v_end = hi if b == blocks_per_half - 1 else lo + unit * (b + 1) * (1 + 0.25 * (rng.random() - 0.5) / blocks_per_half)
+                v_end = (
+                    hi
+                    if b == blocks_per_half - 1
+                    else lo + unit * (b + 1) * (1 + 0.25 * (rng.random() - 0.5) / blocks_per_half)
+                )
                 v_end = min(max(v_end, v + road_h * 2), hi)
-                self.bands.append(Band(v, v + road_h, True, [0.0, 0.5, 1.0] if town else [0.0, 1.0], kind="KD", block=block_no))
+                self.bands.append(
+                    Band(
+                        v,
+                        v + road_h,
+                        True,
+                        [0.0, 0.5, 1.0] if town else [0.0, 1.0],
+                        kind="KD",
+                        block=block_no,
+                    )
+                )
                 rows = _breaks(rng, rows_per_block, v + road_h, v_end, 0.25)
                 for k in range(rows_per_block):
                     self.bands.append(Band(rows[k], rows[k + 1], False, [], kind=kind, block=block_no))
@@ -372,7 +508,9 @@ class CellLayout:
             n = max(1, round(per_band * (1 + 0.3 * (rng.random() - 0.5))))
             if town:
                 half = max(1, n // 2)
-                cuts = _breaks(rng, half, 0.0, 0.5, 0.4)[:-1] + _breaks(rng, n - half if n > half else 1, 0.5, 1.0, 0.4)
+                cuts = _breaks(rng, half, 0.0, 0.5, 0.4)[:-1] + _breaks(
+                    rng, n - half if n > half else 1, 0.5, 1.0, 0.4
+                )
             else:
                 cuts = _breaks(rng, n, 0.0, 1.0, 0.4)
             band.cuts = cuts
@@ -534,7 +672,9 @@ class DemoGenerator:
             raise ValueError("at least 1000 parcels (every precinct needs roads and blocks)")
         self.target, self.seed = parcels, seed
         self.ids = Ids()
-        self.gmina_cells = [(r, c) for r in range(len(MASK)) for c in range(len(MASK[0])) if cell_kind(r, c) != "."]
+        self.gmina_cells = [
+            (r, c) for r in range(len(MASK)) for c in range(len(MASK[0])) if cell_kind(r, c) != "."
+        ]
         self.town_cells = [rc for rc in self.gmina_cells if cell_kind(*rc) == "T"]
         self.rural_cells = [rc for rc in self.gmina_cells if cell_kind(*rc) == "R"]
         self._plan_of_cell = {rc: i for i, (_, cells, _, _) in enumerate(PLANS) for rc in cells}
@@ -653,7 +793,9 @@ class DemoGenerator:
                     names[teryt] = (name, county, county_name)
         out: list[AdminUnitRec] = []
         all_polys = [p for k, v in groups.items() if k not in ("town", "rural") for p in v]
-        voiv = AdminUnitRec(self.ids.next("admin"), "14", "voivodeship", "mazowieckie", None, unary_union(all_polys))
+        voiv = AdminUnitRec(
+            self.ids.next("admin"), "14", "voivodeship", "mazowieckie", None, unary_union(all_polys)
+        )
         out.append(voiv)
         county_polys: dict[str, list] = {"1418": list(groups[GMINA_TERYT])}
         county_names = {"1418": "powiat piaseczyński"}
@@ -662,16 +804,43 @@ class DemoGenerator:
             county_names[county] = county_name
         county_ids = {}
         for county in sorted(county_polys):
-            rec = AdminUnitRec(self.ids.next("admin"), county, "county", county_names[county], voiv.id, unary_union(county_polys[county]))
+            rec = AdminUnitRec(
+                self.ids.next("admin"),
+                county,
+                "county",
+                county_names[county],
+                voiv.id,
+                unary_union(county_polys[county]),
+            )
             county_ids[county] = rec.id
             out.append(rec)
-        out.append(AdminUnitRec(self.ids.next("admin"), GMINA_TERYT, "gmina", GMINA_NAME, county_ids["1418"], unary_union(groups[GMINA_TERYT])))
+        out.append(
+            AdminUnitRec(
+                self.ids.next("admin"),
+                GMINA_TERYT,
+                "gmina",
+                GMINA_NAME,
+                county_ids["1418"],
+                unary_union(groups[GMINA_TERYT]),
+            )
+        )
         for teryt in sorted(names):
             name, county, _ = names[teryt]
-            out.append(AdminUnitRec(self.ids.next("admin"), teryt, "gmina", name, county_ids[county], unary_union(groups[teryt])))
+            out.append(
+                AdminUnitRec(
+                    self.ids.next("admin"),
+                    teryt,
+                    "gmina",
+                    name,
+                    county_ids[county],
+                    unary_union(groups[teryt]),
+                )
+            )
         units = [
             UnitRec(self.ids.next("unit"), TOWN_UNIT, "Piaseczno – miasto", unary_union(groups["town"])),
-            UnitRec(self.ids.next("unit"), RURAL_UNIT, "Piaseczno – obszar wiejski", unary_union(groups["rural"])),
+            UnitRec(
+                self.ids.next("unit"), RURAL_UNIT, "Piaseczno – obszar wiejski", unary_union(groups["rural"])
+            ),
         ]
         return out, units
 
@@ -682,7 +851,16 @@ class DemoGenerator:
         out = []
         for i, (name, cells, res, day) in enumerate(PLANS):
             geom = unary_union([Polygon(self.cell_outline(rc)) for rc in cells])
-            out.append((i + 1, f"MPZP-{GMINA_TERYT}-{i + 1:03d}", f"Miejscowy plan zagospodarowania przestrzennego: {name}", res, day, geom))
+            out.append(
+                (
+                    i + 1,
+                    f"MPZP-{GMINA_TERYT}-{i + 1:03d}",
+                    f"Miejscowy plan zagospodarowania przestrzennego: {name}",
+                    res,
+                    day,
+                    geom,
+                )
+            )
         return out
 
     # ---- the cells
@@ -699,19 +877,30 @@ class DemoGenerator:
                 for v0, v1 in ((0.5, 1.0), (0.0, 0.5)):
                     for u0, u1 in ((0.0, 0.5), (0.5, 1.0)):
                         town_no += 1
-                        regions.append((u0, u1, v0, v1, TOWN_UNIT, f"{town_no:04d}", f"Piaseczno {town_no:02d}"))
+                        regions.append(
+                            (u0, u1, v0, v1, TOWN_UNIT, f"{town_no:04d}", f"Piaseczno {town_no:02d}")
+                        )
             else:
                 rural_no += 1
                 regions = [(0.0, 1.0, 0.0, 1.0, RURAL_UNIT, f"{rural_no:04d}", RURAL_NAMES[rural_no - 1])]
             for u0, u1, v0, v1, unit, number, name in regions:
-                prec = PrecinctRec(self.ids.next("precinct"), unit_pks[unit], f"{unit}.{number}", number, name, rb.ring(u0, u1, v0, v1))
+                prec = PrecinctRec(
+                    self.ids.next("precinct"),
+                    unit_pks[unit],
+                    f"{unit}.{number}",
+                    number,
+                    name,
+                    rb.ring(u0, u1, v0, v1),
+                )
                 batch.precincts.append(prec)
                 self._parcels_of_region(batch, rb, lay, prec, (u0, u1, v0, v1), rng, town=lay.town)
             if rc in self._plan_of_cell:
                 self._zoning_of_cell(batch, rb, lay, self._plan_of_cell[rc] + 1)
             yield batch
 
-    def _parcels_of_region(self, batch: CellBatch, rb: RingBuilder, lay: CellLayout, prec: PrecinctRec, region, rng, town: bool):
+    def _parcels_of_region(
+        self, batch: CellBatch, rb: RingBuilder, lay: CellLayout, prec: PrecinctRec, region, rng, town: bool
+    ):
         u0r, u1r, v0r, v1r = region
         sheets = prec.name == SHEET_PRECINCT
         k = 0
@@ -746,13 +935,26 @@ class DemoGenerator:
                 if not second_half:
                     jrg_no += 1
                 jrg = f"{prec.precinct_id}.G{jrg_no}"
-                parcel = ParcelRec(self.ids.next("parcel"), prec.id, pid, number, sheet if sheets else None, area_ha, jrg, group, ring)
+                parcel = ParcelRec(
+                    self.ids.next("parcel"),
+                    prec.id,
+                    pid,
+                    number,
+                    sheet if sheets else None,
+                    area_ha,
+                    jrg,
+                    group,
+                    ring,
+                )
                 batch.parcels.append(parcel)
                 # land use: one class, or two along u for some rural parcels
                 uses = BLOCK_LANDUSE.get(band.kind, ("dr",)) if not band.road else ("dr",)
                 if len(uses) > 1 and rng.random() < 0.5:
                     t = a + (b - a) * (0.35 + 0.3 * rng.random())
-                    parts = [(uses[0], rb.ring(a, t, band.v0, band.v1)), (uses[1], rb.ring(t, b, band.v0, band.v1))]
+                    parts = [
+                        (uses[0], rb.ring(a, t, band.v0, band.v1)),
+                        (uses[1], rb.ring(t, b, band.v0, band.v1)),
+                    ]
                 else:
                     parts = [(uses[0], ring)]
                 total = int(area_ha.replace(".", ""))
@@ -767,10 +969,14 @@ class DemoGenerator:
                     ozk = rng.choice(SOIL_CLASSES[ofu]) if ozu else ""
                     parcel.land_uses.append((ofu, ozu, ozk, f"{part / 10000:.4f}"))
                     uc += 1
-                    batch.contours.append(ContourRec(self.ids.next("contour"), f"{prec.precinct_id}.UG.{uc}", ofu, pring))
+                    batch.contours.append(
+                        ContourRec(self.ids.next("contour"), f"{prec.precinct_id}.UG.{uc}", ofu, pring)
+                    )
                     if ozu:
                         kc += 1
-                        batch.soils.append(SoilRec(self.ids.next("soil"), f"{prec.precinct_id}.KL.{kc}", ozu, ozk, pring))
+                        batch.soils.append(
+                            SoilRec(self.ids.next("soil"), f"{prec.precinct_id}.KL.{kc}", ozu, ozk, pring)
+                        )
                 if not band.road:
                     self._buildings(batch, rb, parcel, band, (a, b), rng, town, prec)
                     if rng.random() < 0.6:
@@ -784,10 +990,22 @@ class DemoGenerator:
         first, sex = rng.choice(FIRST_NAMES)
         surname = rng.choice(SURNAMES)[0 if sex == "M" else 1]
         sid = self.ids.next("subject")
-        batch.subjects.append((sid, _local_id("subject", str(sid)), first, surname, pesel_for(rng, sex), "05-500 Piaseczno"))
+        batch.subjects.append(
+            (sid, _local_id("subject", str(sid)), first, surname, pesel_for(rng, sex), "05-500 Piaseczno")
+        )
         batch.shares.append((sid, parcel.jrg))
 
-    def _buildings(self, batch: CellBatch, rb: RingBuilder, parcel: ParcelRec, band: Band, ab, rng, town: bool, prec: PrecinctRec):
+    def _buildings(
+        self,
+        batch: CellBatch,
+        rb: RingBuilder,
+        parcel: ParcelRec,
+        band: Band,
+        ab,
+        rng,
+        town: bool,
+        prec: PrecinctRec,
+    ):
         a, b = ab
         kind = band.kind
         if kind in ("R", "Ł", "Ls", "Ps", "ZL", "ZP"):
@@ -814,30 +1032,67 @@ class DemoGenerator:
             area = ring_area(ring)
             if area < 4:
                 continue
-            kst = {"MW": "m", "U": "h", "P": "p", "MNU": rng.choice("mh"), "RM": rng.choice("mg")}.get(kind, "m")
+            kst = {"MW": "m", "U": "h", "P": "p", "MNU": rng.choice("mh"), "RM": rng.choice("mg")}.get(
+                kind, "m"
+            )
             if n == 2:
                 kst = "g" if kind == "RM" else "i"
-            storeys = {"MW": rng.randint(4, 6), "U": rng.randint(1, 3), "P": rng.randint(1, 2)}.get(kind, rng.randint(1, 2))
+            storeys = {"MW": rng.randint(4, 6), "U": rng.randint(1, 3), "P": rng.randint(1, 2)}.get(
+                kind, rng.randint(1, 2)
+            )
             bid = f"{parcel.parcel_id}.{n}_BUD"
-            brec = BuildingRec(self.ids.next("building"), bid, kst, storeys, rng.choice([0, 0, 1]), f"{area:.2f}", parcel.id, ring)
+            brec = BuildingRec(
+                self.ids.next("building"),
+                bid,
+                kst,
+                storeys,
+                rng.choice([0, 0, 1]),
+                f"{area:.2f}",
+                parcel.id,
+                ring,
+            )
             batch.buildings.append(brec)
             if n == 1 and kst in "mhbp":
                 self._address(batch, brec, parcel, band, town, prec)
 
-    def _address(self, batch: CellBatch, brec: BuildingRec, parcel: ParcelRec, band: Band, town: bool, prec: PrecinctRec):
+    def _address(
+        self,
+        batch: CellBatch,
+        brec: BuildingRec,
+        parcel: ParcelRec,
+        band: Band,
+        town: bool,
+        prec: PrecinctRec,
+    ):
         if town:
             street = STREETS[(hash_int(f"{prec.precinct_id}:{band.block}")) % len(STREETS)]
             self._street_no[street] = self._street_no.get(street, 0) + 1
             number = str(self._street_no[street])
             locality, simc, ulic, postcode = "Piaseczno", simc_of("Piaseczno"), ulic_of(street), "05-500"
         else:
-            locality = prec.name.split(" ")[0] if prec.name.startswith(("Józefosław", "Wólka Pracka PGR")) else prec.name
+            locality = (
+                prec.name.split(" ")[0]
+                if prec.name.startswith(("Józefosław", "Wólka Pracka PGR"))
+                else prec.name
+            )
             self._locality_no[locality] = self._locality_no.get(locality, 0) + 1
             number = str(self._locality_no[locality])
             street, simc, ulic = "", simc_of(locality), ""
             postcode = f"05-50{1 + int(prec.number) % 9}"
         point = centroid(brec.ring)
-        batch.addresses.append(AddressRec(self.ids.next("address"), _local_id("address", brec.building_id), simc, locality, ulic, street, number, postcode, point))
+        batch.addresses.append(
+            AddressRec(
+                self.ids.next("address"),
+                _local_id("address", brec.building_id),
+                simc,
+                locality,
+                ulic,
+                street,
+                number,
+                postcode,
+                point,
+            )
+        )
 
     def _zoning_of_cell(self, batch: CellBatch, rb: RingBuilder, lay: CellLayout, plan_pk: int):
         blocks: dict[int, list[Band]] = {}
@@ -853,7 +1108,9 @@ class DemoGenerator:
                 symbol = "KD" if kind == "KD" else ZONING_SYMBOL.get(kind, kind)
                 label = f"{n}{'KDD' if kind == 'KD' else symbol.replace('/', '')}"
                 ring = rb.ring(0.0, 1.0, group[0].v0, group[-1].v1)
-                batch.zoning.append(ZoningAreaRec(self.ids.next("zoning"), plan_pk, label, symbol, ZONING_TEXT[kind], ring))
+                batch.zoning.append(
+                    ZoningAreaRec(self.ids.next("zoning"), plan_pk, label, symbol, ZONING_TEXT[kind], ring)
+                )
 
 
 def hash_int(key: str) -> int:

@@ -95,7 +95,15 @@ ADDRESS, PERSON, SHARE = "EGB_AdresNieruchomosci", "EGB_OsobaFizyczna", "EGB_Udz
 POSSESSION = "EGB_UdzialWeWladaniu"
 FEATURE_TYPES = (UNIT, PRECINCT, JRG, PARCEL, BUILDING, LAND_USE, SOIL, ADDRESS, PERSON, SHARE, POSSESSION)
 
-IIP_FIELDS = ("local_id", "namespace", "version_id", "start_object", "start_version", "end_version", "end_object")
+IIP_FIELDS = (
+    "local_id",
+    "namespace",
+    "version_id",
+    "start_object",
+    "start_version",
+    "end_version",
+    "end_object",
+)
 
 _GML_ID = f"{{{GML}}}id"
 _HREF = f"{{{XLINK}}}href"
@@ -136,7 +144,8 @@ def validate_srid(srid: int) -> None:
         raise InvalidInput(
             _("Unsupported SRID %(srid)s: use one of %(allowed)s.")
             % {"srid": srid, "allowed": ", ".join(str(s) for s in SRIDS)},
-            code="unsupported_srid", field="srid",
+            code="unsupported_srid",
+            field="srid",
         )
 
 
@@ -156,8 +165,13 @@ def _grouped(pairs: Iterable[tuple[Any, ...]]) -> dict[Any, list[Any]]:
 
 def _synthetic_iip(local_id: str, namespace: str) -> dict[str, Any]:
     """IIP of a feature that is not a row of ours (JRG, share); the start dates the XSD requires."""
-    return {"local_id": local_id, "namespace": namespace, "version_id": SYNTHETIC_VERSION,
-            "start_object": SYNTHETIC_START, "start_version": SYNTHETIC_START}
+    return {
+        "local_id": local_id,
+        "namespace": namespace,
+        "version_id": SYNTHETIC_VERSION,
+        "start_object": SYNTHETIC_START,
+        "start_version": SYNTHETIC_START,
+    }
 
 
 def _decimal(value: Decimal | float | int, places: int) -> str:
@@ -171,7 +185,9 @@ class _GmlWriter:
         self.xf = xf
         self.srs_name = f"urn:ogc:def:crs:EPSG::{srid}"
         self.north_first = north_first(srid)
-        self.transformer = None if srid == STORAGE_SRID else Transformer.from_crs(STORAGE_SRID, srid, always_xy=True)
+        self.transformer = (
+            None if srid == STORAGE_SRID else Transformer.from_crs(STORAGE_SRID, srid, always_xy=True)
+        )
         self.progress = progress
         self.counts: dict[str, int] = dict.fromkeys(FEATURE_TYPES, 0)
 
@@ -195,8 +211,12 @@ class _GmlWriter:
                 self.leaf("przestrzenNazw", iip["namespace"])
                 if iip["version_id"]:
                     self.leaf("wersjaId", iip["version_id"])
-            for field, name in (("start_object", "startObiekt"), ("start_version", "startWersjaObiekt"),
-                                ("end_version", "koniecWersjaObiekt"), ("end_object", "koniecObiekt")):
+            for field, name in (
+                ("start_object", "startObiekt"),
+                ("start_version", "startWersjaObiekt"),
+                ("end_version", "koniecWersjaObiekt"),
+                ("end_object", "koniecObiekt"),
+            ):
                 if iip.get(field) is not None:
                     self.leaf(name, local_time(iip[field]))
             yield fid
@@ -211,7 +231,10 @@ class _GmlWriter:
         if self.transformer is not None:
             x, y = self.transformer.transform(x, y)
         first, second = (y, x) if self.north_first else (x, y)
-        return " ".join(f"{a:.2f} {b:.2f}" for a, b in zip(np.asarray(first).tolist(), np.asarray(second).tolist(), strict=True))
+        return " ".join(
+            f"{a:.2f} {b:.2f}"
+            for a, b in zip(np.asarray(first).tolist(), np.asarray(second).tolist(), strict=True)
+        )
 
     def _ring(self, boundary: str, ring) -> None:
         xf = self.xf
@@ -249,7 +272,10 @@ class _GmlWriter:
         if geom.is_empty:
             return
         xf = self.xf
-        with xf.element(f"{{{EGB}}}geometria"), xf.element(f"{{{GML}}}Point", {_GML_ID: f"{fid}.g", "srsName": self.srs_name}):
+        with (
+            xf.element(f"{{{EGB}}}geometria"),
+            xf.element(f"{{{GML}}}Point", {_GML_ID: f"{fid}.g", "srsName": self.srs_name}),
+        ):
             with xf.element(f"{{{GML}}}pos"):
                 xf.write(self._pos_text(shapely.get_coordinates(geom)))
 
@@ -292,7 +318,9 @@ class _Exporter:
     def precincts_(self) -> None:
         w = self.w
         qs = self.rows(Precinct)
-        for row in self.stream(qs, "precinct_id", "name", "unit__namespace", "unit__local_id", "unit__version_id"):
+        for row in self.stream(
+            qs, "precinct_id", "name", "unit__namespace", "unit__local_id", "unit__version_id"
+        ):
             with w.feature(PRECINCT, row) as fid:
                 w.surface(row["wkb"], fid, multi=True)
                 w.leaf("idObrebu", row["precinct_id"])
@@ -306,11 +334,20 @@ class _Exporter:
         DISTINCT ON: the current parcel with the lowest idDzialki gives the group and the precinct."""
         w = self.w
         qs = (
-            self.rows(Parcel).exclude(registration_unit="")
-            .order_by("registration_unit", "namespace", F("end_object").asc(nulls_first=True), "parcel_id", "id")
+            self.rows(Parcel)
+            .exclude(registration_unit="")
+            .order_by(
+                "registration_unit", "namespace", F("end_object").asc(nulls_first=True), "parcel_id", "id"
+            )
             .distinct("registration_unit", "namespace")
-            .values("registration_unit", "namespace", "registration_group",
-                    "precinct__namespace", "precinct__local_id", "precinct__version_id")
+            .values(
+                "registration_unit",
+                "namespace",
+                "registration_group",
+                "precinct__namespace",
+                "precinct__local_id",
+                "precinct__version_id",
+            )
         )
         for row in qs.iterator(chunk_size=CHUNK):
             unit = row["registration_unit"]
@@ -323,17 +360,31 @@ class _Exporter:
     def parcels(self) -> None:
         w = self.w
         rows = self.stream(
-            self.rows(Parcel), "parcel_id", "area_ha", "area_accuracy", "registration_unit",
-            "precinct__namespace", "precinct__local_id", "precinct__version_id",
+            self.rows(Parcel),
+            "parcel_id",
+            "area_ha",
+            "area_accuracy",
+            "registration_unit",
+            "precinct__namespace",
+            "precinct__local_id",
+            "precinct__version_id",
         )
         for chunk in _chunks(rows):
             ids = [r["id"] for r in chunk]
             uses = _grouped(
-                ParcelLandUse.objects.filter(parcel_id__in=ids).order_by("id").values_list("parcel_id", "ofu", "ozu", "ozk", "area_ha")
+                ParcelLandUse.objects.filter(parcel_id__in=ids)
+                .order_by("id")
+                .values_list("parcel_id", "ofu", "ozu", "ozk", "area_ha")
             )
-            kws = _grouped(
-                RestrictedLandRegisterEntry.objects.filter(parcel_id__in=ids).order_by("id").values_list("parcel_id", "kw_number")
-            ) if self.personal_data else {}
+            kws = (
+                _grouped(
+                    RestrictedLandRegisterEntry.objects.filter(parcel_id__in=ids)
+                    .order_by("id")
+                    .values_list("parcel_id", "kw_number")
+                )
+                if self.personal_data
+                else {}
+            )
             for row in chunk:
                 with w.feature(PARCEL, row) as fid:
                     w.leaf("idDzialki", row["parcel_id"])
@@ -351,22 +402,39 @@ class _Exporter:
                                 w.leaf("OZK", ozk)
                             w.leaf("powierzchnia", _decimal(area, 4), {"uom": "ha"})
                     unit = row["registration_unit"]
-                    w.href("JRG2", gml_id(row["namespace"], jrg_local_id(unit), SYNTHETIC_VERSION) if unit else None)
+                    w.href(
+                        "JRG2",
+                        gml_id(row["namespace"], jrg_local_id(unit), SYNTHETIC_VERSION) if unit else None,
+                    )
                     w.href("lokalizacjaDzialki", self.ref(row, "precinct"))
 
     def buildings(self) -> None:
         w = self.w
-        rows = self.stream(self.rows(Building), "building_id", "kst_type", "storeys_above", "storeys_below", "built_up_area_m2")
+        rows = self.stream(
+            self.rows(Building),
+            "building_id",
+            "kst_type",
+            "storeys_above",
+            "storeys_below",
+            "built_up_area_m2",
+        )
         links = Building.parcels.through.objects.all()
         if self.only_current:
             links = links.filter(parcel__end_object__isnull=True)
         for chunk in _chunks(rows):
             ids = [r["id"] for r in chunk]
-            kws = _grouped(
-                RestrictedLandRegisterEntry.objects.filter(building_id__in=ids).order_by("id").values_list("building_id", "kw_number")
-            ) if self.personal_data else {}
+            kws = (
+                _grouped(
+                    RestrictedLandRegisterEntry.objects.filter(building_id__in=ids)
+                    .order_by("id")
+                    .values_list("building_id", "kw_number")
+                )
+                if self.personal_data
+                else {}
+            )
             parcels = _grouped(
-                links.filter(building_id__in=ids).order_by("building_id", "parcel__parcel_id", "parcel_id")
+                links.filter(building_id__in=ids)
+                .order_by("building_id", "parcel__parcel_id", "parcel_id")
                 .values_list("building_id", "parcel__namespace", "parcel__local_id", "parcel__version_id")
             )
             for row in chunk:
@@ -464,24 +532,38 @@ class _Exporter:
                     w.leaf("rodzajPrawa" if owned else "rodzajWladania", "1")
                     w.leaf("licznikUlamkaOkreslajacegoWartoscUdzialu", numerator)
                     w.leaf("mianownikUlamkaOkreslajacegoWartoscUdzialu", denominator)
-                    w.href("podmiotUdzialuWlasnosci" if owned else "podmiotUdzialuWeWladaniu", gml_id(s_ns, s_lid, s_ver))
-                    w.href("przedmiotUdzialuWlasnosci" if owned else "przedmiotUdzialuWladania",
-                           gml_id(jrg_ns, jrg_local_id(unit), SYNTHETIC_VERSION))
+                    w.href(
+                        "podmiotUdzialuWlasnosci" if owned else "podmiotUdzialuWeWladaniu",
+                        gml_id(s_ns, s_lid, s_ver),
+                    )
+                    w.href(
+                        "przedmiotUdzialuWlasnosci" if owned else "przedmiotUdzialuWladania",
+                        gml_id(jrg_ns, jrg_local_id(unit), SYNTHETIC_VERSION),
+                    )
         if missing := RestrictedShare.objects.count() - w.counts[SHARE] - w.counts[POSSESSION]:
             self.skipped["skipped_shares"] = missing
 
     def run(self) -> None:
         steps = (
-            (UNIT, self.units), (PRECINCT, self.precincts_), (JRG, self.jrgs), (PARCEL, self.parcels),
-            (BUILDING, self.buildings), (LAND_USE, self.land_use_contours), (SOIL, self.soil_contours),
-            (ADDRESS, self.addresses), (PERSON, self.subjects), (SHARE, self.shares),
+            (UNIT, self.units),
+            (PRECINCT, self.precincts_),
+            (JRG, self.jrgs),
+            (PARCEL, self.parcels),
+            (BUILDING, self.buildings),
+            (LAND_USE, self.land_use_contours),
+            (SOIL, self.soil_contours),
+            (ADDRESS, self.addresses),
+            (PERSON, self.subjects),
+            (SHARE, self.shares),
         )
         for type_name, step in steps:
             if not self.personal_data and type_name in (PERSON, SHARE, POSSESSION):
                 continue
             step()
             if self.w.progress:
-                self.w.progress(_("%(feature)s: %(count)d") % {"feature": type_name, "count": self.w.counts[type_name]})
+                self.w.progress(
+                    _("%(feature)s: %(count)d") % {"feature": type_name, "count": self.w.counts[type_name]}
+                )
 
 
 @contextmanager
@@ -496,7 +578,9 @@ def _read_only_snapshot() -> Iterator[None]:
         yield
 
 
-def _write(out: IO[bytes], srid: int, only_current: bool, progress: Progress | None, personal_data: bool = True) -> dict[str, int]:
+def _write(
+    out: IO[bytes], srid: int, only_current: bool, progress: Progress | None, personal_data: bool = True
+) -> dict[str, int]:
     with _read_only_snapshot(), etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         attrib = {_GML_ID: COLLECTION_ID, f"{{{XSI}}}schemaLocation": SCHEMA_LOCATION}

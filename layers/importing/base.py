@@ -57,11 +57,29 @@ class Report:
     source_crs: str = ""
     max_problems: int = 2000
 
-    def problem(self, severity: str, code: str, message: str, *, kind: str = "", ident: str = "", line: int | None = None,
-                action: str = "") -> None:
+    def problem(
+        self,
+        severity: str,
+        code: str,
+        message: str,
+        *,
+        kind: str = "",
+        ident: str = "",
+        line: int | None = None,
+        action: str = "",
+    ) -> None:
         if len(self.problems) < self.max_problems:
-            self.problems.append({"severity": severity, "code": code, "message": message, "kind": kind, "id": ident,
-                                  "line": line, "action": action})
+            self.problems.append(
+                {
+                    "severity": severity,
+                    "code": code,
+                    "message": message,
+                    "kind": kind,
+                    "id": ident,
+                    "line": line,
+                    "action": action,
+                }
+            )
 
     def bump(self, what: str, kind: str, n: int = 1) -> None:
         counter = getattr(self, what)
@@ -81,8 +99,15 @@ class Report:
 
     def as_dict(self) -> dict:
         return {
-            "read": self.read, "written": self.written, "unchanged": self.unchanged, "retired": self.retired,
-            "history": self.history, "rejected": self.rejected, "repaired": self.repaired,
-            "problems": self.problems, "problems_truncated": len(self.problems) >= self.max_problems,
-            "notes": self.notes, "source_crs": self.source_crs,
+            "read": self.read,
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "retired": self.retired,
+            "history": self.history,
+            "rejected": self.rejected,
+            "repaired": self.repaired,
+            "problems": self.problems,
+            "problems_truncated": len(self.problems) >= self.max_problems,
+            "notes": self.notes,
+            "source_crs": self.source_crs,
         }

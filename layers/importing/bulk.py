@@ -80,8 +80,11 @@ class Bulk:
                 return None
             self.locked.add(table)
         self.cur.execute(_CONSTRAINTS, {"t": table})
-        constraints = [(name, definition) for name, definition, kind, refers_to in self.cur.fetchall()
-                       if kind == "u" or refers_to in self.locked]
+        constraints = [
+            (name, definition)
+            for name, definition, kind, refers_to in self.cur.fetchall()
+            if kind == "u" or refers_to in self.locked
+        ]
         self.cur.execute(_INDEXES, {"t": table})
         indexes = self.cur.fetchall()
         t = sql.Identifier(table)
@@ -97,4 +100,8 @@ class Bulk:
         for _name, definition in indexes:
             self._exec(sql.SQL(definition))
         for name, definition in sorted(constraints, key=lambda c: c[1].startswith("FOREIGN")):
-            self._exec(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(t, sql.Identifier(name), sql.SQL(definition)))
+            self._exec(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                    t, sql.Identifier(name), sql.SQL(definition)
+                )
+            )

@@ -49,11 +49,23 @@ def main() -> int:
                     pending.clear()
 
             scope = ImportScope.from_dict(spec.get("scope"))
-            read_records(reader, report, Validator(report, spec["policy"]), {"read": 0}, lambda *a: None,
-                         policy=spec["policy"], accept=accept, check_scope=ScopeCheck(scope) if scope else None)
+            read_records(
+                reader,
+                report,
+                Validator(report, spec["policy"]),
+                {"read": 0},
+                lambda *a: None,
+                policy=spec["policy"],
+                accept=accept,
+                check_scope=ScopeCheck(scope) if scope else None,
+            )
             out.write("".join(pending))
-        summary = {"report": report.as_dict(), "reader": reader.part_summary(), "cpu_seconds": time.process_time(),
-                   "finished_at": time.monotonic()}  # the system's monotonic clock: comparable across processes
+        summary = {
+            "report": report.as_dict(),
+            "reader": reader.part_summary(),
+            "cpu_seconds": time.process_time(),
+            "finished_at": time.monotonic(),
+        }  # the system's monotonic clock: comparable across processes
     except ImportFailed as e:
         summary = {"failed": str(e.message)}
     finally:

@@ -25,8 +25,12 @@ from .load import Loader, trace
 
 ENABLED: bool = settings.GISPORTAL_IMPORT_EARLY_MERGE
 # the staged rows of other kinds that merging a kind reads (they must all be staged by then)
-DEPENDS_ON = {"precinct": {"unit"}, "parcel": {"unit", "precinct", "jrg"}, "building": {"unit", "precinct", "jrg", "parcel"},
-              "share": {"subject", "jrg"}}
+DEPENDS_ON = {
+    "precinct": {"unit"},
+    "parcel": {"unit", "precinct", "jrg"},
+    "building": {"unit", "precinct", "jrg", "parcel"},
+    "share": {"subject", "jrg"},
+}
 # the first column of a COPY row: of the first row of a block, and after each line end (a row's own
 # line ends are escaped; "(?:^|\n)" in one pattern would cost the regex engine its fast search, 17× slower)
 _FIRST_KIND = re.compile(rb"([a-z]+)\t")
@@ -80,8 +84,8 @@ class EarlyMerge:
         if end < 0:
             self._tail = data
             return
-        self._tail = data[end + 1:]
-        self.loader.stage_copy_block(data[:end + 1])
+        self._tail = data[end + 1 :]
+        self.loader.stage_copy_block(data[: end + 1])
         self.staged[-1] += end + 1
         grew = False
         first = _FIRST_KIND.match(data)

@@ -49,8 +49,11 @@ FEATURE_KINDS = {
     "EGB_UdzialWeWladaniu": "share",
 }
 SUBJECT_KIND = {
-    "EGB_OsobaFizyczna": "person", "EGB_Instytucja": "institution", "EGB_Malzenstwo": "marriage",
-    "EGB_PodmiotGrupowy": "group", "EGB_WspolnotaGruntowa": "community",
+    "EGB_OsobaFizyczna": "person",
+    "EGB_Instytucja": "institution",
+    "EGB_Malzenstwo": "marriage",
+    "EGB_PodmiotGrupowy": "group",
+    "EGB_WspolnotaGruntowa": "community",
 }
 _HREF_URN = re.compile(r"^urn:pzgik:id:([^:]+):([^:]+)(?::.*)?$")
 _HREF_NS = re.compile(r"[^_#\s]+")
@@ -105,7 +108,7 @@ def _split(tag: str) -> tuple[str, str]:
 
 def _local(el) -> str:
     tag = el.tag
-    return tag[tag.rfind("}") + 1:]
+    return tag[tag.rfind("}") + 1 :]
 
 
 class Kids:
@@ -189,7 +192,9 @@ class EgibReader:
 
     def __init__(self, source, *, progress=None, line_offset: int = 0):
         self.source = source
-        self.line_offset = line_offset  # lines before the part of the file `source` holds (importing/parallel.py)
+        self.line_offset = (
+            line_offset  # lines before the part of the file `source` holds (importing/parallel.py)
+        )
         self.geometry = GeometryReader(line_offset=line_offset)
         self.progress = progress
         self.schema: str | None = None
@@ -204,8 +209,15 @@ class EgibReader:
         members = {f"{{{GML}}}featureMember", f"{{{GML}}}member", members_tag}
         features = [f"{{{ns}}}{name}" for ns in EGIB_NAMESPACES for name in FEATURE_KINDS]
         context = etree.iterparse(
-            self.source, events=("end",), tag=[*features, *members], resolve_entities=False, no_network=True,
-            load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True,
+            self.source,
+            events=("end",),
+            tag=[*features, *members],
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
         )
         checked = False
         batch: list[Record] = []  # geometries are built per batch (gml.GeometryReader.build)
@@ -220,7 +232,11 @@ class EgibReader:
                     if tag != members_tag:  # a featureMember: count what we did not read, then drop it
                         first = next((c for c in el if isinstance(c.tag, str)), None)
                         if first is not None and first.tag not in self._feature_tags:
-                            key = _local(first) if etree.QName(first).namespace in EGIB_NAMESPACES else f"{etree.QName(first).namespace}:{_local(first)}"
+                            key = (
+                                _local(first)
+                                if etree.QName(first).namespace in EGIB_NAMESPACES
+                                else f"{etree.QName(first).namespace}:{_local(first)}"
+                            )
                             self.skipped[key] = self.skipped.get(key, 0) + 1
                     el.clear(keep_tail=False)
                     while el.getprevious() is not None:  # memory stays flat
@@ -244,7 +260,9 @@ class EgibReader:
         except etree.XMLSyntaxError as e:
             msg = str(e)
             if "huge" in msg.lower():
-                raise ImportFailed(_("A text node in the file is too large (a geometry with far too many vertices?).")) from None
+                raise ImportFailed(
+                    _("A text node in the file is too large (a geometry with far too many vertices?).")
+                ) from None
             if e.lineno:  # libxml2's text without the position it repeats, then the line in the whole file
                 msg = f"{e.msg.split(', line ')[0]} (line {e.lineno + self.line_offset})"
             raise ImportFailed(
@@ -259,13 +277,20 @@ class EgibReader:
 
     def check_schema(self) -> None:
         if self.schema is None:
-            raise ImportFailed(_("The file holds no features of the EGiB schema (namespace %(ns)s or %(ns2)s).")
-                               % {"ns": NS_2021, "ns2": NS_2015})
+            raise ImportFailed(
+                _("The file holds no features of the EGiB schema (namespace %(ns)s or %(ns2)s).")
+                % {"ns": NS_2021, "ns2": NS_2015}
+            )
 
     def part_summary(self) -> dict:
         """What reading one part of a file found, for the process that reads the other parts."""
-        return {"schema": self.schema, "skipped": self.skipped, "epsg": self.geometry.epsg, "srs": self.geometry.srs_text,
-                "seen": self.features_seen}
+        return {
+            "schema": self.schema,
+            "skipped": self.skipped,
+            "epsg": self.geometry.epsg,
+            "srs": self.geometry.srs_text,
+            "seen": self.features_seen,
+        }
 
     def merge_part(self, part: dict) -> None:
         for key, n in part["skipped"].items():
@@ -299,7 +324,9 @@ class EgibReader:
         local_id = ident.get("lokalnyId", "")
         namespace = ident.get("przestrzenNazw", "")
         rec = Record(
-            kind=kind, local_id=local_id, namespace=namespace,
+            kind=kind,
+            local_id=local_id,
+            namespace=namespace,
             version_id=ident.get("wersjaId", ""),
             start_object=parse_time(_text(k, "startObiekt")),
             start_version=parse_time(_text(k, "startWersjaObiekt")),
@@ -308,7 +335,12 @@ class EgibReader:
             line=(el.sourceline or 0) + self.line_offset,
         )
         if not local_id or not namespace:
-            rec.problems.append({"code": "iip_missing", "message": _("The object has no IIP identifier (lokalnyId, przestrzenNazw).")})
+            rec.problems.append(
+                {
+                    "code": "iip_missing",
+                    "message": _("The object has no IIP identifier (lokalnyId, przestrzenNazw)."),
+                }
+            )
         self._handlers[kind](k, rec, localname)
         return rec
 
@@ -336,23 +368,42 @@ class EgibReader:
     def _parcel(self, el, rec, _name):
         rec.official_id = _text(el, "idDzialki")
         area = _text(el, "poleEwidencyjne") or _text(el, "powierzchniaEwidencyjna")
-        accuracy = _text(el, "dokladnoscReprezentacjiPola") or _text(el, "informacjaODokladnReprezentacjiPola")
+        accuracy = _text(el, "dokladnoscReprezentacjiPola") or _text(
+            el, "informacjaODokladnReprezentacjiPola"
+        )
         uses = []
         for holder in el.all("klasouzytek"):
             inner = next((c for c in holder if isinstance(c.tag, str)), None)
             if inner is None:
                 continue
             u = Kids(inner)
-            uses.append({"ofu": _text(u, "OFU"), "ozu": _text(u, "OZU"), "ozk": _text(u, "OZK"), "area_ha": _text(u, "powierzchnia")})
-        rec.attrs = {"area_ha": area, "accuracy": _int(accuracy) or 1, "land_uses": uses, "kw": _all_text(el, "numerKW")}
-        rec.refs = {"jrg": _refs(el, "JRG2"), "precinct": _refs(el, "lokalizacjaDzialki") or _refs(el, "lokalizacjaDzialki2")}
+            uses.append(
+                {
+                    "ofu": _text(u, "OFU"),
+                    "ozu": _text(u, "OZU"),
+                    "ozk": _text(u, "OZK"),
+                    "area_ha": _text(u, "powierzchnia"),
+                }
+            )
+        rec.attrs = {
+            "area_ha": area,
+            "accuracy": _int(accuracy) or 1,
+            "land_uses": uses,
+            "kw": _all_text(el, "numerKW"),
+        }
+        rec.refs = {
+            "jrg": _refs(el, "JRG2"),
+            "precinct": _refs(el, "lokalizacjaDzialki") or _refs(el, "lokalizacjaDzialki2"),
+        }
         self._geometry(el, rec)
 
     def _building(self, el, rec, _name):
         rec.official_id = _text(el, "idBudynku")
         rec.attrs = {
-            "kst": _text(el, "rodzajWgKST"), "above": _int(_text(el, "liczbaKondygnacjiNadziemnych")),
-            "below": _int(_text(el, "liczbaKondygnacjiPodziemnych")), "area_m2": _text(el, "powZabudowy"),
+            "kst": _text(el, "rodzajWgKST"),
+            "above": _int(_text(el, "liczbaKondygnacjiNadziemnych")),
+            "below": _int(_text(el, "liczbaKondygnacjiPodziemnych")),
+            "area_m2": _text(el, "powZabudowy"),
             "kw": _all_text(el, "numerKW"),
         }
         rec.refs = {"parcels": _refs(el, "dzialkaZabudowana")}
@@ -372,9 +423,12 @@ class EgibReader:
 
     def _address(self, el, rec, _name):
         rec.attrs = {
-            "locality": _text(el, "nazwaMiejscowosci"), "simc": _text(el, "idMiejscowosci"),
-            "street": _text(el, "nazwaUlicy"), "ulic": _text(el, "idNazwyUlicy"),
-            "number": _text(el, "numerPorzadkowy"), "flat": _text(el, "numerLokalu"),
+            "locality": _text(el, "nazwaMiejscowosci"),
+            "simc": _text(el, "idMiejscowosci"),
+            "street": _text(el, "nazwaUlicy"),
+            "ulic": _text(el, "idNazwyUlicy"),
+            "number": _text(el, "numerPorzadkowy"),
+            "flat": _text(el, "numerLokalu"),
         }
         rec.official_id = rec.local_id
         self._geometry(el, rec)
@@ -382,10 +436,17 @@ class EgibReader:
     def _subject(self, el, rec, name):
         first, surname = _text(el, "pierwszeImie"), _text(el, "pierwszyCzlonNazwiska")
         second = _text(el, "drugiCzlonNazwiska")
-        full = _text(el, "nazwaPelna") or " ".join(p for p in (first, surname + (f"-{second}" if second else "")) if p)
-        rec.attrs = {"kind": SUBJECT_KIND[name], "name": full or _("(no name)"), "first_name": first,
-                     "surname": surname + (f"-{second}" if second else ""), "pesel": _text(el, "pesel"),
-                     "regon": _text(el, "regon")}
+        full = _text(el, "nazwaPelna") or " ".join(
+            p for p in (first, surname + (f"-{second}" if second else "")) if p
+        )
+        rec.attrs = {
+            "kind": SUBJECT_KIND[name],
+            "name": full or _("(no name)"),
+            "first_name": first,
+            "surname": surname + (f"-{second}" if second else ""),
+            "pesel": _text(el, "pesel"),
+            "regon": _text(el, "regon"),
+        }
         rec.official_id = rec.local_id
 
     def _share(self, el, rec, name):

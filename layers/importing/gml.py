@@ -117,7 +117,9 @@ class GeometryReader:
             line += self.line_offset
         if len(parts) > MAX_VERTICES * dim:
             raise ImportFailed(
-                _("A geometry has more than %(n)s vertices (line %(line)s); such a file is not a registry export.")
+                _(
+                    "A geometry has more than %(n)s vertices (line %(line)s); such a file is not a registry export."
+                )
                 % {"n": MAX_VERTICES, "line": line}
             )
         try:
@@ -143,7 +145,9 @@ class GeometryReader:
         if not (xmin >= bx0 and ymin >= by0 and xmax <= bx1 and ymax <= by1):
             if not np.isfinite(pts).all():
                 if transformed:
-                    raise ImportFailed(_("Coordinates outside the CRS's area at line %(line)s.") % {"line": line})
+                    raise ImportFailed(
+                        _("Coordinates outside the CRS's area at line %(line)s.") % {"line": line}
+                    )
                 raise ImportFailed(_("NaN or infinite coordinates at line %(line)s.") % {"line": line})
             raise ImportFailed(
                 _("Coordinates outside Poland at line %(line)s (wrong CRS or axis order?).") % {"line": line}
@@ -170,7 +174,13 @@ class GeometryReader:
             if pos_list is not None and pos_list.tag != _POS_LIST:
                 pos_list = ring.find(_POS_LIST)
             if pos_list is not None:
-                rings.append((pos_list.text, int(pos_list.get("srsDimension") or ring.get("srsDimension") or 2), pos_list.sourceline))
+                rings.append(
+                    (
+                        pos_list.text,
+                        int(pos_list.get("srsDimension") or ring.get("srsDimension") or 2),
+                        pos_list.sourceline,
+                    )
+                )
                 continue
             poses = ring.findall(_POS)
             if not poses:
@@ -267,7 +277,11 @@ class GeometryReader:
             geoms[point_ix] = shapely.points(coords[starts])  # a point's first position, as `read` takes it
         if len(point_ix) == len(pendings):
             return geoms
-        ring_list, ring_poly, poly_geom = [], [], []  # rings; the polygon of each ring; the geometry of each polygon
+        ring_list, ring_poly, poly_geom = (
+            [],
+            [],
+            [],
+        )  # rings; the polygon of each ring; the geometry of each polygon
         for gi, p in enumerate(pendings):
             if p.shape == "point":
                 continue
@@ -328,11 +342,16 @@ class GeometryReader:
         except (GDALException, ValueError):
             raise ImportFailed(_("A geometry at line %(line)s cannot be read.") % {"line": line}) from None
         if ogr.point_count > MAX_VERTICES:
-            raise ImportFailed(_("A geometry has more than %(n)s vertices (line %(line)s).") % {"n": MAX_VERTICES, "line": line})
+            raise ImportFailed(
+                _("A geometry has more than %(n)s vertices (line %(line)s).")
+                % {"n": MAX_VERTICES, "line": line}
+            )
         geom = shapely.from_wkb(bytes(ogr.wkb))
         geom = shapely.force_2d(geom)
 
         def fix(coords):
-            return self._coords(" ".join(f"{a} {b}" for a, b in coords), 2, swap, epsg, el.sourceline)  # _coords adds the offset
+            return self._coords(
+                " ".join(f"{a} {b}" for a, b in coords), 2, swap, epsg, el.sourceline
+            )  # _coords adds the offset
 
         return shapely.transform(geom, lambda xy: fix(xy))

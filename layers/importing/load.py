@@ -27,12 +27,26 @@ from psycopg.sql import Composable
 from .base import KINDS, ImportFailed, Record, Report
 from .bulk import BULK_MIN_ROWS, Bulk
 
-STAGE_COLUMNS = ("kind", "local_id", "namespace", "version_id", "start_object", "start_version", "end_version",
-                 "end_object", "official_id", "attrs", "refs", "geom", "line")
+STAGE_COLUMNS = (
+    "kind",
+    "local_id",
+    "namespace",
+    "version_id",
+    "start_object",
+    "start_version",
+    "end_version",
+    "end_object",
+    "official_id",
+    "attrs",
+    "refs",
+    "geom",
+    "line",
+)
 
 # One partition per kind: every per-kind step scans only its own rows (a 100 000-parcel export stages
 # ~600 000 objects, and a full scan per step and kind was most of the merge).
-CREATE_STAGE = ["""
+CREATE_STAGE = [
+    """
 CREATE TEMP TABLE imp_stage (
   seq bigserial NOT NULL, kind text NOT NULL, local_id text NOT NULL, namespace text NOT NULL,
   version_id text NOT NULL DEFAULT '', start_object timestamptz, start_version timestamptz,
@@ -40,9 +54,13 @@ CREATE TEMP TABLE imp_stage (
   refs jsonb NOT NULL, geom geometry(Geometry, 2180), line int, status text NOT NULL DEFAULT 'new',
   target_id bigint, problem text
 ) PARTITION BY LIST (kind)
-""", *(f"CREATE TEMP TABLE imp_stage_{k} PARTITION OF imp_stage FOR VALUES IN ('{k}') WITH (fillfactor = 60) ON COMMIT DROP"
-      for k in KINDS),  # room on each page: a status update writes its new row version beside the old one (measured: ~7 % faster merge)
-    "CREATE TEMP TABLE imp_stage_other PARTITION OF imp_stage DEFAULT ON COMMIT DROP"]
+""",
+    *(
+        f"CREATE TEMP TABLE imp_stage_{k} PARTITION OF imp_stage FOR VALUES IN ('{k}') WITH (fillfactor = 60) ON COMMIT DROP"
+        for k in KINDS
+    ),  # room on each page: a status update writes its new row version beside the old one (measured: ~7 % faster merge)
+    "CREATE TEMP TABLE imp_stage_other PARTITION OF imp_stage DEFAULT ON COMMIT DROP",
+]
 
 
 @dataclass(frozen=True)
@@ -62,54 +80,98 @@ def _written(table: str) -> str:
 
 PRECINCT_OF = "split_part(s.official_id, '.', 1) || '.' || split_part(s.official_id, '.', 2)"
 SPECS: dict[str, KindSpec] = {
-    "unit": KindSpec("layers_cadastralunit", "unit_id", {
-        "unit_id": "s.official_id",
-        "name": "coalesce(nullif(s.attrs->>'name', ''), s.official_id)",
-        "gmina_id": "(SELECT a.id FROM layers_administrativeunit a WHERE a.level = 'gmina' "
-                    "AND left(a.teryt, 6) = replace(left(s.official_id, 6), '_', '') ORDER BY a.teryt LIMIT 1)",
-    }),
-    "precinct": KindSpec("layers_precinct", "precinct_id", {
-        "precinct_id": "s.official_id",
-        "number": "split_part(s.official_id, '.', 2)",
-        "name": "coalesce(nullif(s.attrs->>'name', ''), s.official_id)",
-        "unit_id": "(SELECT u.id FROM layers_cadastralunit u WHERE u.unit_id = split_part(s.official_id, '.', 1) AND u.end_object IS NULL)",
-    }),
-    "parcel": KindSpec("layers_parcel", "parcel_id", {
-        "parcel_id": "s.official_id",
-        # (the identifier's form is checked before: WWPPGG_R.XXXX[.AR_n].number, no dot in the number)
-        "number": "split_part(s.official_id, '.', -1)",
-        "sheet": r"CASE WHEN split_part(s.official_id, '.', 3) LIKE 'AR\_%%' THEN substr(split_part(s.official_id, '.', 3), 4)::int END",
-        "precinct_id": "r.id",
-        "area_ha": "(s.attrs->>'area_ha')::numeric",
-        "area_accuracy": "(s.attrs->>'accuracy')::smallint",
-        # the JRG2 xlink resolved through imp_jrg (EGiB GML), or the value a GIS file mapped directly
-        "registration_unit": "coalesce(j.official_id, s.attrs->>'jrg', '')",
-        "registration_group": "coalesce(j.grp, (s.attrs->>'group')::smallint)",
-    }, joins="LEFT JOIN imp_jrg j ON j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1 "
-             f"LEFT JOIN layers_precinct r ON r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL"),
-    "building": KindSpec("layers_building", "building_id", {
-        "building_id": "s.official_id",
-        "kst_type": "s.attrs->>'kst'",
-        "storeys_above": "(s.attrs->>'above')::smallint",
-        "storeys_below": "(s.attrs->>'below')::smallint",
-        "built_up_area_m2": "(s.attrs->>'area_m2')::numeric",
-    }),
-    "landuse": KindSpec("layers_landusecontour", "contour_id", {"contour_id": "s.official_id", "ofu": "s.attrs->>'ofu'"}),
-    "soil": KindSpec("layers_soilclasscontour", "contour_id", {
-        "contour_id": "s.official_id", "ozu": "s.attrs->>'ozu'", "ozk": "coalesce(s.attrs->>'ozk', '')",
-    }),
-    "address": KindSpec("layers_addresspoint", None, {
-        "teryt_gmina": "coalesce(s.attrs->>'teryt_gmina', '')",
-        "simc": "coalesce(s.attrs->>'simc', '')", "locality": "s.attrs->>'locality'",
-        "ulic": "coalesce(s.attrs->>'ulic', '')", "street": "coalesce(s.attrs->>'street', '')",
-        "number": "s.attrs->>'number'" , "postcode": "coalesce(s.attrs->>'postcode', '')",
-        "status": "'istniejacy'",
-    }, geom="s.geom", scope_by_unit=False),
-    "subject": KindSpec("layers_restrictedsubject", None, {
-        "kind": "s.attrs->>'kind'", "name": "s.attrs->>'name'", "first_name": "coalesce(s.attrs->>'first_name', '')",
-        "surname": "coalesce(s.attrs->>'surname', '')", "pesel": "coalesce(s.attrs->>'pesel', '')",
-        "regon": "coalesce(s.attrs->>'regon', '')", "address": "''",
-    }, geom=None, scope_by_unit=False),
+    "unit": KindSpec(
+        "layers_cadastralunit",
+        "unit_id",
+        {
+            "unit_id": "s.official_id",
+            "name": "coalesce(nullif(s.attrs->>'name', ''), s.official_id)",
+            "gmina_id": "(SELECT a.id FROM layers_administrativeunit a WHERE a.level = 'gmina' "
+            "AND left(a.teryt, 6) = replace(left(s.official_id, 6), '_', '') ORDER BY a.teryt LIMIT 1)",
+        },
+    ),
+    "precinct": KindSpec(
+        "layers_precinct",
+        "precinct_id",
+        {
+            "precinct_id": "s.official_id",
+            "number": "split_part(s.official_id, '.', 2)",
+            "name": "coalesce(nullif(s.attrs->>'name', ''), s.official_id)",
+            "unit_id": "(SELECT u.id FROM layers_cadastralunit u WHERE u.unit_id = split_part(s.official_id, '.', 1) AND u.end_object IS NULL)",
+        },
+    ),
+    "parcel": KindSpec(
+        "layers_parcel",
+        "parcel_id",
+        {
+            "parcel_id": "s.official_id",
+            # (the identifier's form is checked before: WWPPGG_R.XXXX[.AR_n].number, no dot in the number)
+            "number": "split_part(s.official_id, '.', -1)",
+            "sheet": r"CASE WHEN split_part(s.official_id, '.', 3) LIKE 'AR\_%%' THEN substr(split_part(s.official_id, '.', 3), 4)::int END",
+            "precinct_id": "r.id",
+            "area_ha": "(s.attrs->>'area_ha')::numeric",
+            "area_accuracy": "(s.attrs->>'accuracy')::smallint",
+            # the JRG2 xlink resolved through imp_jrg (EGiB GML), or the value a GIS file mapped directly
+            "registration_unit": "coalesce(j.official_id, s.attrs->>'jrg', '')",
+            "registration_group": "coalesce(j.grp, (s.attrs->>'group')::smallint)",
+        },
+        joins="LEFT JOIN imp_jrg j ON j.namespace = s.refs->'jrg'->0->>0 AND j.local_id = s.refs->'jrg'->0->>1 "
+        f"LEFT JOIN layers_precinct r ON r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL",
+    ),
+    "building": KindSpec(
+        "layers_building",
+        "building_id",
+        {
+            "building_id": "s.official_id",
+            "kst_type": "s.attrs->>'kst'",
+            "storeys_above": "(s.attrs->>'above')::smallint",
+            "storeys_below": "(s.attrs->>'below')::smallint",
+            "built_up_area_m2": "(s.attrs->>'area_m2')::numeric",
+        },
+    ),
+    "landuse": KindSpec(
+        "layers_landusecontour", "contour_id", {"contour_id": "s.official_id", "ofu": "s.attrs->>'ofu'"}
+    ),
+    "soil": KindSpec(
+        "layers_soilclasscontour",
+        "contour_id",
+        {
+            "contour_id": "s.official_id",
+            "ozu": "s.attrs->>'ozu'",
+            "ozk": "coalesce(s.attrs->>'ozk', '')",
+        },
+    ),
+    "address": KindSpec(
+        "layers_addresspoint",
+        None,
+        {
+            "teryt_gmina": "coalesce(s.attrs->>'teryt_gmina', '')",
+            "simc": "coalesce(s.attrs->>'simc', '')",
+            "locality": "s.attrs->>'locality'",
+            "ulic": "coalesce(s.attrs->>'ulic', '')",
+            "street": "coalesce(s.attrs->>'street', '')",
+            "number": "s.attrs->>'number'",
+            "postcode": "coalesce(s.attrs->>'postcode', '')",
+            "status": "'istniejacy'",
+        },
+        geom="s.geom",
+        scope_by_unit=False,
+    ),
+    "subject": KindSpec(
+        "layers_restrictedsubject",
+        None,
+        {
+            "kind": "s.attrs->>'kind'",
+            "name": "s.attrs->>'name'",
+            "first_name": "coalesce(s.attrs->>'first_name', '')",
+            "surname": "coalesce(s.attrs->>'surname', '')",
+            "pesel": "coalesce(s.attrs->>'pesel', '')",
+            "regon": "coalesce(s.attrs->>'regon', '')",
+            "address": "''",
+        },
+        geom=None,
+        scope_by_unit=False,
+    ),
 }
 TRACE: bool = settings.GISPORTAL_IMPORT_TRACE
 log = logging.getLogger(__name__)
@@ -159,12 +221,26 @@ def copy_row(rec: Record) -> str:
     """One staged row in PostgreSQL's COPY text format (columns of STAGE_COLUMNS)."""
     t = _copy_text
     geom = rec.wkb if rec.wkb is not None else _ewkb(rec.geom)  # hex digits only
-    return "\t".join((
-        t(rec.kind), t(rec.local_id), t(rec.namespace), t(rec.version_id or ""),
-        _copy_time(rec.start_object), _copy_time(rec.start_version), _copy_time(rec.end_version), _copy_time(rec.end_object),
-        t(rec.official_id or ""), t(_json(rec.attrs)), t(_json(rec.refs)), geom if geom is not None else "\\N",
-        str(rec.line) if rec.line is not None else "\\N",
-    )) + "\n"
+    return (
+        "\t".join(
+            (
+                t(rec.kind),
+                t(rec.local_id),
+                t(rec.namespace),
+                t(rec.version_id or ""),
+                _copy_time(rec.start_object),
+                _copy_time(rec.start_version),
+                _copy_time(rec.end_version),
+                _copy_time(rec.end_object),
+                t(rec.official_id or ""),
+                t(_json(rec.attrs)),
+                t(_json(rec.refs)),
+                geom if geom is not None else "\\N",
+                str(rec.line) if rec.line is not None else "\\N",
+            )
+        )
+        + "\n"
+    )
 
 
 class Loader:
@@ -177,7 +253,9 @@ class Loader:
         self._cm = None
         self.staged = 0
         self._pending: list[str] = []
-        self.kinds_staged: list[str] = []  # kinds in the order staged by `stage`, one entry per run of equal kinds
+        self.kinds_staged: list[
+            str
+        ] = []  # kinds in the order staged by `stage`, one entry per run of equal kinds
         self.merged: set[str] = set()  # kinds merged so far (merge() may be called for some kinds first)
 
     # ---- staging
@@ -186,7 +264,9 @@ class Loader:
         self.bulk = Bulk(self.cur, self._exec)
         # the COPY lasts as long as the file is read: the request-level statement timeout does not apply
         self.cur.execute(f"SET LOCAL statement_timeout = {IMPORT_STATEMENT_TIMEOUT_MS}")
-        self.cur.execute("SET LOCAL lock_timeout = 0")  # an import waits for another one's tables rather than failing
+        self.cur.execute(
+            "SET LOCAL lock_timeout = 0"
+        )  # an import waits for another one's tables rather than failing
         # the staging table lives in this session's local buffers (8 MB by default: a large file then
         # spills through the OS on every pass); takes effect if no temporary table was used before
         self.cur.execute(f"SET LOCAL temp_buffers = '{IMPORT_TEMP_BUFFERS}'")
@@ -251,8 +331,10 @@ class Loader:
         # no indexes on the staging table: with one partition per kind every step is a hash join or a
         # scan of its own partition, and keeping indexes up to date cost more than they saved
         # statistics of the columns the merge joins and filters on (geometry and JSON would cost seconds)
-        self._analyze_stage("imp_stage (kind, namespace, local_id, official_id, version_id, status, start_version, "
-                            "end_version, end_object)")
+        self._analyze_stage(
+            "imp_stage (kind, namespace, local_id, official_id, version_id, status, start_version, "
+            "end_version, end_object)"
+        )
 
     def _analyze_stage(self, what: str) -> None:
         """Statistics of staging rows from a small sample: enough for the merge's plans (row counts are
@@ -276,11 +358,15 @@ class Loader:
         row = self.cur.fetchone()
         return row[0] if row else None
 
-    def _problems_from(self, sql: str, params: dict, severity: str, code: str, message: str, action: str) -> int:
+    def _problems_from(
+        self, sql: str, params: dict, severity: str, code: str, message: str, action: str
+    ) -> int:
         self._exec(sql, params)
         rows = self.cur.fetchall()
         for kind, ident, line in rows:
-            self.report.problem(severity, code, message % {"id": ident}, kind=kind, ident=ident, line=line, action=action)
+            self.report.problem(
+                severity, code, message % {"id": ident}, kind=kind, ident=ident, line=line, action=action
+            )
         return len(rows)
 
     def _reject(self, rows: list[tuple], policy: str, code: str, message: str) -> None:
@@ -289,7 +375,9 @@ class Loader:
         if rows and policy == "strict":
             raise ImportFailed(message % {"id": rows[0][1]})
         for kind, ident, line in rows:
-            self.report.problem("error", code, message % {"id": ident}, kind=kind, ident=ident, line=line, action="rejected")
+            self.report.problem(
+                "error", code, message % {"id": ident}, kind=kind, ident=ident, line=line, action="rejected"
+            )
             self.report.bump("rejected", kind)
 
     # ---- merge
@@ -345,16 +433,21 @@ class Loader:
     def _choose_versions(self, kinds: list[str]) -> int:
         """Several versions of one lokalnyId: keep the open one (else the latest start), the rest → history.
         Returns how many staged rows changed status."""
-        older = self._exec("""
+        older = self._exec(
+            """
             WITH several AS MATERIALIZED (SELECT kind, namespace, local_id FROM imp_stage WHERE kind = ANY(%(k)s)
                                           GROUP BY 1, 2, 3 HAVING count(*) > 1),
                  r AS (SELECT s.seq, s.kind, row_number() OVER (PARTITION BY s.kind, s.namespace, s.local_id
                          ORDER BY (s.end_version IS NULL) DESC, s.start_version DESC NULLS LAST, s.seq DESC) AS rn
                        FROM imp_stage s JOIN several USING (kind, namespace, local_id))
             UPDATE imp_stage s SET status = 'history' FROM r
-            WHERE r.seq = s.seq AND r.kind = s.kind AND r.rn > 1""", {"k": kinds})
-        n = self._exec("UPDATE imp_stage SET status = 'retire' WHERE kind = ANY(%(k)s) AND status = 'new' AND end_object IS NOT NULL",
-                       {"k": kinds})
+            WHERE r.seq = s.seq AND r.kind = s.kind AND r.rn > 1""",
+            {"k": kinds},
+        )
+        n = self._exec(
+            "UPDATE imp_stage SET status = 'retire' WHERE kind = ANY(%(k)s) AND status = 'new' AND end_object IS NOT NULL",
+            {"k": kinds},
+        )
         if n:
             self.report.notes.append(_("%(n)s objects have koniecObiekt set and were retired.") % {"n": n})
         return older + n
@@ -372,7 +465,12 @@ class Loader:
             WHERE d.seq = s.seq AND d.kind = s.kind AND d.rn > 1 RETURNING s.kind, s.official_id, s.line"""
         self._exec(sql, {"k": kinds})
         rows = self.cur.fetchall()
-        self._reject(rows, policy, "duplicate", _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."))
+        self._reject(
+            rows,
+            policy,
+            "duplicate",
+            _("Identifier %(id)s appears more than once in the file; this occurrence is rejected."),
+        )
         return len(rows)
 
     def _resolve_jrg(self) -> None:
@@ -387,20 +485,35 @@ class Loader:
 
     def _missing_units(self, source_kind: str) -> None:
         """Precincts (or parcels) whose cadastral unit is neither in the file nor in the register."""
-        rows = self._rows("""
+        rows = self._rows(
+            """
             SELECT DISTINCT split_part(s.official_id, '.', 1), min(s.namespace) FROM imp_stage s
             WHERE s.kind = %(k)s AND s.status = 'new' AND NOT EXISTS (
               SELECT 1 FROM layers_cadastralunit u WHERE u.unit_id = split_part(s.official_id, '.', 1) AND u.end_object IS NULL)
               AND NOT EXISTS (SELECT 1 FROM imp_stage x WHERE x.kind = 'unit' AND x.official_id = split_part(s.official_id, '.', 1))
-            GROUP BY 1""", {"k": source_kind})
+            GROUP BY 1""",
+            {"k": source_kind},
+        )
         for unit, ns in rows:
-            self._exec("""
+            self._exec(
+                """
                 INSERT INTO layers_cadastralunit (local_id, namespace, version_id, unit_id, name, geom)
                 SELECT %(lid)s, %(ns)s, '', %(u)s, %(u)s, ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
                 FROM imp_stage WHERE kind = %(k)s AND status = 'new' AND official_id LIKE %(like)s""",
-                       {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"unit:{ns}:{unit}")), "ns": ns, "u": unit,
-                        "like": unit + ".%", "k": source_kind})
-            self.report.notes.append(_("Cadastral unit %(u)s is neither in the file nor in the register: created from its objects.") % {"u": unit})
+                {
+                    "lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"unit:{ns}:{unit}")),
+                    "ns": ns,
+                    "u": unit,
+                    "like": unit + ".%",
+                    "k": source_kind,
+                },
+            )
+            self.report.notes.append(
+                _(
+                    "Cadastral unit %(u)s is neither in the file nor in the register: created from its objects."
+                )
+                % {"u": unit}
+            )
 
     def _missing_precincts(self) -> None:
         """Parcels whose precinct is neither in the file nor in the register: create it from its parcels."""
@@ -411,28 +524,45 @@ class Loader:
             self._missing_units("parcel")
         for (pid,) in rows:
             unit = pid.split(".")[0]
-            ns = self._scalar("SELECT namespace FROM imp_stage WHERE kind = 'parcel' AND official_id LIKE %(p)s LIMIT 1", {"p": pid + ".%"})
-            self._exec("""
+            ns = self._scalar(
+                "SELECT namespace FROM imp_stage WHERE kind = 'parcel' AND official_id LIKE %(p)s LIMIT 1",
+                {"p": pid + ".%"},
+            )
+            self._exec(
+                """
                 INSERT INTO layers_precinct (local_id, namespace, version_id, precinct_id, number, name, unit_id, geom)
                 SELECT %(lid)s, %(ns)s, '', %(p)s, split_part(%(p)s, '.', 2), %(p)s,
                        (SELECT id FROM layers_cadastralunit WHERE unit_id = %(u)s AND end_object IS NULL),
                        ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Union(geom)), 3))
                 FROM imp_stage WHERE kind = 'parcel' AND status = 'new' AND official_id LIKE %(like)s""",
-                       {"lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"precinct:{ns}:{pid}")), "ns": ns, "p": pid, "u": unit, "like": pid + ".%"})
-            self.report.notes.append(_("Precinct %(p)s is neither in the file nor in the register: created from its parcels.") % {"p": pid})
+                {
+                    "lid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"precinct:{ns}:{pid}")),
+                    "ns": ns,
+                    "p": pid,
+                    "u": unit,
+                    "like": pid + ".%",
+                },
+            )
+            self.report.notes.append(
+                _("Precinct %(p)s is neither in the file nor in the register: created from its parcels.")
+                % {"p": pid}
+            )
 
     def _merge_kind(self, kind: str, policy: str) -> None:
         spec = SPECS[kind]
         t = spec.table
         p = {"kind": kind, "job": self.job_id}
         # classify against the register
-        known = self._exec(f"""
+        known = self._exec(
+            f"""
             UPDATE imp_stage s SET target_id = t.id,
               status = CASE WHEN s.status = 'retire' THEN 'retire'
                             WHEN t.version_id IS DISTINCT FROM s.version_id OR t.end_object IS NOT NULL THEN 'update'
                             ELSE 'unchanged' END
             FROM {t} t WHERE s.kind = %(kind)s AND s.status IN ('new', 'retire')
-              AND t.namespace = s.namespace AND t.local_id = s.local_id""", p)
+              AND t.namespace = s.namespace AND t.local_id = s.local_id""",
+            p,
+        )
         # rows still 'new' are inserted below; what refers to them later finds them by IIP identity
         # (rewriting every staged row to note its new id cost more than those joins)
         if known:
@@ -441,50 +571,74 @@ class Loader:
         scope = ""
         if spec.scope_by_unit and spec.official:
             scope = f"AND split_part(t.{spec.official}, '.', 1) IN (SELECT DISTINCT split_part(official_id, '.', 1) FROM imp_stage WHERE kind = %(kind)s)"
-        retired = self._exec(f"""
+        retired = self._exec(
+            f"""
             UPDATE {t} t SET end_object = now() WHERE t.end_object IS NULL
               AND t.namespace IN (SELECT DISTINCT namespace FROM imp_stage WHERE kind = %(kind)s) {scope}
               AND NOT EXISTS (SELECT 1 FROM imp_stage s WHERE s.kind = %(kind)s AND s.namespace = t.namespace
-                              AND s.local_id = t.local_id AND s.status <> 'history')""", p)
-        retired += self._exec(f"""
+                              AND s.local_id = t.local_id AND s.status <> 'history')""",
+            p,
+        )
+        retired += self._exec(
+            f"""
             UPDATE {t} t SET end_object = s.end_object, end_version = coalesce(s.end_version, s.end_object)
-            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'retire' AND t.id = s.target_id AND t.end_object IS NULL""", p)
+            FROM imp_stage s WHERE s.kind = %(kind)s AND s.status = 'retire' AND t.id = s.target_id AND t.end_object IS NULL""",
+            p,
+        )
         if retired:
             self.report.bump("retired", kind, retired)
         # identifiers held by another current object of the register
         if spec.official:
-            self._exec(f"""
+            self._exec(
+                f"""
                 UPDATE imp_stage s SET status = 'rejected', problem = 'conflict'
                 WHERE s.kind = %(kind)s AND s.status IN ('new', 'update') AND EXISTS (
                   SELECT 1 FROM {t} t WHERE t.{spec.official} = s.official_id AND t.end_object IS NULL
                   AND NOT (t.namespace = s.namespace AND t.local_id = s.local_id))
-                RETURNING s.kind, s.official_id, s.line""", p)
-            self._reject(self.cur.fetchall(), policy, "conflict",
-                         _("Identifier %(id)s is already held by another object in the register."))
+                RETURNING s.kind, s.official_id, s.line""",
+                p,
+            )
+            self._reject(
+                self.cur.fetchall(),
+                policy,
+                "conflict",
+                _("Identifier %(id)s is already held by another object in the register."),
+            )
         if kind == "parcel":
             self._reject_without_precinct(policy)
         # earlier versions of updated rows go to history
         official = f"t.{spec.official}" if spec.official else "t.local_id"
-        self._exec(f"""
+        self._exec(
+            f"""
             INSERT INTO layers_registryhistory (kind, namespace, local_id, version_id, start_version, end_version, official_id,
                                                 data, geom, recorded_at, job_id)
             SELECT %(kind)s, t.namespace, t.local_id, t.version_id, t.start_version, coalesce(s.start_version, now()), {official},
                    to_jsonb(t) - 'geom', {"t.geom" if spec.geom else "NULL"}, now(), %(job)s
             FROM {t} t JOIN imp_stage s ON s.target_id = t.id AND s.kind = %(kind)s AND s.status = 'update'
-            ON CONFLICT DO NOTHING""", p)
+            ON CONFLICT DO NOTHING""",
+            p,
+        )
         cols = list(spec.columns)
         geom_set = f", geom = {spec.geom}" if spec.geom else ""
         sets = ", ".join(f"{c} = {spec.columns[c]}" for c in cols)
-        updated = self._exec(f"""
+        updated = self._exec(
+            f"""
             UPDATE {t} SET version_id = s.version_id, start_object = s.start_object, start_version = s.start_version,
                    end_version = s.end_version, end_object = NULL, {sets}{geom_set}
-            FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""", p)
+            FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'update' AND {t}.id = s.target_id""",
+            p,
+        )
         insert_cols = ", ".join([*IIP, *cols, *(["geom"] if spec.geom else [])])
-        select_cols = ", ".join([*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])])
+        select_cols = ", ".join(
+            [*(f"s.{c}" for c in IIP), *(spec.columns[c] for c in cols), *([spec.geom] if spec.geom else [])]
+        )
         with self.bulk.into(t):
-            inserted = self._exec(f"""
+            inserted = self._exec(
+                f"""
                 INSERT INTO {t} ({insert_cols})
-                SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""", p)
+                SELECT {select_cols} FROM imp_stage s {spec.joins} WHERE s.kind = %(kind)s AND s.status = 'new'""",
+                p,
+            )
         if inserted > 500:
             # fresh statistics, or later joins plan for an empty table (nested loops over seq scans) -
             # in this import and in the next one, which may come before autovacuum (without it, the
@@ -492,7 +646,9 @@ class Loader:
             # Not of the geometry, which no join of an import uses: a third to half of the ANALYZE;
             # autovacuum's analyze after the commit (the table changed by far more than 10 %) adds it.
             self._exec(f"ANALYZE {t} ({', '.join(['id', *IIP, *cols])})")
-        unchanged = known and self._scalar("SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p)
+        unchanged = known and self._scalar(
+            "SELECT count(*) FROM imp_stage WHERE kind = %(kind)s AND status = 'unchanged'", p
+        )
         if updated + inserted:
             self.report.bump("written", kind, updated + inserted)
         if unchanged:
@@ -504,7 +660,12 @@ class Loader:
             WHERE s.kind = 'parcel' AND s.status IN ('new', 'update') AND NOT EXISTS (
               SELECT 1 FROM layers_precinct r WHERE r.precinct_id = {PRECINCT_OF} AND r.end_object IS NULL)
             RETURNING s.kind, s.official_id, s.line""")
-        self._reject(self.cur.fetchall(), policy, "no_precinct", _("The precinct of parcel %(id)s is not in the register."))
+        self._reject(
+            self.cur.fetchall(),
+            policy,
+            "no_precinct",
+            _("The precinct of parcel %(id)s is not in the register."),
+        )
 
     def _parcel_children(self) -> None:
         """Land-use classes and KW numbers of inserted or updated parcels are replaced."""
@@ -525,15 +686,21 @@ class Loader:
                 WHERE s.kind = 'parcel' AND s.status IN ('new', 'update')""")
 
     def _parcel_outside_precinct(self, policy: str) -> None:
-        n = self._problems_from(f"""
+        n = self._problems_from(
+            f"""
             WITH s AS MATERIALIZED (SELECT official_id, line, geom, {PRECINCT_OF} AS precinct FROM imp_stage s
                                     WHERE s.kind = 'parcel' AND s.status IN ('new', 'update'))
             SELECT 'parcel', s.official_id, s.line FROM s JOIN layers_precinct r
               ON r.precinct_id = s.precinct AND r.end_object IS NULL
             WHERE r.version_id <> ''
               AND NOT ST_Covers(r.geom, s.geom)  -- the precinct repeats: PostGIS prepares it once
-              AND ST_Area(ST_Difference(s.geom, r.geom)) > greatest(1.0, 0.001 * ST_Area(s.geom))""", {},
-            "warning", "outside_precinct", _("Parcel %(id)s lies partly outside its precinct."), "kept")
+              AND ST_Area(ST_Difference(s.geom, r.geom)) > greatest(1.0, 0.001 * ST_Area(s.geom))""",
+            {},
+            "warning",
+            "outside_precinct",
+            _("Parcel %(id)s lies partly outside its precinct."),
+            "kept",
+        )
         if n and policy == "strict":
             raise ImportFailed(_("%(n)s parcels lie partly outside their precincts.") % {"n": n})
 
@@ -579,12 +746,17 @@ class Loader:
             self.report.bump("written", "share", n)
 
     def _history_rows(self) -> None:
-        n = self._exec("""
+        n = self._exec(
+            """
             INSERT INTO layers_registryhistory (kind, namespace, local_id, version_id, start_version, end_version, official_id,
                                                 data, geom, recorded_at, job_id)
             SELECT kind, namespace, local_id, version_id, start_version, end_version, official_id, attrs, geom, now(), %(job)s
             FROM imp_stage WHERE status = 'history'
-            ON CONFLICT DO NOTHING""", {"job": self.job_id})
+            ON CONFLICT DO NOTHING""",
+            {"job": self.job_id},
+        )
         if n:
-            for kind, count in self._rows("SELECT kind, count(*) FROM imp_stage WHERE status = 'history' GROUP BY kind"):
+            for kind, count in self._rows(
+                "SELECT kind, count(*) FROM imp_stage WHERE status = 'history' GROUP BY kind"
+            ):
                 self.report.bump("history", kind, count)

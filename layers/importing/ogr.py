@@ -30,32 +30,80 @@ from .sniff import Sniffed, open_vector
 
 # layer -> (record kind, {our attribute: (record field or attrs key, EGiB alias)})
 TARGETS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
-    "dzialki": ("parcel", {"ID_DZIALKI": ("official_id", "idDzialki"), "POLE_EWIDENCYJNE": ("area_ha", "poleEwidencyjne"),
-                           "GRUPA_REJESTROWA": ("group", "grupaRejestrowa"), "JRG": ("jrg", "idJednostkiRejestrowej"),
-                           "KW": ("kw", "numerKW")}),
-    "budynki": ("building", {"ID_BUDYNKU": ("official_id", "idBudynku"), "FUNKCJA": ("kst", "rodzajWgKST"),
-                             "KONDYGNACJE": ("above", "liczbaKondygnacjiNadziemnych"),
-                             "KONDYGNACJE_PODZIEMNE": ("below", "liczbaKondygnacjiPodziemnych"),
-                             "POWIERZCHNIA_ZABUDOWY": ("area_m2", "powZabudowy")}),
-    "obreby": ("precinct", {"ID_OBREBU": ("official_id", "idObrebu"), "NAZWA_OBREBU": ("name", "nazwaWlasna")}),
-    "jednostki_ewidencyjne": ("unit", {"ID_JEDNOSTKI": ("official_id", "idJednostkiEwid"), "NAZWA": ("name", "nazwaWlasna")}),
+    "dzialki": (
+        "parcel",
+        {
+            "ID_DZIALKI": ("official_id", "idDzialki"),
+            "POLE_EWIDENCYJNE": ("area_ha", "poleEwidencyjne"),
+            "GRUPA_REJESTROWA": ("group", "grupaRejestrowa"),
+            "JRG": ("jrg", "idJednostkiRejestrowej"),
+            "KW": ("kw", "numerKW"),
+        },
+    ),
+    "budynki": (
+        "building",
+        {
+            "ID_BUDYNKU": ("official_id", "idBudynku"),
+            "FUNKCJA": ("kst", "rodzajWgKST"),
+            "KONDYGNACJE": ("above", "liczbaKondygnacjiNadziemnych"),
+            "KONDYGNACJE_PODZIEMNE": ("below", "liczbaKondygnacjiPodziemnych"),
+            "POWIERZCHNIA_ZABUDOWY": ("area_m2", "powZabudowy"),
+        },
+    ),
+    "obreby": (
+        "precinct",
+        {"ID_OBREBU": ("official_id", "idObrebu"), "NAZWA_OBREBU": ("name", "nazwaWlasna")},
+    ),
+    "jednostki_ewidencyjne": (
+        "unit",
+        {"ID_JEDNOSTKI": ("official_id", "idJednostkiEwid"), "NAZWA": ("name", "nazwaWlasna")},
+    ),
     "uzytki": ("landuse", {"ID_UZYTKU": ("official_id", "idUzytku"), "OFU": ("ofu", "OFU")}),
-    "kontury_klasyfikacyjne": ("soil", {"ID_KONTURU": ("official_id", "idKonturu"), "OZU": ("ozu", "OZU"), "OZK": ("ozk", "OZK")}),
-    "adresy": ("address", {"ID_ADRESU": ("local_id", "lokalnyId"), "MIEJSCOWOSC": ("locality", "nazwaMiejscowosci"),
-                           "SIMC": ("simc", "idMiejscowosci"), "ULICA": ("street", "nazwaUlicy"), "ULIC": ("ulic", "idNazwyUlicy"),
-                           "NUMER": ("number", "numerPorzadkowy"), "KOD_POCZTOWY": ("postcode", "kodPocztowy"),
-                           "TERYT_GMINY": ("teryt_gmina", "kodTERYT")}),
+    "kontury_klasyfikacyjne": (
+        "soil",
+        {"ID_KONTURU": ("official_id", "idKonturu"), "OZU": ("ozu", "OZU"), "OZK": ("ozk", "OZK")},
+    ),
+    "adresy": (
+        "address",
+        {
+            "ID_ADRESU": ("local_id", "lokalnyId"),
+            "MIEJSCOWOSC": ("locality", "nazwaMiejscowosci"),
+            "SIMC": ("simc", "idMiejscowosci"),
+            "ULICA": ("street", "nazwaUlicy"),
+            "ULIC": ("ulic", "idNazwyUlicy"),
+            "NUMER": ("number", "numerPorzadkowy"),
+            "KOD_POCZTOWY": ("postcode", "kodPocztowy"),
+            "TERYT_GMINY": ("teryt_gmina", "kodTERYT"),
+        },
+    ),
     # not IIP objects (plain.py): one zoning area per row, with its plan; one administrative unit per row
     # (aliases: the field names of the PRG shapefiles, JPT_KOD_JE / JPT_SJR_KO / JPT_NAZWA_)
-    "mpzp": ("zoning", {"UCHWALA": ("resolution_no", "numerUchwaly"), "PLAN": ("plan_name", "nazwaPlanu"),
-                        "DATA_UCHWALY": ("resolution_date", "dataUchwaly"), "OZNACZENIE": ("label", "oznaczenie"),
-                        "SYMBOL": ("symbol", "symbolPrzeznaczenia"), "PRZEZNACZENIE": ("description", "przeznaczenie"),
-                        "TERYT_GMINY": ("teryt_gmina", "kodTERYT")}),
-    "granice": ("admin", {"TERYT": ("official_id", "JPT_KOD_JE"), "POZIOM": ("level", "JPT_SJR_KO"),
-                          "NAZWA": ("name", "JPT_NAZWA_")}),
+    "mpzp": (
+        "zoning",
+        {
+            "UCHWALA": ("resolution_no", "numerUchwaly"),
+            "PLAN": ("plan_name", "nazwaPlanu"),
+            "DATA_UCHWALY": ("resolution_date", "dataUchwaly"),
+            "OZNACZENIE": ("label", "oznaczenie"),
+            "SYMBOL": ("symbol", "symbolPrzeznaczenia"),
+            "PRZEZNACZENIE": ("description", "przeznaczenie"),
+            "TERYT_GMINY": ("teryt_gmina", "kodTERYT"),
+        },
+    ),
+    "granice": (
+        "admin",
+        {
+            "TERYT": ("official_id", "JPT_KOD_JE"),
+            "POZIOM": ("level", "JPT_SJR_KO"),
+            "NAZWA": ("name", "JPT_NAZWA_"),
+        },
+    ),
 }
-IIP_FIELDS = {"LOKALNY_ID": ("local_id", "lokalnyId"), "PRZESTRZEN_NAZW": ("namespace", "przestrzenNazw"),
-              "WERSJA_ID": ("version_id", "wersjaId")}
+IIP_FIELDS = {
+    "LOKALNY_ID": ("local_id", "lokalnyId"),
+    "PRZESTRZEN_NAZW": ("namespace", "przestrzenNazw"),
+    "WERSJA_ID": ("version_id", "wersjaId"),
+}
 INT_ATTRS = {"group", "above", "below"}
 # layers without IIP identity: the fields a file must hold (else the file is refused before reading)
 PLAIN_REQUIRED = {"mpzp": ("UCHWALA", "OZNACZENIE"), "granice": ("TERYT",)}
@@ -89,11 +137,15 @@ class OgrReader:
         self.kind, self.fields = TARGETS[layer_name]
         self.plain = layer_name in PLAIN_REQUIRED
         iip_fields = {} if self.plain else IIP_FIELDS
-        self.namespace = options.get("namespace") or getattr(settings, "GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
+        self.namespace = options.get("namespace") or getattr(
+            settings, "GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB"
+        )
         mapping = options.get("mapping") or {}
         unknown = [k for k in mapping if k.upper() not in self.fields and k.upper() not in iip_fields]
         if unknown:
-            raise ImportFailed(_("Unknown target attribute(s) in the mapping: %(a)s") % {"a": ", ".join(unknown)[:200]})
+            raise ImportFailed(
+                _("Unknown target attribute(s) in the mapping: %(a)s") % {"a": ", ".join(unknown)[:200]}
+            )
         self.mapping = {k.upper(): v for k, v in mapping.items()}
         encoding = options.get("encoding")
         if encoding:
@@ -102,9 +154,17 @@ class OgrReader:
             except LookupError:
                 raise ImportFailed(_("Unknown character encoding %(e)s.") % {"e": encoding[:30]}) from None
         if sniffed.fmt == "shp":
-            if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists() and not path.with_suffix(".PRJ").exists() \
-                    and not options.get("srs"):
-                raise ImportFailed(_("The Shapefile has no .prj file; give its coordinate reference system (e.g. EPSG:2180)."))
+            if (
+                path.suffix.lower() == ".shp"
+                and not path.with_suffix(".prj").exists()
+                and not path.with_suffix(".PRJ").exists()
+                and not options.get("srs")
+            ):
+                raise ImportFailed(
+                    _(
+                        "The Shapefile has no .prj file; give its coordinate reference system (e.g. EPSG:2180)."
+                    )
+                )
             from django.contrib.gis.gdal.libgdal import lgdal
 
             # with an encoding given we decode ourselves; without, GDAL recodes from the .cpg (the option is
@@ -122,7 +182,9 @@ class OgrReader:
 
             # an EPSG code only: a PROJ string or WKT could name grid files or URLs
             if not EPSG_CODE.fullmatch(srs_opt):
-                raise ImportFailed(_("Give the coordinate reference system as an EPSG code (e.g. EPSG:2180).")) from None
+                raise ImportFailed(
+                    _("Give the coordinate reference system as an EPSG code (e.g. EPSG:2180).")
+                ) from None
             try:
                 self.crs_wkt = CRS.from_epsg(int(srs_opt.rsplit(":", 1)[-1])).to_wkt()
             except Exception:
@@ -132,14 +194,19 @@ class OgrReader:
             self.crs_wkt = self.layer.srs.wkt
             self.crs_text = self.layer.srs.name
         else:
-            raise ImportFailed(_("The file declares no coordinate reference system; give it (e.g. EPSG:2180)."))
+            raise ImportFailed(
+                _("The file declares no coordinate reference system; give it (e.g. EPSG:2180).")
+            )
         names = {n.upper(): n for n in self.layer.fields}
         self.source: dict[str, str] = {}
         for target, (_attr, alias) in {**self.fields, **iip_fields}.items():
             src_name = self.mapping.get(target)
             if src_name is not None:
                 if src_name.upper() not in names:
-                    raise ImportFailed(_("The file has no field %(f)s (mapped to %(t)s).") % {"f": src_name[:60], "t": target})
+                    raise ImportFailed(
+                        _("The file has no field %(f)s (mapped to %(t)s).")
+                        % {"f": src_name[:60], "t": target}
+                    )
                 self.source[target] = names[src_name.upper()]
             elif target in names:
                 self.source[target] = names[target]
@@ -150,11 +217,17 @@ class OgrReader:
         if self.plain:
             for target in PLAIN_REQUIRED[layer_name]:
                 if target not in self.source:
-                    raise ImportFailed(_("No field holds %(t)s; map it to a field of the file (%(t)s=FIELD).") % {"t": target})
+                    raise ImportFailed(
+                        _("No field holds %(t)s; map it to a field of the file (%(t)s=FIELD).")
+                        % {"t": target}
+                    )
             return
         id_target = next(t for t, (a, _x) in self.fields.items() if a in ("official_id", "local_id"))
         if id_target not in self.source and "LOKALNY_ID" not in self.source:
-            raise ImportFailed(_("No field holds the identifier (%(t)s); map it to a field of the file (%(t)s=FIELD).") % {"t": id_target})
+            raise ImportFailed(
+                _("No field holds the identifier (%(t)s); map it to a field of the file (%(t)s=FIELD).")
+                % {"t": id_target}
+            )
 
     def __iter__(self):
         transformer = _transformer(self.crs_wkt)
@@ -195,7 +268,9 @@ class OgrReader:
                     rec.problems.append({"code": "id_missing", "message": _("The object has no identifier.")})
                     rec.local_id = f"row-{i + 1}"
                 else:
-                    rec.local_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rec.namespace}:{self.kind}:{rec.official_id}"))
+                    rec.local_id = str(
+                        uuid.uuid5(uuid.NAMESPACE_URL, f"{rec.namespace}:{self.kind}:{rec.official_id}")
+                    )
             if self.kind == "address" and not rec.official_id:
                 rec.official_id = rec.local_id
             if not rec.version_id:
@@ -238,7 +313,9 @@ class OgrReader:
             return None
         limit = MAX_VERTICES_OF.get(self.kind, MAX_VERTICES)
         if geom.point_count > limit:
-            raise ImportFailed(_("A geometry has more than %(n)s vertices (feature %(i)s).") % {"n": limit, "i": row})
+            raise ImportFailed(
+                _("A geometry has more than %(n)s vertices (feature %(i)s).") % {"n": limit, "i": row}
+            )
         g = shapely.force_2d(shapely.from_wkb(bytes(geom.wkb)))
         return self._to_storage(g, transformer, row)
 
@@ -249,9 +326,16 @@ class OgrReader:
                 raise ImportFailed(_("NaN or infinite coordinates in feature %(i)s.") % {"i": row})
             x, y = transformer.transform(arr[:, 0], arr[:, 1])
             out = np.round(np.column_stack([x, y]), 3)
-            if not np.isfinite(out).all() or out[:, 0].min() < BOUNDS_2180[0] or out[:, 1].min() < BOUNDS_2180[1] \
-                    or out[:, 0].max() > BOUNDS_2180[2] or out[:, 1].max() > BOUNDS_2180[3]:
-                raise ImportFailed(_("Coordinates outside Poland in feature %(i)s (wrong CRS?).") % {"i": row})
+            if (
+                not np.isfinite(out).all()
+                or out[:, 0].min() < BOUNDS_2180[0]
+                or out[:, 1].min() < BOUNDS_2180[1]
+                or out[:, 0].max() > BOUNDS_2180[2]
+                or out[:, 1].max() > BOUNDS_2180[3]
+            ):
+                raise ImportFailed(
+                    _("Coordinates outside Poland in feature %(i)s (wrong CRS?).") % {"i": row}
+                )
             return out
 
         return shapely.transform(g, fix)

@@ -80,10 +80,12 @@ def plan(path: Path, processes: int | None = None, min_bytes: int | None = None)
         tail_at = f.tell()
         tail = f.read()
         at = tail.rfind(footer)
-        if at == -1 or tail[at + len(footer):].strip():
+        if at == -1 or tail[at + len(footer) :].strip():
             return None  # truncated or something after the root: one piece gives the exact error
         end = tail_at + at
-        member = re.compile(rb"<" + (re.escape(gml_prefix) + b":" if gml_prefix else b"") + rb"(?:featureMember|member)[\s>]")
+        member = re.compile(
+            rb"<" + (re.escape(gml_prefix) + b":" if gml_prefix else b"") + rb"(?:featureMember|member)[\s>]"
+        )
         first = _search(f, member, root.end(), end)
         if first is None:
             return None
@@ -95,9 +97,13 @@ def plan(path: Path, processes: int | None = None, min_bytes: int | None = None)
         for i in range(1, processes):
             target = first + int(own + (span - own) * (i - 1) / (processes - 1))
             at = None
-            if i == 1:  # where the type of feature changes, if one is near: that part's kinds can be merged early
+            if (
+                i == 1
+            ):  # where the type of feature changes, if one is near: that part's kinds can be merged early
                 window = int(span * KIND_WINDOW)
-                at = _kind_change(f, gml_prefix, max(first + 1, target - window), min(end, target + window), target)
+                at = _kind_change(
+                    f, gml_prefix, max(first + 1, target - window), min(end, target + window), target
+                )
                 boundary = at is not None
             if at is None:
                 at = _search(f, member, max(cuts[-1] + 1, target), end)
@@ -226,12 +232,25 @@ def start_children(p: Plan, *, policy: str, workdir: Path, scope: dict | None = 
     for i, part in enumerate(p.parts[1:], start=1):
         rows, summary = workdir / f"part{i}.copy", workdir / f"part{i}.json"
         rows.touch()  # this process reads it while the child writes it (stream_rows)
-        spec = {"path": str(p.path), "start": part.start, "end": part.end, "policy": policy, "rows": str(rows),
-                "summary": str(summary), "prefix": p.prefix.decode("utf-8", "surrogateescape"),
-                "footer": p.footer.decode(), "scope": scope}
+        spec = {
+            "path": str(p.path),
+            "start": part.start,
+            "end": part.end,
+            "policy": policy,
+            "rows": str(rows),
+            "summary": str(summary),
+            "prefix": p.prefix.decode("utf-8", "surrogateescape"),
+            "footer": p.footer.decode(),
+            "scope": scope,
+        }
         with open(workdir / f"part{i}.err", "wb") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "layers.importing.child"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "layers.importing.child"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=_child_env(),
+            )
         proc.stdin.write(json.dumps(spec).encode())
         proc.stdin.close()
         children.append(Child(proc, rows, summary, workdir / f"part{i}.err"))
@@ -241,8 +260,11 @@ def start_children(p: Plan, *, policy: str, workdir: Path, scope: dict | None = 
 def _child_env() -> dict:
     from django.utils import translation
 
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "gisportal.settings"),
-               GISPORTAL_IMPORT_LANGUAGE=translation.get_language() or settings.LANGUAGE_CODE)
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "gisportal.settings"),
+        GISPORTAL_IMPORT_LANGUAGE=translation.get_language() or settings.LANGUAGE_CODE,
+    )
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
@@ -259,7 +281,9 @@ class RowStream:
         """Hand on what the child has written so far; True once it has exited and all is handed on."""
         if self.f.closed:
             return True
-        exited = self.child.process.poll() is not None  # (before reading: what it wrote before exiting is read)
+        exited = (
+            self.child.process.poll() is not None
+        )  # (before reading: what it wrote before exiting is read)
         while block := self.f.read(1 << 20):
             write(block)
         if exited:
@@ -282,7 +306,9 @@ def collect(child: Child, report: Report, reader) -> dict:
         summary = json.loads(child.summary.read_text())
     except (OSError, ValueError):
         last = (child.errors.read_text(errors="replace").strip().splitlines() or ["?"])[-1]
-        raise ImportFailed(_("A reading process stopped unexpectedly: %(err)s") % {"err": last[:200]}) from None
+        raise ImportFailed(
+            _("A reading process stopped unexpectedly: %(err)s") % {"err": last[:200]}
+        ) from None
     if summary.get("failed"):
         raise ImportFailed(summary["failed"])
     add_report(summary, report)
@@ -297,8 +323,15 @@ def add_report(summary: dict, report: Report) -> None:
         for kind, n in r[what].items():
             report.bump(what, kind, n)
     for problem in r["problems"]:
-        report.problem(problem["severity"], problem["code"], problem["message"], kind=problem["kind"],
-                       ident=problem["id"], line=problem["line"], action=problem["action"])
+        report.problem(
+            problem["severity"],
+            problem["code"],
+            problem["message"],
+            kind=problem["kind"],
+            ident=problem["id"],
+            line=problem["line"],
+            action=problem["action"],
+        )
 
 
 def cleanup(children: list[Child]) -> None:
@@ -310,5 +343,6 @@ def cleanup(children: list[Child]) -> None:
 
 def workdir_for(path: Path) -> tempfile.TemporaryDirectory:
     """Rows of the parts are about as large as the file: keep them beside it, not in a small /tmp."""
-    return tempfile.TemporaryDirectory(prefix=".import-", dir=path.parent if os.access(path.parent, os.W_OK) else None)
-
+    return tempfile.TemporaryDirectory(
+        prefix=".import-", dir=path.parent if os.access(path.parent, os.W_OK) else None
+    )

@@ -31,8 +31,18 @@ Tick = Callable[..., None]
 Accept = Callable[[Record], object]
 
 
-def read_records(reader, report: Report, validator: Validator, state: dict, tick: Tick, *, policy: str,
-                 accept: Accept, reject: Accept | None = None, check_scope: ScopeCheck | None = None) -> None:
+def read_records(
+    reader,
+    report: Report,
+    validator: Validator,
+    state: dict,
+    tick: Tick,
+    *,
+    policy: str,
+    accept: Accept,
+    reject: Accept | None = None,
+    check_scope: ScopeCheck | None = None,
+) -> None:
     """Check each record of the file; hand the valid ones to `accept`, the others to `reject`. A record
     outside the importing office's scope stops the whole file (ImportFailed) before it is staged."""
     for rec in reader:
@@ -53,8 +63,18 @@ def read_records(reader, report: Report, validator: Validator, state: dict, tick
             tick()
 
 
-def _read_in_parts(cut: parallel.Plan, reader: EgibFile, report: Report, validator: Validator, state: dict,
-                   tick: Tick, *, policy: str, loader: Loader, check_scope: ScopeCheck | None = None) -> None:
+def _read_in_parts(
+    cut: parallel.Plan,
+    reader: EgibFile,
+    report: Report,
+    validator: Validator,
+    state: dict,
+    tick: Tick,
+    *,
+    policy: str,
+    loader: Loader,
+    check_scope: ScopeCheck | None = None,
+) -> None:
     """A large EGiB file: this process reads the first part while child processes read the others;
     kinds of object the reading has moved past are merged meanwhile (importing/early.py)."""
     with parallel.workdir_for(reader.path) as workdir:
@@ -71,20 +91,28 @@ def _read_in_parts(cut: parallel.Plan, reader: EgibFile, report: Report, validat
                 nonlocal staged
                 loader.stage(rec)
                 staged += 1
-                if staged % PUMP_EVERY == 0:  # the next part's rows, as far as written, go to PostgreSQL now too
+                if (
+                    staged % PUMP_EVERY == 0
+                ):  # the next part's rows, as far as written, go to PostgreSQL now too
                     streams[0].pump(early.feed)
 
-            read_records(reader, report, validator, state, tick, policy=policy, accept=stage, check_scope=check_scope)
+            read_records(
+                reader, report, validator, state, tick, policy=policy, accept=stage, check_scope=check_scope
+            )
             trace(f"first part read and staged ({time.process_time():.1f} s of CPU)")
             early.first_part_read(loader.kinds_staged, last_complete=cut.kind_boundary)
             summaries = []
             for child, stream in zip(children, streams, strict=True):
                 stream.rest(early.feed)
                 early.part_done()
-                summaries.append(parallel.collect(child, report, reader.reader))  # raises what went wrong in the child
+                summaries.append(
+                    parallel.collect(child, report, reader.reader)
+                )  # raises what went wrong in the child
                 done = summaries[-1]
-                trace(f"a reading process finished ({done.get('cpu_seconds', 0):.1f} s of CPU, "
-                      f"{done.get('finished_at', 0) - time.monotonic():.1f} s ago), its rows staged")
+                trace(
+                    f"a reading process finished ({done.get('cpu_seconds', 0):.1f} s of CPU, "
+                    f"{done.get('finished_at', 0) - time.monotonic():.1f} s ago), its rows staged"
+                )
                 state["read"] += sum(done["report"]["read"].values())
                 tick()
             reader.reader.check_schema()
@@ -104,8 +132,18 @@ def _finish_reading(reader, report: Report, state: dict) -> None:
         raise ImportFailed(_("The file holds no objects to import."))
 
 
-def run(reader, report: Report, validator: Validator, state: dict, tick: Tick, *, policy: str, job_id: int | None,
-        dry_run: bool, check_scope: ScopeCheck | None = None) -> None:
+def run(
+    reader,
+    report: Report,
+    validator: Validator,
+    state: dict,
+    tick: Tick,
+    *,
+    policy: str,
+    job_id: int | None,
+    dry_run: bool,
+    check_scope: ScopeCheck | None = None,
+) -> None:
     """Registry objects: staged (a large EGiB file in parts), merged, one transaction."""
     trace("file opened")
     cut = parallel.plan(reader.path) if isinstance(reader, EgibFile) else None
@@ -113,11 +151,28 @@ def run(reader, report: Report, validator: Validator, state: dict, tick: Tick, *
     with transaction.atomic():
         with Loader(report, job_id=job_id) as loader:
             if cut is None:
-                read_records(reader, report, validator, state, tick, policy=policy, accept=loader.stage,
-                             check_scope=check_scope)
+                read_records(
+                    reader,
+                    report,
+                    validator,
+                    state,
+                    tick,
+                    policy=policy,
+                    accept=loader.stage,
+                    check_scope=check_scope,
+                )
             else:
-                _read_in_parts(cut, reader, report, validator, state, tick, policy=policy, loader=loader,
-                               check_scope=check_scope)
+                _read_in_parts(
+                    cut,
+                    reader,
+                    report,
+                    validator,
+                    state,
+                    tick,
+                    policy=policy,
+                    loader=loader,
+                    check_scope=check_scope,
+                )
             loader.finish_staging()
             trace("staging done")
         _finish_reading(reader, report, state)
@@ -133,13 +188,31 @@ def run(reader, report: Report, validator: Validator, state: dict, tick: Tick, *
     trace("committed")
 
 
-def run_plain(reader, report: Report, validator: Validator, state: dict, tick: Tick, *, policy: str, dry_run: bool,
-              check_scope: ScopeCheck | None = None) -> None:
+def run_plain(
+    reader,
+    report: Report,
+    validator: Validator,
+    state: dict,
+    tick: Tick,
+    *,
+    policy: str,
+    dry_run: bool,
+    check_scope: ScopeCheck | None = None,
+) -> None:
     """mpzp and granice: rows checked and kept in memory, then written; one transaction."""
     with transaction.atomic():
         loader = plain_loader(reader.kind, report, policy)
-        read_records(reader, report, validator, state, tick, policy=policy, accept=loader.add, reject=loader.reject,
-                     check_scope=check_scope)
+        read_records(
+            reader,
+            report,
+            validator,
+            state,
+            tick,
+            policy=policy,
+            accept=loader.add,
+            reject=loader.reject,
+            check_scope=check_scope,
+        )
         _finish_reading(reader, report, state)
         tick("writing")
         changed = loader.load()

@@ -48,16 +48,30 @@ GEOM_TOLERANCE = 0.0005  # m: coordinates are rounded to the millimetre when rea
 LEVEL_OF_LENGTH = {2: "voivodeship", 4: "county", 7: "gmina"}
 # POZIOM as written in files: ours, Polish words and abbreviations, PRG's JPT_SJR_KO codes
 LEVEL_WORDS = {
-    "voivodeship": "voivodeship", "województwo": "voivodeship", "wojewodztwo": "voivodeship", "woj": "voivodeship",
-    "county": "county", "powiat": "county", "pow": "county",
-    "gmina": "gmina", "gm": "gmina", "gmi": "gmina",
+    "voivodeship": "voivodeship",
+    "województwo": "voivodeship",
+    "wojewodztwo": "voivodeship",
+    "woj": "voivodeship",
+    "county": "county",
+    "powiat": "county",
+    "pow": "county",
+    "gmina": "gmina",
+    "gm": "gmina",
+    "gmi": "gmina",
 }
 # voivodeship codes are even (02–32); county and gmina numbers are never 00; gmina type digit 1–5, 8, 9
 TERYT_FORM = re.compile(r"^(0[2468]|[12][02468]|3[02])((?!00)\d{2}((?!00)\d{2}[1-589])?)?\Z")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y.%m.%d")
 MAX_LEN = {"resolution_no": 60, "label": 30, "symbol": 10, "description": 300, "plan_name": 300}
-FIELD_OF = {"resolution_no": "UCHWALA", "label": "OZNACZENIE", "symbol": "SYMBOL", "description": "PRZEZNACZENIE",
-            "plan_name": "PLAN", "resolution_date": "DATA_UCHWALY", "teryt_gmina": "TERYT_GMINY"}
+FIELD_OF = {
+    "resolution_no": "UCHWALA",
+    "label": "OZNACZENIE",
+    "symbol": "SYMBOL",
+    "description": "PRZEZNACZENIE",
+    "plan_name": "PLAN",
+    "resolution_date": "DATA_UCHWALY",
+    "teryt_gmina": "TERYT_GMINY",
+}
 
 
 def teryt_problem(code: str) -> str | None:
@@ -65,13 +79,19 @@ def teryt_problem(code: str) -> str | None:
     if not code:
         return _("The unit has no TERYT code.")
     if code.isdigit() and len(code) == 6:
-        return _("“%(c)s” has 6 digits: a gmina code has 7, with the gmina type digit (e.g. 1418043).") % {"c": code}
+        return _("“%(c)s” has 6 digits: a gmina code has 7, with the gmina type digit (e.g. 1418043).") % {
+            "c": code
+        }
     if not code.isdigit() or len(code) not in LEVEL_OF_LENGTH:
-        return _("“%(c)s” is not a TERYT code of an administrative unit (2 digits: voivodeship, 4: county, "
-                 "7: gmina with its type digit).") % {"c": code[:20]}
+        return _(
+            "“%(c)s” is not a TERYT code of an administrative unit (2 digits: voivodeship, 4: county, "
+            "7: gmina with its type digit)."
+        ) % {"c": code[:20]}
     if not TERYT_FORM.match(code):
-        return _("“%(c)s” is not a TERYT code: a voivodeship code is even (02–32), county and gmina numbers are "
-                 "not 00 and the gmina type digit is 1–5, 8 or 9.") % {"c": code}
+        return _(
+            "“%(c)s” is not a TERYT code: a voivodeship code is even (02–32), county and gmina numbers are "
+            "not 00 and the gmina type digit is 1–5, 8 or 9."
+        ) % {"c": code}
     return None
 
 
@@ -118,7 +138,9 @@ def _same_geom(g, stored) -> bool:
 def _union(geoms) -> MultiPolygon:
     merged = shapely.union_all(list(geoms))
     if not isinstance(merged, Polygon | MultiPolygon):  # touching parts may leave lines or points behind
-        merged = shapely.union_all([p for p in getattr(merged, "geoms", [merged]) if isinstance(p, Polygon | MultiPolygon)])
+        merged = shapely.union_all(
+            [p for p in getattr(merged, "geoms", [merged]) if isinstance(p, Polygon | MultiPolygon)]
+        )
     return as_multi(merged)
 
 
@@ -135,7 +157,9 @@ class PlainValidator(Validator):
         if rec.geom is None:
             return not self._error(rec, "geometry_missing", _("The object has no geometry."))
         if not isinstance(rec.geom, Polygon | MultiPolygon):
-            return not self._error(rec, "geometry_type", _("Expected a polygon, found %(type)s.") % {"type": rec.geom.geom_type})
+            return not self._error(
+                rec, "geometry_type", _("Expected a polygon, found %(type)s.") % {"type": rec.geom.geom_type}
+            )
         ok = super()._geometry(rec)
         if ok:
             rec.geom = as_multi(rec.geom)
@@ -143,14 +167,22 @@ class PlainValidator(Validator):
 
     def _too_long(self, rec: Record, attr: str) -> bool:
         if len(rec.attrs.get(attr, "")) > MAX_LEN[attr]:
-            self._error(rec, "too_long", _("%(f)s is longer than %(n)s characters.") % {"f": FIELD_OF[attr], "n": MAX_LEN[attr]})
+            self._error(
+                rec,
+                "too_long",
+                _("%(f)s is longer than %(n)s characters.") % {"f": FIELD_OF[attr], "n": MAX_LEN[attr]},
+            )
             return True
         return False
 
     def _teryt(self, rec: Record, code: str, attr: str) -> str:
         if attr in rec.attrs.get("_numeric", ()) and len(code) in (1, 3, 6):
             # a numeric field has dropped the leading zero of voivodeships 02–08
-            self._warn(rec, "teryt_number", _("TERYT code %(v)s came as a number; read as %(c)s.") % {"v": code, "c": "0" + code})
+            self._warn(
+                rec,
+                "teryt_number",
+                _("TERYT code %(v)s came as a number; read as %(c)s.") % {"v": code, "c": "0" + code},
+            )
             code = "0" + code
         return code
 
@@ -165,16 +197,24 @@ class PlainValidator(Validator):
         if given:
             word = LEVEL_WORDS.get(given)
             if word is None:
-                return not self._error(rec, "level_unknown", _("Unknown level (POZIOM) “%(v)s”.") % {"v": given[:20]})
+                return not self._error(
+                    rec, "level_unknown", _("Unknown level (POZIOM) “%(v)s”.") % {"v": given[:20]}
+                )
             if word != level:
-                return not self._error(rec, "level_mismatch", _("Level (POZIOM) “%(v)s” does not match TERYT code %(c)s (%(l)s).")
-                                       % {"v": given[:20], "c": code, "l": level})
+                return not self._error(
+                    rec,
+                    "level_mismatch",
+                    _("Level (POZIOM) “%(v)s” does not match TERYT code %(c)s (%(l)s).")
+                    % {"v": given[:20], "c": code, "l": level},
+                )
         a["level"] = level
         a["name"] = " ".join(a.get("name", "").split())
         if not a["name"]:
             return not self._error(rec, "name_missing", _("The unit has no name (NAZWA)."))
         if len(a["name"]) > 100:
-            return not self._error(rec, "too_long", _("%(f)s is longer than %(n)s characters.") % {"f": "NAZWA", "n": 100})
+            return not self._error(
+                rec, "too_long", _("%(f)s is longer than %(n)s characters.") % {"f": "NAZWA", "n": 100}
+            )
         return True
 
     def _zoning(self, rec: Record) -> bool:
@@ -183,26 +223,37 @@ class PlainValidator(Validator):
             a[attr] = " ".join(a.get(attr, "").split())
         a["symbol"] = a.get("symbol", "").strip()
         if not a["resolution_no"]:
-            return not self._error(rec, "resolution_missing",
-                                   _("The area has no resolution number (UCHWALA): the plan it belongs to is unknown."))
+            return not self._error(
+                rec,
+                "resolution_missing",
+                _("The area has no resolution number (UCHWALA): the plan it belongs to is unknown."),
+            )
         if not a["label"]:
             return not self._error(rec, "label_missing", _("The area has no label (OZNACZENIE)."))
         if not a["symbol"]:
             a["symbol"] = symbol_of(a["label"])
             a["_symbol_derived"] = True
             if not a["symbol"]:
-                return not self._error(rec, "symbol_missing", _("The area has no designation symbol (SYMBOL)."))
+                return not self._error(
+                    rec, "symbol_missing", _("The area has no designation symbol (SYMBOL).")
+                )
         if any(self._too_long(rec, attr) for attr in MAX_LEN):
             return False
         if a.get("resolution_date"):
             day = parse_date(a["resolution_date"])
             if day is None:
-                return not self._error(rec, "date_format", _("“%(v)s” is not a resolution date (DATA_UCHWALY), e.g. 2021-03-24.")
-                                       % {"v": a["resolution_date"][:30]})
+                return not self._error(
+                    rec,
+                    "date_format",
+                    _("“%(v)s” is not a resolution date (DATA_UCHWALY), e.g. 2021-03-24.")
+                    % {"v": a["resolution_date"][:30]},
+                )
             a["resolution_date"] = day.isoformat()
         if a.get("teryt_gmina"):
             code = a["teryt_gmina"] = self._teryt(rec, a["teryt_gmina"], "teryt_gmina")
-            problem = teryt_problem(code) or (None if len(code) == 7 else _("“%(c)s” is not the TERYT code of a gmina.") % {"c": code})
+            problem = teryt_problem(code) or (
+                None if len(code) == 7 else _("“%(c)s” is not the TERYT code of a gmina.") % {"c": code}
+            )
             if problem:
                 return not self._error(rec, "teryt_format", problem)
         return True
@@ -271,14 +322,25 @@ class ZoningLoader(_PlainLoader):
         for key, rows in self.plans.items():
             res = rows[0].attrs["resolution_no"]
             if key in self.rejected_rows:
-                self._refuse("plan_incomplete", _("%(n)s area(s) of the plan of resolution %(r)s were rejected: the plan is left "
-                                                  "as it is (a plan changes only as a whole).") % {"n": self.rejected_rows[key], "r": res},
-                             ident=res, line=rows[0].line, rows=len(rows))
+                self._refuse(
+                    "plan_incomplete",
+                    _(
+                        "%(n)s area(s) of the plan of resolution %(r)s were rejected: the plan is left "
+                        "as it is (a plan changes only as a whole)."
+                    )
+                    % {"n": self.rejected_rows[key], "r": res},
+                    ident=res,
+                    line=rows[0].line,
+                    rows=len(rows),
+                )
                 continue
             changed = self._plan(res, rows, existing.get(key, [])) or changed
         derived = sum(1 for rows in self.plans.values() for r in rows if r.attrs.get("_symbol_derived"))
         if derived:
-            self.report.notes.append(_("The designation symbol of %(n)s area(s) was taken from the label (1MN → MN).") % {"n": derived})
+            self.report.notes.append(
+                _("The designation symbol of %(n)s area(s) was taken from the label (1MN → MN).")
+                % {"n": derived}
+            )
         return changed
 
     def _plan(self, res: str, rows: list[Record], ids: list[int]) -> bool:
@@ -287,9 +349,15 @@ class ZoningLoader(_PlainLoader):
         for attr in ("plan_name", "resolution_date", "teryt_gmina"):
             values = {r.attrs.get(attr, "") for r in rows} - {""}
             if len(values) > 1:
-                self._refuse("plan_inconsistent", _("The areas of the plan of resolution %(r)s disagree on %(f)s (%(v)s): the "
-                                                    "plan is left as it is.") % {"r": res, "f": FIELD_OF[attr], "v": ", ".join(sorted(values))[:120]},
-                             **refuse)
+                self._refuse(
+                    "plan_inconsistent",
+                    _(
+                        "The areas of the plan of resolution %(r)s disagree on %(f)s (%(v)s): the "
+                        "plan is left as it is."
+                    )
+                    % {"r": res, "f": FIELD_OF[attr], "v": ", ".join(sorted(values))[:120]},
+                    **refuse,
+                )
                 return False
             one[attr] = values.pop() if values else ""
         areas: dict[str, _Area] = {}
@@ -303,37 +371,92 @@ class ZoningLoader(_PlainLoader):
                 prev.geom = _union([prev.geom, r.geom])
                 merged += 1
             else:
-                self._refuse("label_duplicate", _("Label %(l)s appears twice in the plan of resolution %(r)s with different "
-                                                  "designations: the plan is left as it is.") % {"l": a["label"], "r": res}, **refuse)
+                self._refuse(
+                    "label_duplicate",
+                    _(
+                        "Label %(l)s appears twice in the plan of resolution %(r)s with different "
+                        "designations: the plan is left as it is."
+                    )
+                    % {"l": a["label"], "r": res},
+                    **refuse,
+                )
                 return False
         if merged:
-            self.report.notes.append(_("Plan of resolution %(r)s: %(n)s object(s) were further parts of an area with the same label "
-                                       "and designation; merged.") % {"r": res, "n": merged})
+            self.report.notes.append(
+                _(
+                    "Plan of resolution %(r)s: %(n)s object(s) were further parts of an area with the same label "
+                    "and designation; merged."
+                )
+                % {"r": res, "n": merged}
+            )
         if len(ids) > 1:
-            self._refuse("plan_ambiguous", _("The register holds %(n)s plans of resolution %(r)s: the plan is left as it is.")
-                         % {"n": len(ids), "r": res}, **refuse)
+            self._refuse(
+                "plan_ambiguous",
+                _("The register holds %(n)s plans of resolution %(r)s: the plan is left as it is.")
+                % {"n": len(ids), "r": res},
+                **refuse,
+            )
             return False
         plan = ZoningPlan.objects.select_for_update().get(pk=ids[0]) if ids else None
         geom = _union(a.geom for a in areas.values())
-        day = date.fromisoformat(one["resolution_date"]) if one["resolution_date"] else (plan.resolution_date if plan else None)
+        day = (
+            date.fromisoformat(one["resolution_date"])
+            if one["resolution_date"]
+            else (plan.resolution_date if plan else None)
+        )
         if day is None:
-            self._refuse("date_missing", _("The new plan of resolution %(r)s has no resolution date (DATA_UCHWALY).") % {"r": res},
-                         **refuse)
+            self._refuse(
+                "date_missing",
+                _("The new plan of resolution %(r)s has no resolution date (DATA_UCHWALY).") % {"r": res},
+                **refuse,
+            )
             return False
         teryt = one["teryt_gmina"] or (plan.teryt_gmina if plan else self._gmina_of(geom))
         if not teryt:
-            self._refuse("gmina_unknown", _("The gmina of the new plan of resolution %(r)s is unknown: it lies in no gmina of the "
-                                            "register; give TERYT_GMINY.") % {"r": res}, **refuse)
+            self._refuse(
+                "gmina_unknown",
+                _(
+                    "The gmina of the new plan of resolution %(r)s is unknown: it lies in no gmina of the "
+                    "register; give TERYT_GMINY."
+                )
+                % {"r": res},
+                **refuse,
+            )
             return False
-        name = one["plan_name"] or (plan.name if plan else f"Miejscowy plan zagospodarowania przestrzennego (uchwała {res})"[:300])
+        name = one["plan_name"] or (
+            plan.name if plan else f"Miejscowy plan zagospodarowania przestrzennego (uchwała {res})"[:300]
+        )
         if not one["plan_name"] and plan is None:
-            self.report.problem("warning", "plan_name_derived", _("The plan has no name (PLAN); named after its resolution."),
-                                kind=self.kind, ident=res, line=rows[0].line, action="kept")
+            self.report.problem(
+                "warning",
+                "plan_name_derived",
+                _("The plan has no name (PLAN); named after its resolution."),
+                kind=self.kind,
+                ident=res,
+                line=rows[0].line,
+                action="kept",
+            )
         if plan is None:
-            plan = ZoningPlan.objects.create(plan_id=self._new_plan_id(teryt, res), name=name, teryt_gmina=teryt,
-                                             resolution_no=res, resolution_date=day, geom=_geos(geom))
-            ZoningArea.objects.bulk_create([ZoningArea(plan=plan, label=a.label, symbol=a.symbol, description=a.description,
-                                                       geom=_geos(a.geom)) for a in areas.values()])
+            plan = ZoningPlan.objects.create(
+                plan_id=self._new_plan_id(teryt, res),
+                name=name,
+                teryt_gmina=teryt,
+                resolution_no=res,
+                resolution_date=day,
+                geom=_geos(geom),
+            )
+            ZoningArea.objects.bulk_create(
+                [
+                    ZoningArea(
+                        plan=plan,
+                        label=a.label,
+                        symbol=a.symbol,
+                        description=a.description,
+                        geom=_geos(a.geom),
+                    )
+                    for a in areas.values()
+                ]
+            )
             self.report.bump("written", "plan")
             self.report.bump("written", self.kind, len(areas))
             return True
@@ -346,7 +469,9 @@ class ZoningLoader(_PlainLoader):
         for a in areas.values():
             z = current.get(a.label)
             if z is None:
-                ZoningArea.objects.create(plan=plan, label=a.label, symbol=a.symbol, description=a.description, geom=_geos(a.geom))
+                ZoningArea.objects.create(
+                    plan=plan, label=a.label, symbol=a.symbol, description=a.description, geom=_geos(a.geom)
+                )
                 written += 1
             elif z.symbol == a.symbol and z.description == a.description and _same_geom(a.geom, z.geom):
                 unchanged += 1
@@ -354,8 +479,12 @@ class ZoningLoader(_PlainLoader):
                 z.symbol, z.description, z.geom = a.symbol, a.description, _geos(a.geom)
                 z.save(update_fields=["symbol", "description", "geom"])
                 written += 1
-        same = (plan.name, plan.resolution_no, plan.resolution_date, plan.teryt_gmina) == (name, res, day, teryt) \
-            and _same_geom(geom, plan.geom)
+        same = (plan.name, plan.resolution_no, plan.resolution_date, plan.teryt_gmina) == (
+            name,
+            res,
+            day,
+            teryt,
+        ) and _same_geom(geom, plan.geom)
         if not same:
             plan.name, plan.resolution_no, plan.resolution_date, plan.teryt_gmina = name, res, day, teryt
             plan.geom = _geos(geom)
@@ -367,17 +496,23 @@ class ZoningLoader(_PlainLoader):
         if unchanged:
             self.report.bump("unchanged", self.kind, unchanged)
         if gone:
-            self.report.notes.append(_("Plan of resolution %(r)s: %(n)s area(s) no longer in the plan were removed.")
-                                     % {"r": res, "n": len(gone)})
+            self.report.notes.append(
+                _("Plan of resolution %(r)s: %(n)s area(s) no longer in the plan were removed.")
+                % {"r": res, "n": len(gone)}
+            )
         return touched
 
     @staticmethod
     def _gmina_of(geom) -> str:
         """The gmina of the register that the plan overlaps most ('' if none)."""
         g = _geos(geom)
-        return (AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.GMINA, geom__intersects=g)
-                .annotate(part=Area(Intersection("geom", g))).order_by("-part", "teryt")
-                .values_list("teryt", flat=True).first()) or ""
+        return (
+            AdministrativeUnit.objects.filter(level=AdministrativeUnit.Level.GMINA, geom__intersects=g)
+            .annotate(part=Area(Intersection("geom", g)))
+            .order_by("-part", "teryt")
+            .values_list("teryt", flat=True)
+            .first()
+        ) or ""
 
     @staticmethod
     def _new_plan_id(teryt: str, res: str) -> str:
@@ -403,14 +538,25 @@ class AdminLoader(_PlainLoader):
             prev.geom = _union([prev.geom, rec.geom])
             self.merged += 1
         else:
-            self._refuse("duplicate", _("TERYT code %(c)s appears more than once in the file with different names; this "
-                                        "occurrence is rejected.") % {"c": rec.official_id}, ident=rec.official_id, line=rec.line, rows=1)
+            self._refuse(
+                "duplicate",
+                _(
+                    "TERYT code %(c)s appears more than once in the file with different names; this "
+                    "occurrence is rejected."
+                )
+                % {"c": rec.official_id},
+                ident=rec.official_id,
+                line=rec.line,
+                rows=1,
+            )
 
     def load(self) -> bool:
         self._prepare()
         codes = sorted(self.units, key=lambda t: (len(t), t))  # parents before their children
         wanted = set(codes) | {p for p in map(parent_code, codes) if p}
-        existing = {u.teryt: u for u in AdministrativeUnit.objects.select_for_update().filter(teryt__in=wanted)}
+        existing = {
+            u.teryt: u for u in AdministrativeUnit.objects.select_for_update().filter(teryt__in=wanted)
+        }
         ids = {t: u.pk for t, u in existing.items()}
         written = unchanged = orphans = 0
         for code in codes:
@@ -425,10 +571,14 @@ class AdminLoader(_PlainLoader):
                 else:
                     orphans += 1
             if unit is None:
-                unit = AdministrativeUnit.objects.create(teryt=code, level=level, name=name, parent_id=parent_id, geom=_geos(rec.geom))
+                unit = AdministrativeUnit.objects.create(
+                    teryt=code, level=level, name=name, parent_id=parent_id, geom=_geos(rec.geom)
+                )
                 ids[code] = unit.pk
                 written += 1
-            elif (unit.level, unit.name, unit.parent_id) == (level, name, parent_id) and _same_geom(rec.geom, unit.geom):
+            elif (unit.level, unit.name, unit.parent_id) == (level, name, parent_id) and _same_geom(
+                rec.geom, unit.geom
+            ):
                 unchanged += 1
             else:
                 unit.level, unit.name, unit.parent_id, unit.geom = level, name, parent_id, _geos(rec.geom)
@@ -439,11 +589,21 @@ class AdminLoader(_PlainLoader):
         if unchanged:
             self.report.bump("unchanged", self.kind, unchanged)
         if self.merged:
-            self.report.notes.append(_("%(n)s object(s) were further parts of a unit already in the file (same TERYT code and name); "
-                                       "merged.") % {"n": self.merged})
+            self.report.notes.append(
+                _(
+                    "%(n)s object(s) were further parts of a unit already in the file (same TERYT code and name); "
+                    "merged."
+                )
+                % {"n": self.merged}
+            )
         if orphans:
-            self.report.notes.append(_("%(n)s unit(s) have no parent unit (the unit of their code's prefix) in the register or the "
-                                       "file; imported without one.") % {"n": orphans})
+            self.report.notes.append(
+                _(
+                    "%(n)s unit(s) have no parent unit (the unit of their code's prefix) in the register or the "
+                    "file; imported without one."
+                )
+                % {"n": orphans}
+            )
         return written > 0
 
 

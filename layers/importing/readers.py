@@ -38,8 +38,11 @@ class EgibFile:
 
     @property
     def notes(self) -> list[str]:
-        return [_("%(n)s objects of type %(t)s are not part of the registry model; skipped.") % {"n": n, "t": name}
-                for name, n in sorted(self.reader.skipped.items())]
+        return [
+            _("%(n)s objects of type %(t)s are not part of the registry model; skipped.")
+            % {"n": n, "t": name}
+            for name, n in sorted(self.reader.skipped.items())
+        ]
 
     @property
     def crs_text(self) -> str:
@@ -50,7 +53,9 @@ def open_reader(path: Path, *, fmt: str = "auto", options: dict, sniffed: Sniffe
     """The reader of a file whose format was read from its bytes (`sniff`, unless the caller already did)."""
     sniffed = sniffed or sniff(path)
     if fmt not in ("auto", "", None) and fmt != sniffed.fmt:
-        raise ImportFailed(_("The file holds %(found)s, not %(asked)s.") % {"found": sniffed.fmt, "asked": str(fmt)[:20]})
+        raise ImportFailed(
+            _("The file holds %(found)s, not %(asked)s.") % {"found": sniffed.fmt, "asked": str(fmt)[:20]}
+        )
     if sniffed.fmt == "egib":
         return EgibFile(path)
     from .ogr import OgrReader

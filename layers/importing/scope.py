@@ -50,15 +50,22 @@ class ImportScope:
         if fmt != "egib":
             self.require_layer(layer_name)
         elif self.keeper != EGIB_KEEPER:
-            raise ImportFailed(_("%(office)s does not keep the land and building register (EGiB); "
-                                 "its data is imported by the starosta.") % {"office": self.office})
+            raise ImportFailed(
+                _(
+                    "%(office)s does not keep the land and building register (EGiB); "
+                    "its data is imported by the starosta."
+                )
+                % {"office": self.office}
+            )
 
     def require_layer(self, layer_name: str | None) -> None:
         """Refuse a layer (GeoPackage, Shapefile, GeoJSON) this office does not keep."""
         layer = get_layer(layer_name or "")
         if layer is None or layer.keeper != self.keeper:
-            raise ImportFailed(_("%(office)s does not keep the layer %(layer)s, so it may not import it.")
-                               % {"office": self.office, "layer": str(layer_name or "—")[:40]})
+            raise ImportFailed(
+                _("%(office)s does not keep the layer %(layer)s, so it may not import it.")
+                % {"office": self.office, "layer": str(layer_name or "—")[:40]}
+            )
 
 
 class ScopeCheck:
@@ -74,11 +81,17 @@ class ScopeCheck:
         teryt = self._teryt_of(rec)
         inside = self._teryt_inside(teryt) if teryt else self._geometry_inside(rec)
         if not inside:
-            ident = rec.official_id or rec.local_id or " ".join(
-                str(rec.attrs.get(k)) for k in ("resolution_no", "label") if rec.attrs.get(k))
+            ident = (
+                rec.official_id
+                or rec.local_id
+                or " ".join(str(rec.attrs.get(k)) for k in ("resolution_no", "label") if rec.attrs.get(k))
+            )
             raise ImportFailed(
-                _("Object %(id)s (line %(line)s) lies outside the area kept by %(office)s; nothing was imported.")
-                % {"id": ident[:80], "line": rec.line or "?", "office": self.scope.office})
+                _(
+                    "Object %(id)s (line %(line)s) lies outside the area kept by %(office)s; nothing was imported."
+                )
+                % {"id": ident[:80], "line": rec.line or "?", "office": self.scope.office}
+            )
 
     def _teryt_of(self, rec: Record) -> str:
         if rec.kind == "admin":
@@ -90,7 +103,9 @@ class ScopeCheck:
 
     def _teryt_inside(self, teryt: str) -> bool:
         own = self.scope.teryt
-        if len(own) == 7:  # a gmina: its 6-digit code (the type digit differs between its urban and rural parts)
+        if (
+            len(own) == 7
+        ):  # a gmina: its 6-digit code (the type digit differs between its urban and rural parts)
             return teryt[:6] == own[:6]
         return teryt.startswith(own)
 
@@ -108,8 +123,13 @@ class ScopeCheck:
 
             unit = AdministrativeUnit.objects.filter(teryt=self.scope.teryt).only("geom").first()
             if unit is None:
-                raise ImportFailed(_("The boundary of %(office)s is not in the registry, so the place of the objects "
-                                     "cannot be checked; import the boundaries (granice) first.") % {"office": self.scope.office})
+                raise ImportFailed(
+                    _(
+                        "The boundary of %(office)s is not in the registry, so the place of the objects "
+                        "cannot be checked; import the boundaries (granice) first."
+                    )
+                    % {"office": self.scope.office}
+                )
             area = shapely.from_wkb(bytes(unit.geom.wkb)).buffer(TOLERANCE_M)
             shapely.prepare(area)
             self._area = area

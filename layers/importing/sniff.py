@@ -33,11 +33,15 @@ MAX_RATIO = 200  # a member that unpacks to more than 200× its packed size is a
 SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian (ESRI Shapefile Technical Description)
 GPKG_APPLICATION_IDS = {b"GPKG", b"GP10", b"GP11"}
 # the triggers the GeoPackage standard itself defines (R-tree spatial index, metadata and schema checks)
-GPKG_TRIGGER = re.compile(r"^(rtree_.+_(insert|update\d?|delete)|gpkg_.+|trigger_(insert|update|delete)_feature_count_.+)$")
+GPKG_TRIGGER = re.compile(
+    r"^(rtree_.+_(insert|update\d?|delete)|gpkg_.+|trigger_(insert|update|delete)_feature_count_.+)$"
+)
 # the key "crs", also spelt with JSON escapes ("\u0063rs" is "crs" to GDAL's parser too)
 CRS_KEY = re.compile(rb'"(?:c|\\u0063)(?:r|\\u0072)(?:s|\\u0073)"\s*:', re.IGNORECASE)
-CRS_NAME = re.compile(r"(urn:ogc:def:crs:(EPSG|OGC):[0-9.]*:[A-Za-z0-9]{1,12}|EPSG:\d{1,6}|"
-                      r"https?://www\.opengis\.net/def/crs/(EPSG|OGC)/[0-9.]+/[A-Za-z0-9]{1,12})")
+CRS_NAME = re.compile(
+    r"(urn:ogc:def:crs:(EPSG|OGC):[0-9.]*:[A-Za-z0-9]{1,12}|EPSG:\d{1,6}|"
+    r"https?://www\.opengis\.net/def/crs/(EPSG|OGC)/[0-9.]+/[A-Za-z0-9]{1,12})"
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,9 @@ def sniff(path: Path) -> Sniffed:
     if head.startswith(SHP_MAGIC):
         for ext in (".shx", ".dbf"):
             if not (path.with_suffix(ext).exists() or path.with_suffix(ext.upper()).exists()):
-                raise ImportFailed(_("The Shapefile set is incomplete: the %(ext)s file is missing.") % {"ext": ext})
+                raise ImportFailed(
+                    _("The Shapefile set is incomplete: the %(ext)s file is missing.") % {"ext": ext}
+                )
         return Sniffed("shp", str(path))
     raise ImportFailed(_("Unrecognised file format; use EGiB GML, GeoPackage, Shapefile or GeoJSON."))
 
@@ -91,7 +97,7 @@ def _check_geojson_crs(path: Path) -> None:
             for m in CRS_KEY.finditer(data):
                 if m.start() >= cut:
                     break
-                _check_crs_member(data[m.end():m.end() + window])
+                _check_crs_member(data[m.end() : m.end() + window])
             data = data[cut:]
 
 
@@ -112,11 +118,18 @@ def _check_crs_member(rest: bytes) -> None:
         crs = json.loads(value[:end]) if end else None
     except ValueError:
         crs = None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and crs.get("type") == "name" \
-        and isinstance(crs.get("properties"), dict) else None
+    name = (
+        crs.get("properties", {}).get("name")
+        if isinstance(crs, dict) and crs.get("type") == "name" and isinstance(crs.get("properties"), dict)
+        else None
+    )
     if not isinstance(name, str) or not CRS_NAME.fullmatch(name):
-        raise ImportFailed(_("The GeoJSON file names its coordinate reference system in a way we do not accept; "
-                             "use a named EPSG CRS (e.g. urn:ogc:def:crs:EPSG::2180) or give the CRS with the import."))
+        raise ImportFailed(
+            _(
+                "The GeoJSON file names its coordinate reference system in a way we do not accept; "
+                "use a named EPSG CRS (e.g. urn:ogc:def:crs:EPSG::2180) or give the CRS with the import."
+            )
+        )
 
 
 def _check_geopackage(path: Path, head: bytes) -> None:
@@ -138,12 +151,18 @@ def _check_geopackage(path: Path, head: bytes) -> None:
         con.close()
     for kind, name in objects:
         if kind == "trigger" and not GPKG_TRIGGER.match(name):
-            raise ImportFailed(_("The GeoPackage holds a trigger (%(name)s); only plain tables are imported.")
-                               % {"name": name[:60]})
+            raise ImportFailed(
+                _("The GeoPackage holds a trigger (%(name)s); only plain tables are imported.")
+                % {"name": name[:60]}
+            )
     for table, data_type in contents:
         if data_type == "features" and kinds.get(table) != "table":
-            raise ImportFailed(_("The GeoPackage layer %(name)s is not a plain table (a view?); only plain tables are imported.")
-                               % {"name": str(table)[:60]})
+            raise ImportFailed(
+                _(
+                    "The GeoPackage layer %(name)s is not a plain table (a view?); only plain tables are imported."
+                )
+                % {"name": str(table)[:60]}
+            )
 
 
 def _zip_shapefile(path: Path) -> str:
@@ -154,28 +173,49 @@ def _zip_shapefile(path: Path) -> str:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise ImportFailed(_("The ZIP archive is damaged.")) from None
     if len(members) > MAX_ZIP_MEMBERS:
-        raise ImportFailed(_("The ZIP archive holds more than %(n)s files; send one Shapefile set.") % {"n": MAX_ZIP_MEMBERS})
+        raise ImportFailed(
+            _("The ZIP archive holds more than %(n)s files; send one Shapefile set.") % {"n": MAX_ZIP_MEMBERS}
+        )
     total, shp = 0, []
     for m in members:
         name = m.filename
         p = PurePosixPath(name)
-        if "\\" in name or name.startswith("/") or ".." in p.parts or any(ord(c) < 32 for c in name) or len(name) > 200:
-            raise ImportFailed(_("The ZIP archive holds a file with a disallowed name: %(name)s") % {"name": name[:80]})
+        if (
+            "\\" in name
+            or name.startswith("/")
+            or ".." in p.parts
+            or any(ord(c) < 32 for c in name)
+            or len(name) > 200
+        ):
+            raise ImportFailed(
+                _("The ZIP archive holds a file with a disallowed name: %(name)s") % {"name": name[:80]}
+            )
         suffix = "".join(p.suffixes[-2:]).lower() if name.lower().endswith(".shp.xml") else p.suffix.lower()
         if suffix not in SHAPEFILE_PARTS:
-            raise ImportFailed(_("The ZIP archive may hold only the files of one Shapefile (.shp, .shx, .dbf, .prj, .cpg); "
-                                 "found %(name)s.") % {"name": name[:80]})
+            raise ImportFailed(
+                _(
+                    "The ZIP archive may hold only the files of one Shapefile (.shp, .shx, .dbf, .prj, .cpg); "
+                    "found %(name)s."
+                )
+                % {"name": name[:80]}
+            )
         if m.flag_bits & 0x1:
             raise ImportFailed(_("Encrypted ZIP archives cannot be imported."))
         total += m.file_size
         if m.file_size > MAX_RATIO * max(m.compress_size, 1024):
-            raise ImportFailed(_("The ZIP archive unpacks to implausibly much data (%(name)s).") % {"name": name[:80]})
+            raise ImportFailed(
+                _("The ZIP archive unpacks to implausibly much data (%(name)s).") % {"name": name[:80]}
+            )
         if suffix == ".shp":
             shp.append(name)
     if total > MAX_UNPACKED_BYTES:
-        raise ImportFailed(_("The ZIP archive unpacks to more than %(n)s GB.") % {"n": MAX_UNPACKED_BYTES // 1024**3})
+        raise ImportFailed(
+            _("The ZIP archive unpacks to more than %(n)s GB.") % {"n": MAX_UNPACKED_BYTES // 1024**3}
+        )
     if len(shp) != 1:
-        raise ImportFailed(_("The ZIP archive must hold exactly one Shapefile (.shp); it holds %(n)s.") % {"n": len(shp)})
+        raise ImportFailed(
+            _("The ZIP archive must hold exactly one Shapefile (.shp); it holds %(n)s.") % {"n": len(shp)}
+        )
     with zipfile.ZipFile(path) as z, z.open(shp[0]) as f:
         if f.read(4) != SHP_MAGIC:
             raise ImportFailed(_("The .shp file in the ZIP archive is not a Shapefile."))
@@ -194,7 +234,9 @@ def open_vector(sniffed: Sniffed, *, encoding: str):
     Driver.ensure_registered()
     allowed = (ctypes.c_char_p * 2)(driver.encode(), None)
     try:
-        ptr = capi.open_ds(sniffed.gdal_path.encode(), capi.GDAL_OF_READONLY | capi.GDAL_OF_VECTOR, allowed, None, None)
+        ptr = capi.open_ds(
+            sniffed.gdal_path.encode(), capi.GDAL_OF_READONLY | capi.GDAL_OF_VECTOR, allowed, None, None
+        )
     except GDALException:
         ptr = None
     if not ptr:

@@ -85,7 +85,9 @@ _PATTERNS = (
     (Form.URN, re.compile(r"^urn:(?:ogc|x-ogc):def:crs:EPSG:[\d.]*:(\d{1,6})$", re.I)),
     (Form.URI, re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/[\d.]+/(\d{1,6})$", re.I)),
 )
-_CRS84 = re.compile(r"^(CRS:84|urn:ogc:def:crs:OGC:(1\.3|2)?:CRS84|https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84)$", re.I)
+_CRS84 = re.compile(
+    r"^(CRS:84|urn:ogc:def:crs:OGC:(1\.3|2)?:CRS84|https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84)$", re.I
+)
 
 
 def parse_crs(value: str | None, protocol: Protocol, supported: tuple[int, ...] = SUPPORTED_EPSG) -> CrsRef:
@@ -135,7 +137,9 @@ def _to(epsg: int):
     return Transformer.from_crs(2180, epsg, always_xy=True)
 
 
-def transform_extent(bbox_2180: tuple[float, float, float, float], epsg: int) -> tuple[float, float, float, float]:
+def transform_extent(
+    bbox_2180: tuple[float, float, float, float], epsg: int
+) -> tuple[float, float, float, float]:
     """An EPSG:2180 box (x = easting) in another CRS, x/y order, edges densified."""
     if epsg == 2180:
         return bbox_2180

@@ -50,9 +50,15 @@ def wms_exception_xml(exc: OGCException, version: str) -> tuple[bytes, str]:
         # exception_1_1_1.dtd declares only `code`: the locator goes into the text where the message lacks it
         root = etree.Element("ServiceExceptionReport", version="1.1.1")
         el = etree.SubElement(root, "ServiceException", code=exc.code)
-        el.text = exc.message if not exc.locator or exc.locator in exc.message else f"{exc.message} [{exc.locator}]"
-        body = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                              doctype='<!DOCTYPE ServiceExceptionReport SYSTEM "http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd">')
+        el.text = (
+            exc.message if not exc.locator or exc.locator in exc.message else f"{exc.message} [{exc.locator}]"
+        )
+        body = etree.tostring(
+            root,
+            xml_declaration=True,
+            encoding="UTF-8",
+            doctype='<!DOCTYPE ServiceExceptionReport SYSTEM "http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd">',
+        )
         return body, "application/vnd.ogc.se_xml"
     root = etree.Element(f"{{{OGC_NS}}}ServiceExceptionReport", nsmap={None: OGC_NS}, version="1.3.0")
     el = etree.SubElement(root, f"{{{OGC_NS}}}ServiceException", code=exc.code)
@@ -86,5 +92,8 @@ def ows_exception_response(exc: OGCException, version: str = "2.0.0") -> HttpRes
     if exc.locator:
         el.set("locator", exc.locator)
     etree.SubElement(el, f"{{{ows}}}ExceptionText").text = exc.message
-    return HttpResponse(etree.tostring(root, xml_declaration=True, encoding="UTF-8"), status=exc.status,
-                        content_type="application/xml; charset=utf-8")
+    return HttpResponse(
+        etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+        status=exc.status,
+        content_type="application/xml; charset=utf-8",
+    )

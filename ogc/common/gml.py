@@ -59,7 +59,15 @@ def geometry(parent, geom, *, srs: str, swap: bool, gml_id: str, decimals: int =
     if kind == "MultiPolygon":
         el = etree.SubElement(parent, f"{{{ns}}}MultiSurface", {"srsName": srs, f"{{{ns}}}id": gml_id})
         for i, poly in enumerate(geom):
-            _polygon(etree.SubElement(el, f"{{{ns}}}surfaceMember"), poly, swap, decimals, f"{gml_id}.{i + 1}", None, ns)
+            _polygon(
+                etree.SubElement(el, f"{{{ns}}}surfaceMember"),
+                poly,
+                swap,
+                decimals,
+                f"{gml_id}.{i + 1}",
+                None,
+                ns,
+            )
         return el
     if kind == "LineString":
         el = etree.SubElement(parent, f"{{{ns}}}LineString", {"srsName": srs, f"{{{ns}}}id": gml_id})

@@ -24,9 +24,15 @@ class Params:
         for key in source:
             value = source.getlist(key)[-1]
             if "\x00" in key or "\x00" in value:  # a multipart POST is not checked by the middleware
-                raise OGCException("InvalidParameterValue", _("NUL characters are not allowed in requests."), key[:30].replace("\x00", ""))
+                raise OGCException(
+                    "InvalidParameterValue",
+                    _("NUL characters are not allowed in requests."),
+                    key[:30].replace("\x00", ""),
+                )
             if len(value) > MAX_VALUE:
-                raise OGCException("InvalidParameterValue", _("Parameter %(p)s is too long.") % {"p": key[:30]}, key[:30])
+                raise OGCException(
+                    "InvalidParameterValue", _("Parameter %(p)s is too long.") % {"p": key[:30]}, key[:30]
+                )
             data[key.upper()] = value
         return cls(data)
 
@@ -45,17 +51,31 @@ class Params:
             raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": name}, name)
         return value
 
-    def integer(self, name: str, *, required: bool = True, default: int | None = None, lo: int | None = None,
-                hi: int | None = None, code: str = "InvalidParameterValue") -> int | None:
+    def integer(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        default: int | None = None,
+        lo: int | None = None,
+        hi: int | None = None,
+        code: str = "InvalidParameterValue",
+    ) -> int | None:
         raw = self.require(name) if required else self.get(name)
         if raw in (None, ""):
             return default
         try:
             value = int(raw.strip())
         except ValueError:
-            raise OGCException(code, _("Parameter %(p)s must be a whole number.") % {"p": name}, name) from None
+            raise OGCException(
+                code, _("Parameter %(p)s must be a whole number.") % {"p": name}, name
+            ) from None
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise OGCException(code, _("Parameter %(p)s is out of range (%(lo)s–%(hi)s).") % {"p": name, "lo": lo, "hi": hi}, name)
+            raise OGCException(
+                code,
+                _("Parameter %(p)s is out of range (%(lo)s–%(hi)s).") % {"p": name, "lo": lo, "hi": hi},
+                name,
+            )
         return value
 
     def boolean(self, name: str, default: bool = False) -> bool:
@@ -64,4 +84,6 @@ class Params:
             return True
         if raw in ("FALSE", "0", "NO", ""):
             return default if raw == "" else False
-        raise OGCException("InvalidParameterValue", _("Parameter %(p)s must be TRUE or FALSE.") % {"p": name}, name)
+        raise OGCException(
+            "InvalidParameterValue", _("Parameter %(p)s must be TRUE or FALSE.") % {"p": name}, name
+        )

@@ -53,7 +53,7 @@ class FeatureType:
 
     def attribute(self, name: str) -> Attribute | None:
         """The attribute of this exact (case-sensitive) public name, optionally prefixed `gisportal:`."""
-        bare = name[len(PREFIX) + 1:] if name.startswith(PREFIX + ":") else name
+        bare = name[len(PREFIX) + 1 :] if name.startswith(PREFIX + ":") else name
         return next((a for a in self.attributes if a.name == bare), None)
 
     def fid(self, pk: int) -> str:

@@ -59,18 +59,31 @@ class GeometryText(Func):
         srs = self.crs.text
         if self.ftype.layer.geometry_type == "MultiPolygon":
             # one member (nearly every parcel): no set-returning ST_Dump, which costs ~60 µs a row
-            one = (f"'<gml:MultiSurface gml:id=\"' || {fid} || '\" srsName=\"' || %s || '\"><gml:surfaceMember>' || "
-                   f"replace(ST_AsGML(3, ST_GeometryN({geom}, 1), {dec}, {opts}, 'gml', {fid} || '.1'), '{urn}', '') || "
-                   "'</gml:surfaceMember></gml:MultiSurface>'")
+            one = (
+                f"'<gml:MultiSurface gml:id=\"' || {fid} || '\" srsName=\"' || %s || '\"><gml:surfaceMember>' || "
+                f"replace(ST_AsGML(3, ST_GeometryN({geom}, 1), {dec}, {opts}, 'gml', {fid} || '.1'), '{urn}', '') || "
+                "'</gml:surfaceMember></gml:MultiSurface>'"
+            )
             many = (
                 f"(SELECT '<gml:MultiSurface gml:id=\"' || {fid} || '\" srsName=\"' || %s || '\">' || "  # noqa: S608
                 f"string_agg('<gml:surfaceMember>' || replace(ST_AsGML(3, d.geom, {dec}, {opts}, 'gml', {fid} || '.' || d.path[1]), "
                 f"'{urn}', '') || '</gml:surfaceMember>', '' ORDER BY d.path[1]) || '</gml:MultiSurface>' FROM ST_Dump({geom}) d)"
             )
             sql = f"CASE WHEN ST_NumGeometries({g_sql}) = 1 THEN {one} ELSE {many} END"
-            return sql, [*g_params, *fid_params, srs, *g_params, *fid_params,
-                         *fid_params, srs, *fid_params, *g_params]
-        sql = f"replace(ST_AsGML(3, {geom}, {dec}, {opts}, 'gml', {fid}), '{urn}', ' srsName=\"' || %s || '\"')"
+            return sql, [
+                *g_params,
+                *fid_params,
+                srs,
+                *g_params,
+                *fid_params,
+                *fid_params,
+                srs,
+                *fid_params,
+                *g_params,
+            ]
+        sql = (
+            f"replace(ST_AsGML(3, {geom}, {dec}, {opts}, 'gml', {fid}), '{urn}', ' srsName=\"' || %s || '\"')"
+        )
         return sql, [*g_params, *fid_params, srs]
 
 
@@ -124,7 +137,9 @@ class Query:
 @dataclass
 class Page:
     query: Query
-    rows: Iterable[tuple]  # (pk, properties text, geometry text or None); fmt "values": (pk, *values, geometry)
+    rows: Iterable[
+        tuple
+    ]  # (pk, properties text, geometry text or None); fmt "values": (pk, *values, geometry)
     returned: int
     has_next: bool
 
@@ -144,9 +159,9 @@ def fetch(query: Query, start: int, count: int, *, fmt: str, crs: CrsRef) -> Pag
     cols, annotations = _columns(query, fmt, crs)
     qs = query.queryset()
     if count <= SMALL_PAGE:
-        rows = list(qs.annotate(**annotations).values_list(*cols)[start:start + count + 1])
+        rows = list(qs.annotate(**annotations).values_list(*cols)[start : start + count + 1])
         return Page(query, rows[:count], min(len(rows), count), len(rows) > count)
-    ids = list(qs.values_list("pk", flat=True)[start:start + count + 1])
+    ids = list(qs.values_list("pk", flat=True)[start : start + count + 1])
     has_next, ids = len(ids) > count, ids[:count]
     return Page(query, _chunked(query, ids, cols, annotations), len(ids), has_next)
 
@@ -154,7 +169,7 @@ def fetch(query: Query, start: int, count: int, *, fmt: str, crs: CrsRef) -> Pag
 def _chunked(query: Query, ids: list[int], cols: list[str], annotations: dict) -> Iterator[tuple]:
     base = query.ftype.queryset().annotate(**annotations)
     for i in range(0, len(ids), CHUNK):
-        part = ids[i:i + CHUNK]
+        part = ids[i : i + CHUNK]
         rows = {r[0]: r for r in base.filter(pk__in=part).values_list(*cols)}
         for pk in part:
             if pk in rows:

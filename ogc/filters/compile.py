@@ -52,9 +52,23 @@ class ResourceId(ast.Predicate):
 
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?\d{1,18}", re.ASCII)
-_METRES = {"", "m", "metre", "meter", "metres", "meters", "urn:ogc:def:uom:epsg::9001",
-           "http://www.opengis.net/def/uom/epsg/0/9001"}
-_DEGREES = {"deg", "degree", "degrees", "urn:ogc:def:uom:epsg::9102", "http://www.opengis.net/def/uom/epsg/0/9102"}
+_METRES = {
+    "",
+    "m",
+    "metre",
+    "meter",
+    "metres",
+    "meters",
+    "urn:ogc:def:uom:epsg::9001",
+    "http://www.opengis.net/def/uom/epsg/0/9001",
+}
+_DEGREES = {
+    "deg",
+    "degree",
+    "degrees",
+    "urn:ogc:def:uom:epsg::9102",
+    "http://www.opengis.net/def/uom/epsg/0/9102",
+}
 
 
 def invalid(message: str, locator: str = "FILTER") -> OGCException:
@@ -149,7 +163,9 @@ class _Translator:
 
     def q(self, node: ast.Node) -> Q:
         if isinstance(node, ast.Combination):
-            return Q(*(self.q(n) for n in _operands(node)), _connector=Q.AND if isinstance(node, ast.And) else Q.OR)
+            return Q(
+                *(self.q(n) for n in _operands(node)), _connector=Q.AND if isinstance(node, ast.And) else Q.OR
+            )
         if isinstance(node, ast.Not):
             return ~self.q(node.sub_node)
         if isinstance(node, ResourceId):
@@ -179,7 +195,9 @@ class _Translator:
             return ~q if node.not_ else q
         if isinstance(node, ast.Include):  # CQL2 TRUE, or FALSE as a negated INCLUDE
             return Q(pk__in=[]) if node.not_ else Q()
-        if isinstance(node, ast.TimeBefore | ast.TimeAfter | ast.TimeDuring | ast.TimeEquals | ast.TimeDisjoint):
+        if isinstance(
+            node, ast.TimeBefore | ast.TimeAfter | ast.TimeDuring | ast.TimeEquals | ast.TimeDisjoint
+        ):
             return self._temporal(node)
         raise invalid(_("This filter operator is not supported."))
 
@@ -189,7 +207,10 @@ class _Translator:
         During is ISO 19108's: strictly inside the period."""
         attr = self._attribute(node.lhs)
         if attr.type not in ("date", "datetime"):
-            raise invalid(_("Temporal operators apply to date properties; %(name)s is not one.") % {"name": attr.name}, attr.name)
+            raise invalid(
+                _("Temporal operators apply to date properties; %(name)s is not one.") % {"name": attr.name},
+                attr.name,
+            )
         other = node.rhs
         if isinstance(other, values.Interval):
             start, end = other.start, other.end
@@ -213,7 +234,9 @@ class _Translator:
                 raise invalid(_("T_EQUALS compares a date property with an instant."))
             return Q(**{field: v(start)})
         inside = Q(**{f"{field}__isnull": False})
-        strict = isinstance(node, ast.TimeDuring)  # During: strictly inside; Disjoint: outside the closed interval
+        strict = isinstance(
+            node, ast.TimeDuring
+        )  # During: strictly inside; Disjoint: outside the closed interval
         if start is not None:
             inside &= Q(**{f"{field}__{'gt' if strict else 'gte'}": v(start)})
         if end is not None:
@@ -229,7 +252,10 @@ class _Translator:
             raise invalid(_("The geometry can only be used in spatial operators."), GEOMETRY)
         attr = self.attributes.get(node.name)
         if attr is None:
-            raise invalid(_("Unknown property %(name)s of %(layer)s.") % {"name": clip(str(node.name)), "layer": self.layer.name})
+            raise invalid(
+                _("Unknown property %(name)s of %(layer)s.")
+                % {"name": clip(str(node.name)), "layer": self.layer.name}
+            )
         return attr
 
     def _geometry_property(self, node: ast.Node) -> None:
@@ -240,8 +266,11 @@ class _Translator:
         try:
             return cast_literal(value, attr.type)
         except ValueError:
-            raise invalid(_("%(v)s is not a valid value of %(name)s (%(type)s).")
-                           % {"v": clip(str(value)), "name": attr.name, "type": attr.type}, attr.name) from None
+            raise invalid(
+                _("%(v)s is not a valid value of %(name)s (%(type)s).")
+                % {"v": clip(str(value)), "name": attr.name, "type": attr.type},
+                attr.name,
+            ) from None
 
     def _comparison(self, node: ast.Comparison) -> Q:
         lhs, nocase = node.lhs, False
@@ -261,7 +290,9 @@ class _Translator:
         if attr.type != "string" or not isinstance(node.pattern, str):
             raise invalid(_("PropertyIsLike applies to text properties and a text pattern."), attr.name)
         if len(node.pattern) > MAX_LIKE_PATTERN:
-            raise invalid(_("The Like pattern is longer than %(n)s characters.") % {"n": MAX_LIKE_PATTERN}, attr.name)
+            raise invalid(
+                _("The Like pattern is longer than %(n)s characters.") % {"n": MAX_LIKE_PATTERN}, attr.name
+            )
         regex = _like_regex(node.pattern, node.wildcard, node.singlechar, node.escapechar)
         q = Q(**{f"{attr.source}__{'iregex' if node.nocase else 'regex'}": regex})
         return ~q if node.not_ else q
@@ -276,7 +307,10 @@ class _Translator:
                 if key.isascii() and key.isdigit() and len(key) <= 18:
                     pks.append(int(key))
             elif dot and get_layer(prefix) is not None:
-                raise invalid(_("The feature id %(rid)s belongs to another feature type.") % {"rid": clip(rid)}, "RESOURCEID")
+                raise invalid(
+                    _("The feature id %(rid)s belongs to another feature type.") % {"rid": clip(rid)},
+                    "RESOURCEID",
+                )
         return Q(pk__in=pks)
 
 
@@ -316,4 +350,3 @@ def _like_regex(pattern: str, wildcard: str, single: str, escape: str) -> str:
 
 def _regex_literal(ch: str) -> str:
     return "\\" + ch if ch.isascii() and not ch.isalnum() else ch
-

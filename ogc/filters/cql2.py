@@ -33,7 +33,8 @@ class CQL2TooLarge(CQL2Error):
     """A filter over the nesting or size caps: refused whatever language it might be in."""
 
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<string>'(?:[^']|'')*')
   | (?P<qident>"(?:[^"]|"")+")
@@ -41,19 +42,60 @@ _TOKEN = re.compile(r"""
   | (?P<op><>|<=|>=|=|<|>)
   | (?P<punct>[(),])
   | (?P<ident>[A-Za-z_][A-Za-z0-9_.:]*)
-""", re.X)
-_GEOMETRY_TYPES = {"POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION"}
-_SPATIAL = {
-    "S_INTERSECTS": ast.GeometryIntersects, "S_EQUALS": ast.GeometryEquals, "S_DISJOINT": ast.GeometryDisjoint,
-    "S_TOUCHES": ast.GeometryTouches, "S_WITHIN": ast.GeometryWithin, "S_OVERLAPS": ast.GeometryOverlaps,
-    "S_CROSSES": ast.GeometryCrosses, "S_CONTAINS": ast.GeometryContains,
+""",
+    re.X,
+)
+_GEOMETRY_TYPES = {
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
 }
-_TEMPORAL = {"T_BEFORE": ast.TimeBefore, "T_AFTER": ast.TimeAfter, "T_DURING": ast.TimeDuring,
-             "T_EQUALS": ast.TimeEquals, "T_DISJOINT": ast.TimeDisjoint, "T_INTERSECTS": None}
-_UNSUPPORTED_FUNCTIONS = {"ACCENTI", "A_EQUALS", "A_CONTAINS", "A_CONTAINEDBY", "A_OVERLAPS", "T_CONTAINS", "T_FINISHEDBY",
-                          "T_FINISHES", "T_MEETS", "T_METBY", "T_OVERLAPPEDBY", "T_OVERLAPS", "T_STARTEDBY", "T_STARTS"}
-_COMPARISONS = {"=": ast.Equal, "<>": ast.NotEqual, "<": ast.LessThan, ">": ast.GreaterThan, "<=": ast.LessEqual,
-                ">=": ast.GreaterEqual}
+_SPATIAL = {
+    "S_INTERSECTS": ast.GeometryIntersects,
+    "S_EQUALS": ast.GeometryEquals,
+    "S_DISJOINT": ast.GeometryDisjoint,
+    "S_TOUCHES": ast.GeometryTouches,
+    "S_WITHIN": ast.GeometryWithin,
+    "S_OVERLAPS": ast.GeometryOverlaps,
+    "S_CROSSES": ast.GeometryCrosses,
+    "S_CONTAINS": ast.GeometryContains,
+}
+_TEMPORAL = {
+    "T_BEFORE": ast.TimeBefore,
+    "T_AFTER": ast.TimeAfter,
+    "T_DURING": ast.TimeDuring,
+    "T_EQUALS": ast.TimeEquals,
+    "T_DISJOINT": ast.TimeDisjoint,
+    "T_INTERSECTS": None,
+}
+_UNSUPPORTED_FUNCTIONS = {
+    "ACCENTI",
+    "A_EQUALS",
+    "A_CONTAINS",
+    "A_CONTAINEDBY",
+    "A_OVERLAPS",
+    "T_CONTAINS",
+    "T_FINISHEDBY",
+    "T_FINISHES",
+    "T_MEETS",
+    "T_METBY",
+    "T_OVERLAPPEDBY",
+    "T_OVERLAPS",
+    "T_STARTEDBY",
+    "T_STARTS",
+}
+_COMPARISONS = {
+    "=": ast.Equal,
+    "<>": ast.NotEqual,
+    "<": ast.LessThan,
+    ">": ast.GreaterThan,
+    "<=": ast.LessEqual,
+    ">=": ast.GreaterEqual,
+}
 _KEYWORDS = {"AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS", "NULL", "TRUE", "FALSE"}
 
 
@@ -76,7 +118,10 @@ class _Parser:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if m is None:
-                raise CQL2Error(_("Unexpected character %(c)r at position %(pos)s of the filter.") % {"c": text[pos], "pos": pos + 1})
+                raise CQL2Error(
+                    _("Unexpected character %(c)r at position %(pos)s of the filter.")
+                    % {"c": text[pos], "pos": pos + 1}
+                )
             if m.lastgroup != "ws":
                 self.tokens.append((m.lastgroup, m.group(), pos))
                 if len(self.tokens) > MAX_TOKENS:
@@ -116,9 +161,13 @@ class _Parser:
         if t is None:
             return CQL2Error(_("The filter ends too early."))
         if wanted:
-            return CQL2Error(_("Expected %(w)s at position %(pos)s of the filter, found %(t)s.")
-                             % {"w": wanted, "pos": t[2] + 1, "t": t[1][:30]})
-        return CQL2Error(_("Unexpected %(t)s at position %(pos)s of the filter.") % {"t": t[1][:30], "pos": t[2] + 1})
+            return CQL2Error(
+                _("Expected %(w)s at position %(pos)s of the filter, found %(t)s.")
+                % {"w": wanted, "pos": t[2] + 1, "t": t[1][:30]}
+            )
+        return CQL2Error(
+            _("Unexpected %(t)s at position %(pos)s of the filter.") % {"t": t[1][:30], "pos": t[2] + 1}
+        )
 
     def _enter(self) -> None:
         self.depth += 1
@@ -173,7 +222,9 @@ class _Parser:
         if word in _UNSUPPORTED_FUNCTIONS:
             raise CQL2Error(_("%(f)s is not supported by this server.") % {"f": word})
         nxt = self._peek(1)
-        if word in ("TRUE", "FALSE") and not (nxt and (nxt[0] == "op" or nxt[1].upper() in ("IS", "IN", "NOT", "LIKE", "BETWEEN"))):
+        if word in ("TRUE", "FALSE") and not (
+            nxt and (nxt[0] == "op" or nxt[1].upper() in ("IS", "IN", "NOT", "LIKE", "BETWEEN"))
+        ):
             self.i += 1
             return ast.Include(word == "FALSE")  # pygeofilter: INCLUDE, or EXCLUDE as a negated INCLUDE
         return self._predicate()
@@ -322,12 +373,16 @@ class _Parser:
                 if depth == 0:
                     end = t[2] + 1
                     break
-            elif t[0] not in ("number", "punct") and not (t[0] == "ident" and t[1].upper() in _GEOMETRY_TYPES | {"EMPTY"}):
+            elif t[0] not in ("number", "punct") and not (
+                t[0] == "ident" and t[1].upper() in _GEOMETRY_TYPES | {"EMPTY"}
+            ):
                 raise self._unexpected(t, _("a coordinate"))
         try:
             geom = shapely.from_wkt(self.text[start:end])
         except (ShapelyError, ValueError):
-            raise CQL2Error(_("The geometry at position %(pos)s cannot be read.") % {"pos": start + 1}) from None
+            raise CQL2Error(
+                _("The geometry at position %(pos)s cannot be read.") % {"pos": start + 1}
+            ) from None
         if geom is None or geom.is_empty:
             raise CQL2Error(_("The geometry at position %(pos)s is empty.") % {"pos": start + 1})
         return values.Geometry(shapely.geometry.mapping(geom))

@@ -55,7 +55,9 @@ FES20 = "http://www.opengis.net/fes/2.0"
 OGC = "http://www.opengis.net/ogc"
 GML32 = "http://www.opengis.net/gml/3.2"
 GML311 = "http://www.opengis.net/gml"  # also GML 2's namespace (gml:Box, gml:coordinates)
-OWS_NAMESPACES = frozenset({"http://www.opengis.net/ows", "http://www.opengis.net/ows/1.1", "http://www.opengis.net/ows/2.0"})
+OWS_NAMESPACES = frozenset(
+    {"http://www.opengis.net/ows", "http://www.opengis.net/ows/1.1", "http://www.opengis.net/ows/2.0"}
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,12 @@ class _Dialect:
 
 
 _DIALECTS = {
-    "2.0": _Dialect(FES20, GML32, "ValueReference", {"ResourceId": "rid"}, frozenset({"PropertyIsNil", "During"})),
-    "1.1": _Dialect(OGC, GML311, "PropertyName", {"FeatureId": "fid", "GmlObjectId": f"{{{GML311}}}id"}, frozenset()),
+    "2.0": _Dialect(
+        FES20, GML32, "ValueReference", {"ResourceId": "rid"}, frozenset({"PropertyIsNil", "During"})
+    ),
+    "1.1": _Dialect(
+        OGC, GML311, "PropertyName", {"FeatureId": "fid", "GmlObjectId": f"{{{GML311}}}id"}, frozenset()
+    ),
 }
 
 _COMPARISONS: dict[str, type[ast.Comparison]] = {
@@ -98,7 +104,10 @@ _SPATIAL: dict[str, type[ast.SpatialComparisonPredicate]] = {
     "Crosses": ast.GeometryCrosses,
     "Overlaps": ast.GeometryOverlaps,
 }
-_DISTANCE: dict[str, type[ast.SpatialDistancePredicate]] = {"DWithin": ast.DistanceWithin, "Beyond": ast.DistanceBeyond}
+_DISTANCE: dict[str, type[ast.SpatialDistancePredicate]] = {
+    "DWithin": ast.DistanceWithin,
+    "Beyond": ast.DistanceBeyond,
+}
 _LOGICAL = ("And", "Or", "Not")
 _GML_METADATA = ("description", "descriptionReference", "identifier", "name")  # skipped in geometries
 
@@ -119,12 +128,19 @@ def parse_filter(xml: str | bytes, *, version: str) -> ast.Node:
 
 
 def _read_xml(xml: str | bytes) -> etree._Element:
-    data = xml.encode("utf-8", "surrogatepass") if isinstance(xml, str) else xml  # lxml refuses lone surrogates
+    data = (
+        xml.encode("utf-8", "surrogatepass") if isinstance(xml, str) else xml
+    )  # lxml refuses lone surrogates
     if len(data) > MAX_BYTES:
         raise invalid(_("The filter is larger than 1 MB."))
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
-        remove_pis=True, encoding="utf-8" if isinstance(xml, str) else None,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        encoding="utf-8" if isinstance(xml, str) else None,
     )
     try:
         root = etree.fromstring(data, parser)
@@ -148,7 +164,9 @@ def _check_limits(root: etree._Element, dialect: _Dialect) -> None:
         if count > MAX_ELEMENTS:
             raise invalid(_("The filter has more than %(n)s elements.") % {"n": MAX_ELEMENTS})
         if depth > MAX_LOGICAL_DEPTH:
-            raise invalid(_("Logical operators are nested more than %(n)s levels deep.") % {"n": MAX_LOGICAL_DEPTH})
+            raise invalid(
+                _("Logical operators are nested more than %(n)s levels deep.") % {"n": MAX_LOGICAL_DEPTH}
+            )
 
 
 class _Parser:
@@ -175,7 +193,9 @@ class _Parser:
 
     def filter(self, root: etree._Element) -> ast.Node:
         if self._fes(root) != "Filter":
-            raise invalid(_("The filter must be a Filter element in the namespace %(ns)s.") % {"ns": self.d.fes})
+            raise invalid(
+                _("The filter must be a Filter element in the namespace %(ns)s.") % {"ns": self.d.fes}
+            )
         children = list(root)
         if children and all(self._fes(c) in self.d.ids for c in children):
             return ResourceId(tuple(self._rid(c) for c in children))
@@ -202,8 +222,12 @@ class _Parser:
             prop, low, high = self._operands(el, 3)
             if self._fes(low) != "LowerBoundary" or self._fes(high) != "UpperBoundary":
                 raise invalid(_("PropertyIsBetween needs a LowerBoundary and an UpperBoundary."))
-            return ast.Between(self._property(prop), self._literal(self._operands(low, 1)[0]),
-                               self._literal(self._operands(high, 1)[0]), not_=False)
+            return ast.Between(
+                self._property(prop),
+                self._literal(self._operands(low, 1)[0]),
+                self._literal(self._operands(high, 1)[0]),
+                not_=False,
+            )
         if name in _SPATIAL:
             return self._spatial(el, name)
         if name in _DISTANCE:
@@ -213,7 +237,9 @@ class _Parser:
             return ast.TimeDuring(self._property(prop), self._period(period))
         if name in self.d.ids:
             return ResourceId((self._rid(el),))
-        raise invalid(_("The filter operator %(op)s is not supported.") % {"op": clip(etree.QName(el).localname)})
+        raise invalid(
+            _("The filter operator %(op)s is not supported.") % {"op": clip(etree.QName(el).localname)}
+        )
 
     def _operands(self, el: etree._Element, n: int) -> list[etree._Element]:
         children = list(el)
@@ -258,12 +284,25 @@ class _Parser:
         prop, pattern = self._operands(el, 2)
         chars = (el.get("wildCard"), el.get("singleChar"), el.get("escapeChar", el.get("escape")))
         if any(c is None or len(c) != 1 for c in chars) or len(set(chars)) != 3:
-            raise invalid(_("PropertyIsLike needs three different single characters: wildCard, singleChar and escapeChar."))
+            raise invalid(
+                _(
+                    "PropertyIsLike needs three different single characters: wildCard, singleChar and escapeChar."
+                )
+            )
         wildcard, single, escape = chars
-        return ast.Like(self._property(prop), self._literal(pattern), nocase=not self._flag(el, "matchCase", True),
-                        wildcard=wildcard, singlechar=single, escapechar=escape, not_=False)
+        return ast.Like(
+            self._property(prop),
+            self._literal(pattern),
+            nocase=not self._flag(el, "matchCase", True),
+            wildcard=wildcard,
+            singlechar=single,
+            escapechar=escape,
+            not_=False,
+        )
 
-    def _geometry_operands(self, el: etree._Element, extra: int) -> tuple[ast.Attribute, list[etree._Element]]:
+    def _geometry_operands(
+        self, el: etree._Element, extra: int
+    ) -> tuple[ast.Attribute, list[etree._Element]]:
         """An optional property (the geometry by default), then the rest of the operands."""
         children = list(el)
         prop = ast.Attribute(GEOMETRY)
@@ -316,7 +355,9 @@ class _Parser:
         try:
             return parse_datetime(text)
         except ValueError:
-            raise invalid(_("The time period needs a %(w)s date or date-time (ISO 8601).") % {"w": which}) from None
+            raise invalid(
+                _("The time period needs a %(w)s date or date-time (ISO 8601).") % {"w": which}
+            ) from None
 
     def _rid(self, el: etree._Element) -> str:
         if any(el.get(a) is not None for a in ("version", "startDate", "endDate", "previousRid")):
@@ -368,14 +409,22 @@ class _Parser:
             if not polygons:
                 raise invalid(_("%(g)s needs polygon members.") % {"g": kind})
             return MultiPolygon(*polygons)
-        raise invalid(_("Unsupported geometry %(g)s: use Envelope, Point, LineString, Polygon or MultiSurface in GML %(v)s.")
-                       % {"g": clip(etree.QName(el).localname, 40), "v": "3.2" if self.d.gml == GML32 else "3.1.1"})
+        raise invalid(
+            _(
+                "Unsupported geometry %(g)s: use Envelope, Point, LineString, Polygon or MultiSurface in GML %(v)s."
+            )
+            % {"g": clip(etree.QName(el).localname, 40), "v": "3.2" if self.d.gml == GML32 else "3.1.1"}
+        )
 
     def _polygon(self, el: etree._Element, crs: CrsRef) -> Polygon:
         rings = []
         for i, boundary in enumerate(self._parts(el)):
             expected = "exterior" if i == 0 else "interior"
-            if self._gml(boundary) != expected or len(boundary) != 1 or self._gml(boundary[0]) != "LinearRing":
+            if (
+                self._gml(boundary) != expected
+                or len(boundary) != 1
+                or self._gml(boundary[0]) != "LinearRing"
+            ):
                 raise invalid(_("A polygon has one exterior and any number of interior LinearRings."))
             coords = self._coords(boundary[0], crs, 4)
             if coords[0] != coords[-1]:
@@ -391,8 +440,11 @@ class _Parser:
         children = [c for c in el if _local(c, namespace) not in _GML_METADATA]
         form = tuple(_local(c, namespace) for c in children)
         if form not in _ENVELOPE_FORMS[kind, namespace]:
-            raise invalid(_("An envelope has a lowerCorner and an upperCorner.") if kind == "Envelope"
-                           else _("A gml:Box has two gml:coord or one gml:coordinates."))
+            raise invalid(
+                _("An envelope has a lowerCorner and an upperCorner.")
+                if kind == "Envelope"
+                else _("A gml:Box has two gml:coord or one gml:coordinates.")
+            )
         if form == ("coordinates",):
             numbers = self._coordinates(children[0])
             if len(numbers) != 4:
@@ -406,8 +458,10 @@ class _Parser:
             raise invalid(_("The envelope's lower corner is above or right of its upper corner."))
         n = 1 if crs.srid == STORAGE_SRID else ENVELOPE_EDGE_POINTS
         ring = (
-            [(x1 + (x2 - x1) * i / n, y1) for i in range(n)] + [(x2, y1 + (y2 - y1) * i / n) for i in range(n)]
-            + [(x2 - (x2 - x1) * i / n, y2) for i in range(n)] + [(x1, y2 - (y2 - y1) * i / n) for i in range(n)]
+            [(x1 + (x2 - x1) * i / n, y1) for i in range(n)]
+            + [(x2, y1 + (y2 - y1) * i / n) for i in range(n)]
+            + [(x2 - (x2 - x1) * i / n, y2) for i in range(n)]
+            + [(x1, y2 - (y2 - y1) * i / n) for i in range(n)]
             + [(x1, y1)]
         )
         ring = _to_storage(ring, crs.srid)
@@ -454,8 +508,14 @@ class _Parser:
         separated by `ts` (any run of blanks when it is a blank), numbers within them by `cs`."""
         cs, ts, decimal = el.get("cs", ","), el.get("ts", " "), el.get("decimal", ".")
         separators = (cs, ts, decimal)
-        if len(el) or any(len(c) != 1 or c.isalnum() or c in "+-" for c in separators) or len(set(separators)) != 3:
-            raise invalid(_("gml:coordinates needs three different single-character separators (cs, ts, decimal)."))
+        if (
+            len(el)
+            or any(len(c) != 1 or c.isalnum() or c in "+-" for c in separators)
+            or len(set(separators)) != 3
+        ):
+            raise invalid(
+                _("gml:coordinates needs three different single-character separators (cs, ts, decimal).")
+            )
         text = (el.text or "").strip()
         tuples = text.split() if ts.isspace() else text.split(ts)
         self._count(len(tuples))  # counted before any tuple is split or converted
@@ -478,7 +538,12 @@ class _Parser:
 
 
 # which children an envelope may have, by element and GML namespace (the schemas' choices)
-_CORNERS, _POS, _COORD, _COORDINATES = ("lowerCorner", "upperCorner"), ("pos", "pos"), ("coord", "coord"), ("coordinates",)
+_CORNERS, _POS, _COORD, _COORDINATES = (
+    ("lowerCorner", "upperCorner"),
+    ("pos", "pos"),
+    ("coord", "coord"),
+    ("coordinates",),
+)
 _ENVELOPE_FORMS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
     ("Envelope", GML32): (_CORNERS, _POS, _COORDINATES),
     ("Envelope", GML311): (_CORNERS, _POS, _COORD, _COORDINATES),
@@ -487,7 +552,7 @@ _ENVELOPE_FORMS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
 
 
 def _envelope_kind(el: etree._Element) -> str:
-    """"Envelope" or "Box" for an envelope in any GML a filter may carry, whichever the filter's
+    """ "Envelope" or "Box" for an envelope in any GML a filter may carry, whichever the filter's
     version (FES 2.0 allows any GML; OWSLib's fes2.BBox writes GML 3.1.1); "" otherwise."""
     qname = etree.QName(el)
     return qname.localname if (qname.localname, qname.namespace) in _ENVELOPE_FORMS else ""
@@ -506,7 +571,9 @@ def _floats(tokens: list[str]) -> list[float]:
     if len(numbers) != len(tokens) or not all(map(math.isfinite, numbers)):
         raise invalid(_("Coordinates must be finite numbers."))
     if any(abs(n) > MAX_COORDINATE for n in numbers):
-        raise invalid(_("A coordinate is larger than %(n)s in absolute value.") % {"n": f"{MAX_COORDINATE:.0e}"})
+        raise invalid(
+            _("A coordinate is larger than %(n)s in absolute value.") % {"n": f"{MAX_COORDINATE:.0e}"}
+        )
     return numbers
 
 
@@ -538,5 +605,3 @@ def _to_storage(pairs: list[tuple[float, float]], epsg: int) -> list[tuple[float
     except ProjError:
         raise invalid(_("The geometry lies outside the area of its coordinate reference system.")) from None
     return list(zip(xs, ys, strict=True))
-
-

@@ -30,12 +30,24 @@ PYGEOAPI_VERSION = "0.21.0"  # the version this module was written for; requirem
 _F = "http://www.opengis.net/spec/ogcapi-features-"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
 FEATURES_CONFORMANCE = [
-    f"{_F}1/1.0/conf/core", f"{_F}1/1.0/conf/oas30", f"{_F}1/1.0/conf/html", f"{_F}1/1.0/conf/geojson",
-    f"{_F}2/1.0/conf/crs", f"{_F}3/1.0/conf/queryables", f"{_F}3/1.0/conf/queryables-query-parameters",
-    f"{_F}3/1.0/conf/filter", f"{_F}3/1.0/conf/features-filter",
-    f"{_CQL2}cql2-text", f"{_CQL2}cql2-json", f"{_CQL2}basic-cql2", f"{_CQL2}advanced-comparison-operators",
-    f"{_CQL2}case-insensitive-comparison", f"{_CQL2}basic-spatial-functions", f"{_CQL2}basic-spatial-functions-plus",
-    f"{_CQL2}spatial-functions", f"{_CQL2}temporal-functions",
+    f"{_F}1/1.0/conf/core",
+    f"{_F}1/1.0/conf/oas30",
+    f"{_F}1/1.0/conf/html",
+    f"{_F}1/1.0/conf/geojson",
+    f"{_F}2/1.0/conf/crs",
+    f"{_F}3/1.0/conf/queryables",
+    f"{_F}3/1.0/conf/queryables-query-parameters",
+    f"{_F}3/1.0/conf/filter",
+    f"{_F}3/1.0/conf/features-filter",
+    f"{_CQL2}cql2-text",
+    f"{_CQL2}cql2-json",
+    f"{_CQL2}basic-cql2",
+    f"{_CQL2}advanced-comparison-operators",
+    f"{_CQL2}case-insensitive-comparison",
+    f"{_CQL2}basic-spatial-functions",
+    f"{_CQL2}basic-spatial-functions-plus",
+    f"{_CQL2}spatial-functions",
+    f"{_CQL2}temporal-functions",
 ]
 
 _lock = threading.Lock()

@@ -118,7 +118,9 @@ def box_filter(values: tuple[float, ...] | list[float], crs: CrsRef) -> BBoxFilt
         raise BBoxError(_("The bounding box's lower corner is above its upper corner."))
     if _is_geographic(crs.epsg):
         if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-            raise BBoxError(_("Longitudes of a bounding box lie from -180 to 180 and latitudes from -90 to 90."))
+            raise BBoxError(
+                _("Longitudes of a bounding box lie from -180 to 180 and latitudes from -90 to 90.")
+            )
         boxes = [_box(x0, y0, x1, y1)] if x0 <= x1 else [_box(x0, y0, 180, y1), _box(-180, y0, x1, y1)]
     elif x0 > x1:
         raise BBoxError(_("The bounding box's lower corner is east of its upper corner."))

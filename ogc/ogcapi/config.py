@@ -17,8 +17,14 @@ from . import adapter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
-CRS_LIST = [CRS84, "http://www.opengis.net/def/crs/EPSG/0/4326", "http://www.opengis.net/def/crs/EPSG/0/4258", STORAGE_CRS,
-            "http://www.opengis.net/def/crs/EPSG/0/2178", "http://www.opengis.net/def/crs/EPSG/0/3857"]
+CRS_LIST = [
+    CRS84,
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+    "http://www.opengis.net/def/crs/EPSG/0/4258",
+    STORAGE_CRS,
+    "http://www.opengis.net/def/crs/EPSG/0/2178",
+    "http://www.opengis.net/def/crs/EPSG/0/3857",
+]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 PROVIDER = "ogc.ogcapi.provider.GisportalProvider"
@@ -61,15 +67,38 @@ def _collection(ft: FeatureType, extent) -> dict:
         "title": {"pl": layer.title_pl, "en": layer.title_en},
         "description": {"pl": layer.abstract_pl, "en": layer.abstract_en},
         "keywords": list(layer.keywords) or [layer.name],
-        "links": [{"type": "application/schema+json", "rel": "describedBy", "href": feature_schema_url(layer.name),
-                   "title": {"pl": "Schemat obiektów GeoJSON (JSON Schema)", "en": "Schema of the GeoJSON features (JSON Schema)"}}],
-        "extents": {"spatial": {"bbox": [round(lon0, 6), round(lat0, 6), round(lon1, 6), round(lat1, 6)], "crs": CRS84},
-                    # the version date of registry objects is what `datetime` filters (open interval)
-                    **({"temporal": {"begin": None, "end": None}} if ft.temporal_attribute else {})},
+        "links": [
+            {
+                "type": "application/schema+json",
+                "rel": "describedBy",
+                "href": feature_schema_url(layer.name),
+                "title": {
+                    "pl": "Schemat obiektów GeoJSON (JSON Schema)",
+                    "en": "Schema of the GeoJSON features (JSON Schema)",
+                },
+            }
+        ],
+        "extents": {
+            "spatial": {
+                "bbox": [round(lon0, 6), round(lat0, 6), round(lon1, 6), round(lat1, 6)],
+                "crs": CRS84,
+            },
+            # the version date of registry objects is what `datetime` filters (open interval)
+            **({"temporal": {"begin": None, "end": None}} if ft.temporal_attribute else {}),
+        },
         "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "throttle"},
-        "providers": [{"type": "feature", "name": PROVIDER, "data": layer.name, "id_field": layer.id_attribute,
-                       "geom_field": "geometry", "storage_crs": STORAGE_CRS, "crs": CRS_LIST,
-                       **({"time_field": ft.temporal_attribute.name} if ft.temporal_attribute else {})}],
+        "providers": [
+            {
+                "type": "feature",
+                "name": PROVIDER,
+                "data": layer.name,
+                "id_field": layer.id_attribute,
+                "geom_field": "geometry",
+                "storage_crs": STORAGE_CRS,
+                "crs": CRS_LIST,
+                **({"time_field": ft.temporal_attribute.name} if ft.temporal_attribute else {}),
+            }
+        ],
     }
 
 
@@ -77,53 +106,102 @@ def pygeoapi_config() -> dict:
     extents = layer_extents()
     return {
         "server": {
-            "bind": {"host": "127.0.0.1", "port": 0}, "url": base_url(), "mimetype": "application/json; charset=UTF-8",
-            "encoding": "utf-8", "gzip": False, "languages": ["pl", "en"], "pretty_print": False,
+            "bind": {"host": "127.0.0.1", "port": 0},
+            "url": base_url(),
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "gzip": False,
+            "languages": ["pl", "en"],
+            "pretty_print": False,
             "limits": {"default_items": DEFAULT_LIMIT, "max_items": MAX_LIMIT, "on_exceed": "throttle"},
             "map": {"url": "", "attribution": ""},
             "templates": {"path": str(TEMPLATES_DIR), "static": str(STATIC_DIR)},
             # read by our templates only: our static files, and the portal (its WMS under the pages' maps)
-            "static_url": settings.STATIC_URL, "portal_url": settings.GISPORTAL_PUBLIC_URL,
+            "static_url": settings.STATIC_URL,
+            "portal_url": settings.GISPORTAL_PUBLIC_URL,
         },
         "logging": {"level": "ERROR"},
         "metadata": {
             "identification": {
-                "title": {"pl": "Rejestry przestrzenne gminy Piaseczno – OGC API", "en": "Spatial registries of Piaseczno – OGC API"},
-                "description": {"pl": "Obiekty ewidencji gruntów i budynków, adresy, plany miejscowe i granice (dane jawne).",
-                                "en": "Land register objects, addresses, zoning plans and boundaries (public data)."},
-                "keywords": ["EGiB", "MPZP", "PRG", "Piaseczno"], "keywords_type": "theme", "terms_of_service": "",
+                "title": {
+                    "pl": "Rejestry przestrzenne gminy Piaseczno – OGC API",
+                    "en": "Spatial registries of Piaseczno – OGC API",
+                },
+                "description": {
+                    "pl": "Obiekty ewidencji gruntów i budynków, adresy, plany miejscowe i granice (dane jawne).",
+                    "en": "Land register objects, addresses, zoning plans and boundaries (public data).",
+                },
+                "keywords": ["EGiB", "MPZP", "PRG", "Piaseczno"],
+                "keywords_type": "theme",
+                "terms_of_service": "",
                 "url": settings.GISPORTAL_PUBLIC_URL + "/",
             },
             "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
-            "provider": {"name": "Urząd Miasta i Gminy Piaseczno", "url": settings.GISPORTAL_PUBLIC_URL + "/"},
-            "contact": {"name": "Administrator geoportalu", "email": "urzad@piaseczno.eu", "city": "Piaseczno",
-                        "country": "Polska", "role": "pointOfContact"},
+            "provider": {
+                "name": "Urząd Miasta i Gminy Piaseczno",
+                "url": settings.GISPORTAL_PUBLIC_URL + "/",
+            },
+            "contact": {
+                "name": "Administrator geoportalu",
+                "email": "urzad@piaseczno.eu",
+                "city": "Piaseczno",
+                "country": "Polska",
+                "role": "pointOfContact",
+            },
         },
         "resources": {ft.name: _collection(ft, extents.get(ft.name)) for ft in feature_types(_Anonymous())},
     }
 
 
 FILTER_PARAMETERS = [
-    {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
-     "description": "CQL2 filter (OGC API – Features Part 3) over the collection's queryables.",
-     "schema": {"type": "string"}},
-    {"name": "filter-lang", "in": "query", "required": False, "style": "form", "explode": False,
-     "description": "Language of `filter`: cql2-text (default) or cql2-json.",
-     "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}},
-    {"name": "filter-crs", "in": "query", "required": False, "style": "form", "explode": False,
-     "description": "CRS of the geometry literals in `filter` (default CRS84).", "schema": {"type": "string", "format": "uri"}},
+    {
+        "name": "filter",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": "CQL2 filter (OGC API – Features Part 3) over the collection's queryables.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "filter-lang",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": "Language of `filter`: cql2-text (default) or cql2-json.",
+        "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
+    },
+    {
+        "name": "filter-crs",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": "CRS of the geometry literals in `filter` (default CRS84).",
+        "schema": {"type": "string", "format": "uri"},
+    },
 ]
 
 
 def _datetime_parameter(temporal: str | None) -> dict:
     """`datetime` of one collection's items (Part 1 /req/core/fc-time-definition): declared for every
     collection, also those without a temporal property, which any valid value leaves whole."""
-    what = (f"Selects the features whose {temporal} lies in the instant or interval." if temporal else
-            "This collection has no temporal property: any valid date-time or interval selects all its features.")
-    return {"name": "datetime", "in": "query", "required": False, "style": "form", "explode": False,
-            "description": f"An RFC 3339 date-time or an interval of two (`..` for an open end). {what} "
-                           "An invalid value is a 400.",
-            "schema": {"type": "string"}}
+    what = (
+        f"Selects the features whose {temporal} lies in the instant or interval."
+        if temporal
+        else "This collection has no temporal property: any valid date-time or interval selects all its features."
+    )
+    return {
+        "name": "datetime",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": f"An RFC 3339 date-time or an interval of two (`..` for an open end). {what} "
+        "An invalid value is a 400.",
+        "schema": {"type": "string"},
+    }
 
 
 def _document_items(oas: dict, config: dict) -> dict:
@@ -136,8 +214,13 @@ def _document_items(oas: dict, config: dict) -> dict:
             continue
         name = path.split("/")[-2]
         provider = config["resources"].get(name, {}).get("providers", [{}])[0]
-        params = [p for p in get.get("parameters", [])
-                  if not str(p.get("$ref", "")).endswith(("/parameters/datetime", "/parameters/vendorSpecificParameters"))]
+        params = [
+            p
+            for p in get.get("parameters", [])
+            if not str(p.get("$ref", "")).endswith(
+                ("/parameters/datetime", "/parameters/vendorSpecificParameters")
+            )
+        ]
         params.append(_datetime_parameter(provider.get("time_field")))
         names = {p.get("name") for p in params}
         params.extend(p for p in FILTER_PARAMETERS if p["name"] not in names)

@@ -98,7 +98,8 @@ def _exact_when_clipped(node, field: str) -> bool:
     if isinstance(node, ast.GeometryIntersects | ast.GeometryDisjoint):
         return True
     return (isinstance(node, ast.GeometryWithin) and field == "rhs") or (
-        isinstance(node, ast.GeometryContains) and field == "lhs")
+        isinstance(node, ast.GeometryContains) and field == "lhs"
+    )
 
 
 def _literal_crs(literal: values.Geometry, default: CrsRef) -> CrsRef:
@@ -121,11 +122,16 @@ def _literal_to_storage(literal: values.Geometry, crs: CrsRef, exact: bool) -> N
     if not all(math.isfinite(v) for v in geom.bounds if not geom.is_empty):
         raise CQL2Error(_("A geometry of the filter holds a value that is not a number."))
     if not exact and not within_storage_area(geom, crs.epsg):
-        raise CQL2Error(_("A geometry of the filter reaches beyond the area of EPSG:2180 (Poland); only S_INTERSECTS, "
-                          "S_DISJOINT and S_WITHIN take such geometries."))
+        raise CQL2Error(
+            _(
+                "A geometry of the filter reaches beyond the area of EPSG:2180 (Poland); only S_INTERSECTS, "
+                "S_DISJOINT and S_WITHIN take such geometries."
+            )
+        )
     out = _area_to_storage(geom, crs.epsg)
-    literal.geometry = ({"type": "GeometryCollection", "geometries": []} if out.is_empty
-                        else shapely.geometry.mapping(out))
+    literal.geometry = (
+        {"type": "GeometryCollection", "geometries": []} if out.is_empty else shapely.geometry.mapping(out)
+    )
 
 
 def to_storage(tree, filter_crs: str | None):

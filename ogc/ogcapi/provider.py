@@ -78,7 +78,9 @@ class GisportalProvider(BaseProvider):
             try:
                 where &= Q(**{attr.source: cast_literal(value, attr.type)})
             except ValueError:
-                raise ProviderInvalidQueryError(user_msg=f"{str(value)[:40]} is not a valid value of {name}.") from None
+                raise ProviderInvalidQueryError(
+                    user_msg=f"{str(value)[:40]} is not a valid value of {name}."
+                ) from None
         if filterq is not None:
             _check_filter(filterq)
             try:
@@ -91,7 +93,11 @@ class GisportalProvider(BaseProvider):
     def _bbox(bbox) -> Q:
         """pygeoapi hands over what bbox.for_pygeoapi made; a plain list is a storage-CRS box."""
         try:
-            spatial = bbox if isinstance(bbox, BBoxFilter) else box_filter(bbox, parse_crs(STORAGE_CRS, Protocol.OGCAPI))
+            spatial = (
+                bbox
+                if isinstance(bbox, BBoxFilter)
+                else box_filter(bbox, parse_crs(STORAGE_CRS, Protocol.OGCAPI))
+            )
         except BBoxError as e:
             raise ProviderInvalidQueryError(user_msg=str(e)) from None
         if spatial.geometry is None:
@@ -107,7 +113,9 @@ class GisportalProvider(BaseProvider):
             try:
                 return datetime.fromisoformat(s.replace("Z", "+00:00"))
             except ValueError:
-                raise ProviderInvalidQueryError(user_msg="datetime must be RFC 3339 (an instant or an interval).") from None
+                raise ProviderInvalidQueryError(
+                    user_msg="datetime must be RFC 3339 (an instant or an interval)."
+                ) from None
 
         if "/" in value:
             start, end = (parse(p) for p in value.split("/", 1))
@@ -140,18 +148,44 @@ class GisportalProvider(BaseProvider):
         for row in page.rows:
             props = orjson.loads(row[1])
             geom = orjson.loads(row[2]) if page.query.with_geometry and row[2] else None
-            out.append({"type": "Feature", "id": str(props.get(self.layer.id_attribute, row[0])), "geometry": geom,
-                        "properties": props})
+            out.append(
+                {
+                    "type": "Feature",
+                    "id": str(props.get(self.layer.id_attribute, row[0])),
+                    "geometry": geom,
+                    "properties": props,
+                }
+            )
         return out
 
     # ---- the provider interface
-    def query(self, offset=0, limit=10, resulttype="results", bbox=None, datetime_=None, properties=None, sortby=None,
-              select_properties=None, skip_geometry=False, q=None, filterq=None, crs_transform_spec=None, **kwargs):
+    def query(
+        self,
+        offset=0,
+        limit=10,
+        resulttype="results",
+        bbox=None,
+        datetime_=None,
+        properties=None,
+        sortby=None,
+        select_properties=None,
+        skip_geometry=False,
+        q=None,
+        filterq=None,
+        crs_transform_spec=None,
+        **kwargs,
+    ):
         crs = self._crs(crs_transform_spec)
-        query = self._query(self._where(bbox, datetime_, properties, filterq), select_properties, sortby, skip_geometry)
+        query = self._query(
+            self._where(bbox, datetime_, properties, filterq), select_properties, sortby, skip_geometry
+        )
         if resulttype == "hits":
-            return {"type": "FeatureCollection", "features": [], "numberMatched": wq.count(query, timeout_ms=None) or 0,
-                    "numberReturned": 0}
+            return {
+                "type": "FeatureCollection",
+                "features": [],
+                "numberMatched": wq.count(query, timeout_ms=None) or 0,
+                "numberReturned": 0,
+            }
         page = wq.fetch(query, int(offset), int(limit), fmt="geojson", crs=crs)
         features = self._features(page)
         result = {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}

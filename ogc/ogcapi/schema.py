@@ -8,8 +8,13 @@ from __future__ import annotations
 from layers.catalogue import Layer
 
 # catalogue type → (JSON Schema type, format)
-JSON_TYPES = {"string": ("string", None), "integer": ("integer", None), "decimal": ("number", None),
-              "date": ("string", "date"), "datetime": ("string", "date-time")}
+JSON_TYPES = {
+    "string": ("string", None),
+    "integer": ("integer", None),
+    "decimal": ("number", None),
+    "date": ("string", "date"),
+    "datetime": ("string", "date-time"),
+}
 _GEOMETRY = {"MultiPolygon": "MultiPolygon", "Point": "Point", "LineString": "LineString"}
 
 

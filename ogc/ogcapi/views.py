@@ -22,15 +22,30 @@ from .filters import parse_filter, to_storage, using
 from .schema import feature_schema
 
 COMMON = {"f", "lang"}
-ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "datetime", "limit", "offset", "properties", "sortby", "skipGeometry", "filter",
-                  "filter-lang", "filter-crs", "resulttype"}
+ITEMS = COMMON | {
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "limit",
+    "offset",
+    "properties",
+    "sortby",
+    "skipGeometry",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "resulttype",
+}
 MAX_QUERY = 16 * 1024
 MAX_OFFSET = 10_000_000
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?)?$")
 
 
 def _problem(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse({"code": code, "description": detail}, status=status, content_type="application/problem+json")
+    return JsonResponse(
+        {"code": code, "description": detail}, status=status, content_type="application/problem+json"
+    )
 
 
 def _check(request, allowed: set[str], collection: str | None = None):
@@ -42,16 +57,24 @@ def _check(request, allowed: set[str], collection: str | None = None):
         if layer is not None:
             extra -= set(layer.attribute_names)
     if extra:
-        return _problem(400, "InvalidParameterValue", f"Unknown parameter(s): {', '.join(sorted(extra))[:200]}.")
+        return _problem(
+            400, "InvalidParameterValue", f"Unknown parameter(s): {', '.join(sorted(extra))[:200]}."
+        )
     layer = catalogue.get_layer(collection) if collection else None
     if layer is not None and "sortby" in request.GET:
         keys = [k.strip() for k in request.GET["sortby"].split(",")]
         if any(not k or k.lstrip("+-") not in layer.attribute_names for k in keys):
-            return _problem(400, "InvalidParameterValue", "sortby names the layer's properties, each optionally with + or -.")
+            return _problem(
+                400,
+                "InvalidParameterValue",
+                "sortby names the layer's properties, each optionally with + or -.",
+            )
     if "datetime" in request.GET:
         parts = request.GET["datetime"].split("/")
         if len(parts) > 2 or not all(p == ".." or _RFC3339.match(p) for p in parts) or parts == ["..", ".."]:
-            return _problem(400, "InvalidParameterValue", "datetime is an RFC 3339 date-time or an interval of two.")
+            return _problem(
+                400, "InvalidParameterValue", "datetime is an RFC 3339 date-time or an interval of two."
+            )
     offset = request.GET.get("offset", "0").strip()
     if offset and (not offset.isdigit() or int(offset) > MAX_OFFSET):
         return _problem(400, "InvalidParameterValue", f"offset must be a whole number up to {MAX_OFFSET}.")
@@ -105,7 +128,9 @@ def collections(request, collection_id: str | None = None):
 def queryables(request, collection_id: str):
     import pygeoapi.api.itemtypes as items
 
-    return _check(request, COMMON | {"profile"}) or _run(items.get_collection_queryables, request, collection_id)
+    return _check(request, COMMON | {"profile"}) or _run(
+        items.get_collection_queryables, request, collection_id
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -125,7 +150,9 @@ def schema(request, collection_id: str):
     if collection_id not in api().config["resources"]:
         return _problem(404, "NotFound", "Collection not found.")
     body = feature_schema(catalogue.get_layer(collection_id), feature_schema_url(collection_id))
-    return JsonResponse(body, content_type="application/schema+json", json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        body, content_type="application/schema+json", json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @csrf_exempt
@@ -133,13 +160,21 @@ def schema(request, collection_id: str):
 def items(request, collection_id: str):
     import pygeoapi.api.itemtypes as items_api
 
-    if request.method == "POST" and request.content_type not in ("application/query-cql-json", "application/json"):
-        return _problem(400, "InvalidParameterValue", "POST takes a CQL2 JSON filter (application/query-cql-json).")
+    if request.method == "POST" and request.content_type not in (
+        "application/query-cql-json",
+        "application/json",
+    ):
+        return _problem(
+            400, "InvalidParameterValue", "POST takes a CQL2 JSON filter (application/query-cql-json)."
+        )
     bad = _check(request, ITEMS, collection_id)
     if bad:
         return bad
     try:
-        tree = to_storage(parse_filter(request.GET.get("filter"), request.GET.get("filter-lang")), request.GET.get("filter-crs"))
+        tree = to_storage(
+            parse_filter(request.GET.get("filter"), request.GET.get("filter-lang")),
+            request.GET.get("filter-crs"),
+        )
         box = parse_bbox(request.GET.get("bbox"), request.GET.get("bbox-crs"))
     except (CQL2Error, BBoxError) as e:
         return _problem(400, "InvalidParameterValue", str(e))
@@ -152,4 +187,6 @@ def items(request, collection_id: str):
 def item(request, collection_id: str, item_id: str):
     import pygeoapi.api.itemtypes as items_api
 
-    return _check(request, COMMON | {"crs"}) or _run(items_api.get_collection_item, request, collection_id, item_id)
+    return _check(request, COMMON | {"crs"}) or _run(
+        items_api.get_collection_item, request, collection_id, item_id
+    )

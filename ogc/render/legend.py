@@ -32,27 +32,52 @@ def legend_png(style: Style, language: str, *, width: int | None = None, fmt: st
         y0 = h - (i + 1) * ROW + (ROW - SWATCH) / 2
         kinds = {k for k, _ in rule.symbolizers}
         if "polygon" in kinds:
-            geom = {"type": "Polygon", "coordinates": [[[4, y0], [4 + SWATCH, y0], [4 + SWATCH, y0 + SWATCH], [4, y0 + SWATCH], [4, y0]]]}
+            geom = {
+                "type": "Polygon",
+                "coordinates": [
+                    [[4, y0], [4 + SWATCH, y0], [4 + SWATCH, y0 + SWATCH], [4, y0 + SWATCH], [4, y0]]
+                ],
+            }
         elif "line" in kinds:
-            geom = {"type": "LineString", "coordinates": [[3, y0 + SWATCH / 2], [5 + SWATCH, y0 + SWATCH / 2]]}
+            geom = {
+                "type": "LineString",
+                "coordinates": [[3, y0 + SWATCH / 2], [5 + SWATCH, y0 + SWATCH / 2]],
+            }
         else:
             geom = {"type": "Point", "coordinates": [4 + SWATCH / 2, y0 + SWATCH / 2]}
-        features.append({"type": "Feature", "properties": {"row": i, "kind": "swatch", "t": "Ab"}, "geometry": geom})
-        features.append({"type": "Feature", "properties": {"row": i, "kind": "label", "t": labels[i]},
-                         "geometry": {"type": "Point", "coordinates": [28, y0 + SWATCH / 2]}})
+        features.append(
+            {"type": "Feature", "properties": {"row": i, "kind": "swatch", "t": "Ab"}, "geometry": geom}
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"row": i, "kind": "label", "t": labels[i]},
+                "geometry": {"type": "Point", "coordinates": [28, y0 + SWATCH / 2]},
+            }
+        )
         symbolizers = []
         for k, a in rule.symbolizers:
             if k == "text":
                 a = {**a, "expr": "[t]", "placement": "point"}
             symbolizers.append(_symbolizer_xml(k, a))
-        styles.append(f"<Style name='r{i}'><Rule><Filter>[row] = {i} and [kind] = 'swatch'</Filter>{''.join(symbolizers)}</Rule></Style>")
+        styles.append(
+            f"<Style name='r{i}'><Rule><Filter>[row] = {i} and [kind] = 'swatch'</Filter>{''.join(symbolizers)}</Rule></Style>"
+        )
         layers.append(f"<StyleName>r{i}</StyleName>")
-    label_style = (f"<Style name='labels'><Rule><Filter>[kind] = 'label'</Filter><TextSymbolizer face-name='{FONT}' size='11' "
-                   "fill='#1a1a1a' placement='point' horizontal-alignment='right' allow-overlap='true'>[t]</TextSymbolizer></Rule></Style>")
-    data = json.dumps({"type": "FeatureCollection", "features": features}).replace("&", "&amp;").replace("<", "&lt;")
-    xml = (f"<Map srs='epsg:3857' background-color='white'>{''.join(styles)}{label_style}"
-           f"<Layer name='legend' srs='epsg:3857'>{''.join(layers)}<StyleName>labels</StyleName>"
-           f"<Datasource><Parameter name='type'>geojson</Parameter><Parameter name='inline'>{data}</Parameter></Datasource></Layer></Map>")
+    label_style = (
+        f"<Style name='labels'><Rule><Filter>[kind] = 'label'</Filter><TextSymbolizer face-name='{FONT}' size='11' "
+        "fill='#1a1a1a' placement='point' horizontal-alignment='right' allow-overlap='true'>[t]</TextSymbolizer></Rule></Style>"
+    )
+    data = (
+        json.dumps({"type": "FeatureCollection", "features": features})
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+    )
+    xml = (
+        f"<Map srs='epsg:3857' background-color='white'>{''.join(styles)}{label_style}"
+        f"<Layer name='legend' srs='epsg:3857'>{''.join(layers)}<StyleName>labels</StyleName>"
+        f"<Datasource><Parameter name='type'>geojson</Parameter><Parameter name='inline'>{data}</Parameter></Datasource></Layer></Map>"
+    )
     mk = mapnik()
     _setup_once()
     m = mk.Map(w, h)

@@ -28,6 +28,7 @@ def encode(im, fmt: str) -> bytes:
         return encode_rgb(im.to_string(), im.width(), im.height())
     return im.to_string(fmt)
 
+
 POLAND_EXTENT_2180 = "100000,100000,900000,900000"
 _local = threading.local()
 MAX_CACHED_MAPS = 32
@@ -35,10 +36,13 @@ STATEMENT_TIMEOUT_MS: int = settings.GISPORTAL_RENDER_STATEMENT_TIMEOUT_MS
 LOCK_TIMEOUT_MS: int = settings.GISPORTAL_LOCK_TIMEOUT_MS  # as for the app's own connections
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype")
 
+
 def _setup_once() -> None:
     if getattr(_local, "ready", False):
         return
-    os.environ.setdefault("PGOPTIONS", f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}")
+    os.environ.setdefault(
+        "PGOPTIONS", f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout={LOCK_TIMEOUT_MS}"
+    )
     m = mapnik()
     for d in FONT_DIRS:
         if os.path.isdir(d):
@@ -64,20 +68,28 @@ def layer_subquery(layer: Layer, style: Style) -> str:
 
 def _symbolizer_xml(kind: str, attrs: dict) -> str:
     if kind == "polygon":
-        return f'<PolygonSymbolizer fill="{attrs["fill"]}" fill-opacity="{attrs["fill-opacity"]}" gamma="0.6"/>'
+        return (
+            f'<PolygonSymbolizer fill="{attrs["fill"]}" fill-opacity="{attrs["fill-opacity"]}" gamma="0.6"/>'
+        )
     if kind == "line":
         dash = f' stroke-dasharray="{attrs["stroke-dasharray"]}"' if "stroke-dasharray" in attrs else ""
-        return (f'<LineSymbolizer stroke="{attrs["stroke"]}" stroke-width="{attrs["stroke-width"]}" '
-                f'stroke-opacity="{attrs["stroke-opacity"]}"{dash}/>')
+        return (
+            f'<LineSymbolizer stroke="{attrs["stroke"]}" stroke-width="{attrs["stroke-width"]}" '
+            f'stroke-opacity="{attrs["stroke-opacity"]}"{dash}/>'
+        )
     if kind == "text":
         a = attrs
-        return (f'<TextSymbolizer face-name="{a["face-name"]}" size="{a["size"]}" fill="{a["fill"]}" halo-fill="{a["halo-fill"]}" '
-                f'halo-radius="{a["halo-radius"]}" placement="{a["placement"]}" allow-overlap="{a["allow-overlap"]}" '
-                f'avoid-edges="{a["avoid-edges"]}">{a["expr"]}</TextSymbolizer>')
+        return (
+            f'<TextSymbolizer face-name="{a["face-name"]}" size="{a["size"]}" fill="{a["fill"]}" halo-fill="{a["halo-fill"]}" '
+            f'halo-radius="{a["halo-radius"]}" placement="{a["placement"]}" allow-overlap="{a["allow-overlap"]}" '
+            f'avoid-edges="{a["avoid-edges"]}">{a["expr"]}</TextSymbolizer>'
+        )
     if kind == "marker":
         a = attrs
-        return (f'<MarkersSymbolizer fill="{a["fill"]}" width="{a["width"]}" height="{a["height"]}" stroke="{a["stroke"]}" '
-                f'stroke-width="{a["stroke-width"]}" allow-overlap="{a["allow-overlap"]}" placement="{a["placement"]}"/>')
+        return (
+            f'<MarkersSymbolizer fill="{a["fill"]}" width="{a["width"]}" height="{a["height"]}" stroke="{a["stroke"]}" '
+            f'stroke-width="{a["stroke-width"]}" allow-overlap="{a["allow-overlap"]}" placement="{a["placement"]}"/>'
+        )
     raise ValueError(kind)
 
 
@@ -101,14 +113,29 @@ def style_xml(name: str, style: Style) -> str:
 def _datasource_xml(layer: Layer, style: Style) -> str:
     db = settings.DATABASES["default"]
     params = {
-        "type": "postgis", "host": db.get("HOST") or "127.0.0.1", "port": str(db.get("PORT") or 5432),
-        "user": db.get("USER") or "postgres", "password": db.get("PASSWORD") or "", "dbname": db["NAME"],
-        "table": layer_subquery(layer, style), "geometry_field": "geom", "srid": "2180", "extent": POLAND_EXTENT_2180,
-        "estimate_extent": "false", "persist_connection": "true", "max_size": "4", "simplify_geometries": "true",
+        "type": "postgis",
+        "host": db.get("HOST") or "127.0.0.1",
+        "port": str(db.get("PORT") or 5432),
+        "user": db.get("USER") or "postgres",
+        "password": db.get("PASSWORD") or "",
+        "dbname": db["NAME"],
+        "table": layer_subquery(layer, style),
+        "geometry_field": "geom",
+        "srid": "2180",
+        "extent": POLAND_EXTENT_2180,
+        "estimate_extent": "false",
+        "persist_connection": "true",
+        "max_size": "4",
+        "simplify_geometries": "true",
     }
-    return "<Datasource>" + "".join(
-        f"<Parameter name={quoteattr(k)}>{v.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</Parameter>"
-        for k, v in params.items()) + "</Datasource>"
+    return (
+        "<Datasource>"
+        + "".join(
+            f"<Parameter name={quoteattr(k)}>{v.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</Parameter>"
+            for k, v in params.items()
+        )
+        + "</Datasource>"
+    )
 
 
 def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str) -> str:
@@ -118,8 +145,10 @@ def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str) -> str:
         style = style_for(layer_name, style_name)
         sname = f"s{i}_{layer_name}_{style_name}"
         styles.append(style_xml(sname, style))
-        layers.append(f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer, style)}</Layer>')
-    return (f'<Map srs="{srs}" font-directory="{FONT_DIRS[0]}">' + "".join(styles) + "".join(layers) + "</Map>")
+        layers.append(
+            f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer, style)}</Layer>'
+        )
+    return f'<Map srs="{srs}" font-directory="{FONT_DIRS[0]}">' + "".join(styles) + "".join(layers) + "</Map>"
 
 
 def get_map(layer_styles: tuple[tuple[str, str], ...], srs: str):
@@ -143,8 +172,16 @@ def get_map(layer_styles: tuple[tuple[str, str], ...], srs: str):
     return m
 
 
-def render(layer_styles, srs: str, bbox: tuple[float, float, float, float], width: int, height: int, *,
-           background: tuple[int, int, int, int] | None, fmt: str) -> bytes:
+def render(
+    layer_styles,
+    srs: str,
+    bbox: tuple[float, float, float, float],
+    width: int,
+    height: int,
+    *,
+    background: tuple[int, int, int, int] | None,
+    fmt: str,
+) -> bytes:
     """Render to encoded bytes. `bbox` in the map CRS, x first. `fmt`: Mapnik format string."""
     mk = mapnik()
     m = get_map(layer_styles, srs)
@@ -170,12 +207,22 @@ def message_image(text: str, width: int, height: int, *, background, fmt: str) -
 
     mk = mapnik()
     _setup_once()
-    feature = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"t": text[:200]}, "geometry": {"type": "Point", "coordinates": [0, 0]}}]}
-    xml = (f'<Map srs="epsg:3857"><Style name="m"><Rule><TextSymbolizer face-name="{FONT}" size="11" fill="#b00000" '
-           f'halo-fill="#ffffff" halo-radius="1" wrap-width="{max(width - 20, 40)}" placement="point">[t]</TextSymbolizer></Rule></Style>'
-           f'<Layer name="m" srs="epsg:3857"><StyleName>m</StyleName><Datasource><Parameter name="type">geojson</Parameter>'
-           f'<Parameter name="inline">{json.dumps(feature).replace("&", "&amp;").replace("<", "&lt;")}</Parameter></Datasource></Layer></Map>')
+    feature = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"t": text[:200]},
+                "geometry": {"type": "Point", "coordinates": [0, 0]},
+            }
+        ],
+    }
+    xml = (
+        f'<Map srs="epsg:3857"><Style name="m"><Rule><TextSymbolizer face-name="{FONT}" size="11" fill="#b00000" '
+        f'halo-fill="#ffffff" halo-radius="1" wrap-width="{max(width - 20, 40)}" placement="point">[t]</TextSymbolizer></Rule></Style>'
+        f'<Layer name="m" srs="epsg:3857"><StyleName>m</StyleName><Datasource><Parameter name="type">geojson</Parameter>'
+        f'<Parameter name="inline">{json.dumps(feature).replace("&", "&amp;").replace("<", "&lt;")}</Parameter></Datasource></Layer></Map>'
+    )
     m = mk.Map(width, height)
     mk.load_map_from_string(m, xml)
     m.background = mk.Color(*background) if background else mk.Color(255, 255, 255, 255)

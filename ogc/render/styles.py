@@ -53,106 +53,267 @@ def line(stroke: str, width: float = 1.0, dash: str | None = None, opacity: floa
     return ("line", attrs)
 
 
-def text(field_expr: str, size: float = 10, fill: str = "#000000", halo: str = "#ffffff", placement: str = "interior",
-         face: str = FONT) -> tuple[str, dict]:
-    return ("text", {"expr": field_expr, "size": size, "fill": fill, "halo-fill": halo, "halo-radius": 1.5,
-                     "placement": placement, "face-name": face, "allow-overlap": "false", "avoid-edges": "false"})
+def text(
+    field_expr: str,
+    size: float = 10,
+    fill: str = "#000000",
+    halo: str = "#ffffff",
+    placement: str = "interior",
+    face: str = FONT,
+) -> tuple[str, dict]:
+    return (
+        "text",
+        {
+            "expr": field_expr,
+            "size": size,
+            "fill": fill,
+            "halo-fill": halo,
+            "halo-radius": 1.5,
+            "placement": placement,
+            "face-name": face,
+            "allow-overlap": "false",
+            "avoid-edges": "false",
+        },
+    )
 
 
 def dot(fill: str, size: float = 6, stroke: str = "#ffffff") -> tuple[str, dict]:
-    return ("marker", {"fill": fill, "width": size, "height": size, "stroke": stroke, "stroke-width": 1,
-                       "allow-overlap": "true", "placement": "point"})
+    return (
+        "marker",
+        {
+            "fill": fill,
+            "width": size,
+            "height": size,
+            "stroke": stroke,
+            "stroke-width": 1,
+            "allow-overlap": "true",
+            "placement": "point",
+        },
+    )
 
 
 PARCEL_RED = "#e60000"
 LAND_USE = [
-    ("R", "grunty orne", "arable land", "#f7efa5"), ("Ł", "łąki trwałe", "meadows", "#c9e7a7"),
-    ("Ps", "pastwiska trwałe", "pastures", "#dcefb9"), ("S", "sady", "orchards", "#b8dc9a"),
-    ("Br", "grunty rolne zabudowane", "built-up farmland", "#f6c89a"), ("Ls", "lasy", "forests", "#5f9e4a"),
+    ("R", "grunty orne", "arable land", "#f7efa5"),
+    ("Ł", "łąki trwałe", "meadows", "#c9e7a7"),
+    ("Ps", "pastwiska trwałe", "pastures", "#dcefb9"),
+    ("S", "sady", "orchards", "#b8dc9a"),
+    ("Br", "grunty rolne zabudowane", "built-up farmland", "#f6c89a"),
+    ("Ls", "lasy", "forests", "#5f9e4a"),
     ("Lz", "grunty zadrzewione i zakrzewione", "trees and shrubs", "#8fc27a"),
-    ("B", "tereny mieszkaniowe", "residential land", "#f3c1c1"), ("Ba", "tereny przemysłowe", "industrial land", "#d3a4c6"),
+    ("B", "tereny mieszkaniowe", "residential land", "#f3c1c1"),
+    ("Ba", "tereny przemysłowe", "industrial land", "#d3a4c6"),
     ("Bi", "inne tereny zabudowane", "other built-up land", "#e9cfe0"),
     ("Bp", "zurbanizowane tereny niezabudowane", "urbanised undeveloped land", "#fbe3c8"),
-    ("Bz", "tereny rekreacyjno-wypoczynkowe", "recreation land", "#b3d9a3"), ("dr", "drogi", "roads", "#cfcfcf"),
-    ("Tk", "tereny kolejowe", "railways", "#a6a6a6"), ("W", "rowy", "ditches", "#a7c9ea"),
-    ("Wp", "grunty pod wodami płynącymi", "flowing waters", "#8fbde6"), ("Ws", "grunty pod wodami stojącymi", "standing waters", "#8fbde6"),
+    ("Bz", "tereny rekreacyjno-wypoczynkowe", "recreation land", "#b3d9a3"),
+    ("dr", "drogi", "roads", "#cfcfcf"),
+    ("Tk", "tereny kolejowe", "railways", "#a6a6a6"),
+    ("W", "rowy", "ditches", "#a7c9ea"),
+    ("Wp", "grunty pod wodami płynącymi", "flowing waters", "#8fbde6"),
+    ("Ws", "grunty pod wodami stojącymi", "standing waters", "#8fbde6"),
     ("N", "nieużytki", "wasteland", "#e3e3e3"),
 ]
 ZONING = [
     ("MN", "zabudowa mieszkaniowa jednorodzinna", "single-family housing", "#ffe680"),
     ("MW", "zabudowa mieszkaniowa wielorodzinna", "multi-family housing", "#f4a142"),
     ("MN/U", "zabudowa mieszkaniowa jednorodzinna i usługowa", "housing and services", "#ffb380"),
-    ("U", "zabudowa usługowa", "services", "#ff5a5a"), ("P", "produkcja, składy i magazyny", "production and storage", "#b58ce6"),
-    ("ZP", "zieleń urządzona", "parks", "#8fd98f"), ("ZL", "lasy", "forests", "#3f9a3f"),
-    ("R", "tereny rolnicze", "agriculture", "#eeeeb8"), ("RM", "zabudowa zagrodowa", "farmsteads", "#d6bf73"),
-    ("RZ", "łąki i pastwiska", "meadows and pastures", "#bfe6bf"), ("KD", "drogi publiczne", "public roads", "#d9d9d9"),
+    ("U", "zabudowa usługowa", "services", "#ff5a5a"),
+    ("P", "produkcja, składy i magazyny", "production and storage", "#b58ce6"),
+    ("ZP", "zieleń urządzona", "parks", "#8fd98f"),
+    ("ZL", "lasy", "forests", "#3f9a3f"),
+    ("R", "tereny rolnicze", "agriculture", "#eeeeb8"),
+    ("RM", "zabudowa zagrodowa", "farmsteads", "#d6bf73"),
+    ("RZ", "łąki i pastwiska", "meadows and pastures", "#bfe6bf"),
+    ("KD", "drogi publiczne", "public roads", "#d9d9d9"),
 ]
 
 STYLES: dict[str, dict[str, Style]] = {
     "dzialki": {
-        "default": Style("default", "Granice działek", "Parcel boundaries", (
-            Rule("granica działki", "parcel boundary", (line(PARCEL_RED, 1.0),)),
-        )),
-        "kieg": Style("kieg", "Działki (KIEG)", "Parcels (KIEG)", (
-            Rule("granica działki", "parcel boundary", (line(PARCEL_RED, 1.2),)),
-        )),
-        "wypelnienie": Style("wypelnienie", "Działki z wypełnieniem", "Filled parcels", (
-            Rule("działka", "parcel", (poly("#ffd54f"), line(PARCEL_RED, 1.0))),
-        )),
+        "default": Style(
+            "default",
+            "Granice działek",
+            "Parcel boundaries",
+            (Rule("granica działki", "parcel boundary", (line(PARCEL_RED, 1.0),)),),
+        ),
+        "kieg": Style(
+            "kieg",
+            "Działki (KIEG)",
+            "Parcels (KIEG)",
+            (Rule("granica działki", "parcel boundary", (line(PARCEL_RED, 1.2),)),),
+        ),
+        "wypelnienie": Style(
+            "wypelnienie",
+            "Działki z wypełnieniem",
+            "Filled parcels",
+            (Rule("działka", "parcel", (poly("#ffd54f"), line(PARCEL_RED, 1.0))),),
+        ),
     },
     "numery_dzialek": {
-        "default": Style("default", "Numery działek", "Parcel numbers", (
-            Rule("numer działki", "parcel number", (text("[number]", 10, PARCEL_RED),), max_scale=5000),
-        ), columns=("number",)),
+        "default": Style(
+            "default",
+            "Numery działek",
+            "Parcel numbers",
+            (Rule("numer działki", "parcel number", (text("[number]", 10, PARCEL_RED),), max_scale=5000),),
+            columns=("number",),
+        ),
     },
     "budynki": {
-        "default": Style("default", "Budynki", "Buildings", (
-            Rule("budynek", "building", (poly("#e8cfa8"), line("#6b4f2a", 0.8))),
-        )),
+        "default": Style(
+            "default",
+            "Budynki",
+            "Buildings",
+            (Rule("budynek", "building", (poly("#e8cfa8"), line("#6b4f2a", 0.8))),),
+        ),
     },
     "obreby": {
-        "default": Style("default", "Obręby", "Precincts", (
-            Rule("granica obrębu", "precinct boundary", (line("#0057b8", 2.0),)),
-            Rule("nazwa obrębu", "precinct name", (text("[name]", 11, "#0057b8", face=FONT_BOLD),), max_scale=50000, legend=False),
-        ), columns=("name",)),
+        "default": Style(
+            "default",
+            "Obręby",
+            "Precincts",
+            (
+                Rule("granica obrębu", "precinct boundary", (line("#0057b8", 2.0),)),
+                Rule(
+                    "nazwa obrębu",
+                    "precinct name",
+                    (text("[name]", 11, "#0057b8", face=FONT_BOLD),),
+                    max_scale=50000,
+                    legend=False,
+                ),
+            ),
+            columns=("name",),
+        ),
     },
     "jednostki_ewidencyjne": {
-        "default": Style("default", "Jednostki ewidencyjne", "Cadastral units", (
-            Rule("granica jednostki ewidencyjnej", "cadastral unit boundary", (line("#7a1fa2", 3.0, "8,4"),)),
-        )),
+        "default": Style(
+            "default",
+            "Jednostki ewidencyjne",
+            "Cadastral units",
+            (
+                Rule(
+                    "granica jednostki ewidencyjnej",
+                    "cadastral unit boundary",
+                    (line("#7a1fa2", 3.0, "8,4"),),
+                ),
+            ),
+        ),
     },
     "uzytki": {
-        "default": Style("default", "Użytki gruntowe", "Land use", tuple(
-            Rule(f"{code} – {pl}", f"{code} – {en}", (poly(color, 0.85), line("#8c8c8c", 0.3)), filter=f"[ofu] = '{code}'")
-            for code, pl, en, color in LAND_USE
-        ) + (Rule("inne", "other", (poly("#f0f0f0", 0.85), line("#8c8c8c", 0.3)), filter="[ofu] != ''", legend=False),),
-            columns=("ofu",)),
+        "default": Style(
+            "default",
+            "Użytki gruntowe",
+            "Land use",
+            tuple(
+                Rule(
+                    f"{code} – {pl}",
+                    f"{code} – {en}",
+                    (poly(color, 0.85), line("#8c8c8c", 0.3)),
+                    filter=f"[ofu] = '{code}'",
+                )
+                for code, pl, en, color in LAND_USE
+            )
+            + (
+                Rule(
+                    "inne",
+                    "other",
+                    (poly("#f0f0f0", 0.85), line("#8c8c8c", 0.3)),
+                    filter="[ofu] != ''",
+                    legend=False,
+                ),
+            ),
+            columns=("ofu",),
+        ),
     },
     "kontury_klasyfikacyjne": {
-        "default": Style("default", "Kontury klasyfikacyjne", "Soil classes", (
-            Rule("granica konturu klasyfikacyjnego", "soil-class contour", (line("#8a5a00", 0.8, "4,3"),)),
-            Rule("oznaczenie konturu", "soil class", (text("[ozu]+[ozk]", 9, "#8a5a00"),), max_scale=5000, legend=False),
-        ), columns=("ozu", "ozk")),
+        "default": Style(
+            "default",
+            "Kontury klasyfikacyjne",
+            "Soil classes",
+            (
+                Rule(
+                    "granica konturu klasyfikacyjnego", "soil-class contour", (line("#8a5a00", 0.8, "4,3"),)
+                ),
+                Rule(
+                    "oznaczenie konturu",
+                    "soil class",
+                    (text("[ozu]+[ozk]", 9, "#8a5a00"),),
+                    max_scale=5000,
+                    legend=False,
+                ),
+            ),
+            columns=("ozu", "ozk"),
+        ),
     },
     "adresy": {
-        "default": Style("default", "Punkty adresowe", "Address points", (
-            Rule("punkt adresowy", "address point", (dot("#c00000", 6),)),
-            Rule("numer porządkowy", "house number", (text("[number]", 9, "#c00000", placement="point"),), max_scale=4000, legend=False),
-        ), columns=("number",)),
+        "default": Style(
+            "default",
+            "Punkty adresowe",
+            "Address points",
+            (
+                Rule("punkt adresowy", "address point", (dot("#c00000", 6),)),
+                Rule(
+                    "numer porządkowy",
+                    "house number",
+                    (text("[number]", 9, "#c00000", placement="point"),),
+                    max_scale=4000,
+                    legend=False,
+                ),
+            ),
+            columns=("number",),
+        ),
     },
     "mpzp": {
-        "default": Style("default", "Przeznaczenie terenu (MPZP)", "Zoning (MPZP)", tuple(
-            Rule(f"{sym} – {pl}", f"{sym} – {en}", (poly(color, 0.75), line("#4d4d4d", 0.6)), filter=f"[symbol] = '{sym}'")
-            for sym, pl, en, color in ZONING
-        ) + (Rule("oznaczenie terenu", "zone label", (text("[label]", 9, "#222222"),), max_scale=10000, legend=False),),
-            columns=("symbol", "label")),
+        "default": Style(
+            "default",
+            "Przeznaczenie terenu (MPZP)",
+            "Zoning (MPZP)",
+            tuple(
+                Rule(
+                    f"{sym} – {pl}",
+                    f"{sym} – {en}",
+                    (poly(color, 0.75), line("#4d4d4d", 0.6)),
+                    filter=f"[symbol] = '{sym}'",
+                )
+                for sym, pl, en, color in ZONING
+            )
+            + (
+                Rule(
+                    "oznaczenie terenu",
+                    "zone label",
+                    (text("[label]", 9, "#222222"),),
+                    max_scale=10000,
+                    legend=False,
+                ),
+            ),
+            columns=("symbol", "label"),
+        ),
     },
     "granice": {
-        "default": Style("default", "Granice administracyjne", "Administrative boundaries", (
-            Rule("granica województwa", "voivodeship boundary", (line("#222222", 4.0),), filter="[level] = 'voivodeship'"),
-            Rule("granica powiatu", "county boundary", (line("#444444", 3.0, "10,4"),), filter="[level] = 'county'"),
-            Rule("granica gminy", "gmina boundary", (line("#666666", 2.0, "6,3"),), filter="[level] = 'gmina'"),
-        ), columns=("level",)),
+        "default": Style(
+            "default",
+            "Granice administracyjne",
+            "Administrative boundaries",
+            (
+                Rule(
+                    "granica województwa",
+                    "voivodeship boundary",
+                    (line("#222222", 4.0),),
+                    filter="[level] = 'voivodeship'",
+                ),
+                Rule(
+                    "granica powiatu",
+                    "county boundary",
+                    (line("#444444", 3.0, "10,4"),),
+                    filter="[level] = 'county'",
+                ),
+                Rule(
+                    "granica gminy",
+                    "gmina boundary",
+                    (line("#666666", 2.0, "6,3"),),
+                    filter="[level] = 'gmina'",
+                ),
+            ),
+            columns=("level",),
+        ),
     },
 }
 
@@ -160,15 +321,16 @@ STYLES: dict[str, dict[str, Style]] = {
 # the "default" style of a catalogue layer that has no styles of its own, by geometry type: a new layer
 # is one catalogue entry and draws at once; a style of its own is a later choice
 GENERIC_STYLES: dict[str, Style] = {
-    "MultiPolygon": Style("default", "Obiekty", "Features", (
-        Rule("obiekt", "feature", (poly("#9ecae1", 0.35), line("#3182bd", 1.0))),
-    )),
-    "LineString": Style("default", "Obiekty", "Features", (
-        Rule("obiekt", "feature", (line("#3182bd", 1.5),)),
-    )),
-    "Point": Style("default", "Obiekty", "Features", (
-        Rule("obiekt", "feature", (dot("#3182bd", 6),)),
-    )),
+    "MultiPolygon": Style(
+        "default",
+        "Obiekty",
+        "Features",
+        (Rule("obiekt", "feature", (poly("#9ecae1", 0.35), line("#3182bd", 1.0))),),
+    ),
+    "LineString": Style(
+        "default", "Obiekty", "Features", (Rule("obiekt", "feature", (line("#3182bd", 1.5),)),)
+    ),
+    "Point": Style("default", "Obiekty", "Features", (Rule("obiekt", "feature", (dot("#3182bd", 6),)),)),
 }
 
 

@@ -49,17 +49,23 @@ _MVT_CAST = {"decimal": "::float8"}
 
 def _columns_after_id(src: SqlSource) -> str:
     """`, expr AS "NAME"` of the source's columns after the first (the official id)."""
-    return "".join(f", {expr}{_MVT_CAST.get(attr.type, '')} AS {quote(attr.name)}"
-                   for attr, expr in src.columns[1:])
+    return "".join(
+        f", {expr}{_MVT_CAST.get(attr.type, '')} AS {quote(attr.name)}" for attr, expr in src.columns[1:]
+    )
 
 
 def tile_layer_of(layer: Layer) -> TileLayer:
     ident = layer.attribute(layer.id_attribute)
     attrs = [layer.attribute(n) for n in layer.tile_attributes]
-    return TileLayer(layer.name, layer.tile_min_zoom, layer.tile_detail_zoom, layer.id_attribute,
-                     base=catalogue.layer_sql_source(layer, [ident]),
-                     detail=catalogue.layer_sql_source(layer, [ident, *attrs]),
-                     polygons=layer.geometry_type != "Point")
+    return TileLayer(
+        layer.name,
+        layer.tile_min_zoom,
+        layer.tile_detail_zoom,
+        layer.id_attribute,
+        base=catalogue.layer_sql_source(layer, [ident]),
+        detail=catalogue.layer_sql_source(layer, [ident, *attrs]),
+        polygons=layer.geometry_type != "Point",
+    )
 
 
 _built: dict[str, tuple[Layer, TileLayer]] = {}
@@ -115,8 +121,13 @@ class Grid:
 PUWG_SPAN = 819_200.0
 PUWG_ORIGIN = (100_000.0, 919_200.0)
 GRIDS = {
-    "WebMercatorQuad": Grid("WebMercatorQuad", "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad", 3857,
-                            MAX_ZOOM, 0),
+    "WebMercatorQuad": Grid(
+        "WebMercatorQuad",
+        "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+        3857,
+        MAX_ZOOM,
+        0,
+    ),
     "PUWG1992": Grid("PUWG1992", "https://gisportal.piaseczno.eu/def/tilematrixset/PUWG1992", 2180, 17, 5),
 }
 
@@ -177,8 +188,10 @@ def tile_sql(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None)
     if grid.epsg == 3857:
         # rows are picked by the envelope widened by the buffer: a feature lying only in the buffer
         # still draws its edge into this tile
-        envelope = ("SELECT ST_TileEnvelope(%s, %s, %s) AS etile, "
-                    f"ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {BUFFER / EXTENT}), 2180) AS e2180")
+        envelope = (
+            "SELECT ST_TileEnvelope(%s, %s, %s) AS etile, "
+            f"ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {BUFFER / EXTENT}), 2180) AS e2180"
+        )
         params: list = [z, x, y, z, x, y]
         projected = f"ST_Transform({geom}, 3857)"
     else:  # storage CRS: no transformation at all

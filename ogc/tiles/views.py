@@ -25,14 +25,27 @@ def _base() -> str:
     return f"{settings.GISPORTAL_PUBLIC_URL}/ogcapi"
 
 
-TITLES = {"WebMercatorQuad": "Google Maps Compatible for the World", "PUWG1992": "PUWG 1992 (EPSG:2180) over Poland"}
+TITLES = {
+    "WebMercatorQuad": "Google Maps Compatible for the World",
+    "PUWG1992": "PUWG 1992 (EPSG:2180) over Poland",
+}
 
 
 @require_http_methods(["GET", "HEAD"])
 def tile_matrix_sets(request):
-    return JsonResponse({"tileMatrixSets": [{"id": g.id, "title": TITLES[g.id], "uri": g.uri,
-                                             "links": [{"rel": "self", "href": f"{_base()}/tileMatrixSets/{g.id}"}]}
-                                            for g in mvt.GRIDS.values()]})
+    return JsonResponse(
+        {
+            "tileMatrixSets": [
+                {
+                    "id": g.id,
+                    "title": TITLES[g.id],
+                    "uri": g.uri,
+                    "links": [{"rel": "self", "href": f"{_base()}/tileMatrixSets/{g.id}"}],
+                }
+                for g in mvt.GRIDS.values()
+            ]
+        }
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -44,11 +57,29 @@ def tile_matrix_set(request, tms: str):
         origin, axes = [-mvt.WORLD / 2, mvt.WORLD / 2], ["X", "Y"]
     else:  # EPSG:2180 in its axis order: northing, easting
         origin, axes = [mvt.PUWG_ORIGIN[1], mvt.PUWG_ORIGIN[0]], ["x", "y"]
-    matrices = [{"id": str(z), "scaleDenominator": grid.span(z) / 256 / 0.00028, "cellSize": grid.span(z) / 256,
-                 "cornerOfOrigin": "topLeft", "pointOfOrigin": origin, "tileWidth": 256, "tileHeight": 256,
-                 "matrixWidth": 2**z, "matrixHeight": 2**z} for z in range(grid.max_zoom + 1)]
-    return JsonResponse({"id": grid.id, "uri": grid.uri, "crs": f"http://www.opengis.net/def/crs/EPSG/0/{grid.epsg}",
-                         "orderedAxes": axes, "tileMatrices": matrices})
+    matrices = [
+        {
+            "id": str(z),
+            "scaleDenominator": grid.span(z) / 256 / 0.00028,
+            "cellSize": grid.span(z) / 256,
+            "cornerOfOrigin": "topLeft",
+            "pointOfOrigin": origin,
+            "tileWidth": 256,
+            "tileHeight": 256,
+            "matrixWidth": 2**z,
+            "matrixHeight": 2**z,
+        }
+        for z in range(grid.max_zoom + 1)
+    ]
+    return JsonResponse(
+        {
+            "id": grid.id,
+            "uri": grid.uri,
+            "crs": f"http://www.opengis.net/def/crs/EPSG/0/{grid.epsg}",
+            "orderedAxes": axes,
+            "tileMatrices": matrices,
+        }
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -59,11 +90,23 @@ def tilesets(request, collection_id: str):
     sets = []
     for g in mvt.GRIDS.values():
         url = f"{_base()}/collections/{collection_id}/tiles/{g.id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
-        sets.append({"title": f"{collection_id} ({g.id})", "dataType": "vector", "crs": f"http://www.opengis.net/def/crs/EPSG/0/{g.epsg}",
-                     "tileMatrixSetURI": g.uri, "minZoom": max(0, layer.min_zoom - g.zoom_offset), "maxZoom": g.max_zoom,
-                     "links": [{"rel": "item", "type": MVT, "href": url, "templated": True},
-                               {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-                                "href": f"{_base()}/tileMatrixSets/{g.id}"}]})
+        sets.append(
+            {
+                "title": f"{collection_id} ({g.id})",
+                "dataType": "vector",
+                "crs": f"http://www.opengis.net/def/crs/EPSG/0/{g.epsg}",
+                "tileMatrixSetURI": g.uri,
+                "minZoom": max(0, layer.min_zoom - g.zoom_offset),
+                "maxZoom": g.max_zoom,
+                "links": [
+                    {"rel": "item", "type": MVT, "href": url, "templated": True},
+                    {
+                        "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                        "href": f"{_base()}/tileMatrixSets/{g.id}",
+                    },
+                ],
+            }
+        )
     return JsonResponse({"tilesets": sets})
 
 
@@ -84,7 +127,9 @@ def _problem_reply(status: int, detail: str) -> Reply:
     return Reply(status, {"Content-Type": "application/problem+json"}, body)
 
 
-def answer(collection_id: str, tms: str, z: int, y: int, x: int, params: Iterable[str], if_none_match: str | None) -> Reply:
+def answer(
+    collection_id: str, tms: str, z: int, y: int, x: int, params: Iterable[str], if_none_match: str | None
+) -> Reply:
     """One tile request of GET or HEAD, answered the same for everybody (tiles are public and vary on
     nothing): served by the view below and, without Django's request handling, by ogc.tiles.wsgi."""
     layer, grid = mvt.LAYERS.get(collection_id), mvt.GRIDS.get(tms)
@@ -106,4 +151,6 @@ def answer(collection_id: str, tms: str, z: int, y: int, x: int, params: Iterabl
 
 @require_http_methods(["GET", "HEAD"])
 def tile(request, collection_id: str, tms: str, z: int, y: int, x: int):
-    return _response(answer(collection_id, tms, z, y, x, request.GET.keys(), request.headers.get("If-None-Match")))
+    return _response(
+        answer(collection_id, tms, z, y, x, request.GET.keys(), request.headers.get("If-None-Match"))
+    )

@@ -27,8 +27,11 @@ PATH = re.compile(r"/ogcapi/collections/([^/]+)/tiles/([^/]+)/([0-9]{1,3})/([0-9
 HOLD_SECONDS = 60.0  # then the connection goes back to the pool (which renews connections by age)
 _held = threading.local()
 # what Django's security middleware adds to every response (settings: nosniff, same-origin)
-SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
-                    ("Cross-Origin-Opener-Policy", "same-origin")]
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+]
 
 
 class TileFastPath:
@@ -47,7 +50,11 @@ class TileFastPath:
             with translation.override(language):
                 reply = self._answer(m, environ)
             if reply.status >= 400:  # problem texts in the language asked for (Polish first)
-                reply = Reply(reply.status, {**reply.headers, "Content-Language": language, "Vary": "Accept-Language"}, reply.body)
+                reply = Reply(
+                    reply.status,
+                    {**reply.headers, "Content-Language": language, "Vary": "Accept-Language"},
+                    reply.body,
+                )
         headers = [*reply.headers.items(), *SECURITY_HEADERS, ("Content-Length", str(len(reply.body)))]
         start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
         return [b""] if method == "HEAD" or not reply.body else [reply.body]
@@ -57,7 +64,9 @@ class TileFastPath:
         collection_id, tms, z, y, x = m.groups()
         params = [k for k, _v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)]
         try:
-            return answer(collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH"))
+            return answer(
+                collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH")
+            )
         except Exception as e:
             log.exception("tile %s", environ.get("PATH_INFO"))
             if isinstance(e, DatabaseError | psycopg.Error):

@@ -45,31 +45,62 @@ TEXTS = {
     "pl": {
         "title": "Usługa pobierania (WFS) – rejestry przestrzenne gminy Piaseczno",
         "abstract": "Pobieranie obiektów ewidencji gruntów i budynków (działki, budynki, obręby, jednostki, użytki, kontury "
-                    "klasyfikacyjne), punktów adresowych, terenów miejscowych planów i granic administracyjnych. Tylko dane "
-                    "jawne: bez właścicieli i numerów ksiąg wieczystych.",
+        "klasyfikacyjne), punktów adresowych, terenów miejscowych planów i granic administracyjnych. Tylko dane "
+        "jawne: bez właścicieli i numerów ksiąg wieczystych.",
         "fees": "bezpłatnie",
         "access": "Brak ograniczeń dla danych publicznych. Dane osobowe nie są udostępniane.",
     },
     "en": {
         "title": "Download service (WFS) – spatial registries of gmina Piaseczno",
         "abstract": "Download of land and building register objects (parcels, buildings, precincts, units, land-use and soil "
-                    "contours), address points, zoning plan areas and administrative boundaries. Public data only: no owners "
-                    "or land register numbers.",
+        "contours), address points, zoning plan areas and administrative boundaries. Public data only: no owners "
+        "or land register numbers.",
         "fees": "no fees",
         "access": "No restrictions for public data. Personal data is not published.",
     },
 }
-COMPARISON = ("PropertyIsEqualTo", "PropertyIsNotEqualTo", "PropertyIsLessThan", "PropertyIsGreaterThan",
-              "PropertyIsLessThanOrEqualTo", "PropertyIsGreaterThanOrEqualTo", "PropertyIsLike", "PropertyIsNull",
-              "PropertyIsNil", "PropertyIsBetween")
-SPATIAL = ("BBOX", "Equals", "Disjoint", "Intersects", "Touches", "Crosses", "Within", "Contains", "Overlaps", "DWithin", "Beyond")
+COMPARISON = (
+    "PropertyIsEqualTo",
+    "PropertyIsNotEqualTo",
+    "PropertyIsLessThan",
+    "PropertyIsGreaterThan",
+    "PropertyIsLessThanOrEqualTo",
+    "PropertyIsGreaterThanOrEqualTo",
+    "PropertyIsLike",
+    "PropertyIsNull",
+    "PropertyIsNil",
+    "PropertyIsBetween",
+)
+SPATIAL = (
+    "BBOX",
+    "Equals",
+    "Disjoint",
+    "Intersects",
+    "Touches",
+    "Crosses",
+    "Within",
+    "Contains",
+    "Overlaps",
+    "DWithin",
+    "Beyond",
+)
 OPERANDS = ("gml:Envelope", "gml:Point", "gml:LineString", "gml:Polygon", "gml:MultiSurface")
 CONFORMANCE = {
-    "ImplementsQuery": True, "ImplementsAdHocQuery": True, "ImplementsFunctions": False, "ImplementsResourceId": True,
-    "ImplementsMinStandardFilter": True, "ImplementsStandardFilter": True, "ImplementsMinSpatialFilter": True,
-    "ImplementsSpatialFilter": True, "ImplementsMinTemporalFilter": True, "ImplementsTemporalFilter": False,
-    "ImplementsVersionNav": False, "ImplementsSorting": True, "ImplementsExtendedOperators": False,
-    "ImplementsMinimumXPath": False, "ImplementsSchemaElementFunc": False,
+    "ImplementsQuery": True,
+    "ImplementsAdHocQuery": True,
+    "ImplementsFunctions": False,
+    "ImplementsResourceId": True,
+    "ImplementsMinStandardFilter": True,
+    "ImplementsStandardFilter": True,
+    "ImplementsMinSpatialFilter": True,
+    "ImplementsSpatialFilter": True,
+    "ImplementsMinTemporalFilter": True,
+    "ImplementsTemporalFilter": False,
+    "ImplementsVersionNav": False,
+    "ImplementsSorting": True,
+    "ImplementsExtendedOperators": False,
+    "ImplementsMinimumXPath": False,
+    "ImplementsSchemaElementFunc": False,
 }
 
 
@@ -129,12 +160,20 @@ def _service(root, ows: str, language: str, versions: tuple[str, ...]):
     phone = _el(info, ows, "Phone")
     _el(phone, ows, "Voice", c.phone)
     address = _el(info, ows, "Address")
-    for tag, value in (("DeliveryPoint", c.address), ("City", c.city), ("AdministrativeArea", c.region),
-                       ("PostalCode", c.postcode), ("Country", c.country), ("ElectronicMailAddress", c.email)):
+    for tag, value in (
+        ("DeliveryPoint", c.address),
+        ("City", c.city),
+        ("AdministrativeArea", c.region),
+        ("PostalCode", c.postcode),
+        ("Country", c.country),
+        ("ElectronicMailAddress", c.email),
+    ):
         _el(address, ows, tag, value)
 
 
-def _operation(parent, ows: str, name: str, params: dict[str, tuple[str, ...]] | None = None, post: bool = True):
+def _operation(
+    parent, ows: str, name: str, params: dict[str, tuple[str, ...]] | None = None, post: bool = True
+):
     op = _el(parent, ows, "Operation", name=name)
     http = _el(_el(op, ows, "DCP"), ows, "HTTP")
     _el(http, ows, "Get", **{f"{{{XLINK}}}href": endpoint() + "?"})
@@ -165,8 +204,10 @@ def _wgs84(parent, ows: str, extent):
     _el(box, ows, "UpperCorner", f"{lon1:.6f} {lat1:.6f}")
 
 
-DESCRIBE_FORMATS = {"2.0.0": ("application/gml+xml; version=3.2", "application/json"),
-                    "1.1.0": ("text/xml; subtype=gml/3.1.1", "application/json")}
+DESCRIBE_FORMATS = {
+    "2.0.0": ("application/gml+xml; version=3.2", "application/json"),
+    "1.1.0": ("text/xml; subtype=gml/3.1.1", "application/json"),
+}
 
 
 def _formats(version: str) -> tuple[str, ...]:
@@ -176,12 +217,22 @@ def _formats(version: str) -> tuple[str, ...]:
 
 def _inspire(parent, language: str, types):
     ext = _el(parent, INSPIRE_DLS, "ExtendedCapabilities")
-    _el(_el(ext, INSPIRE_COMMON, "ResourceLocator"), INSPIRE_COMMON, "URL", f"{endpoint()}?SERVICE=WFS&REQUEST=GetCapabilities")
+    _el(
+        _el(ext, INSPIRE_COMMON, "ResourceLocator"),
+        INSPIRE_COMMON,
+        "URL",
+        f"{endpoint()}?SERVICE=WFS&REQUEST=GetCapabilities",
+    )
     _el(ext, INSPIRE_COMMON, "ResourceType", "service")
     _el(_el(ext, INSPIRE_COMMON, "TemporalReference"), INSPIRE_COMMON, "DateOfLastRevision", "2026-11-26")
     conf = _el(ext, INSPIRE_COMMON, "Conformity")
     spec = _el(conf, INSPIRE_COMMON, "Specification")
-    _el(spec, INSPIRE_COMMON, "Title", "Rozporządzenie Komisji (UE) nr 1089/2010 w sprawie interoperacyjności zbiorów i usług danych przestrzennych")
+    _el(
+        spec,
+        INSPIRE_COMMON,
+        "Title",
+        "Rozporządzenie Komisji (UE) nr 1089/2010 w sprawie interoperacyjności zbiorów i usług danych przestrzennych",
+    )
     _el(spec, INSPIRE_COMMON, "DateOfPublication", "2010-12-08")
     _el(conf, INSPIRE_COMMON, "Degree", "notEvaluated")
     poc = _el(ext, INSPIRE_COMMON, "MetadataPointOfContact")
@@ -189,11 +240,21 @@ def _inspire(parent, language: str, types):
     _el(poc, INSPIRE_COMMON, "EmailAddress", SERVICE_CONTACT.email)
     _el(ext, INSPIRE_COMMON, "MetadataDate", "2026-11-26")
     _el(ext, INSPIRE_COMMON, "SpatialDataServiceType", "download")
-    _el(_el(ext, INSPIRE_COMMON, "MandatoryKeyword"), INSPIRE_COMMON, "KeywordValue", "infoFeatureAccessService")
+    _el(
+        _el(ext, INSPIRE_COMMON, "MandatoryKeyword"),
+        INSPIRE_COMMON,
+        "KeywordValue",
+        "infoFeatureAccessService",
+    )
     langs = _el(ext, INSPIRE_COMMON, "SupportedLanguages")
     _el(_el(langs, INSPIRE_COMMON, "DefaultLanguage"), INSPIRE_COMMON, "Language", "pol")
     _el(_el(langs, INSPIRE_COMMON, "SupportedLanguage"), INSPIRE_COMMON, "Language", "eng")
-    _el(_el(ext, INSPIRE_COMMON, "ResponseLanguage"), INSPIRE_COMMON, "Language", "eng" if language == "en" else "pol")
+    _el(
+        _el(ext, INSPIRE_COMMON, "ResponseLanguage"),
+        INSPIRE_COMMON,
+        "Language",
+        "eng" if language == "en" else "pol",
+    )
     for ft in types:
         ident = _el(ext, INSPIRE_DLS, "SpatialDataSetIdentifier")
         _el(ident, INSPIRE_COMMON, "Code", ft.name)
@@ -201,31 +262,75 @@ def _inspire(parent, language: str, types):
 
 
 def _caps_20(language: str, types) -> bytes:
-    nsmap = {"wfs": WFS20, "ows": OWS11, "fes": FES20, "gml": GML, "xlink": XLINK, "xsi": XSI, PREFIX: GISPORTAL_NS,
-             "inspire_common": INSPIRE_COMMON, "inspire_dls": INSPIRE_DLS}
-    root = etree.Element(f"{{{WFS20}}}WFS_Capabilities", nsmap=nsmap, version="2.0.0", updateSequence=update_sequence())
-    root.set(f"{{{XSI}}}schemaLocation",
-             f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd {INSPIRE_DLS} {INSPIRE_DLS_XSD}")
+    nsmap = {
+        "wfs": WFS20,
+        "ows": OWS11,
+        "fes": FES20,
+        "gml": GML,
+        "xlink": XLINK,
+        "xsi": XSI,
+        PREFIX: GISPORTAL_NS,
+        "inspire_common": INSPIRE_COMMON,
+        "inspire_dls": INSPIRE_DLS,
+    }
+    root = etree.Element(
+        f"{{{WFS20}}}WFS_Capabilities", nsmap=nsmap, version="2.0.0", updateSequence=update_sequence()
+    )
+    root.set(
+        f"{{{XSI}}}schemaLocation",
+        f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd {INSPIRE_DLS} {INSPIRE_DLS_XSD}",
+    )
     _service(root, OWS11, language, ("2.0.0", "1.1.0"))
     om = _el(root, OWS11, "OperationsMetadata")
     names = tuple(ft.typename for ft in types)
-    _operation(om, OWS11, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",),
-                                               "Sections": ("ServiceIdentification", "ServiceProvider", "OperationsMetadata",
-                                                            "FeatureTypeList", "Filter_Capabilities")})
+    _operation(
+        om,
+        OWS11,
+        "GetCapabilities",
+        {
+            "AcceptVersions": ("2.0.0", "1.1.0"),
+            "AcceptFormats": ("text/xml",),
+            "Sections": (
+                "ServiceIdentification",
+                "ServiceProvider",
+                "OperationsMetadata",
+                "FeatureTypeList",
+                "Filter_Capabilities",
+            ),
+        },
+    )
     _operation(om, OWS11, "DescribeFeatureType", {"outputFormat": DESCRIBE_FORMATS["2.0.0"]})
-    _operation(om, OWS11, "GetFeature", {"outputFormat": _formats("2.0.0"), "resultType": ("results", "hits")})
-    _operation(om, OWS11, "GetPropertyValue", {"outputFormat": ("application/gml+xml; version=3.2",), "resolve": ("none",)})
+    _operation(
+        om, OWS11, "GetFeature", {"outputFormat": _formats("2.0.0"), "resultType": ("results", "hits")}
+    )
+    _operation(
+        om,
+        OWS11,
+        "GetPropertyValue",
+        {"outputFormat": ("application/gml+xml; version=3.2",), "resolve": ("none",)},
+    )
     _operation(om, OWS11, "ListStoredQueries")
     _operation(om, OWS11, "DescribeStoredQueries")
     _parameter(om, OWS11, "version", ("2.0.0", "1.1.0"))
     _parameter(om, OWS11, "typeNames", names)
-    for name, value in (("ImplementsBasicWFS", "TRUE"), ("ImplementsTransactionalWFS", "FALSE"),
-                        ("ImplementsLockingWFS", "FALSE"), ("KVPEncoding", "TRUE"), ("XMLEncoding", "TRUE"),
-                        ("SOAPEncoding", "FALSE"), ("ImplementsInheritance", "FALSE"), ("ImplementsRemoteResolve", "FALSE"),
-                        ("ImplementsResultPaging", "TRUE"), ("ImplementsStandardJoins", "FALSE"),
-                        ("ImplementsSpatialJoins", "FALSE"), ("ImplementsTemporalJoins", "FALSE"),
-                        ("ImplementsFeatureVersioning", "FALSE"), ("ManageStoredQueries", "FALSE"),
-                        ("CountDefault", str(COUNT_DEFAULT)), ("PagingIsTransactionSafe", "FALSE")):
+    for name, value in (
+        ("ImplementsBasicWFS", "TRUE"),
+        ("ImplementsTransactionalWFS", "FALSE"),
+        ("ImplementsLockingWFS", "FALSE"),
+        ("KVPEncoding", "TRUE"),
+        ("XMLEncoding", "TRUE"),
+        ("SOAPEncoding", "FALSE"),
+        ("ImplementsInheritance", "FALSE"),
+        ("ImplementsRemoteResolve", "FALSE"),
+        ("ImplementsResultPaging", "TRUE"),
+        ("ImplementsStandardJoins", "FALSE"),
+        ("ImplementsSpatialJoins", "FALSE"),
+        ("ImplementsTemporalJoins", "FALSE"),
+        ("ImplementsFeatureVersioning", "FALSE"),
+        ("ManageStoredQueries", "FALSE"),
+        ("CountDefault", str(COUNT_DEFAULT)),
+        ("PagingIsTransactionSafe", "FALSE"),
+    ):
         _constraint(om, name, value)
     c = _el(om, OWS11, "Constraint", name="QueryExpressions")
     allowed = _el(c, OWS11, "AllowedValues")
@@ -291,14 +396,28 @@ def _filter_caps_20(root):
 
 
 def _caps_11(language: str, types) -> bytes:
-    nsmap = {"wfs": WFS11, "ows": OWS10, "ogc": OGC, "gml": GML311, "xlink": XLINK, "xsi": XSI, PREFIX: GISPORTAL_NS}
-    root = etree.Element(f"{{{WFS11}}}WFS_Capabilities", nsmap=nsmap, version="1.1.0", updateSequence=update_sequence())
+    nsmap = {
+        "wfs": WFS11,
+        "ows": OWS10,
+        "ogc": OGC,
+        "gml": GML311,
+        "xlink": XLINK,
+        "xsi": XSI,
+        PREFIX: GISPORTAL_NS,
+    }
+    root = etree.Element(
+        f"{{{WFS11}}}WFS_Capabilities", nsmap=nsmap, version="1.1.0", updateSequence=update_sequence()
+    )
     root.set(f"{{{XSI}}}schemaLocation", f"{WFS11} http://schemas.opengis.net/wfs/1.1.0/wfs.xsd")
     _service(root, OWS10, language, ("1.1.0",))
     om = _el(root, OWS10, "OperationsMetadata")
-    _operation(om, OWS10, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",)})
+    _operation(
+        om, OWS10, "GetCapabilities", {"AcceptVersions": ("2.0.0", "1.1.0"), "AcceptFormats": ("text/xml",)}
+    )
     _operation(om, OWS10, "DescribeFeatureType", {"outputFormat": DESCRIBE_FORMATS["1.1.0"]})
-    _operation(om, OWS10, "GetFeature", {"resultType": ("results", "hits"), "outputFormat": _formats("1.1.0")})
+    _operation(
+        om, OWS10, "GetFeature", {"resultType": ("results", "hits"), "outputFormat": _formats("1.1.0")}
+    )
     # WFS 1.1 has no paging links: every match is returned up to this maximum (QGIS and GDAL read it)
     _el(_el(om, OWS10, "Constraint", name="DefaultMaxFeatures"), OWS10, "Value", str(MAX_COUNT))
     ftl = _el(root, WFS11, "FeatureTypeList")
@@ -315,8 +434,17 @@ def _caps_11(language: str, types) -> bytes:
     scalar = _el(fc, OGC, "Scalar_Capabilities")
     _el(scalar, OGC, "LogicalOperators")
     comp = _el(scalar, OGC, "ComparisonOperators")
-    for op in ("LessThan", "GreaterThan", "LessThanEqualTo", "GreaterThanEqualTo", "EqualTo", "NotEqualTo", "Like",
-               "Between", "NullCheck"):
+    for op in (
+        "LessThan",
+        "GreaterThan",
+        "LessThanEqualTo",
+        "GreaterThanEqualTo",
+        "EqualTo",
+        "NotEqualTo",
+        "Like",
+        "Between",
+        "NullCheck",
+    ):
         _el(comp, OGC, "ComparisonOperator", op)
     ids = _el(fc, OGC, "Id_Capabilities")
     _el(ids, OGC, "EID")
@@ -329,42 +457,103 @@ def describe(types: list[FeatureType], version: str) -> bytes:
     """The GML application schema of the given feature types (GML 3.2 for 2.0, 3.1.1 for 1.1)."""
     v2 = version.startswith("2")
     gml = GML if v2 else GML311
-    root = etree.Element(f"{{{XS}}}schema", nsmap={"xs": XS, "gml": gml, PREFIX: GISPORTAL_NS},
-                         targetNamespace=GISPORTAL_NS, elementFormDefault="qualified", version="1.0")
-    _el(root, XS, "import", namespace=gml,
-        schemaLocation="http://schemas.opengis.net/gml/3.2.1/gml.xsd" if v2 else "http://schemas.opengis.net/gml/3.1.1/base/gml.xsd")
+    root = etree.Element(
+        f"{{{XS}}}schema",
+        nsmap={"xs": XS, "gml": gml, PREFIX: GISPORTAL_NS},
+        targetNamespace=GISPORTAL_NS,
+        elementFormDefault="qualified",
+        version="1.0",
+    )
+    _el(
+        root,
+        XS,
+        "import",
+        namespace=gml,
+        schemaLocation="http://schemas.opengis.net/gml/3.2.1/gml.xsd"
+        if v2
+        else "http://schemas.opengis.net/gml/3.1.1/base/gml.xsd",
+    )
     for ft in types:
         ctype = _el(root, XS, "complexType", name=f"{ft.name}Type")
-        seq = _el(_el(_el(ctype, XS, "complexContent"), XS, "extension", base="gml:AbstractFeatureType"), XS, "sequence")
+        seq = _el(
+            _el(_el(ctype, XS, "complexContent"), XS, "extension", base="gml:AbstractFeatureType"),
+            XS,
+            "sequence",
+        )
         for a in ft.attributes:
             _el(seq, XS, "element", name=a.name, type=XSD_TYPES[a.type], minOccurs="0", nillable="false")
         _el(seq, XS, "element", name=GEOMETRY, type=fts.geometry_xsd(ft), minOccurs="0")
-        _el(root, XS, "element", name=ft.name, type=f"{PREFIX}:{ft.name}Type",
-            substitutionGroup="gml:AbstractFeature" if v2 else "gml:_Feature")
+        _el(
+            root,
+            XS,
+            "element",
+            name=ft.name,
+            type=f"{PREFIX}:{ft.name}Type",
+            substitutionGroup="gml:AbstractFeature" if v2 else "gml:_Feature",
+        )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def describe_json(types: list[FeatureType]) -> bytes:
     """DescribeFeatureType as JSON, in the layout GeoServer and its JavaScript clients use."""
     geometry = fts.GEOMETRY_XSD
-    doc = {"elementFormDefault": "qualified", "targetNamespace": GISPORTAL_NS, "targetPrefix": PREFIX, "featureTypes": [
-        {"typeName": ft.name, "properties": [
-            *({"name": a.name, "maxOccurs": 1, "minOccurs": 0, "nillable": False, "type": XSD_TYPES[a.type].replace("xs:", "xsd:"),
-               "localType": XSD_TYPES[a.type][3:]} for a in ft.attributes),
-            {"name": GEOMETRY, "maxOccurs": 1, "minOccurs": 0, "nillable": True,
-             "type": "gml:" + geometry[ft.layer.geometry_type][1], "localType": geometry[ft.layer.geometry_type][1]},
-        ]} for ft in types]}
+    doc = {
+        "elementFormDefault": "qualified",
+        "targetNamespace": GISPORTAL_NS,
+        "targetPrefix": PREFIX,
+        "featureTypes": [
+            {
+                "typeName": ft.name,
+                "properties": [
+                    *(
+                        {
+                            "name": a.name,
+                            "maxOccurs": 1,
+                            "minOccurs": 0,
+                            "nillable": False,
+                            "type": XSD_TYPES[a.type].replace("xs:", "xsd:"),
+                            "localType": XSD_TYPES[a.type][3:],
+                        }
+                        for a in ft.attributes
+                    ),
+                    {
+                        "name": GEOMETRY,
+                        "maxOccurs": 1,
+                        "minOccurs": 0,
+                        "nillable": True,
+                        "type": "gml:" + geometry[ft.layer.geometry_type][1],
+                        "localType": geometry[ft.layer.geometry_type][1],
+                    },
+                ],
+            }
+            for ft in types
+        ],
+    }
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
 # ---- stored queries ----------------------------------------------------------------------------
 STORED_QUERIES = {
-    GET_FEATURE_BY_ID: ("Pobierz obiekt po identyfikatorze", "Get a feature by its identifier", (("ID", "xs:string"),)),
-    GET_PARCEL_BY_ID: ("Działka po identyfikatorze (jak GetParcelById w ULDK)", "A parcel by its official identifier",
-                       (("ID", "xs:string"),)),
-    INSPIRE_DATASET: ("Pobierz zbiór danych (INSPIRE)", "Get a spatial data set (INSPIRE pre-defined download)",
-                      (("CRS", "xs:string"), ("DataSetIdCode", "xs:string"), ("DataSetIdNamespace", "xs:string"),
-                       ("Language", "xs:string"))),
+    GET_FEATURE_BY_ID: (
+        "Pobierz obiekt po identyfikatorze",
+        "Get a feature by its identifier",
+        (("ID", "xs:string"),),
+    ),
+    GET_PARCEL_BY_ID: (
+        "Działka po identyfikatorze (jak GetParcelById w ULDK)",
+        "A parcel by its official identifier",
+        (("ID", "xs:string"),),
+    ),
+    INSPIRE_DATASET: (
+        "Pobierz zbiór danych (INSPIRE)",
+        "Get a spatial data set (INSPIRE pre-defined download)",
+        (
+            ("CRS", "xs:string"),
+            ("DataSetIdCode", "xs:string"),
+            ("DataSetIdNamespace", "xs:string"),
+            ("Language", "xs:string"),
+        ),
+    ),
 }
 
 
@@ -375,7 +564,9 @@ def _returns(qid: str, types) -> tuple[str, ...]:
 
 
 def list_stored_queries(types, language: str) -> bytes:
-    root = etree.Element(f"{{{WFS20}}}ListStoredQueriesResponse", nsmap={"wfs": WFS20, PREFIX: GISPORTAL_NS, "xsi": XSI})
+    root = etree.Element(
+        f"{{{WFS20}}}ListStoredQueriesResponse", nsmap={"wfs": WFS20, PREFIX: GISPORTAL_NS, "xsi": XSI}
+    )
     root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
     for qid, (title_pl, title_en, _params) in STORED_QUERIES.items():
         sq = _el(root, WFS20, "StoredQuery", id=qid)
@@ -386,8 +577,10 @@ def list_stored_queries(types, language: str) -> bytes:
 
 
 def describe_stored_queries(ids: list[str] | None, types, language: str) -> bytes:
-    root = etree.Element(f"{{{WFS20}}}DescribeStoredQueriesResponse",
-                         nsmap={"wfs": WFS20, "xs": XS, PREFIX: GISPORTAL_NS, "fes": FES20, "xsi": XSI})
+    root = etree.Element(
+        f"{{{WFS20}}}DescribeStoredQueriesResponse",
+        nsmap={"wfs": WFS20, "xs": XS, PREFIX: GISPORTAL_NS, "fes": FES20, "xsi": XSI},
+    )
     root.set(f"{{{XSI}}}schemaLocation", f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd")
     for qid in ids or list(STORED_QUERIES):
         title_pl, title_en, params = STORED_QUERIES[qid]
@@ -395,7 +588,13 @@ def describe_stored_queries(ids: list[str] | None, types, language: str) -> byte
         _el(desc, WFS20, "Title", title_en if language == "en" else title_pl)
         for name, xstype in params:
             _el(desc, WFS20, "Parameter", name=name, type=xstype)
-        expr = _el(desc, WFS20, "QueryExpressionText", returnFeatureTypes=" ".join(_returns(qid, types)),
-                   language="urn:ogc:def:queryLanguage:OGC-WFS::WFSQueryExpression", isPrivate="true")
+        expr = _el(
+            desc,
+            WFS20,
+            "QueryExpressionText",
+            returnFeatureTypes=" ".join(_returns(qid, types)),
+            language="urn:ogc:def:queryLanguage:OGC-WFS::WFSQueryExpression",
+            isPrivate="true",
+        )
         expr.text = None
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -51,10 +51,23 @@ class Writer:
         self.version = version
         self.describe_url = describe_url
 
-    def document(self, pages: list[Page], *, matched: int | None, returned: int, timestamp: str,
-                 next_url: str | None = None, previous_url: str | None = None) -> Iterator[bytes]:
-        yield self.header(matched=matched, returned=returned, timestamp=timestamp, next_url=next_url,
-                          previous_url=previous_url).encode()
+    def document(
+        self,
+        pages: list[Page],
+        *,
+        matched: int | None,
+        returned: int,
+        timestamp: str,
+        next_url: str | None = None,
+        previous_url: str | None = None,
+    ) -> Iterator[bytes]:
+        yield self.header(
+            matched=matched,
+            returned=returned,
+            timestamp=timestamp,
+            next_url=next_url,
+            previous_url=previous_url,
+        ).encode()
         buf: list[str] = []
         first = True
         for page in pages:
@@ -91,14 +104,18 @@ class GMLWriter(Writer):
 
     def schema_location(self) -> str:
         if self.v2:
-            return (f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd {GML} http://schemas.opengis.net/gml/3.2.1/gml.xsd "
-                    f"{GISPORTAL_NS} {xml_escape(self.describe_url, True)}")
+            return (
+                f"{WFS20} http://schemas.opengis.net/wfs/2.0/wfs.xsd {GML} http://schemas.opengis.net/gml/3.2.1/gml.xsd "
+                f"{GISPORTAL_NS} {xml_escape(self.describe_url, True)}"
+            )
         return f"{WFS11} http://schemas.opengis.net/wfs/1.1.0/wfs.xsd {GISPORTAL_NS} {xml_escape(self.describe_url, True)}"
 
     def header(self, *, matched, returned, timestamp, next_url=None, previous_url=None) -> str:
         head = f'<?xml version="1.0" encoding="UTF-8"?>\n<wfs:FeatureCollection {self.namespaces()} timeStamp="{timestamp}" '
         if self.v2:
-            head += f'numberMatched="{"unknown" if matched is None else matched}" numberReturned="{returned}" '
+            head += (
+                f'numberMatched="{"unknown" if matched is None else matched}" numberReturned="{returned}" '
+            )
             if next_url:
                 head += f'next="{xml_escape(next_url, True)}" '
             if previous_url:
@@ -110,7 +127,9 @@ class GMLWriter(Writer):
     def feature_element(self, page: Page, row: tuple, extra_ns: str = "") -> str:
         ft = page.query.ftype
         tag = f"{PREFIX}:{ft.name}"
-        geom = f"<{PREFIX}:geometry>{row[2]}</{PREFIX}:geometry>" if page.query.with_geometry and row[2] else ""
+        geom = (
+            f"<{PREFIX}:geometry>{row[2]}</{PREFIX}:geometry>" if page.query.with_geometry and row[2] else ""
+        )
         return f'<{tag}{extra_ns} gml:id="{ft.name}.{row[0]}">{row[1]}{geom}</{tag}>'
 
     def feature(self, page: Page, row: tuple, *, first: bool) -> str:
@@ -139,8 +158,14 @@ class GeoJSONWriter(Writer):
             links.append({"href": next_url, "rel": "next", "type": GEOJSON_MIME})
         if previous_url:
             links.append({"href": previous_url, "rel": "previous", "type": GEOJSON_MIME})
-        head = {"type": "FeatureCollection", "timeStamp": timestamp, "numberMatched": matched, "numberReturned": returned,
-                "crs": {"type": "name", "properties": {"name": self.crs_name}}, "links": links}
+        head = {
+            "type": "FeatureCollection",
+            "timeStamp": timestamp,
+            "numberMatched": matched,
+            "numberReturned": returned,
+            "crs": {"type": "name", "properties": {"name": self.crs_name}},
+            "links": links,
+        }
         return json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n'
 
     def feature_object(self, page: Page, row: tuple) -> str:
@@ -157,10 +182,14 @@ class GeoJSONWriter(Writer):
         return self.feature_object(page, row).encode()
 
 
-def values_document(values: Iterable[str], *, matched: int | None, returned: int, timestamp: str, v2: bool) -> bytes:
+def values_document(
+    values: Iterable[str], *, matched: int | None, returned: int, timestamp: str, v2: bool
+) -> bytes:
     """GetPropertyValue: a wfs:ValueCollection of already-encoded member contents."""
     members = "".join(f"<wfs:member>{v}</wfs:member>\n" for v in values)
     ns = f'xmlns:wfs="{WFS20}" xmlns:gml="{GML}" xmlns:{PREFIX}="{GISPORTAL_NS}"'
-    head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<wfs:ValueCollection {ns} timeStamp="{timestamp}" '
-            f'numberMatched="{"unknown" if matched is None else matched}" numberReturned="{returned}">\n')
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<wfs:ValueCollection {ns} timeStamp="{timestamp}" '
+        f'numberMatched="{"unknown" if matched is None else matched}" numberReturned="{returned}">\n'
+    )
     return (head + members + "</wfs:ValueCollection>\n").encode()

@@ -13,10 +13,18 @@ from ..common.exceptions import OGCException
 from ..common.gml import GISPORTAL_NS
 from ..features.featuretypes import PREFIX, FeatureType, feature_types
 
-XSD_TYPES = {"string": "xs:string", "integer": "xs:integer", "decimal": "xs:decimal", "date": "xs:date",
-             "datetime": "xs:dateTime"}
-GEOMETRY_XSD = {"MultiPolygon": ("gml:MultiSurfacePropertyType", "MultiSurface"), "Point": ("gml:PointPropertyType", "Point"),
-                "LineString": ("gml:CurvePropertyType", "LineString")}
+XSD_TYPES = {
+    "string": "xs:string",
+    "integer": "xs:integer",
+    "decimal": "xs:decimal",
+    "date": "xs:date",
+    "datetime": "xs:dateTime",
+}
+GEOMETRY_XSD = {
+    "MultiPolygon": ("gml:MultiSurfacePropertyType", "MultiSurface"),
+    "Point": ("gml:PointPropertyType", "Point"),
+    "LineString": ("gml:CurvePropertyType", "LineString"),
+}
 _FID = re.compile(r"^([a-z_]+)\.(\d{1,18})$")
 
 
@@ -25,7 +33,9 @@ def geometry_xsd(ft: FeatureType) -> str:
     return GEOMETRY_XSD[ft.layer.geometry_type][0]
 
 
-def resolve(name: str, user, *, locator: str = "typeNames", namespaces: dict[str, str] | None = None) -> FeatureType:
+def resolve(
+    name: str, user, *, locator: str = "typeNames", namespaces: dict[str, str] | None = None
+) -> FeatureType:
     """A feature type from a qualified (`gisportal:dzialki`, `{ns}dzialki`) or bare name; names are
     case-sensitive and a prefix bound to another namespace is an error (F2)."""
     text = (name or "").strip()

@@ -37,11 +37,21 @@ WFS11 = "http://www.opengis.net/wfs"
 FES20 = "http://www.opengis.net/fes/2.0"
 OGC = "http://www.opengis.net/ogc"
 FORMATS = {
-    "2.0.0": {"application/gml+xml; version=3.2": "gml", "text/xml; subtype=gml/3.2": "gml", "gml32": "gml",
-              "text/xml; subtype=gml/3.2.1": "gml", "application/gml+xml": "gml"},
+    "2.0.0": {
+        "application/gml+xml; version=3.2": "gml",
+        "text/xml; subtype=gml/3.2": "gml",
+        "gml32": "gml",
+        "text/xml; subtype=gml/3.2.1": "gml",
+        "application/gml+xml": "gml",
+    },
     "1.1.0": {"text/xml; subtype=gml/3.1.1": "gml", "gml3": "gml", "text/xml": "gml"},
 }
-JSON_FORMATS = {"application/json": "geojson", "application/geo+json": "geojson", "json": "geojson", "geojson": "geojson"}
+JSON_FORMATS = {
+    "application/json": "geojson",
+    "application/geo+json": "geojson",
+    "json": "geojson",
+    "geojson": "geojson",
+}
 GET_FEATURE_BY_ID = "urn:ogc:def:query:OGC-WFS::GetFeatureById"
 GET_PARCEL_BY_ID = "urn:gisportal:query:GetParcelById"
 INSPIRE_DATASET = "http://inspire.ec.europa.eu/operation/download/GetSpatialDataSet"
@@ -64,8 +74,11 @@ def negotiate(params: Params) -> str:
         for v in accept.split(","):
             if normalise_version(v):
                 return normalise_version(v)
-        raise invalid(_("None of the requested versions is supported (2.0.0, 1.1.0)."), "AcceptVersions",
-                      "VersionNegotiationFailed")
+        raise invalid(
+            _("None of the requested versions is supported (2.0.0, 1.1.0)."),
+            "AcceptVersions",
+            "VersionNegotiationFailed",
+        )
     return normalise_version(params.get("VERSION")) or "2.0.0"
 
 
@@ -87,7 +100,9 @@ def parse_srs(value: str | None, locator: str = "srsName") -> CrsRef:
     try:
         return parse_crs(value or DEFAULT_CRS, Protocol.WFS, (2180, *OTHER_CRS))
     except InvalidCRS:
-        raise invalid(_("CRS %(crs)s is not offered by this service.") % {"crs": (value or "")[:60]}, locator) from None
+        raise invalid(
+            _("CRS %(crs)s is not offered by this service.") % {"crs": (value or "")[:60]}, locator
+        ) from None
 
 
 def parse_bbox(value: str) -> Polygon:
@@ -122,7 +137,11 @@ def parse_sort(value: str | None, ft: FeatureType) -> tuple[tuple[str, bool], ..
         m = _SORT.match(item)
         attr = ft.attribute(m.group(1)) if m else None
         if attr is None:
-            raise invalid(_("Cannot sort by %(p)s: not a property of %(t)s.") % {"p": item.strip()[:40], "t": ft.typename}, "sortBy")
+            raise invalid(
+                _("Cannot sort by %(p)s: not a property of %(t)s.")
+                % {"p": item.strip()[:40], "t": ft.typename},
+                "sortBy",
+            )
         out.append((attr.name, (m.group(2) or "ASC").upper() in ("DESC", "D")))
     return tuple(out)
 
@@ -139,7 +158,9 @@ def parse_properties(names: list[str], ft: FeatureType) -> tuple[str, ...] | Non
             continue
         attr = ft.attribute(name)
         if attr is None:
-            raise invalid(_("%(p)s is not a property of %(t)s.") % {"p": name[:40], "t": ft.typename}, "propertyName")
+            raise invalid(
+                _("%(p)s is not a property of %(t)s.") % {"p": name[:40], "t": ft.typename}, "propertyName"
+            )
         out.append(attr.name)
     return tuple(out)
 
@@ -152,7 +173,9 @@ def _fid_query(values: list[str], user, version: str, locator: str = "RESOURCEID
         if parsed is None:
             if raw.strip().split(".", 1)[0] in {ft.name for ft in feature_types(user)}:
                 continue  # well-formed type, impossible key: matches nothing
-            raise invalid(_("%(id)s is not a feature identifier of this service.") % {"id": raw[:60]}, locator)
+            raise invalid(
+                _("%(id)s is not a feature identifier of this service.") % {"id": raw[:60]}, locator
+            )
         ft, pk = parsed
         by_type.setdefault(ft.name, (ft, []))[1].append(pk)
     return [Query(ft, Q(pk__in=pks)) for ft, pks in by_type.values()]
@@ -219,7 +242,9 @@ def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False)
         raise invalid(_("resultType must be results or hits."), "resultType")
     fmt = output_format(params.get("OUTPUTFORMAT"), version)
     namespaces = _namespaces(params.get("NAMESPACES") or params.get("NAMESPACE"))
-    common = dict(version=version, srs=srs, count=count, start=start, hits=hits, fmt=fmt, language=language(params))
+    common = dict(
+        version=version, srs=srs, count=count, start=start, hits=hits, fmt=fmt, language=language(params)
+    )
     stored = params.get("STOREDQUERY_ID")
     if stored:
         return stored_query(stored, params, user, common)
@@ -229,7 +254,10 @@ def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False)
     bbox = params.get("BBOX")
     if sum(1 for x in (rid, filt, bbox) if x) > 1:
         raise invalid(_("FILTER, BBOX and RESOURCEID exclude one another."), "FILTER")
-    if filt and (params.get("FILTER_LANGUAGE") or "").strip() not in ("", "urn:ogc:def:queryLanguage:OGC-FES:Filter"):
+    if filt and (params.get("FILTER_LANGUAGE") or "").strip() not in (
+        "",
+        "urn:ogc:def:queryLanguage:OGC-FES:Filter",
+    ):
         raise invalid(_("Only FES filters are supported."), "FILTER_LANGUAGE")
     names = _split_list(typenames)
     types = [fts.resolve(n, user, locator="typeNames", namespaces=namespaces) for n in names]
@@ -241,7 +269,9 @@ def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False)
                 raise invalid(_("A resource id names a feature of another type."), "RESOURCEID")
     else:
         if not types:
-            raise invalid(_("Parameter %(p)s is missing.") % {"p": "TYPENAMES"}, "typeNames", "MissingParameterValue")
+            raise invalid(
+                _("Parameter %(p)s is missing.") % {"p": "TYPENAMES"}, "typeNames", "MissingParameterValue"
+            )
         filters = _split_list(filt) if filt and filt.strip().startswith("(") else [filt] * len(types)
         if len(filters) != len(types):
             raise invalid(_("Give one filter per feature type."), "FILTER")
@@ -269,7 +299,9 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
         ident = params.require("ID")
         parsed = fts.parse_fid(ident, user)
         if parsed is None:
-            raise OGCException("NotFound", _("Feature %(id)s does not exist.") % {"id": ident[:60]}, "ID", status=404)
+            raise OGCException(
+                "NotFound", _("Feature %(id)s does not exist.") % {"id": ident[:60]}, "ID", status=404
+            )
         ft, pk = parsed
         return GetFeature(queries=[Query(ft, Q(pk=pk))], by_id=True, **{**common, "count": 1, "start": 0})
     if sq_id in (GET_PARCEL_BY_ID, "GetParcelById"):
@@ -279,23 +311,42 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
         except InvalidInput as e:
             raise invalid(str(e.message), "ID") from None
         ft = fts.resolve("dzialki", user)
-        return GetFeature(queries=[Query(ft, Q(**{ft.attribute(ft.layer.id_attribute).source: ident}))], kvp=params.as_dict(),
-                          **common)
+        return GetFeature(
+            queries=[Query(ft, Q(**{ft.attribute(ft.layer.id_attribute).source: ident}))],
+            kvp=params.as_dict(),
+            **common,
+        )
     if sq_id == INSPIRE_DATASET:
-        values = {name: params.require(name) for name in ("CRS", "DataSetIdCode", "DataSetIdNamespace", "Language")}
+        values = {
+            name: params.require(name) for name in ("CRS", "DataSetIdCode", "DataSetIdNamespace", "Language")
+        }
         if values["DataSetIdNamespace"].strip() != DATASET_NAMESPACE:
-            raise invalid(_("Unknown data set namespace %(ns)s.") % {"ns": values["DataSetIdNamespace"][:60]}, "DataSetIdNamespace")
+            raise invalid(
+                _("Unknown data set namespace %(ns)s.") % {"ns": values["DataSetIdNamespace"][:60]},
+                "DataSetIdNamespace",
+            )
         try:
             ft = fts.resolve(values["DataSetIdCode"].strip(), user, locator="DataSetIdCode")
         except OGCException:
-            raise invalid(_("Unknown data set %(c)s.") % {"c": values["DataSetIdCode"][:60]}, "DataSetIdCode") from None
+            raise invalid(
+                _("Unknown data set %(c)s.") % {"c": values["DataSetIdCode"][:60]}, "DataSetIdCode"
+            ) from None
         if values["Language"].strip().lower() not in LANGUAGES:
-            raise invalid(_("Language %(l)s is not offered (pol, eng).") % {"l": values["Language"][:10]}, "Language")
+            raise invalid(
+                _("Language %(l)s is not offered (pol, eng).") % {"l": values["Language"][:10]}, "Language"
+            )
         # the pre-defined data set is the whole data set: streamed up to MAX_COUNT unless COUNT asks for a page
         count = common["count"] if params.get("COUNT") or params.get("MAXFEATURES") else MAX_COUNT
-        return GetFeature(queries=[Query(ft)], kvp=params.as_dict(),
-                          **{**common, "count": count, "srs": parse_srs(values["CRS"], "CRS"),
-                             "language": LANGUAGES[values["Language"].strip().lower()]})
+        return GetFeature(
+            queries=[Query(ft)],
+            kvp=params.as_dict(),
+            **{
+                **common,
+                "count": count,
+                "srs": parse_srs(values["CRS"], "CRS"),
+                "language": LANGUAGES[values["Language"].strip().lower()],
+            },
+        )
     raise invalid(_("Unknown stored query %(q)s.") % {"q": sq_id[:80]}, "STOREDQUERY_ID")
 
 
@@ -303,8 +354,14 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
 def parse_xml(body: bytes) -> etree._Element:
     if len(body) > MAX_XML:
         raise invalid(_("The request document is too large."), "request")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, remove_pis=True)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError:
@@ -312,8 +369,10 @@ def parse_xml(body: bytes) -> etree._Element:
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise invalid(_("XML with a DOCTYPE is refused."), "request")
-    if etree.QName(root).namespace == "http://schemas.xmlsoap.org/soap/envelope/" or \
-            etree.QName(root).namespace == "http://www.w3.org/2003/05/soap-envelope":
+    if (
+        etree.QName(root).namespace == "http://schemas.xmlsoap.org/soap/envelope/"
+        or etree.QName(root).namespace == "http://www.w3.org/2003/05/soap-envelope"
+    ):
         raise OGCException("OperationNotSupported", _("SOAP is not offered; use KVP or XML POST."), "request")
     return root
 
@@ -331,18 +390,29 @@ def parse_getfeature_xml(root, user) -> GetFeature:
     v2 = version.startswith("2")
     wfs_ns, fes_ns = (WFS20, FES20) if v2 else (WFS11, OGC)
     count, start = _paging(params, version)
-    common = dict(version=version, count=count, start=start, hits=(params.get("RESULTTYPE") or "").lower() == "hits",
-                  fmt=output_format(params.get("OUTPUTFORMAT"), version), language="pl")
+    common = dict(
+        version=version,
+        count=count,
+        start=start,
+        hits=(params.get("RESULTTYPE") or "").lower() == "hits",
+        fmt=output_format(params.get("OUTPUTFORMAT"), version),
+        language="pl",
+    )
     stored = root.find(f"{{{wfs_ns}}}StoredQuery")
     if stored is not None:
-        args = {p.get("name", "").upper(): (p.text or "").strip() for p in stored.findall(f"{{{wfs_ns}}}Parameter")}
+        args = {
+            p.get("name", "").upper(): (p.text or "").strip()
+            for p in stored.findall(f"{{{wfs_ns}}}Parameter")
+        }
         args["STOREDQUERY_ID"] = stored.get("id", "")
         return stored_query(stored.get("id", ""), Params(args), user, {**common, "srs": parse_srs(None)})
     queries, srs = [], None
     for qel in root.findall(f"{{{wfs_ns}}}Query"):
         names = (qel.get("typeNames") or qel.get("typeName") or "").split()
         if len(names) != 1:
-            raise invalid(_("Each query names exactly one feature type (joins are not offered)."), "typeNames")
+            raise invalid(
+                _("Each query names exactly one feature type (joins are not offered)."), "typeNames"
+            )
         ft = fts.resolve(names[0], user, namespaces={k: v for k, v in qel.nsmap.items() if k})
         srs = srs or parse_srs(qel.get("srsName"))
         where = Q()
@@ -356,7 +426,9 @@ def parse_getfeature_xml(root, user) -> GetFeature:
             for sp in sort_el:
                 ref = sp.find(f"{{{fes_ns}}}ValueReference" if v2 else f"{{{fes_ns}}}PropertyName")
                 order = sp.find(f"{{{fes_ns}}}SortOrder")
-                sort.append(f"{(ref.text or '') if ref is not None else ''} {(order.text or 'ASC') if order is not None else 'ASC'}")
+                sort.append(
+                    f"{(ref.text or '') if ref is not None else ''} {(order.text or 'ASC') if order is not None else 'ASC'}"
+                )
         queries.append(Query(ft, where, parse_properties(props, ft), parse_sort(",".join(sort), ft)))
     if not queries:
         raise invalid(_("The request holds no query."), "Query", "MissingParameterValue")

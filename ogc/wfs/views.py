@@ -45,10 +45,16 @@ def dispatch(request, params: Params, xml_root=None) -> HttpResponse:
         with override(language(params)):
             op = (params.get("REQUEST") or "").strip()
             if not op:
-                raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "REQUEST"}, "request")
+                raise OGCException(
+                    "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "REQUEST"}, "request"
+                )
             handler = HANDLERS.get(op.lower())
             if handler is None:
-                raise OGCException("OperationNotSupported", _("Operation %(op)s is not supported.") % {"op": op[:40]}, "request")
+                raise OGCException(
+                    "OperationNotSupported",
+                    _("Operation %(op)s is not supported.") % {"op": op[:40]},
+                    "request",
+                )
             response = handler(request, params, xml_root)
     except OGCException as e:
         return ows_exception_response(e, version)
@@ -89,7 +95,11 @@ def describe_feature_type(request, params: Params, root=None) -> HttpResponse:
     fmt = " ".join((params.get("OUTPUTFORMAT") or "").split()).lower()
     as_json = fmt in JSON_FORMATS
     if fmt and not as_json and fmt not in {f.lower() for f in FORMATS[version]}:
-        raise OGCException("InvalidParameterValue", _("Output format %(f)s is not offered.") % {"f": fmt[:60]}, "outputFormat")
+        raise OGCException(
+            "InvalidParameterValue",
+            _("Output format %(f)s is not offered.") % {"f": fmt[:60]},
+            "outputFormat",
+        )
     types = [fts.resolve(n, request.user) for n in names] if names else list(feature_types(request.user))
     if as_json:
         return HttpResponse(capabilities.describe_json(types), content_type="application/json")
@@ -107,7 +117,9 @@ def describe_stored_queries(request, params: Params, _root=None) -> HttpResponse
     ids = [i.strip() for i in (params.get("STOREDQUERY_ID") or "").split(",") if i.strip()]
     for i in ids:
         if i not in capabilities.STORED_QUERIES:
-            raise OGCException("InvalidParameterValue", _("Unknown stored query %(q)s.") % {"q": i[:80]}, "STOREDQUERY_ID")
+            raise OGCException(
+                "InvalidParameterValue", _("Unknown stored query %(q)s.") % {"q": i[:80]}, "STOREDQUERY_ID"
+            )
     body = capabilities.describe_stored_queries(ids or None, feature_types(request.user), language(params))
     return HttpResponse(body, content_type=XML_MIME)
 
@@ -153,14 +165,20 @@ def get_feature(request, params: Params, root=None) -> HttpResponse:
     req = _request(request, params, root)
     describe = capabilities.describe_url(req.version, sorted({q.ftype.typename for q in req.queries}))
     crs_name = req.srs.text
-    writer = GeoJSONWriter(req.version, describe, crs_name) if req.fmt == "geojson" else GMLWriter(req.version, describe)
+    writer = (
+        GeoJSONWriter(req.version, describe, crs_name)
+        if req.fmt == "geojson"
+        else GMLWriter(req.version, describe)
+    )
     if req.by_id:
         page = wq.fetch(req.queries[0], 0, 1, fmt=req.fmt, crs=req.srs)
         rows = list(page.rows)
         if not rows:
             raise OGCException("NotFound", _("The feature does not exist."), "ID", status=404)
         return HttpResponse(writer.standalone(page, rows[0]), content_type=writer.mime)
-    previous = _link(req, max(0, req.start - req.count)) if req.start > 0 and req.version.startswith("2") else None
+    previous = (
+        _link(req, max(0, req.start - req.count)) if req.start > 0 and req.version.startswith("2") else None
+    )
     if req.hits:
         counts = [wq.count(q, timeout_ms=None) for q in req.queries]
         matched = None if any(c is None for c in counts) else sum(counts)
@@ -172,8 +190,9 @@ def get_feature(request, params: Params, root=None) -> HttpResponse:
     pages, matched, has_next = _pages(req)
     returned = sum(p.returned for p in pages)
     next_url = _link(req, req.start + req.count) if has_next and req.version.startswith("2") else None
-    body = writer.document(pages, matched=matched, returned=returned, timestamp=_now(), next_url=next_url,
-                           previous_url=previous)
+    body = writer.document(
+        pages, matched=matched, returned=returned, timestamp=_now(), next_url=next_url, previous_url=previous
+    )
     if returned <= wq.SMALL_PAGE:  # small answers in one piece (with a length); big ones streamed
         return HttpResponse(b"".join(body), content_type=writer.mime)
     return StreamingHttpResponse(body, content_type=writer.mime)
@@ -182,7 +201,11 @@ def get_feature(request, params: Params, root=None) -> HttpResponse:
 def get_property_value(request, params: Params, root=None) -> HttpResponse:
     ref = (params.get("VALUEREFERENCE") or "").strip()
     if not ref:
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "valueReference"}, "valueReference")
+        raise OGCException(
+            "MissingParameterValue",
+            _("Parameter %(p)s is missing.") % {"p": "valueReference"},
+            "valueReference",
+        )
     req = _request(request, params, root, value_reference=True)
     if req.fmt != "gml":
         raise OGCException("InvalidParameterValue", _("GetPropertyValue returns GML only."), "outputFormat")
@@ -192,8 +215,11 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
         else:
             bare = ref.split(":", 1)[1] if ref.startswith(PREFIX + ":") else ref
             if bare != GEOMETRY and q.ftype.attribute(ref) is None:
-                raise OGCException("InvalidParameterValue", _("%(p)s is not a property of %(t)s.") % {"p": ref[:40], "t": q.ftype.typename},
-                                   "valueReference")
+                raise OGCException(
+                    "InvalidParameterValue",
+                    _("%(p)s is not a property of %(t)s.") % {"p": ref[:40], "t": q.ftype.typename},
+                    "valueReference",
+                )
             q.properties = (GEOMETRY if bare == GEOMETRY else q.ftype.attribute(ref).name,)
     pages, matched, _more = _pages(req, fmt="values")
     values: list[str] = []
@@ -206,8 +232,10 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
                     values.append(row[-1])
             elif row[1] is not None:
                 values.append(xml_escape(text_value(row[1])))
-    return HttpResponse(values_document(values, matched=matched, returned=len(values), timestamp=_now(), v2=True),
-                        content_type=XML_MIME)
+    return HttpResponse(
+        values_document(values, matched=matched, returned=len(values), timestamp=_now(), v2=True),
+        content_type=XML_MIME,
+    )
 
 
 HANDLERS = {

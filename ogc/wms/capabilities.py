@@ -33,7 +33,7 @@ TEXTS = {
     "pl": {
         "title": "Usługa przeglądania (WMS) – rejestry przestrzenne gminy Piaseczno",
         "abstract": "Ewidencja gruntów i budynków, punkty adresowe, miejscowe plany zagospodarowania przestrzennego i granice "
-                    "administracyjne gminy Piaseczno, powiat piaseczyński, województwo mazowieckie.",
+        "administracyjne gminy Piaseczno, powiat piaseczyński, województwo mazowieckie.",
         "root": "Gmina Piaseczno – rejestry przestrzenne",
         "fees": "bezpłatnie",
         "access": "Brak ograniczeń dla danych publicznych. Dane osobowe (właściciele, numery ksiąg wieczystych) nie są udostępniane.",
@@ -41,7 +41,7 @@ TEXTS = {
     "en": {
         "title": "View service (WMS) – spatial registries of gmina Piaseczno",
         "abstract": "Land and building register, address points, local zoning plans and administrative boundaries of gmina "
-                    "Piaseczno, Piaseczno county, Mazowieckie voivodeship.",
+        "Piaseczno, Piaseczno county, Mazowieckie voivodeship.",
         "root": "Gmina Piaseczno – spatial registries",
         "fees": "no fees",
         "access": "No restrictions for public data. Personal data (owners, land register numbers) is not published.",
@@ -87,8 +87,16 @@ def _fmt(v: float, crs: str) -> str:
 
 
 def legend_url(layer: str, style: str, language: str) -> str:
-    query = {"SERVICE": "WMS", "REQUEST": "GetLegendGraphic", "VERSION": "1.3.0", "FORMAT": "image/png", "LAYER": layer,
-             "STYLE": style, "SLD_VERSION": "1.1.0", "LANGUAGE": "eng" if language == "en" else "pol"}
+    query = {
+        "SERVICE": "WMS",
+        "REQUEST": "GetLegendGraphic",
+        "VERSION": "1.3.0",
+        "FORMAT": "image/png",
+        "LAYER": layer,
+        "STYLE": style,
+        "SLD_VERSION": "1.1.0",
+        "LANGUAGE": "eng" if language == "en" else "pol",
+    }
     return f"{endpoint()}?{urlencode(query)}"
 
 
@@ -120,8 +128,14 @@ def _service(root, language: str, version: str):
     _el(primary, "ContactOrganization", c.organisation, ns=ns)
     _el(contact, "ContactPosition", c.position, ns=ns)
     address = _el(contact, "ContactAddress", ns=ns)
-    for tag, value in (("AddressType", "postal"), ("Address", c.address), ("City", c.city),
-                       ("StateOrProvince", c.region), ("PostCode", c.postcode), ("Country", c.country)):
+    for tag, value in (
+        ("AddressType", "postal"),
+        ("Address", c.address),
+        ("City", c.city),
+        ("StateOrProvince", c.region),
+        ("PostCode", c.postcode),
+        ("Country", c.country),
+    ):
         _el(address, tag, value, ns=ns)
     _el(contact, "ContactVoiceTelephone", c.phone, ns=ns)
     _el(contact, "ContactElectronicMailAddress", c.email, ns=ns)
@@ -173,7 +187,13 @@ def _layer_body(el, layer, language: str, version: str, extent, ns: str | None):
     elif layer.min_scale or layer.max_scale:
         # 1.1.1 ScaleHint is the diagonal size of a pixel in metres
         diag = 0.00028 * 2**0.5
-        _el(el, "ScaleHint", ns=ns, min=f"{(layer.min_scale or 0) * diag:.4f}", max=f"{(layer.max_scale or 1e9) * diag:.4f}")
+        _el(
+            el,
+            "ScaleHint",
+            ns=ns,
+            min=f"{(layer.min_scale or 0) * diag:.4f}",
+            max=f"{(layer.max_scale or 1e9) * diag:.4f}",
+        )
 
 
 def _geo_boxes(el, extent, version: str, ns: str | None):
@@ -186,17 +206,47 @@ def _geo_boxes(el, extent, version: str, ns: str | None):
         _el(geo, "northBoundLatitude", f"{lat1:.6f}")
         for crs in CRS_LIST:
             b = _bbox_for(extent, crs, version)
-            _el(el, "BoundingBox", CRS=crs, minx=_fmt(b[0], crs), miny=_fmt(b[1], crs), maxx=_fmt(b[2], crs), maxy=_fmt(b[3], crs))
+            _el(
+                el,
+                "BoundingBox",
+                CRS=crs,
+                minx=_fmt(b[0], crs),
+                miny=_fmt(b[1], crs),
+                maxx=_fmt(b[2], crs),
+                maxy=_fmt(b[3], crs),
+            )
     else:
-        _el(el, "LatLonBoundingBox", ns=None, minx=f"{lon0:.6f}", miny=f"{lat0:.6f}", maxx=f"{lon1:.6f}", maxy=f"{lat1:.6f}")
+        _el(
+            el,
+            "LatLonBoundingBox",
+            ns=None,
+            minx=f"{lon0:.6f}",
+            miny=f"{lat0:.6f}",
+            maxx=f"{lon1:.6f}",
+            maxy=f"{lat1:.6f}",
+        )
         for crs in CRS_LIST[:-1]:
             b = _bbox_for(extent, crs, version)
-            _el(el, "BoundingBox", ns=None, SRS=crs, minx=_fmt(b[0], crs), miny=_fmt(b[1], crs), maxx=_fmt(b[2], crs), maxy=_fmt(b[3], crs))
+            _el(
+                el,
+                "BoundingBox",
+                ns=None,
+                SRS=crs,
+                minx=_fmt(b[0], crs),
+                miny=_fmt(b[1], crs),
+                maxx=_fmt(b[2], crs),
+                maxy=_fmt(b[3], crs),
+            )
 
 
 def _union(extents) -> tuple[float, float, float, float]:
     boxes = list(extents)
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def _layer_tree(capability, language: str, version: str, layers, ns: str | None):
@@ -206,7 +256,9 @@ def _layer_tree(capability, language: str, version: str, layers, ns: str | None)
     _el(root, "Title", TEXTS[language]["root"], ns=ns)
     for crs in CRS_LIST if version == "1.3.0" else CRS_LIST[:-1]:
         _el(root, "CRS" if version == "1.3.0" else "SRS", crs, ns=ns)
-    _geo_boxes(root, _union(extents[n] for n in readable) if readable else _union(extents.values()), version, ns)
+    _geo_boxes(
+        root, _union(extents[n] for n in readable) if readable else _union(extents.values()), version, ns
+    )
     for group in catalogue.GROUPS:
         names = [n for n in group.layers if n in readable]
         if not names:
@@ -222,13 +274,23 @@ def _layer_tree(capability, language: str, version: str, layers, ns: str | None)
 
 def _inspire(capability, language: str):
     ext = _el(capability, "ExtendedCapabilities", ns=INSPIRE_VS)
-    _el(_el(ext, "ResourceLocator", ns=INSPIRE_COMMON), "URL", f"{endpoint()}?SERVICE=WMS&REQUEST=GetCapabilities", ns=INSPIRE_COMMON)
+    _el(
+        _el(ext, "ResourceLocator", ns=INSPIRE_COMMON),
+        "URL",
+        f"{endpoint()}?SERVICE=WMS&REQUEST=GetCapabilities",
+        ns=INSPIRE_COMMON,
+    )
     _el(ext, "ResourceType", "service", ns=INSPIRE_COMMON)
     tr = _el(ext, "TemporalReference", ns=INSPIRE_COMMON)
     _el(tr, "DateOfLastRevision", "2026-11-26", ns=INSPIRE_COMMON)
     conf = _el(ext, "Conformity", ns=INSPIRE_COMMON)
     spec = _el(conf, "Specification", ns=INSPIRE_COMMON)
-    _el(spec, "Title", "Rozporządzenie Komisji (UE) nr 1089/2010 w sprawie interoperacyjności zbiorów i usług danych przestrzennych", ns=INSPIRE_COMMON)
+    _el(
+        spec,
+        "Title",
+        "Rozporządzenie Komisji (UE) nr 1089/2010 w sprawie interoperacyjności zbiorów i usług danych przestrzennych",
+        ns=INSPIRE_COMMON,
+    )
     _el(spec, "DateOfPublication", "2010-12-08", ns=INSPIRE_COMMON)
     _el(conf, "Degree", "notEvaluated", ns=INSPIRE_COMMON)
     poc = _el(ext, "MetadataPointOfContact", ns=INSPIRE_COMMON)
@@ -241,15 +303,30 @@ def _inspire(capability, language: str):
     langs = _el(ext, "SupportedLanguages", ns=INSPIRE_COMMON)
     _el(_el(langs, "DefaultLanguage", ns=INSPIRE_COMMON), "Language", "pol", ns=INSPIRE_COMMON)
     _el(_el(langs, "SupportedLanguage", ns=INSPIRE_COMMON), "Language", "eng", ns=INSPIRE_COMMON)
-    _el(_el(ext, "ResponseLanguage", ns=INSPIRE_COMMON), "Language", "eng" if language == "en" else "pol", ns=INSPIRE_COMMON)
+    _el(
+        _el(ext, "ResponseLanguage", ns=INSPIRE_COMMON),
+        "Language",
+        "eng" if language == "en" else "pol",
+        ns=INSPIRE_COMMON,
+    )
 
 
 def _caps_130(language: str, layers) -> bytes:
-    nsmap = {None: WMS, "xlink": XLINK, "xsi": XSI, "inspire_common": INSPIRE_COMMON, "inspire_vs": INSPIRE_VS}
-    root = etree.Element(f"{{{WMS}}}WMS_Capabilities", nsmap=nsmap, version="1.3.0", updateSequence=update_sequence())
-    root.set(f"{{{XSI}}}schemaLocation",
-             "http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd "
-             "http://inspire.ec.europa.eu/schemas/inspire_vs/1.0 https://inspire.ec.europa.eu/schemas/inspire_vs/1.0/inspire_vs.xsd")
+    nsmap = {
+        None: WMS,
+        "xlink": XLINK,
+        "xsi": XSI,
+        "inspire_common": INSPIRE_COMMON,
+        "inspire_vs": INSPIRE_VS,
+    }
+    root = etree.Element(
+        f"{{{WMS}}}WMS_Capabilities", nsmap=nsmap, version="1.3.0", updateSequence=update_sequence()
+    )
+    root.set(
+        f"{{{XSI}}}schemaLocation",
+        "http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd "
+        "http://inspire.ec.europa.eu/schemas/inspire_vs/1.0 https://inspire.ec.europa.eu/schemas/inspire_vs/1.0/inspire_vs.xsd",
+    )
     _service(root, language, "1.3.0")
     cap = _el(root, "Capability")
     req = _el(cap, "Request")
@@ -277,5 +354,10 @@ def _caps_111(language: str, layers) -> bytes:
     for f in [k for k in EXCEPTION_FORMATS if k.startswith("application/vnd.ogc.se")]:
         _el(exc, "Format", f, ns=None)
     _layer_tree(cap, language, "1.1.1", layers, None)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True,
-                          doctype='<!DOCTYPE WMT_MS_Capabilities SYSTEM "http://schemas.opengis.net/wms/1.1.1/WMS_MS_Capabilities.dtd">')
+    return etree.tostring(
+        root,
+        xml_declaration=True,
+        encoding="UTF-8",
+        pretty_print=True,
+        doctype='<!DOCTYPE WMT_MS_Capabilities SYSTEM "http://schemas.opengis.net/wms/1.1.1/WMS_MS_Capabilities.dtd">',
+    )

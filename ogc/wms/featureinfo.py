@@ -44,7 +44,9 @@ def _search_area(req: GetFeatureInfo) -> tuple[Point, Polygon]:
             box.transform(2180)
             point.transform(2180)
         except (GDALException, GEOSException):  # PROJ: a latitude beyond 90°, a point outside the projection
-            raise OGCException("InvalidParameterValue", _("BBOX lies outside the CRS's area of use."), "BBOX") from None
+            raise OGCException(
+                "InvalidParameterValue", _("BBOX lies outside the CRS's area of use."), "BBOX"
+            ) from None
     if not all(math.isfinite(c) for c in (*point.coords, *box.extent)):
         raise OGCException("InvalidParameterValue", _("BBOX lies outside the CRS's area of use."), "BBOX")
     return point, box
@@ -58,8 +60,12 @@ def query(req: GetFeatureInfo) -> list[tuple[catalogue.Layer, list[dict]]]:
         layer = catalogue.get_layer(name)
         qs = catalogue.layer_queryset(layer)
         sources = [a.source for a in layer.public_attributes]
-        rows = (qs.filter(geom__intersects=box).annotate(_d=Distance("geom", point)).order_by("_d", "pk")
-                .values("pk", "geom", *sources)[: req.feature_count])
+        rows = (
+            qs.filter(geom__intersects=box)
+            .annotate(_d=Distance("geom", point))
+            .order_by("_d", "pk")
+            .values("pk", "geom", *sources)[: req.feature_count]
+        )
         features = []
         for row in rows:
             geom = row["geom"]
@@ -86,17 +92,29 @@ def to_geojson(results, req: GetFeatureInfo) -> bytes:
     for layer, rows in results:
         for r in rows:
             props = {k: _plain(v) for k, v in r.items() if not k.startswith("_")}
-            features.append({"type": "Feature", "id": f"{layer.name}.{r['_id']}", "layer": layer.name,
-                             "properties": props, "geometry": json.loads(r["_geom"].json)})
-    doc = {"type": "FeatureCollection", "features": features,
-           "crs": {"type": "name", "properties": {"name": req.view.crs.as_form(req.view.crs.form)}}}
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"{layer.name}.{r['_id']}",
+                    "layer": layer.name,
+                    "properties": props,
+                    "geometry": json.loads(r["_geom"].json),
+                }
+            )
+    doc = {
+        "type": "FeatureCollection",
+        "features": features,
+        "crs": {"type": "name", "properties": {"name": req.view.crs.as_form(req.view.crs.form)}},
+    }
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
 def to_html(results, req: GetFeatureInfo) -> bytes:
     lang = req.view.language
     t = LABELS[lang]
-    parts = [f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{t["title"]}</title></head><body>']
+    parts = [
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{t["title"]}</title></head><body>'
+    ]
     found = False
     for layer, rows in results:
         if not rows:
@@ -104,11 +122,13 @@ def to_html(results, req: GetFeatureInfo) -> bytes:
         found = True
         parts.append(f"<h2>{escape(t['layer'])}: {escape(layer.title(lang))}</h2>")
         for r in rows:
-            parts.append(f'<table><caption>{escape(layer.title(lang))}</caption><tbody>')
+            parts.append(f"<table><caption>{escape(layer.title(lang))}</caption><tbody>")
             for a in layer.public_attributes:
                 title = a.title_en if lang == "en" else a.title_pl
                 value = _plain(r[a.name])
-                parts.append(f'<tr><th scope="row">{escape(title or a.name)}</th><td>{escape("" if value is None else value)}</td></tr>')
+                parts.append(
+                    f'<tr><th scope="row">{escape(title or a.name)}</th><td>{escape("" if value is None else value)}</td></tr>'
+                )
             parts.append("</tbody></table>")
     if not found:
         parts.append(f"<p>{escape(t['none'])}</p>")
@@ -146,8 +166,15 @@ def to_gml(results, req: GetFeatureInfo, *, ns: str = gml.GML) -> bytes:
                 if value is not None:
                     etree.SubElement(feat, f"{{{GISPORTAL_NS}}}{a.name}").text = str(value)
             holder = etree.SubElement(feat, f"{{{GISPORTAL_NS}}}geometry")
-            gml.geometry(holder, r["_geom"], srs=srs, swap=swap, gml_id=f"{fid}.geom",
-                         decimals=7 if crs.srid in (4326, 4258) else 2, ns=ns)
+            gml.geometry(
+                holder,
+                r["_geom"],
+                srs=srs,
+                swap=swap,
+                gml_id=f"{fid}.geom",
+                decimals=7 if crs.srid in (4326, 4258) else 2,
+                ns=ns,
+            )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

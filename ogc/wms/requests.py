@@ -27,13 +27,24 @@ MAP_FORMATS = {
     "image/jpeg": "jpeg85",
 }
 OPAQUE_PNG = "rgb"  # ogc.render.maps.OPAQUE_PNG: 24-bit RGB by our own fast encoder
-INFO_FORMATS = ("application/json", "text/html", "application/vnd.ogc.gml", "application/vnd.ogc.gml/3.1.1",
-                "application/gml+xml; version=3.2", "text/xml", "text/plain")
+INFO_FORMATS = (
+    "application/json",
+    "text/html",
+    "application/vnd.ogc.gml",
+    "application/vnd.ogc.gml/3.1.1",
+    "application/gml+xml; version=3.2",
+    "text/xml",
+    "text/plain",
+)
 LANGUAGES = {"pol": "pl", "eng": "en"}
 EXCEPTION_FORMATS = {
-    "XML": "xml", "application/vnd.ogc.se_xml": "xml", "text/xml": "xml",
-    "INIMAGE": "inimage", "application/vnd.ogc.se_inimage": "inimage",
-    "BLANK": "blank", "application/vnd.ogc.se_blank": "blank",
+    "XML": "xml",
+    "application/vnd.ogc.se_xml": "xml",
+    "text/xml": "xml",
+    "INIMAGE": "inimage",
+    "application/vnd.ogc.se_inimage": "inimage",
+    "BLANK": "blank",
+    "application/vnd.ogc.se_blank": "blank",
 }
 
 
@@ -125,7 +136,9 @@ class GetLegendGraphic:
 
 def parse_getcapabilities(params: Params) -> GetCapabilities:
     version = negotiate(params.get("VERSION") or params.get("WMTVER"))
-    return GetCapabilities(version=version, language=language(params), update_sequence=params.get("UPDATESEQUENCE"))
+    return GetCapabilities(
+        version=version, language=language(params), update_sequence=params.get("UPDATESEQUENCE")
+    )
 
 
 def _exceptions(params: Params) -> str:
@@ -137,11 +150,15 @@ def _bbox(params: Params) -> tuple[float, float, float, float]:
     raw = params.require("BBOX")
     parts = raw.split(",")
     if len(parts) != 4:
-        raise OGCException("InvalidParameterValue", _("BBOX must have four numbers: minx,miny,maxx,maxy."), "BBOX")
+        raise OGCException(
+            "InvalidParameterValue", _("BBOX must have four numbers: minx,miny,maxx,maxy."), "BBOX"
+        )
     try:
         nums = tuple(float(p) for p in parts)
     except ValueError:
-        raise OGCException("InvalidParameterValue", _("BBOX must have four numbers: minx,miny,maxx,maxy."), "BBOX") from None
+        raise OGCException(
+            "InvalidParameterValue", _("BBOX must have four numbers: minx,miny,maxx,maxy."), "BBOX"
+        ) from None
     if not all(math.isfinite(n) and abs(n) < 1e9 for n in nums):
         raise OGCException("InvalidParameterValue", _("BBOX holds numbers out of range."), "BBOX")
     if nums[0] >= nums[2] or nums[1] >= nums[3]:
@@ -149,19 +166,27 @@ def _bbox(params: Params) -> tuple[float, float, float, float]:
     return nums  # type: ignore[return-value]
 
 
-def parse_view(params: Params, user, *, version: str, layers_param: str = "LAYERS", styles_required: bool = False) -> MapView:
+def parse_view(
+    params: Params, user, *, version: str, layers_param: str = "LAYERS", styles_required: bool = False
+) -> MapView:
     """The map part of GetMap and GetFeatureInfo. STYLES is mandatory in GetMap (WMS 1.3.0 and 1.1.1; an
     empty `STYLES=` asks for the default styles); GetFeatureInfo takes its absence as the defaults."""
     names = [n.strip() for n in params.require(layers_param).split(",")]
     if len(names) > LAYER_LIMIT:
-        raise OGCException("InvalidParameterValue", _("At most %(n)s layers per request.") % {"n": LAYER_LIMIT}, layers_param)
+        raise OGCException(
+            "InvalidParameterValue", _("At most %(n)s layers per request.") % {"n": LAYER_LIMIT}, layers_param
+        )
     readable = {la.name for la in catalogue.layers_for(user)}
     for name in names:
         if name not in readable:
-            raise OGCException("LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, layers_param)
+            raise OGCException(
+                "LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, layers_param
+            )
     raw_styles = params.get("STYLES")
     if raw_styles is None and styles_required:
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "STYLES"}, "STYLES")
+        raise OGCException(
+            "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "STYLES"}, "STYLES"
+        )
     styles = [s.strip() for s in raw_styles.split(",")] if raw_styles else []
     if styles and len(styles) != len(names):
         if all(s == "" for s in styles):
@@ -174,12 +199,18 @@ def parse_view(params: Params, user, *, version: str, layers_param: str = "LAYER
         layer = catalogue.get_layer(name)
         style = style or layer.default_style
         if style not in layer.styles:
-            raise OGCException("StyleNotDefined", _("Style %(s)s is not defined for layer %(l)s.") % {"s": style[:40], "l": name}, "STYLES")
+            raise OGCException(
+                "StyleNotDefined",
+                _("Style %(s)s is not defined for layer %(l)s.") % {"s": style[:40], "l": name},
+                "STYLES",
+            )
         resolved.append(style)
     crs_key = "CRS" if version == "1.3.0" else "SRS"
     crs_text = params.get(crs_key) or params.get("SRS" if crs_key == "CRS" else "CRS")
     if not crs_text:
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": crs_key}, crs_key)
+        raise OGCException(
+            "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": crs_key}, crs_key
+        )
     try:
         crs = parse_crs(crs_text, Protocol.WMS130 if version == "1.3.0" else Protocol.WMS111)
     except InvalidCRS as e:
@@ -205,15 +236,25 @@ def _bgcolor(params: Params) -> tuple[int, int, int]:
 def reject_user_styles(params: Params) -> None:
     for key in ("SLD", "SLD_BODY", "SLD_VERSION_BODY"):
         if params.has(key):
-            raise OGCException("OperationNotSupported", _("User-defined styles (SLD) are not supported; use the styles advertised."), key)
+            raise OGCException(
+                "OperationNotSupported",
+                _("User-defined styles (SLD) are not supported; use the styles advertised."),
+                key,
+            )
 
 
 def parse_getmap(params: Params, user) -> GetMap:
     if not params.get("VERSION") and not params.get("WMTVER"):
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "VERSION"}, "VERSION")
+        raise OGCException(
+            "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "VERSION"}, "VERSION"
+        )
     version = params.get("VERSION") or params.get("WMTVER")
     if version not in VERSIONS:
-        raise OGCException("InvalidParameterValue", _("Version %(v)s is not supported (1.3.0 or 1.1.1).") % {"v": version[:10]}, "VERSION")
+        raise OGCException(
+            "InvalidParameterValue",
+            _("Version %(v)s is not supported (1.3.0 or 1.1.1).") % {"v": version[:10]},
+            "VERSION",
+        )
     reject_user_styles(params)
     fmt = params.require("FORMAT").strip()
     mapnik_fmt = MAP_FORMATS.get(fmt) or MAP_FORMATS.get(fmt.lower())
@@ -223,41 +264,70 @@ def parse_getmap(params: Params, user) -> GetMap:
     transparent = params.boolean("TRANSPARENT")
     if mapnik_fmt == "png32:z=1" and not transparent:
         mapnik_fmt = OPAQUE_PNG  # 24-bit RGB: no alpha channel to encode when nothing is transparent
-    return GetMap(view=view, format=fmt.lower() if fmt.lower() in MAP_FORMATS else fmt, mapnik_format=mapnik_fmt,
-                  transparent=transparent, bgcolor=_bgcolor(params), exceptions=_exceptions(params))
+    return GetMap(
+        view=view,
+        format=fmt.lower() if fmt.lower() in MAP_FORMATS else fmt,
+        mapnik_format=mapnik_fmt,
+        transparent=transparent,
+        bgcolor=_bgcolor(params),
+        exceptions=_exceptions(params),
+    )
 
 
 def parse_getfeatureinfo(params: Params, user) -> GetFeatureInfo:
     version = params.get("VERSION") or params.get("WMTVER")
     if not version:
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "VERSION"}, "VERSION")
+        raise OGCException(
+            "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "VERSION"}, "VERSION"
+        )
     if version not in VERSIONS:
-        raise OGCException("InvalidParameterValue", _("Version %(v)s is not supported (1.3.0 or 1.1.1).") % {"v": version[:10]}, "VERSION")
+        raise OGCException(
+            "InvalidParameterValue",
+            _("Version %(v)s is not supported (1.3.0 or 1.1.1).") % {"v": version[:10]},
+            "VERSION",
+        )
     reject_user_styles(params)
     view = parse_view(params, user, version=version)
     query = [n.strip() for n in params.require("QUERY_LAYERS").split(",")]
     for name in query:
         if name not in view.layers:
-            raise OGCException("LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, "QUERY_LAYERS")
+            raise OGCException(
+                "LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, "QUERY_LAYERS"
+            )
         if not catalogue.get_layer(name).queryable:
-            raise OGCException("LayerNotQueryable", _("Layer %(l)s cannot be queried.") % {"l": name}, "QUERY_LAYERS")
+            raise OGCException(
+                "LayerNotQueryable", _("Layer %(l)s cannot be queried.") % {"l": name}, "QUERY_LAYERS"
+            )
     info = (params.get("INFO_FORMAT") or ("text/html" if version == "1.1.1" else "")).strip()
     if not info:
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "INFO_FORMAT"}, "INFO_FORMAT")
+        raise OGCException(
+            "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "INFO_FORMAT"}, "INFO_FORMAT"
+        )
     if info.lower() not in INFO_FORMATS:
-        raise OGCException("InvalidFormat", _("Format %(f)s is not offered.") % {"f": info[:40]}, "INFO_FORMAT")
+        raise OGCException(
+            "InvalidFormat", _("Format %(f)s is not offered.") % {"f": info[:40]}, "INFO_FORMAT"
+        )
     ik, jk = ("I", "J") if version == "1.3.0" else ("X", "Y")
     i = params.integer(ik, code="InvalidPoint")
     j = params.integer(jk, code="InvalidPoint")
     if not (0 <= i < view.width and 0 <= j < view.height):
-        raise OGCException("InvalidPoint", _("The point %(i)s,%(j)s lies outside the map.") % {"i": i, "j": j}, ik)
+        raise OGCException(
+            "InvalidPoint", _("The point %(i)s,%(j)s lies outside the map.") % {"i": i, "j": j}, ik
+        )
     count = params.integer("FEATURE_COUNT", required=False, default=1, lo=1, hi=10**12) or 1
     tolerance = params.integer("TOLERANCE", required=False, default=None, lo=0, hi=10**6)
     if tolerance is None:
         tolerance = params.integer("BUFFER", required=False, default=4, lo=0, hi=10**6)
-    return GetFeatureInfo(view=view, query_layers=tuple(query), info_format=info.lower(), i=i, j=j,
-                          feature_count=min(count, MAX_FEATURE_COUNT), tolerance=min(tolerance, MAX_TOLERANCE),
-                          exceptions=_exceptions(params))
+    return GetFeatureInfo(
+        view=view,
+        query_layers=tuple(query),
+        info_format=info.lower(),
+        i=i,
+        j=j,
+        feature_count=min(count, MAX_FEATURE_COUNT),
+        tolerance=min(tolerance, MAX_TOLERANCE),
+        exceptions=_exceptions(params),
+    )
 
 
 def parse_getlegendgraphic(params: Params, user) -> GetLegendGraphic:
@@ -268,10 +338,16 @@ def parse_getlegendgraphic(params: Params, user) -> GetLegendGraphic:
         raise OGCException("LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, "LAYER")
     style = (params.get("STYLE") or "").strip() or layer.default_style
     if style not in layer.styles:
-        raise OGCException("StyleNotDefined", _("Style %(s)s is not defined for layer %(l)s.") % {"s": style[:40], "l": name}, "STYLE")
+        raise OGCException(
+            "StyleNotDefined",
+            _("Style %(s)s is not defined for layer %(l)s.") % {"s": style[:40], "l": name},
+            "STYLE",
+        )
     fmt = (params.get("FORMAT") or "image/png").strip().lower()
     if fmt not in ("image/png",):
         raise OGCException("InvalidFormat", _("Format %(f)s is not offered.") % {"f": fmt[:40]}, "FORMAT")
     reject_user_styles(params)
     width = params.integer("WIDTH", required=False, lo=40, hi=1000)
-    return GetLegendGraphic(version=version, layer=name, style=style, format=fmt, width=width, language=language(params))
+    return GetLegendGraphic(
+        version=version, layer=name, style=style, format=fmt, width=width, language=language(params)
+    )

@@ -27,7 +27,12 @@ from .requests import (
 
 log = logging.getLogger(__name__)
 MEMORY_CAP = 256 * 1024 * 1024  # bytes of raster a single GetMap may need (OGC.md §6)
-IMAGE_MIME = {"png32:z=1": "image/png", "rgb": "image/png", "png8:m=h:z=1": "image/png", "jpeg85": "image/jpeg"}
+IMAGE_MIME = {
+    "png32:z=1": "image/png",
+    "rgb": "image/png",
+    "png8:m=h:z=1": "image/png",
+    "jpeg85": "image/jpeg",
+}
 
 
 def dispatch(request, params: Params, *, alias: bool = False) -> HttpResponse:
@@ -39,10 +44,14 @@ def dispatch(request, params: Params, *, alias: bool = False) -> HttpResponse:
             _check_service(params)
         op = (params.get("REQUEST") or "").strip()
         if not op:
-            raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "REQUEST"}, "REQUEST")
+            raise OGCException(
+                "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "REQUEST"}, "REQUEST"
+            )
         handler = HANDLERS.get(op.lower())
         if handler is None:
-            raise OGCException("OperationNotSupported", _("Operation %(op)s is not supported.") % {"op": op[:40]}, "REQUEST")
+            raise OGCException(
+                "OperationNotSupported", _("Operation %(op)s is not supported.") % {"op": op[:40]}, "REQUEST"
+            )
         return handler(request, params)
     except OGCException as e:
         response = wms_error_response(e, version)
@@ -54,9 +63,13 @@ def dispatch(request, params: Params, *, alias: bool = False) -> HttpResponse:
 def _check_service(params: Params) -> None:
     service = (params.get("SERVICE") or "").strip()
     if service and service.upper() != "WMS":
-        raise OGCException("InvalidParameterValue", _("Service %(s)s is not offered here.") % {"s": service[:20]}, "SERVICE")
+        raise OGCException(
+            "InvalidParameterValue", _("Service %(s)s is not offered here.") % {"s": service[:20]}, "SERVICE"
+        )
     if not service and (params.get("REQUEST") or "").strip().lower() == "getcapabilities":
-        raise OGCException("MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "SERVICE"}, "SERVICE")
+        raise OGCException(
+            "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "SERVICE"}, "SERVICE"
+        )
 
 
 def get_capabilities(request, params: Params) -> HttpResponse:
@@ -66,11 +79,17 @@ def get_capabilities(request, params: Params) -> HttpResponse:
         try:
             asked = int(req.update_sequence)
         except ValueError:
-            raise OGCException("InvalidUpdateSequence", _("UPDATESEQUENCE must be a number."), "UPDATESEQUENCE") from None
+            raise OGCException(
+                "InvalidUpdateSequence", _("UPDATESEQUENCE must be a number."), "UPDATESEQUENCE"
+            ) from None
         if asked == int(current):
-            raise OGCException("CurrentUpdateSequence", _("The capabilities have not changed."), "UPDATESEQUENCE")
+            raise OGCException(
+                "CurrentUpdateSequence", _("The capabilities have not changed."), "UPDATESEQUENCE"
+            )
         if asked > int(current):
-            raise OGCException("InvalidUpdateSequence", _("UPDATESEQUENCE is higher than the current one."), "UPDATESEQUENCE")
+            raise OGCException(
+                "InvalidUpdateSequence", _("UPDATESEQUENCE is higher than the current one."), "UPDATESEQUENCE"
+            )
     body = capabilities.capabilities(req.version, req.language, request.user)
     mime = "text/xml" if req.version == "1.3.0" else "application/vnd.ogc.wms_xml"
     resp = HttpResponse(body, content_type=f"{mime}; charset=utf-8")
@@ -102,7 +121,11 @@ def _image_error(params: Params, exc: OGCException) -> HttpResponse | None:
         bg = (*_bgcolor(params), 255)
     except OGCException:
         bg = (255, 255, 255, 255)
-    if params.boolean("TRANSPARENT") if (params.get("TRANSPARENT") or "").upper() in ("TRUE", "FALSE", "") else False:
+    if (
+        params.boolean("TRANSPARENT")
+        if (params.get("TRANSPARENT") or "").upper() in ("TRUE", "FALSE", "")
+        else False
+    ):
         bg = None if fmt != "jpeg85" else bg
     if "BLANK" in mode:
         body = maps.blank(width, height, background=bg, fmt=fmt)
@@ -118,11 +141,21 @@ def get_map(request, params: Params) -> HttpResponse:
         req = parse_getmap(params, request.user)
         v = req.view
         if v.width * v.height * 4 * max(len(v.layers), 1) > MEMORY_CAP:
-            raise OGCException("InvalidParameterValue",
-                               _("The image would need too much memory; ask for fewer layers or a smaller size."), "WIDTH")
+            raise OGCException(
+                "InvalidParameterValue",
+                _("The image would need too much memory; ask for fewer layers or a smaller size."),
+                "WIDTH",
+            )
         with override(v.language):
-            body = maps.render(tuple(zip(v.layers, v.styles, strict=True)), v.srs, v.bbox, v.width, v.height,
-                               background=_background(req), fmt=req.mapnik_format)
+            body = maps.render(
+                tuple(zip(v.layers, v.styles, strict=True)),
+                v.srs,
+                v.bbox,
+                v.width,
+                v.height,
+                background=_background(req),
+                fmt=req.mapnik_format,
+            )
     except OGCException as e:
         alt = _image_error(params, e)
         if alt is not None:
@@ -130,9 +163,13 @@ def get_map(request, params: Params) -> HttpResponse:
         raise
     except Exception as e:
         if "lock timeout" in str(e):  # a layer's table held by an import (its first load) or a schema change
-            raise OGCException("NoApplicableCode", _("A layer is being loaded; try again in a moment."), status=503) from None
+            raise OGCException(
+                "NoApplicableCode", _("A layer is being loaded; try again in a moment."), status=503
+            ) from None
         if "statement timeout" in str(e) or "canceling statement" in str(e):
-            raise OGCException("OperationProcessingFailed", _("The map took too long to render; ask for a smaller area.")) from None
+            raise OGCException(
+                "OperationProcessingFailed", _("The map took too long to render; ask for a smaller area.")
+            ) from None
         log.exception("GetMap failed")
         raise OGCException("NoApplicableCode", _("The map could not be rendered."), status=500) from None
     resp = HttpResponse(body, content_type=IMAGE_MIME[req.mapnik_format])

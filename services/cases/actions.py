@@ -31,7 +31,9 @@ from .states import TRANSITIONS
 
 log = logging.getLogger(__name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-UNIT_FOR_KIND = {"general_letter": "KAN"}  # the registry office (kancelaria); otherwise the office's first unit
+UNIT_FOR_KIND = {
+    "general_letter": "KAN"
+}  # the registry office (kancelaria); otherwise the office's first unit
 
 
 def access_code_hash(code: str) -> str:
@@ -46,9 +48,14 @@ def _code(n: int) -> str:
 def case_number_next(office: Office, unit_code: str, jrwa: str, year: int) -> int:
     """The next number of the register (call inside a transaction: the counter row stays locked)."""
     with connection.cursor() as cur:
-        cur.execute("INSERT INTO cases_casecounter (office_id, unit_code, jrwa, year, last) VALUES (%s, %s, %s, %s, 0) "
-                    "ON CONFLICT (office_id, unit_code, jrwa, year) DO NOTHING", [office.pk, unit_code, jrwa, year])
-    counter = CaseCounter.objects.select_for_update().get(office=office, unit_code=unit_code, jrwa=jrwa, year=year)
+        cur.execute(
+            "INSERT INTO cases_casecounter (office_id, unit_code, jrwa, year, last) VALUES (%s, %s, %s, %s, 0) "
+            "ON CONFLICT (office_id, unit_code, jrwa, year) DO NOTHING",
+            [office.pk, unit_code, jrwa, year],
+        )
+    counter = CaseCounter.objects.select_for_update().get(
+        office=office, unit_code=unit_code, jrwa=jrwa, year=year
+    )
     counter.last += 1
     counter.save(update_fields=["last"])
     return counter.last
@@ -71,26 +78,64 @@ def _deadline(case: Case, today: date | None = None) -> date:
 
 
 @transaction.atomic
-def case_register(*, office: Office, unit: OfficeUnit, jrwa: str, subject: str, channel: str, applicant_name: str,
-                  received_on: date, deadline_kind: str, applicant_email: str = "", applicant_address: str = "",
-                  applicant_user=None, service=None, submission: Submission | None = None, parcels=(), location=None,
-                  actor=None) -> tuple[Case, str]:
+def case_register(
+    *,
+    office: Office,
+    unit: OfficeUnit,
+    jrwa: str,
+    subject: str,
+    channel: str,
+    applicant_name: str,
+    received_on: date,
+    deadline_kind: str,
+    applicant_email: str = "",
+    applicant_address: str = "",
+    applicant_user=None,
+    service=None,
+    submission: Submission | None = None,
+    parcels=(),
+    location=None,
+    actor=None,
+) -> tuple[Case, str]:
     """A new case with its sign; returns it with the access code (shown once, only its hash is kept)."""
     if unit.office_id != office.pk:
         raise InvalidInput(_("The unit does not belong to the office."))
     year = received_on.year
     number = case_number_next(office, unit.code, jrwa, year)
     access = _code(10)
-    case = Case(office=office, unit=unit, jrwa=jrwa, number=number, year=year, sign=f"{unit.code}.{jrwa}.{number}.{year}",
-                subject=subject[:300], service=service, submission=submission, channel=channel,
-                applicant_name=applicant_name[:200], applicant_email=applicant_email, applicant_address=applicant_address[:300],
-                applicant_user=applicant_user, parcels=list(parcels), location=location, received_on=received_on,
-                started_on=received_on, deadline_kind=deadline_kind, deadline=received_on,
-                tracking_code=_code(10), access_code_hash=access_code_hash(access))
+    case = Case(
+        office=office,
+        unit=unit,
+        jrwa=jrwa,
+        number=number,
+        year=year,
+        sign=f"{unit.code}.{jrwa}.{number}.{year}",
+        subject=subject[:300],
+        service=service,
+        submission=submission,
+        channel=channel,
+        applicant_name=applicant_name[:200],
+        applicant_email=applicant_email,
+        applicant_address=applicant_address[:300],
+        applicant_user=applicant_user,
+        parcels=list(parcels),
+        location=location,
+        received_on=received_on,
+        started_on=received_on,
+        deadline_kind=deadline_kind,
+        deadline=received_on,
+        tracking_code=_code(10),
+        access_code_hash=access_code_hash(access),
+    )
     case.deadline = calendar.settlement_deadline(case.started_on, deadline_kind, [])
     case.save()
-    TimelineEntry.objects.create(case=case, actor=actor, action="register", to_state=State.REGISTERED,
-                                 note=_("Request received (%(channel)s).") % {"channel": case.get_channel_display()})
+    TimelineEntry.objects.create(
+        case=case,
+        actor=actor,
+        action="register",
+        to_state=State.REGISTERED,
+        note=_("Request received (%(channel)s).") % {"channel": case.get_channel_display()},
+    )
     _notify_after_commit(case, _("Your request has been registered as case %(sign)s.") % {"sign": case.sign})
     return case, access
 
@@ -101,16 +146,29 @@ def case_from_submission(sub: Submission) -> Case:
     if existing is not None:
         return existing
     data = sub.data
-    address = " ".join(str(data.get(k, "")) for k in ("street", "house_no", "postal_code", "locality") if data.get(k)).strip()
+    address = " ".join(
+        str(data.get(k, "")) for k in ("street", "house_no", "postal_code", "locality") if data.get(k)
+    ).strip()
     units = sub.office.units.order_by("id")
     unit = units.filter(code=UNIT_FOR_KIND.get(sub.service.service_kind, "")).first() or units.first()
     try:
         case, _access = case_register(
-            office=sub.office, unit=unit, jrwa=sub.service.jrwa, subject=sub.service.title_pl, channel=sub.channel,
+            office=sub.office,
+            unit=unit,
+            jrwa=sub.service.jrwa,
+            subject=sub.service.title_pl,
+            channel=sub.channel,
             applicant_name=str(data.get("applicant_name") or (sub.user.get_full_name() if sub.user else "")),
-            applicant_email=str(data.get("email") or ""), applicant_address=address, applicant_user=sub.user,
-            received_on=timezone.localdate(sub.submitted_at), deadline_kind=deadline_kind_for(sub.service.deadline_days),
-            service=sub.service, submission=sub, parcels=sub.parcels, location=sub.location)
+            applicant_email=str(data.get("email") or ""),
+            applicant_address=address,
+            applicant_user=sub.user,
+            received_on=timezone.localdate(sub.submitted_at),
+            deadline_kind=deadline_kind_for(sub.service.deadline_days),
+            service=sub.service,
+            submission=sub,
+            parcels=sub.parcels,
+            location=sub.location,
+        )
     except IntegrityError:
         existing = Case.objects.filter(submission=sub).first()  # registered concurrently (OneToOne)
         if existing is None:
@@ -137,8 +195,17 @@ def _check_staff(case: Case, actor) -> None:
 
 
 @transaction.atomic
-def case_transition(case_id: int, action: str, *, actor, note: str = "", assignee=None, due_days: int | None = None,
-                    forwarded_to: str = "", new_date: date | None = None) -> Case:
+def case_transition(
+    case_id: int,
+    action: str,
+    *,
+    actor,
+    note: str = "",
+    assignee=None,
+    due_days: int | None = None,
+    forwarded_to: str = "",
+    new_date: date | None = None,
+) -> Case:
     """Carry out one transition of the table (states.TRANSITIONS), with its timeline entry."""
     case = Case.objects.select_for_update().get(pk=case_id)
     _check_staff(case, actor)
@@ -185,8 +252,15 @@ def case_transition(case_id: int, action: str, *, actor, note: str = "", assigne
     case.deadline = _deadline(case, today)
     case.save()
     text = str(t.label) + (f" ({extra})" if extra else "") + (f": {note.strip()}" if note.strip() else "")
-    TimelineEntry.objects.create(case=case, actor=actor, action=action, from_state=before, to_state=case.state,
-                                 note=text[:2000], public=t.public)
+    TimelineEntry.objects.create(
+        case=case,
+        actor=actor,
+        action=action,
+        from_state=before,
+        to_state=case.state,
+        note=text[:2000],
+        public=t.public,
+    )
     if t.public:
         _notify_after_commit(case, text)
     if action == "notify_delay":
@@ -200,12 +274,26 @@ def _delay_notice(case: Case, actor, *, reasons: str, old_deadline: date, new_da
     from django.template.loader import render_to_string
 
     with override("pl"):
-        html = render_to_string("cases/notice_art36.html", {
-            "case": case, "reasons": reasons, "old_deadline": old_deadline, "new_date": new_date,
-            "today": timezone.localdate(), "clerk": actor})
+        html = render_to_string(
+            "cases/notice_art36.html",
+            {
+                "case": case,
+                "reasons": reasons,
+                "old_deadline": old_deadline,
+                "new_date": new_date,
+                "today": timezone.localdate(),
+                "clerk": actor,
+            },
+        )
     pdf = weasyprint.HTML(string=html).write_pdf()
-    return case_document_add(case, name=f"zawiadomienie-art36-{case.sign}.pdf", content_type="application/pdf",
-                             content=pdf, direction="out", actor=actor)
+    return case_document_add(
+        case,
+        name=f"zawiadomienie-art36-{case.sign}.pdf",
+        content_type="application/pdf",
+        content=pdf,
+        direction="out",
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -214,18 +302,29 @@ def case_note_add(case_id: int, *, actor, note: str, public: bool = False) -> Ti
     _check_staff(case, actor)
     if not note.strip():
         raise InvalidInput(_("The note is empty."))
-    entry = TimelineEntry.objects.create(case=case, actor=actor, action="note", note=note.strip()[:2000], public=public)
+    entry = TimelineEntry.objects.create(
+        case=case, actor=actor, action="note", note=note.strip()[:2000], public=public
+    )
     if public:
         _notify_after_commit(case, note.strip())
     return entry
 
 
-def case_document_add(case: Case, *, name: str, content_type: str, content: bytes, direction: str, actor=None) -> CaseDocument:
+def case_document_add(
+    case: Case, *, name: str, content_type: str, content: bytes, direction: str, actor=None
+) -> CaseDocument:
     from django.core.files.base import ContentFile
 
     digest = hashlib.sha256(content).hexdigest()
-    return CaseDocument.objects.create(case=case, direction=direction, name=name[:200], content_type=content_type,
-                                       sha256=digest, file=ContentFile(content, name=digest), added_by=actor)
+    return CaseDocument.objects.create(
+        case=case,
+        direction=direction,
+        name=name[:200],
+        content_type=content_type,
+        sha256=digest,
+        file=ContentFile(content, name=digest),
+        added_by=actor,
+    )
 
 
 def _notify_after_commit(case: Case, text: str) -> None:
@@ -239,7 +338,11 @@ def _notify_after_commit(case: Case, text: str) -> None:
         with override("pl"):
             subject = _("Case %(sign)s: %(state)s") % {"sign": sign, "state": State(state).label}
             body = _("%(text)s\n\nFollow the case at %(url)s (case sign %(sign)s).\n\n%(office)s") % {
-                "text": text, "url": url, "sign": sign, "office": case.office.name}
+                "text": text,
+                "url": url,
+                "sign": sign,
+                "office": case.office.name,
+            }
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
         except Exception:

@@ -66,10 +66,18 @@ class Deadline(Schema):
     moved_over: list[MovedOver]
 
 
-@router.post("/cases/status", response=PublicStatus, auth=None, throttle=StatusThrottle(), url_name="api_case_status",
-             summary="The public status of a case",
-             description="Attempts are limited per client address (429 when used up).",
-             openapi_extra={"responses": {404: {"description": "no case matches"}, 429: {"description": "too many attempts"}}})
+@router.post(
+    "/cases/status",
+    response=PublicStatus,
+    auth=None,
+    throttle=StatusThrottle(),
+    url_name="api_case_status",
+    summary="The public status of a case",
+    description="Attempts are limited per client address (429 when used up).",
+    openapi_extra={
+        "responses": {404: {"description": "no case matches"}, 429: {"description": "too many attempts"}}
+    },
+)
 def case_status(request, body: StatusQuery):
     case = selectors.status_lookup(body.reference, body.access_code)
     if case is None:
@@ -87,23 +95,40 @@ def parse_deadline_query(params: Mapping[str, str]) -> tuple[date, int, str]:
     if not m or sum(1 for g in m.groups() if g) != 1:
         raise InvalidInput(_("Give one period as P14D, P2W, P1M or P1Y."))
     years, months, weeks, days = (int(g) if g else None for g in m.groups())
-    unit, amount = next((u, a) for u, a in (("years", years), ("months", months), ("weeks", weeks), ("days", days))
-                        if a is not None)
+    unit, amount = next(
+        (u, a)
+        for u, a in (("years", years), ("months", months), ("weeks", weeks), ("days", days))
+        if a is not None
+    )
     return start, amount, unit
 
 
-@router.get("/calendar/deadline", response=Deadline, auth=None, url_name="api_deadline",
-            summary="The end of a term under KPA art. 57 on the Polish calendar",
-            description="Days off (Sundays, public holidays, Saturdays) at the end move it to the next working day.")
+@router.get(
+    "/calendar/deadline",
+    response=Deadline,
+    auth=None,
+    url_name="api_deadline",
+    summary="The end of a term under KPA art. 57 on the Polish calendar",
+    description="Days off (Sundays, public holidays, Saturdays) at the end move it to the next working day.",
+)
 def deadline(
     request,
-    start: Annotated[str, Query(max_length=40, description="the day of the event, YYYY-MM-DD (e.g. 2026-12-10)")],
-    period: Annotated[str, Query(max_length=40, description="one ISO 8601 period: P14D, P7D, P2W, P1M, P2M or P1Y")],
+    start: Annotated[
+        str, Query(max_length=40, description="the day of the event, YYYY-MM-DD (e.g. 2026-12-10)")
+    ],
+    period: Annotated[
+        str, Query(max_length=40, description="one ISO 8601 period: P14D, P7D, P2W, P1M, P2M or P1Y")
+    ],
 ):
     try:
         first, amount, unit = parse_deadline_query({"start": start, "period": period})
         ex = calendar.explain(first, amount, unit)
     except GisportalError as e:
         raise Problem(400, str(e.message), code="bad_request") from None
-    return {"start": first.isoformat(), "period": period.upper(), "end": ex.end.isoformat(), "raw_end": ex.raw_end.isoformat(),
-            "moved_over": [{"date": d.isoformat(), "reason": r} for d, r in ex.moved_over]}
+    return {
+        "start": first.isoformat(),
+        "period": period.upper(),
+        "end": ex.end.isoformat(),
+        "raw_end": ex.raw_end.isoformat(),
+        "moved_over": [{"date": d.isoformat(), "reason": r} for d, r in ex.moved_over],
+    }

@@ -44,7 +44,9 @@ class CaseCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["office", "unit_code", "jrwa", "year"], name="casecounter_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "unit_code", "jrwa", "year"], name="casecounter_key")
+        ]
 
 
 class Case(models.Model):
@@ -53,16 +55,25 @@ class Case(models.Model):
     jrwa = models.CharField(_("JRWA class"), max_length=10)
     number = models.PositiveIntegerField(_("number"))
     year = models.PositiveIntegerField(_("year"))
-    sign = models.CharField(_("case sign"), max_length=60)  # unique within its office (DOMAIN.md §8), not system-wide
+    sign = models.CharField(
+        _("case sign"), max_length=60
+    )  # unique within its office (DOMAIN.md §8), not system-wide
     subject = models.CharField(_("subject"), max_length=300)
-    service = models.ForeignKey(ServiceDefinition, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
-    submission = models.OneToOneField(Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="case")
-    channel = models.CharField(_("channel"), max_length=10, choices=[("portal", _("e-form")), ("api", "API"), ("paper", _("paper"))])
+    service = models.ForeignKey(
+        ServiceDefinition, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    submission = models.OneToOneField(
+        Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="case"
+    )
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=[("portal", _("e-form")), ("api", "API"), ("paper", _("paper"))]
+    )
     applicant_name = models.CharField(_("applicant"), max_length=200)
     applicant_address = models.CharField(_("applicant's address"), max_length=300, blank=True)
     applicant_email = models.EmailField(_("applicant's e-mail"), blank=True)
-    applicant_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="cases")
+    applicant_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
     parcels = models.JSONField(_("parcels"), default=list, blank=True)
     location = models.GeometryField(_("location"), srid=2180, null=True, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.REGISTERED)
@@ -72,8 +83,13 @@ class Case(models.Model):
     deadline = models.DateField(_("settle by"))
     deadline_notified = models.DateField(_("new date given in an art. 36 notice"), null=True, blank=True)
     supplement_due = models.DateField(_("supplement due"), null=True, blank=True)
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="assigned_cases")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
     tracking_code = models.CharField(_("tracking code"), max_length=12, unique=True)
     access_code_hash = models.CharField(max_length=128)
     forwarded_to = models.CharField(_("forwarded to"), max_length=200, blank=True)
@@ -85,7 +101,9 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         ordering = ["deadline", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["office", "unit", "jrwa", "year", "number"], name="case_number_unique"),
+            models.UniqueConstraint(
+                fields=["office", "unit", "jrwa", "year", "number"], name="case_number_unique"
+            ),
             models.UniqueConstraint(fields=["office", "sign"], name="case_sign_unique_per_office"),
             models.CheckConstraint(condition=Q(number__gte=1), name="case_number_positive"),
         ]

@@ -37,8 +37,13 @@ def inbox(office, *, unit=None, flt: str = "", state: str = "", service: str = "
         qs = qs.filter(service__code=service)
     q = (q or "").strip()[:100]
     if q:
-        qs = qs.filter(Q(sign__icontains=q) | Q(applicant_name__icontains=q) | Q(subject__icontains=q)
-                       | Q(parcels__icontains=q) | Q(tracking_code=q.upper()))
+        qs = qs.filter(
+            Q(sign__icontains=q)
+            | Q(applicant_name__icontains=q)
+            | Q(subject__icontains=q)
+            | Q(parcels__icontains=q)
+            | Q(tracking_code=q.upper())
+        )
     return qs.order_by("deadline", "id")
 
 
@@ -51,8 +56,11 @@ def flag(case: Case, today=None) -> str:
 
 def office_case(office, case_id: int) -> Case | None:
     """A case of this office only: another office's case is as good as missing (no leak)."""
-    return (Case.objects.filter(office=office, pk=case_id).select_related("office", "unit", "service", "assigned_to", "submission")
-            .first())
+    return (
+        Case.objects.filter(office=office, pk=case_id)
+        .select_related("office", "unit", "service", "assigned_to", "submission")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,19 @@ class PublicStatus:
 def public_status(case: Case) -> PublicStatus:
     active = case.state in ACTIVE
     return PublicStatus(
-        sign=case.sign, subject=case.subject, office=case.office.name, state=case.state, state_label=str(State(case.state).label),
-        received_on=case.received_on.isoformat(), deadline=case.deadline.isoformat() if active else None,
+        sign=case.sign,
+        subject=case.subject,
+        office=case.office.name,
+        state=case.state,
+        state_label=str(State(case.state).label),
+        received_on=case.received_on.isoformat(),
+        deadline=case.deadline.isoformat() if active else None,
         supplement_due=case.supplement_due.isoformat() if case.supplement_due and active else None,
-        timeline=[{"at": timezone.localtime(e.at).isoformat(timespec="minutes"), "note": e.note}
-                  for e in case.timeline.filter(public=True).order_by("at", "id")])
+        timeline=[
+            {"at": timezone.localtime(e.at).isoformat(timespec="minutes"), "note": e.note}
+            for e in case.timeline.filter(public=True).order_by("at", "id")
+        ],
+    )
 
 
 def throttled(client: str) -> bool:
@@ -104,8 +120,11 @@ def status_lookup(reference: str, access_code: str) -> Case | None:
     reference = (reference or "").strip()[:60]
     if not reference or not access_code or "\x00" in reference:  # PostgreSQL cannot even compare a NUL
         return None
-    candidates = list(Case.objects.filter(Q(sign__iexact=reference) | Q(tracking_code=reference.upper()))
-                      .select_related("office").order_by("pk")[:STATUS_CANDIDATES])
+    candidates = list(
+        Case.objects.filter(Q(sign__iexact=reference) | Q(tracking_code=reference.upper()))
+        .select_related("office")
+        .order_by("pk")[:STATUS_CANDIDATES]
+    )
     given = access_code_hash(access_code)
     if not candidates:  # the same work whether a case of that reference exists or not
         hmac.compare_digest(access_code_hash("-"), given)

@@ -9,8 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import State
 
-ACTIVE = frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS, State.WAITING_APPLICANT, State.WAITING_PAYMENT,
-                    State.SUSPENDED})
+ACTIVE = frozenset(
+    {
+        State.REGISTERED,
+        State.ASSIGNED,
+        State.IN_PROGRESS,
+        State.WAITING_APPLICANT,
+        State.WAITING_PAYMENT,
+        State.SUSPENDED,
+    }
+)
 OPEN = ACTIVE | {State.SETTLED, State.DELIVERED}
 
 
@@ -26,35 +34,115 @@ class Transition:
     resume: bool = False  # closes the open pause
 
 
-TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
-    Transition("assign", _("Assign to a clerk"), frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS,
-                                                             State.WAITING_APPLICANT, State.WAITING_PAYMENT}),
-               None, public=False, inputs=("assignee",)),
-    Transition("start", _("Start work"), frozenset({State.REGISTERED, State.ASSIGNED}), State.IN_PROGRESS),
-    Transition("mark_complicated", _("Mark as particularly complicated (two months)"),
-               frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS}), None),
-    Transition("request_supplement", _("Call the applicant to supplement the request"), frozenset({State.IN_PROGRESS}),
-               State.WAITING_APPLICANT, inputs=("due_days",), pause="supplement"),
-    Transition("supplement_received", _("Supplement received"), frozenset({State.WAITING_APPLICANT}), State.IN_PROGRESS,
-               resume=True),
-    Transition("request_payment", _("Ask for the fee"), frozenset({State.IN_PROGRESS}), State.WAITING_PAYMENT,
-               inputs=("due_days",), pause="payment"),
-    Transition("payment_received", _("Fee paid"), frozenset({State.WAITING_PAYMENT}), State.IN_PROGRESS, resume=True),
-    Transition("notify_delay", _("Notify the applicant of a delay (art. 36 KPA)"), ACTIVE, None,
-               inputs=("new_date",)),
-    Transition("suspend", _("Suspend the proceedings (art. 97 KPA)"), frozenset({State.IN_PROGRESS}), State.SUSPENDED,
-               pause="suspension"),
-    Transition("resume", _("Resume the proceedings"), frozenset({State.SUSPENDED}), State.IN_PROGRESS, resume=True),
-    Transition("settle", _("Settle (decision, certificate or extract issued)"), frozenset({State.IN_PROGRESS}), State.SETTLED),
-    Transition("deliver", _("Delivered to the applicant"), frozenset({State.SETTLED}), State.DELIVERED),
-    Transition("close", _("Close the case"), frozenset({State.DELIVERED, State.WITHDRAWN, State.LEFT_UNCONSIDERED,
-                                                        State.FORWARDED}), State.CLOSED),
-    Transition("withdraw", _("Request withdrawn by the applicant"), ACTIVE, State.WITHDRAWN, resume=True),
-    Transition("leave_unconsidered", _("Leave without consideration (no supplement)"), frozenset({State.WAITING_APPLICANT}),
-               State.LEFT_UNCONSIDERED, resume=True),
-    Transition("forward", _("Forward to the competent office (art. 65 KPA)"),
-               frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS}), State.FORWARDED, inputs=("forwarded_to",)),
-)}
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition(
+            "assign",
+            _("Assign to a clerk"),
+            frozenset(
+                {
+                    State.REGISTERED,
+                    State.ASSIGNED,
+                    State.IN_PROGRESS,
+                    State.WAITING_APPLICANT,
+                    State.WAITING_PAYMENT,
+                }
+            ),
+            None,
+            public=False,
+            inputs=("assignee",),
+        ),
+        Transition(
+            "start", _("Start work"), frozenset({State.REGISTERED, State.ASSIGNED}), State.IN_PROGRESS
+        ),
+        Transition(
+            "mark_complicated",
+            _("Mark as particularly complicated (two months)"),
+            frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS}),
+            None,
+        ),
+        Transition(
+            "request_supplement",
+            _("Call the applicant to supplement the request"),
+            frozenset({State.IN_PROGRESS}),
+            State.WAITING_APPLICANT,
+            inputs=("due_days",),
+            pause="supplement",
+        ),
+        Transition(
+            "supplement_received",
+            _("Supplement received"),
+            frozenset({State.WAITING_APPLICANT}),
+            State.IN_PROGRESS,
+            resume=True,
+        ),
+        Transition(
+            "request_payment",
+            _("Ask for the fee"),
+            frozenset({State.IN_PROGRESS}),
+            State.WAITING_PAYMENT,
+            inputs=("due_days",),
+            pause="payment",
+        ),
+        Transition(
+            "payment_received",
+            _("Fee paid"),
+            frozenset({State.WAITING_PAYMENT}),
+            State.IN_PROGRESS,
+            resume=True,
+        ),
+        Transition(
+            "notify_delay",
+            _("Notify the applicant of a delay (art. 36 KPA)"),
+            ACTIVE,
+            None,
+            inputs=("new_date",),
+        ),
+        Transition(
+            "suspend",
+            _("Suspend the proceedings (art. 97 KPA)"),
+            frozenset({State.IN_PROGRESS}),
+            State.SUSPENDED,
+            pause="suspension",
+        ),
+        Transition(
+            "resume",
+            _("Resume the proceedings"),
+            frozenset({State.SUSPENDED}),
+            State.IN_PROGRESS,
+            resume=True,
+        ),
+        Transition(
+            "settle",
+            _("Settle (decision, certificate or extract issued)"),
+            frozenset({State.IN_PROGRESS}),
+            State.SETTLED,
+        ),
+        Transition("deliver", _("Delivered to the applicant"), frozenset({State.SETTLED}), State.DELIVERED),
+        Transition(
+            "close",
+            _("Close the case"),
+            frozenset({State.DELIVERED, State.WITHDRAWN, State.LEFT_UNCONSIDERED, State.FORWARDED}),
+            State.CLOSED,
+        ),
+        Transition("withdraw", _("Request withdrawn by the applicant"), ACTIVE, State.WITHDRAWN, resume=True),
+        Transition(
+            "leave_unconsidered",
+            _("Leave without consideration (no supplement)"),
+            frozenset({State.WAITING_APPLICANT}),
+            State.LEFT_UNCONSIDERED,
+            resume=True,
+        ),
+        Transition(
+            "forward",
+            _("Forward to the competent office (art. 65 KPA)"),
+            frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS}),
+            State.FORWARDED,
+            inputs=("forwarded_to",),
+        ),
+    )
+}
 
 
 def allowed(state: str) -> list[Transition]:

@@ -48,12 +48,31 @@ def inbox(request):
     p = request.GET
     units = list(OfficeUnit.objects.filter(office=office).order_by("code"))
     unit = next((u for u in units if u.code == p.get("unit")), None)
-    cases = list(selectors.inbox(office, unit=unit, flt=p.get("f", ""), state=p.get("state", ""), service=p.get("service", ""),
-                                 q=p.get("q", ""), user=request.user)[:300])
+    cases = list(
+        selectors.inbox(
+            office,
+            unit=unit,
+            flt=p.get("f", ""),
+            state=p.get("state", ""),
+            service=p.get("service", ""),
+            q=p.get("q", ""),
+            user=request.user,
+        )[:300]
+    )
     today = timezone.localdate()
-    return render(request, "cases/inbox.html", {
-        "office": office, "rows": [(c, selectors.flag(c, today)) for c in cases], "states": State.choices, "units": units,
-        "services": ServiceDefinition.objects.filter(active=True).order_by("code"), "params": p, "today": today})
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "office": office,
+            "rows": [(c, selectors.flag(c, today)) for c in cases],
+            "states": State.choices,
+            "units": units,
+            "services": ServiceDefinition.objects.filter(active=True).order_by("code"),
+            "params": p,
+            "today": today,
+        },
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -72,17 +91,27 @@ class MultipleFileField(forms.FileField):
 
 
 class PaperIntakeForm(forms.Form):
-    received_on = forms.DateField(label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    received_on = forms.DateField(
+        label=gettext_lazy("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     applicant_name = forms.CharField(label=gettext_lazy("Sender (applicant)"), max_length=200)
-    applicant_address = forms.CharField(label=gettext_lazy("Sender's address"), max_length=300, required=False)
-    applicant_email = forms.EmailField(label=gettext_lazy("Sender's e-mail (for notifications)"), required=False)
+    applicant_address = forms.CharField(
+        label=gettext_lazy("Sender's address"), max_length=300, required=False
+    )
+    applicant_email = forms.EmailField(
+        label=gettext_lazy("Sender's e-mail (for notifications)"), required=False
+    )
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
     unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=OfficeUnit.objects.none())
     jrwa = forms.RegexField(label=gettext_lazy("JRWA class"), regex=r"^\d{3,6}$", max_length=6)
-    deadline_kind = forms.ChoiceField(label=gettext_lazy("Time to settle"), choices=DeadlineKind.choices,
-                                      initial=DeadlineKind.ONE_MONTH)
-    parcels = forms.CharField(label=gettext_lazy("Parcels concerned (identifiers, one per line)"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    deadline_kind = forms.ChoiceField(
+        label=gettext_lazy("Time to settle"), choices=DeadlineKind.choices, initial=DeadlineKind.ONE_MONTH
+    )
+    parcels = forms.CharField(
+        label=gettext_lazy("Parcels concerned (identifiers, one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     scans = MultipleFileField(label=gettext_lazy("Scans (PDF, JPEG, PNG)"), required=False)
 
     def __init__(self, *args, office=None, **kwargs):
@@ -102,8 +131,12 @@ def paper_intake(request):
     office = _clerk_office(request)
     if not request.user.has_perm("gisportal.register_paper_mail"):
         raise PermissionDenied(_("You may not register incoming mail."))
-    form = PaperIntakeForm(request.POST or None, request.FILES or None, office=office,
-                           initial={"received_on": timezone.localdate()})
+    form = PaperIntakeForm(
+        request.POST or None,
+        request.FILES or None,
+        office=office,
+        initial={"received_on": timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -113,14 +146,31 @@ def paper_intake(request):
         else:
             parcels = [x.strip() for x in d["parcels"].split() if x.strip()]
             case, access = case_register(
-                office=office, unit=d["unit"], jrwa=d["jrwa"], subject=d["subject"], channel="paper",
-                applicant_name=d["applicant_name"], applicant_address=d["applicant_address"], applicant_email=d["applicant_email"],
-                received_on=d["received_on"], deadline_kind=d["deadline_kind"], parcels=parcels, actor=request.user)
+                office=office,
+                unit=d["unit"],
+                jrwa=d["jrwa"],
+                subject=d["subject"],
+                channel="paper",
+                applicant_name=d["applicant_name"],
+                applicant_address=d["applicant_address"],
+                applicant_email=d["applicant_email"],
+                received_on=d["received_on"],
+                deadline_kind=d["deadline_kind"],
+                parcels=parcels,
+                actor=request.user,
+            )
             for name, mime, content in scans:
-                case_document_add(case, name=name, content_type=mime, content=content, direction="in", actor=request.user)
+                case_document_add(
+                    case, name=name, content_type=mime, content=content, direction="in", actor=request.user
+                )
             request.session[f"case-access-{case.pk}"] = access  # shown once, on the printed confirmation
             return redirect("case_intake_confirmation", case_id=case.pk)
-    return render(request, "cases/paper_intake.html", {"form": form, "office": office}, status=422 if form.errors else 200)
+    return render(
+        request,
+        "cases/paper_intake.html",
+        {"form": form, "office": office},
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
@@ -148,26 +198,51 @@ def case_page(request, case_id: int):
             return redirect("case_page", case_id=case.pk)
         try:
             if action == "note":
-                case_note_add(case.pk, actor=request.user, note=request.POST.get("note", ""),
-                              public=bool(request.POST.get("public")))
+                case_note_add(
+                    case.pk,
+                    actor=request.user,
+                    note=request.POST.get("note", ""),
+                    public=bool(request.POST.get("public")),
+                )
             else:
                 assignee = None
                 if request.POST.get("assignee"):
-                    m = StaffMembership.objects.filter(office=office, user_id=request.POST["assignee"]).select_related("user").first()
+                    m = (
+                        StaffMembership.objects.filter(office=office, user_id=request.POST["assignee"])
+                        .select_related("user")
+                        .first()
+                    )
                     assignee = m.user if m else None
                 due = request.POST.get("due_days")
-                case_transition(case.pk, action, actor=request.user, note=request.POST.get("note", ""), assignee=assignee,
-                                due_days=int(due) if due and due.isdigit() else None,
-                                forwarded_to=request.POST.get("forwarded_to", ""), new_date=_date(request.POST.get("new_date")))
+                case_transition(
+                    case.pk,
+                    action,
+                    actor=request.user,
+                    note=request.POST.get("note", ""),
+                    assignee=assignee,
+                    due_days=int(due) if due and due.isdigit() else None,
+                    forwarded_to=request.POST.get("forwarded_to", ""),
+                    new_date=_date(request.POST.get("new_date")),
+                )
             messages.success(request, _("Done."))
         except GisportalError as e:
             messages.error(request, str(e.message))
         return redirect("case_page", case_id=case.pk)
     staff = StaffMembership.objects.filter(office=office).select_related("user").order_by("user__last_name")
-    return render(request, "cases/case.html", {
-        "case": case, "flag": selectors.flag(case), "actions": allowed(case.state), "staff": staff,
-        "timeline": case.timeline.select_related("actor"), "documents": case.documents.all(),
-        "pauses": case.pauses.all(), "bbox": _bbox(case)})
+    return render(
+        request,
+        "cases/case.html",
+        {
+            "case": case,
+            "flag": selectors.flag(case),
+            "actions": allowed(case.state),
+            "staff": staff,
+            "timeline": case.timeline.select_related("actor"),
+            "documents": case.documents.all(),
+            "pauses": case.pauses.all(),
+            "bbox": _bbox(case),
+        },
+    )
 
 
 def _date(value: str | None) -> date | None:
@@ -217,14 +292,19 @@ def status_page(request):
         elif has_nul(request.POST):
             error, code = _("The value holds a NUL character."), 400
         else:
-            case = selectors.status_lookup(request.POST.get("reference", ""), request.POST.get("access_code", ""))
+            case = selectors.status_lookup(
+                request.POST.get("reference", ""), request.POST.get("access_code", "")
+            )
             if case is None:
                 error = _("No case matches this sign or tracking code and access code.")
             else:
                 status = selectors.public_status(case)
-    return render(request, "cases/status.html", {"status": status, "error": error,
-                                                 "reference": without_nul(request.POST.get("reference", ""))[:60]},
-                  status=code)
+    return render(
+        request,
+        "cases/status.html",
+        {"status": status, "error": error, "reference": without_nul(request.POST.get("reference", ""))[:60]},
+        status=code,
+    )
 
 
 @require_GET
@@ -236,5 +316,9 @@ def deadline_page(request):
             result = calendar.explain(start, amount, unit)
         except GisportalError as e:
             error = str(e.message)
-    return render(request, "cases/deadline.html", {"result": result, "error": error, "params": request.GET},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "cases/deadline.html",
+        {"result": result, "error": error, "params": request.GET},
+        status=400 if error else 200,
+    )

@@ -77,16 +77,25 @@ def check_attachments(rules: dict, files: list) -> list[tuple[str, str, bytes]]:
         name = (getattr(f, "name", "") or "attachment").replace("/", "_").replace("\\", "_")[-150:]
         size = getattr(f, "size", None)
         if size is not None and size > MAX_ATTACHMENT:
-            errors.append(_("%(name)s is larger than %(n)s MB.") % {"name": name[:60], "n": MAX_ATTACHMENT // 1024**2})
+            errors.append(
+                _("%(name)s is larger than %(n)s MB.") % {"name": name[:60], "n": MAX_ATTACHMENT // 1024**2}
+            )
             continue
         content = f.read(MAX_ATTACHMENT + 1)
         if len(content) > MAX_ATTACHMENT:
-            errors.append(_("%(name)s is larger than %(n)s MB.") % {"name": name[:60], "n": MAX_ATTACHMENT // 1024**2})
+            errors.append(
+                _("%(name)s is larger than %(n)s MB.") % {"name": name[:60], "n": MAX_ATTACHMENT // 1024**2}
+            )
             continue
         mime = _sniff(name, content[:64])
         if mime is None:
-            errors.append(_("%(name)s: only PDF, JPEG, PNG, XML and plain text files are accepted, and the content must "
-                            "match the file type.") % {"name": name[:60]})
+            errors.append(
+                _(
+                    "%(name)s: only PDF, JPEG, PNG, XML and plain text files are accepted, and the content must "
+                    "match the file type."
+                )
+                % {"name": name[:60]}
+            )
             continue
         out.append((name, mime, content))
     if errors:
@@ -98,8 +107,15 @@ def canonical(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def submission_file(service: ServiceDefinition, data: dict, *, user, files: list | None = None,
-                    idempotency_key: str = "", channel: str = "portal") -> Submission:
+def submission_file(
+    service: ServiceDefinition,
+    data: dict,
+    *,
+    user,
+    files: list | None = None,
+    idempotency_key: str = "",
+    channel: str = "portal",
+) -> Submission:
     """File a form: checked, stored with its digest and attachments, then receipted. A repeated
     Idempotency-Key returns the first submission (409 when the content differs)."""
     if not user.is_authenticated or not user.has_perm("gisportal." + service.capability):
@@ -110,27 +126,51 @@ def submission_file(service: ServiceDefinition, data: dict, *, user, files: list
         if earlier is not None:
             return _same_or_conflict(earlier, service, data)
     if not service.active:
-        raise FormInvalid({"__all__": [_("This version of the form is no longer in use; open the form again.")]})
+        raise FormInvalid(
+            {"__all__": [_("This version of the form is no longer in use; open the form again.")]}
+        )
     checked = check(service, data, user=user)
     uploads = check_attachments(service.layout.get("attachments", {}), list(files or []))
     received = timezone.now()
-    atts = [{"name": n, "type": t, "size": len(c), "sha256": hashlib.sha256(c).hexdigest()} for n, t, c in uploads]
+    atts = [
+        {"name": n, "type": t, "size": len(c), "sha256": hashlib.sha256(c).hexdigest()} for n, t, c in uploads
+    ]
     document = {
-        "service": service.code, "version": service.version, "office": checked.office.code,
-        "received": received.isoformat(), "sender": user.get_username(), "data": checked.data,
-        "parcels": [p.parcel_id for p in checked.parcels], "attachments": atts,
+        "service": service.code,
+        "version": service.version,
+        "office": checked.office.code,
+        "received": received.isoformat(),
+        "sender": user.get_username(),
+        "data": checked.data,
+        "parcels": [p.parcel_id for p in checked.parcels],
+        "attachments": atts,
     }
     body = canonical(document)
     try:
         with transaction.atomic():
             sub = Submission.objects.create(
-                service=service, user=user, office=checked.office, data=checked.data,
-                parcels=[p.parcel_id for p in checked.parcels], location=checked.location, document=body,
-                sha256=hashlib.sha256(body).hexdigest(), request_sha256=hashlib.sha256(canonical(data)).hexdigest(),
-                idempotency_key=key, channel=channel, submitted_at=received)
+                service=service,
+                user=user,
+                office=checked.office,
+                data=checked.data,
+                parcels=[p.parcel_id for p in checked.parcels],
+                location=checked.location,
+                document=body,
+                sha256=hashlib.sha256(body).hexdigest(),
+                request_sha256=hashlib.sha256(canonical(data)).hexdigest(),
+                idempotency_key=key,
+                channel=channel,
+                submitted_at=received,
+            )
             for (name, mime, content), meta in zip(uploads, atts, strict=True):
-                Attachment.objects.create(submission=sub, name=name, content_type=mime, size=meta["size"],
-                                          sha256=meta["sha256"], file=ContentFile(content, name=meta["sha256"]))
+                Attachment.objects.create(
+                    submission=sub,
+                    name=name,
+                    content_type=mime,
+                    size=meta["size"],
+                    sha256=meta["sha256"],
+                    file=ContentFile(content, name=meta["sha256"]),
+                )
             Draft.objects.filter(user=user, service_code=service.code).delete()
     except IntegrityError:
         if key:  # the same key filed concurrently: the first one stands
@@ -146,7 +186,10 @@ def submission_file(service: ServiceDefinition, data: dict, *, user, files: list
 
 
 def _same_or_conflict(earlier: Submission, service: ServiceDefinition, data: dict) -> Submission:
-    if earlier.service_id != service.id or earlier.request_sha256 != hashlib.sha256(canonical(data)).hexdigest():
+    if (
+        earlier.service_id != service.id
+        or earlier.request_sha256 != hashlib.sha256(canonical(data)).hexdigest()
+    ):
         raise IdempotencyConflict(_("This Idempotency-Key was already used for a different submission."))
     return earlier
 
@@ -154,19 +197,33 @@ def _same_or_conflict(earlier: Submission, service: ServiceDefinition, data: dic
 def submission_receipt(sub: Submission) -> Receipt:
     """The receipt of a stored submission (issued now or earlier). Safe to repeat."""
     user = sub.user
-    sender = (user.get_full_name() or sub.data.get("applicant_name") or user.get_username()) if user else sub.data.get("applicant_name", "")
+    sender = (
+        (user.get_full_name() or sub.data.get("applicant_name") or user.get_username())
+        if user
+        else sub.data.get("applicant_name", "")
+    )
     return receipt_issue(
-        document_id=str(sub.id), document_sha256=sub.sha256, office=sub.office, sender_name=str(sender)[:200],
-        sender_identifier=user.get_username() if user else "", received_at=sub.submitted_at,
-        service=f"{sub.service.title_pl} ({sub.service.code} v{sub.service.version})", parcels=tuple(sub.parcels),
-        attachments=tuple((a.name, a.sha256, a.size) for a in sub.attachments.all()))
+        document_id=str(sub.id),
+        document_sha256=sub.sha256,
+        office=sub.office,
+        sender_name=str(sender)[:200],
+        sender_identifier=user.get_username() if user else "",
+        received_at=sub.submitted_at,
+        service=f"{sub.service.title_pl} ({sub.service.code} v{sub.service.version})",
+        parcels=tuple(sub.parcels),
+        attachments=tuple((a.name, a.sha256, a.size) for a in sub.attachments.all()),
+    )
 
 
 def receipts_sweep() -> int:
     """Issue receipts for stored submissions that have none (the step after commit failed)."""
     receipted = Receipt.objects.filter(kind=Receipt.Kind.SUBMISSION).values("document_id")
-    pending = (Submission.objects.annotate(sid=Cast("id", CharField())).exclude(sid__in=receipted)
-               .select_related("service", "office", "user").order_by("submitted_at")[:1000])
+    pending = (
+        Submission.objects.annotate(sid=Cast("id", CharField()))
+        .exclude(sid__in=receipted)
+        .select_related("service", "office", "user")
+        .order_by("submitted_at")[:1000]
+    )
     n = 0
     for sub in pending:
         submission_receipt(sub)
@@ -175,5 +232,7 @@ def receipts_sweep() -> int:
 
 
 def draft_save(user, service: ServiceDefinition, data: dict) -> Draft:
-    draft, _created = Draft.objects.update_or_create(user=user, service_code=service.code, defaults={"data": data})
+    draft, _created = Draft.objects.update_or_create(
+        user=user, service_code=service.code, defaults={"data": data}
+    )
     return draft

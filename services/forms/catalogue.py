@@ -27,8 +27,13 @@ def _load(path: Path) -> dict:
 
 def compile_definition(raw: dict, common: dict) -> dict:
     """A definition file with its `include`d fragments merged: a full JSON Schema and page layout."""
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "additionalProperties": False,
-              "required": [], "properties": {}}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "required": [],
+        "properties": {},
+    }
     sections = []
     for name in raw.get("include", []):
         frag = common[name]
@@ -39,17 +44,28 @@ def compile_definition(raw: dict, common: dict) -> dict:
     schema["required"] += own.pop("required", [])
     schema["properties"].update(own.pop("properties", {}))
     schema.update(own)  # if/then/else and the like
-    layout = {"sections": [*sections[:1], *raw["layout"], *sections[1:]],
-              "attachments": raw.get("attachments", DEFAULT_ATTACHMENTS)}
+    layout = {
+        "sections": [*sections[:1], *raw["layout"], *sections[1:]],
+        "attachments": raw.get("attachments", DEFAULT_ATTACHMENTS),
+    }
     check_definition(raw["code"], schema, layout)
     return {
-        "code": raw["code"], "version": raw["version"], "service_kind": raw["service_kind"], "jrwa": raw["jrwa"],
-        "title_pl": raw["title"]["pl"], "title_en": raw["title"]["en"],
-        "description_pl": raw["description"]["pl"], "description_en": raw["description"]["en"],
-        "legal_basis": raw["legal_basis"], "fee_rule": raw.get("fee_rule", ""),
-        "fee_note_pl": raw.get("fee_note", {}).get("pl", ""), "fee_note_en": raw.get("fee_note", {}).get("en", ""),
-        "deadline_days": raw.get("deadline_days"), "capability": raw.get("capability", "submit_forms"),
-        "schema": schema, "layout": layout,
+        "code": raw["code"],
+        "version": raw["version"],
+        "service_kind": raw["service_kind"],
+        "jrwa": raw["jrwa"],
+        "title_pl": raw["title"]["pl"],
+        "title_en": raw["title"]["en"],
+        "description_pl": raw["description"]["pl"],
+        "description_en": raw["description"]["en"],
+        "legal_basis": raw["legal_basis"],
+        "fee_rule": raw.get("fee_rule", ""),
+        "fee_note_pl": raw.get("fee_note", {}).get("pl", ""),
+        "fee_note_en": raw.get("fee_note", {}).get("en", ""),
+        "deadline_days": raw.get("deadline_days"),
+        "capability": raw.get("capability", "submit_forms"),
+        "schema": schema,
+        "layout": layout,
     }
 
 
@@ -78,4 +94,8 @@ def check_definition(code: str, schema: dict, layout: dict) -> None:
 
 def definitions() -> list[dict]:
     common = _load(DEFINITIONS / "_common.json")
-    return [compile_definition(_load(p), common) for p in sorted(DEFINITIONS.glob("*.json")) if not p.name.startswith("_")]
+    return [
+        compile_definition(_load(p), common)
+        for p in sorted(DEFINITIONS.glob("*.json"))
+        if not p.name.startswith("_")
+    ]

@@ -44,7 +44,9 @@ class ServiceDefinition(models.Model):
         ordering = ["code", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="servicedef_code_version_unique"),
-            models.UniqueConstraint(fields=["code"], condition=Q(active=True), name="servicedef_one_active_version"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(active=True), name="servicedef_one_active_version"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -68,15 +70,18 @@ class Submission(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(ServiceDefinition, on_delete=models.PROTECT, related_name="submissions")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="submissions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="submissions")
     data = models.JSONField(_("form data"))
     parcels = models.JSONField(_("parcel identifiers"), default=list)
     location = models.GeometryField(_("location"), srid=2180, null=True, blank=True)
     document = models.BinaryField(_("submitted document (canonical JSON)"))
     sha256 = models.CharField(_("SHA-256 of the document"), max_length=64)
-    request_sha256 = models.CharField(max_length=64)  # of the data as sent: tells a replay from a different filing
+    request_sha256 = models.CharField(
+        max_length=64
+    )  # of the data as sent: tells a replay from a different filing
     idempotency_key = models.CharField(max_length=100, blank=True)
     channel = models.CharField(_("channel"), max_length=20, default="portal")
     submitted_at = models.DateTimeField(_("received"))
@@ -86,9 +91,14 @@ class Submission(models.Model):
         verbose_name_plural = _("submissions")
         ordering = ["-submitted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~Q(idempotency_key=""),
-                                    name="submission_idempotency_unique"),
-            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="submission_sha256_hex"),
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="submission_idempotency_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="submission_sha256_hex"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -64,13 +64,26 @@ def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> lis
             if isinstance(value, list):
                 value = "\n".join(str(v) for v in value)
             choices = [(k, _text(v)) for k, v in f.get("choices", {}).items()]
-            fields.append({
-                "name": name, "id": f"id_{name}", "widget": f["widget"], "label": _text(f["label"]), "help": _text(f.get("help")),
-                "value": value, "required": name in required, "choices": choices, "errors": errors.get(name, []),
-                "autocomplete": f.get("autocomplete", ""), "inputmode": f.get("inputmode", ""), "suggest": f.get("suggest", ""),
-                "rows": f.get("rows", 4), "maxlength": props.get(name, {}).get("maxLength"),
-                "min": props.get(name, {}).get("minimum"), "max": props.get(name, {}).get("maximum"),
-            })
+            fields.append(
+                {
+                    "name": name,
+                    "id": f"id_{name}",
+                    "widget": f["widget"],
+                    "label": _text(f["label"]),
+                    "help": _text(f.get("help")),
+                    "value": value,
+                    "required": name in required,
+                    "choices": choices,
+                    "errors": errors.get(name, []),
+                    "autocomplete": f.get("autocomplete", ""),
+                    "inputmode": f.get("inputmode", ""),
+                    "suggest": f.get("suggest", ""),
+                    "rows": f.get("rows", 4),
+                    "maxlength": props.get(name, {}).get("maxLength"),
+                    "min": props.get(name, {}).get("minimum"),
+                    "max": props.get(name, {}).get("maximum"),
+                }
+            )
         out.append({"title": _text(section["title"]), "fields": fields})
     return out
 
@@ -80,26 +93,47 @@ def address_suggestions() -> dict[str, list[str]]:
     cached = cache.get("gisportal:form-address-suggestions")
     if cached is None:
         qs = AddressPoint.objects.current()
-        cached = {"localities": sorted(set(qs.values_list("locality", flat=True)))[:500],
-                  "streets": sorted(set(s for s in qs.values_list("street", flat=True) if s))[:2000]}
+        cached = {
+            "localities": sorted(set(qs.values_list("locality", flat=True)))[:500],
+            "streets": sorted(set(s for s in qs.values_list("street", flat=True) if s))[:2000],
+        }
         cache.set("gisportal:form-address-suggestions", cached, timeout=3600)
     return cached
 
 
 def service_json(s: ServiceDefinition) -> dict:
-    return {"code": s.code, "version": s.version, "title": {"pl": s.title_pl, "en": s.title_en},
-            "description": {"pl": s.description_pl, "en": s.description_en}, "legal_basis": s.legal_basis,
-            "service_kind": s.service_kind, "jrwa": s.jrwa, "fee": {"rule": s.fee_rule, "pl": s.fee_note_pl, "en": s.fee_note_en},
-            "deadline_days": s.deadline_days, "schema": s.schema, "layout": s.layout,
-            "form_url": reverse("service_form", args=[s.code])}
+    return {
+        "code": s.code,
+        "version": s.version,
+        "title": {"pl": s.title_pl, "en": s.title_en},
+        "description": {"pl": s.description_pl, "en": s.description_en},
+        "legal_basis": s.legal_basis,
+        "service_kind": s.service_kind,
+        "jrwa": s.jrwa,
+        "fee": {"rule": s.fee_rule, "pl": s.fee_note_pl, "en": s.fee_note_en},
+        "deadline_days": s.deadline_days,
+        "schema": s.schema,
+        "layout": s.layout,
+        "form_url": reverse("service_form", args=[s.code]),
+    }
 
 
 def submission_json(sub: Submission, receipt) -> dict:
-    return {"id": str(sub.id), "service": sub.service.code, "version": sub.service.version, "office": sub.office.code,
-            "office_name": sub.office.name, "received": sub.submitted_at.isoformat(), "sha256": sub.sha256,
-            "parcels": sub.parcels,
-            "receipt": {"verification_code": receipt.verification_code, "issued": receipt.issued_at.isoformat(),
-                        "verify_url": reverse("receipt_verify_code", args=[receipt.verification_code])}}
+    return {
+        "id": str(sub.id),
+        "service": sub.service.code,
+        "version": sub.service.version,
+        "office": sub.office.code,
+        "office_name": sub.office.name,
+        "received": sub.submitted_at.isoformat(),
+        "sha256": sub.sha256,
+        "parcels": sub.parcels,
+        "receipt": {
+            "verification_code": receipt.verification_code,
+            "issued": receipt.issued_at.isoformat(),
+            "verify_url": reverse("receipt_verify_code", args=[receipt.verification_code]),
+        },
+    }
 
 
 def fee_office(service: ServiceDefinition, parcel_ids: list[str]) -> Office | None:
@@ -116,6 +150,10 @@ def fee_payee(office: Office | None, quote) -> dict | None:
     if office is None or quote.kind == "none" or quote.total_max == 0:
         return None
     account = office.stamp_duty_account if quote.kind == "stamp_duty" else ""
-    return {"office": office.name, "account": account or None,
-            "how": _("a transfer to this account, titled with the matter and the applicant's name") if account
-            else _("the office gives the account and the amount in its fee calculation document (DOO)")}
+    return {
+        "office": office.name,
+        "account": account or None,
+        "how": _("a transfer to this account, titled with the matter and the applicant's name")
+        if account
+        else _("the office gives the account and the amount in its fee calculation document (DOO)"),
+    }

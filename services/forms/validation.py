@@ -89,8 +89,10 @@ def _message(error, name: str, v: str, arg) -> tuple[str, str]:
         "type": _("Enter a valid value."),
     }
     if v == "format":
-        return name, {"email": _("Enter a valid e-mail address."), "date": _("Enter a date as YYYY-MM-DD.")}.get(
-            arg, _("Enter a valid value."))
+        return name, {
+            "email": _("Enter a valid e-mail address."),
+            "date": _("Enter a date as YYYY-MM-DD."),
+        }.get(arg, _("Enter a valid value."))
     return name, messages.get(v, _("Enter a valid value."))
 
 
@@ -184,13 +186,18 @@ def locate_parcels(ids: list[str], *, locator=None) -> list[CheckedParcel]:
             else:
                 out.append(CheckedParcel(pid, hit.geometry, "uldk"))
     if missing:
-        raise InvalidInput(_("No such current parcel in the land register: %(ids)s.") % {"ids": ", ".join(m[:40] for m in missing[:5])},
-                           code="parcel_unknown")
+        raise InvalidInput(
+            _("No such current parcel in the land register: %(ids)s.")
+            % {"ids": ", ".join(m[:40] for m in missing[:5])},
+            code="parcel_unknown",
+        )
     return out
 
 
 ADDRESS_DISTANCE_M = 30.0
-_ADDRESS = re.compile(r"^\s*(?:ul\.\s*)?(?P<name>[^\d,]+?)[\s,]+(?P<number>\d+[A-Za-z]?(?:/\d+[A-Za-z]?)?)\s*$")
+_ADDRESS = re.compile(
+    r"^\s*(?:ul\.\s*)?(?P<name>[^\d,]+?)[\s,]+(?P<number>\d+[A-Za-z]?(?:/\d+[A-Za-z]?)?)\s*$"
+)
 
 
 def check_address_near(text: str, parcels: list[CheckedParcel]) -> None:
@@ -200,12 +207,17 @@ def check_address_near(text: str, parcels: list[CheckedParcel]) -> None:
     if not m:
         raise InvalidInput(_("Give the street (or locality) and the number, e.g. Kościuszki 5."))
     name, number = m.group("name").strip(), m.group("number").split("/")[0].upper()
-    points = list(AddressPoint.objects.current().filter(Q(street__iexact=name) | Q(street="", locality__iexact=name), number__iexact=number)
-                  .values_list("geom", flat=True)[:20])
+    points = list(
+        AddressPoint.objects.current()
+        .filter(Q(street__iexact=name) | Q(street="", locality__iexact=name), number__iexact=number)
+        .values_list("geom", flat=True)[:20]
+    )
     if not points:
         raise InvalidInput(_("There is no address %(a)s in the address register.") % {"a": text.strip()[:60]})
     if not any(p.geometry.distance(pt) <= ADDRESS_DISTANCE_M for p in parcels for pt in points):
-        raise InvalidInput(_("The address %(a)s does not lie at the given parcels.") % {"a": text.strip()[:60]})
+        raise InvalidInput(
+            _("The address %(a)s does not lie at the given parcels.") % {"a": text.strip()[:60]}
+        )
 
 
 def route(service: ServiceDefinition, parcels: list[CheckedParcel]) -> Office:

@@ -44,20 +44,31 @@ def service_form(request, code: str):
         return redirect_to_login(request.get_full_path())
     data = from_post(service, request.POST)  # the multipart body is read only now, after the log-in check
     if has_nul(request.POST):  # the middleware leaves multipart bodies to us; a NUL is never stored
-        return _form_page(request, service, without_nul(data), {FORM_ERROR: [_("The value holds a NUL character.")]},
-                          key=str(uuid.uuid4()), status=400)
+        return _form_page(
+            request,
+            service,
+            without_nul(data),
+            {FORM_ERROR: [_("The value holds a NUL character.")]},
+            key=str(uuid.uuid4()),
+            status=400,
+        )
     key = request.POST.get("idempotency_key", "")[:100]
     if str(request.POST.get("version")) != str(service.version):
-        errors[FORM_ERROR] = [_("This version of the form is no longer in use. The current version is shown; check "
-                                "your data and send it again.")]
+        errors[FORM_ERROR] = [
+            _(
+                "This version of the form is no longer in use. The current version is shown; check "
+                "your data and send it again."
+            )
+        ]
         return _form_page(request, service, data, errors, key=str(uuid.uuid4()), status=409)
     if request.POST.get("action") == "draft":
         draft_save(request.user, service, data)
         messages.success(request, _("The draft has been saved. You can come back to it later."))
         return _form_page(request, service, data, errors, key=key)
     try:
-        sub = submission_file(service, data, user=request.user, files=request.FILES.getlist("attachments"),
-                              idempotency_key=key)
+        sub = submission_file(
+            service, data, user=request.user, files=request.FILES.getlist("attachments"), idempotency_key=key
+        )
     except FormInvalid as e:
         return _form_page(request, service, data, e.errors, key=key, status=422)
     except GisportalError as e:
@@ -68,10 +79,16 @@ def service_form(request, code: str):
 
 
 def _form_page(request, service, data: dict, errors: dict, *, key: str, status: int = 200):
-    ctx = {"service": service, "sections": selectors.render_sections(service, data, errors), "errors": errors,
-           "form_errors": errors.get(FORM_ERROR, []), "idempotency_key": key,
-           "attachment_errors": errors.get("attachments", []), "attachments": service.layout.get("attachments", {}),
-           "suggestions": selectors.address_suggestions()}
+    ctx = {
+        "service": service,
+        "sections": selectors.render_sections(service, data, errors),
+        "errors": errors,
+        "form_errors": errors.get(FORM_ERROR, []),
+        "idempotency_key": key,
+        "attachment_errors": errors.get("attachments", []),
+        "attachments": service.layout.get("attachments", {}),
+        "suggestions": selectors.address_suggestions(),
+    }
     return render(request, "forms/service_form.html", ctx, status=status)
 
 
@@ -88,8 +105,16 @@ def submission_detail(request, submission_id):
         return redirect_to_login(request.get_full_path())
     sub = _own_submission(request, submission_id)
     receipt = submission_receipt(sub)
-    return render(request, "forms/submission_detail.html", {
-        "sub": sub, "receipt": receipt, "code": format_code(receipt.verification_code), "fee": _submission_fee(sub)})
+    return render(
+        request,
+        "forms/submission_detail.html",
+        {
+            "sub": sub,
+            "receipt": receipt,
+            "code": format_code(receipt.verification_code),
+            "fee": _submission_fee(sub),
+        },
+    )
 
 
 def _submission_fee(sub: Submission) -> dict | None:
@@ -120,6 +145,10 @@ def submission_receipt_file(request, submission_id, fmt: str):
 def receipt_verify(request, code: str | None = None):
     code = code or request.GET.get("code", "")
     receipt = receipt_by_code(code) if code else None
-    ctx = {"asked": bool(code), "receipt": receipt, "genuine": receipt is not None and receipt_genuine(receipt),
-           "code": format_code(receipt.verification_code) if receipt else ""}
+    ctx = {
+        "asked": bool(code),
+        "receipt": receipt,
+        "genuine": receipt is not None and receipt_genuine(receipt),
+        "code": format_code(receipt.verification_code) if receipt else "",
+    }
     return render(request, "forms/receipt_verify.html", ctx, status=200 if receipt or not code else 404)

@@ -14,11 +14,56 @@ DEMO_PASSWORD = "demo-haslo-2026"  # noqa: S105 - documented demo password, demo
 # (username, e-mail, first name, surname, role, office code, unit code, licence)
 DEMO_ACCOUNTS = [
     ("obywatel", "jan.kowalski@example.pl", "Jan", "Kowalski", Role.CITIZEN, None, None, ""),
-    ("urzednik.gmina", "anna.nowak@piaseczno.example.pl", "Anna", "Nowak", Role.CLERK, "um-piaseczno", "UiA", ""),
-    ("urzednik.powiat", "piotr.wisniewski@powiat.example.pl", "Piotr", "Wiśniewski", Role.CLERK, "sp-piaseczno", "GK", ""),
-    ("geodeta", "marek.zielinski@geodezja.example.pl", "Marek", "Zieliński", Role.SURVEYOR, None, None, "12345"),
-    ("wgik", "ewa.lewandowska@mazovia.example.pl", "Ewa", "Lewandowska", Role.GEODESIST, "wgik-mazowsze", "GKK", ""),
-    ("system.lesznowola", "system@lesznowola.example.pl", "System", "UG Lesznowola", Role.OFFICE_SYSTEM, None, None, ""),
+    (
+        "urzednik.gmina",
+        "anna.nowak@piaseczno.example.pl",
+        "Anna",
+        "Nowak",
+        Role.CLERK,
+        "um-piaseczno",
+        "UiA",
+        "",
+    ),
+    (
+        "urzednik.powiat",
+        "piotr.wisniewski@powiat.example.pl",
+        "Piotr",
+        "Wiśniewski",
+        Role.CLERK,
+        "sp-piaseczno",
+        "GK",
+        "",
+    ),
+    (
+        "geodeta",
+        "marek.zielinski@geodezja.example.pl",
+        "Marek",
+        "Zieliński",
+        Role.SURVEYOR,
+        None,
+        None,
+        "12345",
+    ),
+    (
+        "wgik",
+        "ewa.lewandowska@mazovia.example.pl",
+        "Ewa",
+        "Lewandowska",
+        Role.GEODESIST,
+        "wgik-mazowsze",
+        "GKK",
+        "",
+    ),
+    (
+        "system.lesznowola",
+        "system@lesznowola.example.pl",
+        "System",
+        "UG Lesznowola",
+        Role.OFFICE_SYSTEM,
+        None,
+        None,
+        "",
+    ),
 ]
 
 
@@ -30,7 +75,14 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[tuple[str, str, 
     for username, email, first, last, role, office_code, unit_code, licence in DEMO_ACCOUNTS:
         user, _ = User.objects.update_or_create(
             username=username,
-            defaults={"email": email, "first_name": first, "last_name": last, "role": role, "licence_no": licence, "is_active": True},
+            defaults={
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "role": role,
+                "licence_no": licence,
+                "is_active": True,
+            },
         )
         user.set_password(password)
         user.save(update_fields=["password"])
@@ -42,7 +94,13 @@ def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[tuple[str, str, 
             office_name = office.name
         rows.append((username, role.label, office_name))
     admin, _ = User.objects.update_or_create(
-        username="admin", defaults={"email": "admin@piaseczno.example.pl", "is_staff": True, "is_superuser": True, "role": Role.CLERK}
+        username="admin",
+        defaults={
+            "email": "admin@piaseczno.example.pl",
+            "is_staff": True,
+            "is_superuser": True,
+            "role": Role.CLERK,
+        },
     )
     admin.set_password(password)
     admin.save(update_fields=["password"])

@@ -29,23 +29,48 @@ from .selectors import import_scope_of
 
 CAPABILITY = "gisportal.import_registries"
 MAX_UPLOAD = 2 * 1024**3
-LAYER_CHOICES = [("", "—"), ("dzialki", "dzialki"), ("budynki", "budynki"), ("obreby", "obreby"),
-                 ("jednostki_ewidencyjne", "jednostki_ewidencyjne"), ("uzytki", "uzytki"),
-                 ("kontury_klasyfikacyjne", "kontury_klasyfikacyjne"), ("adresy", "adresy"), ("mpzp", "mpzp"),
-                 ("granice", "granice")]
+LAYER_CHOICES = [
+    ("", "—"),
+    ("dzialki", "dzialki"),
+    ("budynki", "budynki"),
+    ("obreby", "obreby"),
+    ("jednostki_ewidencyjne", "jednostki_ewidencyjne"),
+    ("uzytki", "uzytki"),
+    ("kontury_klasyfikacyjne", "kontury_klasyfikacyjne"),
+    ("adresy", "adresy"),
+    ("mpzp", "mpzp"),
+    ("granice", "granice"),
+]
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (EGiB GML, GeoPackage, GeoJSON or zipped Shapefile)"))
-    policy = forms.ChoiceField(label=gettext_lazy("Invalid objects"), choices=ImportJob.Policy.choices, initial="reject")
-    layer = forms.ChoiceField(label=gettext_lazy("Layer (for GeoPackage, Shapefile, GeoJSON)"), choices=LAYER_CHOICES, required=False)
-    mapping = forms.CharField(label=gettext_lazy("Field mapping, one TARGET=SOURCE per line"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
-    srs = forms.CharField(label=gettext_lazy("Coordinate reference system, when the file has none (e.g. EPSG:2180)"),
-                          required=False, max_length=40)
-    encoding = forms.CharField(label=gettext_lazy("Character encoding of a Shapefile without .cpg (e.g. cp1250)"),
-                               required=False, max_length=20)
-    dry_run = forms.BooleanField(label=gettext_lazy("Check only: validate and report, write nothing"), required=False)
+    policy = forms.ChoiceField(
+        label=gettext_lazy("Invalid objects"), choices=ImportJob.Policy.choices, initial="reject"
+    )
+    layer = forms.ChoiceField(
+        label=gettext_lazy("Layer (for GeoPackage, Shapefile, GeoJSON)"),
+        choices=LAYER_CHOICES,
+        required=False,
+    )
+    mapping = forms.CharField(
+        label=gettext_lazy("Field mapping, one TARGET=SOURCE per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    srs = forms.CharField(
+        label=gettext_lazy("Coordinate reference system, when the file has none (e.g. EPSG:2180)"),
+        required=False,
+        max_length=40,
+    )
+    encoding = forms.CharField(
+        label=gettext_lazy("Character encoding of a Shapefile without .cpg (e.g. cp1250)"),
+        required=False,
+        max_length=20,
+    )
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Check only: validate and report, write nothing"), required=False
+    )
 
     def clean_file(self):
         f = self.cleaned_data["file"]
@@ -77,9 +102,15 @@ class ImportForm(forms.Form):
 
 
 CODE_LABELS = {
-    "error": gettext_lazy("error"), "warning": gettext_lazy("warning"), "rejected": gettext_lazy("rejected"),
-    "kept": gettext_lazy("kept"), "repaired": gettext_lazy("repaired"), "reading": gettext_lazy("reading the file"),
-    "writing": gettext_lazy("writing to the register"), "done": gettext_lazy("done"), "failed": gettext_lazy("failed"),
+    "error": gettext_lazy("error"),
+    "warning": gettext_lazy("warning"),
+    "rejected": gettext_lazy("rejected"),
+    "kept": gettext_lazy("kept"),
+    "repaired": gettext_lazy("repaired"),
+    "reading": gettext_lazy("reading the file"),
+    "writing": gettext_lazy("writing to the register"),
+    "done": gettext_lazy("done"),
+    "failed": gettext_lazy("failed"),
 }
 
 
@@ -100,9 +131,15 @@ def _jobs_of(scope: ImportScope | None):
 
 def _create(form: ImportForm, user, scope: ImportScope | None) -> ImportJob:
     with transaction.atomic():
-        return import_job_create(form.cleaned_data["file"], user=user, policy=form.cleaned_data["policy"],
-                                 options=form.options(), storage_dir=settings.GISPORTAL_IMPORT_DIR, scope=scope,
-                                 dry_run=bool(form.cleaned_data.get("dry_run")))
+        return import_job_create(
+            form.cleaned_data["file"],
+            user=user,
+            policy=form.cleaned_data["policy"],
+            options=form.options(),
+            storage_dir=settings.GISPORTAL_IMPORT_DIR,
+            scope=scope,
+            dry_run=bool(form.cleaned_data.get("dry_run")),
+        )
 
 
 @login_required
@@ -118,8 +155,12 @@ def import_list(request):
         else:
             return redirect("import_detail", job_id=job.pk)
     jobs = _jobs_of(scope)[:50]
-    return render(request, "web/imports.html", {"form": form, "jobs": jobs, "scope": scope},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "web/imports.html",
+        {"form": form, "jobs": jobs, "scope": scope},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -128,23 +169,45 @@ def import_detail(request, job_id: int):
     job = get_object_or_404(_jobs_of(_require(request.user)), pk=job_id)
     progress = import_job_progress(job)
     progress["phase_label"] = CODE_LABELS.get(progress.get("phase"), progress.get("phase"))
-    problems = [{**p, "severity_label": CODE_LABELS.get(p.get("severity"), p.get("severity")),
-                 "action_label": CODE_LABELS.get(p.get("action"), p.get("action"))}
-                for p in (job.report.get("problems") or [])[:500]]
+    problems = [
+        {
+            **p,
+            "severity_label": CODE_LABELS.get(p.get("severity"), p.get("severity")),
+            "action_label": CODE_LABELS.get(p.get("action"), p.get("action")),
+        }
+        for p in (job.report.get("problems") or [])[:500]
+    ]
     return render(request, "web/import_detail.html", {"job": job, "progress": progress, "problems": problems})
 
 
 # ---------------------------------------------------------------- JSON API (django-ninja, mounted by gisportal/api.py)
-router = Router(tags=["imports"], auth=ApiAuth())  # API key, HTTP Basic or session; unsafe methods need the CSRF token
-UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary"},
-        "policy": {"type": "string", "enum": [c for c, _label in ImportJob.Policy.choices], "default": "reject"},
-        "layer": {"type": "string", "enum": [c for c, _label in LAYER_CHOICES]},
-        "mapping": {"type": "string", "description": "one TARGET=SOURCE per line"},
-        "srs": {"type": "string", "maxLength": 40, "examples": ["EPSG:2180"]},
-        "encoding": {"type": "string", "maxLength": 20, "examples": ["cp1250"]},
-        "dry_run": {"type": "boolean"}}}}}}
+router = Router(
+    tags=["imports"], auth=ApiAuth()
+)  # API key, HTTP Basic or session; unsafe methods need the CSRF token
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "policy": {
+                        "type": "string",
+                        "enum": [c for c, _label in ImportJob.Policy.choices],
+                        "default": "reject",
+                    },
+                    "layer": {"type": "string", "enum": [c for c, _label in LAYER_CHOICES]},
+                    "mapping": {"type": "string", "description": "one TARGET=SOURCE per line"},
+                    "srs": {"type": "string", "maxLength": 40, "examples": ["EPSG:2180"]},
+                    "encoding": {"type": "string", "maxLength": 20, "examples": ["cp1250"]},
+                    "dry_run": {"type": "boolean"},
+                },
+            }
+        }
+    },
+}
 
 
 class ImportProgress(Schema):
@@ -177,22 +240,36 @@ def _api_scope(request) -> ImportScope | None:
         raise Problem(403, str(e), code="forbidden") from None
 
 
-@router.get("/imports/", response=ImportList, exclude_unset=True, url_name="api_imports",
-            summary="The import jobs of the caller's office (newest first, at most 100)",
-            openapi_extra={"responses": {403: {"description": "not allowed"}}})
+@router.get(
+    "/imports/",
+    response=ImportList,
+    exclude_unset=True,
+    url_name="api_imports",
+    summary="The import jobs of the caller's office (newest first, at most 100)",
+    openapi_extra={"responses": {403: {"description": "not allowed"}}},
+)
 def imports_list(request):
     return {"imports": [import_job_progress(j) for j in _jobs_of(_api_scope(request))[:100]]}
 
 
-@router.post("/imports/", response={202: ImportProgress}, exclude_unset=True, url_name="api_imports",
-             summary="Start a registry import (staff of the office that keeps the layer)",
-             description="EGiB layers are the county's (starosta), `adresy` and `mpzp` the gmina's, `granice` the "
-                         "voivodeship geodesist's; objects outside the office's area fail the whole job. `dry_run` "
-                         "validates and reports without writing. The file's format is read from its bytes: EGiB GML, "
-                         "GeoPackage, GeoJSON or one zipped Shapefile; nothing else is opened.",
-             openapi_extra={"requestBody": UPLOAD, "responses": {
-                 400: {"description": "invalid upload; `errors` maps fields to messages"},
-                 403: {"description": "not allowed, or a layer the office does not keep"}}})
+@router.post(
+    "/imports/",
+    response={202: ImportProgress},
+    exclude_unset=True,
+    url_name="api_imports",
+    summary="Start a registry import (staff of the office that keeps the layer)",
+    description="EGiB layers are the county's (starosta), `adresy` and `mpzp` the gmina's, `granice` the "
+    "voivodeship geodesist's; objects outside the office's area fail the whole job. `dry_run` "
+    "validates and reports without writing. The file's format is read from its bytes: EGiB GML, "
+    "GeoPackage, GeoJSON or one zipped Shapefile; nothing else is opened.",
+    openapi_extra={
+        "requestBody": UPLOAD,
+        "responses": {
+            400: {"description": "invalid upload; `errors` maps fields to messages"},
+            403: {"description": "not allowed, or a layer the office does not keep"},
+        },
+    },
+)
 def imports_start(request, response: HttpResponse):
     scope = _api_scope(request)  # the multipart body is read only now, after the permission check
     form = ImportForm(request.POST, request.FILES)
@@ -206,8 +283,14 @@ def imports_start(request, response: HttpResponse):
     return Status(202, import_job_progress(job))
 
 
-@router.get("/imports/{int:job_id}", response=ImportProgress, exclude_unset=True, url_name="api_import",
-            summary="Progress and report of an import job", openapi_extra={"responses": {404: {"description": "not found"}}})
+@router.get(
+    "/imports/{int:job_id}",
+    response=ImportProgress,
+    exclude_unset=True,
+    url_name="api_import",
+    summary="Progress and report of an import job",
+    openapi_extra={"responses": {404: {"description": "not found"}}},
+)
 def imports_one(request, job_id: int):
     job = _jobs_of(_api_scope(request)).filter(pk=job_id).first()
     if job is None:

@@ -59,7 +59,9 @@ class Office(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     nip = models.CharField("NIP", max_length=10, blank=True, validators=[RegexValidator(r"^\d{10}$")])
-    regon = models.CharField("REGON", max_length=14, blank=True, validators=[RegexValidator(r"^(\d{9}|\d{14})$")])
+    regon = models.CharField(
+        "REGON", max_length=14, blank=True, validators=[RegexValidator(r"^(\d{9}|\d{14})$")]
+    )
     stamp_duty_account = models.CharField(_("stamp-duty bank account (IBAN)"), max_length=34, blank=True)
     ade_address = models.CharField(_("e-delivery address (ADE)"), max_length=40, blank=True)
     epuap_box = models.CharField(_("ePUAP box"), max_length=100, blank=True)
@@ -69,7 +71,9 @@ class Office(models.Model):
         verbose_name = _("office")
         verbose_name_plural = _("offices")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "jurisdiction_teryt"], name="office_one_per_kind_and_area"),
+            models.UniqueConstraint(
+                fields=["kind", "jurisdiction_teryt"], name="office_one_per_kind_and_area"
+            ),
             models.CheckConstraint(
                 condition=(Q(kind="gmina") & Q(jurisdiction_teryt__regex=r"^\d{7}$"))
                 | (Q(kind="county") & Q(jurisdiction_teryt__regex=r"^\d{4}$"))
@@ -90,7 +94,9 @@ class OfficeUnit(models.Model):
     """Organisational unit (wydział) of an office; its code starts case signs (DOMAIN.md §8)."""
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="units")
-    code = models.CharField(_("unit code"), max_length=20, validators=[RegexValidator(r"^[A-Za-z]+(-[A-Za-z]+)?$")])
+    code = models.CharField(
+        _("unit code"), max_length=20, validators=[RegexValidator(r"^[A-Za-z]+(-[A-Za-z]+)?$")]
+    )
     name = models.CharField(_("name"), max_length=200)
 
     class Meta:
@@ -107,7 +113,9 @@ class StaffMembership(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="staff")
-    unit = models.ForeignKey(OfficeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
+    unit = models.ForeignKey(
+        OfficeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
     position = models.CharField(_("position"), max_length=100, blank=True)
 
     class Meta:

@@ -78,7 +78,8 @@ def find_competence(service_kind: str, geometry: GEOSGeometry) -> Competence:
     office = Office.objects.filter(kind=office_kind, jurisdiction_teryt=unit.teryt, active=True).first()
     if office is None:
         raise NoCompetentOffice(
-            _("%(unit)s is not served by this portal; please contact its own office.") % {"unit": unit.name}, unit
+            _("%(unit)s is not served by this portal; please contact its own office.") % {"unit": unit.name},
+            unit,
         )
     return Competence(office=office, unit=unit)
 
@@ -95,5 +96,9 @@ def import_scope_of(user) -> ImportScope | None:
         return None
     office = office_of(user)
     if office is None or not office.active:
-        raise PermissionDenied(_("Your account is not assigned to an office, so it cannot import registry data."))
-    return ImportScope(keeper=OFFICE_KIND_LEVEL[office.kind], teryt=office.jurisdiction_teryt, office=office.name)
+        raise PermissionDenied(
+            _("Your account is not assigned to an office, so it cannot import registry data.")
+        )
+    return ImportScope(
+        keeper=OFFICE_KIND_LEVEL[office.kind], teryt=office.jurisdiction_teryt, office=office.name
+    )

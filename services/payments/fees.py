@@ -41,19 +41,35 @@ class Product:
 
 # table 11 of the annex to the Geodetic and Cartographic Law, by the EGiB form's `variant`
 TABLE_11: dict[str, Product] = {
-    "wypis_uproszczony": Product(gettext_lazy("simplified land-register extract (informational)"), "parcel", zl(15), zl(15)),
-    "wypis_z_danymi": Product(gettext_lazy("land-register extract with the land-register (KW) clause"), "registration_unit",
-                              zl(40), zl(50)),
-    "wypis_bez_danych": Product(gettext_lazy("land-register extract without personal data"), "registration_unit", zl(24), zl(30)),
-    "wyrys": Product(gettext_lazy("cadastral-map extract with the KW clause"), "registration_unit", zl(105), zl(110)),
-    "wypis_wyrys": Product(gettext_lazy("land-register and cadastral-map extract with the KW clause"), "registration_unit",
-                           zl(140), zl(150)),
+    "wypis_uproszczony": Product(
+        gettext_lazy("simplified land-register extract (informational)"), "parcel", zl(15), zl(15)
+    ),
+    "wypis_z_danymi": Product(
+        gettext_lazy("land-register extract with the land-register (KW) clause"),
+        "registration_unit",
+        zl(40),
+        zl(50),
+    ),
+    "wypis_bez_danych": Product(
+        gettext_lazy("land-register extract without personal data"), "registration_unit", zl(24), zl(30)
+    ),
+    "wyrys": Product(
+        gettext_lazy("cadastral-map extract with the KW clause"), "registration_unit", zl(105), zl(110)
+    ),
+    "wypis_wyrys": Product(
+        gettext_lazy("land-register and cadastral-map extract with the KW clause"),
+        "registration_unit",
+        zl(140),
+        zl(150),
+    ),
 }
 ZONING_WYPIS_SHORT, ZONING_WYPIS_LONG, ZONING_WYPIS_SHORT_PAGES = zl(30), zl(50), 5
 ZONING_WYRYS_PART, ZONING_WYRYS_MAX = zl(20), zl(200)
 ZONING_BOTH_MAX = zl(250)
 CERTIFICATE = zl(17)
-MAX_COUNT = 1000  # parcels, units, plans, copies, pages or parts in one request: beyond this it is not a request
+MAX_COUNT = (
+    1000  # parcels, units, plans, copies, pages or parts in one request: beyond this it is not a request
+)
 RULES = ("free", "pgik_table_11", "stamp_duty_zoning_extract", "stamp_duty_certificate", "pgik_materials")
 
 
@@ -101,7 +117,10 @@ class Quote:
 
 def _count(name: str, value: int | None, low: int = 0) -> None:
     if value is not None and not low <= value <= MAX_COUNT:
-        raise InvalidInput(_("%(name)s must be a whole number from %(low)s to %(high)s.") % {"name": name, "low": low, "high": MAX_COUNT})
+        raise InvalidInput(
+            _("%(name)s must be a whole number from %(low)s to %(high)s.")
+            % {"name": name, "low": low, "high": MAX_COUNT}
+        )
 
 
 def quote(req: FeeRequest) -> Quote:
@@ -112,20 +131,44 @@ def quote(req: FeeRequest) -> Quote:
     if req.rule == "free":
         return Quote(req.rule, "none", (), zl(0), zl(0), (_("Free of charge."),))
     if req.rule == "pgik_materials":
-        return Quote(req.rule, "pgik", (), None, None,
-                     (_("The fee for the resource materials is set by the starosta in a fee calculation document (DOO) "
-                        "after the notification; you pay it then."),), legal_basis="art. 40b, 40d Pgik")
+        return Quote(
+            req.rule,
+            "pgik",
+            (),
+            None,
+            None,
+            (
+                _(
+                    "The fee for the resource materials is set by the starosta in a fee calculation document (DOO) "
+                    "after the notification; you pay it then."
+                ),
+            ),
+            legal_basis="art. 40b, 40d Pgik",
+        )
     if req.rule == "pgik_table_11":
         return _table_11(req)
     if req.rule == "stamp_duty_zoning_extract":
         return _zoning_extract(req)
     if req.rule == "stamp_duty_certificate":
         if req.housing_exemption:
-            return Quote(req.rule, "stamp_duty", (), zl(0), zl(0),
-                         (_("Exempt from stamp duty: a certificate in a housing construction matter."),),
-                         legal_basis="ustawa o opłacie skarbowej, art. 2 ust. 1 pkt 2")
+            return Quote(
+                req.rule,
+                "stamp_duty",
+                (),
+                zl(0),
+                zl(0),
+                (_("Exempt from stamp duty: a certificate in a housing construction matter."),),
+                legal_basis="ustawa o opłacie skarbowej, art. 2 ust. 1 pkt 2",
+            )
         line = FeeLine(_("stamp duty on a certificate"), 1, CERTIFICATE, CERTIFICATE, CERTIFICATE)
-        return Quote(req.rule, "stamp_duty", (line,), CERTIFICATE, CERTIFICATE, legal_basis="ustawa o opłacie skarbowej, zał. cz. II")
+        return Quote(
+            req.rule,
+            "stamp_duty",
+            (line,),
+            CERTIFICATE,
+            CERTIFICATE,
+            legal_basis="ustawa o opłacie skarbowej, zał. cz. II",
+        )
     raise InvalidInput(_("This service has no fee rule we know."))
 
 
@@ -138,17 +181,37 @@ def _table_11(req: FeeRequest) -> Quote:
     quantity = req.parcels if product.per == "parcel" else req.registration_units
     if quantity < 1:
         raise InvalidInput(_("Give the parcels concerned."))
-    price, other = (product.electronic, product.paper) if req.form == "electronic" else (product.paper, product.electronic)
+    price, other = (
+        (product.electronic, product.paper)
+        if req.form == "electronic"
+        else (product.paper, product.electronic)
+    )
     per = _("per parcel") if product.per == "parcel" else _("per registration unit")
     line = FeeLine(f"{product.label} ({per})", quantity, price, price * quantity, price * quantity)
     notes = []
     if product.per == "registration_unit":
-        notes.append(ngettext("The parcels belong to %(n)s registration unit of the land register.",
-                              "The parcels belong to %(n)s registration units of the land register.", quantity) % {"n": quantity})
+        notes.append(
+            ngettext(
+                "The parcels belong to %(n)s registration unit of the land register.",
+                "The parcels belong to %(n)s registration units of the land register.",
+                quantity,
+            )
+            % {"n": quantity}
+        )
     if req.form == "paper" and other < price:
-        notes.append(_("As an electronic document it costs %(amount)s zł.") % {"amount": _money(other * quantity)})
-    return Quote(req.rule, "pgik", (line,), line.amount, line.amount, tuple(notes), other_form_total=other * quantity,
-                 legal_basis="Pgik, zał. tabela 11")
+        notes.append(
+            _("As an electronic document it costs %(amount)s zł.") % {"amount": _money(other * quantity)}
+        )
+    return Quote(
+        req.rule,
+        "pgik",
+        (line,),
+        line.amount,
+        line.amount,
+        tuple(notes),
+        other_form_total=other * quantity,
+        legal_basis="Pgik, zał. tabela 11",
+    )
 
 
 def _zoning_extract(req: FeeRequest) -> Quote:
@@ -157,25 +220,52 @@ def _zoning_extract(req: FeeRequest) -> Quote:
     documents = max(req.plans, 1) * req.copies
     wypis_lo, wypis_hi = ZONING_WYPIS_SHORT, ZONING_WYPIS_LONG
     if req.pages is not None:
-        wypis_lo = wypis_hi = ZONING_WYPIS_SHORT if req.pages <= ZONING_WYPIS_SHORT_PAGES else ZONING_WYPIS_LONG
+        wypis_lo = wypis_hi = (
+            ZONING_WYPIS_SHORT if req.pages <= ZONING_WYPIS_SHORT_PAGES else ZONING_WYPIS_LONG
+        )
     wyrys_lo, wyrys_hi = ZONING_WYRYS_PART, ZONING_WYRYS_MAX
     if req.parts is not None:
         wyrys_lo = wyrys_hi = min(ZONING_WYRYS_PART * max(req.parts, 1), ZONING_WYRYS_MAX)
-    lo, hi = {"wypis": (wypis_lo, wypis_hi), "wyrys": (wyrys_lo, wyrys_hi),
-              "wypis_wyrys": (min(wypis_lo + wyrys_lo, ZONING_BOTH_MAX), min(wypis_hi + wyrys_hi, ZONING_BOTH_MAX))}[req.product]
-    label = {"wypis": _("stamp duty on a wypis from the local plan"), "wyrys": _("stamp duty on a wyrys from the local plan"),
-             "wypis_wyrys": _("stamp duty on a wypis and wyrys from the local plan")}[req.product]
+    lo, hi = {
+        "wypis": (wypis_lo, wypis_hi),
+        "wyrys": (wyrys_lo, wyrys_hi),
+        "wypis_wyrys": (min(wypis_lo + wyrys_lo, ZONING_BOTH_MAX), min(wypis_hi + wyrys_hi, ZONING_BOTH_MAX)),
+    }[req.product]
+    label = {
+        "wypis": _("stamp duty on a wypis from the local plan"),
+        "wyrys": _("stamp duty on a wyrys from the local plan"),
+        "wypis_wyrys": _("stamp duty on a wypis and wyrys from the local plan"),
+    }[req.product]
     line = FeeLine(label, documents, lo, lo * documents, hi * documents)
-    notes = [ngettext("One fee per plan and copy: %(n)s document.", "One fee per plan and copy: %(n)s documents.", documents)
-             % {"n": documents}]
+    notes = [
+        ngettext(
+            "One fee per plan and copy: %(n)s document.",
+            "One fee per plan and copy: %(n)s documents.",
+            documents,
+        )
+        % {"n": documents}
+    ]
     if req.plans == 0:
-        notes.append(_("We found no local plan over these parcels; the office will confirm what it can issue."))
+        notes.append(
+            _("We found no local plan over these parcels; the office will confirm what it can issue.")
+        )
     if lo != hi:
-        notes.append(_("The amount depends on the number of pages of the wypis (30 zł up to 5 pages, 50 zł above) and the "
-                       "started A4 parts of the wyrys (20 zł each, at most 200 zł); the office states it when it issues "
-                       "the document."))
-    return Quote(req.rule, "stamp_duty", (line,), line.amount, line.amount_max, tuple(notes),
-                 legal_basis="ustawa o opłacie skarbowej, zał. cz. I pkt 2")
+        notes.append(
+            _(
+                "The amount depends on the number of pages of the wypis (30 zł up to 5 pages, 50 zł above) and the "
+                "started A4 parts of the wyrys (20 zł each, at most 200 zł); the office states it when it issues "
+                "the document."
+            )
+        )
+    return Quote(
+        req.rule,
+        "stamp_duty",
+        (line,),
+        line.amount,
+        line.amount_max,
+        tuple(notes),
+        legal_basis="ustawa o opłacie skarbowej, zał. cz. I pkt 2",
+    )
 
 
 def _money(value: Decimal) -> str:

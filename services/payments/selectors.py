@@ -24,15 +24,23 @@ def _parcel_counts(ids: list[str], *, plans: bool) -> tuple[int, int, int]:
     rows = list(current.values_list("parcel_id", "registration_unit"))
     missing = sorted(set(ids) - {pid for pid, _u in rows})
     if missing:
-        raise InvalidInput(_("No such current parcel in the land register: %(ids)s.") % {"ids": ", ".join(m[:40] for m in missing[:5])},
-                           code="parcel_unknown")
+        raise InvalidInput(
+            _("No such current parcel in the land register: %(ids)s.")
+            % {"ids": ", ".join(m[:40] for m in missing[:5])},
+            code="parcel_unknown",
+        )
     units = {unit or f"parcel:{pid}" for pid, unit in rows}  # a parcel without a unit is a unit of its own
     if not plans:
         return len(rows), len(units), 0
     area = current.aggregate(u=Union("geom"))["u"]
     # a plan counts when it covers some of the parcels, not when it only touches their boundary
-    n = (ZoningArea.objects.filter(geom__intersects=area).annotate(part=Area(Intersection("geom", area)))
-         .filter(part__gt=AreaMeasure(sq_m=MIN_SHARED_M2)).aggregate(n=Count("plan", distinct=True))["n"] or 0)
+    n = (
+        ZoningArea.objects.filter(geom__intersects=area)
+        .annotate(part=Area(Intersection("geom", area)))
+        .filter(part__gt=AreaMeasure(sq_m=MIN_SHARED_M2))
+        .aggregate(n=Count("plan", distinct=True))["n"]
+        or 0
+    )
     return len(rows), len(units), n
 
 
@@ -46,12 +54,22 @@ def fee_request(rule: str, data: dict) -> FeeRequest:
         raise InvalidInput(_("Give at most %(n)s parcel identifiers.") % {"n": MAX_PARCELS})
     parcels = units = plans = 0
     if rule in ("pgik_table_11", "stamp_duty_zoning_extract") and ids:
-        parcels, units, plans = _parcel_counts(list(dict.fromkeys(i.strip() for i in ids)),
-                                               plans=rule == "stamp_duty_zoning_extract")
-    return FeeRequest(rule=rule, variant=str(data.get("variant", "")), form=str(data.get("form", "electronic") or "electronic"),
-                      parcels=parcels, registration_units=units, product=str(data.get("product", "")), plans=plans,
-                      copies=_default(_int(data.get("copies"), "copies"), 1), pages=_int(data.get("pages"), "pages"),
-                      parts=_int(data.get("parts"), "parts"), housing_exemption=data.get("housing_exemption") in (True, "true", "1", "on"))
+        parcels, units, plans = _parcel_counts(
+            list(dict.fromkeys(i.strip() for i in ids)), plans=rule == "stamp_duty_zoning_extract"
+        )
+    return FeeRequest(
+        rule=rule,
+        variant=str(data.get("variant", "")),
+        form=str(data.get("form", "electronic") or "electronic"),
+        parcels=parcels,
+        registration_units=units,
+        product=str(data.get("product", "")),
+        plans=plans,
+        copies=_default(_int(data.get("copies"), "copies"), 1),
+        pages=_int(data.get("pages"), "pages"),
+        parts=_int(data.get("parts"), "parts"),
+        housing_exemption=data.get("housing_exemption") in (True, "true", "1", "on"),
+    )
 
 
 def _int(value, name: str) -> int | None:
@@ -78,8 +96,24 @@ def _amount(value) -> str | None:
 
 
 def quote_json(q: Quote) -> dict:
-    return {"rule": q.rule, "kind": q.kind, "currency": "PLN", "total": _amount(q.total), "total_max": _amount(q.total_max),
-            "final": q.final, "other_form_total": _amount(q.other_form_total), "legal_basis": q.legal_basis,
-            "lines": [{"label": str(li.label), "quantity": li.quantity, "unit_price": _amount(li.unit_price),
-                       "amount": _amount(li.amount), "amount_max": _amount(li.amount_max)} for li in q.lines],
-            "notes": [str(n) for n in q.notes]}
+    return {
+        "rule": q.rule,
+        "kind": q.kind,
+        "currency": "PLN",
+        "total": _amount(q.total),
+        "total_max": _amount(q.total_max),
+        "final": q.final,
+        "other_form_total": _amount(q.other_form_total),
+        "legal_basis": q.legal_basis,
+        "lines": [
+            {
+                "label": str(li.label),
+                "quantity": li.quantity,
+                "unit_price": _amount(li.unit_price),
+                "amount": _amount(li.amount),
+                "amount_max": _amount(li.amount_max),
+            }
+            for li in q.lines
+        ],
+        "notes": [str(n) for n in q.notes],
+    }

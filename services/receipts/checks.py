@@ -24,13 +24,26 @@ def office_seals(app_configs=None, **kwargs) -> list:
         offices = list(Office.objects.filter(active=True).order_by("code"))
     except ProgrammingError:  # the tables do not exist yet (before the first migrate)
         return []
-    except (DatabaseError, RuntimeError) as e:  # no database (or tests that block it): nothing to check against
-        return [Warning(f"The office seals could not be checked: the offices could not be read ({e.__class__.__name__}).",
-                        id="receipts.W001")]
+    except (
+        DatabaseError,
+        RuntimeError,
+    ) as e:  # no database (or tests that block it): nothing to check against
+        return [
+            Warning(
+                f"The office seals could not be checked: the offices could not be read ({e.__class__.__name__}).",
+                id="receipts.W001",
+            )
+        ]
     errors = []
     for office in offices:
         problem = seal_problem(office)
         if problem:
-            errors.append(Error(problem, hint="Receipts cannot be sealed for this office; see README, 'Office seals'.",
-                                obj=office.code, id="receipts.E001"))
+            errors.append(
+                Error(
+                    problem,
+                    hint="Receipts cannot be sealed for this office; see README, 'Office seals'.",
+                    obj=office.code,
+                    id="receipts.E001",
+                )
+            )
     return errors

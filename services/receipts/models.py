@@ -31,7 +31,9 @@ class Receipt(models.Model):
         verbose_name_plural = _("receipts")
         constraints = [
             models.UniqueConstraint(fields=["kind", "document_id"], name="receipt_one_per_document"),
-            models.CheckConstraint(condition=models.Q(document_sha256__regex=r"^[0-9a-f]{64}$"), name="receipt_sha256_hex"),
+            models.CheckConstraint(
+                condition=models.Q(document_sha256__regex=r"^[0-9a-f]{64}$"), name="receipt_sha256_hex"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,14 @@ def receipt_pdf(receipt: Receipt, *, title: str) -> bytes:
 
     url = settings.GISPORTAL_PUBLIC_URL + reverse("receipt_verify_code", args=[receipt.verification_code])
     qr = segno.make(url, error="m").svg_data_uri(scale=3)
-    html = render_to_string("receipts/receipt_pdf.html", {
-        "r": receipt, "title": title, "code": format_code(receipt.verification_code), "qr": qr, "verify_url": url})
+    html = render_to_string(
+        "receipts/receipt_pdf.html",
+        {
+            "r": receipt,
+            "title": title,
+            "code": format_code(receipt.verification_code),
+            "qr": qr,
+            "verify_url": url,
+        },
+    )
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

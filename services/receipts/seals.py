@@ -47,8 +47,12 @@ class SealUnavailable(ConfigurationError):
     status = 503
 
     def __init__(self, detail: str):
-        super().__init__(_("The office's electronic seal is not available, so no receipt can be issued now. "
-                           "Try again later or contact the office."))
+        super().__init__(
+            _(
+                "The office's electronic seal is not available, so no receipt can be issued now. "
+                "Try again later or contact the office."
+            )
+        )
         self.detail = detail
 
 
@@ -146,20 +150,26 @@ def seal_problem(office) -> str | None:
         return _lost_message(office.code, d)
     if settings.GISPORTAL_SEAL_GENERATE:
         return None
-    return (f"Office {office.code} has no seal: {d / KEY} and {d / CERT} are missing and GISPORTAL_SEAL_GENERATE is off. "
-            f"Install the office's key and certificate with `gisportal seal-rotate {office.code} --key KEY.pem --cert CERT.pem`.")
+    return (
+        f"Office {office.code} has no seal: {d / KEY} and {d / CERT} are missing and GISPORTAL_SEAL_GENERATE is off. "
+        f"Install the office's key and certificate with `gisportal seal-rotate {office.code} --key KEY.pem --cert CERT.pem`."
+    )
 
 
 def _half_pair_message(code: str, d: Path, has_key: bool) -> str:
     present, missing = (KEY, CERT) if has_key else (CERT, KEY)
-    return (f"Office {code}: {d / present} exists but {d / missing} is missing. A seal is never regenerated over a "
-            f"half pair (receipts sealed with it would stop verifying): restore {missing} from the backup.")
+    return (
+        f"Office {code}: {d / present} exists but {d / missing} is missing. A seal is never regenerated over a "
+        f"half pair (receipts sealed with it would stop verifying): restore {missing} from the backup."
+    )
 
 
 def _lost_message(code: str, d: Path) -> str:
-    return (f"Office {code} has sealed receipts before (certificates in {d / ARCHIVE}) but {d / KEY} and {d / CERT} are "
-            f"missing. Restore them from the backup, or install a new pair with "
-            f"`gisportal seal-rotate {code} --key KEY.pem --cert CERT.pem`; a new key is never generated silently.")
+    return (
+        f"Office {code} has sealed receipts before (certificates in {d / ARCHIVE}) but {d / KEY} and {d / CERT} are "
+        f"missing. Restore them from the backup, or install a new pair with "
+        f"`gisportal seal-rotate {code} --key KEY.pem --cert CERT.pem`; a new key is never generated silently."
+    )
 
 
 def _read_pair(code: str, d: Path) -> Seal:
@@ -186,13 +196,16 @@ def pair_problem(key_pem: bytes, cert_pem: bytes, *, now: datetime.datetime | No
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         return "only EC and RSA keys can seal receipts"
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    if (key.public_key().public_bytes(serialization.Encoding.DER, spki)
-            != cert.public_key().public_bytes(serialization.Encoding.DER, spki)):
+    if key.public_key().public_bytes(serialization.Encoding.DER, spki) != cert.public_key().public_bytes(
+        serialization.Encoding.DER, spki
+    ):
         return "the key does not belong to the certificate"
     now = now or datetime.datetime.now(datetime.UTC)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-        return (f"the certificate is valid from {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
-                f"not now; rotate it with `gisportal seal-rotate`")
+        return (
+            f"the certificate is valid from {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}, "
+            f"not now; rotate it with `gisportal seal-rotate`"
+        )
     return None
 
 
@@ -252,28 +265,55 @@ def _load_or_create(office) -> Seal:
             with _locked(d, fcntl.LOCK_EX):
                 _archive(d, seal.cert_pem)
         except OSError as e:
-            log.warning("office %s: the certificate in use could not be archived in %s (%s); receipts verify "
-                        "against it only while it stays in use", office.code, d / ARCHIVE, e.strerror)
+            log.warning(
+                "office %s: the certificate in use could not be archived in %s (%s); receipts verify "
+                "against it only while it stays in use",
+                office.code,
+                d / ARCHIVE,
+                e.strerror,
+            )
     return seal
 
 
 def generate_pair(office) -> tuple[bytes, bytes]:
     """A self-signed EC P-256 seal (demo and tests; production installs a certificate it was issued)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, office.name[:64]),
-             x509.NameAttribute(NameOID.COMMON_NAME, f"Pieczęć demonstracyjna: {office.name}"[:64])]
+    attrs = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, office.name[:64]),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"Pieczęć demonstracyjna: {office.name}"[:64]),
+    ]
     if office.nip:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"VATPL-{office.nip}"))
     name = x509.Name(attrs)
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=3650))
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
@@ -292,7 +332,9 @@ def _install(d: Path, key_pem: bytes, cert_pem: bytes) -> None:
     key_tmp.replace(d / KEY)
 
 
-def seal_rotate(office, *, key_pem: bytes | None = None, cert_pem: bytes | None = None, generate: bool = False) -> Seal:
+def seal_rotate(
+    office, *, key_pem: bytes | None = None, cert_pem: bytes | None = None, generate: bool = False
+) -> Seal:
     """Install a new seal for the office: the current certificate stays in the archive (receipts
     sealed with it keep verifying), the new pair is checked (key matches certificate, valid now,
     not the one in use) and written atomically. `generate` makes a self-signed pair instead."""

@@ -35,17 +35,25 @@ def receipt_genuine(receipt: Receipt) -> bool:
     try:
         xml = bytes(receipt.xml)
         own = {c.public_bytes(Encoding.DER): c for c in certificates_for(receipt.office)}
-        signer = next((own[der] for der in (c.public_bytes(Encoding.DER) for c in embedded_certificates(xml)) if der in own),
-                      None)
+        signer = next(
+            (
+                own[der]
+                for der in (c.public_bytes(Encoding.DER) for c in embedded_certificates(xml))
+                if der in own
+            ),
+            None,
+        )
         if signer is None:
             return False
         signed = verify(xml, signer, at=receipt.issued_at)
     except Exception:
         return False
-    return (signed.findtext(f"{{{NS}}}KodWeryfikacyjny") == receipt.verification_code
-            and signed.findtext(f"{{{NS}}}SkrotDokumentu") == receipt.document_sha256
-            and signed.findtext(f"{{{NS}}}IdentyfikatorDokumentu") == receipt.document_id)
+    return (
+        signed.findtext(f"{{{NS}}}KodWeryfikacyjny") == receipt.verification_code
+        and signed.findtext(f"{{{NS}}}SkrotDokumentu") == receipt.document_sha256
+        and signed.findtext(f"{{{NS}}}IdentyfikatorDokumentu") == receipt.document_id
+    )
 
 
 def format_code(code: str) -> str:
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))

@@ -84,7 +84,9 @@ def embedded_certificates(xml: bytes) -> list[x509.Certificate]:
     """The certificates a sealed receipt carries in ds:KeyInfo (unverified: only a pointer to which
     of the office's own certificates to verify with)."""
     certs = []
-    for el in _parse(xml).iterfind(f".//{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"):
+    for el in _parse(xml).iterfind(
+        f".//{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"
+    ):
         try:
             certs.append(x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split()))))
         except (ValueError, binascii.Error):
@@ -97,6 +99,10 @@ def verify(xml: bytes, cert: bytes | x509.Certificate, *, at: datetime | None = 
     have been valid at `at` (when the receipt was issued; now when not given); raises otherwise."""
     if isinstance(cert, bytes):
         cert = x509.load_pem_x509_certificate(cert)
-    config = replace(XAdESSignatureConfiguration(), verification_time=at) if at is not None else XAdESSignatureConfiguration()
+    config = (
+        replace(XAdESSignatureConfiguration(), verification_time=at)
+        if at is not None
+        else XAdESSignatureConfiguration()
+    )
     results = XAdESVerifier().verify(_parse(xml), x509_cert=cert, expect_config=config)
     return results[0].signed_xml

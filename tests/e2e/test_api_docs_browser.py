@@ -10,14 +10,18 @@ import pytest
 from .helpers import ARTIFACTS, CHROMIUM
 from .test_csp_browser import _open
 
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-              pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.django_db,
+]
 
 
 def test_api_docs_render_without_csp_violations(browser, live_url):
     page, watch = _open(browser, f"{live_url}/api/docs")
     page.wait_for_selector("#swagger-ui .opblock", timeout=30000)
-    paths = page.eval_on_selector_all("#swagger-ui .opblock-summary-path", "els => els.map(e => e.textContent)")
+    paths = page.eval_on_selector_all(
+        "#swagger-ui .opblock-summary-path", "els => els.map(e => e.textContent)"
+    )
     assert any("/api/parcels/" in p for p in paths) and any("/api/submissions/" in p for p in paths), paths
     page.screenshot(path=str(ARTIFACTS / "api-docs.png"))
     assert watch.violations() == [] and watch.errors == []

@@ -12,8 +12,10 @@ from django.core import mail
 from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
 
 PASSWORD = "x-Clerk-2026!"
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-              pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.django_db,
+]
 
 
 @pytest.fixture
@@ -23,8 +25,14 @@ def clerk(live_url):
     from services.offices.models import Office, OfficeUnit
 
     def make():
-        user = User.objects.create_user(username="e2e.urzednik", email="u@example.pl", password=PASSWORD, role="clerk",
-                                        first_name="Urszula", last_name="Urzędniczka")
+        user = User.objects.create_user(
+            username="e2e.urzednik",
+            email="u@example.pl",
+            password=PASSWORD,
+            role="clerk",
+            first_name="Urszula",
+            last_name="Urzędniczka",
+        )
         office = Office.objects.get(code="um-piaseczno")
         staff_add(user, office, OfficeUnit.objects.get(office=office, code="UiA"))
         return user

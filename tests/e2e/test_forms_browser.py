@@ -18,8 +18,10 @@ from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
 PASSWORD = "x-Browser-2026!"
 WIDTH, HEIGHT, PIXEL = 640, 400, 0.28e-3
 
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-              pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.django_db,
+]
 
 
 @pytest.fixture
@@ -28,9 +30,16 @@ def applicant(live_url):
     what it filed (the immutability triggers are switched off for that clean-up only)."""
     from gisportal.core.models import User
 
-    user = committed(lambda: User.objects.create_user(
-        username="e2e.jan", email="e2e@example.pl", password=PASSWORD, role="citizen", first_name="Jan",
-        last_name="Przeglądarkowy"))
+    user = committed(
+        lambda: User.objects.create_user(
+            username="e2e.jan",
+            email="e2e@example.pl",
+            password=PASSWORD,
+            role="citizen",
+            first_name="Jan",
+            last_name="Przeglądarkowy",
+        )
+    )
     yield user
     committed(lambda: _remove(user))
 
@@ -40,19 +49,27 @@ def _remove(user) -> None:
 
     remove_cases(Case.objects.filter(submission__user=user))
     with connection.cursor() as cur:
-        cur.execute("ALTER TABLE forms_submission DISABLE TRIGGER USER; ALTER TABLE forms_attachment DISABLE TRIGGER USER; "
-                    "ALTER TABLE receipts_receipt DISABLE TRIGGER USER")
+        cur.execute(
+            "ALTER TABLE forms_submission DISABLE TRIGGER USER; ALTER TABLE forms_attachment DISABLE TRIGGER USER; "
+            "ALTER TABLE receipts_receipt DISABLE TRIGGER USER"
+        )
         try:
-            cur.execute("DELETE FROM receipts_receipt WHERE document_id IN (SELECT id::text FROM forms_submission WHERE user_id = %s)",
-                        [user.pk])
-            cur.execute("DELETE FROM forms_attachment WHERE submission_id IN (SELECT id FROM forms_submission WHERE user_id = %s)",
-                        [user.pk])
+            cur.execute(
+                "DELETE FROM receipts_receipt WHERE document_id IN (SELECT id::text FROM forms_submission WHERE user_id = %s)",
+                [user.pk],
+            )
+            cur.execute(
+                "DELETE FROM forms_attachment WHERE submission_id IN (SELECT id FROM forms_submission WHERE user_id = %s)",
+                [user.pk],
+            )
             cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
             cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
             cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
         finally:
-            cur.execute("ALTER TABLE forms_submission ENABLE TRIGGER USER; ALTER TABLE forms_attachment ENABLE TRIGGER USER; "
-                        "ALTER TABLE receipts_receipt ENABLE TRIGGER USER")
+            cur.execute(
+                "ALTER TABLE forms_submission ENABLE TRIGGER USER; ALTER TABLE forms_attachment ENABLE TRIGGER USER; "
+                "ALTER TABLE receipts_receipt ENABLE TRIGGER USER"
+            )
 
 
 def _login(page, live_url):
@@ -96,7 +113,11 @@ def _check_receipt(user, parcel_ids: list[str]):
     receipt = Receipt.objects.get(document_id=str(sub.id))
     cert = seal_for(sub.office).cert_pem.decode()
     signed = XAdESVerifier().verify(etree.fromstring(bytes(receipt.xml)), x509_cert=cert)[0].signed_xml
-    assert signed.findtext(f"{{{NS}}}SkrotDokumentu") == hashlib.sha256(bytes(sub.document)).hexdigest() == sub.sha256
+    assert (
+        signed.findtext(f"{{{NS}}}SkrotDokumentu")
+        == hashlib.sha256(bytes(sub.document)).hexdigest()
+        == sub.sha256
+    )
     return sub
 
 
@@ -107,8 +128,10 @@ def test_pick_on_the_map_fill_in_send_receipt(browser, live_url, applicant):
     page.goto(f"{live_url}/uslugi/wypis-wyrys-mpzp/?parcels={a}")
     img = page.get_by_test_id("parcel-map")
     img.wait_for(state="visible")
-    page.wait_for_function("() => document.querySelector('[data-testid=parcel-map]').naturalWidth > 0 && "
-                           "document.querySelector('[data-testid=parcel-map]').src.includes('BBOX=')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=parcel-map]').naturalWidth > 0 && "
+        "document.querySelector('[data-testid=parcel-map]').src.includes('BBOX=')"
+    )
     page.wait_for_timeout(300)
     shown = img.bounding_box()  # the image may be scaled down to the column width
     img.click(position={"x": col * shown["width"] / WIDTH, "y": row * shown["height"] / HEIGHT})

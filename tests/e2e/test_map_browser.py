@@ -13,8 +13,10 @@ import pytest
 from .helpers import ARTIFACTS, CHROMIUM
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-              pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.django_db,
+]
 
 NON_WHITE = """() => {
   const canvases = Array.from(document.querySelectorAll('#map canvas'));
@@ -85,7 +87,9 @@ def test_text_path_without_javascript(browser, live_url, parcel):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/dzialka/{id}", "/szukaj/?q={id}", "/deklaracja-dostepnosci/", "/uslugi/", "/status/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/dzialka/{id}", "/szukaj/?q={id}", "/deklaracja-dostepnosci/", "/uslugi/", "/status/"]
+)
 def test_axe_no_serious_violations(browser, live_url, parcel, path):
     page = browser.new_page(locale="pl-PL")
     page.goto(live_url + path.format(id=parcel["id"]))
@@ -93,8 +97,11 @@ def test_axe_no_serious_violations(browser, live_url, parcel, path):
         _wait_for_map(page)
     page.evaluate(AXE.read_text())  # not add_script_tag: an inline <script> the page's CSP refuses
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    bad = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert bad == [], json.dumps(bad, ensure_ascii=False, indent=1)
 
 
@@ -130,4 +137,6 @@ def test_map_on_vector_tiles(browser, live_url, settings):
     full = [r for r in tiles if "/collections/dzialki/" in r.url and r.status == 200]
     assert full, [(r.url, r.status) for r in tiles]
     assert mapbox_vector_tile.decode(full[0].body())["dzialki"]["features"]
-    assert "dzialki" not in page.evaluate("window.gisportalMap.getLayers().item(0).getSource().getParams().LAYERS")
+    assert "dzialki" not in page.evaluate(
+        "window.gisportalMap.getLayers().item(0).getSource().getParams().LAYERS"
+    )

@@ -19,7 +19,9 @@ def size(data: bytes) -> tuple[int, int]:
     return im.width(), im.height()
 
 
-def pixel_of(x: float, y: float, bbox: tuple[float, float, float, float], width: int, height: int) -> tuple[int, int]:
+def pixel_of(
+    x: float, y: float, bbox: tuple[float, float, float, float], width: int, height: int
+) -> tuple[int, int]:
     """Pixel (column, row) of a map coordinate x/y in a bbox minx,miny,maxx,maxy (x/y order)."""
     minx, miny, maxx, maxy = bbox
     return int((x - minx) / (maxx - minx) * width), int((maxy - y) / (maxy - miny) * height)
@@ -27,8 +29,13 @@ def pixel_of(x: float, y: float, bbox: tuple[float, float, float, float], width:
 
 # what gisportal.settings sets so that GDAL in the server never reaches the network; GDAL as a *client* of
 # the live server (ogrinfo, as a surveyor's desktop would run it) is another program and must not inherit it
-SERVER_ONLY_GDAL_ENV = ("GDAL_HTTP_PROXY", "GDAL_HTTPS_PROXY", "GDAL_HTTP_CONNECTTIMEOUT", "GDAL_HTTP_MAX_RETRY",
-                        "CPL_VSIL_CURL_ALLOWED_EXTENSIONS")
+SERVER_ONLY_GDAL_ENV = (
+    "GDAL_HTTP_PROXY",
+    "GDAL_HTTPS_PROXY",
+    "GDAL_HTTP_CONNECTTIMEOUT",
+    "GDAL_HTTP_MAX_RETRY",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS",
+)
 
 
 def gdal_client_env(**extra: str) -> dict:

@@ -77,12 +77,20 @@ def main() -> int:
             raster = item["provider"] == "wms"
             cls = QgsRasterLayer if raster else QgsVectorLayer
             layer = cls(item["uri"], item["key"], item["provider"])
-            out: dict = {"valid": layer.isValid(), "error": layer.error().summary() if not layer.isValid() else ""}
+            out: dict = {
+                "valid": layer.isValid(),
+                "error": layer.error().summary() if not layer.isValid() else "",
+            }
             if layer.isValid():
                 out["crs"] = layer.crs().authid()
                 if raster:
                     extent = layer.extent()
-                    out["extent"] = [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()]
+                    out["extent"] = [
+                        extent.xMinimum(),
+                        extent.yMinimum(),
+                        extent.xMaximum(),
+                        extent.yMaximum(),
+                    ]
                     if item.get("render"):
                         out.update(render(layer, item["render"]))
                 else:

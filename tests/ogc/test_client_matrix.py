@@ -55,8 +55,12 @@ class Ref:
 
 
 # layer: (id attribute, attribute of the equality filter)
-LAYERS = {"dzialki": ("ID_DZIALKI", "NAZWA_OBREBU"), "budynki": ("ID_BUDYNKU", "FUNKCJA"),
-          "adresy": ("ID_ADRESU", "ULICA"), "obreby": ("ID_OBREBU", "ID_JEDNOSTKI")}
+LAYERS = {
+    "dzialki": ("ID_DZIALKI", "NAZWA_OBREBU"),
+    "budynki": ("ID_BUDYNKU", "FUNKCJA"),
+    "adresy": ("ID_ADRESU", "ULICA"),
+    "obreby": ("ID_OBREBU", "ID_JEDNOSTKI"),
+}
 SCENARIOS = ("all", "bbox", "eq")
 
 
@@ -75,8 +79,12 @@ def _stable_box(qs, x: float, y: float, half: float = 150.0) -> tuple[float, flo
     CRS (GDAL's OAPIF in lon/lat) or with a reprojected box then agree with the server's count."""
     for shift in range(0, 400, 7):
         minx, miny, maxx, maxy = x - half + shift, y - half + shift, x + half + shift, y + half + shift
-        inner = qs.filter(geom__intersects=Polygon.from_bbox((minx + 1, miny + 1, maxx - 1, maxy - 1))).count()
-        outer = qs.filter(geom__intersects=Polygon.from_bbox((minx - 1, miny - 1, maxx + 1, maxy + 1))).count()
+        inner = qs.filter(
+            geom__intersects=Polygon.from_bbox((minx + 1, miny + 1, maxx - 1, maxy - 1))
+        ).count()
+        outer = qs.filter(
+            geom__intersects=Polygon.from_bbox((minx - 1, miny - 1, maxx + 1, maxy + 1))
+        ).count()
         if inner == outer and inner > 0:
             return minx, miny, maxx, maxy
     raise AssertionError("no stable box near the reference feature")
@@ -96,7 +104,9 @@ def refs(demo_data, django_db_blocker) -> dict[str, Ref]:
             value = qs.filter(pk=obj.pk).values_list(_source(name, eq_attr), flat=True)[0]
             ident = qs.filter(pk=obj.pk).values_list(_source(name, id_attr), flat=True)[0]
             box = _stable_box(qs, inner.x, inner.y)
-            out[name] = Ref(name, id_attr, eq_attr, str(ident), tuple(first), (inner.x, inner.y), str(value), box)
+            out[name] = Ref(
+                name, id_attr, eq_attr, str(ident), tuple(first), (inner.x, inner.y), str(value), box
+            )
     return out
 
 
@@ -122,8 +132,13 @@ def hits(live_url, refs):
         if key not in cache:
             ref = refs[layer]
             names = "TYPENAMES" if version.startswith("2") else "TYPENAME"
-            params = {"SERVICE": "WFS", "VERSION": version, "REQUEST": "GetFeature", names: f"gisportal:{layer}",
-                      "RESULTTYPE": "hits"}
+            params = {
+                "SERVICE": "WFS",
+                "VERSION": version,
+                "REQUEST": "GetFeature",
+                names: f"gisportal:{layer}",
+                "RESULTTYPE": "hits",
+            }
             if scenario == "bbox":
                 params["BBOX"] = ",".join(map(str, ref.bbox)) + ",EPSG:2180"  # EPSG: form: east-first
             elif scenario == "eq":
@@ -141,8 +156,11 @@ def test_hits_agree_with_the_database(refs, hits, django_db_blocker):
     with django_db_blocker.unblock():
         for name, ref in refs.items():
             qs = layer_queryset(name)
-            expected = {"all": qs.count(), "bbox": qs.filter(geom__intersects=Polygon.from_bbox(ref.bbox)).count(),
-                        "eq": qs.filter(**{_source(name, ref.eq_attr): ref.eq}).count()}
+            expected = {
+                "all": qs.count(),
+                "bbox": qs.filter(geom__intersects=Polygon.from_bbox(ref.bbox)).count(),
+                "eq": qs.filter(**{_source(name, ref.eq_attr): ref.eq}).count(),
+            }
             for scenario, n in expected.items():
                 assert hits(name, scenario) == n, (name, scenario)
                 assert hits(name, scenario, "1.1.0") == n, (name, scenario, "1.1.0")
@@ -155,7 +173,9 @@ FeatureList = list[tuple[str, tuple[float, float]]]  # (id attribute value, firs
 
 def _geojson_points(doc: dict, id_attr: str, *, srs: str | None) -> FeatureList:
     """GeoJSON as read by a client that takes the axis order from the CRS it declares or was asked for."""
-    return [(f["properties"][id_attr], east_north(first_position(f["geometry"]), srs)) for f in doc["features"]]
+    return [
+        (f["properties"][id_attr], east_north(first_position(f["geometry"]), srs)) for f in doc["features"]
+    ]
 
 
 def owslib_wfs(url: str, version: str, fmt: str, ref: Ref, scenario: str, tmp_path) -> FeatureList:
@@ -174,8 +194,12 @@ def owslib_wfs(url: str, version: str, fmt: str, ref: Ref, scenario: str, tmp_pa
     elif scenario == "eq":
         expr = module.PropertyIsEqualTo(propertyname=ref.eq_attr, literal=ref.eq)
     flt = _filter_xml(expr, version) if expr is not None else None
-    kwargs = {"typename": [f"gisportal:{ref.layer}"], "filter": flt, "srsname": srs,
-              "outputFormat": "application/json" if fmt == "json" else None}
+    kwargs = {
+        "typename": [f"gisportal:{ref.layer}"],
+        "filter": flt,
+        "srsname": srs,
+        "outputFormat": "application/json" if fmt == "json" else None,
+    }
     out: FeatureList = []
     start = 0
     while True:
@@ -183,7 +207,9 @@ def owslib_wfs(url: str, version: str, fmt: str, ref: Ref, scenario: str, tmp_pa
         data = wfs.getfeature(**kwargs, **paging).read()
         if fmt == "json":
             doc = json.loads(data)
-            page = _geojson_points(doc, ref.id_attr, srs=(doc.get("crs") or {}).get("properties", {}).get("name"))
+            page = _geojson_points(
+                doc, ref.id_attr, srs=(doc.get("crs") or {}).get("properties", {}).get("name")
+            )
         else:
             page = gml_first_points(data, ref.id_attr)
         out += page
@@ -228,8 +254,13 @@ def ogr2ogr(url: str, source: str, ref: Ref, scenario: str, tmp_path) -> Feature
         args += ["-spat", *map(str, ref.bbox)] + (["-spat_srs", "EPSG:2180"] if source == "oapif" else [])
     elif scenario == "eq":
         args += ["-where", f"{ref.eq_attr} = '{ref.eq}'"]
-    r = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(target), *args], capture_output=True, text=True,
-                       env=gdal_client_env(GDAL_HTTP_TIMEOUT="120", CPL_DEBUG="ON"), timeout=600)
+    r = subprocess.run(
+        ["ogr2ogr", "-f", "GeoJSON", str(target), *args],
+        capture_output=True,
+        text=True,
+        env=gdal_client_env(GDAL_HTTP_TIMEOUT="120", CPL_DEBUG="ON"),
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     doc = json.loads(target.read_text())
     feats = _geojson_points(doc, ref.id_attr, srs=None)
@@ -257,13 +288,17 @@ def test_every_client_reads_what_hits_counts(live_url, refs, hits, client, layer
     ref = refs[layer]
     feats = CLIENTS[client](live_url, ref, scenario, tmp_path)
     ids = [i for i, _ in feats]
-    assert len(ids) == hits(layer, scenario), f"{client} read {len(ids)} features, hits says {hits(layer, scenario)}"
+    assert len(ids) == hits(layer, scenario), (
+        f"{client} read {len(ids)} features, hits says {hits(layer, scenario)}"
+    )
     assert len(set(ids)) == len(ids), "a feature came twice"
     points = dict(feats)
     assert ref.id in points, f"{ref.id} missing"
     # OGC API and GDAL's OAPIF go through lon/lat (7 decimals: about 1 cm); WFS is exact to the centimetre
     tol = 0.03 if "ogcapi" in client or "oapif" in client else 0.006
-    assert points[ref.id] == pytest.approx(ref.first, abs=tol), f"{client}: {points[ref.id]} is not E/N {ref.first}"
+    assert points[ref.id] == pytest.approx(ref.first, abs=tol), (
+        f"{client}: {points[ref.id]} is not E/N {ref.first}"
+    )
 
 
 # ------------------------------------------------------------------ WMS: OWSLib and gdal_translate
@@ -282,13 +317,21 @@ def test_owslib_wms_capabilities_and_getmap(live_url, refs, version):
     assert w < lon < e and s < lat < n
     box = map_box(ref)
     # OWSLib takes the box east-first and swaps it itself for 2180 in 1.3.0 (OGC.md §4)
-    data = wms.getmap(layers=["dzialki"], styles=["wypelnienie"], srs="EPSG:2180", bbox=box, size=(256, 256),
-                      format="image/png").read()
+    data = wms.getmap(
+        layers=["dzialki"],
+        styles=["wypelnienie"],
+        srs="EPSG:2180",
+        bbox=box,
+        size=(256, 256),
+        format="image/png",
+    ).read()
     assert size(data) == (256, 256)
     assert rgba(data, *pixel_of(*ref.inner, box, 256, 256))[:3] == FILL
 
 
-@pytest.mark.parametrize("info_format", ["application/json", "application/gml+xml; version=3.2", "application/vnd.ogc.gml"])
+@pytest.mark.parametrize(
+    "info_format", ["application/json", "application/gml+xml; version=3.2", "application/vnd.ogc.gml"]
+)
 @pytest.mark.parametrize("layer", ["dzialki", "adresy"])
 @pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
 def test_owslib_wms_getfeatureinfo_coordinates(live_url, refs, version, layer, info_format):
@@ -298,11 +341,22 @@ def test_owslib_wms_getfeatureinfo_coordinates(live_url, refs, version, layer, i
     wms = WebMapService(f"{live_url}/ows?SERVICE=WMS", version=version, timeout=60)
     box = map_box(ref)
     col, row = pixel_of(*ref.inner, box, 256, 256)
-    data = wms.getfeatureinfo(layers=[layer], srs="EPSG:2180", bbox=box, size=(256, 256), format="image/png",
-                              query_layers=[layer], info_format=info_format, xy=(col, row), feature_count=10).read()
+    data = wms.getfeatureinfo(
+        layers=[layer],
+        srs="EPSG:2180",
+        bbox=box,
+        size=(256, 256),
+        format="image/png",
+        query_layers=[layer],
+        info_format=info_format,
+        xy=(col, row),
+        feature_count=10,
+    ).read()
     if info_format == "application/json":
         doc = json.loads(data)
-        feats = _geojson_points(doc, ref.id_attr, srs=(doc.get("crs") or {}).get("properties", {}).get("name"))
+        feats = _geojson_points(
+            doc, ref.id_attr, srs=(doc.get("crs") or {}).get("properties", {}).get("name")
+        )
     else:
         feats = gml_first_points(data, ref.id_attr)
     points = dict(feats)
@@ -328,7 +382,9 @@ def _gdal_wms_xml(url: str, version: str, box: tuple[float, float, float, float]
 </GDAL_WMS>"""
 
 
-@pytest.mark.parametrize("how", ["xml-1.3.0", "xml-1.1.1", "connection-string-1.3.0", "connection-string-1.1.1"])
+@pytest.mark.parametrize(
+    "how", ["xml-1.3.0", "xml-1.1.1", "connection-string-1.3.0", "connection-string-1.1.1"]
+)
 def test_gdal_translate_wms_to_geotiff(live_url, refs, tmp_path, how):
     """gdal_translate over our WMS gives a GeoTIFF of the asked extent and size, in 2180, with the reference
     feature's fill on its pixel: parcels (style wypelnienie) through a service description, buildings (default
@@ -344,20 +400,42 @@ def test_gdal_translate_wms_to_geotiff(live_url, refs, tmp_path, how):
         (tmp_path / "wms.xml").write_text(_gdal_wms_xml(live_url, version, box, px))
         extra: list[str] = []
     else:
-        crs, bbox = ("CRS", f"{miny},{minx},{maxy},{maxx}") if version == "1.3.0" else ("SRS", f"{minx},{miny},{maxx},{maxy}")
-        source = (f"WMS:{live_url}/ows?SERVICE=WMS&VERSION={version}&REQUEST=GetMap&LAYERS={layer}"
-                  f"&{crs}=EPSG:2180&FORMAT=image/png&TRANSPARENT=TRUE&BBOX={bbox}")
+        crs, bbox = (
+            ("CRS", f"{miny},{minx},{maxy},{maxx}")
+            if version == "1.3.0"
+            else ("SRS", f"{minx},{miny},{maxx},{maxy}")
+        )
+        source = (
+            f"WMS:{live_url}/ows?SERVICE=WMS&VERSION={version}&REQUEST=GetMap&LAYERS={layer}"
+            f"&{crs}=EPSG:2180&FORMAT=image/png&TRANSPARENT=TRUE&BBOX={bbox}"
+        )
         extra = ["-outsize", str(px), str(px), "-projwin", str(minx), str(maxy), str(maxx), str(miny)]
     out = tmp_path / "map.tif"
     env = gdal_client_env(GDAL_HTTP_TIMEOUT="60")
-    r = subprocess.run(["gdal_translate", "-of", "GTiff", *extra, source, str(out)], capture_output=True, text=True,
-                       env=env, timeout=300)
+    r = subprocess.run(
+        ["gdal_translate", "-of", "GTiff", *extra, source, str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    info = json.loads(subprocess.run(["gdalinfo", "-json", str(out)], capture_output=True, text=True, env=env,
-                                     timeout=60, check=True).stdout)
+    info = json.loads(
+        subprocess.run(
+            ["gdalinfo", "-json", str(out)], capture_output=True, text=True, env=env, timeout=60, check=True
+        ).stdout
+    )
     assert info["size"] == [px, px]
-    assert info["geoTransform"] == pytest.approx([minx, (maxx - minx) / px, 0, maxy, 0, -(maxy - miny) / px], abs=1e-6)
+    assert info["geoTransform"] == pytest.approx(
+        [minx, (maxx - minx) / px, 0, maxy, 0, -(maxy - miny) / px], abs=1e-6
+    )
     assert 'ID["EPSG",2180]' in info["coordinateSystem"]["wkt"]
-    r = subprocess.run(["gdallocationinfo", "-valonly", "-geoloc", str(out), *map(str, ref.inner)], capture_output=True,
-                       text=True, env=env, timeout=60, check=True)
+    r = subprocess.run(
+        ["gdallocationinfo", "-valonly", "-geoloc", str(out), *map(str, ref.inner)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
     assert tuple(int(v) for v in r.stdout.split()[:3]) == fill

@@ -33,7 +33,11 @@ def box(demo_data, django_db_blocker) -> dict:
     an And of the box and a precinct name is narrower than the box."""
     with django_db_blocker.unblock():
         current = Parcel.objects.current()
-        for p in current.filter(precinct__unit__unit_id="141804_4").select_related("precinct").order_by("parcel_id")[:400]:
+        for p in (
+            current.filter(precinct__unit__unit_id="141804_4")
+            .select_related("precinct")
+            .order_by("parcel_id")[:400]
+        ):
             e1, n1, e2, n2 = p.geom.extent
             e1, n1, e2, n2 = e1 - MARGIN, n1 - MARGIN, e2 + MARGIN, n2 + MARGIN
             inside = current.filter(geom__intersects=Polygon.from_bbox((e1, n1, e2, n2)))
@@ -51,11 +55,19 @@ def _get(url: str, **params: str) -> bytes:
 def reference(live_url, box) -> dict:
     """What the server answers for the box as a KVP BBOX: numberMatched of hits, and the features."""
     kvp = f"{box['e1']!r},{box['n1']!r},{box['e2']!r},{box['n2']!r},EPSG:2180"
-    common = {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": TYPENAME, "BBOX": kvp}
+    common = {
+        "SERVICE": "WFS",
+        "VERSION": "2.0.0",
+        "REQUEST": "GetFeature",
+        "TYPENAMES": TYPENAME,
+        "BBOX": kvp,
+    }
     hits = etree.fromstring(_get(live_url, **common, RESULTTYPE="hits"))
     feats = json.loads(_get(live_url, **common, OUTPUTFORMAT="application/json"))["features"]
     ids = {f["properties"]["ID_DZIALKI"] for f in feats}
-    in_precinct = {f["properties"]["ID_DZIALKI"] for f in feats if f["properties"]["NAZWA_OBREBU"] == box["precinct"]}
+    in_precinct = {
+        f["properties"]["ID_DZIALKI"] for f in feats if f["properties"]["NAZWA_OBREBU"] == box["precinct"]
+    }
     assert int(hits.get("numberMatched")) == len(ids) > 2
     assert 0 < len(in_precinct) < len(ids)
     return {"count": len(ids), "ids": ids, "in_precinct": in_precinct}
@@ -77,8 +89,11 @@ def test_owslib_wfs11_fes_bbox(live_url, box, reference):
     wfs = WebFeatureService(f"{live_url}/ows", version="1.1.0", timeout=60)
     e1, n1, e2, n2 = box["e1"], box["n1"], box["e2"], box["n2"]
     # OWSLib writes the numbers as given: no srsName is the DefaultCRS (N,E), EPSG:2180 is E,N (OGC.md §2)
-    for bbox in (fes.BBox([n1, e1, n2, e2]), fes.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
-                 fes.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180")):
+    for bbox in (
+        fes.BBox([n1, e1, n2, e2]),
+        fes.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
+        fes.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"),
+    ):
         r = wfs.getfeature(typename=[TYPENAME], filter=_filter11(bbox), outputFormat="application/json")
         assert _ids(r) == reference["ids"]
     both = fes.And([fes.BBox([n1, e1, n2, e2]), fes.PropertyIsEqualTo("NAZWA_OBREBU", box["precinct"])])
@@ -89,14 +104,29 @@ def test_owslib_wfs11_fes_bbox(live_url, box, reference):
 def test_owslib_wfs20_fes2_bbox_and_and(live_url, box, reference):
     wfs = WebFeatureService(f"{live_url}/ows", version="2.0.0", timeout=60)
     e1, n1, e2, n2 = box["e1"], box["n1"], box["e2"], box["n2"]
-    for bbox in (fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"), fes2.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
-                 fes2.BBox([n1, e1, n2, e2])):
+    for bbox in (
+        fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"),
+        fes2.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
+        fes2.BBox([n1, e1, n2, e2]),
+    ):
         f = etree.tostring(fes2.Filter(bbox).toXML()).decode()
-        assert _ids(wfs.getfeature(typename=[TYPENAME], filter=f, outputFormat="application/json")) == reference["ids"]
-    both = fes2.Filter(fes2.And([fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"),
-                                 fes2.PropertyIsEqualTo("NAZWA_OBREBU", box["precinct"])]))
+        assert (
+            _ids(wfs.getfeature(typename=[TYPENAME], filter=f, outputFormat="application/json"))
+            == reference["ids"]
+        )
+    both = fes2.Filter(
+        fes2.And(
+            [
+                fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"),
+                fes2.PropertyIsEqualTo("NAZWA_OBREBU", box["precinct"]),
+            ]
+        )
+    )
     f = etree.tostring(both.toXML()).decode()
-    assert _ids(wfs.getfeature(typename=[TYPENAME], filter=f, outputFormat="application/json")) == reference["in_precinct"]
+    assert (
+        _ids(wfs.getfeature(typename=[TYPENAME], filter=f, outputFormat="application/json"))
+        == reference["in_precinct"]
+    )
 
 
 # -------------------------------------------------------------------------------------- GDAL
@@ -106,7 +136,10 @@ def _gdal(*args: str) -> subprocess.CompletedProcess:
 
 
 def _spat(box: dict) -> list[str]:
-    return ["-spat", *(repr(box[k]) for k in ("e1", "n1", "e2", "n2"))]  # GDAL shows 2180 east first (OGC.md §2)
+    return [
+        "-spat",
+        *(repr(box[k]) for k in ("e1", "n1", "e2", "n2")),
+    ]  # GDAL shows 2180 east first (OGC.md §2)
 
 
 # what GDAL sends for -spat: WFS 1.1.0 a GML 2 Box (Filter 1.1 names only gml:Envelope), 2.0 a GML 3.2 Envelope
@@ -115,18 +148,30 @@ SENT = {"1.1.0": "<gml:Box><gml:coordinates>", "2.0.0": "<gml:Envelope><gml:lowe
 
 @pytest.mark.parametrize("version", ["1.1.0", "2.0.0"])
 def test_gdal_spat_count(live_url, box, reference, version):
-    r = _gdal("ogrinfo", "-ro", "-so", *_spat(box), f"WFS:{live_url}/ows?SERVICE=WFS&VERSION={version}", TYPENAME)
+    r = _gdal(
+        "ogrinfo", "-ro", "-so", *_spat(box), f"WFS:{live_url}/ows?SERVICE=WFS&VERSION={version}", TYPENAME
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     sent = urllib.parse.unquote(r.stderr)
     assert SENT[version] in sent and "RESULTTYPE=hits" in sent and "HTTP error" not in sent, sent[-2000:]
-    count = int(next(line for line in r.stdout.splitlines() if line.startswith("Feature Count:")).split(":")[1])
+    count = int(
+        next(line for line in r.stdout.splitlines() if line.startswith("Feature Count:")).split(":")[1]
+    )
     assert count == reference["count"]
 
 
 @pytest.mark.parametrize("version", ["1.1.0", "2.0.0"])
 def test_gdal_spat_features(live_url, box, reference, version, tmp_path):
     out = tmp_path / "spat.geojson"
-    r = _gdal("ogr2ogr", "-f", "GeoJSON", str(out), *_spat(box), f"WFS:{live_url}/ows?SERVICE=WFS&VERSION={version}", TYPENAME)
+    r = _gdal(
+        "ogr2ogr",
+        "-f",
+        "GeoJSON",
+        str(out),
+        *_spat(box),
+        f"WFS:{live_url}/ows?SERVICE=WFS&VERSION={version}",
+        TYPENAME,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     sent = urllib.parse.unquote(r.stderr)
     assert SENT[version] in sent and "HTTP error" not in sent, sent[-2000:]

@@ -33,6 +33,7 @@ def _english():
     with translation.override("en"):
         yield
 
+
 DZIALKI = get_layer("dzialki")
 FES20 = "http://www.opengis.net/fes/2.0"
 OGC = "http://www.opengis.net/ogc"
@@ -72,8 +73,11 @@ def pos_list(coords, swap: bool) -> str:
 
 
 def gml_polygon(poly: Polygon, srs: str = "EPSG:2180", swap: bool = False, srs_attr: bool = True) -> str:
-    rings = [f"<g:{'exterior' if i == 0 else 'interior'}><g:LinearRing><g:posList>{pos_list(r.coords, swap)}</g:posList>"
-             f"</g:LinearRing></g:{'exterior' if i == 0 else 'interior'}>" for i, r in enumerate(poly)]
+    rings = [
+        f"<g:{'exterior' if i == 0 else 'interior'}><g:LinearRing><g:posList>{pos_list(r.coords, swap)}</g:posList>"
+        f"</g:LinearRing></g:{'exterior' if i == 0 else 'interior'}>"
+        for i, r in enumerate(poly)
+    ]
     srs_name = f' srsName="{srs}"' if srs_attr else ""
     return f"<g:Polygon{srs_name}>{''.join(rings)}</g:Polygon>"
 
@@ -122,13 +126,19 @@ def sample(demo_data, django_db_blocker):
 def test_comparison_operators_match_the_orm(sample, version):
     median = sample["median_area"]
     cases = [
-        (cmp("PropertyIsEqualTo", "NAZWA_OBREBU", sample["sheet_precinct"], version), Q(precinct__name=sample["sheet_precinct"])),
+        (
+            cmp("PropertyIsEqualTo", "NAZWA_OBREBU", sample["sheet_precinct"], version),
+            Q(precinct__name=sample["sheet_precinct"]),
+        ),
         # a missing map sheet is not "not equal to 2"
         (cmp("PropertyIsNotEqualTo", "NUMER_ARKUSZA", "2", version), Q(sheet__isnull=False) & ~Q(sheet=2)),
         (cmp("PropertyIsLessThan", "POLE_EWIDENCYJNE", str(median), version), Q(area_ha__lt=median)),
         (cmp("PropertyIsGreaterThan", "POLE_EWIDENCYJNE", str(median), version), Q(area_ha__gt=median)),
         (cmp("PropertyIsLessThanOrEqualTo", "GRUPA_REJESTROWA", "3", version), Q(registration_group__lte=3)),
-        (cmp("PropertyIsGreaterThanOrEqualTo", "ID_DZIALKI", "141804_4.0002", version), Q(parcel_id__gte="141804_4.0002")),
+        (
+            cmp("PropertyIsGreaterThanOrEqualTo", "ID_DZIALKI", "141804_4.0002", version),
+            Q(parcel_id__gte="141804_4.0002"),
+        ),
         (cmp("PropertyIsEqualTo", "gisportal:NUMER_OBREBU", "0001", version), Q(precinct__number="0001")),
     ]
     for xml_body, q in cases:
@@ -152,7 +162,9 @@ def test_match_case(sample, version):
     insensitive = cmp("PropertyIsEqualTo", "NAZWA_OBREBU", mixed, version, ' matchCase="false"')
     assert pks(flt(insensitive, version), version) == expected(precinct__name__iexact=name)
     not_equal = cmp("PropertyIsNotEqualTo", "NAZWA_OBREBU", mixed, version, ' matchCase="false"')
-    assert pks(flt(not_equal, version), version) == set(Parcel.objects.current().exclude(precinct__name__iexact=name).values_list("pk", flat=True))
+    assert pks(flt(not_equal, version), version) == set(
+        Parcel.objects.current().exclude(precinct__name__iexact=name).values_list("pk", flat=True)
+    )
 
 
 def test_match_action_any_and_all_are_the_same_on_single_values(sample):
@@ -165,8 +177,10 @@ def test_match_action_any_and_all_are_the_same_on_single_values(sample):
 @BOTH
 def test_between_null_nil(sample, version):
     low, high = sample["quartiles"]
-    body = (f"<f:PropertyIsBetween>{prop('POLE_EWIDENCYJNE', version)}<f:LowerBoundary><f:Literal>{low}</f:Literal></f:LowerBoundary>"
-            f"<f:UpperBoundary><f:Literal>{high}</f:Literal></f:UpperBoundary></f:PropertyIsBetween>")
+    body = (
+        f"<f:PropertyIsBetween>{prop('POLE_EWIDENCYJNE', version)}<f:LowerBoundary><f:Literal>{low}</f:Literal></f:LowerBoundary>"
+        f"<f:UpperBoundary><f:Literal>{high}</f:Literal></f:UpperBoundary></f:PropertyIsBetween>"
+    )
     assert pks(flt(body, version), version) == expected(area_ha__gte=low, area_ha__lte=high)
     null = f"<f:PropertyIsNull>{prop('NUMER_ARKUSZA', version)}</f:PropertyIsNull>"
     assert pks(flt(null, version), version) == expected(sheet__isnull=True) != set()
@@ -179,8 +193,16 @@ def test_between_null_nil(sample, version):
 
 @BOTH
 def test_like(sample, version):
-    def like(pattern: str, attrs: str = 'wildCard="*" singleChar="." escapeChar="!"', name: str = "ID_DZIALKI") -> set[int]:
-        return pks(flt(f"<f:PropertyIsLike {attrs}>{prop(name, version)}<f:Literal>{pattern}</f:Literal></f:PropertyIsLike>", version), version)
+    def like(
+        pattern: str, attrs: str = 'wildCard="*" singleChar="." escapeChar="!"', name: str = "ID_DZIALKI"
+    ) -> set[int]:
+        return pks(
+            flt(
+                f"<f:PropertyIsLike {attrs}>{prop(name, version)}<f:Literal>{pattern}</f:Literal></f:PropertyIsLike>",
+                version,
+            ),
+            version,
+        )
 
     assert like("141804_4!.0001!.1*") == expected(parcel_id__startswith="141804_4.0001.1") != set()
     assert like("141804_4!.0001!.1.") == expected(parcel_id__regex=r"^141804_4\.0001\.1.$") != set()
@@ -192,10 +214,13 @@ def test_like(sample, version):
     assert like("141804_4.0001.1%", sql_like) == expected(parcel_id__regex=r"^141804.4\.0001\.1") != set()
     assert like("141804\\_4.0001.1_", sql_like) == expected(parcel_id__regex=r"^141804_4\.0001\.1.$") != set()
     name = sample["sheet_precinct"]
-    assert like(name[:3].lower() + "*", 'wildCard="*" singleChar="." escapeChar="!" matchCase="false"', "NAZWA_OBREBU") \
-        == expected(precinct__name__istartswith=name[:3])
+    assert like(
+        name[:3].lower() + "*", 'wildCard="*" singleChar="." escapeChar="!" matchCase="false"', "NAZWA_OBREBU"
+    ) == expected(precinct__name__istartswith=name[:3])
     # OWSLib's 1.1 encoder writes `escapeChar`, Filter 1.0 clients `escape`
-    assert like("141804_4!.0001!.1*", 'wildCard="*" singleChar="." escape="!"') == expected(parcel_id__startswith="141804_4.0001.1")
+    assert like("141804_4!.0001!.1*", 'wildCard="*" singleChar="." escape="!"') == expected(
+        parcel_id__startswith="141804_4.0001.1"
+    )
 
 
 def test_like_with_hostile_special_characters(sample):
@@ -204,7 +229,7 @@ def test_like_with_hostile_special_characters(sample):
     attrs = 'wildCard="\'" singleChar="\\" escapeChar="%"'
 
     def like(pattern: str) -> set[int]:
-        body = f'<f:PropertyIsLike {attrs}><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:Literal>{pattern}</f:Literal></f:PropertyIsLike>'
+        body = f"<f:PropertyIsLike {attrs}><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:Literal>{pattern}</f:Literal></f:PropertyIsLike>"
         return pks(flt(body))
 
     assert like(name[:3] + "'") == expected(precinct__name__startswith=name[:3]) != set()
@@ -221,13 +246,17 @@ def test_logical_operators(sample, version):
     a = cmp("PropertyIsEqualTo", "NAZWA_OBREBU", name, version)
     b = cmp("PropertyIsEqualTo", "GRUPA_REJESTROWA", "1", version)
     c = cmp("PropertyIsGreaterThan", "POLE_EWIDENCYJNE", str(sample["median_area"]), version)
-    assert pks(flt(f"<f:And>{a}{b}{c}</f:And>", version), version) == \
-        expected(precinct__name=name, registration_group=1, area_ha__gt=sample["median_area"])
-    assert pks(flt(f"<f:Or>{a}{b}</f:Or>", version), version) == expected(Q(precinct__name=name) | Q(registration_group=1))
+    assert pks(flt(f"<f:And>{a}{b}{c}</f:And>", version), version) == expected(
+        precinct__name=name, registration_group=1, area_ha__gt=sample["median_area"]
+    )
+    assert pks(flt(f"<f:Or>{a}{b}</f:Or>", version), version) == expected(
+        Q(precinct__name=name) | Q(registration_group=1)
+    )
     assert pks(flt(f"<f:Not>{a}</f:Not>", version), version) == expected(~Q(precinct__name=name))
     nested = f"<f:Or><f:And>{a}<f:Not>{b}</f:Not></f:And>{c}</f:Or>"
-    assert pks(flt(nested, version), version) == \
-        expected((Q(precinct__name=name) & ~Q(registration_group=1)) | Q(area_ha__gt=sample["median_area"]))
+    assert pks(flt(nested, version), version) == expected(
+        (Q(precinct__name=name) & ~Q(registration_group=1)) | Q(area_ha__gt=sample["median_area"])
+    )
 
 
 def test_wide_or_does_not_recurse(sample):
@@ -265,8 +294,11 @@ def test_spatial_operators_match_the_orm(sample, version):
         ("Disjoint", gml_polygon(grown), Q(geom__disjoint=grown)),
         ("Equals", gml_polygon(poly), Q(geom__equals=poly)),
         ("Touches", gml_polygon(poly), Q(geom__touches=poly)),
-        ("Crosses", f'<g:LineString srsName="EPSG:2180"><g:posList>{pos_list(line.coords, False)}</g:posList></g:LineString>',
-         Q(geom__crosses=line)),
+        (
+            "Crosses",
+            f'<g:LineString srsName="EPSG:2180"><g:posList>{pos_list(line.coords, False)}</g:posList></g:LineString>',
+            Q(geom__crosses=line),
+        ),
         ("Overlaps", gml_polygon(shifted), Q(geom__overlaps=shifted)),
     ]
     for op, geometry, q in cases:
@@ -279,11 +311,15 @@ def test_spatial_operators_match_the_orm(sample, version):
 @BOTH
 def test_multisurface_literal(sample, version):
     p = sample["parcel"]
-    members = "".join(f"<g:surfaceMember>{gml_polygon(poly, srs_attr=False)}</g:surfaceMember>" for poly in p.geom)
+    members = "".join(
+        f"<g:surfaceMember>{gml_polygon(poly, srs_attr=False)}</g:surfaceMember>" for poly in p.geom
+    )
     body = f'<f:Intersects>{prop("geometry", version)}<g:MultiSurface srsName="EPSG:2180">{members}</g:MultiSurface></f:Intersects>'
     assert pks(flt(body, version), version) == expected(geom__intersects=p.geom)
     if version == "1.1":  # GML 3.1.1 also has MultiPolygon/polygonMember
-        members = "".join(f"<g:polygonMember>{gml_polygon(poly, srs_attr=False)}</g:polygonMember>" for poly in p.geom)
+        members = "".join(
+            f"<g:polygonMember>{gml_polygon(poly, srs_attr=False)}</g:polygonMember>" for poly in p.geom
+        )
         body = f'<f:Equals>{prop("geometry", version)}<g:MultiPolygon srsName="EPSG:2180">{members}</g:MultiPolygon></f:Equals>'
         assert pks(flt(body, version), version) == {p.pk}
 
@@ -299,7 +335,9 @@ def test_dwithin_and_beyond(sample, version):
         body = f'<f:DWithin>{g}{gml_point(inner)}<f:Distance {unit}="{uom}">120</f:Distance></f:DWithin>'
         assert pks(flt(body, version), version) == within
     beyond = f'<f:Beyond>{g}{gml_point(inner)}<f:Distance {unit}="m">120</f:Distance></f:Beyond>'
-    assert pks(flt(beyond, version), version) == set(Parcel.objects.current().exclude(geom__dwithin=(inner, 120)).values_list("pk", flat=True))
+    assert pks(flt(beyond, version), version) == set(
+        Parcel.objects.current().exclude(geom__dwithin=(inner, 120)).values_list("pk", flat=True)
+    )
     degrees = f'<f:DWithin>{g}{gml_point(inner)}<f:Distance {unit}="deg">0.001</f:Distance></f:DWithin>'
     assert "degree" in rejected(flt(degrees, version), version).message
 
@@ -312,10 +350,14 @@ def test_axis_order_of_geometry_literals(sample):
     d, dd = 0.01, 1e-7
     forms = {
         "urn 2180 (N,E)": envelope(n - d, e - d, n + d, e + d, "urn:ogc:def:crs:EPSG::2180"),
-        "def/crs 2180 (N,E)": envelope(n - d, e - d, n + d, e + d, "http://www.opengis.net/def/crs/EPSG/0/2180"),
+        "def/crs 2180 (N,E)": envelope(
+            n - d, e - d, n + d, e + d, "http://www.opengis.net/def/crs/EPSG/0/2180"
+        ),
         "no srsName = DefaultCRS (N,E)": envelope(n - d, e - d, n + d, e + d),
         "EPSG:2180 (E,N)": envelope(e - d, n - d, e + d, n + d, "EPSG:2180"),
-        "epsg.xml#2180 (E,N)": envelope(e - d, n - d, e + d, n + d, "http://www.opengis.net/gml/srs/epsg.xml#2180"),
+        "epsg.xml#2180 (E,N)": envelope(
+            e - d, n - d, e + d, n + d, "http://www.opengis.net/gml/srs/epsg.xml#2180"
+        ),
         "urn 4326 (lat,lon)": envelope(lat - dd, lon - dd, lat + dd, lon + dd, "urn:ogc:def:crs:EPSG::4326"),
         "EPSG:4326 (lon,lat)": envelope(lon - dd, lat - dd, lon + dd, lat + dd, "EPSG:4326"),
     }
@@ -324,19 +366,31 @@ def test_axis_order_of_geometry_literals(sample):
             assert pks(flt(f"<f:BBOX>{env}</f:BBOX>", version), version) == {p.pk}, (form, version)
     # the same numbers read in the other order are elsewhere (and EPSG:2180 N,E is off the map)
     assert p.pk not in pks(flt(f"<f:BBOX>{envelope(n - d, e - d, n + d, e + d, 'EPSG:2180')}</f:BBOX>"))
-    assert p.pk not in pks(flt(f"<f:BBOX>{envelope(lon - dd, lat - dd, lon + dd, lat + dd, 'urn:ogc:def:crs:EPSG::4326')}</f:BBOX>"))
+    assert p.pk not in pks(
+        flt(
+            f"<f:BBOX>{envelope(lon - dd, lat - dd, lon + dd, lat + dd, 'urn:ogc:def:crs:EPSG::4326')}</f:BBOX>"
+        )
+    )
     # a point and a polygon follow their srsName too
     point = f'<g:Point srsName="urn:ogc:def:crs:EPSG::2180"><g:pos>{n!r} {e!r}</g:pos></g:Point>'
-    assert pks(flt(f"<f:Intersects><f:ValueReference>geometry</f:ValueReference>{point}</f:Intersects>")) == {p.pk}
+    assert pks(flt(f"<f:Intersects><f:ValueReference>geometry</f:ValueReference>{point}</f:Intersects>")) == {
+        p.pk
+    }
     urn_polygon = gml_polygon(p.geom[0], "urn:ogc:def:crs:EPSG::2180", swap=True)
-    assert pks(flt(f"<f:Equals><f:ValueReference>geometry</f:ValueReference>{urn_polygon}</f:Equals>")) == {p.pk}
+    assert pks(flt(f"<f:Equals><f:ValueReference>geometry</f:ValueReference>{urn_polygon}</f:Equals>")) == {
+        p.pk
+    }
 
 
 def test_envelope_in_another_crs_is_densified_not_just_its_corners(sample):
     # a 4326 box's edges are curves in 2180: its transformed outline has more than four corners
-    ast_node = parse_filter(flt(f"<f:BBOX>{envelope(20.9, 52.0, 21.1, 52.2, 'EPSG:4326')}</f:BBOX>"), version="2.0")
+    ast_node = parse_filter(
+        flt(f"<f:BBOX>{envelope(20.9, 52.0, 21.1, 52.2, 'EPSG:4326')}</f:BBOX>"), version="2.0"
+    )
     assert len(ast_node.rhs.geometry["coordinates"][0]) > 5
-    point_box = envelope(sample["inner"].x, sample["inner"].y, sample["inner"].x, sample["inner"].y, "EPSG:2180")
+    point_box = envelope(
+        sample["inner"].x, sample["inner"].y, sample["inner"].x, sample["inner"].y, "EPSG:2180"
+    )
     assert pks(flt(f"<f:BBOX>{point_box}</f:BBOX>")) == {sample["parcel"].pk}  # degenerate: a point
 
 
@@ -356,28 +410,24 @@ def envelope_forms(e1: float, n1: float, e2: float, n2: float) -> dict[str, str]
     return {
         # GDAL's WFS 1.1.0 -spat, byte for byte: GML 2 Box, no srsName (DefaultCRS, N,E)
         "GML 2 Box coordinates, no srsName (N,E)": f"<b:Box {g3}><b:coordinates>{n1!r},{e1!r} {n2!r},{e2!r}</b:coordinates></b:Box>",
-        "GML 2 Box coordinates EPSG:2180 (E,N)":
-            f'<b:Box {g3} srsName="EPSG:2180"><b:coordinates>{e1!r},{n1!r} {e2!r},{n2!r}</b:coordinates></b:Box>',
+        "GML 2 Box coordinates EPSG:2180 (E,N)": f'<b:Box {g3} srsName="EPSG:2180"><b:coordinates>{e1!r},{n1!r} {e2!r},{n2!r}</b:coordinates></b:Box>',
         "GML 2 Box coordinates, cs ts decimal": f'<b:Box {g3} cs=";" ts="|" decimal=","><b:coordinates cs=";" ts="|" '
-                                                f'decimal=",">{comma}</b:coordinates></b:Box>',
-        "GML 2 Box coord epsg.xml#2180 (E,N)":
-            f'<b:Box {g3} srsName="http://www.opengis.net/gml/srs/epsg.xml#2180">{coord(e1, n1)}{coord(e2, n2)}</b:Box>',
-        "GML 2 Box coordinates urn (N,E)":
-            f'<b:Box {g3} srsName="urn:ogc:def:crs:EPSG::2180"><b:coordinates>{n1!r},{e1!r}\n\t{n2!r},{e2!r}</b:coordinates></b:Box>',
+        f'decimal=",">{comma}</b:coordinates></b:Box>',
+        "GML 2 Box coord epsg.xml#2180 (E,N)": f'<b:Box {g3} srsName="http://www.opengis.net/gml/srs/epsg.xml#2180">{coord(e1, n1)}{coord(e2, n2)}</b:Box>',
+        "GML 2 Box coordinates urn (N,E)": f'<b:Box {g3} srsName="urn:ogc:def:crs:EPSG::2180"><b:coordinates>{n1!r},{e1!r}\n\t{n2!r},{e2!r}</b:coordinates></b:Box>',
         # OWSLib's fes2.BBox / fes.BBox: GML 3.1.1 corners
         "GML 3.1.1 corners, no srsName (N,E)": f"<b:Envelope {g3}>{corners(n1, e1, n2, e2)}</b:Envelope>",
         "GML 3.1.1 corners EPSG:2180 (E,N)": f'<b:Envelope {g3} srsName="EPSG:2180">{corners(e1, n1, e2, n2)}</b:Envelope>',
         "GML 3.1.1 pos pos urn (N,E)": f'<b:Envelope {g3} srsName="urn:ogc:def:crs:EPSG::2180"><b:pos>{n1!r} {e1!r}</b:pos>'
-                                       f"<b:pos>{n2!r} {e2!r}</b:pos></b:Envelope>",
+        f"<b:pos>{n2!r} {e2!r}</b:pos></b:Envelope>",
         "GML 3.1.1 coord (N,E)": f"<b:Envelope {g3}>{coord(n1, e1)}{coord(n2, e2)}</b:Envelope>",
         "GML 3.1.1 coordinates EPSG:2180 (E,N)": f'<b:Envelope {g3} srsName="EPSG:2180"><b:coordinates>{e1!r},{n1!r} '
-                                                 f"{e2!r},{n2!r}</b:coordinates></b:Envelope>",
+        f"{e2!r},{n2!r}</b:coordinates></b:Envelope>",
         # GDAL's WFS 2.0 -spat: GML 3.2 corners without srsName
         "GML 3.2 corners, no srsName (N,E)": f"<b:Envelope {g32}>{corners(n1, e1, n2, e2)}</b:Envelope>",
-        "GML 3.2 corners def/crs (N,E)":
-            f'<b:Envelope {g32} srsName="http://www.opengis.net/def/crs/EPSG/0/2180">{corners(n1, e1, n2, e2)}</b:Envelope>',
+        "GML 3.2 corners def/crs (N,E)": f'<b:Envelope {g32} srsName="http://www.opengis.net/def/crs/EPSG/0/2180">{corners(n1, e1, n2, e2)}</b:Envelope>',
         "GML 3.2 pos pos EPSG:2180 (E,N)": f'<b:Envelope {g32} srsName="EPSG:2180"><b:pos>{e1!r} {n1!r}</b:pos><b:pos>{e2!r} {n2!r}</b:pos>'
-                                           "</b:Envelope>",
+        "</b:Envelope>",
         "GML 3.2 coordinates (N,E)": f"<b:Envelope {g32}><b:coordinates>{n1!r},{e1!r} {n2!r},{e2!r}</b:coordinates></b:Envelope>",
     }
 
@@ -390,7 +440,10 @@ def test_bbox_takes_every_envelope_encoding(sample, version):
     for form, env in envelope_forms(e1, n1, e2, n2).items():
         assert pks(flt(f"<f:BBOX>{prop('geometry', version)}{env}</f:BBOX>", version), version) == want, form
         assert pks(flt(f"<f:BBOX>{env}</f:BBOX>", version), version) == want, form
-        assert pks(flt(f"<f:Intersects>{prop('geometry', version)}{env}</f:Intersects>", version), version) == want, form
+        assert (
+            pks(flt(f"<f:Intersects>{prop('geometry', version)}{env}</f:Intersects>", version), version)
+            == want
+        ), form
 
 
 def test_gdal_wfs11_box_read_in_the_wrong_axis_order_is_elsewhere(sample):
@@ -406,14 +459,20 @@ def test_ows_bounding_box_means_the_geometry(sample, version):
     want = expected(geom__intersects=Polygon.from_bbox((e1, n1, e2, n2)))
     env = envelope(e1, n1, e2, n2, "EPSG:2180")
     tag = DIALECT[version][2]
-    for name in ("ows:BoundingBox", f'<f:{tag} xmlns:o="http://www.opengis.net/ows/1.1">o:BoundingBox</f:{tag}>',
-                 f'<f:{tag} xmlns:ows="http://www.opengis.net/ows">ows:BoundingBox</f:{tag}>'):
+    for name in (
+        "ows:BoundingBox",
+        f'<f:{tag} xmlns:o="http://www.opengis.net/ows/1.1">o:BoundingBox</f:{tag}>',
+        f'<f:{tag} xmlns:ows="http://www.opengis.net/ows">ows:BoundingBox</f:{tag}>',
+    ):
         reference = name if name.startswith("<") else prop(name, version)
         assert pks(flt(f"<f:BBOX>{reference}{env}</f:BBOX>", version), version) == want, name
         assert pks(flt(f"<f:Intersects>{reference}{env}</f:Intersects>", version), version) == want, name
     # not an OWS bounding box, or not in a spatial operator: still refused
-    for reference in (prop("BoundingBox", version), prop("x:BoundingBox", version),
-                      f'<f:{tag} xmlns:ows="urn:x-other">ows:BoundingBox</f:{tag}>'):
+    for reference in (
+        prop("BoundingBox", version),
+        prop("x:BoundingBox", version),
+        f'<f:{tag} xmlns:ows="urn:x-other">ows:BoundingBox</f:{tag}>',
+    ):
         rejected(flt(f"<f:BBOX>{reference}{env}</f:BBOX>", version), version)
     rejected(flt(cmp("PropertyIsEqualTo", "ows:BoundingBox", "1", version), version), version)
 
@@ -424,8 +483,11 @@ def test_owslib_bbox_filters(sample):
     box = Polygon.from_bbox((e1, n1, e2, n2))
     want = expected(geom__intersects=box)
     name = sample["parcel"].precinct.name
-    for bbox in (fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"), fes2.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
-                 fes2.BBox([n1, e1, n2, e2])):
+    for bbox in (
+        fes2.BBox([n1, e1, n2, e2], crs="urn:ogc:def:crs:EPSG::2180"),
+        fes2.BBox([e1, n1, e2, n2], crs="EPSG:2180"),
+        fes2.BBox([n1, e1, n2, e2]),
+    ):
         assert pks(etree.tostring(fes2.Filter(bbox).toXML())) == want
         both = fes2.Filter(fes2.And([bbox, fes2.PropertyIsEqualTo("NAZWA_OBREBU", name)]))
         assert pks(etree.tostring(both.toXML())) == expected(geom__intersects=box, precinct__name=name)
@@ -442,42 +504,98 @@ G2 = f'xmlns:b="{GML311}"'
 
 
 @pytest.mark.parametrize("version", ["2.0", "1.1"])
-@pytest.mark.parametrize("env, message", [
-    (f"<b:Box {G2}><b:coordinates>470000,638000</b:coordinates></b:Box>", "two corners"),  # one coordinate
-    (f"<b:Box {G2}><b:coordinates>470000,638000 470001,638001 470002,638002</b:coordinates></b:Box>", "two corners"),
-    (f"<b:Box {G2}><b:coordinates></b:coordinates></b:Box>", "two corners"),
-    (f"<b:Box {G2}/>", "gml:Box has two"),
-    (f"<b:Box {G2}><b:coordinates>470000 638000 470001 638001</b:coordinates></b:Box>", "pairs"),  # no cs
-    (f"<b:Box {G2}><b:coordinates>470000,638000,1 470001,638001,1</b:coordinates></b:Box>", "two-dimensional"),
-    (f"<b:Box {G2}><b:coordinates>a,b c,d</b:coordinates></b:Box>", "finite numbers"),
-    (f"<b:Box {G2}><b:coordinates>NaN,638000 470001,638001</b:coordinates></b:Box>", "finite numbers"),
-    (f"<b:Box {G2}><b:coordinates>-inf,638000 Infinity,638001</b:coordinates></b:Box>", "finite numbers"),
-    (f"<b:Box {G2}><b:coordinates>1e999,638000 470001,638001</b:coordinates></b:Box>", "finite numbers"),
-    (f"<b:Box {G2}><b:coordinates>470000,638000 1e300,1e300</b:coordinates></b:Box>", "larger than"),  # huge
-    (f"<b:Box {G2}><b:coordinates>-1e10,638000 470001,638001</b:coordinates></b:Box>", "larger than"),
-    (f"<b:Box {G2}><b:coordinates>470001,638001 470000,638000</b:coordinates></b:Box>", "lower corner"),  # reversed
-    (f'<b:Box {G2}><b:coordinates decimal=",">470000,5,638000 470001,638001</b:coordinates></b:Box>', "separators"),
-    (f'<b:Box {G2}><b:coordinates cs=", ">470000, 638000 470001, 638001</b:coordinates></b:Box>', "separators"),
-    (f'<b:Box {G2}><b:coordinates ts="1">4700001638000</b:coordinates></b:Box>', "separators"),
-    (f'<b:Box {G2}><b:coordinates cs=";" decimal=",">470000.5;638000 470001;638001</b:coordinates></b:Box>', "finite numbers"),
-    (f"<b:Box {G2}><b:coordinates>470000,638000 470001,638001<b:x/></b:coordinates></b:Box>", "separators"),
-    (f"<b:Box {G2}><b:coord><b:X>470000</b:X></b:coord><b:coord><b:X>470001</b:X><b:Y>638001</b:Y></b:coord></b:Box>", "gml:X and"),
-    (f"<b:Box {G2}><b:coord><b:X>1</b:X><b:Y>2</b:Y><b:Z>3</b:Z></b:coord><b:coord><b:X>4</b:X><b:Y>5</b:Y><b:Z>6</b:Z></b:coord></b:Box>",
-     "two-dimensional"),
-    (f"<b:Box {G2}><b:coord><b:X>1</b:X><b:Y>2</b:Y></b:coord></b:Box>", "gml:Box has two"),
-    (f"<b:Box {G2}><b:lowerCorner>470000 638000</b:lowerCorner><b:upperCorner>470001 638001</b:upperCorner></b:Box>", "gml:Box has two"),
-    (f'<b:Box {G2} srsName="EPSG:9999"><b:coordinates>470000,638000 470001,638001</b:coordinates></b:Box>', "not offered"),
-    (f'<b:Box xmlns:b="{GML32}"><b:coordinates>470000,638000 470001,638001</b:coordinates></b:Box>', "BBOX takes a gml:Envelope"),
-    (f'<b:Envelope xmlns:b="{GML32}"><b:coord><b:X>1</b:X><b:Y>2</b:Y></b:coord><b:coord><b:X>3</b:X><b:Y>4</b:Y></b:coord></b:Envelope>',
-     "lowerCorner and an upperCorner"),  # no gml:coord in GML 3.2
-    (f'<b:Envelope {G2}><b:pos>470000 638000</b:pos><b:pos>470001 638001</b:pos><b:pos>1 2</b:pos></b:Envelope>',
-     "lowerCorner and an upperCorner"),
-    (f'<b:Envelope {G2}><b:lowerCorner>470000</b:lowerCorner><b:upperCorner>470001 638001</b:upperCorner></b:Envelope>', "pairs"),
-    (f'<b:Envelope {G2}><b:upperCorner>470001 638001</b:upperCorner><b:lowerCorner>470000 638000</b:lowerCorner></b:Envelope>',
-     "lowerCorner and an upperCorner"),
-    ('<b:Envelope xmlns:b="http://www.opengis.net/gml/3.3"><b:lowerCorner>0 0</b:lowerCorner><b:upperCorner>1 1</b:upperCorner>'
-     "</b:Envelope>", "Envelope"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            f"<b:Box {G2}><b:coordinates>470000,638000</b:coordinates></b:Box>",
+            "two corners",
+        ),  # one coordinate
+        (
+            f"<b:Box {G2}><b:coordinates>470000,638000 470001,638001 470002,638002</b:coordinates></b:Box>",
+            "two corners",
+        ),
+        (f"<b:Box {G2}><b:coordinates></b:coordinates></b:Box>", "two corners"),
+        (f"<b:Box {G2}/>", "gml:Box has two"),
+        (f"<b:Box {G2}><b:coordinates>470000 638000 470001 638001</b:coordinates></b:Box>", "pairs"),  # no cs
+        (
+            f"<b:Box {G2}><b:coordinates>470000,638000,1 470001,638001,1</b:coordinates></b:Box>",
+            "two-dimensional",
+        ),
+        (f"<b:Box {G2}><b:coordinates>a,b c,d</b:coordinates></b:Box>", "finite numbers"),
+        (f"<b:Box {G2}><b:coordinates>NaN,638000 470001,638001</b:coordinates></b:Box>", "finite numbers"),
+        (f"<b:Box {G2}><b:coordinates>-inf,638000 Infinity,638001</b:coordinates></b:Box>", "finite numbers"),
+        (f"<b:Box {G2}><b:coordinates>1e999,638000 470001,638001</b:coordinates></b:Box>", "finite numbers"),
+        (
+            f"<b:Box {G2}><b:coordinates>470000,638000 1e300,1e300</b:coordinates></b:Box>",
+            "larger than",
+        ),  # huge
+        (f"<b:Box {G2}><b:coordinates>-1e10,638000 470001,638001</b:coordinates></b:Box>", "larger than"),
+        (
+            f"<b:Box {G2}><b:coordinates>470001,638001 470000,638000</b:coordinates></b:Box>",
+            "lower corner",
+        ),  # reversed
+        (
+            f'<b:Box {G2}><b:coordinates decimal=",">470000,5,638000 470001,638001</b:coordinates></b:Box>',
+            "separators",
+        ),
+        (
+            f'<b:Box {G2}><b:coordinates cs=", ">470000, 638000 470001, 638001</b:coordinates></b:Box>',
+            "separators",
+        ),
+        (f'<b:Box {G2}><b:coordinates ts="1">4700001638000</b:coordinates></b:Box>', "separators"),
+        (
+            f'<b:Box {G2}><b:coordinates cs=";" decimal=",">470000.5;638000 470001;638001</b:coordinates></b:Box>',
+            "finite numbers",
+        ),
+        (
+            f"<b:Box {G2}><b:coordinates>470000,638000 470001,638001<b:x/></b:coordinates></b:Box>",
+            "separators",
+        ),
+        (
+            f"<b:Box {G2}><b:coord><b:X>470000</b:X></b:coord><b:coord><b:X>470001</b:X><b:Y>638001</b:Y></b:coord></b:Box>",
+            "gml:X and",
+        ),
+        (
+            f"<b:Box {G2}><b:coord><b:X>1</b:X><b:Y>2</b:Y><b:Z>3</b:Z></b:coord><b:coord><b:X>4</b:X><b:Y>5</b:Y><b:Z>6</b:Z></b:coord></b:Box>",
+            "two-dimensional",
+        ),
+        (f"<b:Box {G2}><b:coord><b:X>1</b:X><b:Y>2</b:Y></b:coord></b:Box>", "gml:Box has two"),
+        (
+            f"<b:Box {G2}><b:lowerCorner>470000 638000</b:lowerCorner><b:upperCorner>470001 638001</b:upperCorner></b:Box>",
+            "gml:Box has two",
+        ),
+        (
+            f'<b:Box {G2} srsName="EPSG:9999"><b:coordinates>470000,638000 470001,638001</b:coordinates></b:Box>',
+            "not offered",
+        ),
+        (
+            f'<b:Box xmlns:b="{GML32}"><b:coordinates>470000,638000 470001,638001</b:coordinates></b:Box>',
+            "BBOX takes a gml:Envelope",
+        ),
+        (
+            f'<b:Envelope xmlns:b="{GML32}"><b:coord><b:X>1</b:X><b:Y>2</b:Y></b:coord><b:coord><b:X>3</b:X><b:Y>4</b:Y></b:coord></b:Envelope>',
+            "lowerCorner and an upperCorner",
+        ),  # no gml:coord in GML 3.2
+        (
+            f"<b:Envelope {G2}><b:pos>470000 638000</b:pos><b:pos>470001 638001</b:pos><b:pos>1 2</b:pos></b:Envelope>",
+            "lowerCorner and an upperCorner",
+        ),
+        (
+            f"<b:Envelope {G2}><b:lowerCorner>470000</b:lowerCorner><b:upperCorner>470001 638001</b:upperCorner></b:Envelope>",
+            "pairs",
+        ),
+        (
+            f"<b:Envelope {G2}><b:upperCorner>470001 638001</b:upperCorner><b:lowerCorner>470000 638000</b:lowerCorner></b:Envelope>",
+            "lowerCorner and an upperCorner",
+        ),
+        (
+            '<b:Envelope xmlns:b="http://www.opengis.net/gml/3.3"><b:lowerCorner>0 0</b:lowerCorner><b:upperCorner>1 1</b:upperCorner>'
+            "</b:Envelope>",
+            "Envelope",
+        ),
+    ],
+)
 def test_bad_envelopes_are_clear_400s(env, message, version):
     exc = rejected(flt(f"<f:BBOX>{prop('geometry', version)}{env}</f:BBOX>", version), version)
     assert message in exc.message and exc.locator == "FILTER", exc.message
@@ -485,7 +603,7 @@ def test_bad_envelopes_are_clear_400s(env, message, version):
 
 def test_envelope_coordinates_count_toward_the_vertex_limit():
     huge = " ".join(["1,2"] * 200_000)
-    exc = rejected(flt(f'<f:BBOX><b:Box {G2}><b:coordinates>{huge}</b:coordinates></b:Box></f:BBOX>'))
+    exc = rejected(flt(f"<f:BBOX><b:Box {G2}><b:coordinates>{huge}</b:coordinates></b:Box></f:BBOX>"))
     assert "vertices" in exc.message
 
 
@@ -494,24 +612,48 @@ def test_during(sample):
     version = sample["version"]
 
     def during(begin: str, end: str) -> set[int]:
-        return pks(flt(f'<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p">'
-                       f"<g:beginPosition>{begin}</g:beginPosition><g:endPosition>{end}</g:endPosition></g:TimePeriod></f:During>"))
+        return pks(
+            flt(
+                f'<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p">'
+                f"<g:beginPosition>{begin}</g:beginPosition><g:endPosition>{end}</g:endPosition></g:TimePeriod></f:During>"
+            )
+        )
 
     around = during((version - timedelta(days=1)).isoformat(), (version + timedelta(days=1)).isoformat())
-    assert around == expected(start_version__gt=version - timedelta(days=1), start_version__lt=version + timedelta(days=1)) != set()
+    assert (
+        around
+        == expected(
+            start_version__gt=version - timedelta(days=1), start_version__lt=version + timedelta(days=1)
+        )
+        != set()
+    )
     assert during("2001-01-01", "2002-01-01") == set()
     assert during(version.isoformat(), (version + timedelta(days=1)).isoformat()) == set()  # strictly inside
-    nested = (f'<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p"><g:begin><g:TimeInstant g:id="b">'
-              f'<g:timePosition>{(version - timedelta(days=1)).isoformat()}</g:timePosition></g:TimeInstant></g:begin><g:end>'
-              f'<g:TimeInstant g:id="e"><g:timePosition>{(version + timedelta(days=1)).isoformat()}</g:timePosition></g:TimeInstant>'
-              "</g:end></g:TimePeriod></f:During>")
+    nested = (
+        f'<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p"><g:begin><g:TimeInstant g:id="b">'
+        f"<g:timePosition>{(version - timedelta(days=1)).isoformat()}</g:timePosition></g:TimeInstant></g:begin><g:end>"
+        f'<g:TimeInstant g:id="e"><g:timePosition>{(version + timedelta(days=1)).isoformat()}</g:timePosition></g:TimeInstant>'
+        "</g:end></g:TimePeriod></f:During>"
+    )
     assert pks(flt(nested)) == around
-    rejected(flt('<f:During><f:ValueReference>NAZWA_OBREBU</f:ValueReference><g:TimePeriod g:id="p"><g:beginPosition>2001-01-01'
-                 "</g:beginPosition><g:endPosition>2002-01-01</g:endPosition></g:TimePeriod></f:During>"))
-    rejected(flt('<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p"><g:beginPosition>2003-01-01'
-                 "</g:beginPosition><g:endPosition>2002-01-01</g:endPosition></g:TimePeriod></f:During>"))
-    rejected(flt('<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p"><g:beginPosition>yesterday'
-                 "</g:beginPosition><g:endPosition>2002-01-01</g:endPosition></g:TimePeriod></f:During>"))
+    rejected(
+        flt(
+            '<f:During><f:ValueReference>NAZWA_OBREBU</f:ValueReference><g:TimePeriod g:id="p"><g:beginPosition>2001-01-01'
+            "</g:beginPosition><g:endPosition>2002-01-01</g:endPosition></g:TimePeriod></f:During>"
+        )
+    )
+    rejected(
+        flt(
+            '<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p"><g:beginPosition>2003-01-01'
+            "</g:beginPosition><g:endPosition>2002-01-01</g:endPosition></g:TimePeriod></f:During>"
+        )
+    )
+    rejected(
+        flt(
+            '<f:During><f:ValueReference>DATA</f:ValueReference><g:TimePeriod g:id="p"><g:beginPosition>yesterday'
+            "</g:beginPosition><g:endPosition>2002-01-01</g:endPosition></g:TimePeriod></f:During>"
+        )
+    )
 
 
 # ------------------------------------------------------------------------------- resource ids
@@ -519,14 +661,16 @@ def test_resource_ids(sample):
     """Feature ids are <layer>.<primary key>, as GetFeature writes them."""
     a, b = sample["two"]
     ka, kb = (Parcel.objects.get(parcel_id=x, end_object__isnull=True).pk for x in (a, b))
-    assert pks(flt(f'<f:ResourceId rid="dzialki.{ka}"/><f:ResourceId rid="dzialki.{kb}"/>')) == expected(parcel_id__in=[a, b])
+    assert pks(flt(f'<f:ResourceId rid="dzialki.{ka}"/><f:ResourceId rid="dzialki.{kb}"/>')) == expected(
+        parcel_id__in=[a, b]
+    )
     assert len(expected(parcel_id__in=[a, b])) == 2
     assert pks(flt('<f:ResourceId rid="dzialki.141804_9.9999.1"/>')) == set()  # unknown: empty, no error
-    assert pks(flt("<f:ResourceId rid=\"x'; SELECT 1--\"/>")) == set()
-    assert pks(flt("<f:ResourceId rid=\"dzialki.x'; SELECT 1--\"/>")) == set()
+    assert pks(flt('<f:ResourceId rid="x\'; SELECT 1--"/>')) == set()
+    assert pks(flt('<f:ResourceId rid="dzialki.x\'; SELECT 1--"/>')) == set()
     exc = rejected(flt('<f:ResourceId rid="budynki.B1"/>'))
     assert exc.locator == "RESOURCEID"
-    assert rejected(flt("<f:ResourceId rid=\"budynki.x'; SELECT 1--\"/>")).locator == "RESOURCEID"
+    assert rejected(flt('<f:ResourceId rid="budynki.x\'; SELECT 1--"/>')).locator == "RESOURCEID"
     inside_or = f'<f:Or><f:ResourceId rid="dzialki.{ka}"/>{cmp("PropertyIsEqualTo", "ID_DZIALKI", b)}</f:Or>'
     assert pks(flt(inside_or)) == expected(parcel_id__in=[a, b])
     assert pks(flt(f'<f:ResourceId rid="dzialki.{a}"/>')) == set()  # an official id is not a feature id
@@ -545,8 +689,12 @@ def test_feature_and_gml_object_ids_in_filter_11(sample):
 def test_owslib_filters_standalone(sample):
     """OWSLib sends the Filter on its own (KVP FILTER / `query=`), its namespace declared on the root."""
     name = sample["sheet_precinct"]
-    f20 = fes2.Filter(fes2.And([fes2.PropertyIsEqualTo("NAZWA_OBREBU", name), fes2.PropertyIsLike("ID_DZIALKI", "141804%")]))
-    assert pks(etree.tostring(f20.toXML()).decode()) == expected(precinct__name=name, parcel_id__startswith="141804")
+    f20 = fes2.Filter(
+        fes2.And([fes2.PropertyIsEqualTo("NAZWA_OBREBU", name), fes2.PropertyIsLike("ID_DZIALKI", "141804%")])
+    )
+    assert pks(etree.tostring(f20.toXML()).decode()) == expected(
+        precinct__name=name, parcel_id__startswith="141804"
+    )
     inner = sample["inner"]
     point = owslib_gml.Point(id="p1", srsName="EPSG:2180", pos=[inner.x, inner.y])
     f20 = fes2.Filter(fes2.Intersects("geometry", point))
@@ -566,13 +714,20 @@ def test_xml_declaration_and_encodings(sample):
 
 # -------------------------------------------------------------------------- hostile input (§6)
 def test_doctype_xxe_and_billion_laughs_are_refused():
-    xxe = ('<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           + flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "&x;")))
+    xxe = '<?xml version="1.0"?><!DOCTYPE f [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + flt(
+        cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "&x;")
+    )
     assert "passwd" not in rejected(xxe).message
-    laughs = '<!DOCTYPE f [<!ENTITY a "lol">' + "".join(
-        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9)) + "]>"
+    laughs = (
+        '<!DOCTYPE f [<!ENTITY a "lol">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+        + "]>"
+    )
     rejected(laughs + flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "&j;")))
-    rejected('<!DOCTYPE f SYSTEM "http://169.254.169.254/latest">' + flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a")))
+    rejected(
+        '<!DOCTYPE f SYSTEM "http://169.254.169.254/latest">'
+        + flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a"))
+    )
 
 
 def test_size_and_nesting_limits():
@@ -591,10 +746,28 @@ def test_size_and_nesting_limits():
     rejected(b"")
 
 
-@pytest.mark.parametrize("name", [
-    "KW", "OWNERS", "parcel_id", "precinct__name", "id_dzialki", "UNKNOWN", "..", "//*", "@*", "exec(x)", "ID_DZIALKI[1]",
-    "/ID_DZIALKI", "gisportal:ID_DZIALKI/text()", "ID_DZIALKI | //*", "a:b:ID_DZIALKI", "", "x" * 500,
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "KW",
+        "OWNERS",
+        "parcel_id",
+        "precinct__name",
+        "id_dzialki",
+        "UNKNOWN",
+        "..",
+        "//*",
+        "@*",
+        "exec(x)",
+        "ID_DZIALKI[1]",
+        "/ID_DZIALKI",
+        "gisportal:ID_DZIALKI/text()",
+        "ID_DZIALKI | //*",
+        "a:b:ID_DZIALKI",
+        "",
+        "x" * 500,
+    ],
+)
 def test_property_names_outside_the_allow_list(name):
     exc = rejected(flt(cmp("PropertyIsEqualTo", name, "1")))
     assert len(exc.message) < 200  # at most ~80 characters of the name come back
@@ -619,45 +792,59 @@ def test_injection_literals_match_nothing_or_fail_to_cast():
     assert Parcel.objects.current().count() == 2000  # nothing was dropped
 
 
-@pytest.mark.parametrize("attrs, pattern", [
-    ('wildCard="*" singleChar="*" escapeChar="!"', "a*"),  # not distinct
-    ('wildCard="**" singleChar="." escapeChar="!"', "a*"),  # not single characters
-    ('singleChar="." escapeChar="!"', "a*"),  # missing
-    ('wildCard="*" singleChar="." escapeChar="!"', "abc!"),  # dangling escape
-    ('wildCard="*" singleChar="." escapeChar="!"', "a" * 1001),
-])
+@pytest.mark.parametrize(
+    "attrs, pattern",
+    [
+        ('wildCard="*" singleChar="*" escapeChar="!"', "a*"),  # not distinct
+        ('wildCard="**" singleChar="." escapeChar="!"', "a*"),  # not single characters
+        ('singleChar="." escapeChar="!"', "a*"),  # missing
+        ('wildCard="*" singleChar="." escapeChar="!"', "abc!"),  # dangling escape
+        ('wildCard="*" singleChar="." escapeChar="!"', "a" * 1001),
+    ],
+)
 def test_bad_like(attrs, pattern):
-    rejected(flt(f"<f:PropertyIsLike {attrs}><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:Literal>{pattern}</f:Literal></f:PropertyIsLike>"))
+    rejected(
+        flt(
+            f"<f:PropertyIsLike {attrs}><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:Literal>{pattern}</f:Literal></f:PropertyIsLike>"
+        )
+    )
 
 
 def test_like_on_a_number_is_refused():
-    rejected(flt('<f:PropertyIsLike wildCard="*" singleChar="." escapeChar="!"><f:ValueReference>NUMER_ARKUSZA</f:ValueReference>'
-                 "<f:Literal>1*</f:Literal></f:PropertyIsLike>"))
+    rejected(
+        flt(
+            '<f:PropertyIsLike wildCard="*" singleChar="." escapeChar="!"><f:ValueReference>NUMER_ARKUSZA</f:ValueReference>'
+            "<f:Literal>1*</f:Literal></f:PropertyIsLike>"
+        )
+    )
 
 
-@pytest.mark.parametrize("geometry", [
-    '<g:Point srsName="EPSG:2180"><g:pos>NaN 470000</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:2180"><g:pos>Infinity 470000</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:2180"><g:pos>1e999 470000</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:2180"><g:pos>638000,5 470000</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:2180"><g:pos>638000 470000 12</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:2180" srsDimension="3"><g:pos>638000 470000 12</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:9999"><g:pos>638000 470000</g:pos></g:Point>',
-    '<g:Point srsName="CRS:84"><g:pos>21 52</g:pos></g:Point>',
-    '<g:Point srsName="EPSG:2180\' OR 1=1"><g:pos>638000 470000</g:pos></g:Point>',
-    '<g:Point srsName="urn:ogc:def:crs:EPSG::4326"><g:pos>95 21</g:pos></g:Point>',  # latitude 95
-    '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 0 10 10 0 10</g:posList></g:LinearRing></g:exterior></g:Polygon>',
-    '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 0 10 10 0 10 0 1</g:posList></g:LinearRing></g:exterior></g:Polygon>',
-    '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 10 10 0 0 10 0 0</g:posList></g:LinearRing></g:exterior></g:Polygon>',
-    '<g:Polygon srsName="EPSG:2180"><g:interior><g:LinearRing><g:posList>0 0 10 0 10 10 0 0</g:posList></g:LinearRing></g:interior></g:Polygon>',
-    '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 0 10 10 0</g:posList></g:LinearRing></g:exterior></g:Polygon>',
-    '<g:LineString srsName="EPSG:2180"><g:posList>0 0</g:posList></g:LineString>',
-    '<g:MultiSurface srsName="EPSG:2180"><g:surfaceMember><g:Point><g:pos>0 0</g:pos></g:Point></g:surfaceMember></g:MultiSurface>',
-    '<g:MultiSurface srsName="EPSG:2180"></g:MultiSurface>',
-    '<g:Envelope srsName="EPSG:2180"><g:lowerCorner>10 10</g:lowerCorner><g:upperCorner>0 0</g:upperCorner></g:Envelope>',
-    '<g:Curve srsName="EPSG:2180"/>',
-    '<x:Point xmlns:x="http://www.opengis.net/gml/3.3"><x:pos>0 0</x:pos></x:Point>',
-])
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        '<g:Point srsName="EPSG:2180"><g:pos>NaN 470000</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:2180"><g:pos>Infinity 470000</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:2180"><g:pos>1e999 470000</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:2180"><g:pos>638000,5 470000</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:2180"><g:pos>638000 470000 12</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:2180" srsDimension="3"><g:pos>638000 470000 12</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:9999"><g:pos>638000 470000</g:pos></g:Point>',
+        '<g:Point srsName="CRS:84"><g:pos>21 52</g:pos></g:Point>',
+        '<g:Point srsName="EPSG:2180\' OR 1=1"><g:pos>638000 470000</g:pos></g:Point>',
+        '<g:Point srsName="urn:ogc:def:crs:EPSG::4326"><g:pos>95 21</g:pos></g:Point>',  # latitude 95
+        '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 0 10 10 0 10</g:posList></g:LinearRing></g:exterior></g:Polygon>',
+        '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 0 10 10 0 10 0 1</g:posList></g:LinearRing></g:exterior></g:Polygon>',
+        '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 10 10 0 0 10 0 0</g:posList></g:LinearRing></g:exterior></g:Polygon>',
+        '<g:Polygon srsName="EPSG:2180"><g:interior><g:LinearRing><g:posList>0 0 10 0 10 10 0 0</g:posList></g:LinearRing></g:interior></g:Polygon>',
+        '<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>0 0 10 0 10 10 0</g:posList></g:LinearRing></g:exterior></g:Polygon>',
+        '<g:LineString srsName="EPSG:2180"><g:posList>0 0</g:posList></g:LineString>',
+        '<g:MultiSurface srsName="EPSG:2180"><g:surfaceMember><g:Point><g:pos>0 0</g:pos></g:Point></g:surfaceMember></g:MultiSurface>',
+        '<g:MultiSurface srsName="EPSG:2180"></g:MultiSurface>',
+        '<g:Envelope srsName="EPSG:2180"><g:lowerCorner>10 10</g:lowerCorner><g:upperCorner>0 0</g:upperCorner></g:Envelope>',
+        '<g:Curve srsName="EPSG:2180"/>',
+        '<x:Point xmlns:x="http://www.opengis.net/gml/3.3"><x:pos>0 0</x:pos></x:Point>',
+    ],
+)
 def test_invalid_geometries(geometry):
     rejected(flt(f"<f:Intersects><f:ValueReference>geometry</f:ValueReference>{geometry}</f:Intersects>"))
 
@@ -665,7 +852,12 @@ def test_invalid_geometries(geometry):
 def test_vertex_limit():
     ring = "0 0 " * 200_000
     body = f'<g:Polygon srsName="EPSG:2180"><g:exterior><g:LinearRing><g:posList>{ring}</g:posList></g:LinearRing></g:exterior></g:Polygon>'
-    assert "vertices" in rejected(flt(f"<f:Intersects><f:ValueReference>geometry</f:ValueReference>{body}</f:Intersects>")).message
+    assert (
+        "vertices"
+        in rejected(
+            flt(f"<f:Intersects><f:ValueReference>geometry</f:ValueReference>{body}</f:Intersects>")
+        ).message
+    )
 
 
 def test_a_large_valid_polygon_is_fine(sample):
@@ -674,33 +866,83 @@ def test_a_large_valid_polygon_is_fine(sample):
     assert pks(flt(body)) == expected(geom__intersects=circle)
 
 
-@pytest.mark.parametrize("xml, version", [
-    ('<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"/>', "2.0"),
-    (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a")), "1.1"),  # FES 2.0 sent as Filter 1.1
-    (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a", "1.1"), "1.1"), "2.0"),
-    ('<Filter><PropertyIsEqualTo><ValueReference>NAZWA_OBREBU</ValueReference><Literal>a</Literal></PropertyIsEqualTo></Filter>', "2.0"),
-    (flt("<f:And></f:And>"), "2.0"),
-    (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a") * 2), "2.0"),
-    (flt('<f:Function name="exec"><f:Literal>x</f:Literal></f:Function>'), "2.0"),
-    (flt('<f:PropertyIsEqualTo><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:ValueReference>NUMER_OBREBU</f:ValueReference>'
-         "</f:PropertyIsEqualTo>"), "2.0"),
-    (flt('<f:PropertyIsEqualTo><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:Literal><b>x</b></f:Literal></f:PropertyIsEqualTo>'),
-     "2.0"),
-    (flt('<f:PropertyIsEqualTo><f:Function name="strToLowerCase"><f:ValueReference>NAZWA_OBREBU</f:ValueReference></f:Function>'
-         "<f:Literal>a</f:Literal></f:PropertyIsEqualTo>"), "2.0"),
-    (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a", attrs=' matchCase="maybe"')), "2.0"),
-    (flt('<f:After><f:ValueReference>DATA</f:ValueReference><g:TimeInstant g:id="i"><g:timePosition>2020-01-01</g:timePosition>'
-         "</g:TimeInstant></f:After>"), "2.0"),
-    (flt('<f:During><f:PropertyName>DATA</f:PropertyName></f:During>', "1.1"), "1.1"),
-    (flt('<f:Intersects><f:ValueReference>geometry</f:ValueReference><x:Point xmlns:x="http://www.opengis.net/gml">'
-         "<x:pos>0 0</x:pos></x:Point></f:Intersects>"), "2.0"),  # GML 3.1.1 in FES 2.0
-    (flt('<f:DWithin><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point>'
-         '<f:Distance uom="m">-5</f:Distance></f:DWithin>'), "2.0"),
-    (flt('<f:DWithin><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point>'
-         '<f:Distance uom="furlong">5</f:Distance></f:DWithin>'), "2.0"),
-    (flt('<f:DWithin><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point></f:DWithin>'), "2.0"),
-    (flt('<f:BBOX><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point></f:BBOX>'), "2.0"),
-])
+@pytest.mark.parametrize(
+    "xml, version",
+    [
+        ('<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"/>', "2.0"),
+        (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a")), "1.1"),  # FES 2.0 sent as Filter 1.1
+        (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a", "1.1"), "1.1"), "2.0"),
+        (
+            "<Filter><PropertyIsEqualTo><ValueReference>NAZWA_OBREBU</ValueReference><Literal>a</Literal></PropertyIsEqualTo></Filter>",
+            "2.0",
+        ),
+        (flt("<f:And></f:And>"), "2.0"),
+        (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a") * 2), "2.0"),
+        (flt('<f:Function name="exec"><f:Literal>x</f:Literal></f:Function>'), "2.0"),
+        (
+            flt(
+                "<f:PropertyIsEqualTo><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:ValueReference>NUMER_OBREBU</f:ValueReference>"
+                "</f:PropertyIsEqualTo>"
+            ),
+            "2.0",
+        ),
+        (
+            flt(
+                "<f:PropertyIsEqualTo><f:ValueReference>NAZWA_OBREBU</f:ValueReference><f:Literal><b>x</b></f:Literal></f:PropertyIsEqualTo>"
+            ),
+            "2.0",
+        ),
+        (
+            flt(
+                '<f:PropertyIsEqualTo><f:Function name="strToLowerCase"><f:ValueReference>NAZWA_OBREBU</f:ValueReference></f:Function>'
+                "<f:Literal>a</f:Literal></f:PropertyIsEqualTo>"
+            ),
+            "2.0",
+        ),
+        (flt(cmp("PropertyIsEqualTo", "NAZWA_OBREBU", "a", attrs=' matchCase="maybe"')), "2.0"),
+        (
+            flt(
+                '<f:After><f:ValueReference>DATA</f:ValueReference><g:TimeInstant g:id="i"><g:timePosition>2020-01-01</g:timePosition>'
+                "</g:TimeInstant></f:After>"
+            ),
+            "2.0",
+        ),
+        (flt("<f:During><f:PropertyName>DATA</f:PropertyName></f:During>", "1.1"), "1.1"),
+        (
+            flt(
+                '<f:Intersects><f:ValueReference>geometry</f:ValueReference><x:Point xmlns:x="http://www.opengis.net/gml">'
+                "<x:pos>0 0</x:pos></x:Point></f:Intersects>"
+            ),
+            "2.0",
+        ),  # GML 3.1.1 in FES 2.0
+        (
+            flt(
+                "<f:DWithin><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point>"
+                '<f:Distance uom="m">-5</f:Distance></f:DWithin>'
+            ),
+            "2.0",
+        ),
+        (
+            flt(
+                "<f:DWithin><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point>"
+                '<f:Distance uom="furlong">5</f:Distance></f:DWithin>'
+            ),
+            "2.0",
+        ),
+        (
+            flt(
+                "<f:DWithin><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point></f:DWithin>"
+            ),
+            "2.0",
+        ),
+        (
+            flt(
+                "<f:BBOX><f:ValueReference>geometry</f:ValueReference><g:Point><g:pos>0 0</g:pos></g:Point></f:BBOX>"
+            ),
+            "2.0",
+        ),
+    ],
+)
 def test_malformed_or_unsupported_filters(xml, version):
     rejected(xml, version)
 

@@ -33,34 +33,98 @@ SERVICE, VERSION = "WMS", "1.3.0"
 WRONG = "zzzz"  # the ETS's wrongValue
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 ISO_639_2B = {"pol", "eng"}  # the ones we use, out of the ETS's list of ISO 639-2/B codes
-CI_ROLE_CODES = {"resourceProvider", "custodian", "owner", "user", "distributor", "originator", "pointOfContact",
-                 "principalInvestigator", "processor", "publisher", "author"}
+CI_ROLE_CODES = {
+    "resourceProvider",
+    "custodian",
+    "owner",
+    "user",
+    "distributor",
+    "originator",
+    "pointOfContact",
+    "principalInvestigator",
+    "processor",
+    "publisher",
+    "author",
+}
 CLASSIFICATION_OF_SPATIAL_DATA_SERVICES = {  # at16's list (ISO 19119 / INSPIRE service classification)
-    "humanInteractionService", "humanCatalogueViewer", "humanGeographicViewer", "humanGeographicSpreadsheetViewer",
-    "humanServiceEditor", "humanChainDefinitionEditor", "humanWorkflowEnactmentManager", "humanGeographicFeatureEditor",
-    "humanGeographicSymbolEditor", "humanFeatureGeneralizationEditor", "humanGeographicDataStructureViewer",
-    "infoManagementService", "infoFeatureAccessService", "infoMapAccessService", "infoCoverageAccessService",
-    "infoSensorDescriptionService", "infoProductAccessService", "infoFeatureTypeService", "infoCatalogueService",
-    "infoRegistryService", "infoGazetteerService", "infoOrderHandlingService", "infoStandingOrderService",
-    "taskManagementService", "chainDefinitionService", "workflowEnactmentService", "subscriptionService",
-    "spatialProcessingService", "spatialCoordinateConversionService", "spatialCoordinateTransformationService",
-    "spatialCoverageVectorConversionService", "spatialImageCoordinateConversionService", "spatialRectificationService",
-    "spatialOrthorectificationService", "spatialSensorGeometryModelAdjustmentService",
-    "spatialImageGeometryModelConversionService", "spatialSubsettingService", "spatialSamplingService",
-    "spatialTilingChangeService", "spatialDimensionMeasurementService", "spatialFeatureManipulationService",
-    "spatialFeatureMatchingService", "spatialFeatureGeneralizationService", "spatialRouteDeterminationService",
-    "spatialPositioningService", "spatialProximityAnalysisService", "thematicProcessingService",
-    "thematicGoparameterCalculationService", "thematicClassificationService", "thematicFeatureGeneralizationService",
-    "thematicSubsettingService", "thematicSpatialCountingService", "thematicChangeDetectionService",
-    "thematicGeographicInformationExtractionService", "thematicImageProcessingService",
-    "thematicReducedResolutionGenerationService", "thematicImageManipulationService",
-    "thematicImageUnderstandingService", "thematicImageSynthesisService", "thematicMultibandImageManipulationService",
-    "thematicObjectDetectionService", "thematicGeoparsingService", "thematicGeocodingService",
-    "temporalProcessingService", "temporalReferenceSystemTransformationService", "temporalSubsettingService",
-    "temporalSamplingService", "temporalProximityAnalysisService", "metadataProcessingService",
-    "metadataStatisticalCalculationService", "metadataGeographicAnnotationService", "comService", "comEncodingService",
-    "comTransferService", "comGeographicCompressionService", "comGeographicFormatConversionService",
-    "comMessagingService", "comRemoteFileAndExecutableManagement"
+    "humanInteractionService",
+    "humanCatalogueViewer",
+    "humanGeographicViewer",
+    "humanGeographicSpreadsheetViewer",
+    "humanServiceEditor",
+    "humanChainDefinitionEditor",
+    "humanWorkflowEnactmentManager",
+    "humanGeographicFeatureEditor",
+    "humanGeographicSymbolEditor",
+    "humanFeatureGeneralizationEditor",
+    "humanGeographicDataStructureViewer",
+    "infoManagementService",
+    "infoFeatureAccessService",
+    "infoMapAccessService",
+    "infoCoverageAccessService",
+    "infoSensorDescriptionService",
+    "infoProductAccessService",
+    "infoFeatureTypeService",
+    "infoCatalogueService",
+    "infoRegistryService",
+    "infoGazetteerService",
+    "infoOrderHandlingService",
+    "infoStandingOrderService",
+    "taskManagementService",
+    "chainDefinitionService",
+    "workflowEnactmentService",
+    "subscriptionService",
+    "spatialProcessingService",
+    "spatialCoordinateConversionService",
+    "spatialCoordinateTransformationService",
+    "spatialCoverageVectorConversionService",
+    "spatialImageCoordinateConversionService",
+    "spatialRectificationService",
+    "spatialOrthorectificationService",
+    "spatialSensorGeometryModelAdjustmentService",
+    "spatialImageGeometryModelConversionService",
+    "spatialSubsettingService",
+    "spatialSamplingService",
+    "spatialTilingChangeService",
+    "spatialDimensionMeasurementService",
+    "spatialFeatureManipulationService",
+    "spatialFeatureMatchingService",
+    "spatialFeatureGeneralizationService",
+    "spatialRouteDeterminationService",
+    "spatialPositioningService",
+    "spatialProximityAnalysisService",
+    "thematicProcessingService",
+    "thematicGoparameterCalculationService",
+    "thematicClassificationService",
+    "thematicFeatureGeneralizationService",
+    "thematicSubsettingService",
+    "thematicSpatialCountingService",
+    "thematicChangeDetectionService",
+    "thematicGeographicInformationExtractionService",
+    "thematicImageProcessingService",
+    "thematicReducedResolutionGenerationService",
+    "thematicImageManipulationService",
+    "thematicImageUnderstandingService",
+    "thematicImageSynthesisService",
+    "thematicMultibandImageManipulationService",
+    "thematicObjectDetectionService",
+    "thematicGeoparsingService",
+    "thematicGeocodingService",
+    "temporalProcessingService",
+    "temporalReferenceSystemTransformationService",
+    "temporalSubsettingService",
+    "temporalSamplingService",
+    "temporalProximityAnalysisService",
+    "metadataProcessingService",
+    "metadataStatisticalCalculationService",
+    "metadataGeographicAnnotationService",
+    "comService",
+    "comEncodingService",
+    "comTransferService",
+    "comGeographicCompressionService",
+    "comGeographicFormatConversionService",
+    "comMessagingService",
+    "comRemoteFileAndExecutableManagement",
 }
 
 
@@ -84,7 +148,11 @@ def text(nodes) -> str:
 
 def layers(doc, named: bool = False) -> list:
     """capabilities.Capability.depthFirst().findAll{it.name()=='Layer' [&& it.Name.size() > 0]}"""
-    return [el for el in path(doc, "Capability")[0].iter() if local(el) == "Layer" and (not named or path(el, "Name"))]
+    return [
+        el
+        for el in path(doc, "Capability")[0].iter()
+        if local(el) == "Layer" and (not named or path(el, "Name"))
+    ]
 
 
 def ancestors(layer) -> list:
@@ -99,7 +167,9 @@ def ancestors(layer) -> list:
 def send(client, url: str, params: dict[str, str | None]):
     """A GET as SoapUI sends it: the endpoint plus the step's parameters (None: the parameter is left out)."""
     parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode({k: v for k, v in params.items() if v is not None})) if q)
+    query = "&".join(
+        q for q in (parts.query, urlencode({k: v for k, v in params.items() if v is not None})) if q
+    )
     return client.get(f"{parts.path}?{query}")
 
 
@@ -112,13 +182,13 @@ def is_exception_report(r) -> bool:
 
 
 def assert_ok(r) -> None:
-    """"Valid HTTP Status Codes: 200" + "Fail if service returns OWS Exception Report"."""
+    """ "Valid HTTP Status Codes: 200" + "Fail if service returns OWS Exception Report"."""
     assert r.status_code == 200, r.status_code
     assert not is_exception_report(r), r.content[:300]
 
 
 def assert_exception(r) -> None:
-    """"Valid HTTP Status Codes: 200" + "Fail if service does not return OWS Exception Report": an XML body whose
+    """ "Valid HTTP Status Codes: 200" + "Fail if service does not return OWS Exception Report": an XML body whose
     root has exactly one ServiceException (or Exception) child."""
     assert r.status_code == 200, (r.status_code, r.content[:300])
     assert "xml" in r["Content-Type"], r["Content-Type"]
@@ -127,7 +197,9 @@ def assert_exception(r) -> None:
 
 
 def capabilities(client, **params):
-    r = send(client, ENDPOINT, {"request": "GetCapabilities", "service": SERVICE, "version": VERSION, **params})
+    r = send(
+        client, ENDPOINT, {"request": "GetCapabilities", "service": SERVICE, "version": VERSION, **params}
+    )
     assert_ok(r)
     return etree.fromstring(r.content)
 
@@ -149,13 +221,23 @@ def getmap(caps) -> tuple[str, dict[str, str]]:
     """initial-testcase: set-getmap-operation-properties (the GetMap endpoint and the default parameters)."""
     layer = layers(caps, named=True)[0]
     href = path(caps, "Capability.Request.GetMap.DCPType.HTTP.Get.OnlineResource")[0].get(XLINK_HREF)
-    boxes = path(layer, "BoundingBox") or next(path(p, "BoundingBox") for p in ancestors(layer) if path(p, "BoundingBox"))
+    boxes = path(layer, "BoundingBox") or next(
+        path(p, "BoundingBox") for p in ancestors(layer) if path(p, "BoundingBox")
+    )
     box = boxes[0]
     formats = [text(f) for f in path(caps, "Capability.Request.GetMap.Format")]
-    params = {"REQUEST": "GetMap", "SERVICE": SERVICE, "VERSION": VERSION, "LAYERS": text(path(layer, "Name")),
-              "STYLES": text(path(path(layer, "Style")[0], "Name")), "CRS": box.get("CRS"),
-              "BBOX": ",".join(box.get(k) for k in ("minx", "miny", "maxx", "maxy")), "WIDTH": "500", "HEIGHT": "500",
-              "FORMAT": "image/png" if "image/png" in formats else "image/gif" if "image/gif" in formats else ""}
+    params = {
+        "REQUEST": "GetMap",
+        "SERVICE": SERVICE,
+        "VERSION": VERSION,
+        "LAYERS": text(path(layer, "Name")),
+        "STYLES": text(path(path(layer, "Style")[0], "Name")),
+        "CRS": box.get("CRS"),
+        "BBOX": ",".join(box.get(k) for k in ("minx", "miny", "maxx", "maxy")),
+        "WIDTH": "500",
+        "HEIGHT": "500",
+        "FORMAT": "image/png" if "image/png" in formats else "image/gif" if "image/gif" in formats else "",
+    }
     assert href.startswith(settings.GISPORTAL_PUBLIC_URL)
     return href, params
 
@@ -236,7 +318,9 @@ def test_at17_getcapabilities_keyword_list(caps, scenario):
         keywords = [k for k in path(caps, "Service")[0].iter() if local(k) == "Keyword"]
         if len(keywords) > 1:
             assert len(path(caps, "Service.KeywordList")) == 1
-            assert len(keywords) == len([k for k in path(caps, "Service.KeywordList")[0].iter() if local(k) == "Keyword"])
+            assert len(keywords) == len(
+                [k for k in path(caps, "Service.KeywordList")[0].iter() if local(k) == "Keyword"]
+            )
 
 
 def test_at18_getcapabilities_keyword_in_extendedcapabilities(caps, scenario):
@@ -258,10 +342,18 @@ def test_at20_getcapabilities_date_type(caps, scenario):
         references = path(caps, "Capability.ExtendedCapabilities.TemporalReference")
         assert references
         for ref in references:
-            dates = [d for kind in ("DateOfPublication", "DateOfLastRevision", "DateOfCreation") for d in path(ref, kind)]
+            dates = [
+                d
+                for kind in ("DateOfPublication", "DateOfLastRevision", "DateOfCreation")
+                for d in path(ref, kind)
+            ]
             assert dates and any(text(d) for d in dates)
             for d in dates:
-                assert len(text(d)) == 10 and text(d)[4] == text(d)[7] == "-" and text(d).replace("-", "").isdigit()
+                assert (
+                    len(text(d)) == 10
+                    and text(d)[4] == text(d)[7] == "-"
+                    and text(d).replace("-", "").isdigit()
+                )
 
 
 def test_at21_getcapabilities_temporal_reference(caps, scenario):
@@ -394,11 +486,16 @@ def test_at40_getcapabilities_layer_crs(caps):
 
 
 INSPIRE_DEFAULT_STYLES = {  # the part of the ETS's table for the themes we have data for
-    "AD.Address": "AD.Address.Default", "AU.AdministrativeUnit": "AU.AdministrativeUnit.Default",
-    "AU.AdministrativeBoundary": "AU.AdministrativeBoundary.Default", "CP.CadastralParcel": "CP.CadastralParcel.Default",
-    "CP.CadastralZoning": "CP.CadastralZoning.Default", "CP.CadastralBoundary": "CP.CadastralBoundary.Default",
-    "BU.Building": "BU.Building.Default", "LU.SpatialPlan": "LU.SpatialPlan.Default",
-    "LU.ZoningElement": "LU.ZoningElement.Default", "LU.SupplementaryRegulation": "LU.SupplementaryRegulation.Default",
+    "AD.Address": "AD.Address.Default",
+    "AU.AdministrativeUnit": "AU.AdministrativeUnit.Default",
+    "AU.AdministrativeBoundary": "AU.AdministrativeBoundary.Default",
+    "CP.CadastralParcel": "CP.CadastralParcel.Default",
+    "CP.CadastralZoning": "CP.CadastralZoning.Default",
+    "CP.CadastralBoundary": "CP.CadastralBoundary.Default",
+    "BU.Building": "BU.Building.Default",
+    "LU.SpatialPlan": "LU.SpatialPlan.Default",
+    "LU.ZoningElement": "LU.ZoningElement.Default",
+    "LU.SupplementaryRegulation": "LU.SupplementaryRegulation.Default",
 }
 
 
@@ -425,12 +522,19 @@ def test_at46_getcapabilities_layer_style_title_and_name(caps):
 def test_at47_getcapabilities_layer_style_legend_url(client, caps):
     """For each supported language: the capabilities in that language, and every LegendURL answers 200 with
     exactly the advertised Format as its Content-Type."""
-    languages = [text(path(caps, "Capability.ExtendedCapabilities.SupportedLanguages.DefaultLanguage.Language"))]
-    languages += [text(path(s, "Language")) for s in path(caps, "Capability.ExtendedCapabilities.SupportedLanguages.SupportedLanguage")]
+    languages = [
+        text(path(caps, "Capability.ExtendedCapabilities.SupportedLanguages.DefaultLanguage.Language"))
+    ]
+    languages += [
+        text(path(s, "Language"))
+        for s in path(caps, "Capability.ExtendedCapabilities.SupportedLanguages.SupportedLanguage")
+    ]
     assert languages == ["pol", "eng"]
     for language in languages:
         doc = capabilities(client, language=language)
-        legends = [(style, path(style, "LegendURL")) for layer in layers(doc) for style in path(layer, "Style")]
+        legends = [
+            (style, path(style, "LegendURL")) for layer in layers(doc) for style in path(layer, "Style")
+        ]
         assert legends
         for _style, legend in legends:
             assert len(legend) <= 1
@@ -438,7 +542,9 @@ def test_at47_getcapabilities_layer_style_legend_url(client, caps):
                 resources = path(legend, "OnlineResource")
                 assert len(resources) == 1 and resources[0].get(XLINK_HREF)
                 r = send(client, resources[0].get(XLINK_HREF), {})
-                assert r.status_code == 200 and r["Content-Type"] == text(path(legend, "Format")), r["Content-Type"]
+                assert r.status_code == 200 and r["Content-Type"] == text(path(legend, "Format")), r[
+                    "Content-Type"
+                ]
 
 
 def test_at48_getcapabilities_layer_dimension_pairs(caps):
@@ -469,15 +575,25 @@ GETMAP_ERRORS = [  # (test case, step, what the step changes in the default para
     ("at54-getmap-crs-parameter", "http-request-getmap-wrong-crs", {"CRS": WRONG}),
     ("at55-getmap-bbox-parameter", "http-request-getmap-no-bbox", {"BBOX": None}),
     ("at55-getmap-bbox-parameter", "http-request-getmap-wrong-bbox", {"BBOX": WRONG}),
-    ("at56-getmap-width-height-parameter", "http-request-getmap-no-width-height", {"WIDTH": None, "HEIGHT": None}),
-    ("at56-getmap-width-height-parameter", "http-request-getmap-wrong-width-height", {"WIDTH": WRONG, "HEIGHT": WRONG}),
+    (
+        "at56-getmap-width-height-parameter",
+        "http-request-getmap-no-width-height",
+        {"WIDTH": None, "HEIGHT": None},
+    ),
+    (
+        "at56-getmap-width-height-parameter",
+        "http-request-getmap-wrong-width-height",
+        {"WIDTH": WRONG, "HEIGHT": WRONG},
+    ),
     ("at57-getmap-format-parameter", "http-request-getmap-no-format", {"FORMAT": None}),
     ("at57-getmap-format-parameter", "http-request-getmap-wrong-format", {"FORMAT": WRONG}),
     ("at58-getmap-transparent-parameter", "http-request-getmap-wrong-transparent", {"TRANSPARENT": WRONG}),
 ]
 
 
-@pytest.mark.parametrize("case, step, change", GETMAP_ERRORS, ids=[f"{c[:4]}-{s}" for c, s, _ in GETMAP_ERRORS])
+@pytest.mark.parametrize(
+    "case, step, change", GETMAP_ERRORS, ids=[f"{c[:4]}-{s}" for c, s, _ in GETMAP_ERRORS]
+)
 def test_at50_to_at58_getmap_mandatory_and_wrong_parameters(client, getmap, case, step, change):
     """A mandatory parameter left out or a wrong value: an exception report with HTTP 200 (an XML body; an
     image or another content type fails the step)."""
@@ -515,7 +631,9 @@ def test_at61_at62_linkviewservice_cascaded_layers(caps):
     """Cascaded layers (cascaded > 0) point at their metadata; we cascade none, so none may claim to."""
     cascaded = [layer for layer in layers(caps) if int(layer.get("cascaded") or 0) > 0]
     for layer in cascaded:
-        assert all(r.get(XLINK_HREF) for r in path(layer, "MetadataURL.OnlineResource")) and path(layer, "MetadataURL")
+        assert all(r.get(XLINK_HREF) for r in path(layer, "MetadataURL.OnlineResource")) and path(
+            layer, "MetadataURL"
+        )
     assert cascaded == []
 
 
@@ -524,7 +642,11 @@ def test_at68_language_parameter(client, caps):
     """LANGUAGE=<the default language> gives the default Title and Abstract, as XML."""
     default = text(path(caps, "Capability.ExtendedCapabilities.SupportedLanguages.DefaultLanguage.Language"))
     assert default in ISO_639_2B
-    r = send(client, ENDPOINT, {"request": "GetCapabilities", "service": SERVICE, "version": VERSION, "language": default})
+    r = send(
+        client,
+        ENDPOINT,
+        {"request": "GetCapabilities", "service": SERVICE, "version": VERSION, "language": default},
+    )
     assert r.status_code == 200 and "xml" in r["Content-Type"]
     doc = etree.fromstring(r.content)
     for name in ("Service.Title", "Service.Abstract"):
@@ -541,10 +663,14 @@ def test_at69_language_default(client, caps):
 def test_at70_language_response(client, caps):
     ext = "Capability.ExtendedCapabilities"
     default = text(path(caps, f"{ext}.SupportedLanguages.DefaultLanguage.Language"))
-    supported = [default] + [text(path(s, "Language")) for s in path(caps, f"{ext}.SupportedLanguages.SupportedLanguage")]
+    supported = [default] + [
+        text(path(s, "Language")) for s in path(caps, f"{ext}.SupportedLanguages.SupportedLanguage")
+    ]
     assert set(supported) <= ISO_639_2B
     for asked, expected in (("", default), (WRONG, default), *((x, x) for x in supported)):
-        assert text(path(capabilities(client, language=asked), f"{ext}.ResponseLanguage.Language")) == expected
+        assert (
+            text(path(capabilities(client, language=asked), f"{ext}.ResponseLanguage.Language")) == expected
+        )
 
 
 def test_at71_language_supported(caps):

@@ -46,8 +46,15 @@ def test_landing_page_links(client, demo_data):
 def test_openapi_and_conformance(client, demo_data):
     doc = client.get("/ogcapi/openapi", {"f": "json"}).json()
     text = json.dumps(doc)
-    params = [p.get("$ref", p.get("name", "")).rsplit("/", 1)[-1] for p in doc["paths"]["/collections/dzialki/items"]["get"]["parameters"]]
-    assert doc["openapi"].startswith("3.0") and {"bbox", "limit", "datetime"} <= set(params) and "openapi" in text
+    params = [
+        p.get("$ref", p.get("name", "")).rsplit("/", 1)[-1]
+        for p in doc["paths"]["/collections/dzialki/items"]["get"]["parameters"]
+    ]
+    assert (
+        doc["openapi"].startswith("3.0")
+        and {"bbox", "limit", "datetime"} <= set(params)
+        and "openapi" in text
+    )
     assert {"filter", "filter-lang", "filter-crs"} <= set(params)
     classes = client.get("/ogcapi/conformance").json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
@@ -62,7 +69,14 @@ def test_openapi_and_conformance(client, demo_data):
 def test_collections_crs(client, demo_data):
     body = client.get("/ogcapi/collections").json()
     ids = {c["id"] for c in body["collections"]}
-    assert {"dzialki", "budynki", "adresy", "obreby", "mpzp", "granice"} <= ids and "numery_dzialek" not in ids
+    assert {
+        "dzialki",
+        "budynki",
+        "adresy",
+        "obreby",
+        "mpzp",
+        "granice",
+    } <= ids and "numery_dzialek" not in ids
     dz = client.get("/ogcapi/collections/dzialki").json()
     assert CRS84 in dz["crs"] and dz["storageCrs"] == f"{U}2180" and dz["storageCrs"] in dz["crs"]
     assert any(link["rel"] == "items" for link in dz["links"])
@@ -88,8 +102,10 @@ def test_items_page_links_and_counts(client, demo_data):
     assert {"self", "alternate", "next"} <= rels
 
 
-@pytest.mark.parametrize("crs, epsg, north_first", [(f"{U}2180", 2180, True), (f"{U}4326", 4326, True),
-                                                    (f"{U}3857", 3857, False), (f"{U}2178", 2178, True)])
+@pytest.mark.parametrize(
+    "crs, epsg, north_first",
+    [(f"{U}2180", 2180, True), (f"{U}4326", 4326, True), (f"{U}3857", 3857, False), (f"{U}2178", 2178, True)],
+)
 def test_items_in_other_crs(client, parcel, crs, epsg, north_first):
     r = client.get(f"/ogcapi/collections/dzialki/items/{parcel['id']}", {"crs": crs})
     assert r.status_code == 200 and r["Content-Crs"] == f"<{crs}>"
@@ -105,7 +121,12 @@ def test_bbox_in_crs84_and_2180(client, parcel):
     ids = [f["id"] for f in items(client, bbox=f"{lon - d},{lat - d},{lon + d},{lat + d}").json()["features"]]
     assert parcel["id"] in ids
     x, y = parcel["x"], parcel["y"]
-    ids = [f["id"] for f in items(client, bbox=f"{y - 1},{x - 1},{y + 1},{x + 1}", **{"bbox-crs": f"{U}2180"}).json()["features"]]
+    ids = [
+        f["id"]
+        for f in items(client, bbox=f"{y - 1},{x - 1},{y + 1},{x + 1}", **{"bbox-crs": f"{U}2180"}).json()[
+            "features"
+        ]
+    ]
     assert parcel["id"] in ids
 
 
@@ -116,7 +137,9 @@ def test_cql_filters(client, parcel):
     body = items(client, filter=f"INTERSECTS(geometry, POINT({lon} {lat}))").json()
     assert parcel["id"] in [f["id"] for f in body["features"]]
     cql = {"op": "=", "args": [{"property": "ID_DZIALKI"}, parcel["id"]]}
-    r = client.post("/ogcapi/collections/dzialki/items", json.dumps(cql), content_type="application/query-cql-json")
+    r = client.post(
+        "/ogcapi/collections/dzialki/items", json.dumps(cql), content_type="application/query-cql-json"
+    )
     assert [f["id"] for f in r.json()["features"]] == [parcel["id"]]
 
 
@@ -128,13 +151,29 @@ def test_properties_sortby_skip_geometry(client, demo_data):
 
 
 # ------------------------------------------------------------------ O4 and hostile inputs
-@pytest.mark.parametrize("params", [{"limit": "unlimited"}, {"foo": "bar"}, {"bbox-crs": "EPSG:2180", "bbox": "1,2,3,4"},
-                                    {"crs": "EPSG:4326"}, {"crs": f"{U}9999"}, {"bbox": "1,2,3"}, {"bbox": "1,2,nan,4"},
-                                    {"datetime": "2020-13-45"}, {"filter-lang": "sql"}, {"sortby": "password"},
-                                    {"properties": "KW"}, {"filter": "ID_DZIALKI = '1' OR '1'='1"},
-                                    {"filter": "exec(x)"}, {"offset": "-1"}, {"sortby": ","}, {"sortby": ""},
-                                    {"offset": "99999999999"},
-                                    {"datetime": "2020-01-01T00:00:00Z/2019-01-01T00:00:00Z"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "unlimited"},
+        {"foo": "bar"},
+        {"bbox-crs": "EPSG:2180", "bbox": "1,2,3,4"},
+        {"crs": "EPSG:4326"},
+        {"crs": f"{U}9999"},
+        {"bbox": "1,2,3"},
+        {"bbox": "1,2,nan,4"},
+        {"datetime": "2020-13-45"},
+        {"filter-lang": "sql"},
+        {"sortby": "password"},
+        {"properties": "KW"},
+        {"filter": "ID_DZIALKI = '1' OR '1'='1"},
+        {"filter": "exec(x)"},
+        {"offset": "-1"},
+        {"sortby": ","},
+        {"sortby": ""},
+        {"offset": "99999999999"},
+        {"datetime": "2020-01-01T00:00:00Z/2019-01-01T00:00:00Z"},
+    ],
+)
 def test_bad_parameters_are_400(client, demo_data, params):
     r = items(client, **params)
     assert r.status_code == 400, (params, r.content[:200])
@@ -152,8 +191,13 @@ def test_deep_and_wide_cql_json_refused(client, demo_data):
     deep = '{"op": "not", "args": [' * 1600 + inner + "]}" * 1600  # ~43 KB, as in MapServer #7542
     r = client.post("/ogcapi/collections/dzialki/items", deep, content_type="application/query-cql-json")
     assert r.status_code == 400
-    wide = {"op": "or", "args": [{"op": "=", "args": [{"property": "NUMER_DZIALKI"}, str(i)]} for i in range(100_000)]}
-    r = client.post("/ogcapi/collections/dzialki/items", json.dumps(wide), content_type="application/query-cql-json")
+    wide = {
+        "op": "or",
+        "args": [{"op": "=", "args": [{"property": "NUMER_DZIALKI"}, str(i)]} for i in range(100_000)],
+    }
+    r = client.post(
+        "/ogcapi/collections/dzialki/items", json.dumps(wide), content_type="application/query-cql-json"
+    )
     assert r.status_code == 400
 
 
@@ -171,33 +215,71 @@ def test_owslib_features(live_url, parcel):
 
 def test_gdal_oapif_count_and_place(live_url, parcel):
     env = gdal_client_env(GDAL_HTTP_TIMEOUT="60")
-    r = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogcapi", "dzialki"], capture_output=True, text=True,
-                       env=env, timeout=300)
+    r = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogcapi", "dzialki"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
-    count = int(next(line for line in r.stdout.splitlines() if line.startswith("Feature Count:")).split(":")[1])
+    count = int(
+        next(line for line in r.stdout.splitlines() if line.startswith("Feature Count:")).split(":")[1]
+    )
     assert count == Parcel.objects.current().count()
-    r = subprocess.run(["ogrinfo", "-ro", "-q", f"OAPIF:{live_url}/ogcapi", "dzialki", "-where", f"ID_DZIALKI = '{parcel['id']}'"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [
+            "ogrinfo",
+            "-ro",
+            "-q",
+            f"OAPIF:{live_url}/ogcapi",
+            "dzialki",
+            "-where",
+            f"ID_DZIALKI = '{parcel['id']}'",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0 and parcel["id"] in r.stdout
 
 
 def test_datetime_filters_version_dates(client, demo_data):
     everything = items(client, limit=1, resulttype="hits").json()["numberMatched"]
-    assert items(client, limit=1, datetime="1900-01-01T00:00:00Z/..", resulttype="hits").json()["numberMatched"] == everything
-    assert items(client, limit=1, datetime="../1900-01-01T00:00:00Z", resulttype="hits").json()["numberMatched"] == 0
+    assert (
+        items(client, limit=1, datetime="1900-01-01T00:00:00Z/..", resulttype="hits").json()["numberMatched"]
+        == everything
+    )
+    assert (
+        items(client, limit=1, datetime="../1900-01-01T00:00:00Z", resulttype="hits").json()["numberMatched"]
+        == 0
+    )
 
 
-@pytest.mark.parametrize("params", [{"POLE_EWIDENCYJNE": "abc"}, {"GRUPA_REJESTROWA": "1.5"}, {"DATA": "yesterday"}])
+@pytest.mark.parametrize(
+    "params", [{"POLE_EWIDENCYJNE": "abc"}, {"GRUPA_REJESTROWA": "1.5"}, {"DATA": "yesterday"}]
+)
 def test_property_filters_with_values_of_the_wrong_type(client, demo_data, params):
     assert items(client, **params).status_code == 400
 
 
 # ------------------------------------------------------------------ issue 19: far boxes, datetime, types, N-first boxes
-@pytest.mark.parametrize("params", [{"bbox": "-80,-5,-70,5"}, {"bbox": "177,65,-177,70"}, {"bbox": "-180,85,180,90"},
-                                    {"bbox": "-180,-90,180,-85"}, {"bbox": "-1.5,50,1.5,53"}, {"bbox": "-80,-5,0,-70,5,100"},
-                                    {"bbox": "-5,-80,5,-70", "bbox-crs": f"{U}4326"}, {"bbox": "0,0,10,10", "bbox-crs": f"{U}2178"},
-                                    {"bbox": "-9e6,-9e6,-8e6,-8e6", "bbox-crs": f"{U}2180"},
-                                    {"bbox": "-8000000,-500000,-7000000,500000", "bbox-crs": f"{U}3857"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "-80,-5,-70,5"},
+        {"bbox": "177,65,-177,70"},
+        {"bbox": "-180,85,180,90"},
+        {"bbox": "-180,-90,180,-85"},
+        {"bbox": "-1.5,50,1.5,53"},
+        {"bbox": "-80,-5,0,-70,5,100"},
+        {"bbox": "-5,-80,5,-70", "bbox-crs": f"{U}4326"},
+        {"bbox": "0,0,10,10", "bbox-crs": f"{U}2178"},
+        {"bbox": "-9e6,-9e6,-8e6,-8e6", "bbox-crs": f"{U}2180"},
+        {"bbox": "-8000000,-500000,-7000000,500000", "bbox-crs": f"{U}3857"},
+    ],
+)
 def test_far_boxes_select_nothing(client, demo_data, params):
     """The ETS's equator box was a 400 ("not a number": 2180 has no coordinates there)."""
     r = items(client, **params)
@@ -205,19 +287,35 @@ def test_far_boxes_select_nothing(client, demo_data, params):
     assert r.json()["numberReturned"] == 0 and r.json()["numberMatched"] == 0
 
 
-@pytest.mark.parametrize("params", [{"bbox": "-180,-90,180,90"}, {"bbox": "20.8,51.9,21.3,52.2"},
-                                    {"bbox": "20.8,51.9,-1000,21.3,52.2,1000"}, {"bbox": "-90,-180,90,180", "bbox-crs": f"{U}4326"},
-                                    {"bbox": "-1e7,-1e7,1e7,1e7", "bbox-crs": f"{U}2180"},
-                                    {"bbox": "-20037508,-20037508,20037508,20037508", "bbox-crs": f"{U}3857"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "-180,-90,180,90"},
+        {"bbox": "20.8,51.9,21.3,52.2"},
+        {"bbox": "20.8,51.9,-1000,21.3,52.2,1000"},
+        {"bbox": "-90,-180,90,180", "bbox-crs": f"{U}4326"},
+        {"bbox": "-1e7,-1e7,1e7,1e7", "bbox-crs": f"{U}2180"},
+        {"bbox": "-20037508,-20037508,20037508,20037508", "bbox-crs": f"{U}3857"},
+    ],
+)
 def test_boxes_over_the_whole_data(client, demo_data, params):
     everything = Parcel.objects.current().count()
     r = items(client, limit=1, **params)
     assert r.status_code == 200 and r.json()["numberMatched"] == everything, r.content[:200]
 
 
-@pytest.mark.parametrize("params", [{"bbox": "20,91,21,92"}, {"bbox": "20,52,21,51"}, {"bbox": "190,52,200,53"},
-                                    {"bbox": "10,10,5,20", "bbox-crs": f"{U}2180"}, {"bbox": "1,2,3,4,5"},
-                                    {"bbox": "20,52,10,21,53,0"}, {"bbox": "20,52,inf,53"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "20,91,21,92"},
+        {"bbox": "20,52,21,51"},
+        {"bbox": "190,52,200,53"},
+        {"bbox": "10,10,5,20", "bbox-crs": f"{U}2180"},
+        {"bbox": "1,2,3,4,5"},
+        {"bbox": "20,52,10,21,53,0"},
+        {"bbox": "20,52,inf,53"},
+    ],
+)
 def test_bad_boxes(client, demo_data, params):
     r = items(client, **params)
     assert r.status_code == 400 and r.json()["description"], (params, r.content[:200])
@@ -255,17 +353,24 @@ def test_datetime_on_a_collection_without_time(client, demo_data):
     for value in ("2020-13-45", "2020-01-01T00:00:00Z/2019-01-01T00:00:00Z", "../..", "yesterday"):
         assert items(client, "budynki", datetime=value).status_code == 400, value
     doc = client.get("/ogcapi/openapi", {"f": "json"}).json()
-    param = next(p for p in doc["paths"]["/collections/budynki/items"]["get"]["parameters"] if p.get("name") == "datetime")
+    param = next(
+        p
+        for p in doc["paths"]["/collections/budynki/items"]["get"]["parameters"]
+        if p.get("name") == "datetime"
+    )
     assert "no temporal property" in param["description"]
 
 
-@pytest.mark.parametrize("cql, status, matched", [
-    ("S_INTERSECTS(geometry, POLYGON((-80 -5, -70 -5, -70 5, -80 5, -80 -5)))", 200, 0),
-    ("S_INTERSECTS(geometry, BBOX(177, 65, -177, 70))", 200, 0),
-    ("S_DISJOINT(geometry, POINT(-75 0))", 200, None),
-    ("S_WITHIN(geometry, POLYGON((-170 -80, 170 -80, 170 80, -170 80, -170 -80)))", 200, None),
-    ("S_CONTAINS(geometry, POINT(-75 0))", 400, 0),
-])
+@pytest.mark.parametrize(
+    "cql, status, matched",
+    [
+        ("S_INTERSECTS(geometry, POLYGON((-80 -5, -70 -5, -70 5, -80 5, -80 -5)))", 200, 0),
+        ("S_INTERSECTS(geometry, BBOX(177, 65, -177, 70))", 200, 0),
+        ("S_DISJOINT(geometry, POINT(-75 0))", 200, None),
+        ("S_WITHIN(geometry, POLYGON((-170 -80, 170 -80, 170 80, -170 80, -170 -80)))", 200, None),
+        ("S_CONTAINS(geometry, POINT(-75 0))", 400, 0),
+    ],
+)
 def test_filter_geometries_far_away(client, demo_data, cql, status, matched):
     """Filter literals where EPSG:2180 has no coordinates: a 500 from PostGIS before (infinite values)."""
     r = items(client, limit=1, filter=cql)
@@ -286,8 +391,13 @@ def _json_type(value) -> str | None:
     return "string"
 
 
-XSD_JSON = {"xs:string": ("string", None), "xs:integer": ("integer", None), "xs:decimal": ("number", None),
-            "xs:date": ("string", "date"), "xs:dateTime": ("string", "date-time")}
+XSD_JSON = {
+    "xs:string": ("string", None),
+    "xs:integer": ("integer", None),
+    "xs:decimal": ("number", None),
+    "xs:date": ("string", "date"),
+    "xs:dateTime": ("string", "date-time"),
+}
 
 
 def test_attribute_types_agree(client, demo_data):
@@ -303,25 +413,47 @@ def test_attribute_types_agree(client, demo_data):
         name = ft.name
         queryables = client.get(f"/ogcapi/collections/{name}/queryables", {"f": "json"}).json()["properties"]
         schema = client.get(f"/ogcapi/collections/{name}/schema", {"f": "json"}).json()["properties"]
-        described = next(x for x in client.get(f"/ogcapi/collections/{name}").json()["links"]
-                         if x["rel"].lower() == "describedby" and x["type"] == "application/schema+json")
+        described = next(
+            x
+            for x in client.get(f"/ogcapi/collections/{name}").json()["links"]
+            if x["rel"].lower() == "describedby" and x["type"] == "application/schema+json"
+        )
         href = urlsplit(described["href"])
         r = client.get(href.path, dict(parse_qsl(href.query)))
         assert r.status_code == 200 and r["Content-Type"].startswith("application/schema+json")
         feature_props = r.json()["properties"]["properties"]["properties"]
-        xsd = etree.fromstring(client.get("/ows", {"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "DescribeFeatureType",
-                                                   "TYPENAMES": f"gisportal:{name}"}).content)
-        xsd_types = {e.get("name"): XSD_JSON[e.get("type")] for e in xsd.iter("{http://www.w3.org/2001/XMLSchema}element")
-                     if e.get("type", "").startswith("xs:")}
+        xsd = etree.fromstring(
+            client.get(
+                "/ows",
+                {
+                    "SERVICE": "WFS",
+                    "VERSION": "2.0.0",
+                    "REQUEST": "DescribeFeatureType",
+                    "TYPENAMES": f"gisportal:{name}",
+                },
+            ).content
+        )
+        xsd_types = {
+            e.get("name"): XSD_JSON[e.get("type")]
+            for e in xsd.iter("{http://www.w3.org/2001/XMLSchema}element")
+            if e.get("type", "").startswith("xs:")
+        }
         features = items(client, name, limit=2000, skipGeometry="true").json()["features"]
         for attr in ft.attributes:
             want = (queryables[attr.name]["type"], queryables[attr.name].get("format"))
             assert (schema[attr.name]["type"], schema[attr.name].get("format")) == want, (name, attr.name)
-            assert (feature_props[attr.name]["type"], feature_props[attr.name].get("format")) == want, (name, attr.name)
+            assert (feature_props[attr.name]["type"], feature_props[attr.name].get("format")) == want, (
+                name,
+                attr.name,
+            )
             assert xsd_types[attr.name] == want, (name, attr.name)
             seen = {_json_type(f["properties"][attr.name]) for f in features} - {None}
             assert seen, (name, attr.name, "no values to compare")
-            assert seen <= ({"integer", "number"} if want[0] == "number" else {want[0]}), (name, attr.name, seen)
+            assert seen <= ({"integer", "number"} if want[0] == "number" else {want[0]}), (
+                name,
+                attr.name,
+                seen,
+            )
             for f in features:
                 value = f["properties"][attr.name]
                 if value is not None and want[1] == "date":
@@ -332,11 +464,24 @@ def test_attribute_types_agree(client, demo_data):
 
 def test_gdal_oapif_types_from_the_schema(live_url, demo_data):
     env = gdal_client_env(GDAL_HTTP_TIMEOUT="60")
-    r = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogcapi", "dzialki"], capture_output=True, text=True,
-                       env=env, timeout=300)
+    r = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogcapi", "dzialki"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
-    fields = dict(line.split(": ", 1) for line in r.stdout.splitlines() if line.split(":")[0] in
-                  ("NUMER_ARKUSZA", "GRUPA_REJESTROWA", "POLE_EWIDENCYJNE", "DATA", "ID_DZIALKI"))
+    fields = dict(
+        line.split(": ", 1)
+        for line in r.stdout.splitlines()
+        if line.split(":")[0]
+        in ("NUMER_ARKUSZA", "GRUPA_REJESTROWA", "POLE_EWIDENCYJNE", "DATA", "ID_DZIALKI")
+    )
     assert {k: v.split(" ")[0] for k, v in fields.items()} == {
-        "NUMER_ARKUSZA": "Integer", "GRUPA_REJESTROWA": "Integer", "POLE_EWIDENCYJNE": "Real", "DATA": "DateTime",
-        "ID_DZIALKI": "String"}
+        "NUMER_ARKUSZA": "Integer",
+        "GRUPA_REJESTROWA": "Integer",
+        "POLE_EWIDENCYJNE": "Real",
+        "DATA": "DateTime",
+        "ID_DZIALKI": "String",
+    }

@@ -27,10 +27,14 @@ UNSUPPORTED_CRS = "http://www.opengis.net/def/crs/0/unsupported"
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 # media types the conformance classes bring (RequirementClass.java): for features and collections,
 # and for the other resources
-FEATURE_MEDIA = {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html": "text/html",
-                 "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson": GEOJSON}
-OTHER_MEDIA = {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html": "text/html",
-               "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson": "application/json"}
+FEATURE_MEDIA = {
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html": "text/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson": GEOJSON,
+}
+OTHER_MEDIA = {
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html": "text/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson": "application/json",
+}
 NUMBERMATCHED_LIMIT = 10_000  # OgcApiFeatures10.java
 
 
@@ -54,7 +58,10 @@ def local(url: str) -> tuple[str, dict]:
 
 
 def link(links: list[dict], rel: str, media: str | None = None) -> dict | None:
-    return next((x for x in links if x.get("rel") == rel and (media is None or same_media(x.get("type", ""), media))), None)
+    return next(
+        (x for x in links if x.get("rel") == rel and (media is None or same_media(x.get("type", ""), media))),
+        None,
+    )
 
 
 def same_media(a: str, b: str) -> bool:
@@ -81,7 +88,11 @@ def landing(api):
 
 @pytest.fixture(scope="module")
 def oas(api, landing):
-    desc = next(x for x in landing.json()["links"] if x["rel"] == "service-desc" and x.get("type", "").replace(" ", "") == OPENAPI)
+    desc = next(
+        x
+        for x in landing.json()["links"]
+        if x["rel"] == "service-desc" and x.get("type", "").replace(" ", "") == OPENAPI
+    )
     path, params = local(desc["href"])
     r = api(path, params, accept=OPENAPI)
     assert r.status_code == 200
@@ -181,7 +192,11 @@ def check_feature_collection(api, oas, conformance, cid: str, r, *, bbox=None) -
     shape = None
     if bbox is not None:  # AT 15 (FeaturesBBox.validateGeometriesInBBox): each geometry meets the box
         x0, y0, x1, y1 = bbox
-        boxes = [shapely.box(x0, y0, x1, y1)] if x0 <= x1 else [shapely.box(x0, y0, 180, y1), shapely.box(-180, y0, x1, y1)]
+        boxes = (
+            [shapely.box(x0, y0, x1, y1)]
+            if x0 <= x1
+            else [shapely.box(x0, y0, 180, y1), shapely.box(-180, y0, x1, y1)]
+        )
         shape = shapely.union_all(boxes)
     for f in body["features"][:100]:  # AT 2: CRS84 without a crs parameter
         if f.get("geometry") is None:
@@ -258,16 +273,35 @@ def test_items_parameter_definitions(oas, cid):
     path = f"/collections/{cid}/items"
     bbox = parameter(oas, path, "bbox")
     assert bbox is not None, f"{path}: no bbox"
-    assert (bbox["in"], bbox.get("required", False), bbox.get("style"), bbox.get("explode", False)) == ("query", False, "form", False)
+    assert (bbox["in"], bbox.get("required", False), bbox.get("style"), bbox.get("explode", False)) == (
+        "query",
+        False,
+        "form",
+        False,
+    )
     s = bbox["schema"]
     assert (s["type"], s["minItems"], s["maxItems"], s["items"]["type"]) == ("array", 4, 6, "number")
     limit = parameter(oas, path, "limit")
     assert limit is not None, f"{path}: no limit"
-    assert (limit["in"], limit.get("required", False), limit.get("style"), limit.get("explode", False)) == ("query", False, "form", False)
-    assert limit["schema"]["type"] == "integer" and limit["schema"]["minimum"] >= 0 and limit["schema"]["default"] >= 0
+    assert (limit["in"], limit.get("required", False), limit.get("style"), limit.get("explode", False)) == (
+        "query",
+        False,
+        "form",
+        False,
+    )
+    assert (
+        limit["schema"]["type"] == "integer"
+        and limit["schema"]["minimum"] >= 0
+        and limit["schema"]["default"] >= 0
+    )
     time = parameter(oas, path, "datetime")
     assert time is not None, f"{path}: no datetime"
-    assert (time["in"], time.get("required", False), time.get("style"), time.get("explode", False)) == ("query", False, "form", False)
+    assert (time["in"], time.get("required", False), time.get("style"), time.get("explode", False)) == (
+        "query",
+        False,
+        "form",
+        False,
+    )
     assert time["schema"]["type"] == "string"
 
 
@@ -286,14 +320,21 @@ def test_items_limit(api, oas, conformance, collections, cid):
     low, high = schema["minimum"], schema.get("maximum", -1)
     path, params = items_url(by_id(collections, cid))
     for limit in (low, min(low + (high - low) // 2, 100)):
-        body = check_feature_collection(api, oas, conformance, cid, api(path, {**params, "limit": limit}, accept=GEOJSON))
+        body = check_feature_collection(
+            api, oas, conformance, cid, api(path, {**params, "limit": limit}, accept=GEOJSON)
+        )
         assert len(body["features"]) <= min(limit, high if high > 0 else limit)
 
 
 # FeaturesBBox.collectionItemUrisWithBboxes: the collection's extent, then boxes that cross the prime
 # meridian, the equator, the antimeridian (west edge east of the east edge) and the polar regions
-ETS_BOXES = [(-1.5, 50.0, 1.5, 53.0), (-80.0, -5.0, -70.0, 5.0), (177.0, 65.0, -177.0, 70.0),
-             (-180.0, 85.0, 180.0, 90.0), (-180.0, -90.0, 180.0, -85.0)]
+ETS_BOXES = [
+    (-1.5, 50.0, 1.5, 53.0),
+    (-80.0, -5.0, -70.0, 5.0),
+    (177.0, 65.0, -177.0, 70.0),
+    (-180.0, 85.0, 180.0, 90.0),
+    (-180.0, -90.0, 180.0, -85.0),
+]
 
 
 @pytest.mark.parametrize("cid", collection_ids())

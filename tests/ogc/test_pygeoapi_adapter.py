@@ -18,8 +18,11 @@ LOCK = Path(__file__).resolve().parents[2] / "requirements.lock"
 
 
 def fail(what: str) -> None:
-    pytest.fail(f"pygeoapi {INSTALLED}: {what}. ogc/ogcapi/adapter.py was written for pygeoapi "
-                f"{adapter.PYGEOAPI_VERSION}: check the adapter against the new version.", pytrace=False)
+    pytest.fail(
+        f"pygeoapi {INSTALLED}: {what}. ogc/ogcapi/adapter.py was written for pygeoapi "
+        f"{adapter.PYGEOAPI_VERSION}: check the adapter against the new version.",
+        pytrace=False,
+    )
 
 
 def need(module, name: str):
@@ -41,23 +44,48 @@ def test_the_pinned_version_is_installed():
     pinned = re.search(r"^pygeoapi==(\S+)", LOCK.read_text(), re.M)
     assert pinned, "requirements.lock does not pin pygeoapi"
     if not (pinned.group(1) == INSTALLED == adapter.PYGEOAPI_VERSION):
-        fail(f"requirements.lock pins {pinned.group(1)}, {INSTALLED} is installed and "
-             f"adapter.PYGEOAPI_VERSION is {adapter.PYGEOAPI_VERSION}; they must agree")
+        fail(
+            f"requirements.lock pins {pinned.group(1)}, {INSTALLED} is installed and "
+            f"adapter.PYGEOAPI_VERSION is {adapter.PYGEOAPI_VERSION}; they must agree"
+        )
 
 
 # (module of the name pygeoapi calls, the name, where the original lives, its parameters, our stand-in,
 #  how pygeoapi calls it)
 REPLACED = [
-    ("pygeoapi.api.itemtypes", "transform_bbox", "pygeoapi.util",
-     [("bbox", "POSITIONAL_OR_KEYWORD"), ("from_crs", "POSITIONAL_OR_KEYWORD"), ("to_crs", "POSITIONAL_OR_KEYWORD")],
-     "ogc.ogcapi.bbox.for_pygeoapi", (([1, 2, 3, 4], "from", "to"), {})),
-    ("pygeoapi.api.itemtypes", "parse_ecql_text", "pygeofilter.parsers.ecql.parse",
-     [("cql_text", "POSITIONAL_OR_KEYWORD")], "ogc.ogcapi.filters.parsed_filter", (("a = 1",), {})),
-    ("pygeoapi.api.itemtypes", "modify_pygeofilter", "pygeoapi.util",
-     [("ast_tree", "POSITIONAL_OR_KEYWORD"), ("filter_crs_uri", "KEYWORD_ONLY"), ("storage_crs_uri", "KEYWORD_ONLY"),
-      ("geometry_column_name", "KEYWORD_ONLY")],
-     "ogc.ogcapi.filters.prepared_filter",
-     ((None,), {"filter_crs_uri": "u", "storage_crs_uri": "u", "geometry_column_name": "geometry"})),
+    (
+        "pygeoapi.api.itemtypes",
+        "transform_bbox",
+        "pygeoapi.util",
+        [
+            ("bbox", "POSITIONAL_OR_KEYWORD"),
+            ("from_crs", "POSITIONAL_OR_KEYWORD"),
+            ("to_crs", "POSITIONAL_OR_KEYWORD"),
+        ],
+        "ogc.ogcapi.bbox.for_pygeoapi",
+        (([1, 2, 3, 4], "from", "to"), {}),
+    ),
+    (
+        "pygeoapi.api.itemtypes",
+        "parse_ecql_text",
+        "pygeofilter.parsers.ecql.parse",
+        [("cql_text", "POSITIONAL_OR_KEYWORD")],
+        "ogc.ogcapi.filters.parsed_filter",
+        (("a = 1",), {}),
+    ),
+    (
+        "pygeoapi.api.itemtypes",
+        "modify_pygeofilter",
+        "pygeoapi.util",
+        [
+            ("ast_tree", "POSITIONAL_OR_KEYWORD"),
+            ("filter_crs_uri", "KEYWORD_ONLY"),
+            ("storage_crs_uri", "KEYWORD_ONLY"),
+            ("geometry_column_name", "KEYWORD_ONLY"),
+        ],
+        "ogc.ogcapi.filters.prepared_filter",
+        ((None,), {"filter_crs_uri": "u", "storage_crs_uri": "u", "geometry_column_name": "geometry"}),
+    ),
 ]
 
 
@@ -82,7 +110,9 @@ def test_replaced_functions_keep_their_names_signatures_and_calls(module, name, 
     if params(original) != expected:
         fail(f"{home}.{name} now takes {params(original)}, not {expected}")
     if name not in globals_read(itemtypes.get_collection_items):
-        fail(f"get_collection_items no longer calls the module global {module}.{name} (our stand-in would be skipped)")
+        fail(
+            f"get_collection_items no longer calls the module global {module}.{name} (our stand-in would be skipped)"
+        )
     args, kwargs = call
     try:
         inspect.signature(_resolve(ours)).bind(*args, **kwargs)
@@ -109,7 +139,9 @@ def test_template_translations():
 
     need(util, "Translations")
     if "Translations" not in globals_read(need(util, "render_j2_template")):
-        fail("pygeoapi.util.render_j2_template no longer loads its catalogue through the module global Translations")
+        fail(
+            "pygeoapi.util.render_j2_template no longer loads its catalogue through the module global Translations"
+        )
     try:
         inspect.signature(adapter.DjangoCatalog.load).bind("locale_dir", ["pl"])
     except TypeError as e:

@@ -28,27 +28,41 @@ PX = 256
 
 
 def _env(home: Path) -> dict:
-    return gdal_client_env(QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(home), QGIS_CUSTOM_CONFIG_PATH=str(home),
-                           no_proxy="127.0.0.1,localhost", NO_PROXY="127.0.0.1,localhost")
+    return gdal_client_env(
+        QT_QPA_PLATFORM="offscreen",
+        XDG_RUNTIME_DIR=str(home),
+        QGIS_CUSTOM_CONFIG_PATH=str(home),
+        no_proxy="127.0.0.1,localhost",
+        NO_PROXY="127.0.0.1,localhost",
+    )
 
 
 @pytest.fixture(scope="module")
 def qgis_python(tmp_path_factory) -> str:
     home = tmp_path_factory.mktemp("qgis-home")
     try:
-        r = subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True, env=_env(home),
-                           timeout=120)
+        r = subprocess.run(
+            [QGIS_PYTHON, "-c", "import qgis.core"],
+            capture_output=True,
+            text=True,
+            env=_env(home),
+            timeout=120,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"QGIS not available: {QGIS_PYTHON} cannot run ({exc})")
     if r.returncode != 0:
-        pytest.skip(f"QGIS not installed: {QGIS_PYTHON} cannot import qgis.core (apt-get install python3-qgis "
-                    f"qgis-providers; scripts/setup.sh does it unless GISPORTAL_QGIS=0): {r.stderr.strip()[-200:]}")
+        pytest.skip(
+            f"QGIS not installed: {QGIS_PYTHON} cannot import qgis.core (apt-get install python3-qgis "
+            f"qgis-providers; scripts/setup.sh does it unless GISPORTAL_QGIS=0): {r.stderr.strip()[-200:]}"
+        )
     return QGIS_PYTHON
 
 
 def _wfs(live_url: str, layer: str, version: str) -> str:
-    return (f"url='{live_url}/ows' typename='gisportal:{layer}' version='{version}' srsname='EPSG:2180' "
-            f"restrictToRequestBBOX='0' pagingEnabled='true'")
+    return (
+        f"url='{live_url}/ows' typename='gisportal:{layer}' version='{version}' srsname='EPSG:2180' "
+        f"restrictToRequestBBOX='0' pagingEnabled='true'"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,20 +73,47 @@ def qgis(qgis_python, live_url, refs, tmp_path_factory, django_db_blocker) -> di
     dz, ad = refs["dzialki"], refs["adresy"]
     box = map_box(dz)
     vector = {"id_field": dz.id_attr, "id": dz.id}
-    spec = {"layers": [
-        {"key": "wfs-1.1.0", "provider": "WFS", "uri": _wfs(live_url, "dzialki", "1.1.0"), **vector},
-        {"key": "wfs-2.0.0", "provider": "WFS", "uri": _wfs(live_url, "dzialki", "2.0.0"), **vector},
-        {"key": "wfs-2.0.0-adresy", "provider": "WFS", "uri": _wfs(live_url, "adresy", "2.0.0"), "id_field": ad.id_attr,
-         "id": ad.id},
-        {"key": "oapif", "provider": "OAPIF", "uri": f"url='{live_url}/ogcapi' typename='dzialki'", **vector},
-        {"key": "wms-1.3.0", "provider": "wms",
-         "uri": f"crs=EPSG:2180&format=image/png&layers=dzialki&styles=wypelnienie&url={live_url}/ows",
-         "render": {"extent": list(box), "crs": "EPSG:2180", "width": PX, "height": PX, "out": str(work / "wms.png")}},
-    ]}
+    spec = {
+        "layers": [
+            {"key": "wfs-1.1.0", "provider": "WFS", "uri": _wfs(live_url, "dzialki", "1.1.0"), **vector},
+            {"key": "wfs-2.0.0", "provider": "WFS", "uri": _wfs(live_url, "dzialki", "2.0.0"), **vector},
+            {
+                "key": "wfs-2.0.0-adresy",
+                "provider": "WFS",
+                "uri": _wfs(live_url, "adresy", "2.0.0"),
+                "id_field": ad.id_attr,
+                "id": ad.id,
+            },
+            {
+                "key": "oapif",
+                "provider": "OAPIF",
+                "uri": f"url='{live_url}/ogcapi' typename='dzialki'",
+                **vector,
+            },
+            {
+                "key": "wms-1.3.0",
+                "provider": "wms",
+                "uri": f"crs=EPSG:2180&format=image/png&layers=dzialki&styles=wypelnienie&url={live_url}/ows",
+                "render": {
+                    "extent": list(box),
+                    "crs": "EPSG:2180",
+                    "width": PX,
+                    "height": PX,
+                    "out": str(work / "wms.png"),
+                },
+            },
+        ]
+    }
     out = work / "result.json"
     with django_db_blocker.unblock():
-        r = subprocess.run([qgis_python, "-X", "faulthandler", str(PROBE), str(out)], input=json.dumps(spec),
-                           capture_output=True, text=True, env=_env(work), timeout=900)
+        r = subprocess.run(
+            [qgis_python, "-X", "faulthandler", str(PROBE), str(out)],
+            input=json.dumps(spec),
+            capture_output=True,
+            text=True,
+            env=_env(work),
+            timeout=900,
+        )
     assert r.returncode == 0 and out.exists(), (r.stdout[-2000:], r.stderr[-3000:])
     return json.loads(out.read_text())["layers"]
 
@@ -81,8 +122,10 @@ def qgis(qgis_python, live_url, refs, tmp_path_factory, django_db_blocker) -> di
 def extents(demo_data, django_db_blocker) -> dict[str, tuple[float, ...]]:
     with django_db_blocker.unblock():
         parcels = layer_queryset("dzialki")
-        return {"2180": parcels.aggregate(e=Extent("geom"))["e"],
-                "4326": parcels.annotate(g=Transform("geom", 4326)).aggregate(e=Extent("g"))["e"]}
+        return {
+            "2180": parcels.aggregate(e=Extent("geom"))["e"],
+            "4326": parcels.annotate(g=Transform("geom", 4326)).aggregate(e=Extent("g"))["e"],
+        }
 
 
 @pytest.mark.parametrize("key", ["wfs-1.1.0", "wfs-2.0.0", "oapif"])

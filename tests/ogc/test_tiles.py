@@ -87,7 +87,9 @@ def test_bad_tiles(client, demo_data):
     assert get_tile(client, "dzialki", 23, 0, 0).status_code == 400
     assert get_tile(client, "obreby", 14, 0, 0).status_code == 404
     assert client.get("/ogcapi/collections/dzialki/tiles/EuropeanETRS89_LAEAQuad/1/0/0").status_code == 404
-    assert client.get("/ogcapi/collections/dzialki/tiles/WebMercatorQuad/14/1/1", {"x": "1"}).status_code == 400
+    assert (
+        client.get("/ogcapi/collections/dzialki/tiles/WebMercatorQuad/14/1/1", {"x": "1"}).status_code == 400
+    )
 
 
 def test_tileset_metadata(client, demo_data):
@@ -115,7 +117,11 @@ def test_puwg1992_tiles_without_reprojection(client, parcel):
     span = 819_200.0 / 2**z
     px = (parcel["x"] - (100_000.0 + x * span)) / span * 4096
     py = ((919_200.0 - y * span) - parcel["y"]) / span * 4096
-    ring = mine[0]["geometry"]["coordinates"][0] if mine[0]["geometry"]["type"] == "Polygon" else mine[0]["geometry"]["coordinates"][0][0]
+    ring = (
+        mine[0]["geometry"]["coordinates"][0]
+        if mine[0]["geometry"]["type"] == "Polygon"
+        else mine[0]["geometry"]["coordinates"][0][0]
+    )
     xs, ys = [p[0] for p in ring], [p[1] for p in ring]
     assert min(xs) - 2 <= px <= max(xs) + 2 and min(ys) - 2 <= py <= max(ys) + 2
     tms = client.get("/ogcapi/tileMatrixSets/PUWG1992").json()
@@ -129,7 +135,13 @@ def wsgi(path: str, method: str = "GET", query: str = "", **environ):
 
     from gisportal.wsgi import application
 
-    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "HTTP_HOST": "testserver", **environ}
+    env = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "HTTP_HOST": "testserver",
+        **environ,
+    }
     setup_testing_defaults(env)
     seen = {}
 
@@ -157,7 +169,11 @@ def test_tiles_past_django_are_the_tiles_of_the_view(client, parcel):
     assert head[0] == 200 and head[2] == b"" and head[1]["Content-Length"] == str(len(body))
     assert wsgi(path, "POST")[0] == 405 and wsgi(path, "POST")[1]["Allow"] == "GET, HEAD"
     status, headers, body = wsgi(path, query="f=mvt&x=1", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
-    assert status == 400 and headers["Content-Type"] == "application/problem+json" and b"Unknown parameter" in body
+    assert (
+        status == 400
+        and headers["Content-Type"] == "application/problem+json"
+        and b"Unknown parameter" in body
+    )
     assert headers["Content-Language"] == "en" and headers["Vary"] == "Accept-Language"
     status, headers, body = wsgi(path, query="x=1")  # Polish first
     assert status == 400 and headers["Content-Language"] == "pl" and "Nieznany parametr" in body.decode()
@@ -246,8 +262,10 @@ def test_tile_statements_are_prepared_once_per_connection(parcel):
         mvt.tile(mvt.LAYERS["dzialki"], 17, x, y)
         mvt.tile(mvt.LAYERS["dzialki"], 17, x + 1, y)
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*), sum(generic_plans + custom_plans) FROM pg_prepared_statements "
-                    "WHERE statement LIKE '%%ST_AsMVT(q%%layers_parcel%%'")
+        cur.execute(
+            "SELECT count(*), sum(generic_plans + custom_plans) FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%ST_AsMVT(q%%layers_parcel%%'"
+        )
         statements, executions = cur.fetchone()
     assert statements == 1 and executions >= 6
 
@@ -267,15 +285,22 @@ def test_features_in_the_tile_buffer_are_included(client, demo_data):
             continue
         r = get_tile(client, "adresy", z, int(fx) - 1, int(fy))
         assert r.status_code == 200, point.local_id
-        ids = {f["properties"]["ID_ADRESU"] for f in mapbox_vector_tile.decode(r.content)["adresy"]["features"]}
+        ids = {
+            f["properties"]["ID_ADRESU"] for f in mapbox_vector_tile.decode(r.content)["adresy"]["features"]
+        }
         assert point.local_id in ids
         tried += 1
     assert tried > 0  # the data does exercise the buffer
 
 
-@pytest.mark.parametrize("layer, table, id_name, id_column, z", [
-    ("dzialki", "layers_parcel", "ID_DZIALKI", "parcel_id", 14), ("dzialki", "layers_parcel", "ID_DZIALKI", "parcel_id", 17),
-    ("budynki", "layers_building", "ID_BUDYNKU", "building_id", 17)])
+@pytest.mark.parametrize(
+    "layer, table, id_name, id_column, z",
+    [
+        ("dzialki", "layers_parcel", "ID_DZIALKI", "parcel_id", 14),
+        ("dzialki", "layers_parcel", "ID_DZIALKI", "parcel_id", 17),
+        ("budynki", "layers_building", "ID_BUDYNKU", "building_id", 17),
+    ],
+)
 def test_simplified_geometry_stays_within_a_tile_unit(client, parcel, layer, table, id_name, id_column, z):
     """Simplification before the transformation drops only what the tile grid cannot show: every
     outline in the tile is within a tile unit of the unsimplified one."""
@@ -283,10 +308,14 @@ def test_simplified_geometry_stays_within_a_tile_unit(client, parcel, layer, tab
     from django.db import connection
 
     x, y = tile_of(parcel["x"], parcel["y"], z)
-    tile = mapbox_vector_tile.decode(get_tile(client, layer, z, x, y).content, default_options={"y_coord_down": True})
+    tile = mapbox_vector_tile.decode(
+        get_tile(client, layer, z, x, y).content, default_options={"y_coord_down": True}
+    )
     drawn = {f["properties"][id_name]: shapely.geometry.shape(f["geometry"]) for f in tile[layer]["features"]}
     with connection.cursor() as cur:
-        outline = "ST_AsText(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(%s, %s, %s), 4096, 64, true))"
+        outline = (
+            "ST_AsText(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(%s, %s, %s), 4096, 64, true))"
+        )
         sql = f"SELECT {id_column}, {outline} FROM {table} WHERE {id_column} = ANY(%s) AND end_object IS NULL"  # noqa: S608
         cur.execute(sql, [z, x, y, list(drawn)])
         exact = {key: shapely.from_wkt(wkt) for key, wkt in cur.fetchall()}

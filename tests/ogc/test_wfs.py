@@ -62,9 +62,17 @@ def test_caps_20_valid_and_complete(client, demo_data, ogc_schemas, settings):
     schema = ogc_schemas("wfs/2.0/wfs.xsd")
     assert schema.validate(doc), schema.error_log
     names = [e.text for e in doc.iter(f"{WFS}Name")]
-    assert set(names) == {"gisportal:dzialki", "gisportal:budynki", "gisportal:obreby", "gisportal:jednostki_ewidencyjne",
-                          "gisportal:uzytki", "gisportal:kontury_klasyfikacyjne", "gisportal:adresy", "gisportal:mpzp",
-                          "gisportal:granice"}
+    assert set(names) == {
+        "gisportal:dzialki",
+        "gisportal:budynki",
+        "gisportal:obreby",
+        "gisportal:jednostki_ewidencyjne",
+        "gisportal:uzytki",
+        "gisportal:kontury_klasyfikacyjne",
+        "gisportal:adresy",
+        "gisportal:mpzp",
+        "gisportal:granice",
+    }
     constraints = {c.get("name"): c.findtext(f"{OWS}DefaultValue") for c in doc.iter(f"{OWS}Constraint")}
     for name in ("ImplementsBasicWFS", "ImplementsResultPaging", "KVPEncoding", "XMLEncoding"):
         assert constraints[name] == "TRUE"
@@ -102,7 +110,7 @@ def _wfs11_schema(entry=None):
                 return self.resolve_string(empty, context)
             for prefix in ("http://schemas.opengis.net/", "https://schemas.opengis.net/"):
                 if url.startswith(prefix):
-                    return self.resolve_filename(str((root / url[len(prefix):]).resolve()), context)
+                    return self.resolve_filename(str((root / url[len(prefix) :]).resolve()), context)
             if url.endswith("xlink.xsd") or url.endswith("xlinks.xsd"):
                 return self.resolve_filename(str(root / "w3c" / "xlink.xsd"), context)
             if url.endswith("/xml.xsd"):
@@ -119,7 +127,9 @@ def test_accept_versions_and_language(client, demo_data):
     r = get(client, REQUEST="GetCapabilities", ACCEPTVERSIONS="9.9.9")
     assert r.status_code == 400 and exc(r)[0] == "VersionNegotiationFailed"
     pol = xml(get(client, REQUEST="GetCapabilities")).findtext(f"{OWS}ServiceIdentification/{OWS}Title")
-    eng = xml(get(client, REQUEST="GetCapabilities", LANGUAGE="eng")).findtext(f"{OWS}ServiceIdentification/{OWS}Title")
+    eng = xml(get(client, REQUEST="GetCapabilities", LANGUAGE="eng")).findtext(
+        f"{OWS}ServiceIdentification/{OWS}Title"
+    )
     assert "Usługa pobierania" in pol and "Download service" in eng
 
 
@@ -128,12 +138,18 @@ def test_describe_feature_type_public_attributes_only(client, demo_data):
     r = get(client, VERSION="2.0.0", REQUEST="DescribeFeatureType", TYPENAMES="gisportal:dzialki")
     assert r.status_code == 200
     doc = xml(r)
-    names = [e.get("name") for e in doc.iter("{http://www.w3.org/2001/XMLSchema}element") if e.get("type", "").startswith(("xs:", "gml:"))]
+    names = [
+        e.get("name")
+        for e in doc.iter("{http://www.w3.org/2001/XMLSchema}element")
+        if e.get("type", "").startswith(("xs:", "gml:"))
+    ]
     assert "ID_DZIALKI" in names and "geometry" in names
     assert not any("kw" in n.lower() or "owner" in n.lower() or "wlasc" in n.lower() for n in names)
 
 
-@pytest.mark.parametrize("name", ["other:dzialki", "DZIALKI", "gisportal:nope", "{urn:x}dzialki", "gisportal:dzialki'--"])
+@pytest.mark.parametrize(
+    "name", ["other:dzialki", "DZIALKI", "gisportal:nope", "{urn:x}dzialki", "gisportal:dzialki'--"]
+)
 def test_unknown_type_names(client, demo_data, name):
     r = get(client, VERSION="2.0.0", REQUEST="DescribeFeatureType", TYPENAMES=name)
     assert r.status_code == 400 and exc(r)[0] == "InvalidParameterValue"
@@ -147,7 +163,7 @@ def _validating_schema(client, ogc_schemas, tmp_path, typenames: str):
     (tmp_path / "app.xsd").write_bytes(xsd)
     wrapper = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:wrapper">
       <xs:import namespace="http://www.opengis.net/wfs/2.0" schemaLocation="http://schemas.opengis.net/wfs/2.0/wfs.xsd"/>
-      <xs:import namespace="https://gisportal.piaseczno.eu/schemas/gisportal/1.0" schemaLocation="{(tmp_path / 'app.xsd').as_uri()}"/>
+      <xs:import namespace="https://gisportal.piaseczno.eu/schemas/gisportal/1.0" schemaLocation="{(tmp_path / "app.xsd").as_uri()}"/>
     </xs:schema>"""
     (tmp_path / "wrapper.xsd").write_text(wrapper)
     return ogc_schemas(str(tmp_path / "wrapper.xsd"))
@@ -190,19 +206,32 @@ def test_get_feature_by_id(client, demo_data, parcel):
 
 
 def test_get_parcel_by_official_id(client, demo_data, parcel):
-    r = gf(client, STOREDQUERY_ID="urn:gisportal:query:GetParcelById", ID=parcel["id"], OUTPUTFORMAT="application/json")
+    r = gf(
+        client,
+        STOREDQUERY_ID="urn:gisportal:query:GetParcelById",
+        ID=parcel["id"],
+        OUTPUTFORMAT="application/json",
+    )
     body = r.json()
     assert [f["properties"]["ID_DZIALKI"] for f in body["features"]] == [parcel["id"]]
     r = gf(client, STOREDQUERY_ID="urn:gisportal:query:GetParcelById", ID="1' OR '1'='1")
     assert r.status_code == 400
 
 
-@pytest.mark.parametrize("crs", ["urn:ogc:def:crs:EPSG::2180", "EPSG:4326", "http://www.opengis.net/def/crs/EPSG/0/2178"])
+@pytest.mark.parametrize(
+    "crs", ["urn:ogc:def:crs:EPSG::2180", "EPSG:4326", "http://www.opengis.net/def/crs/EPSG/0/2178"]
+)
 @pytest.mark.parametrize("lang", ["pol", "eng"])
 @pytest.mark.parametrize("code", ["obreby", "jednostki_ewidencyjne"])
 def test_inspire_dataset_query(client, demo_data, crs, lang, code):
-    r = gf(client, STOREDQUERY_ID=INSPIRE, CRS=crs, DataSetIdCode=code,
-           DataSetIdNamespace="https://gisportal.piaseczno.eu/zbiory", Language=lang)
+    r = gf(
+        client,
+        STOREDQUERY_ID=INSPIRE,
+        CRS=crs,
+        DataSetIdCode=code,
+        DataSetIdNamespace="https://gisportal.piaseczno.eu/zbiory",
+        Language=lang,
+    )
     assert r.status_code == 200, r.content[:300]
     doc = xml(r)
     assert int(doc.get("numberReturned")) > 0
@@ -210,9 +239,19 @@ def test_inspire_dataset_query(client, demo_data, crs, lang, code):
 
 
 def test_inspire_dataset_query_bad_values(client, demo_data):
-    base = {"STOREDQUERY_ID": INSPIRE, "CRS": "EPSG:2180", "DataSetIdCode": "obreby",
-            "DataSetIdNamespace": "https://gisportal.piaseczno.eu/zbiory", "Language": "pol"}
-    for key, bad in (("CRS", "EPSG:9999"), ("DataSetIdCode", "x"), ("DataSetIdNamespace", "y"), ("Language", "deu")):
+    base = {
+        "STOREDQUERY_ID": INSPIRE,
+        "CRS": "EPSG:2180",
+        "DataSetIdCode": "obreby",
+        "DataSetIdNamespace": "https://gisportal.piaseczno.eu/zbiory",
+        "Language": "pol",
+    }
+    for key, bad in (
+        ("CRS", "EPSG:9999"),
+        ("DataSetIdCode", "x"),
+        ("DataSetIdNamespace", "y"),
+        ("Language", "deu"),
+    ):
         r = gf(client, **{**base, key: bad})
         assert r.status_code == 400, key
     r = gf(client, **{k: v for k, v in base.items() if k != "Language"})
@@ -226,12 +265,19 @@ def _first_point(doc) -> tuple[float, float]:
     return float(a), float(b)
 
 
-@pytest.mark.parametrize("srs, epsg, authority", [
-    ("urn:ogc:def:crs:EPSG::2180", 2180, True), ("EPSG:2180", 2180, False),
-    ("http://www.opengis.net/def/crs/EPSG/0/2180", 2180, True), ("http://www.opengis.net/gml/srs/epsg.xml#2180", 2180, False),
-    ("urn:ogc:def:crs:EPSG::4326", 4326, True), ("EPSG:4326", 4326, False), ("urn:ogc:def:crs:EPSG::3857", 3857, True),
-    ("urn:ogc:def:crs:EPSG::2178", 2178, True),
-])
+@pytest.mark.parametrize(
+    "srs, epsg, authority",
+    [
+        ("urn:ogc:def:crs:EPSG::2180", 2180, True),
+        ("EPSG:2180", 2180, False),
+        ("http://www.opengis.net/def/crs/EPSG/0/2180", 2180, True),
+        ("http://www.opengis.net/gml/srs/epsg.xml#2180", 2180, False),
+        ("urn:ogc:def:crs:EPSG::4326", 4326, True),
+        ("EPSG:4326", 4326, False),
+        ("urn:ogc:def:crs:EPSG::3857", 3857, True),
+        ("urn:ogc:def:crs:EPSG::2178", 2178, True),
+    ],
+)
 def test_srsname_forms_axis_order(client, demo_data, srs, epsg, authority):
     from layers.models import AddressPoint
 
@@ -257,16 +303,32 @@ def test_unsupported_srsname(client, demo_data, srs):
 
 # ------------------------------------------------------------------ F5 GetPropertyValue
 def test_get_property_value(client, demo_data, ogc_schemas):
-    r = get(client, VERSION="2.0.0", REQUEST="GetPropertyValue", TYPENAMES="gisportal:obreby", VALUEREFERENCE="@gml:id")
+    r = get(
+        client,
+        VERSION="2.0.0",
+        REQUEST="GetPropertyValue",
+        TYPENAMES="gisportal:obreby",
+        VALUEREFERENCE="@gml:id",
+    )
     doc = xml(r)
     assert doc.tag == f"{WFS}ValueCollection"
     members = [m.text for m in doc.findall(f"{WFS}member")]
     assert members and all(m.startswith("obreby.") for m in members)
-    r = get(client, VERSION="2.0.0", REQUEST="GetPropertyValue", TYPENAMES="gisportal:obreby", VALUEREFERENCE="NAZWA_OBREBU")
+    r = get(
+        client,
+        VERSION="2.0.0",
+        REQUEST="GetPropertyValue",
+        TYPENAMES="gisportal:obreby",
+        VALUEREFERENCE="NAZWA_OBREBU",
+    )
     assert all(m.text for m in xml(r).findall(f"{WFS}member"))
-    r = get(client, VERSION="2.0.0", REQUEST="GetPropertyValue", TYPENAMES="gisportal:obreby", VALUEREFERENCE="")
+    r = get(
+        client, VERSION="2.0.0", REQUEST="GetPropertyValue", TYPENAMES="gisportal:obreby", VALUEREFERENCE=""
+    )
     assert r.status_code == 400
-    r = get(client, VERSION="2.0.0", REQUEST="GetPropertyValue", TYPENAMES="gisportal:obreby", VALUEREFERENCE="kw")
+    r = get(
+        client, VERSION="2.0.0", REQUEST="GetPropertyValue", TYPENAMES="gisportal:obreby", VALUEREFERENCE="kw"
+    )
     assert r.status_code == 400 and exc(r)[0] == "InvalidParameterValue"
 
 
@@ -294,11 +356,19 @@ def test_bbox_axis_order_by_suffix(client, demo_data, parcel):
         assert parcel["id"] in [f["properties"]["ID_DZIALKI"] for f in body["features"]], bbox
     lon, lat = Transformer.from_crs(2180, 4326, always_xy=True).transform(x, y)
     d = 0.00001
-    body = gf(client, TYPENAMES="gisportal:dzialki", BBOX=f"{lat - d},{lon - d},{lat + d},{lon + d},urn:ogc:def:crs:EPSG::4326",
-              OUTPUTFORMAT="application/json").json()
+    body = gf(
+        client,
+        TYPENAMES="gisportal:dzialki",
+        BBOX=f"{lat - d},{lon - d},{lat + d},{lon + d},urn:ogc:def:crs:EPSG::4326",
+        OUTPUTFORMAT="application/json",
+    ).json()
     assert parcel["id"] in [f["properties"]["ID_DZIALKI"] for f in body["features"]]
-    body = gf(client, TYPENAMES="gisportal:dzialki", BBOX=f"{lon - d},{lat - d},{lon + d},{lat + d},EPSG:4326",
-              OUTPUTFORMAT="application/json").json()
+    body = gf(
+        client,
+        TYPENAMES="gisportal:dzialki",
+        BBOX=f"{lon - d},{lat - d},{lon + d},{lat + d},EPSG:4326",
+        OUTPUTFORMAT="application/json",
+    ).json()
     assert parcel["id"] in [f["properties"]["ID_DZIALKI"] for f in body["features"]]
 
 
@@ -316,13 +386,23 @@ def test_hits_with_count_one(client, demo_data):
     assert int(doc.get("numberMatched")) == Parcel.objects.current().count()
     assert doc.get("next") is None and doc.get("previous") is None  # a hits answer has no page to follow
     assert not list(doc.iter(f"{WFS}member"))
-    body = gf(client, TYPENAMES="gisportal:dzialki", COUNT="1", RESULTTYPE="hits", OUTPUTFORMAT="application/json").json()
+    body = gf(
+        client, TYPENAMES="gisportal:dzialki", COUNT="1", RESULTTYPE="hits", OUTPUTFORMAT="application/json"
+    ).json()
     assert body["links"] == [] and body["numberMatched"] == Parcel.objects.current().count()
 
 
 def test_paging_walk_next_and_back(client, demo_data):
-    url = "/ows?" + urlencode({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:obreby",
-                               "COUNT": "7", "SORTBY": "NAZWA_OBREBU DESC"})
+    url = "/ows?" + urlencode(
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "gisportal:obreby",
+            "COUNT": "7",
+            "SORTBY": "NAZWA_OBREBU DESC",
+        }
+    )
     seen, matched, pages = [], set(), []
     while url:
         doc = xml(client.get(url))
@@ -336,8 +416,17 @@ def test_paging_walk_next_and_back(client, demo_data):
 
     assert len(seen) == len(set(seen)) == Precinct.objects.current().count()
     assert len(matched) == 1
-    back = "/ows?" + urlencode({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:obreby",
-                                "COUNT": "7", "SORTBY": "NAZWA_OBREBU DESC", "STARTINDEX": str(7 * (len(pages) - 1))})
+    back = "/ows?" + urlencode(
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "gisportal:obreby",
+            "COUNT": "7",
+            "SORTBY": "NAZWA_OBREBU DESC",
+            "STARTINDEX": str(7 * (len(pages) - 1)),
+        }
+    )
     got = []
     while back:
         doc = xml(client.get(back))
@@ -348,9 +437,22 @@ def test_paging_walk_next_and_back(client, demo_data):
 
 
 def test_start_index_without_sort_is_stable(client, demo_data):
-    a = [f["id"] for f in gf(client, TYPENAMES="gisportal:dzialki", COUNT="50", OUTPUTFORMAT="application/json").json()["features"]]
-    b = [f["id"] for f in gf(client, TYPENAMES="gisportal:dzialki", COUNT="25", STARTINDEX="25",
-                                OUTPUTFORMAT="application/json").json()["features"]]
+    a = [
+        f["id"]
+        for f in gf(
+            client, TYPENAMES="gisportal:dzialki", COUNT="50", OUTPUTFORMAT="application/json"
+        ).json()["features"]
+    ]
+    b = [
+        f["id"]
+        for f in gf(
+            client,
+            TYPENAMES="gisportal:dzialki",
+            COUNT="25",
+            STARTINDEX="25",
+            OUTPUTFORMAT="application/json",
+        ).json()["features"]
+    ]
     assert a[25:] == b
 
 
@@ -366,10 +468,17 @@ def test_big_page_streams(client, demo_data, monkeypatch):
     assert len({f["id"] for f in body["features"]}) == len(body["features"])
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"COUNT": "-1"}, 400), ({"COUNT": "abc"}, 400), ({"STARTINDEX": str(10**12)}, 400), ({"COUNT": str(10**9)}, 200),
-    ({"RESULTTYPE": "everything"}, 400), ({"OUTPUTFORMAT": "text/html"}, 400),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"COUNT": "-1"}, 400),
+        ({"COUNT": "abc"}, 400),
+        ({"STARTINDEX": str(10**12)}, 400),
+        ({"COUNT": str(10**9)}, 200),
+        ({"RESULTTYPE": "everything"}, 400),
+        ({"OUTPUTFORMAT": "text/html"}, 400),
+    ],
+)
 def test_paging_parameter_limits(client, demo_data, params, code):
     r = gf(client, TYPENAMES="gisportal:obreby", **params)
     assert r.status_code == code
@@ -390,18 +499,33 @@ def test_wfs11_srsname_forms(client, demo_data):
     from layers.models import AddressPoint
 
     ap = AddressPoint.objects.current().order_by("pk").first()
-    doc = xml(gf(client, "1.1.0", TYPENAME="gisportal:adresy", FEATUREID=f"adresy.{ap.pk}", SRSNAME="EPSG:2180"))
+    doc = xml(
+        gf(client, "1.1.0", TYPENAME="gisportal:adresy", FEATUREID=f"adresy.{ap.pk}", SRSNAME="EPSG:2180")
+    )
     pos = next(doc.iter("{http://www.opengis.net/gml}pos")).text.split()
     assert float(pos[0]) == pytest.approx(ap.geom.x, abs=0.01)
-    doc = xml(gf(client, "1.1.0", TYPENAME="gisportal:adresy", FEATUREID=f"adresy.{ap.pk}", SRSNAME="urn:ogc:def:crs:EPSG::2180"))
+    doc = xml(
+        gf(
+            client,
+            "1.1.0",
+            TYPENAME="gisportal:adresy",
+            FEATUREID=f"adresy.{ap.pk}",
+            SRSNAME="urn:ogc:def:crs:EPSG::2180",
+        )
+    )
     pos = next(doc.iter("{http://www.opengis.net/gml}pos")).text.split()
     assert float(pos[0]) == pytest.approx(ap.geom.y, abs=0.01)
 
 
 # ------------------------------------------------------------------ formats, properties, sorting
 def test_geojson_output(client, demo_data, parcel):
-    body = gf(client, TYPENAMES="gisportal:dzialki", RESOURCEID=f"dzialki.{parcel['pk']}", OUTPUTFORMAT="application/json",
-              SRSNAME="EPSG:2180").json()
+    body = gf(
+        client,
+        TYPENAMES="gisportal:dzialki",
+        RESOURCEID=f"dzialki.{parcel['pk']}",
+        OUTPUTFORMAT="application/json",
+        SRSNAME="EPSG:2180",
+    ).json()
     f = body["features"][0]
     assert f["id"] == f"dzialki.{parcel['pk']}" and f["properties"]["ID_DZIALKI"] == parcel["id"]
     assert body["crs"]["properties"]["name"] == "EPSG:2180"
@@ -410,18 +534,32 @@ def test_geojson_output(client, demo_data, parcel):
 
 
 def test_property_names_and_sorting(client, demo_data):
-    body = gf(client, TYPENAMES="gisportal:obreby", PROPERTYNAME="NAZWA_OBREBU", SORTBY="NAZWA_OBREBU DESC",
-              OUTPUTFORMAT="application/json").json()
+    body = gf(
+        client,
+        TYPENAMES="gisportal:obreby",
+        PROPERTYNAME="NAZWA_OBREBU",
+        SORTBY="NAZWA_OBREBU DESC",
+        OUTPUTFORMAT="application/json",
+    ).json()
     names = [f["properties"]["NAZWA_OBREBU"] for f in body["features"]]
     assert names == sorted(names, reverse=True)
     assert all(set(f["properties"]) == {"NAZWA_OBREBU"} and f["geometry"] is None for f in body["features"])
 
 
-@pytest.mark.parametrize("param, value", [
-    ("PROPERTYNAME", ".."), ("PROPERTYNAME", "//*"), ("PROPERTYNAME", "@*"), ("PROPERTYNAME", "exec(java.lang.Runtime)"),
-    ("PROPERTYNAME", "kw"), ("SORTBY", "NAZWA_OBREBU; DROP TABLE x"), ("SORTBY", "id"), ("SORTBY", "1"),
-    ("SORTBY", "NAZWA_OBREBU SIDEWAYS"),
-])
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("PROPERTYNAME", ".."),
+        ("PROPERTYNAME", "//*"),
+        ("PROPERTYNAME", "@*"),
+        ("PROPERTYNAME", "exec(java.lang.Runtime)"),
+        ("PROPERTYNAME", "kw"),
+        ("SORTBY", "NAZWA_OBREBU; DROP TABLE x"),
+        ("SORTBY", "id"),
+        ("SORTBY", "1"),
+        ("SORTBY", "NAZWA_OBREBU SIDEWAYS"),
+    ],
+)
 def test_hostile_property_names(client, demo_data, param, value):
     r = gf(client, TYPENAMES="gisportal:obreby", **{param: value})
     assert r.status_code == 400 and exc(r)[0] == "InvalidParameterValue"
@@ -442,13 +580,16 @@ def test_xml_post_getfeature(client, demo_data):
     assert len(names) == 5 and names == sorted(names)
 
 
-@pytest.mark.parametrize("body", [
-    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0"><wfs:Query typeNames="&e;"/></wfs:GetFeature>',
-    '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>',
-    '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body/></soap:Envelope>',
-    "<wfs:GetFeature",
-    '<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0"/>',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0"><wfs:Query typeNames="&e;"/></wfs:GetFeature>',
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>',
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body/></soap:Envelope>',
+        "<wfs:GetFeature",
+        '<wfs:GetFeature xmlns:wfs="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0"/>',
+    ],
+)
 def test_hostile_xml_posts(client, demo_data, body):
     r = client.post("/ows", body, content_type="text/xml")
     assert 400 <= r.status_code < 500
@@ -456,8 +597,10 @@ def test_hostile_xml_posts(client, demo_data, body):
 
 
 def test_wfs_alias_and_gzip(client, demo_data):
-    r = client.get("/wfs?" + urlencode({"VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:obreby"}),
-                   HTTP_ACCEPT_ENCODING="gzip")
+    r = client.get(
+        "/wfs?" + urlencode({"VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:obreby"}),
+        HTTP_ACCEPT_ENCODING="gzip",
+    )
     assert r.status_code == 200 and r["Content-Encoding"] == "gzip"
 
 

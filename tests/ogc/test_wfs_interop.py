@@ -62,14 +62,20 @@ def test_wfs11_returns_every_feature_not_the_first_thousand(client, demo_data):
     body = body_json(gf(client, "1.1.0", TYPENAME="gisportal:dzialki", OUTPUTFORMAT="application/json"))
     assert len(body["features"]) == n
     # a client's own MAXFEATURES is still honoured
-    assert xml(gf(client, "1.1.0", TYPENAME="gisportal:dzialki", MAXFEATURES="7")).get("numberOfFeatures") == "7"
+    assert (
+        xml(gf(client, "1.1.0", TYPENAME="gisportal:dzialki", MAXFEATURES="7")).get("numberOfFeatures") == "7"
+    )
 
 
 def test_wfs11_caps_advertise_default_max_features(client, demo_data):
     from ogc.wfs.requests import MAX_COUNT
 
     doc = xml(get(client, REQUEST="GetCapabilities", ACCEPTVERSIONS="1.1.0"))
-    values = [c.findtext(f"{OWS10}Value") for c in doc.iter(f"{OWS10}Constraint") if c.get("name") == "DefaultMaxFeatures"]
+    values = [
+        c.findtext(f"{OWS10}Value")
+        for c in doc.iter(f"{OWS10}Constraint")
+        if c.get("name") == "DefaultMaxFeatures"
+    ]
     assert values == [str(MAX_COUNT)]
 
 
@@ -94,8 +100,15 @@ def test_no_next_link_on_the_exact_multiple_page(client, demo_data):
         doc = xml(gf(client, TYPENAMES="gisportal:obreby", COUNT=str(count), STARTINDEX=str(start)))
         assert doc.get("numberReturned") == str(count)
         assert doc.get("next") is None, (count, start)
-        body = body_json(gf(client, TYPENAMES="gisportal:obreby", COUNT=str(count), STARTINDEX=str(start),
-                            OUTPUTFORMAT="application/json"))
+        body = body_json(
+            gf(
+                client,
+                TYPENAMES="gisportal:obreby",
+                COUNT=str(count),
+                STARTINDEX=str(start),
+                OUTPUTFORMAT="application/json",
+            )
+        )
         assert [link for link in body["links"] if link["rel"] == "next"] == []
     doc = xml(gf(client, TYPENAMES="gisportal:obreby", COUNT=str(n - 1)))
     assert doc.get("next")  # one short of the end: there is a next page
@@ -116,31 +129,52 @@ def test_no_next_link_on_the_exact_multiple_of_two_types(client, demo_data):
 def test_describe_feature_type_in_every_advertised_format(client, demo_data, version):
     ows = OWS11 if version == "2.0.0" else OWS10
     caps = xml(get(client, REQUEST="GetCapabilities", ACCEPTVERSIONS=version))
-    formats = {v.text for op in caps.iter(f"{ows}Operation") if op.get("name") == "DescribeFeatureType"
-               for p in op.iter(f"{ows}Parameter") if p.get("name") == "outputFormat" for v in p.iter(f"{ows}Value")}
+    formats = {
+        v.text
+        for op in caps.iter(f"{ows}Operation")
+        if op.get("name") == "DescribeFeatureType"
+        for p in op.iter(f"{ows}Parameter")
+        if p.get("name") == "outputFormat"
+        for v in p.iter(f"{ows}Value")
+    }
     wfs = WFS20 if version == "2.0.0" else WFS11
     formats |= {f.text for f in caps.iter(f"{wfs}Format")}  # what each FeatureType lists
     assert "application/json" in formats
     for fmt in formats:
-        r = get(client, VERSION=version, REQUEST="DescribeFeatureType", TYPENAMES="gisportal:dzialki", OUTPUTFORMAT=fmt)
+        r = get(
+            client,
+            VERSION=version,
+            REQUEST="DescribeFeatureType",
+            TYPENAMES="gisportal:dzialki",
+            OUTPUTFORMAT=fmt,
+        )
         assert r.status_code == 200, (fmt, r.content[:200])
         if "json" in fmt:
             doc = r.json()
             props = {p["name"]: p for p in doc["featureTypes"][0]["properties"]}
             assert doc["featureTypes"][0]["typeName"] == "dzialki"
-            assert props["ID_DZIALKI"]["localType"] == "string" and props["geometry"]["localType"] == "MultiSurface"
+            assert (
+                props["ID_DZIALKI"]["localType"] == "string"
+                and props["geometry"]["localType"] == "MultiSurface"
+            )
         else:
             assert etree.fromstring(r.content).tag == "{http://www.w3.org/2001/XMLSchema}schema"
 
 
 def test_describe_json_types_agree_with_the_xml_schema(client, demo_data):
     xsd = etree.fromstring(get(client, VERSION="2.0.0", REQUEST="DescribeFeatureType").content)
-    xml_types = {(ct.get("name")[:-4], el.get("name")): el.get("type").split(":")[1]
-                 for ct in xsd.iter("{http://www.w3.org/2001/XMLSchema}complexType")
-                 for el in ct.iter("{http://www.w3.org/2001/XMLSchema}element")}
+    xml_types = {
+        (ct.get("name")[:-4], el.get("name")): el.get("type").split(":")[1]
+        for ct in xsd.iter("{http://www.w3.org/2001/XMLSchema}complexType")
+        for el in ct.iter("{http://www.w3.org/2001/XMLSchema}element")
+    }
     doc = get(client, VERSION="2.0.0", REQUEST="DescribeFeatureType", OUTPUTFORMAT="application/json").json()
-    json_types = {(ft["typeName"], p["name"]): p["type"].split(":")[1] for ft in doc["featureTypes"] for p in ft["properties"]
-                  if p["name"] != "geometry"}
+    json_types = {
+        (ft["typeName"], p["name"]): p["type"].split(":")[1]
+        for ft in doc["featureTypes"]
+        for p in ft["properties"]
+        if p["name"] != "geometry"
+    }
     assert json_types and all(xml_types[k] == v for k, v in json_types.items())
 
 
@@ -164,7 +198,10 @@ def test_caps_20_name_inspire_dls_and_validate_with_it(client, demo_data, ogc_sc
     assert pairs["http://inspire.ec.europa.eu/schemas/inspire_dls/1.0"].endswith("/inspire_dls.xsd")
     schema = _inspire_caps_schema(ogc_schemas, tmp_path)
     assert schema.validate(doc), schema.error_log
-    assert doc.find(f"{OWS11}OperationsMetadata/{OWS11}ExtendedCapabilities/{INSPIRE_DLS}ExtendedCapabilities") is not None
+    assert (
+        doc.find(f"{OWS11}OperationsMetadata/{OWS11}ExtendedCapabilities/{INSPIRE_DLS}ExtendedCapabilities")
+        is not None
+    )
     contact = doc.find(f"{OWS11}ServiceProvider/{OWS11}ServiceContact")
     assert contact.findtext(f"{OWS11}PositionName")
 
@@ -184,8 +221,10 @@ def test_every_feature_type_has_a_valid_iso_19139_record(client, demo_data, ogc_
     urls = _metadata_urls(client, "2.0.0")
     assert urls.keys() == _metadata_urls(client, "1.1.0").keys()
     caps = xml(get(client, REQUEST="GetCapabilities"))
-    dataset_ids = {(i.findtext(f"{INSPIRE_COMMON}Code"), i.findtext(f"{INSPIRE_COMMON}Namespace"))
-                   for i in caps.iter(f"{INSPIRE_DLS}SpatialDataSetIdentifier")}
+    dataset_ids = {
+        (i.findtext(f"{INSPIRE_COMMON}Code"), i.findtext(f"{INSPIRE_COMMON}Namespace"))
+        for i in caps.iter(f"{INSPIRE_DLS}SpatialDataSetIdentifier")
+    }
     schema = ogc_schemas("iso/19139/20070417/gmd/gmd.xsd")
     identifiers = set()
     for name, url in urls.items():
@@ -196,8 +235,13 @@ def test_every_feature_type_has_a_valid_iso_19139_record(client, demo_data, ogc_
         assert doc.tag == f"{GMD}MD_Metadata"
         assert schema.validate(doc), (name, schema.error_log)
         assert doc.findtext(f"{GMD}fileIdentifier/{GCO}CharacterString")
-        rid = doc.find(f".//{GMD}MD_DataIdentification/{GMD}citation/{GMD}CI_Citation/{GMD}identifier/{GMD}RS_Identifier")
-        ident = (rid.findtext(f"{GMD}code/{GCO}CharacterString"), rid.findtext(f"{GMD}codeSpace/{GCO}CharacterString"))
+        rid = doc.find(
+            f".//{GMD}MD_DataIdentification/{GMD}citation/{GMD}CI_Citation/{GMD}identifier/{GMD}RS_Identifier"
+        )
+        ident = (
+            rid.findtext(f"{GMD}code/{GCO}CharacterString"),
+            rid.findtext(f"{GMD}codeSpace/{GCO}CharacterString"),
+        )
         assert ident in dataset_ids and f"gisportal:{ident[0]}" == name
         west = float(doc.findtext(f".//{GMD}westBoundLongitude/{GCO}Decimal"))
         assert 20 < west < 22
@@ -215,22 +259,41 @@ def test_metadata_record_of_unknown_or_label_layer_is_404(client, demo_data):
 # ------------------------------------------------------------------ the pre-defined data set is complete
 def test_get_spatial_data_set_returns_the_whole_data_set(client, demo_data):
     n = Parcel.objects.current().count()
-    r = gf(client, STOREDQUERY_ID=INSPIRE, CRS="urn:ogc:def:crs:EPSG::2180", DataSetIdCode="dzialki",
-           DataSetIdNamespace="https://gisportal.piaseczno.eu/zbiory", Language="pol")
+    r = gf(
+        client,
+        STOREDQUERY_ID=INSPIRE,
+        CRS="urn:ogc:def:crs:EPSG::2180",
+        DataSetIdCode="dzialki",
+        DataSetIdNamespace="https://gisportal.piaseczno.eu/zbiory",
+        Language="pol",
+    )
     doc = xml(r)
     assert doc.get("numberMatched") == doc.get("numberReturned") == str(n)
     assert doc.get("next") is None
     # an explicit COUNT still pages
-    doc = xml(gf(client, STOREDQUERY_ID=INSPIRE, CRS="urn:ogc:def:crs:EPSG::2180", DataSetIdCode="dzialki",
-                 DataSetIdNamespace="https://gisportal.piaseczno.eu/zbiory", Language="pol", COUNT="10"))
+    doc = xml(
+        gf(
+            client,
+            STOREDQUERY_ID=INSPIRE,
+            CRS="urn:ogc:def:crs:EPSG::2180",
+            DataSetIdCode="dzialki",
+            DataSetIdNamespace="https://gisportal.piaseczno.eu/zbiory",
+            Language="pol",
+            COUNT="10",
+        )
+    )
     assert doc.get("numberReturned") == "10" and doc.get("next")
 
 
 # ------------------------------------------------------------------ polygon axis order in GML 3.2 and 3.1.1
 SRS_FORMS = [
-    ("urn:ogc:def:crs:EPSG::2180", 2180, True), ("EPSG:2180", 2180, False),
-    ("http://www.opengis.net/def/crs/EPSG/0/2180", 2180, True), ("urn:ogc:def:crs:EPSG::4326", 4326, True),
-    ("EPSG:4326", 4326, False), ("urn:ogc:def:crs:EPSG::2178", 2178, True), ("EPSG:2178", 2178, False),
+    ("urn:ogc:def:crs:EPSG::2180", 2180, True),
+    ("EPSG:2180", 2180, False),
+    ("http://www.opengis.net/def/crs/EPSG/0/2180", 2180, True),
+    ("urn:ogc:def:crs:EPSG::4326", 4326, True),
+    ("EPSG:4326", 4326, False),
+    ("urn:ogc:def:crs:EPSG::2178", 2178, True),
+    ("EPSG:2178", 2178, False),
 ]
 
 
@@ -248,7 +311,13 @@ def test_polygon_coordinates_follow_the_srsname_form(client, demo_data, version,
     assert obj.geom.num_geom == 1  # a single-part multi-surface: the path that once lost its swap
     x, y = Transformer.from_crs(2180, epsg, always_xy=True).transform(*obj.geom[0][0][0])
     ids = {"RESOURCEID" if version == "2.0.0" else "FEATUREID": f"{layer}.{obj.pk}"}
-    r = gf(client, version, **{"TYPENAMES" if version == "2.0.0" else "TYPENAME": f"gisportal:{layer}"}, SRSNAME=srs, **ids)
+    r = gf(
+        client,
+        version,
+        **{"TYPENAMES" if version == "2.0.0" else "TYPENAME": f"gisportal:{layer}"},
+        SRSNAME=srs,
+        **ids,
+    )
     assert r.status_code == 200
     doc = xml(r)
     gml = GML32 if version == "2.0.0" else GML311
@@ -277,7 +346,6 @@ def test_gml_311_output_validates_against_the_11_schema(client, demo_data):
         schema = _wfs11_schema(wrapper)
         doc = xml(gf(client, "1.1.0", TYPENAME="gisportal:dzialki", MAXFEATURES="20"))
         assert schema.validate(doc), schema.error_log
-
 
 
 @pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])

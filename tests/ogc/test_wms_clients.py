@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
 def test_owslib_contents_and_styles(live_url, version):
     wms = WebMapService(f"{live_url}/ows?SERVICE=WMS", version=version, timeout=60)
-    assert {"dzialki", "budynki", "numery_dzialek", "obreby", "adresy", "mpzp", "granice"} <= set(wms.contents)
+    assert {"dzialki", "budynki", "numery_dzialek", "obreby", "adresy", "mpzp", "granice"} <= set(
+        wms.contents
+    )
     assert set(wms["dzialki"].styles) == {"default", "kieg", "wypelnienie"}
     assert "EPSG:2180" in wms["dzialki"].crsOptions
     assert {op.name for op in wms.operations} >= {"GetCapabilities", "GetMap", "GetFeatureInfo"}
@@ -36,13 +38,23 @@ def test_owslib_getmap_parcel_on_its_pixel(live_url, known_parcel, version, crs)
     minx, miny, maxx, maxy = t.transform_bounds(*known_parcel["extent"])
     dx, dy = (maxx - minx) * 2, (maxy - miny) * 2
     box = (minx - dx, miny - dy, maxx + dx, maxy + dy)
-    img = wms.getmap(layers=["dzialki"], styles=["wypelnienie"], srs=crs, bbox=box, size=(300, 300), format="image/png")
+    img = wms.getmap(
+        layers=["dzialki"], styles=["wypelnienie"], srs=crs, bbox=box, size=(300, 300), format="image/png"
+    )
     data = img.read()
     assert size(data) == (300, 300)
     col, row = pixel_of(x, y, box, 300, 300)
     assert rgba(data, col, row)[:3] == FILL
-    info = wms.getfeatureinfo(layers=["dzialki"], srs=crs, bbox=box, size=(300, 300), format="image/png",
-                              query_layers=["dzialki"], info_format="application/json", xy=(col, row))
+    info = wms.getfeatureinfo(
+        layers=["dzialki"],
+        srs=crs,
+        bbox=box,
+        size=(300, 300),
+        format="image/png",
+        query_layers=["dzialki"],
+        info_format="application/json",
+        xy=(col, row),
+    )
     import json
 
     assert json.loads(info.read())["features"][0]["properties"]["ID_DZIALKI"] == known_parcel["id"]
@@ -62,4 +74,6 @@ def test_concurrent_getmaps(live_url, demo_data):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(fetch, urls))
-    assert all(status == 200 and mime == "image/png" and size(body) == (512, 512) for status, mime, body in results)
+    assert all(
+        status == 200 and mime == "image/png" and size(body) == (512, 512) for status, mime, body in results
+    )

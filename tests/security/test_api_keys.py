@@ -67,12 +67,26 @@ def test_key_is_accepted_as_bearer_and_as_x_api_key(client, system_key):
 
 
 def test_key_files_a_submission_as_its_account(client, system, system_key, demo_data):
-    parcel = Parcel.objects.current().filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[4].parcel_id
-    data = {"applicant_name": "Jan Kowalski", "email": "jan@example.pl", "pesel": "44051401359", "postal_code": "05-500",
-            "locality": "Piaseczno", "nip": "123-456-32-18", "parcels": [parcel], "purpose": "kredyt"}
+    parcel = (
+        Parcel.objects.current().filter(precinct__unit__unit_id="141804_4").order_by("parcel_id")[4].parcel_id
+    )
+    data = {
+        "applicant_name": "Jan Kowalski",
+        "email": "jan@example.pl",
+        "pesel": "44051401359",
+        "postal_code": "05-500",
+        "locality": "Piaseczno",
+        "nip": "123-456-32-18",
+        "parcels": [parcel],
+        "purpose": "kredyt",
+    }
     csrf_client = Client(enforce_csrf_checks=True)  # a key needs no CSRF token
-    r = csrf_client.post("/api/submissions/", json.dumps({"service": "zaswiadczenie-mpzp", "data": data}),
-                         content_type="application/json", **bearer(system_key))
+    r = csrf_client.post(
+        "/api/submissions/",
+        json.dumps({"service": "zaswiadczenie-mpzp", "data": data}),
+        content_type="application/json",
+        **bearer(system_key),
+    )
     assert r.status_code == 201, r.content
     from services.forms.models import Submission
 
@@ -101,15 +115,18 @@ def test_key_of_an_inactive_account_is_401(client, system, system_key):
     assert _is_problem(client.get(missing_submission(), **bearer(system_key)), 401, "bad_api_key")
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda k: "gp_" + "A" * 43,  # well-formed, unknown
-    lambda k: k[:-4] + ("AAAA" if not k.endswith("AAAA") else "BBBB"),  # right prefix, wrong rest
-    lambda k: k + "x",
-    lambda k: k[3:],  # without gp_
-    lambda k: "",
-    lambda k: "gp_" + "ą" * 43,
-    lambda k: "x" * 10_000,
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda k: "gp_" + "A" * 43,  # well-formed, unknown
+        lambda k: k[:-4] + ("AAAA" if not k.endswith("AAAA") else "BBBB"),  # right prefix, wrong rest
+        lambda k: k + "x",
+        lambda k: k[3:],  # without gp_
+        lambda k: "",
+        lambda k: "gp_" + "ą" * 43,
+        lambda k: "x" * 10_000,
+    ],
+)
 def test_wrong_keys_are_401(client, system_key, mutate):
     wrong = mutate(system_key)
     assert _is_problem(client.get(missing_submission(), **bearer(wrong)), 401)
@@ -130,7 +147,9 @@ def test_a_bad_key_never_falls_back_to_the_session(client, system, make_user):
 def test_key_in_two_headers_and_unknown_schemes_are_401(client, system_key):
     r = client.get(missing_submission(), HTTP_X_API_KEY=system_key, **bearer(system_key))
     assert _is_problem(r, 401, "bad_authorization")
-    assert _is_problem(client.get(missing_submission(), HTTP_AUTHORIZATION=f"Token {system_key}"), 401, "bad_authorization")
+    assert _is_problem(
+        client.get(missing_submission(), HTTP_AUTHORIZATION=f"Token {system_key}"), 401, "bad_authorization"
+    )
 
 
 def test_a_citizens_key_grants_no_office_rights(client, make_user):
@@ -140,13 +159,18 @@ def test_a_citizens_key_grants_no_office_rights(client, make_user):
     clerk_raw = api_key_create(clerk, "import robot")[1]
     r = client.get("/api/imports/", **bearer(citizen_raw))
     # refused for the role (not merely for having no office)
-    assert _is_problem(r, 403, "forbidden") and r.json()["detail"] == "Brak uprawnień do importu danych rejestrów."
+    assert (
+        _is_problem(r, 403, "forbidden")
+        and r.json()["detail"] == "Brak uprawnień do importu danych rejestrów."
+    )
     assert _is_problem(client.post("/api/imports/", {}, **bearer(citizen_raw)), 403, "forbidden")
     r = client.get("/api/imports/", **bearer(clerk_raw))
     assert r.status_code == 200 and "imports" in r.json()
     # an office system's key is not an import right either
     system = make_user("system.test", "office_system")
-    assert _is_problem(client.get("/api/imports/", **bearer(api_key_create(system, "s")[1])), 403, "forbidden")
+    assert _is_problem(
+        client.get("/api/imports/", **bearer(api_key_create(system, "s")[1])), 403, "forbidden"
+    )
 
 
 def test_key_post_needs_no_csrf_token_but_a_session_post_does(make_user):
@@ -187,7 +211,11 @@ def test_two_keys_differ(system):
 def test_create_refuses_bad_input(system):
     from gisportal.core.errors import InvalidInput
 
-    for kwargs in ({"name": ""}, {"name": "x" * 101}, {"name": "ok", "expires_at": timezone.now() - timedelta(days=1)}):
+    for kwargs in (
+        {"name": ""},
+        {"name": "x" * 101},
+        {"name": "ok", "expires_at": timezone.now() - timedelta(days=1)},
+    ):
         with pytest.raises(InvalidInput):
             api_key_create(system, **kwargs)
     assert not ApiKey.objects.exists()
@@ -201,7 +229,11 @@ def test_cli_create_list_revoke(client, system):
     assert client.get(missing_submission(), **bearer(raw)).status_code == 404
     listing = io.StringIO()
     call_command("api_key", "list", stdout=listing)
-    assert f"gp_{raw[3:11]}" in listing.getvalue() and "active" in listing.getvalue() and raw not in listing.getvalue()
+    assert (
+        f"gp_{raw[3:11]}" in listing.getvalue()
+        and "active" in listing.getvalue()
+        and raw not in listing.getvalue()
+    )
     call_command("api_key", "revoke", raw[3:11], stdout=io.StringIO())
     assert _is_problem(client.get(missing_submission(), **bearer(raw)), 401)
     listing = io.StringIO()
@@ -217,7 +249,17 @@ def test_cli_create_list_revoke(client, system):
 
 def test_cli_key_with_expiry(client, system):
     out = io.StringIO()
-    call_command("api_key", "create", "system.test", "--name", "30 days", "--days", "30", stdout=out, stderr=io.StringIO())
+    call_command(
+        "api_key",
+        "create",
+        "system.test",
+        "--name",
+        "30 days",
+        "--days",
+        "30",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     key = ApiKey.objects.get()
     assert timedelta(days=29) < key.expires_at - timezone.now() <= timedelta(days=30)
 
@@ -245,10 +287,18 @@ def test_admin_lists_and_revokes_keys_but_never_shows_them(client, make_user, sy
     admin = make_user("boss", "clerk", is_staff=True, is_superuser=True)
     client.force_login(admin)
     page = client.get("/admin/core/apikey/")
-    assert page.status_code == 200 and f"gp_{raw[3:11]}" in page.content.decode() and raw not in page.content.decode()
+    assert (
+        page.status_code == 200
+        and f"gp_{raw[3:11]}" in page.content.decode()
+        and raw not in page.content.decode()
+    )
     key = ApiKey.objects.get()
     change = client.get(f"/admin/core/apikey/{key.pk}/change/")
-    assert change.status_code == 200 and raw not in change.content.decode() and key.key_sha256 not in change.content.decode()
+    assert (
+        change.status_code == 200
+        and raw not in change.content.decode()
+        and key.key_sha256 not in change.content.decode()
+    )
     assert client.get("/admin/core/apikey/add/").status_code == 403
     r = client.post("/admin/core/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     assert r.status_code == 302

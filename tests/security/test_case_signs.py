@@ -29,9 +29,16 @@ def offices():
 
 
 def _letter(office, subject: str) -> tuple[Case, str]:
-    return case_register(office=office, unit=OfficeUnit.objects.get(office=office, code="KAN"), jrwa="1510",
-                         subject=subject, channel="paper", applicant_name="Jan Papierowy", received_on=date(2026, 3, 2),
-                         deadline_kind="one_month")
+    return case_register(
+        office=office,
+        unit=OfficeUnit.objects.get(office=office, code="KAN"),
+        jrwa="1510",
+        subject=subject,
+        channel="paper",
+        applicant_name="Jan Papierowy",
+        received_on=date(2026, 3, 2),
+        deadline_kind="one_month",
+    )
 
 
 def test_first_case_of_each_office_gets_the_same_sign_and_both_are_stored(offices):
@@ -77,12 +84,18 @@ def test_status_page_and_api_by_a_shared_sign(offices):
         assert page.status_code == 200
         html = page.content.decode()
         assert mine.subject in html and other.subject not in html
-        api = client.post("/api/cases/status", {"reference": mine.sign, "access_code": access}, content_type="application/json")
+        api = client.post(
+            "/api/cases/status",
+            {"reference": mine.sign, "access_code": access},
+            content_type="application/json",
+        )
         assert api.status_code == 200
         assert api.json()["office"] == mine.office.name and api.json()["subject"] == mine.subject
 
 
 def test_status_api_with_a_nul_is_a_clear_404_not_a_500(offices):
     client = Client(REMOTE_ADDR=f"signs-{uuid.uuid4()}", raise_request_exception=False)
-    r = client.post("/api/cases/status", {"reference": "KAN\x00.1", "access_code": "x"}, content_type="application/json")
+    r = client.post(
+        "/api/cases/status", {"reference": "KAN\x00.1", "access_code": "x"}, content_type="application/json"
+    )
     assert r.status_code == 404 and r["Content-Type"].startswith("application/problem+json")

@@ -12,10 +12,25 @@ from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
-GFI = {"SERVICE": "WMS", "REQUEST": "GetFeatureInfo", "LAYERS": "dzialki", "QUERY_LAYERS": "dzialki", "WIDTH": "100",
-       "HEIGHT": "100", "INFO_FORMAT": "application/json", "STYLES": ""}
-GETMAP = {"SERVICE": "WMS", "REQUEST": "GetMap", "LAYERS": "dzialki", "STYLES": "", "WIDTH": "64", "HEIGHT": "64",
-          "FORMAT": "image/png"}
+GFI = {
+    "SERVICE": "WMS",
+    "REQUEST": "GetFeatureInfo",
+    "LAYERS": "dzialki",
+    "QUERY_LAYERS": "dzialki",
+    "WIDTH": "100",
+    "HEIGHT": "100",
+    "INFO_FORMAT": "application/json",
+    "STYLES": "",
+}
+GETMAP = {
+    "SERVICE": "WMS",
+    "REQUEST": "GetMap",
+    "LAYERS": "dzialki",
+    "STYLES": "",
+    "WIDTH": "64",
+    "HEIGHT": "64",
+    "FORMAT": "image/png",
+}
 
 # (CRS, BBOX) pairs: impossible latitudes, huge metres, far-away but valid places
 WMS130_BOXES = [
@@ -53,8 +68,11 @@ def quiet():
 
 
 def _is_ogc_exception(r) -> bool:
-    return r["Content-Type"].split(";")[0] in ("text/xml", "application/vnd.ogc.se_xml", "application/xml") and (
-        b"ServiceException" in r.content or b"ExceptionReport" in r.content)
+    return r["Content-Type"].split(";")[0] in (
+        "text/xml",
+        "application/vnd.ogc.se_xml",
+        "application/xml",
+    ) and (b"ServiceException" in r.content or b"ExceptionReport" in r.content)
 
 
 @pytest.mark.parametrize(("version", "crs", "bbox"), CASES, ids=[f"{v}-{c}-{b}" for v, c, b in CASES])
@@ -75,7 +93,9 @@ def test_getfeatureinfo_out_of_area_box_is_an_exception_or_empty(demo_data, quie
 
 def test_the_reported_getfeatureinfo_box_is_an_ogc_exception(demo_data, quiet, settings):
     query = {**GFI, "VERSION": "1.3.0", "CRS": "EPSG:4326", "BBOX": "100,100,200,200", "I": "50", "J": "50"}
-    assert _quiet_client().get("/ows", query).status_code == 200  # a WMS exception report: HTTP 200 by default
+    assert (
+        _quiet_client().get("/ows", query).status_code == 200
+    )  # a WMS exception report: HTTP 200 by default
     settings.GISPORTAL_WMS_EXCEPTION_STATUS = "400"
     r = _quiet_client().get("/ows", query)
     assert r.status_code == 400
@@ -106,8 +126,18 @@ WFS_BOXES = [
 @pytest.mark.parametrize(("version", "bbox"), WFS_BOXES, ids=[f"{v}-{b}" for v, b in WFS_BOXES])
 def test_wfs_out_of_area_bbox_is_400_or_empty(demo_data, quiet, version, bbox):
     names = {"TYPENAMES": "gisportal:dzialki"} if version == "2.0.0" else {"TYPENAME": "gisportal:dzialki"}
-    r = _quiet_client().get("/ows", {"SERVICE": "WFS", "VERSION": version, "REQUEST": "GetFeature", **names,
-                                     "BBOX": bbox, "COUNT": "2", "MAXFEATURES": "2"})
+    r = _quiet_client().get(
+        "/ows",
+        {
+            "SERVICE": "WFS",
+            "VERSION": version,
+            "REQUEST": "GetFeature",
+            **names,
+            "BBOX": bbox,
+            "COUNT": "2",
+            "MAXFEATURES": "2",
+        },
+    )
     assert r.status_code in (200, 400), (r.status_code, r.content[:300])
     if r.status_code == 400:
         assert b"ExceptionReport" in r.content
@@ -120,8 +150,18 @@ OGCAPI_BOXES = [
     ({"bbox": "-200,-100,200,100"}),
     ({"bbox": "1e300,1e300,1e301,1e301"}),
     ({"bbox": "100,100,200,200", "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"}),
-    ({"bbox": "100000000,100000000,200000000,200000000", "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}),
-    ({"bbox": "-900000000,-900000000,900000000,900000000", "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2180"}),
+    (
+        {
+            "bbox": "100000000,100000000,200000000,200000000",
+            "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        }
+    ),
+    (
+        {
+            "bbox": "-900000000,-900000000,900000000,900000000",
+            "bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2180",
+        }
+    ),
 ]
 
 

@@ -33,17 +33,26 @@ def _square(e=E0, n=N0, size=20.0):
 
 
 def _zoning_geojson(path: Path, crs: dict | None = None) -> Path:
-    doc = {"type": "FeatureCollection",
-           "features": [{"type": "Feature", "properties": {"UCHWALA": "I/1/2026", "OZNACZENIE": "1MN"},
-                         "geometry": {"type": "Polygon", "coordinates": [_square()]}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"UCHWALA": "I/1/2026", "OZNACZENIE": "1MN"},
+                "geometry": {"type": "Polygon", "coordinates": [_square()]},
+            }
+        ],
+    }
     doc["crs"] = crs if crs is not None else {"type": "name", "properties": {"name": "EPSG:2180"}}
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
 
 
 def _vrt(source: str, sql: str = "") -> str:
-    return (f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{source}</SrcDataSource>'
-            f'{f"<SrcSQL>{sql}</SrcSQL>" if sql else ""}</OGRVRTLayer></OGRVRTDataSource>')
+    return (
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{source}</SrcDataSource>'
+        f"{f'<SrcSQL>{sql}</SrcSQL>' if sql else ''}</OGRVRTLayer></OGRVRTDataSource>"
+    )
 
 
 def _refused(path: Path, **options) -> str:
@@ -57,8 +66,12 @@ def _refused(path: Path, **options) -> str:
 def test_vrt_named_geojson_with_a_postgresql_sql_layer_is_refused(tmp_path, settings):
     db = settings.DATABASES["default"]
     poc = tmp_path / "poc.geojson"
-    poc.write_text(_vrt(f"PG:host=127.0.0.1 user=postgres dbname={db['NAME']}",
-                        "select owner_name as UCHWALA, pesel as OZNACZENIE, geom from layers_restrictedsubject"))
+    poc.write_text(
+        _vrt(
+            f"PG:host=127.0.0.1 user=postgres dbname={db['NAME']}",
+            "select owner_name as UCHWALA, pesel as OZNACZENIE, geom from layers_restrictedsubject",
+        )
+    )
     assert "VRT" in _refused(poc)
 
 
@@ -80,7 +93,11 @@ def test_a_vrt_inside_a_zip_is_refused(tmp_path, canary):
 
 def _shapefile(tmp_path: Path) -> list[Path]:
     src = _zoning_geojson(tmp_path / "src.geojson")
-    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "plan.shp"), str(src)], check=True, capture_output=True)
+    subprocess.run(
+        ["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "plan.shp"), str(src)],
+        check=True,
+        capture_output=True,
+    )
     return sorted(tmp_path.glob("plan.*"))
 
 
@@ -115,15 +132,20 @@ def test_a_zip_bomb_is_refused_before_unpacking(tmp_path):
     assert "implausibly" in _refused(z) or "nieprawdopodobnie" in _refused(z)
 
 
-@pytest.mark.parametrize("crs", [
-    lambda url: {"type": "link", "properties": {"href": f"{url}/crs.wkt", "type": "ogcwkt"}},
-    lambda url: {"type": "name", "properties": {"name": f"{url}/def/crs/EPSG/0/2180"}},
-    lambda url: {"type": "link", "properties": {"href": "/etc/passwd", "type": "proj4"}},
-])
+@pytest.mark.parametrize(
+    "crs",
+    [
+        lambda url: {"type": "link", "properties": {"href": f"{url}/crs.wkt", "type": "ogcwkt"}},
+        lambda url: {"type": "name", "properties": {"name": f"{url}/def/crs/EPSG/0/2180"}},
+        lambda url: {"type": "link", "properties": {"href": "/etc/passwd", "type": "proj4"}},
+    ],
+)
 def test_geojson_crs_that_would_make_gdal_fetch_or_read_is_refused(tmp_path, canary, crs):
     assert "urn:ogc:def:crs:EPSG::2180" in _refused(_zoning_geojson(tmp_path / "z.geojson", crs(canary.url)))
     escaped = tmp_path / "esc.geojson"
-    escaped.write_text(_zoning_geojson(tmp_path / "z2.geojson", crs(canary.url)).read_text().replace('"crs"', '"\\u0063rs"'))
+    escaped.write_text(
+        _zoning_geojson(tmp_path / "z2.geojson", crs(canary.url)).read_text().replace('"crs"', '"\\u0063rs"')
+    )
     assert "urn:ogc:def:crs:EPSG::2180" in _refused(escaped)
     assert canary.hits == 0
 
@@ -133,15 +155,20 @@ def test_gdal_itself_makes_no_connection_for_a_crs_link(tmp_path, canary):
     goes to a closed loopback proxy, set in settings for the web and worker processes)."""
     from django.contrib.gis.gdal import DataSource
 
-    path = _zoning_geojson(tmp_path / "z.geojson", {"type": "link", "properties": {"href": f"{canary.url}/c", "type": "ogcwkt"}})
+    path = _zoning_geojson(
+        tmp_path / "z.geojson", {"type": "link", "properties": {"href": f"{canary.url}/c", "type": "ogcwkt"}}
+    )
     DataSource(str(path))  # GDAL opens it (without the CRS it could not fetch)
     assert canary.hits == 0
 
 
 def _gpkg(tmp_path: Path) -> Path:
     gpkg = tmp_path / "plan.gpkg"
-    subprocess.run(["ogr2ogr", "-f", "GPKG", str(gpkg), str(_zoning_geojson(tmp_path / "s.geojson")), "-nln", "plan"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", str(gpkg), str(_zoning_geojson(tmp_path / "s.geojson")), "-nln", "plan"],
+        check=True,
+        capture_output=True,
+    )
     return gpkg
 
 
@@ -153,7 +180,9 @@ def test_a_geopackage_view_is_not_a_layer(tmp_path):
     gpkg = _gpkg(tmp_path)
     con = sqlite3.connect(gpkg)
     con.execute("CREATE VIEW plan_v AS SELECT * FROM plan")
-    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('plan_v', 'features', 'v', 2180)")
+    con.execute(
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('plan_v', 'features', 'v', 2180)"
+    )
     con.commit()
     con.close()
     assert "plan_v" in _refused(gpkg, source_layer="plan_v")
@@ -177,7 +206,9 @@ def test_sqlite_that_is_no_geopackage_is_refused(tmp_path):
     _refused(db)
 
 
-@pytest.mark.parametrize("srs", ["+proj=longlat +nadgrids=http://127.0.0.1:9/x.tif", "/etc/passwd", "EPSG:2180\n"])
+@pytest.mark.parametrize(
+    "srs", ["+proj=longlat +nadgrids=http://127.0.0.1:9/x.tif", "/etc/passwd", "EPSG:2180\n"]
+)
 def test_a_crs_option_is_an_epsg_code_only(tmp_path, srs):
     path = _zoning_geojson(tmp_path / "z.geojson")
     data = json.loads(path.read_text())
@@ -196,13 +227,17 @@ def test_other_bytes_are_refused_whatever_the_name(tmp_path, content):
 
 def test_a_gml_with_external_entities_makes_no_connection(tmp_path, canary):
     path = tmp_path / "x.gml"
-    path.write_text(f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "{canary.url}/e">]>'
-                    f'<gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml/3.2">&e;</gml:FeatureCollection>')
+    path.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "{canary.url}/e">]>'
+        f'<gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml/3.2">&e;</gml:FeatureCollection>'
+    )
     with pytest.raises(ImportFailed):
         registry_import(path)
     xi = tmp_path / "xi.gml"
-    xi.write_text(f'<?xml version="1.0"?><gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml/3.2" '
-                  f'xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="{canary.url}/x"/></gml:FeatureCollection>')
+    xi.write_text(
+        f'<?xml version="1.0"?><gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml/3.2" '
+        f'xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="{canary.url}/x"/></gml:FeatureCollection>'
+    )
     with pytest.raises(ImportFailed):
         registry_import(xi)
     assert canary.hits == 0

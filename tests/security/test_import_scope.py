@@ -65,10 +65,22 @@ def _gml(*pids: str) -> SimpleUploadedFile:
 
 
 def _zoning(ring, name="mpzp.geojson", **props) -> SimpleUploadedFile:
-    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:2180"}},
-           "features": [{"type": "Feature", "properties": {"UCHWALA": "V/5/2026", "OZNACZENIE": "1MN",
-                                                                    "DATA_UCHWALY": "2026-01-15", **props},
-                         "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:2180"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "UCHWALA": "V/5/2026",
+                    "OZNACZENIE": "1MN",
+                    "DATA_UCHWALY": "2026-01-15",
+                    **props,
+                },
+                "geometry": {"type": "Polygon", "coordinates": [[list(p) for p in ring]]},
+            }
+        ],
+    }
     return SimpleUploadedFile(name, json.dumps(doc).encode(), content_type="application/geo+json")
 
 
@@ -101,19 +113,26 @@ def test_the_gmina_may_not_import_egib(client, gmina, django_capture_on_commit_c
 
 
 @pytest.mark.parametrize("layer", ["dzialki", "budynki", "granice"])
-def test_the_gmina_is_refused_other_keepers_layers_before_anything_is_stored(client, gmina, layer,
-                                                                            django_capture_on_commit_callbacks):
-    r = _post(client, gmina, _zoning(square(640_000, 470_000)), django_capture_on_commit_callbacks, layer=layer)
+def test_the_gmina_is_refused_other_keepers_layers_before_anything_is_stored(
+    client, gmina, layer, django_capture_on_commit_callbacks
+):
+    r = _post(
+        client, gmina, _zoning(square(640_000, 470_000)), django_capture_on_commit_callbacks, layer=layer
+    )
     assert r.status_code == 403 and r.headers["Content-Type"] == "application/problem+json"
     assert not ImportJob.objects.exists()
 
 
 def test_the_county_may_not_import_zoning_plans(client, county, django_capture_on_commit_callbacks):
-    r = _post(client, county, _zoning(square(640_000, 470_000)), django_capture_on_commit_callbacks, layer="mpzp")
+    r = _post(
+        client, county, _zoning(square(640_000, 470_000)), django_capture_on_commit_callbacks, layer="mpzp"
+    )
     assert r.status_code == 403
 
 
-def test_the_gmina_imports_a_plan_inside_its_area(client, gmina, demo_data, django_capture_on_commit_callbacks):
+def test_the_gmina_imports_a_plan_inside_its_area(
+    client, gmina, demo_data, django_capture_on_commit_callbacks
+):
     r = _post(client, gmina, _zoning(_ring_in("1418043")), django_capture_on_commit_callbacks, layer="mpzp")
     job = ImportJob.objects.get(pk=r.json()["id"])
     assert job.status == "done", job.error
@@ -121,24 +140,42 @@ def test_the_gmina_imports_a_plan_inside_its_area(client, gmina, demo_data, djan
     assert ZoningArea.objects.filter(plan__resolution_no="V/5/2026").count() == 1
 
 
-def test_a_plan_area_in_the_neighbouring_gmina_is_refused(client, gmina, demo_data, django_capture_on_commit_callbacks):
-    other = AdministrativeUnit.objects.filter(level="gmina", teryt__startswith="1418").exclude(teryt="1418043").first()
+def test_a_plan_area_in_the_neighbouring_gmina_is_refused(
+    client, gmina, demo_data, django_capture_on_commit_callbacks
+):
+    other = (
+        AdministrativeUnit.objects.filter(level="gmina", teryt__startswith="1418")
+        .exclude(teryt="1418043")
+        .first()
+    )
     r = _post(client, gmina, _zoning(_ring_in(other.teryt)), django_capture_on_commit_callbacks, layer="mpzp")
     job = ImportJob.objects.get(pk=r.json()["id"])
     assert job.status == "failed" and "V/5/2026 1MN" in job.error
     assert not ZoningArea.objects.filter(plan__resolution_no="V/5/2026").exists()
 
 
-def test_a_plan_declaring_another_gmina_is_refused(client, gmina, demo_data, django_capture_on_commit_callbacks):
-    r = _post(client, gmina, _zoning(_ring_in("1418043"), TERYT_GMINY="1418053"), django_capture_on_commit_callbacks,
-              layer="mpzp")
+def test_a_plan_declaring_another_gmina_is_refused(
+    client, gmina, demo_data, django_capture_on_commit_callbacks
+):
+    r = _post(
+        client,
+        gmina,
+        _zoning(_ring_in("1418043"), TERYT_GMINY="1418053"),
+        django_capture_on_commit_callbacks,
+        layer="mpzp",
+    )
     assert ImportJob.objects.get(pk=r.json()["id"]).status == "failed"
 
 
 def test_boundaries_are_the_voivodeship_geodesists(client, wgik, gmina, django_capture_on_commit_callbacks):
     outside = {"TERYT": "30", "NAZWA": "wielkopolskie", "POZIOM": "województwo"}
-    r = _post(client, wgik, _zoning(square(640_000, 470_000), name="g.geojson", **outside),
-              django_capture_on_commit_callbacks, layer="granice")
+    r = _post(
+        client,
+        wgik,
+        _zoning(square(640_000, 470_000), name="g.geojson", **outside),
+        django_capture_on_commit_callbacks,
+        layer="granice",
+    )
     job = ImportJob.objects.get(pk=r.json()["id"])
     assert job.status == "failed" and "30" in job.error
     assert not AdministrativeUnit.objects.filter(teryt="30").exists()
@@ -166,7 +203,13 @@ def test_staff_without_an_office_import_nothing(client, make_user):
 
 def test_a_dry_run_checks_and_writes_nothing(client, county, django_capture_on_commit_callbacks):
     before = Parcel.objects.count()
-    r = _post(client, county, _gml("141899_2.0001.1", "141899_2.0001.2"), django_capture_on_commit_callbacks, dry_run="on")
+    r = _post(
+        client,
+        county,
+        _gml("141899_2.0001.1", "141899_2.0001.2"),
+        django_capture_on_commit_callbacks,
+        dry_run="on",
+    )
     body = client.get(f"/api/imports/{r.json()['id']}").json()
     assert body["status"] == "done" and body["dry_run"] is True and body["report"]["written"] == {"parcel": 2}
     assert Parcel.objects.count() == before
@@ -175,7 +218,9 @@ def test_a_dry_run_checks_and_writes_nothing(client, county, django_capture_on_c
 
 
 @override_settings()
-def test_the_uploaded_file_is_removed_once_the_job_has_run(client, county, django_capture_on_commit_callbacks):
+def test_the_uploaded_file_is_removed_once_the_job_has_run(
+    client, county, django_capture_on_commit_callbacks
+):
     r = _post(client, county, _gml("141899_2.0001.1"), django_capture_on_commit_callbacks)
     job = ImportJob.objects.get(pk=r.json()["id"])
     assert job.status == "done" and job.sha256 and not Path(job.path).exists()

@@ -13,13 +13,24 @@ from gisportal.core.identifiers import InvalidInput, is_kw_number, kw_check_digi
 KW_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/ abcqvx"
 
 
-@pytest.mark.parametrize("value", ["WA1Q/00012345/1", "QA1I/00012345/7", "WV1I/00012345/7", "VV9V/00000000/0",
-                                   "wa1q/00012345/1", " WA1Q/00012345/1 "])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "WA1Q/00012345/1",
+        "QA1I/00012345/7",
+        "WV1I/00012345/7",
+        "VV9V/00000000/0",
+        "wa1q/00012345/1",
+        " WA1Q/00012345/1 ",
+    ],
+)
 def test_q_or_v_in_the_court_code_is_false_not_an_exception(value):
     assert is_kw_number(value) is False
 
 
-@pytest.mark.parametrize("value", [None, 123, b"WA1I/00012345/7", "", "\x00", "WA1I/00012345/٧", "ＷA1I/00012345/7"])
+@pytest.mark.parametrize(
+    "value", [None, 123, b"WA1I/00012345/7", "", "\x00", "WA1I/00012345/٧", "ＷA1I/00012345/7"]
+)
 def test_odd_values_are_false(value):
     assert is_kw_number(value) is False
 

@@ -53,7 +53,11 @@ def test_account_locked_after_five_failures_polish_page_and_right_password_refus
     r = _login(client, "anna", "wrong-password")
     assert r.status_code == 429
     text = r.content.decode()
-    assert "Spróbuj ponownie za 15 minut." in text and 'lang="pl"' in text and "Logowanie czasowo zablokowane" in text
+    assert (
+        "Spróbuj ponownie za 15 minut." in text
+        and 'lang="pl"' in text
+        and "Logowanie czasowo zablokowane" in text
+    )
     assert r["Retry-After"] == "900"
     r = _login(client, "anna", PASSWORD)
     assert r.status_code == 429 and not _logged_in(client)
@@ -166,7 +170,13 @@ def test_http_basic_is_locked_out_with_problem_json(client, make_user):
     # the right password is refused while locked, on every endpoint of the API
     r = client.get(url, REMOTE_ADDR="10.3.3.3", **_basic("system.test"))
     assert r.status_code == 429
-    r = client.post("/api/submissions/", "{}", content_type="application/json", REMOTE_ADDR="10.3.3.3", **_basic("system.test"))
+    r = client.post(
+        "/api/submissions/",
+        "{}",
+        content_type="application/json",
+        REMOTE_ADDR="10.3.3.3",
+        **_basic("system.test"),
+    )
     assert r.status_code == 429 and r["Content-Type"] == "application/problem+json"
     # and it works from another address
     assert client.get(url, REMOTE_ADDR="10.4.4.4", **_basic("system.test")).status_code == 404
@@ -180,14 +190,18 @@ def test_http_basic_right_password_authenticates(client, make_user):
     assert r.status_code == 401
 
 
-@pytest.mark.parametrize("header", [
-    "Basic " + base64.b64encode(("x" * 5000 + ":pw").encode()).decode(),  # user name longer than any account's
-    "Basic " + base64.b64encode(b"anna\x00:pw").decode(),  # NUL: PostgreSQL refuses it in text
-    "Basic " + base64.b64encode(b"\xff\xfe:pw").decode(),  # not UTF-8
-    "Basic not-base64!",
-    "Basic " + base64.b64encode(b"no-colon").decode(),
-    "Digest username=anna",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic "
+        + base64.b64encode(("x" * 5000 + ":pw").encode()).decode(),  # user name longer than any account's
+        "Basic " + base64.b64encode(b"anna\x00:pw").decode(),  # NUL: PostgreSQL refuses it in text
+        "Basic " + base64.b64encode(b"\xff\xfe:pw").decode(),  # not UTF-8
+        "Basic not-base64!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Digest username=anna",
+    ],
+)
 def test_hostile_basic_headers_are_401_not_500(client, header):
     r = client.post("/api/submissions/", "{}", content_type="application/json", HTTP_AUTHORIZATION=header)
     assert r.status_code == 401 and r["Content-Type"] == "application/problem+json"
@@ -203,8 +217,14 @@ def test_overlong_user_name_on_the_login_form_is_not_a_500(client):
 
 
 # ---- open redirects ---------------------------------------------------------------------------
-EVIL = ["https://evil.example/", "//evil.example", "///evil.example/x", "http:evil.example", "\\\\evil.example",
-        "https://testserver.evil.example/"]
+EVIL = [
+    "https://evil.example/",
+    "//evil.example",
+    "///evil.example/x",
+    "http:evil.example",
+    "\\\\evil.example",
+    "https://testserver.evil.example/",
+]
 
 
 @pytest.mark.parametrize("target", EVIL)

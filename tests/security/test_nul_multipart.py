@@ -44,11 +44,14 @@ def test_the_middleware_does_not_parse_a_multipart_body():
     assert response.status_code == 200 and seen == {"parsed": False}
 
 
-@pytest.mark.parametrize(("path", "query", "body"), [
-    ("/a\x00b/", "", None),
-    ("/status/", "q=a%00b", None),
-    ("/status/", "", "reference=a%00b&access_code=x"),
-])
+@pytest.mark.parametrize(
+    ("path", "query", "body"),
+    [
+        ("/a\x00b/", "", None),
+        ("/status/", "q=a%00b", None),
+        ("/status/", "", "reference=a%00b&access_code=x"),
+    ],
+)
 def test_the_middleware_refuses_nul_in_path_query_and_urlencoded_body(path, query, body):
     called = []
     rf = RequestFactory()
@@ -70,11 +73,21 @@ def citizen_client(make_user):
 
 def _letter(**extra) -> dict:
     service = ServiceDefinition.objects.get(code="pismo-ogolne", active=True)
-    return {"version": service.version, "idempotency_key": str(uuid.uuid4()), "action": "submit",
-            "applicant_name": "Jan Kowalski", "email": "jan@example.pl", "subject": "Pytanie", "content": "Treść pytania do urzędu.", **extra}
+    return {
+        "version": service.version,
+        "idempotency_key": str(uuid.uuid4()),
+        "action": "submit",
+        "applicant_name": "Jan Kowalski",
+        "email": "jan@example.pl",
+        "subject": "Pytanie",
+        "content": "Treść pytania do urzędu.",
+        **extra,
+    }
 
 
-@pytest.mark.parametrize("field", ["applicant_name", "subject", "content", "idempotency_key", "email", "unknown\x00field"])
+@pytest.mark.parametrize(
+    "field", ["applicant_name", "subject", "content", "idempotency_key", "email", "unknown\x00field"]
+)
 def test_a_nul_in_an_e_form_field_is_a_form_error(citizen_client, field):
     data = _letter()
     data[field] = "ab\x00cd"
@@ -126,7 +139,9 @@ def test_a_nul_in_an_import_form_field_is_a_form_error(importer, settings, tmp_p
     data = {"file": _gml(), "policy": "reject", "layer": "", "mapping": "", "srs": "", "encoding": ""}
     data[field] = "ID_DZIALKI=id\x00" if field == "mapping" else "ab\x00"
     page = importer.post("/urzad/importy/", data)
-    assert page.status_code in (200, 400, 422) and page.context["form"].errors.get(field), page.status_code  # a form error
+    assert page.status_code in (200, 400, 422) and page.context["form"].errors.get(field), (
+        page.status_code
+    )  # a form error
     data["file"] = _gml()
     api = importer.post("/api/imports/", data)
     assert api.status_code == 400 and field in api.json()["errors"]
@@ -137,7 +152,9 @@ def test_a_nul_in_an_upload_name_is_no_500(importer, settings, tmp_path):
     settings.GISPORTAL_IMPORT_DIR = tmp_path
     r = importer.post("/api/imports/", {"file": _gml("dzia\x00lki.gml"), "policy": "reject"})
     assert r.status_code < 500
-    assert all("\x00" not in (j.source_name if hasattr(j, "source_name") else "") for j in ImportJob.objects.all())
+    assert all(
+        "\x00" not in (j.source_name if hasattr(j, "source_name") else "") for j in ImportJob.objects.all()
+    )
 
 
 def test_an_anonymous_multipart_post_to_the_import_page_is_sent_to_log_in():
@@ -154,7 +171,9 @@ def test_a_nul_in_the_status_page_is_a_400():
 
 
 def test_a_nul_in_the_login_form_is_a_form_error():
-    r = Client(raise_request_exception=False).post("/konto/logowanie/", {"username": "adm\x00in", "password": "x"})
+    r = Client(raise_request_exception=False).post(
+        "/konto/logowanie/", {"username": "adm\x00in", "password": "x"}
+    )
     assert r.status_code in (200, 400, 403) and r.status_code < 500
 
 
@@ -164,8 +183,15 @@ def test_a_nul_in_set_language_is_no_500():
 
 
 def test_a_nul_in_a_multipart_ows_post_is_an_ogc_400():
-    body, ctype = _multipart({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "gisportal:dzialki",
-                              "RESOURCEID": "dzialki.1\x00"})
+    body, ctype = _multipart(
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "TYPENAMES": "gisportal:dzialki",
+            "RESOURCEID": "dzialki.1\x00",
+        }
+    )
     r = Client(raise_request_exception=False).generic("POST", "/ows", body, content_type=ctype)
     assert r.status_code == 400 and b"ExceptionReport" in r.content
 
@@ -174,9 +200,16 @@ def test_a_nul_in_a_clerk_note_is_refused_and_not_stored(make_user):
     gmina = Office.objects.get(code="um-piaseczno")
     clerk = make_user("nul.clerk", "clerk")
     staff_add(clerk, gmina, OfficeUnit.objects.get(office=gmina, code="UiA"))
-    case, _ = case_register(office=gmina, unit=OfficeUnit.objects.get(office=gmina, code="UiA"), jrwa="6727",
-                            subject="Sprawa", channel="paper", applicant_name="Jan", received_on=date(2026, 3, 2),
-                            deadline_kind="one_month")
+    case, _ = case_register(
+        office=gmina,
+        unit=OfficeUnit.objects.get(office=gmina, code="UiA"),
+        jrwa="6727",
+        subject="Sprawa",
+        channel="paper",
+        applicant_name="Jan",
+        received_on=date(2026, 3, 2),
+        deadline_kind="one_month",
+    )
     c = Client(raise_request_exception=False)
     c.force_login(clerk)
     r = c.post(f"/urzad/sprawy/{case.pk}/", {"action": "note", "note": "notatka\x00"})
@@ -187,13 +220,20 @@ def test_a_nul_in_a_clerk_note_is_refused_and_not_stored(make_user):
     assert MULTIPART_CONTENT.startswith("multipart/form-data")
 
 
-@pytest.mark.parametrize("path, ctype, marker", [
-    ("/ows?SERVICE=WMS&REQUEST=GetMap&LAYERS=dzialki%00", "xml", b"InvalidParameterValue"),
-    ("/ows?SERVICE=WFS&REQUEST=GetFeature&TYPENAMES=%00", "xml", b"InvalidParameterValue"),
-    ("/ogcapi/collections/dzialki/items?filter=%00", "application/problem+json", b"InvalidParameterValue"),
-    ("/api/search?q=%00", "application/problem+json", b'"status": 400'),
-    ("/szukaj/?q=%00", "text/html", b"Znaki NUL"),
-])
+@pytest.mark.parametrize(
+    "path, ctype, marker",
+    [
+        ("/ows?SERVICE=WMS&REQUEST=GetMap&LAYERS=dzialki%00", "xml", b"InvalidParameterValue"),
+        ("/ows?SERVICE=WFS&REQUEST=GetFeature&TYPENAMES=%00", "xml", b"InvalidParameterValue"),
+        (
+            "/ogcapi/collections/dzialki/items?filter=%00",
+            "application/problem+json",
+            b"InvalidParameterValue",
+        ),
+        ("/api/search?q=%00", "application/problem+json", b'"status": 400'),
+        ("/szukaj/?q=%00", "text/html", b"Znaki NUL"),
+    ],
+)
 def test_a_nul_is_answered_in_the_form_asked_for(client, path, ctype, marker):
     r = client.get(path)
     assert r.status_code == 400 and ctype in r["Content-Type"] and marker in r.content

@@ -27,10 +27,18 @@ def submission_of_a(make_user):
     client = Client()
     client.force_login(a)
     service = ServiceDefinition.objects.get(code="pismo-ogolne", active=True)
-    r = client.post("/uslugi/pismo-ogolne/", {
-        "version": service.version, "idempotency_key": str(uuid.uuid4()), "action": "submit",
-        "applicant_name": "Anna Pierwsza", "email": "anna@example.pl", "subject": "Tajna sprawa A",
-        "content": "Treść pisma obywatelki A."})
+    r = client.post(
+        "/uslugi/pismo-ogolne/",
+        {
+            "version": service.version,
+            "idempotency_key": str(uuid.uuid4()),
+            "action": "submit",
+            "applicant_name": "Anna Pierwsza",
+            "email": "anna@example.pl",
+            "subject": "Tajna sprawa A",
+            "content": "Treść pisma obywatelki A.",
+        },
+    )
     assert r.status_code == 302, r.content.decode()[-1500:]
     sub = Submission.objects.get(user=a)
     return sub, client
@@ -107,11 +115,23 @@ def offices():
 def county_case(offices):
     """A paper case of the county office with a scanned document."""
     _gmina, county = offices
-    case, _access = case_register(office=county, unit=OfficeUnit.objects.get(office=county, code="GK"), jrwa="6640",
-                                  subject="Sprawa starostwa", channel="paper", applicant_name="Jan Starostwo",
-                                  received_on=date(2026, 3, 2), deadline_kind="one_month")
-    doc = case_document_add(case, name="skan.pdf", content_type="application/pdf", content=b"%PDF-1.4 tajne starostwa",
-                            direction="in")
+    case, _access = case_register(
+        office=county,
+        unit=OfficeUnit.objects.get(office=county, code="GK"),
+        jrwa="6640",
+        subject="Sprawa starostwa",
+        channel="paper",
+        applicant_name="Jan Starostwo",
+        received_on=date(2026, 3, 2),
+        deadline_kind="one_month",
+    )
+    doc = case_document_add(
+        case,
+        name="skan.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4 tajne starostwa",
+        direction="in",
+    )
     return case, doc
 
 
@@ -137,15 +157,24 @@ def test_a_clerk_of_another_office_gets_404_for_the_case_and_its_documents(make_
     gmina, _county = offices
     case, doc = county_case
     c = _clerk(make_user, gmina, "UiA", "clerk.gmina")
-    for path in (f"/urzad/sprawy/{case.pk}/", f"/urzad/sprawy/{case.pk}/dokumenty/{doc.id}",
-                 f"/urzad/sprawy/{case.pk}/potwierdzenie/"):
+    for path in (
+        f"/urzad/sprawy/{case.pk}/",
+        f"/urzad/sprawy/{case.pk}/dokumenty/{doc.id}",
+        f"/urzad/sprawy/{case.pk}/potwierdzenie/",
+    ):
         r = c.get(path)
         assert r.status_code == 404, path
         assert b"tajne starostwa" not in r.content and b"Sprawa starostwa" not in r.content
     assert c.post(f"/urzad/sprawy/{case.pk}/", {"action": "note", "note": "obca notatka"}).status_code == 404
     assert not case.timeline.filter(note="obca notatka").exists()
-    inbox = c.get("/urzad/sprawy/", {"q": case.sign}).content.decode()  # the sign is echoed in links; the case is not listed
-    assert "Sprawa starostwa" not in inbox and "Jan Starostwo" not in inbox and f"/urzad/sprawy/{case.pk}/" not in inbox
+    inbox = c.get(
+        "/urzad/sprawy/", {"q": case.sign}
+    ).content.decode()  # the sign is echoed in links; the case is not listed
+    assert (
+        "Sprawa starostwa" not in inbox
+        and "Jan Starostwo" not in inbox
+        and f"/urzad/sprawy/{case.pk}/" not in inbox
+    )
 
 
 def test_citizens_and_anonymous_callers_never_reach_case_pages(make_user, county_case):

@@ -51,9 +51,16 @@ def office():
 
 def _issue(office, name: str = "Jan Kowalski") -> Receipt:
     doc = uuid.uuid4().hex
-    return receipt_issue(document_id=doc, document_sha256=doc + doc, office=office, sender_name=name,
-                         sender_identifier="jan", received_at=timezone.now(), service="wypis-wyrys-mpzp",
-                         parcels=("141804_4.0001.1",))
+    return receipt_issue(
+        document_id=doc,
+        document_sha256=doc + doc,
+        office=office,
+        sender_name=name,
+        sender_identifier="jan",
+        received_at=timezone.now(),
+        service="wypis-wyrys-mpzp",
+        parcels=("141804_4.0001.1",),
+    )
 
 
 def _stored(office, seal: Seal, *, edit=None) -> Receipt:
@@ -62,25 +69,55 @@ def _stored(office, seal: Seal, *, edit=None) -> Receipt:
     rid, code, doc = uuid.uuid4(), verification_code_new(), uuid.uuid4().hex
     now = timezone.now()
     data = receipt_xml.ReceiptData(
-        receipt_id=str(rid), verification_code=code, sender_name="Jan Kowalski", sender_identifier="jan",
-        addressee_name=office.name, addressee_id=office.jurisdiction_teryt, received_at=now.isoformat(),
-        issued_at=now.isoformat(), document_id=doc, document_sha256=doc + doc, service="wypis-wyrys-mpzp")
+        receipt_id=str(rid),
+        verification_code=code,
+        sender_name="Jan Kowalski",
+        sender_identifier="jan",
+        addressee_name=office.name,
+        addressee_id=office.jurisdiction_teryt,
+        received_at=now.isoformat(),
+        issued_at=now.isoformat(),
+        document_id=doc,
+        document_sha256=doc + doc,
+        service="wypis-wyrys-mpzp",
+    )
     xml = receipt_xml.sign(receipt_xml.build(data), seal)
     if edit is not None:
         xml = edit(xml)
-    return Receipt.objects.create(id=rid, verification_code=code, document_id=doc, document_sha256=doc + doc, office=office,
-                                  sender_name="Jan Kowalski", sender_identifier="jan", received_at=now, issued_at=now,
-                                  summary={"service": "wypis-wyrys-mpzp"}, xml=xml)
+    return Receipt.objects.create(
+        id=rid,
+        verification_code=code,
+        document_id=doc,
+        document_sha256=doc + doc,
+        office=office,
+        sender_name="Jan Kowalski",
+        sender_identifier="jan",
+        received_at=now,
+        issued_at=now,
+        summary={"service": "wypis-wyrys-mpzp"},
+        xml=xml,
+    )
 
 
 def _self_signed(subject: x509.Name) -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-            cert.public_bytes(serialization.Encoding.PEM))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return (
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        cert.public_bytes(serialization.Encoding.PEM),
+    )
 
 
 def _verify_page(code: str) -> str:
@@ -100,8 +137,14 @@ def _says_genuine(html: str) -> bool:
 # ------------------------------------------------------------------ generation off / half pairs
 def test_generation_is_off_by_default_in_the_settings_module():
     env = {k: v for k, v in os.environ.items() if k != "GISPORTAL_SEAL_GENERATE"}
-    out = subprocess.run([sys.executable, "-c", "from gisportal import settings; print(settings.GISPORTAL_SEAL_GENERATE)"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", "from gisportal import settings; print(settings.GISPORTAL_SEAL_GENERATE)"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.strip() == "False", out.stderr[-2000:]
 
 
@@ -110,7 +153,10 @@ def test_generation_off_is_a_clear_error_and_writes_no_key(seal_dir, office):
         seal_for(office)
     assert "seal-rotate" in e.value.detail and "GISPORTAL_SEAL_GENERATE" in e.value.detail
     assert str(seal_dir) not in str(e.value.message)  # the user's message names no path
-    assert not (seal_dir / office.code / "key.pem").exists() and not (seal_dir / office.code / "cert.pem").exists()
+    assert (
+        not (seal_dir / office.code / "key.pem").exists()
+        and not (seal_dir / office.code / "cert.pem").exists()
+    )
     with pytest.raises(SealUnavailable):
         _issue(office)
     assert not Receipt.objects.exists()
@@ -181,31 +227,62 @@ def test_the_system_check_reports_each_office_without_a_seal(seal_dir, office, s
 def _env(seal_dir: Path, generate: str) -> dict:
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    env = {**os.environ, "DATABASE_URL": f"postgis://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
-           "GISPORTAL_SEAL_DIR": str(seal_dir), "GISPORTAL_SEAL_GENERATE": generate, "DJANGO_SETTINGS_MODULE": "gisportal.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgis://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
+        "GISPORTAL_SEAL_DIR": str(seal_dir),
+        "GISPORTAL_SEAL_GENERATE": generate,
+        "DJANGO_SETTINGS_MODULE": "gisportal.settings",
+    }
     return env
 
 
 def test_gisportal_check_fails_without_seals_and_generation(seal_dir, office):
     seal_dir.mkdir(parents=True)
-    other = subprocess.run([sys.executable, "-m", "gisportal.cli", "check"], cwd=REPO, env=_env(seal_dir, "0"),
-                           capture_output=True, text=True, timeout=300)
-    assert other.returncode == 0  # other commands (migrate, import, seal-rotate) run before seals are installed
-    r = subprocess.run([sys.executable, "-m", "gisportal.cli", "check", "--deploy", "--tag", "receipts"], cwd=REPO, env=_env(seal_dir, "0"),
-                       capture_output=True, text=True, timeout=300)
+    other = subprocess.run(
+        [sys.executable, "-m", "gisportal.cli", "check"],
+        cwd=REPO,
+        env=_env(seal_dir, "0"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        other.returncode == 0
+    )  # other commands (migrate, import, seal-rotate) run before seals are installed
+    r = subprocess.run(
+        [sys.executable, "-m", "gisportal.cli", "check", "--deploy", "--tag", "receipts"],
+        cwd=REPO,
+        env=_env(seal_dir, "0"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode != 0
     assert "receipts.E001" in r.stderr and office.code in r.stderr and "seal-rotate" in r.stderr
     assert list(seal_dir.iterdir()) == []  # nothing generated
-    ok = subprocess.run([sys.executable, "-m", "gisportal.cli", "check", "--deploy", "--tag", "receipts"], cwd=REPO, env=_env(seal_dir, "1"),
-                        capture_output=True, text=True, timeout=300)
+    ok = subprocess.run(
+        [sys.executable, "-m", "gisportal.cli", "check", "--deploy", "--tag", "receipts"],
+        cwd=REPO,
+        env=_env(seal_dir, "1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0 and "receipts.E001" not in ok.stderr, ok.stderr[-3000:]
 
 
 def test_the_wsgi_application_refuses_to_load_without_seals(seal_dir, office):
     """What gunicorn imports: without seals the import fails, so no worker boots."""
     seal_dir.mkdir(parents=True)
-    r = subprocess.run([sys.executable, "-c", "import gisportal.wsgi"], cwd=REPO, env=_env(seal_dir, "0"),
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-c", "import gisportal.wsgi"],
+        cwd=REPO,
+        env=_env(seal_dir, "0"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode != 0
     assert "refuses to start" in r.stderr and "receipts.E001" in r.stderr and office.code in r.stderr
 
@@ -213,9 +290,23 @@ def test_the_wsgi_application_refuses_to_load_without_seals(seal_dir, office):
 def test_gunicorn_stops_without_seals(seal_dir, office):
     seal_dir.mkdir(parents=True)
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen([str(gunicorn), "gisportal.wsgi:application", "--bind", "127.0.0.1:0", "--workers", "1",
-                             "--control-socket", str(seal_dir.parent / "gunicorn.ctl")],
-                            cwd=REPO, env=_env(seal_dir, "0"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(gunicorn),
+            "gisportal.wsgi:application",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--control-socket",
+            str(seal_dir.parent / "gunicorn.ctl"),
+        ],
+        cwd=REPO,
+        env=_env(seal_dir, "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _out, err = proc.communicate(timeout=90)
     except subprocess.TimeoutExpired:
@@ -227,7 +318,9 @@ def test_gunicorn_stops_without_seals(seal_dir, office):
 
 
 # ------------------------------------------------------------------ rotation
-def test_rotation_keeps_old_receipts_verifying_and_seals_new_ones_with_the_new_key(seal_dir, office, settings, tmp_path):
+def test_rotation_keeps_old_receipts_verifying_and_seals_new_ones_with_the_new_key(
+    seal_dir, office, settings, tmp_path
+):
     settings.GISPORTAL_SEAL_GENERATE = True
     old = _issue(office, "Przed Rotacją")
     old_cert = seal_for(office).certificate
@@ -235,15 +328,27 @@ def test_rotation_keeps_old_receipts_verifying_and_seals_new_ones_with_the_new_k
     (tmp_path / "k.pem").write_bytes(new_key)
     (tmp_path / "c.pem").write_bytes(new_cert)
     settings.GISPORTAL_SEAL_GENERATE = False  # production: rotation needs no generation
-    call_command("seal_rotate", office.code, "--key", str(tmp_path / "k.pem"), "--cert", str(tmp_path / "c.pem"), verbosity=0)
+    call_command(
+        "seal_rotate",
+        office.code,
+        "--key",
+        str(tmp_path / "k.pem"),
+        "--cert",
+        str(tmp_path / "c.pem"),
+        verbosity=0,
+    )
     assert seal_for(office).cert_pem == new_cert
     new = _issue(office, "Po Rotacji")
     assert embedded_certificates(bytes(old.xml)) == [old_cert]
     assert embedded_certificates(bytes(new.xml)) == [x509.load_pem_x509_certificate(new_cert)]
     assert receipt_genuine(old) and receipt_genuine(new)
-    assert _says_genuine(_verify_page(old.verification_code)) and _says_genuine(_verify_page(new.verification_code))
+    assert _says_genuine(_verify_page(old.verification_code)) and _says_genuine(
+        _verify_page(new.verification_code)
+    )
     assert {c.serial_number for c in seals.archived_certificates(office.code)} == {
-        old_cert.serial_number, x509.load_pem_x509_certificate(new_cert).serial_number}
+        old_cert.serial_number,
+        x509.load_pem_x509_certificate(new_cert).serial_number,
+    }
 
 
 def test_rotation_seen_by_a_running_process_without_restart(seal_dir, office, settings):
@@ -263,7 +368,9 @@ def test_rotation_refuses_bad_pairs_and_changes_nothing(seal_dir, office, settin
     (tmp_path / "k.pem").write_bytes(key_a)
     (tmp_path / "c.pem").write_bytes(cert_b)
     with pytest.raises(CommandError, match="does not belong"):
-        call_command("seal_rotate", office.code, "--key", str(tmp_path / "k.pem"), "--cert", str(tmp_path / "c.pem"))
+        call_command(
+            "seal_rotate", office.code, "--key", str(tmp_path / "k.pem"), "--cert", str(tmp_path / "c.pem")
+        )
     with pytest.raises(CommandError):
         call_command("seal_rotate", office.code, "--key", str(tmp_path / "k.pem"))
     with pytest.raises(CommandError, match="no office"):
@@ -271,7 +378,9 @@ def test_rotation_refuses_bad_pairs_and_changes_nothing(seal_dir, office, settin
     (tmp_path / "k.pem").write_bytes(current.key_pem)
     (tmp_path / "c.pem").write_bytes(current.cert_pem)
     with pytest.raises(CommandError, match="already"):
-        call_command("seal_rotate", office.code, "--key", str(tmp_path / "k.pem"), "--cert", str(tmp_path / "c.pem"))
+        call_command(
+            "seal_rotate", office.code, "--key", str(tmp_path / "k.pem"), "--cert", str(tmp_path / "c.pem")
+        )
     seals._cache.clear()
     assert seal_for(office) == current
 
@@ -313,7 +422,9 @@ def test_a_forgery_that_embeds_the_real_certificate_is_not_genuine(seal_dir, off
     settings.GISPORTAL_SEAL_GENERATE = True
     real = seal_for(office)
     key, _cert = _self_signed(real.certificate.subject)
-    r = _stored(office, Seal(office.code, key, real.cert_pem))  # signed by another key, the office's certificate shown
+    r = _stored(
+        office, Seal(office.code, key, real.cert_pem)
+    )  # signed by another key, the office's certificate shown
     assert embedded_certificates(bytes(r.xml)) == [real.certificate]
     assert receipt_genuine(r) is False
     assert not _says_genuine(_verify_page(r.verification_code))

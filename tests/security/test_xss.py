@@ -74,8 +74,14 @@ def assert_no_script_carries_data(html: str) -> Page:
 def evil_zone(demo_data):
     """A zoning plan as an import could bring it, with markup in its name and in the zone's designation."""
     square = MultiPolygon(Polygon.from_bbox((638300, 470100, 638400, 470200)), srid=2180)
-    plan = ZoningPlan.objects.create(plan_id="XSS/1", name=PAYLOAD, teryt_gmina="1418043", resolution_no=IMG,
-                                     resolution_date=date(2024, 5, 1), geom=square)
+    plan = ZoningPlan.objects.create(
+        plan_id="XSS/1",
+        name=PAYLOAD,
+        teryt_gmina="1418043",
+        resolution_no=IMG,
+        resolution_date=date(2024, 5, 1),
+        geom=square,
+    )
     return ZoningArea.objects.create(plan=plan, label="1MN", symbol="MN", description=SCRIPT, geom=square)
 
 
@@ -93,7 +99,9 @@ def test_items_page_shows_the_payload_escaped(client, evil_zone):
     page = assert_no_script_carries_data(html)
     blocks = [json.loads(body) for attrs, body in page.scripts if attrs.get("type") == "application/json"]
     assert len(blocks) == 1 and [f["id"] for f in blocks[0]["features"]] == [str(evil_zone.pk)]
-    assert "PLAN" not in json.dumps(blocks[0])  # the map gets geometries and ids; properties stay in the table
+    assert "PLAN" not in json.dumps(
+        blocks[0]
+    )  # the map gets geometries and ids; properties stay in the table
 
 
 def test_item_page_shows_the_payload_escaped(client, evil_zone):
@@ -108,7 +116,9 @@ def test_items_page_in_english_is_escaped_too(client, evil_zone):
     r = client.get("/ogcapi/collections/mpzp/items", {"f": "html", "lang": "en", "ID_TERENU": evil_zone.pk})
     assert r.status_code == 200 and "Items in this collection" in r.content.decode()
     assert_escaped(r.content.decode())
-    polish = client.get("/ogcapi/collections/mpzp/items", {"f": "html", "ID_TERENU": evil_zone.pk}).content.decode()
+    polish = client.get(
+        "/ogcapi/collections/mpzp/items", {"f": "html", "ID_TERENU": evil_zone.pk}
+    ).content.decode()
     assert "Obiekty w tej kolekcji" in polish  # our templates are translated from django.po
 
 
@@ -124,30 +134,70 @@ def _render(template: str, data: dict) -> str:
 def test_json_block_is_escaped_for_its_script_context(demo_data):
     """Identifiers do reach the map's JSON block: one holding </script> or <!-- must not end it."""
     evil_id = f"{SCRIPT}<!--{IMG}&"
-    feature = {"type": "Feature", "id": evil_id, "geometry": {"type": "Point", "coordinates": [21.0, 52.0]},
-               "properties": {"ID_DZIALKI": evil_id, "NAZWA": PAYLOAD}}
-    data = {"type": "FeatureCollection", "features": [feature], "numberMatched": 1,
-            "links": [{"rel": "collection", "title": PAYLOAD, "href": "/ogcapi/collections/dzialki", "type": "application/json"}],
-            "items_path": "/ogcapi/collections/dzialki/items", "dataset_path": "/ogcapi/collections/dzialki",
-            "collections_path": "/ogcapi/collections", "offset": 0, "id_field": "ID_DZIALKI"}
+    feature = {
+        "type": "Feature",
+        "id": evil_id,
+        "geometry": {"type": "Point", "coordinates": [21.0, 52.0]},
+        "properties": {"ID_DZIALKI": evil_id, "NAZWA": PAYLOAD},
+    }
+    data = {
+        "type": "FeatureCollection",
+        "features": [feature],
+        "numberMatched": 1,
+        "links": [
+            {
+                "rel": "collection",
+                "title": PAYLOAD,
+                "href": "/ogcapi/collections/dzialki",
+                "type": "application/json",
+            }
+        ],
+        "items_path": "/ogcapi/collections/dzialki/items",
+        "dataset_path": "/ogcapi/collections/dzialki",
+        "collections_path": "/ogcapi/collections",
+        "offset": 0,
+        "id_field": "ID_DZIALKI",
+    }
     html = _render("collections/items/index.html", data)
     assert SCRIPT not in html and "<img src=x" not in html and "<!--" not in html
     page = assert_no_script_carries_data(html)
     block = next(body for attrs, body in page.scripts if attrs.get("type") == "application/json")
     assert "\\u003c/script\\u003e" in block and json.loads(block)["features"][0]["id"] == evil_id
-    item = _render("collections/items/item.html", {**feature, "links": data["links"], "id_field": "ID_DZIALKI",
-                                                   "collections_path": "/ogcapi/collections"})
+    item = _render(
+        "collections/items/item.html",
+        {
+            **feature,
+            "links": data["links"],
+            "id_field": "ID_DZIALKI",
+            "collections_path": "/ogcapi/collections",
+        },
+    )
     assert SCRIPT not in item and "<img src=x" not in item
-    block = next(body for attrs, body in assert_no_script_carries_data(item).scripts if attrs.get("type") == "application/json")
+    block = next(
+        body
+        for attrs, body in assert_no_script_carries_data(item).scripts
+        if attrs.get("type") == "application/json"
+    )
     assert json.loads(block)["features"][0]["id"] == evil_id
 
 
 def test_urls_in_properties_are_links_never_scripts(demo_data):
     """The item page turns http(s) addresses into links (urlize); a javascript: one stays text."""
-    feature = {"type": "Feature", "id": "1", "geometry": None, "links": [], "id_field": "ID",
-               "collections_path": "/ogcapi/collections",
-               "properties": {"ID": "1", "A": "javascript:alert(1)", "B": "https://example.pl/plan?a=1&b=<x>",
-                              "C": {"nested": SCRIPT}, "D": [IMG]}}
+    feature = {
+        "type": "Feature",
+        "id": "1",
+        "geometry": None,
+        "links": [],
+        "id_field": "ID",
+        "collections_path": "/ogcapi/collections",
+        "properties": {
+            "ID": "1",
+            "A": "javascript:alert(1)",
+            "B": "https://example.pl/plan?a=1&b=<x>",
+            "C": {"nested": SCRIPT},
+            "D": [IMG],
+        },
+    }
     html = _render("collections/items/item.html", feature)
     page = assert_no_script_carries_data(html)
     hrefs = [attrs.get("href", "") for tag, attrs in page.elements if tag == "a"]

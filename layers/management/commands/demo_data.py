@@ -17,10 +17,18 @@ class Command(BaseCommand):
     help = "Generate and load synthetic EGiB, address, zoning and boundary data for gmina Piaseczno (one transaction)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--parcels", type=int, default=20_000, help=f"number of parcels ({MIN_PARCELS}–{MAX_PARCELS})")
-        parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
-        parser.add_argument("--replace", action="store_true", help="replace registry data already in the database")
-        parser.add_argument("--if-empty", action="store_true", help="do nothing when registry data is already loaded")
+        parser.add_argument(
+            "--parcels", type=int, default=20_000, help=f"number of parcels ({MIN_PARCELS}–{MAX_PARCELS})"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="random seed: the same seed gives the same data"
+        )
+        parser.add_argument(
+            "--replace", action="store_true", help="replace registry data already in the database"
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when registry data is already loaded"
+        )
 
     def handle(self, *args, parcels, seed, replace, if_empty, **options):
         try:
@@ -30,7 +38,9 @@ class Command(BaseCommand):
                 self.stdout.write("Dane rejestrów są już w bazie – pomijam (registry data already loaded).")
                 return
             verbose = options["verbosity"] >= 1
-            counts = load_demo(parcels, seed, replace=replace, progress=(lambda m: self.stdout.write(m)) if verbose else None)
+            counts = load_demo(
+                parcels, seed, replace=replace, progress=(lambda m: self.stdout.write(m)) if verbose else None
+            )
         except GisportalError as e:
             raise CommandError(e.message) from None
         except ValueError as e:

@@ -23,17 +23,35 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="output file (written to FILE.part, then renamed)")
         parser.add_argument(
-            "--srid", type=int, default=2180,
+            "--srid",
+            type=int,
+            default=2180,
             help=f"EPSG code of the coordinates: {', '.join(str(s) for s in SRIDS)} (default 2180)",
         )
-        parser.add_argument("--only-current", action="store_true", help="leave out retired objects (koniecObiekt set)")
-        parser.add_argument("--no-personal-data", action="store_true",
-                            help="leave out owners, shares and KW numbers (a file that may be shared more widely)")
-        parser.add_argument("--legal-basis", default="",
-                            help="legal basis for exporting personal data (required unless --no-personal-data); logged")
+        parser.add_argument(
+            "--only-current", action="store_true", help="leave out retired objects (koniecObiekt set)"
+        )
+        parser.add_argument(
+            "--no-personal-data",
+            action="store_true",
+            help="leave out owners, shares and KW numbers (a file that may be shared more widely)",
+        )
+        parser.add_argument(
+            "--legal-basis",
+            default="",
+            help="legal basis for exporting personal data (required unless --no-personal-data); logged",
+        )
 
-    def handle(self, *args, file: str, srid: int, only_current: bool, no_personal_data: bool = False, legal_basis: str = "",
-               **options) -> None:
+    def handle(
+        self,
+        *args,
+        file: str,
+        srid: int,
+        only_current: bool,
+        no_personal_data: bool = False,
+        legal_basis: str = "",
+        **options,
+    ) -> None:
         if srid not in SRIDS:
             raise CommandError(
                 _("Unsupported --srid %(srid)s: use one of %(allowed)s.")
@@ -47,23 +65,34 @@ class Command(BaseCommand):
         verbose = options["verbosity"] >= 1
         if not no_personal_data:
             if not legal_basis.strip():
-                raise CommandError(_("The export holds personal data: give --legal-basis, or use --no-personal-data."))
+                raise CommandError(
+                    _("The export holds personal data: give --legal-basis, or use --no-personal-data.")
+                )
             from layers.selectors import access_log_append
 
             # logged before anything is read (DOMAIN.md §11)
-            access_log_append(None, legal_basis=legal_basis, object_kind="egib_export", object_ids=[path.name])
+            access_log_append(
+                None, legal_basis=legal_basis, object_kind="egib_export", object_ids=[path.name]
+            )
         try:
             counts = export_egib(
-                path, srid=srid, only_current=only_current, personal_data=not no_personal_data,
+                path,
+                srid=srid,
+                only_current=only_current,
+                personal_data=not no_personal_data,
                 progress=(lambda m: self.stdout.write(f"  {m}")) if options["verbosity"] >= 2 else None,
             )
         except GisportalError as e:
             raise CommandError(e.message) from None
         except OSError as e:
-            raise CommandError(_("Cannot write %(file)s: %(error)s") % {"file": file, "error": e.strerror or e}) from None
+            raise CommandError(
+                _("Cannot write %(file)s: %(error)s") % {"file": file, "error": e.strerror or e}
+            ) from None
         if verbose:
             self.stdout.write(self.style.SUCCESS(f"Wyeksportowano / exported: {path} (EPSG:{srid})"))
             for name, count in counts.items():
                 self.stdout.write(f"  {name}: {count}")
             if not no_personal_data:
-                self.stdout.write(self.style.WARNING("Plik zawiera dane osobowe / the file contains personal data."))
+                self.stdout.write(
+                    self.style.WARNING("Plik zawiera dane osobowe / the file contains personal data.")
+                )

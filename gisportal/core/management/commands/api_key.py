@@ -19,7 +19,9 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a key for an account and print it once")
         create.add_argument("username")
         create.add_argument("--name", required=True, help="what the key is for, e.g. the calling system")
-        create.add_argument("--days", type=int, default=None, help="valid for this many days (default: until revoked)")
+        create.add_argument(
+            "--days", type=int, default=None, help="valid for this many days (default: until revoked)"
+        )
         listing = sub.add_parser("list", help="list keys (prefixes only; keys are stored hashed)")
         listing.add_argument("--user", default=None, help="only this account's keys")
         revoke = sub.add_parser("revoke", help="revoke a key by its prefix (the 8 characters after gp_)")
@@ -40,8 +42,10 @@ class Command(BaseCommand):
         expires = timezone.now() + timedelta(days=days) if days else None
         key, raw = api_key_create(user, name, expires_at=expires)
         self.stdout.write(raw)
-        self.stderr.write(f"API key gp_{key.prefix}… for {user.username} ({key.name}) created. Store it now: it is "
-                          "stored only hashed and cannot be shown again. Send it as 'Authorization: Bearer <key>'.")
+        self.stderr.write(
+            f"API key gp_{key.prefix}… for {user.username} ({key.name}) created. Store it now: it is "
+            "stored only hashed and cannot be shown again. Send it as 'Authorization: Bearer <key>'."
+        )
 
     def _list(self, user, **_options):
         keys = ApiKey.objects.select_related("user")
@@ -49,12 +53,18 @@ class Command(BaseCommand):
             keys = keys.filter(user__username=user)
         now = timezone.now()
         for k in keys:
-            state = "revoked" if k.revoked_at else "expired" if k.expires_at and k.expires_at <= now else "active"
-            self.stdout.write(f"gp_{k.prefix}  {state:<8} {k.user.username:<20} {k.name:<30} "
-                              f"created {k.created_at:%Y-%m-%d %H:%M}  "
-                              f"last used {f'{k.last_used_at:%Y-%m-%d %H:%M}' if k.last_used_at else '-'}  "
-                              f"expires {f'{k.expires_at:%Y-%m-%d}' if k.expires_at else '-'}")
+            state = (
+                "revoked" if k.revoked_at else "expired" if k.expires_at and k.expires_at <= now else "active"
+            )
+            self.stdout.write(
+                f"gp_{k.prefix}  {state:<8} {k.user.username:<20} {k.name:<30} "
+                f"created {k.created_at:%Y-%m-%d %H:%M}  "
+                f"last used {f'{k.last_used_at:%Y-%m-%d %H:%M}' if k.last_used_at else '-'}  "
+                f"expires {f'{k.expires_at:%Y-%m-%d}' if k.expires_at else '-'}"
+            )
 
     def _revoke(self, prefix, **_options):
         key = api_key_revoke(prefix)
-        self.stdout.write(f"API key gp_{key.prefix}… of {key.user.username} ({key.name}) revoked at {key.revoked_at:%Y-%m-%d %H:%M}.")
+        self.stdout.write(
+            f"API key gp_{key.prefix}… of {key.user.username} ({key.name}) revoked at {key.revoked_at:%Y-%m-%d %H:%M}."
+        )

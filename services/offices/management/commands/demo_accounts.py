@@ -14,12 +14,16 @@ class Command(BaseCommand):
     help = "Create or reset the demo accounts (one per role) and the demo system's API key; --list only prints them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--list", action="store_true", help="print the accounts without touching the database")
+        parser.add_argument(
+            "--list", action="store_true", help="print the accounts without touching the database"
+        )
 
     def handle(self, *args, list=False, **options):
         if list:
             for username, _e, first, last, role, office, _u, _l in DEMO_ACCOUNTS:
-                self.stdout.write(f"{username:<20} {role.label!s:<28} {first} {last}{' – ' + office if office else ''}")
+                self.stdout.write(
+                    f"{username:<20} {role.label!s:<28} {first} {last}{' – ' + office if office else ''}"
+                )
             self.stdout.write(f"{'admin':<20} {'administrator':<28} superuser, /admin/")
             self.stdout.write(f"{DEMO_API_KEY_USER} API key (Authorization: Bearer): {DEMO_API_KEY}")
             return
