@@ -26,7 +26,18 @@ def run(n: int) -> dict:
     psql(f"DROP DATABASE IF EXISTS {DB}")
     psql(f"CREATE DATABASE {DB}")
     subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DB, "-qc", "CREATE EXTENSION postgis"], check=True
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            DB,
+            "-qc",
+            "CREATE EXTENSION IF NOT EXISTS postgis",
+        ],
+        check=True,
     )
     env = dict(os.environ, DATABASE_URL=f"postgis://postgres@127.0.0.1:5432/{DB}")
     gis = str(ROOT / ".venv/bin/gisportal")

@@ -17,7 +17,7 @@ import sys
 import urllib.parse
 import urllib.request
 
-from harness import OUT, VENV, demo_database, gisportal_server, psql, say
+from harness import OUT, VENV, demo_database, ensure_packages, gisportal_server, psql, say
 
 DB = "gisportal_wmsbench"
 LUA = r"""
@@ -64,6 +64,7 @@ def main() -> None:
     parcels = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 15
     procs = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    ensure_packages()  # wrk
     env = demo_database(DB, parcels)
     subprocess.run([str(VENV / "gisportal"), "migrate", "-v", "0"], check=True, env=env)
     subprocess.run(

@@ -76,7 +76,7 @@ def demo_database(name: str, parcels: int) -> dict:
             pass
         psql(f"DROP DATABASE {name}")
     psql(f"CREATE DATABASE {name}")
-    psql("CREATE EXTENSION postgis", name)
+    psql("CREATE EXTENSION IF NOT EXISTS postgis", name)  # template1 may hold it (scripts/setup.sh)
     subprocess.run([str(VENV / "gisportal"), "migrate", "-v", "0"], check=True, env=env)
     subprocess.run(
         [str(VENV / "gisportal"), "demo-data", "--parcels", str(parcels), "--seed", "1", "-v", "0"],
@@ -100,7 +100,14 @@ def _wait(url: str, timeout: float = 60) -> None:
 
 @contextmanager
 def gisportal_server(env: dict, port: int, workers: int = 2):
-    env = dict(env, GISPORTAL_PUBLIC_URL=f"http://127.0.0.1:{port}", DEBUG="false")
+    # throw-away seals for the benchmark database's offices: the web refuses to start without seals (receipts.E001)
+    env = dict(
+        env,
+        GISPORTAL_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        DEBUG="false",
+        GISPORTAL_SEAL_GENERATE="1",
+        GISPORTAL_SEAL_DIR=str(OUT / "seals"),
+    )
     proc = subprocess.Popen(
         [
             str(VENV / "gunicorn"),

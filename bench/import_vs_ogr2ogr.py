@@ -35,7 +35,7 @@ def psql(sql: str, db: str = "postgres") -> None:
 def fresh_db(name: str, migrate: bool) -> dict:
     psql(f"DROP DATABASE IF EXISTS {name}")
     psql(f"CREATE DATABASE {name}")
-    psql("CREATE EXTENSION postgis", name)
+    psql("CREATE EXTENSION IF NOT EXISTS postgis", name)
     env = dict(os.environ, DATABASE_URL=f"postgis://postgres@127.0.0.1:5432/{name}")
     if migrate:
         subprocess.run([GIS, "migrate", "-v", "0"], check=True, env=env)
