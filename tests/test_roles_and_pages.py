@@ -118,8 +118,17 @@ def test_account_page_requires_login(client, make_user):
 
     # django-axes checks every authentication against its lockouts, so authenticate() needs a request
     assert client.login(request=HttpRequest(), username="anna", password="x-Secret-2026!")
-    r = client.get(reverse("account"))
+    r = client.get(reverse("account"), HTTP_ACCEPT_LANGUAGE="pl")
     assert r.status_code == 200 and "work_cases" in r.content.decode()
+    assert "<dt>Imię i nazwisko</dt>" in r.content.decode()  # a person's name here ("Name", context "person")
+
+
+def test_ogcapi_pages_name_columns_not_persons(client, demo_data):
+    """The OGC API's collection and queryables tables head their first column "Nazwa" (a name of a thing),
+    not the account page's "Imię i nazwisko"."""
+    for path in ("/ogcapi/collections?f=html", "/ogcapi/collections/dzialki/queryables?f=html"):
+        body = client.get(path, HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+        assert ">Nazwa</th>" in body and "Imię i nazwisko" not in body, path
 
 
 def test_citizen_registration(client):
