@@ -32,6 +32,7 @@ from layers import api as layers_api
 from services.cases import api as cases_api
 from services.forms import api as forms_api
 from services.offices import imports
+from services.payments import api as payments_api
 
 DESCRIPTION = (
     "E-forms of the Piaseczno offices, their fees, case status, the KPA deadline calculator, the registry's public "
@@ -169,6 +170,7 @@ api.add_router("", forms_api.router)
 api.add_router("", cases_api.router)
 api.add_router("", layers_api.router)
 api.add_router("", imports.router)
+api.add_router("", payments_api.router)
 
 
 # ---------------------------------------------------------------- the error mapper: every error → problem JSON

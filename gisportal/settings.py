@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -226,6 +227,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 300.0},
     "receipts-sweep": {"task": "forms.receipts_sweep", "schedule": 120.0},
     "cases-from-submissions-sweep": {"task": "cases.from_submissions_sweep", "schedule": 120.0},
+    "cases-payments-sweep": {"task": "cases.payments_sweep", "schedule": 300.0},
+    "payments-pending-poll": {"task": "payments.pending_poll", "schedule": 600.0},
+    "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=5, minute=30)},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
@@ -250,6 +254,23 @@ GISPORTAL_MAP_VECTOR_TILES = _env_bool("GISPORTAL_MAP_VECTOR_TILES", False)
 GISPORTAL_TILE_CACHE = _env_bool("GISPORTAL_TILE_CACHE", True)
 # ULDK (parcels outside our data): the real service https://uldk.gugik.gov.pl/ or the local fake
 GISPORTAL_ULDK_URL = os.environ.get("GISPORTAL_ULDK_URL") or None
+# Online payments (services/payments): the gateways offered to payers, a comma list of `sandbox` (the
+# local test gateway: `make demo` turns it on; never in production) and `przelewy24`; a bank transfer
+# booked by a clerk is always possible. Przelewy24: its REST API URL (https://secure.przelewy24.pl, the
+# sandbox https://sandbox.przelewy24.pl, or the local fake), merchant and POS ids, REST API key and CRC key.
+GISPORTAL_PAYMENT_PROVIDERS = tuple(
+    p.strip() for p in os.environ.get("GISPORTAL_PAYMENT_PROVIDERS", "").split(",") if p.strip()
+)
+GISPORTAL_P24_URL = os.environ.get("GISPORTAL_P24_URL", "https://secure.przelewy24.pl").rstrip("/")
+GISPORTAL_P24_MERCHANT_ID = int(os.environ.get("GISPORTAL_P24_MERCHANT_ID", "0") or 0)
+GISPORTAL_P24_POS_ID = int(os.environ.get("GISPORTAL_P24_POS_ID", "0") or GISPORTAL_P24_MERCHANT_ID)
+GISPORTAL_P24_API_KEY = os.environ.get("GISPORTAL_P24_API_KEY", "")
+GISPORTAL_P24_CRC = os.environ.get("GISPORTAL_P24_CRC", "")
+GISPORTAL_SANDBOX_KEY = os.environ.get("GISPORTAL_SANDBOX_KEY", "")  # empty: derived from SECRET_KEY
+# days to pay a fee calculation document (DOO; county practice, configurable) and a stamp-duty request
+# (art. 261 § 1 KPA: 7 days)
+GISPORTAL_DOO_DUE_DAYS = int(os.environ.get("GISPORTAL_DOO_DUE_DAYS", "14"))
+GISPORTAL_STAMP_DUTY_DUE_DAYS = int(os.environ.get("GISPORTAL_STAMP_DUTY_DUE_DAYS", "7"))
 GISPORTAL_IMPORT_DIR = Path(os.environ.get("GISPORTAL_IMPORT_DIR", STATE_DIR / "imports"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -291,7 +312,15 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # the pay button posts here and is redirected to the gateway's page: its origin must be allowed
+        "form-action": [
+            "'self'",
+            *(
+                [f"{urlsplit(GISPORTAL_P24_URL).scheme}://{urlsplit(GISPORTAL_P24_URL).netloc}"]
+                if "przelewy24" in GISPORTAL_PAYMENT_PROVIDERS
+                else []
+            ),
+        ],
     },
 }
 GISPORTAL_PERMISSIONS_POLICY = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"

@@ -13,6 +13,7 @@ from ogc.tiles import views as tiles
 from services.cases import views as cases
 from services.forms import views as forms
 from services.offices import imports
+from services.payments import views as payments
 
 urlpatterns = [
     path("", portal.map_page, name="map"),
@@ -74,6 +75,14 @@ urlpatterns = [
     path("moje-sprawy/", cases.my_cases, name="my_cases"),
     path("status/", cases.status_page, name="case_status"),
     path("terminy/", cases.deadline_page, name="deadline_page"),
+    path("platnosci/<uuid:payment_id>/", payments.payment_page, name="payment_page"),
+    path("platnosci/<uuid:payment_id>/powrot/", payments.payment_return, name="payment_return"),
+    path(
+        "platnosci/<uuid:payment_id>/dokument.<str:fmt>", payments.payment_document, name="payment_document"
+    ),
+    path("platnosci/sandbox/<uuid:payment_id>/", payments.payment_sandbox, name="payment_sandbox"),
+    path("urzad/platnosci/", payments.office_payments, name="office_payments"),
+    path("urzad/platnosci/<uuid:payment_id>/", payments.office_payment, name="office_payment"),
     *api.urlpatterns,  # /api/: the JSON API (django-ninja), its OpenAPI document and docs page
 ]
 

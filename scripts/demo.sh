@@ -10,6 +10,15 @@ export GISPORTAL_PUBLIC_URL="${GISPORTAL_PUBLIC_URL:-http://$HOST}"
 # the demo seals receipts with self-signed keys generated on first use (var/seals/); production leaves this
 # off, installs each office's key and certificate with `gisportal seal-rotate`, and refuses to start without
 export GISPORTAL_SEAL_GENERATE="${GISPORTAL_SEAL_GENERATE:-1}"
+# online payments: the sandbox gateway (no money moves; never in production). GISPORTAL_DEMO_P24=1 adds
+# Przelewy24 through its local fake server (the real one: set GISPORTAL_P24_URL and the merchant's keys)
+export GISPORTAL_PAYMENT_PROVIDERS="${GISPORTAL_PAYMENT_PROVIDERS:-sandbox}"
+P24_PORT="${GISPORTAL_FAKE_P24_PORT:-8098}"
+if [ "${GISPORTAL_DEMO_P24:-0}" = "1" ]; then
+  export GISPORTAL_P24_URL="http://127.0.0.1:$P24_PORT" GISPORTAL_P24_MERCHANT_ID=100001 GISPORTAL_P24_POS_ID=100001
+  export GISPORTAL_P24_API_KEY=fake-p24-api-key GISPORTAL_P24_CRC=fake-p24-crc
+  export GISPORTAL_PAYMENT_PROVIDERS="$GISPORTAL_PAYMENT_PROVIDERS,przelewy24"
+fi
 
 gisportal migrate --no-input -v 0
 gisportal demo_data --parcels "$PARCELS" --seed 1 --if-empty
@@ -27,6 +36,9 @@ if [ -z "${GISPORTAL_ULDK_URL:-}" ]; then
   python -m layers.registries.uldk --port "${GISPORTAL_FAKE_ULDK_PORT:-8097}" >var/log/uldk.log 2>&1 & pids+=($!)
   export GISPORTAL_ULDK_URL="http://127.0.0.1:${GISPORTAL_FAKE_ULDK_PORT:-8097}/"
 fi
+if [ "${GISPORTAL_DEMO_P24:-0}" = "1" ]; then
+  python -m services.payments.adapters.fake_przelewy24 --port "$P24_PORT" >var/log/p24.log 2>&1 & pids+=($!)
+fi
 celery -A gisportal worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 & pids+=($!)
 celery -A gisportal beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 & pids+=($!)
 gunicorn gisportal.wsgi:application --bind "$HOST" --workers 3 --access-logfile - --error-logfile - & pids+=($!)
@@ -40,6 +52,7 @@ cat <<MSG
     e-services           http://$HOST/uslugi/
     WMS / WFS            http://$HOST/ows?SERVICE=WFS&REQUEST=GetCapabilities
     fake ULDK            $GISPORTAL_ULDK_URL
+    payment gateways     $GISPORTAL_PAYMENT_PROVIDERS (clerks: http://$HOST/urzad/platnosci/)
 
   Demo accounts (password for all: demo-haslo-2026):
 $(gisportal demo_accounts --list | sed 's/^/    /')

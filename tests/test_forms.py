@@ -20,8 +20,8 @@ from layers.models import Parcel
 from layers.registries.uldk import DEFAULT_PARCELS, FakeUldk
 from services.forms.catalogue import definitions
 from services.forms.models import Draft, ServiceDefinition, Submission
+from services.offices.seals import seal_for
 from services.receipts.models import Receipt
-from services.receipts.seals import seal_for
 from services.receipts.upp import NS
 
 pytestmark = pytest.mark.django_db

@@ -19,6 +19,7 @@ EXPECTED = {
         "view_public_layers",
         "view_restricted_layers",
         "work_cases",
+        "handle_payments",
         "register_paper_mail",
         "import_registries",
     },

@@ -20,6 +20,7 @@ CAPABILITIES = {
     "submit_forms": _("file e-forms and follow own cases"),
     "view_restricted_layers": _("read restricted registry data (owners, KW numbers), logged"),
     "work_cases": _("clerk work on cases of own office"),
+    "handle_payments": _("fee documents, transfers, refunds and payment differences of own office"),
     "register_paper_mail": _("register incoming paper mail"),
     "import_registries": _("start registry imports"),
     "notify_survey_work": _("file surveyors' work notifications"),
@@ -35,6 +36,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "view_public_layers",
             "view_restricted_layers",
             "work_cases",
+            "handle_payments",
             "register_paper_mail",
             "import_registries",
         }

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from gisportal.core.errors import Forbidden, InvalidInput
+from gisportal.core.errors import Forbidden, GisportalError, InvalidInput
 from services.forms.models import Submission
 from services.offices.models import Office, OfficeUnit
 from services.offices.selectors import office_of
@@ -174,6 +174,10 @@ def case_from_submission(sub: Submission) -> Case:
         if existing is None:
             raise
         return existing
+    try:
+        case_fee_at_filing(case.pk)
+    except GisportalError:
+        log.exception("fee document at filing failed for case %s (the sweep retries)", case.sign)
     return case
 
 
@@ -210,7 +214,7 @@ def case_transition(
     case = Case.objects.select_for_update().get(pk=case_id)
     _check_staff(case, actor)
     t = TRANSITIONS.get(action)
-    if t is None or case.state not in t.sources:
+    if t is None or not t.manual or case.state not in t.sources:
         raise InvalidInput(_("This action is not possible in the case's present state."))
     today = timezone.localdate()
     before, old_deadline = case.state, case.deadline
@@ -266,6 +270,222 @@ def case_transition(
     if action == "notify_delay":
         _delay_notice(case, actor, reasons=note.strip(), old_deadline=old_deadline, new_date=new_date)
     return case
+
+
+def _system_transition(
+    case: Case, action: str, *, note: str = "", due: date | None = None, actor=None
+) -> bool:
+    """A transition the system carries out (the fee): same table, same timeline; False when the case is
+    no longer in a state it applies to (a repeated or late callback changes nothing)."""
+    t = TRANSITIONS[action]
+    if case.state not in t.sources:
+        return False
+    today = timezone.localdate()
+    before = case.state
+    if t.pause:
+        Pause.objects.create(case=case, started_on=today, reason=t.pause)
+        case.supplement_due = due
+    if t.resume:
+        case.pauses.filter(ended_on__isnull=True).update(ended_on=today)
+        case.supplement_due = None
+    if t.target is not None:
+        case.state = t.target
+    case.deadline = _deadline(case, today)
+    case.save()
+    text = str(t.label) + (f": {note}" if note else "")
+    TimelineEntry.objects.create(
+        case=case,
+        actor=actor,
+        action=action,
+        from_state=before,
+        to_state=case.state,
+        note=text[:2000],
+        public=t.public,
+    )
+    _notify_after_commit(case, text)
+    return True
+
+
+def _fee_lines(quote) -> list[dict]:
+    return [
+        {"label": str(li.label), "quantity": li.quantity, "unit_price": li.unit_price, "amount": li.amount}
+        for li in quote.lines
+    ]
+
+
+def _fee_due(kind: str, today: date) -> date:
+    days = settings.GISPORTAL_STAMP_DUTY_DUE_DAYS if kind == "stamp_duty" else settings.GISPORTAL_DOO_DUE_DAYS
+    return calendar.add_days(today, days)
+
+
+def _issue_for_case(case: Case, *, key: str, quote, actor=None, lines: list[dict] | None = None):
+    from services.payments.actions import fee_document_issue
+
+    kind = "stamp_duty" if quote.kind == "stamp_duty" else "doo"
+    with override("pl"):
+        payment = fee_document_issue(
+            key=key,
+            kind=kind,
+            office=case.office,
+            lines=lines if lines is not None else _fee_lines(quote),
+            legal_basis=quote.legal_basis or "",
+            subject=case.subject,
+            payer_name=case.applicant_name,
+            payer_address=case.applicant_address,
+            payer_email=case.applicant_email,
+            due_date=_fee_due(kind, timezone.localdate()),
+            case_id=case.pk,
+            case_sign=case.sign,
+            submission_id=case.submission_id,
+            applicant_user=case.applicant_user,
+            issued_by=actor,
+        )
+        doc = payment.document
+        _system_transition(
+            case,
+            "request_payment",
+            note=_("%(number)s, %(amount)s zł, pay by %(due)s")
+            % {
+                "number": doc.number,
+                "amount": f"{doc.amount:.2f}".replace(".", ","),
+                "due": doc.due_date.isoformat(),
+            },
+            due=doc.due_date,
+            actor=actor,
+        )
+    return payment
+
+
+@transaction.atomic
+def case_fee_at_filing(case_id: int):
+    """The fee document of an e-filed request whose fee is fixed by the tables (computed now, from the
+    data as filed, and stored: never recomputed). Idempotent; None when nothing is to be paid now
+    (free, exempt, or the office must first state pages or coefficients)."""
+    from services.payments.selectors import fee_quote, payments_of_case
+
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("service", "submission", "office")
+        .get(pk=case_id)
+    )
+    if case.submission is None or case.service is None or not case.service.fee_rule:
+        return None
+    existing = payments_of_case(case.pk)
+    if existing:
+        return existing[0]
+    if case.state not in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS):
+        return None
+    try:
+        quote = fee_quote(case.service.fee_rule, case.submission.data)
+    except GisportalError:
+        return None  # the registries changed since: the clerk issues the document
+    if not quote.final or not quote.total:
+        return None
+    return _issue_for_case(case, key=f"filing:{case.submission_id}", quote=quote)
+
+
+@transaction.atomic
+def case_fee_issue(
+    case_id: int,
+    *,
+    actor,
+    key: str,
+    pages: int | None = None,
+    parts: int | None = None,
+    lines: list[dict] | None = None,
+    legal_basis: str = "",
+):
+    """A clerk issues the fee document from the case page: with the pages and parts the office now
+    knows (zoning extracts), or with the lines the starosta computed (materials: base rate × units ×
+    coefficients, art. 40d Pgik; rounded to 10 gr)."""
+    from services.payments.fees import Quote
+    from services.payments.selectors import fee_quote, payments_of_case
+
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("service", "submission", "office")
+        .get(pk=case_id)
+    )
+    _check_staff(case, actor)
+    if not actor.has_perm("gisportal.handle_payments"):
+        raise Forbidden(_("You may not issue fee documents."))
+    if case.state not in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS):
+        raise InvalidInput(_("This action is not possible in the case's present state."))
+    if any(p.status in ("due", "pending", "failed") for p in payments_of_case(case.pk)):
+        raise InvalidInput(_("A fee document of this case is still unpaid."))
+    rule = case.service.fee_rule if case.service else ""
+    if lines:
+        quote = Quote(
+            rule or "pgik_materials",
+            "stamp_duty" if rule.startswith("stamp_duty") else "pgik",
+            (),
+            None,
+            None,
+            legal_basis=legal_basis or "art. 40b, 40d Pgik",
+        )
+    else:
+        data = dict(case.submission.data) if case.submission else {"parcels": case.parcels}
+        data.update({k: v for k, v in (("pages", pages), ("parts", parts)) if v is not None})
+        quote = fee_quote(rule or "free", data)
+        if not quote.final:
+            raise InvalidInput(_("Give the number of pages and parts: the fee depends on them."))
+        if not quote.total:
+            raise InvalidInput(_("There is nothing to pay: the fee is zero."))
+    return _issue_for_case(case, key=f"clerk:{case.pk}:{key[:80]}", quote=quote, actor=actor, lines=lines)
+
+
+def case_payment_changed(change) -> None:
+    """Payments' callback (registered at start-up): every change of a case's payment is in its
+    timeline; a paid fee moves the case on, a cancelled one takes it back to work."""
+    if change.case_id is None:
+        return
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=change.case_id).first()
+        if case is None:
+            return
+        moved = False
+        if change.event == "paid":
+            moved = _payments_settled(case) and _system_transition(case, "payment_received", note=change.note)
+        elif change.event == "cancelled":
+            moved = _payments_settled(case) and _system_transition(
+                case, "payment_cancelled", note=change.note
+            )
+        if not moved:
+            TimelineEntry.objects.create(
+                case=case,
+                actor_id=change.actor_id,
+                action=f"payment_{change.event}",
+                from_state=case.state,
+                to_state=case.state,
+                note=change.note[:2000],
+                public=change.public,
+            )
+
+
+def _payments_settled(case: Case) -> bool:
+    from services.payments.selectors import payments_of_case
+
+    return not any(p.status in ("due", "pending", "failed") for p in payments_of_case(case.pk))
+
+
+def cases_payments_sweep() -> int:
+    """Catch up where a callback was lost: fee documents for fixed fees at filing, and paid cases
+    still waiting for payment."""
+    n = 0
+    for case_id in Case.objects.filter(
+        state=State.REGISTERED,
+        submission__isnull=False,
+        service__fee_rule__in=["pgik_table_11", "stamp_duty_certificate", "stamp_duty_zoning_extract"],
+    ).values_list("pk", flat=True)[:200]:
+        if case_fee_at_filing(case_id) is not None:
+            n += 1
+    for case in Case.objects.filter(state=State.PAYMENT_DUE)[:500]:
+        with transaction.atomic():
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.state == State.PAYMENT_DUE and _payments_settled(locked):
+                _system_transition(locked, "payment_received")
+                n += 1
+    return n
 
 
 def _delay_notice(case: Case, actor, *, reasons: str, old_deadline: date, new_date: date) -> CaseDocument:

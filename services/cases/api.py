@@ -41,6 +41,17 @@ class TimelineEntry(Schema):
     note: str
 
 
+class PublicPayment(Schema):
+    status: str = Field(description="due, pending, paid, failed, refunded or cancelled")
+    status_label: str
+    amount: str
+    currency: str
+    number: str = Field(description="the fee document's number (quote it in a transfer's title)")
+    account: str
+    title: str
+    due_date: str
+
+
 class PublicStatus(Schema):
     sign: str
     subject: str
@@ -51,6 +62,7 @@ class PublicStatus(Schema):
     deadline: str | None
     supplement_due: str | None
     timeline: list[TimelineEntry]
+    payment: PublicPayment | None = None
 
 
 class MovedOver(Schema):

@@ -15,3 +15,10 @@ class CasesConfig(AppConfig):
 
         if case_from_submission not in FILED_HOOKS:
             FILED_HOOKS.append(case_from_submission)
+        # a payment's changes reach the case through one callback (ARCHITECTURE §4)
+        from services.payments.actions import PAYMENT_HOOKS
+
+        from .actions import case_payment_changed
+
+        if case_payment_changed not in PAYMENT_HOOKS:
+            PAYMENT_HOOKS.append(case_payment_changed)

@@ -17,7 +17,7 @@ class State(models.TextChoices):
     ASSIGNED = "assigned", _("assigned")
     IN_PROGRESS = "in_progress", _("in progress")
     WAITING_APPLICANT = "waiting_applicant", _("waiting for the applicant")
-    WAITING_PAYMENT = "waiting_payment", _("waiting for payment")
+    PAYMENT_DUE = "payment_due", _("waiting for payment")
     SUSPENDED = "suspended", _("suspended")
     SETTLED = "settled", _("settled")
     DELIVERED = "delivered", _("delivered")

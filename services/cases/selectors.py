@@ -74,6 +74,7 @@ class PublicStatus:
     deadline: str | None
     supplement_due: str | None
     timeline: list[dict]
+    payment: dict | None = None
 
 
 def public_status(case: Case) -> PublicStatus:
@@ -91,7 +92,28 @@ def public_status(case: Case) -> PublicStatus:
             {"at": timezone.localtime(e.at).isoformat(timespec="minutes"), "note": e.note}
             for e in case.timeline.filter(public=True).order_by("at", "id")
         ],
+        payment=_public_payment(case),
     )
+
+
+def _public_payment(case: Case) -> dict | None:
+    """The latest fee of the case as the status page shows it (amount, account, title, status)."""
+    from services.payments.selectors import payments_of_case
+
+    payments = payments_of_case(case.pk)
+    if not payments:
+        return None
+    p = payments[-1]
+    return {
+        "status": p.status,
+        "status_label": str(p.get_status_display()),
+        "amount": f"{p.amount:.2f}",
+        "currency": p.currency,
+        "number": p.document.number,
+        "account": p.document.account,
+        "title": p.document.title,
+        "due_date": p.document.due_date.isoformat(),
+    }
 
 
 def throttled(client: str) -> bool:

@@ -15,7 +15,7 @@ ACTIVE = frozenset(
         State.ASSIGNED,
         State.IN_PROGRESS,
         State.WAITING_APPLICANT,
-        State.WAITING_PAYMENT,
+        State.PAYMENT_DUE,
         State.SUSPENDED,
     }
 )
@@ -32,6 +32,7 @@ class Transition:
     inputs: tuple[str, ...] = ()  # assignee | due_days | forwarded_to | new_date
     pause: str = ""  # opens a pause of the deadline (art. 35 § 5 KPA) with this reason
     resume: bool = False  # closes the open pause
+    manual: bool = True  # offered to clerks; False: carried out by the system (payments)
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -46,7 +47,7 @@ TRANSITIONS: dict[str, Transition] = {
                     State.ASSIGNED,
                     State.IN_PROGRESS,
                     State.WAITING_APPLICANT,
-                    State.WAITING_PAYMENT,
+                    State.PAYMENT_DUE,
                 }
             ),
             None,
@@ -77,20 +78,31 @@ TRANSITIONS: dict[str, Transition] = {
             State.IN_PROGRESS,
             resume=True,
         ),
+        # the fee: a fee document (DOO or stamp-duty request) is issued at filing or by a clerk
+        # (actions.case_fee_issue); the payment moves the case on by itself (payments' callback)
         Transition(
             "request_payment",
-            _("Ask for the fee"),
-            frozenset({State.IN_PROGRESS}),
-            State.WAITING_PAYMENT,
-            inputs=("due_days",),
+            _("Fee document issued; waiting for payment"),
+            frozenset({State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS}),
+            State.PAYMENT_DUE,
             pause="payment",
+            manual=False,
         ),
         Transition(
             "payment_received",
             _("Fee paid"),
-            frozenset({State.WAITING_PAYMENT}),
+            frozenset({State.PAYMENT_DUE}),
             State.IN_PROGRESS,
             resume=True,
+            manual=False,
+        ),
+        Transition(
+            "payment_cancelled",
+            _("Fee document cancelled"),
+            frozenset({State.PAYMENT_DUE}),
+            State.IN_PROGRESS,
+            resume=True,
+            manual=False,
         ),
         Transition(
             "notify_delay",
@@ -129,8 +141,10 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("withdraw", _("Request withdrawn by the applicant"), ACTIVE, State.WITHDRAWN, resume=True),
         Transition(
             "leave_unconsidered",
-            _("Leave without consideration (no supplement)"),
-            frozenset({State.WAITING_APPLICANT}),
+            _(
+                "Leave without consideration (no supplement, or the stamp duty unpaid: art. 64 § 2, 261 § 1 KPA)"
+            ),
+            frozenset({State.WAITING_APPLICANT, State.PAYMENT_DUE}),
             State.LEFT_UNCONSIDERED,
             resume=True,
         ),
@@ -146,4 +160,5 @@ TRANSITIONS: dict[str, Transition] = {
 
 
 def allowed(state: str) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if state in t.sources]
+    """What a clerk may do now (the system's own transitions are not offered)."""
+    return [t for t in TRANSITIONS.values() if state in t.sources and t.manual]

@@ -3,7 +3,9 @@ cases, the public status page and the deadline calculator (their JSON API: api.p
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -24,9 +26,10 @@ from services.forms.models import ServiceDefinition
 from services.forms.validation import FormInvalid
 from services.offices.models import OfficeUnit, StaffMembership
 from services.offices.selectors import office_of
+from services.payments.selectors import payments_of_case
 
 from . import calendar, selectors
-from .actions import case_document_add, case_note_add, case_register, case_transition
+from .actions import case_document_add, case_fee_issue, case_note_add, case_register, case_transition
 from .api import parse_deadline_query
 from .models import DeadlineKind, State
 from .states import allowed
@@ -197,7 +200,17 @@ def case_page(request, case_id: int):
             messages.error(request, _("The value holds a NUL character."))
             return redirect("case_page", case_id=case.pk)
         try:
-            if action == "note":
+            if action == "fee":
+                case_fee_issue(
+                    case.pk,
+                    actor=request.user,
+                    key=request.POST.get("key", "")[:80],
+                    pages=_int(request.POST.get("pages")),
+                    parts=_int(request.POST.get("parts")),
+                    lines=_fee_lines(request.POST),
+                    legal_basis=request.POST.get("legal_basis", "")[:300],
+                )
+            elif action == "note":
                 case_note_add(
                     case.pk,
                     actor=request.user,
@@ -229,6 +242,7 @@ def case_page(request, case_id: int):
             messages.error(request, str(e.message))
         return redirect("case_page", case_id=case.pk)
     staff = StaffMembership.objects.filter(office=office).select_related("user").order_by("user__last_name")
+    payments = payments_of_case(case.pk)
     return render(
         request,
         "cases/case.html",
@@ -241,8 +255,46 @@ def case_page(request, case_id: int):
             "documents": case.documents.all(),
             "pauses": case.pauses.all(),
             "bbox": _bbox(case),
+            "payments": payments,
+            "fee_form": request.user.has_perm("gisportal.handle_payments")
+            and case.state in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS)
+            and not any(p.status in ("due", "pending", "failed") for p in payments)
+            and bool(case.service and case.service.fee_rule and case.service.fee_rule != "free"),
+            "fee_rule": case.service.fee_rule if case.service else "",
+            "fee_key": uuid.uuid4().hex,
         },
     )
+
+
+def _int(value) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 5:
+        raise GisportalError(_("Give a whole number."))
+    return int(value)
+
+
+def _fee_lines(post) -> list[dict] | None:
+    """Lines the clerk computed (materials: base rate × units × coefficients), or None."""
+    lines = []
+    for n in (1, 2, 3):
+        label = post.get(f"line_label_{n}", "").strip()
+        if not label:
+            continue
+        try:
+            quantity = int(post.get(f"line_qty_{n}", "1") or "1")
+            price = Decimal(post.get(f"line_price_{n}", "").replace(",", ".").strip())
+        except (ValueError, InvalidOperation):
+            raise GisportalError(
+                _("Give the quantity as a whole number and the unit price in złoty.")
+            ) from None
+        if not (1 <= quantity <= 100000) or not price.is_finite() or price <= 0 or price > 100000:
+            raise GisportalError(_("Give the quantity as a whole number and the unit price in złoty."))
+        lines.append(
+            {"label": label[:200], "quantity": quantity, "unit_price": price, "amount": price * quantity}
+        )
+    return lines or None
 
 
 def _date(value: str | None) -> date | None:

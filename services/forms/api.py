@@ -106,6 +106,16 @@ class Receipt(Schema):
     verify_url: str
 
 
+class PaymentSummary(Schema):
+    id: uuid.UUID
+    status: Literal["due", "pending", "paid", "failed", "refunded", "cancelled"]
+    amount: str = Field(description="PLN with two decimals")
+    currency: str
+    title: str = Field(description="the transfer title (the fee document's number and the case sign)")
+    account: str = Field(description="IBAN of the office's account")
+    pay_url: str = Field(description="the page where the applicant pays (/platnosci/<id>/)")
+
+
 class SubmissionOut(Schema):
     id: uuid.UUID
     service: str
@@ -116,6 +126,9 @@ class SubmissionOut(Schema):
     sha256: str
     parcels: list[str]
     receipt: Receipt
+    payment: PaymentSummary | None = Field(
+        None, description="the fee asked for by the office's fee document; null while none has been issued"
+    )
 
 
 def _service(code: str):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from gisportal.core.errors import GisportalError
 from layers.models import AddressPoint
 from services.offices.models import Office
+from services.payments.selectors import payment_json, payment_of_submission
 
 from .models import Draft, ServiceDefinition, Submission
 from .validation import locate_parcels, route
@@ -119,7 +120,15 @@ def service_json(s: ServiceDefinition) -> dict:
 
 
 def submission_json(sub: Submission, receipt) -> dict:
+    payment = payment_of_submission(sub.id)
     return {
+        "payment": None
+        if payment is None
+        else {
+            k: v
+            for k, v in payment_json(payment).items()
+            if k in ("id", "status", "amount", "currency", "title", "account", "pay_url")
+        },
         "id": str(sub.id),
         "service": sub.service.code,
         "version": sub.service.version,

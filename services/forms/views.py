@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gisportal.core.downloads import harden
 from gisportal.core.errors import GisportalError
 from gisportal.core.nul import has_nul, without_nul
-from services.payments.selectors import fee_quote
+from services.payments.selectors import (
+    fee_document_by_code,
+    fee_document_genuine,
+    fee_quote,
+    payment_of_submission,
+    payment_overdue,
+)
 from services.receipts.pdf import receipt_pdf
 from services.receipts.selectors import format_code, receipt_by_code, receipt_genuine
 
@@ -113,6 +119,8 @@ def submission_detail(request, submission_id):
             "receipt": receipt,
             "code": format_code(receipt.verification_code),
             "fee": _submission_fee(sub),
+            "payment": (payment := payment_of_submission(sub.id)),
+            "payment_overdue": payment is not None and payment_overdue(payment),
         },
     )
 
@@ -143,12 +151,17 @@ def submission_receipt_file(request, submission_id, fmt: str):
 
 @require_GET
 def receipt_verify(request, code: str | None = None):
+    """The public check of anything we sealed with a verification code: a receipt or a fee document."""
     code = code or request.GET.get("code", "")
     receipt = receipt_by_code(code) if code else None
+    fee_doc = fee_document_by_code(code) if code and receipt is None else None
+    found = receipt or fee_doc
     ctx = {
         "asked": bool(code),
         "receipt": receipt,
-        "genuine": receipt is not None and receipt_genuine(receipt),
-        "code": format_code(receipt.verification_code) if receipt else "",
+        "fee_doc": fee_doc,
+        "genuine": (receipt is not None and receipt_genuine(receipt))
+        or (fee_doc is not None and fee_document_genuine(fee_doc)),
+        "code": format_code(found.verification_code) if found else "",
     }
-    return render(request, "forms/receipt_verify.html", ctx, status=200 if receipt or not code else 404)
+    return render(request, "forms/receipt_verify.html", ctx, status=200 if found or not code else 404)

@@ -67,10 +67,17 @@ DEMO_ACCOUNTS = [
 ]
 
 
+# the county's account for PZGiK fees is not published (DOMAIN.md §6: it comes from the DOO or the
+# configuration); the demo uses a well-formed example IBAN, never a real office's
+DEMO_FEE_ACCOUNT = "PL61109010140000071219812874"
+
+
 @transaction.atomic
 def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[tuple[str, str, str]]:
-    """Create (or reset) the demo accounts. Idempotent. Returns (username, role, office) rows."""
+    """Create (or reset) the demo accounts, and give the demo county an account for fees if it has
+    none. Idempotent. Returns (username, role, office) rows."""
     User = get_user_model()
+    Office.objects.filter(kind="county", fee_account="").update(fee_account=DEMO_FEE_ACCOUNT)
     rows = []
     for username, email, first, last, role, office_code, unit_code, licence in DEMO_ACCOUNTS:
         user, _ = User.objects.update_or_create(

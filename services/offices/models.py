@@ -63,6 +63,9 @@ class Office(models.Model):
         "REGON", max_length=14, blank=True, validators=[RegexValidator(r"^(\d{9}|\d{14})$")]
     )
     stamp_duty_account = models.CharField(_("stamp-duty bank account (IBAN)"), max_length=34, blank=True)
+    fee_account = models.CharField(
+        _("bank account for fees of fee calculation documents (IBAN)"), max_length=34, blank=True
+    )
     ade_address = models.CharField(_("e-delivery address (ADE)"), max_length=40, blank=True)
     epuap_box = models.CharField(_("ePUAP box"), max_length=100, blank=True)
     active = models.BooleanField(_("served by this portal"), default=True)

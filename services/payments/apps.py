@@ -6,3 +6,6 @@ class PaymentsConfig(AppConfig):
     name = "services.payments"
     label = "payments"
     verbose_name = _("Fees and payments")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the deployment checks)

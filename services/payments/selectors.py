@@ -117,3 +117,160 @@ def quote_json(q: Quote) -> dict:
         ],
         "notes": [str(n) for n in q.notes],
     }
+
+
+# ------------------------------------------------------------------ payments
+
+
+def payment_get(payment_id):
+    from .models import Payment
+
+    return Payment.objects.select_related("document", "document__office").filter(pk=payment_id).first()
+
+
+def payment_of_submission(submission_id):
+    """The latest payment asked for a filed request (None: nothing to pay, or not yet)."""
+    from .models import Payment
+
+    return (
+        Payment.objects.select_related("document", "document__office")
+        .filter(document__submission_id=submission_id)
+        .order_by("-document__issued_at")
+        .first()
+    )
+
+
+def payments_of_case(case_id: int) -> list:
+    from .models import Payment
+
+    return list(
+        Payment.objects.select_related("document")
+        .filter(document__case_id=case_id)
+        .order_by("document__issued_at")
+    )
+
+
+def may_see_payment(payment, user) -> bool:
+    """The applicant, or a clerk of the issuing office who handles payments or works on cases."""
+    if user is None or not user.is_authenticated:
+        return False
+    if payment.document.applicant_user_id == user.pk:
+        return True
+    from services.offices.selectors import office_of
+
+    office = office_of(user)
+    return (
+        office is not None
+        and office.pk == payment.document.office_id
+        and (user.has_perm("gisportal.handle_payments") or user.has_perm("gisportal.work_cases"))
+    )
+
+
+def payment_json(payment) -> dict:
+    from django.urls import reverse
+
+    from .providers import gateways_enabled
+
+    doc = payment.document
+    return {
+        "id": str(payment.pk),
+        "status": payment.status,
+        "amount": f"{payment.amount:.2f}",
+        "currency": payment.currency,
+        "title": doc.title,
+        "account": doc.account,
+        "pay_url": reverse("payment_page", args=[payment.pk]),
+        "due_date": doc.due_date.isoformat(),
+        "paid_at": payment.paid_at.isoformat() if payment.paid_at else None,
+        "refunded_amount": f"{payment.refunded_amount:.2f}",
+        "providers": list(gateways_enabled()),
+        "case_sign": doc.case_sign,
+        "document": {
+            "kind": doc.kind,
+            "number": doc.number,
+            "issued": doc.issued_at.isoformat(),
+            "legal_basis": doc.legal_basis,
+            "verification_code": doc.verification_code,
+            "verify_url": reverse("receipt_verify_code", args=[doc.verification_code]),
+            "pdf_url": reverse("payment_document", args=[payment.pk, "pdf"]),
+            "lines": doc.lines,
+        },
+    }
+
+
+def payment_overdue(payment, today=None) -> bool:
+    from django.utils import timezone
+
+    from .models import Payment
+
+    today = today or timezone.localdate()
+    return payment.status in (Payment.Status.DUE, Payment.Status.FAILED, Payment.Status.PENDING) and (
+        payment.document.due_date < today
+    )
+
+
+def fee_document_by_code(code: str):
+    from services.offices.sealing import code_well_formed, normalise_code
+
+    from .models import FeeDocument
+
+    code = normalise_code(code)
+    if not code_well_formed(code):
+        return None
+    return FeeDocument.objects.select_related("office", "payment").filter(verification_code=code).first()
+
+
+def fee_document_genuine(doc) -> bool:
+    from . import document
+
+    return document.genuine(
+        bytes(doc.xml),
+        doc.office,
+        at=doc.issued_at,
+        verification_code=doc.verification_code,
+        total=doc.amount,
+        document_id=str(doc.pk),
+    )
+
+
+def fee_document_data(doc):
+    """The document's data as issued (for its PDF), from the stored row: nothing is recomputed."""
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.urls import reverse
+
+    from . import document
+
+    office = doc.office
+    return document.FeeDocumentData(
+        document_id=str(doc.pk),
+        kind=doc.kind,
+        number=doc.number,
+        verification_code=doc.verification_code,
+        issuer_name=office.name,
+        issuer_address=f"{office.street}, {office.postcode} {office.city}",
+        issuer_nip=office.nip,
+        issuer_teryt=office.jurisdiction_teryt,
+        payer_name=doc.payer_name,
+        payer_address=doc.payer_address,
+        case_sign=doc.case_sign,
+        subject=doc.subject,
+        lines=tuple(
+            document.FeeDocumentLine(
+                li["label"], int(li["quantity"]), Decimal(li["unit_price"]), Decimal(li["amount"])
+            )
+            for li in doc.lines
+        ),
+        total=doc.amount,
+        currency=doc.currency,
+        legal_basis=doc.legal_basis,
+        account=doc.account,
+        title=doc.title,
+        due_date=doc.due_date,
+        issued_at=doc.issued_at,
+        issued_by=(doc.issued_by.get_full_name() or doc.issued_by.get_username()) if doc.issued_by else "",
+        verify_url=settings.GISPORTAL_PUBLIC_URL
+        + reverse("receipt_verify_code", args=[doc.verification_code]),
+        pay_url=settings.GISPORTAL_PUBLIC_URL + reverse("payment_page", args=[doc.payment.pk]),
+    )

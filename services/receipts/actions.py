@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
 
@@ -11,16 +10,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from services.offices.sealing import verification_code_new
+from services.offices.seals import seal_for
+
 from . import upp as receipt_xml
 from .models import Receipt
-from .seals import seal_for
-
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
-CODE_LENGTH = 24
-
-
-def verification_code_new() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def receipt_issue(

@@ -17,8 +17,7 @@ TAG = "receipts"
 @register(TAG, deploy=True)
 def office_seals(app_configs=None, **kwargs) -> list:
     from services.offices.models import Office
-
-    from .seals import seal_problem
+    from services.offices.seals import seal_problem
 
     try:
         offices = list(Office.objects.filter(active=True).order_by("code"))

@@ -3,20 +3,13 @@ XAdES-BES (enveloped, ECDSA/SHA-256, signing time and certificate digest in Sign
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
 
-from cryptography import x509
 from lxml import etree
-from signxml import SignatureMethod
-from signxml.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
-from .seals import Seal
+from services.offices import sealing
 
 NS = "https://gisportal.piaseczno.eu/schemas/upp/1.0"
-DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 @dataclass(frozen=True)
@@ -68,41 +61,5 @@ def build(d: ReceiptData) -> etree._Element:
     return root
 
 
-def sign(root: etree._Element, seal: Seal) -> bytes:
-    method = SignatureMethod.ECDSA_SHA256 if seal.is_ec else SignatureMethod.RSA_SHA256
-    signer = XAdESSigner(signature_algorithm=method, digest_algorithm="sha256")
-    signed = signer.sign(root, key=seal.key_pem, cert=seal.cert_pem.decode())
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
-
-
-def _parse(xml: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    return etree.fromstring(xml, parser)
-
-
-def embedded_certificates(xml: bytes) -> list[x509.Certificate]:
-    """The certificates a sealed receipt carries in ds:KeyInfo (unverified: only a pointer to which
-    of the office's own certificates to verify with)."""
-    certs = []
-    for el in _parse(xml).iterfind(
-        f".//{{{DS}}}Signature/{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate"
-    ):
-        try:
-            certs.append(x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split()))))
-        except (ValueError, binascii.Error):
-            continue
-    return certs
-
-
-def verify(xml: bytes, cert: bytes | x509.Certificate, *, at: datetime | None = None) -> etree._Element:
-    """The signed receipt element when the seal verifies with this (trusted) certificate, which must
-    have been valid at `at` (when the receipt was issued; now when not given); raises otherwise."""
-    if isinstance(cert, bytes):
-        cert = x509.load_pem_x509_certificate(cert)
-    config = (
-        replace(XAdESSignatureConfiguration(), verification_time=at)
-        if at is not None
-        else XAdESSignatureConfiguration()
-    )
-    results = XAdESVerifier().verify(_parse(xml), x509_cert=cert, expect_config=config)
-    return results[0].signed_xml
+# sealing and checking live with the office's seals (shared by every sealed document)
+sign, embedded_certificates, verify = sealing.sign, sealing.embedded_certificates, sealing.verify

@@ -104,8 +104,8 @@ def _two_parcels():
 
 def _check_receipt(user, parcel_ids: list[str]):
     from services.forms.models import Submission
+    from services.offices.seals import seal_for
     from services.receipts.models import Receipt
-    from services.receipts.seals import seal_for
     from services.receipts.upp import NS
 
     sub = Submission.objects.filter(user=user).order_by("-submitted_at").first()

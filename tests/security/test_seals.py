@@ -20,13 +20,13 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from services.offices import seals
 from services.offices.models import Office
-from services.receipts import seals
+from services.offices.seals import Seal, SealUnavailable, seal_for, seal_problem, seal_rotate
 from services.receipts import upp as receipt_xml
 from services.receipts.actions import receipt_issue, verification_code_new
 from services.receipts.checks import office_seals
 from services.receipts.models import Receipt
-from services.receipts.seals import Seal, SealUnavailable, seal_for, seal_problem, seal_rotate
 from services.receipts.selectors import receipt_genuine
 from services.receipts.upp import embedded_certificates
 

@@ -1,4 +1,5 @@
-"""Office seal keys and certificates for signing receipts. They never fail open:
+"""Office seal keys and certificates, for everything an office seals (receipts, fee calculation documents,
+issued documents, proofs). They never fail open:
 
 - Layout, per office: GISPORTAL_SEAL_DIR/<office code>/key.pem and cert.pem (the seal in use) and
   archive/<serial>.pem, every certificate the office has ever sealed with (the current one too), so
