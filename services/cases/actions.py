@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -469,22 +469,32 @@ def _payments_settled(case: Case) -> bool:
 
 
 def cases_payments_sweep() -> int:
-    """Catch up where a callback was lost: fee documents for fixed fees at filing, and paid cases
-    still waiting for payment."""
+    """Catch up where a callback was lost: fee documents for fixed fees of requests filed in the last
+    days, and paid cases still waiting for payment."""
+    from django.db.models import Exists, OuterRef
+
+    from services.payments.models import FeeDocument
+    from services.payments.selectors import payments_of_case
+
     n = 0
-    for case_id in Case.objects.filter(
+    recent = Case.objects.filter(
         state=State.REGISTERED,
         submission__isnull=False,
+        received_on__gte=timezone.localdate() - timedelta(days=3),
         service__fee_rule__in=["pgik_table_11", "stamp_duty_certificate", "stamp_duty_zoning_extract"],
-    ).values_list("pk", flat=True)[:200]:
+    ).exclude(Exists(FeeDocument.objects.filter(case_id=OuterRef("pk"))))
+    for case_id in recent.values_list("pk", flat=True)[:200]:
         if case_fee_at_filing(case_id) is not None:
             n += 1
     for case in Case.objects.filter(state=State.PAYMENT_DUE)[:500]:
         with transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
-            if locked.state == State.PAYMENT_DUE and _payments_settled(locked):
-                _system_transition(locked, "payment_received")
-                n += 1
+            payments = payments_of_case(locked.pk)
+            if locked.state != State.PAYMENT_DUE or not payments or not _payments_settled(locked):
+                continue  # no fee document (a case from before payments): the clerk decides
+            paid = any(p.status in ("paid", "refunded") for p in payments)
+            _system_transition(locked, "payment_received" if paid else "payment_cancelled")
+            n += 1
     return n
 
 

@@ -109,7 +109,9 @@ def _emit(payment: Payment, event: str, note: str, *, public: bool = True, actor
 
 def round_10_grosze(value: Decimal) -> Decimal:
     """DOO amounts are rounded to 10 gr: < 5 gr down, ≥ 5 gr up (12.34 → 12.30, 12.35 → 12.40)."""
-    return (Decimal(value) / TEN_GROSZE).quantize(Decimal(1), rounding=ROUND_HALF_UP) * TEN_GROSZE
+    return ((Decimal(value) / TEN_GROSZE).quantize(Decimal(1), rounding=ROUND_HALF_UP) * TEN_GROSZE).quantize(
+        Decimal("0.01")
+    )
 
 
 def _money(value: Decimal) -> str:
@@ -158,16 +160,15 @@ def fee_document_issue(
 ) -> Payment:
     """Issue a sealed fee document and its payment (or return the one issued before under this key).
     `lines`: {label, quantity, unit_price, amount} with Decimal amounts; the total is their sum (DOO:
-    rounded to 10 gr)."""
+    each amount rounded to 10 gr, DOMAIN.md §6)."""
     earlier = Payment.objects.select_related("document").filter(document__key=key).first()
     if earlier is not None:
         return earlier
     if kind not in FeeDocument.Kind.values:
         raise InvalidInput(_("Unknown kind of fee document."))
-    total = sum((Decimal(li["amount"]) for li in lines), Decimal("0.00"))
-    if kind == FeeDocument.Kind.DOO:
-        total = round_10_grosze(total)
-    total = total.quantize(Decimal("0.01"))
+    if kind == FeeDocument.Kind.DOO:  # each computed amount rounded to 10 gr, so the total is too
+        lines = [{**li, "amount": round_10_grosze(Decimal(li["amount"]))} for li in lines]
+    total = sum((Decimal(li["amount"]) for li in lines), Decimal("0.00")).quantize(Decimal("0.01"))
     if total <= 0:
         raise InvalidInput(_("There is nothing to pay: the fee is zero."))
     if total > Decimal("1000000"):
@@ -350,9 +351,9 @@ def payment_start(payment_id, provider: str, *, user) -> str:
             provider_ref=started.provider_ref[:200],
         )
         # older open attempts are left behind: a late payment of one of them is flagged for a refund
-        payment.attempts.filter(status=Attempt.Status.PENDING).exclude(pk=attempt.pk).update(
-            status=Attempt.Status.ABANDONED
-        )
+        payment.attempts.filter(status__in=[Attempt.Status.STARTED, Attempt.Status.PENDING]).exclude(
+            pk=attempt.pk
+        ).update(status=Attempt.Status.ABANDONED)
         if payment.status in (Payment.Status.DUE, Payment.Status.FAILED, Payment.Status.PENDING):
             payment.status = Payment.Status.PENDING
             payment.save(update_fields=["status", "updated_at"])

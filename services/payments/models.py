@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from services.offices.models import Office
 
@@ -166,7 +167,7 @@ class Event(models.Model):
     """Every notification that reached us, valid or not (the forged ones too), and what we did."""
 
     class Outcome(models.TextChoices):
-        SETTLED = "settled", _("settled")
+        SETTLED = "settled", pgettext_lazy("payment", "settled")
         DUPLICATE = "duplicate", _("duplicate")
         FAILED = "failed", _("payment failed")
         MISMATCH = "mismatch", _("amount or currency differs: for a clerk")
@@ -250,7 +251,7 @@ class Discrepancy(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    resolution = models.CharField(_("resolution"), max_length=500, blank=True)
+    resolution = models.CharField(pgettext_lazy("payment", "resolution"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-found_at"]
