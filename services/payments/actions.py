@@ -542,7 +542,7 @@ def attempt_refresh(attempt: Attempt) -> str:
     except ProviderError as e:
         log.info("status of %s at %s unavailable: %s", attempt.session_id, attempt.provider, e)
         return attempt.status
-    if remote is None or remote.status != "paid":
+    if remote is None or remote.status not in ("paid", "advance"):
         return attempt.status
     n = Notification(
         attempt.session_id,
@@ -661,24 +661,29 @@ def payment_refund(payment_id, *, actor, amount: Decimal, reason: str, attempt_i
         except ProviderError as e:
             log.warning("refund %s refused by %s: %s", refund.pk, attempt.provider, e)
             ref, status = str(e)[:200], Refund.Status.FAILED
+    failed = False
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("document").get(pk=payment.pk)
         Refund.objects.filter(pk=refund.pk).update(status=status, provider_ref=ref[:200])
         refund.status, refund.provider_ref = status, ref
         if status == Refund.Status.FAILED:
-            raise GatewayUnavailable(_("The gateway refused the refund: %(e)s") % {"e": ref})
-        if attempt.status == Attempt.Status.PAID:
+            failed = True
+        elif attempt.status == Attempt.Status.PAID:
             payment.refunded_amount += amount
             if payment.refunded_amount >= payment.amount:
                 payment.status = Payment.Status.REFUNDED
             payment.save(update_fields=["refunded_amount", "status", "updated_at"])
-        with override("pl"):
-            _emit(
-                payment,
-                "refunded",
-                _("%(amount)s zł refunded: %(reason)s") % {"amount": _money(amount), "reason": refund.reason},
-                actor=actor,
-            )
+        if not failed:
+            with override("pl"):
+                _emit(
+                    payment,
+                    "refunded",
+                    _("%(amount)s zł refunded: %(reason)s")
+                    % {"amount": _money(amount), "reason": refund.reason},
+                    actor=actor,
+                )
+    if failed:  # recorded as failed (committed above), then told
+        raise GatewayUnavailable(_("The gateway refused the refund: %(e)s") % {"e": refund.provider_ref})
     return refund
 
 
@@ -761,7 +766,7 @@ def payments_reconcile(day: date | None = None) -> list[ReconciliationRun]:
         for sid, r in remote.items():
             a = ours.get(sid)
             paid_here = a is not None and a.status in (Attempt.Status.PAID, Attempt.Status.OVERPAID)
-            if r.status in ("paid", "refunded") and not paid_here:
+            if r.status in ("paid", "advance", "refunded") and not paid_here:
                 found += _recon_flag(
                     name,
                     day,
@@ -789,7 +794,7 @@ def payments_reconcile(day: date | None = None) -> list[ReconciliationRun]:
                 )
         for sid, a in ours.items():
             if a.status in (Attempt.Status.PAID, Attempt.Status.OVERPAID) and (
-                sid not in remote or remote[sid].status not in ("paid", "refunded")
+                sid not in remote or remote[sid].status not in ("paid", "advance", "refunded")
             ):
                 found += _recon_flag(
                     name,

@@ -203,7 +203,7 @@ def test_register_pay_notify_verify(fake, p24, receiver, notify):
     assert n.raw["methodId"] == 154
 
     before = p24.status("gp-att-1")
-    assert before is not None and before.status == "pending"  # paid by the payer, not yet verified
+    assert before is not None and before.status == "advance"  # paid by the payer, not yet verified
     assert not fake.verified("gp-att-1")
     p24.confirm(n)
     assert fake.verified("gp-att-1")
@@ -424,7 +424,7 @@ def test_report_of_a_day(fake, p24, receiver, page_size):
     assert {k: (v.status, v.amount) for k, v in rows.items()} == {
         "gp-att-1": ("pending", 1000),
         "gp-att-2": ("paid", 2000),
-        "gp-att-3": ("pending", 3000),
+        "gp-att-3": ("advance", 3000),
     }
     assert rows["gp-att-2"].order_id and rows["gp-att-2"].paid_at is not None
     assert p24.report(date(2001, 1, 1)) == []

@@ -67,7 +67,7 @@ class Notification:
 class RemoteStatus:
     session_id: str
     order_id: str
-    status: str  # "paid" | "pending" | "failed" | "refunded" | "unknown"
+    status: str  # "paid" | "advance" (paid, not yet confirmed by us) | "pending" | "failed" | "refunded" | "unknown"
     amount: int  # grosze
     currency: str
     paid_at: datetime | None = None

@@ -79,7 +79,8 @@ P24_TZ = ZoneInfo("Europe/Warsaw")  # the gateway's dates carry no zone; they ar
 
 # by/sessionId status → ours. 1 is an "advance": paid by the payer but not yet verified by us, so the
 # money does not count yet; the report's "1 – paid" / "2 – paid and verified" are the same two states.
-STATUS_MAP = {0: "pending", 1: "pending", 2: "paid", 3: "refunded"}
+# 1 "advance": the payer paid, we have not verified yet (a lost notification): settled by polling, which verifies
+STATUS_MAP = {0: "pending", 1: "advance", 2: "paid", 3: "refunded"}
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _SIGN_RE = re.compile(r"^[0-9a-f]{96}$")
