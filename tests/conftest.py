@@ -195,3 +195,15 @@ def _fresh_data_version():
 
     selectors._seen_version = None
     yield
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_notifications_stay_here(monkeypatch):
+    """The sandbox gateway repeats its notification through a Celery task; in tests it is recorded, never
+    published to the real broker (a demo's worker would otherwise pick test notifications up later).
+    The fixture's value lists the (body, signature) pairs; tests deliver them themselves when they need to."""
+    from services.payments import tasks
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(tasks.sandbox_notify, "apply_async", lambda args, **kw: sent.append(tuple(args)))
+    return sent

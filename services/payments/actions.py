@@ -53,6 +53,26 @@ RESUME_WITHIN = timedelta(hours=1)  # a pending attempt younger than this is res
 STARTING_GRACE = timedelta(seconds=60)  # an attempt being registered: a second start waits
 MAX_NOTIFICATION = 64 * 1024
 TEN_GROSZE = Decimal("0.10")
+MAX_AMOUNT = Decimal("1000000.00")  # no fee document states more
+
+
+def _text(value: str, what: str) -> str:
+    """A clerk's text (a reason, a statement line): required, without NUL, trimmed."""
+    value = (value or "").strip()
+    if not value or "\x00" in value:
+        raise InvalidInput(what)
+    return value
+
+
+def _checked_amount(amount: Decimal) -> Decimal:
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_AMOUNT
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise InvalidInput(_("Give the amount in złoty with at most two decimals."))
+    return amount
 
 
 class Conflict(GisportalError):
@@ -577,10 +597,8 @@ def payment_transfer_book(payment_id, *, actor, amount: Decimal, booked_on: date
     if payment is None:
         raise NotFound(_("There is no such payment."))
     _check_clerk(payment, actor)
-    if not statement.strip():
-        raise InvalidInput(_("Copy the bank statement line (date, payer, title, amount)."))
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(_("Give the amount in złoty with at most two decimals."))
+    statement = _text(statement, _("Copy the bank statement line (date, payer, title, amount)."))
+    amount = _checked_amount(amount)
     if booked_on > timezone.localdate():
         raise InvalidInput(_("The booking date cannot be in the future."))
     attempt = Attempt.objects.create(
@@ -627,8 +645,9 @@ def payment_refund(payment_id, *, actor, amount: Decimal, reason: str, attempt_i
     if payment is None:
         raise NotFound(_("There is no such payment."))
     _check_clerk(payment, actor)
-    if not reason.strip():
-        raise InvalidInput(_("Give the reason for the refund."))
+    reason = _text(reason, _("Give the reason for the refund."))
+    if not amount.is_finite():
+        raise InvalidInput(_("Give the amount in złoty with at most two decimals."))
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("document").get(pk=payment.pk)
         paid = payment.attempts.filter(status__in=[Attempt.Status.PAID, Attempt.Status.OVERPAID])
@@ -692,8 +711,7 @@ def payment_cancel(payment_id, *, actor, reason: str) -> Payment:
     if payment is None:
         raise NotFound(_("There is no such payment."))
     _check_clerk(payment, actor)
-    if not reason.strip():
-        raise InvalidInput(_("Give the reason for the cancellation."))
+    reason = _text(reason, _("Give the reason for the cancellation."))
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("document").get(pk=payment.pk)
         if payment.status not in (Payment.Status.DUE, Payment.Status.PENDING, Payment.Status.FAILED):
@@ -722,8 +740,7 @@ def discrepancy_resolve(discrepancy_id: int, *, actor, resolution: str) -> Discr
         raise NotFound(_("There is no such difference."))
     if not actor.has_perm("gisportal.handle_payments"):
         raise Forbidden(_("You may not handle payments."))
-    if not resolution.strip():
-        raise InvalidInput(_("Say how the difference was resolved."))
+    resolution = _text(resolution, _("Say how the difference was resolved."))
     Discrepancy.objects.filter(pk=d.pk, resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolved_by=actor, resolution=resolution.strip()[:500]
     )

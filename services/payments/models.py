@@ -9,6 +9,7 @@ through the callbacks in `actions.PAYMENT_HOOKS`.
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -161,6 +162,10 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.session_id} {self.status}"
+
+    @property
+    def amount_zl(self) -> Decimal:
+        return Decimal(self.amount) / 100
 
 
 class Event(models.Model):

@@ -117,6 +117,8 @@ def payment_sandbox(request, payment_id):
     from .models import SandboxTransaction
 
     session = (request.POST.get("s") or request.GET.get("s") or "")[:100]
+    if "\x00" in session:  # PostgreSQL cannot even compare a NUL
+        raise Http404(_("There is no such payment."))
     tx = SandboxTransaction.objects.filter(payment_id=payment_id, session_id=session).first()
     if tx is None:
         raise Http404(_("There is no such payment."))

@@ -180,3 +180,51 @@ def test_rounding_to_10_grosze(raw, rounded):
     from services.payments.actions import round_10_grosze
 
     assert round_10_grosze(Decimal(raw)) == Decimal(rounded)
+
+
+HOSTILE = [
+    "",
+    "'",
+    "\x00",
+    "-5",
+    "0",
+    "1e9",
+    "nan",
+    "NaN",
+    "inf",
+    "99999999999999999999",
+    "x" * 3000,
+    "140,001",
+]
+
+
+def test_hostile_inputs_on_the_payment_pages_change_nothing(gateways, filed, clerk, citizen):
+    """Every bad value gets a 4xx (or the page again with a message), never a 500, and no money moves."""
+    payment = Payment.objects.get(document__submission_id=filed.id)
+    c = Client(raise_request_exception=False)
+    c.force_login(clerk)
+    url = f"/urzad/platnosci/{payment.pk}/"
+    for value in HOSTILE:
+        for form in (
+            {"action": "transfer", "amount": value, "booked_on": "2026-12-01", "statement": "x"},
+            {"action": "transfer", "amount": "140,00", "booked_on": value, "statement": "x"},
+            {"action": "refund", "amount": value, "reason": "r"},
+            {"action": value},
+        ):
+            r = c.post(url, form)
+            assert r.status_code < 500, (form, r.status_code)
+        r = c.post("/urzad/platnosci/", {"discrepancy": value, "resolution": "x"})
+        assert r.status_code < 500
+    c.force_login(citizen)
+    for value in HOSTILE:
+        assert c.post(f"/platnosci/{payment.pk}/", {"provider": value}).status_code < 500
+        assert c.get(f"/platnosci/{payment.pk}/powrot/", {"a": value}).status_code < 500
+        assert c.get(f"/platnosci/sandbox/{payment.pk}/", {"s": value}).status_code in (400, 404)
+        r = c.post(f"/platnosci/sandbox/{payment.pk}/", {"s": value, "outcome": "success"})
+        assert r.status_code in (400, 404)
+    c.force_login(clerk)
+    for value in ("", "\x00", "a\x00b", "   "):
+        assert c.post(url, {"action": "cancel", "reason": value}).status_code == 400
+    p = Payment.objects.get(pk=payment.pk)
+    assert p.status == "due" and not p.refunds.exists()
+    assert not p.attempts.filter(status="paid").exists()
