@@ -26,7 +26,7 @@ from services.offices.models import Office, OfficeUnit
 from services.offices.selectors import office_of
 
 from . import calendar
-from .models import Case, CaseCounter, CaseDocument, DeadlineKind, Pause, State, TimelineEntry
+from .models import Case, CaseDocument, DeadlineKind, Pause, State, TimelineEntry
 from .states import TRANSITIONS
 
 log = logging.getLogger(__name__)
@@ -46,19 +46,16 @@ def _code(n: int) -> str:
 
 
 def case_number_next(office: Office, unit_code: str, jrwa: str, year: int) -> int:
-    """The next number of the register (call inside a transaction: the counter row stays locked)."""
+    """The next number of the register (call inside a transaction): one statement creates or
+    increments the counter row, which stays locked until the transaction ends."""
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO cases_casecounter (office_id, unit_code, jrwa, year, last) VALUES (%s, %s, %s, %s, 0) "
-            "ON CONFLICT (office_id, unit_code, jrwa, year) DO NOTHING",
+            "INSERT INTO cases_casecounter (office_id, unit_code, jrwa, year, last) VALUES (%s, %s, %s, %s, 1) "
+            "ON CONFLICT (office_id, unit_code, jrwa, year) DO UPDATE SET last = cases_casecounter.last + 1 "
+            "RETURNING last",
             [office.pk, unit_code, jrwa, year],
         )
-    counter = CaseCounter.objects.select_for_update().get(
-        office=office, unit_code=unit_code, jrwa=jrwa, year=year
-    )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+        return cur.fetchone()[0]
 
 
 def deadline_kind_for(days: int | None) -> str:
@@ -175,7 +172,7 @@ def case_from_submission(sub: Submission) -> Case:
             raise
         return existing
     try:
-        case_fee_at_filing(case.pk)
+        case_fee_at_filing(case.pk, known=case)
     except GisportalError:
         log.exception("fee document at filing failed for case %s (the sweep retries)", case.sign)
     return case
@@ -357,22 +354,18 @@ def _issue_for_case(case: Case, *, key: str, quote, actor=None, lines: list[dict
 
 
 @transaction.atomic
-def case_fee_at_filing(case_id: int):
+def case_fee_at_filing(case_id: int, *, known: Case | None = None):
     """The fee document of an e-filed request whose fee is fixed by the tables (computed now, from the
-    data as filed, and stored: never recomputed). Idempotent; None when nothing is to be paid now
-    (free, exempt, or the office must first state pages or coefficients)."""
-    from services.payments.selectors import fee_quote, payments_of_case
+    data as filed, and stored: never recomputed). Idempotent (the document's key is the submission);
+    None when nothing is to be paid now (free, exempt, or the office must first state pages or
+    coefficients). `known`: the case as just registered, to spare reading it again."""
+    from services.payments.selectors import fee_quote
 
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("service", "submission", "office")
-        .get(pk=case_id)
-    )
+    state = Case.objects.select_for_update().filter(pk=case_id).values_list("state", flat=True).first()
+    case = known or Case.objects.select_related("service", "submission", "office").get(pk=case_id)
+    case.state = state
     if case.submission is None or case.service is None or not case.service.fee_rule:
         return None
-    existing = payments_of_case(case.pk)
-    if existing:
-        return existing[0]
     if case.state not in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS):
         return None
     try:

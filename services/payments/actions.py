@@ -41,7 +41,6 @@ from .models import (
     Discrepancy,
     Event,
     FeeDocument,
-    FeeDocumentCounter,
     Payment,
     ReconciliationRun,
     Refund,
@@ -142,16 +141,17 @@ def _money(value: Decimal) -> str:
 
 
 def _number_next(office, kind: str, year: int) -> int:
+    """The next number of the office's register of fee documents: one statement that creates or
+    increments the counter row and keeps it locked to the end of the transaction (gapless: a rolled
+    back issue gives its number back)."""
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO payments_feedocumentcounter (office_id, kind, year, last) VALUES (%s, %s, %s, 0) "
-            "ON CONFLICT (office_id, kind, year) DO NOTHING",
+            "INSERT INTO payments_feedocumentcounter (office_id, kind, year, last) VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (office_id, kind, year) DO UPDATE SET last = payments_feedocumentcounter.last + 1 "
+            "RETURNING last",
             [office.pk, kind, year],
         )
-    counter = FeeDocumentCounter.objects.select_for_update().get(office=office, kind=kind, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+        return cur.fetchone()[0]
 
 
 def account_for(office, kind: str) -> str:
