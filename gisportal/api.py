@@ -30,6 +30,7 @@ from gisportal.core.errors import GisportalError
 from gisportal.core.problems import CONTENT_TYPE, Problem, problem
 from layers import api as layers_api
 from services.cases import api as cases_api
+from services.documents import api as documents_api
 from services.forms import api as forms_api
 from services.offices import imports
 from services.payments import api as payments_api
@@ -171,6 +172,7 @@ api.add_router("", cases_api.router)
 api.add_router("", layers_api.router)
 api.add_router("", imports.router)
 api.add_router("", payments_api.router)
+api.add_router("", documents_api.router)
 
 
 # ---------------------------------------------------------------- the error mapper: every error → problem JSON

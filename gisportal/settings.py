@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "services.forms",
     "services.cases",
     "services.payments",
+    "services.documents",
     "gisportal.web",
+    "gisportal.wiring",  # hands ogc's map renderer to services.documents (services may not import ogc)
 ]
 
 MIDDLEWARE = [
@@ -230,6 +232,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "cases-payments-sweep": {"task": "cases.payments_sweep", "schedule": 300.0},
     "payments-pending-poll": {"task": "payments.pending_poll", "schedule": 600.0},
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=5, minute=30)},
+    "documents-jobs-sweep": {"task": "documents.jobs_sweep", "schedule": 300.0},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
@@ -238,6 +241,9 @@ GISPORTAL_SEAL_DIR = Path(os.environ.get("GISPORTAL_SEAL_DIR", STATE_DIR / "seal
 # Off by default: production installs each office's key and certificate (`gisportal seal-rotate`) and
 # refuses to start without them (check receipts.E001). `make demo` and the tests turn generation on.
 GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", False)
+# RFC 3161 timestamp authority for sealed PDFs (PAdES B-T): a qualified TSA's URL in production; empty: the
+# local TSA under GISPORTAL_SEAL_DIR/_tsa (demo and tests; `python -m services.documents.tsa` serves it)
+GISPORTAL_TSA_URL = os.environ.get("GISPORTAL_TSA_URL", "").strip()
 # HTTP status of WMS exception reports for client errors: "200" (as MapServer and GeoServer answer, and as the
 # INSPIRE validator requires) or "400"; WFS and OGC API always answer 4xx
 GISPORTAL_WMS_EXCEPTION_STATUS = os.environ.get("GISPORTAL_WMS_EXCEPTION_STATUS", "200").strip()

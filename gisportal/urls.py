@@ -11,6 +11,7 @@ from ogc import views as ogc
 from ogc.ogcapi import views as ogcapi
 from ogc.tiles import views as tiles
 from services.cases import views as cases
+from services.documents import views as documents
 from services.forms import views as forms
 from services.offices import imports
 from services.payments import views as payments
@@ -63,6 +64,11 @@ urlpatterns = [
     ),
     path("verify/", forms.receipt_verify, name="receipt_verify"),
     path("verify/<str:code>", forms.receipt_verify, name="receipt_verify_code"),
+    path("verify/<str:code>/oryginal.pdf", documents.document_original, name="document_original"),
+    path("verify/<str:code>/kopia", documents.document_check_copy, name="document_check_copy"),
+    path("dokumenty/<uuid:document_id>.pdf", documents.document_download, name="document_download"),
+    path("urzad/dokumenty/<uuid:job_id>/podglad.pdf", documents.job_preview, name="document_job_preview"),
+    path("urzad/dokumenty/<uuid:job_id>/wydaj", documents.job_issue, name="document_job_issue"),
     path("urzad/sprawy/", cases.inbox, name="case_inbox"),
     path("urzad/sprawy/nowa/", cases.paper_intake, name="case_paper_intake"),
     path("urzad/sprawy/<int:case_id>/", cases.case_page, name="case_page"),

@@ -207,3 +207,14 @@ def _sandbox_notifications_stay_here(monkeypatch):
     sent: list[tuple] = []
     monkeypatch.setattr(tasks.sandbox_notify, "apply_async", lambda args, **kw: sent.append(tuple(args)))
     return sent
+
+
+@pytest.fixture(autouse=True)
+def document_jobs_queued(monkeypatch):
+    """Document jobs are queued to Celery after the commit; in tests they are recorded instead (never
+    published to the real broker), and a test runs them with services.documents.actions.job_run."""
+    from services.documents import actions
+
+    queued: list[str] = []
+    monkeypatch.setattr(actions, "_enqueue", lambda job_id: queued.append(str(job_id)))
+    return queued

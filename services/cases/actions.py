@@ -372,7 +372,10 @@ def case_fee_at_filing(case_id: int, *, known: Case | None = None):
         quote = fee_quote(case.service.fee_rule, case.submission.data)
     except GisportalError:
         return None  # the registries changed since: the clerk issues the document
-    if not quote.final or not quote.total:
+    if quote.final and not quote.total:  # nothing to pay (free, exempt): the documents can be prepared
+        case_documents_prepare(case)
+        return None
+    if not quote.final:
         return None
     return _issue_for_case(case, key=f"filing:{case.submission_id}", quote=quote)
 
@@ -427,6 +430,57 @@ def case_fee_issue(
     return _issue_for_case(case, key=f"clerk:{case.pk}:{key[:80]}", quote=quote, actor=actor, lines=lines)
 
 
+def case_documents_prepare(case: Case) -> list:
+    """The documents the request ends in, prepared now that the case may be issued (paid, or nothing to
+    pay): automatic kinds are generated and issued by a Celery job; the others wait for a clerk. Idempotent
+    (one job per case and kind)."""
+    from services.documents.actions import job_create
+
+    from .issuing import documents_for
+
+    if case.submission_id is None or case.service is None:
+        return []
+    sub = case.submission
+    return [
+        job_create(
+            key=f"case:{case.pk}:{kind}",
+            kind=kind,
+            office=case.office,
+            params=params,
+            case_id=case.pk,
+            case_sign=case.sign,
+            submission_id=case.submission_id,
+            owner=case.applicant_user,
+        )
+        for kind, params in documents_for(case.service.code, sub.data, list(sub.parcels))
+    ]
+
+
+def case_document_issued(change) -> None:
+    """Documents' callback (registered at start-up): the issued document is in the timeline; when every
+    document of the case is issued, the case is settled (the issuing step closes)."""
+    from services.documents.selectors import jobs_of_case
+
+    if change.case_id is None:
+        return
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=change.case_id).first()
+        if case is None:
+            return
+        TimelineEntry.objects.create(
+            case=case,
+            actor_id=change.actor_id,
+            action="document_issued",
+            from_state=case.state,
+            to_state=case.state,
+            note=change.note[:2000],
+            public=True,
+        )
+        _notify_after_commit(case, change.note)
+        if all(j.status == "issued" for j in jobs_of_case(case.pk)) and case.state == State.IN_PROGRESS:
+            _system_transition(case, "settle")
+
+
 def case_payment_changed(change) -> None:
     """Payments' callback (registered at start-up): every change of a case's payment is in its
     timeline; a paid fee moves the case on, a cancelled one takes it back to work."""
@@ -439,6 +493,8 @@ def case_payment_changed(change) -> None:
         moved = False
         if change.event == "paid":
             moved = _payments_settled(case) and _system_transition(case, "payment_received", note=change.note)
+            if moved:
+                case_documents_prepare(case)
         elif change.event == "cancelled":
             moved = _payments_settled(case) and _system_transition(
                 case, "payment_cancelled", note=change.note
@@ -487,6 +543,8 @@ def cases_payments_sweep() -> int:
                 continue  # no fee document (a case from before payments): the clerk decides
             paid = any(p.status in ("paid", "refunded") for p in payments)
             _system_transition(locked, "payment_received" if paid else "payment_cancelled")
+            if paid:
+                case_documents_prepare(locked)
             n += 1
     return n
 

@@ -22,3 +22,10 @@ class CasesConfig(AppConfig):
 
         if case_payment_changed not in PAYMENT_HOOKS:
             PAYMENT_HOOKS.append(case_payment_changed)
+        # an issued document reaches the case the same way
+        from services.documents.actions import DOCUMENT_HOOKS
+
+        from .actions import case_document_issued
+
+        if case_document_issued not in DOCUMENT_HOOKS:
+            DOCUMENT_HOOKS.append(case_document_issued)

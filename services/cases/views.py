@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gisportal.core.downloads import uploaded_file_response
 from gisportal.core.errors import GisportalError
 from gisportal.core.nul import has_nul, without_nul
+from services.documents.selectors import jobs_of_case
 from services.forms.actions import check_attachments
 from services.forms.models import ServiceDefinition
 from services.forms.validation import FormInvalid
@@ -256,6 +257,7 @@ def case_page(request, case_id: int):
             "pauses": case.pauses.all(),
             "bbox": _bbox(case),
             "payments": payments,
+            "jobs": jobs_of_case(case.pk),
             "fee_form": request.user.has_perm("gisportal.handle_payments")
             and case.state in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS)
             and not any(p.status in ("due", "pending", "failed") for p in payments)

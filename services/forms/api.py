@@ -116,6 +116,18 @@ class PaymentSummary(Schema):
     pay_url: str = Field(description="the page where the applicant pays (/platnosci/<id>/)")
 
 
+class IssuedDocumentOut(Schema):
+    id: uuid.UUID
+    kind: str = Field(
+        description="egib_wyrys, egib_wypis, egib_wypis_full, zoning_extract, zoning_certificate"
+    )
+    title: str
+    number: str
+    issued_at: str
+    verification_code: str
+    url: str = Field(description="the sealed PDF (PAdES), for its owner")
+
+
 class SubmissionOut(Schema):
     id: uuid.UUID
     service: str
@@ -126,6 +138,7 @@ class SubmissionOut(Schema):
     sha256: str
     parcels: list[str]
     receipt: Receipt
+    documents: list[IssuedDocumentOut] = Field(default_factory=list, description="documents issued in answer")
     payment: PaymentSummary | None = Field(
         None, description="the fee asked for by the office's fee document; null while none has been issued"
     )

@@ -120,8 +120,11 @@ def service_json(s: ServiceDefinition) -> dict:
 
 
 def submission_json(sub: Submission, receipt) -> dict:
+    from services.documents.selectors import document_json, documents_of_submission
+
     payment = payment_of_submission(sub.id)
     return {
+        "documents": [document_json(d) for d in documents_of_submission(sub.id)],
         "payment": None
         if payment is None
         else {

@@ -16,6 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gisportal.core.downloads import harden
 from gisportal.core.errors import GisportalError
 from gisportal.core.nul import has_nul, without_nul
+from services.documents.selectors import (
+    document_by_code,
+    documents_of_submission,
+    jobs_of_submission,
+    verify_json,
+)
 from services.payments.selectors import (
     fee_document_by_code,
     fee_document_genuine,
@@ -121,6 +127,9 @@ def submission_detail(request, submission_id):
             "fee": _submission_fee(sub),
             "payment": (payment := payment_of_submission(sub.id)),
             "payment_overdue": payment is not None and payment_overdue(payment),
+            "documents": documents_of_submission(sub.id),
+            "jobs": (jobs := jobs_of_submission(sub.id)),
+            "preparing": any(j.status in ("queued", "running") and j.automatic for j in jobs),
         },
     )
 
@@ -155,11 +164,14 @@ def receipt_verify(request, code: str | None = None):
     code = code or request.GET.get("code", "")
     receipt = receipt_by_code(code) if code else None
     fee_doc = fee_document_by_code(code) if code and receipt is None else None
-    found = receipt or fee_doc
+    issued_doc = document_by_code(code) if code and not (receipt or fee_doc) else None
+    found = receipt or fee_doc or issued_doc
     ctx = {
         "asked": bool(code),
         "receipt": receipt,
         "fee_doc": fee_doc,
+        "issued_doc": issued_doc,
+        "issued": verify_json(issued_doc) if issued_doc else None,
         "genuine": (receipt is not None and receipt_genuine(receipt))
         or (fee_doc is not None and fee_document_genuine(fee_doc)),
         "code": format_code(found.verification_code) if found else "",

@@ -1,0 +1,1 @@
+"""Start-up wiring between the independent parts (see apps.py)."""
