@@ -29,11 +29,15 @@ from services.documents import actions
 from services.documents.models import DocumentJob
 actions._enqueue = lambda job_id: None
 office = Office.objects.get(code="sp-piaseczno")
-ids = list(Parcel.objects.current().order_by("?").values_list("parcel_id", flat=True)[:N + 1])
+from django.db import connection
+with connection.cursor() as cur:  # parcels that fit an A4 sheet at 1:1000 with its margins
+    cur.execute("SELECT parcel_id FROM layers_parcel WHERE end_object IS NULL AND ST_XMax(geom) - ST_XMin(geom) < 120 "
+                "AND ST_YMax(geom) - ST_YMin(geom) < 160 ORDER BY random() LIMIT %s", [N + 1])
+    ids = [r[0] for r in cur.fetchall()]
 times = []
 for i, pid in enumerate(ids):
     job = actions.job_create(key=f"bench:{uuid.uuid4()}", kind="egib_wyrys", office=office,
-                             params={"parcels": [pid], "scale": 1000})
+                             params={"parcels": [pid], "scale": 1000, "paper": "A4"})
     t = time.perf_counter()
     status = actions.job_run(job.pk)
     if i:  # the first one loads Mapnik, fonts and the seal
@@ -49,11 +53,15 @@ from layers.models import Parcel
 from services.offices.models import Office
 from services.documents import actions
 office = Office.objects.get(code="sp-piaseczno")
-ids = list(Parcel.objects.current().order_by("?").values_list("parcel_id", flat=True)[:N])
+from django.db import connection
+with connection.cursor() as cur:
+    cur.execute("SELECT parcel_id FROM layers_parcel WHERE end_object IS NULL AND ST_XMax(geom) - ST_XMin(geom) < 120 "
+                "AND ST_YMax(geom) - ST_YMin(geom) < 160 ORDER BY random() LIMIT %s", [N])
+    ids = [r[0] for r in cur.fetchall()]
 jobs = []
 for pid in ids:
     jobs.append(str(actions.job_create(key=f"bench:{uuid.uuid4()}", kind="egib_wyrys", office=office,
-                                       params={"parcels": [pid], "scale": 1000}).pk))
+                                       params={"parcels": [pid], "scale": 1000, "paper": "A4"}).pk))
 print(json.dumps(jobs))
 """
 

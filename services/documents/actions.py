@@ -181,7 +181,9 @@ def _build(job: DocumentJob, title: TitleBlock, *, actor=None, free_text: str = 
         if job.kind == "egib_wyrys":
             from . import mapextract
 
-            return mapextract.pdf(mapextract.MapExtractRequest(parcels, p.get("scale")), title)
+            return mapextract.pdf(
+                mapextract.MapExtractRequest(parcels, p.get("scale"), p.get("paper")), title
+            )
         if job.kind in ("egib_wypis", "egib_wypis_full"):
             from . import registers
 

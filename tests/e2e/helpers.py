@@ -28,7 +28,9 @@ def remove_cases(cases_qs) -> None:
     """Delete committed test cases and give their numbers back (counters = highest number left)."""
     from django.db import connection
 
-    remove_payments(list(cases_qs.values_list("pk", flat=True)))
+    case_ids = list(cases_qs.values_list("pk", flat=True))
+    remove_payments(case_ids)
+    remove_documents(case_ids)
     cases_qs.delete()
     with connection.cursor() as cur:
         cur.execute("""UPDATE cases_casecounter k SET last = coalesce((
@@ -67,3 +69,21 @@ def remove_payments(case_ids: list[int]) -> None:
             FeeDocument.objects.filter(case_id__in=case_ids).delete()
         finally:
             cur.execute("ALTER TABLE payments_feedocument ENABLE TRIGGER USER")
+
+
+def remove_documents(case_ids: list[int]) -> None:
+    """Delete committed test document jobs and issued documents of these cases (issued documents are
+    immutable: their trigger is switched off for this clean-up only)."""
+    from django.db import connection
+
+    from services.documents.models import DocumentJob, IssuedDocument
+
+    if not case_ids:
+        return
+    DocumentJob.objects.filter(case_id__in=case_ids).delete()
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE documents_issueddocument DISABLE TRIGGER USER")
+        try:
+            IssuedDocument.objects.filter(case_id__in=case_ids).delete()
+        finally:
+            cur.execute("ALTER TABLE documents_issueddocument ENABLE TRIGGER USER")
