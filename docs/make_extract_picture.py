@@ -15,7 +15,9 @@ from services.documents.models import DocumentJob, IssuedDocument
 from services.offices.models import Office
 
 actions._enqueue = lambda job_id: None  # run here, not in a worker
-parcel = Parcel.objects.current().filter(precinct__unit__unit_id="141804_5").order_by("parcel_id")[40].parcel_id
+parcel = (
+    Parcel.objects.current().filter(precinct__unit__unit_id="141804_5").order_by("parcel_id")[40].parcel_id
+)
 job = actions.job_create(
     key=f"readme:{uuid.uuid4()}",
     kind="egib_wyrys",
