@@ -69,6 +69,11 @@ urlpatterns = [
     path("dokumenty/<uuid:document_id>.pdf", documents.document_download, name="document_download"),
     path("urzad/dokumenty/<uuid:job_id>/podglad.pdf", documents.job_preview, name="document_job_preview"),
     path("urzad/dokumenty/<uuid:job_id>/wydaj", documents.job_issue, name="document_job_issue"),
+    path(
+        "urzad/dokumenty/korekta/<uuid:document_id>",
+        documents.document_correction,
+        name="document_correction",
+    ),
     path("urzad/sprawy/", cases.inbox, name="case_inbox"),
     path("urzad/sprawy/nowa/", cases.paper_intake, name="case_paper_intake"),
     path("urzad/sprawy/<int:case_id>/", cases.case_page, name="case_page"),

@@ -249,7 +249,7 @@ def document_issue(job_id, *, actor=None, free_text: str | None = None) -> Issue
     """Issue the job's document: number, build, seal (PAdES), store; once (a second call returns it)."""
     from . import pades
 
-    job = DocumentJob.objects.select_related("office", "owner").get(pk=job_id)
+    job = DocumentJob.objects.select_related("office", "owner", "replaces").get(pk=job_id)
     if job.document_id:
         return job.document
     if not job.automatic or actor is not None:
@@ -289,12 +289,15 @@ def document_issue(job_id, *, actor=None, free_text: str | None = None) -> Issue
             sha256=hashlib.sha256(sealed).hexdigest(),
             issued_at=issued_at,
             issued_by=actor,
+            replaces_id=job.replaces_id,
         )
         DocumentJob.objects.filter(pk=job.pk).update(
             status=DocumentJob.Status.ISSUED, progress=100, document=doc, error="", updated_at=timezone.now()
         )
         with override("pl"):
             note = _("Document issued: %(kind)s %(number)s.") % {"kind": title.kind_label, "number": number}
+            if job.replaces_id:
+                note += " " + _("It replaces %(number)s.") % {"number": job.replaces.number}
         change = DocumentIssued(
             str(doc.pk), job.case_id, str(job.pk), job.kind, number, note, getattr(actor, "pk", None)
         )
@@ -308,6 +311,33 @@ def _tell(change: DocumentIssued) -> None:
             hook(change)
         except Exception:  # the case register catches up with its sweep
             log.exception("document hook failed for %s", change.document_id)
+
+
+def document_correct(document_id, *, actor) -> DocumentJob:
+    """A correction of an issued document: a new job of the same kind and data, prepared for the clerk,
+    whose document names the one it replaces (the issued one stays as it was: documents are immutable)."""
+    doc = IssuedDocument.objects.select_related("office").filter(pk=document_id).first()
+    if doc is None:
+        raise NotFound(_("There is no such document."))
+    _check_clerk(DocumentJob(office=doc.office, kind=doc.kind), actor)
+    pending = DocumentJob.objects.filter(replaces=doc).exclude(status=DocumentJob.Status.ISSUED).first()
+    if pending is not None:
+        return pending
+    job = DocumentJob.objects.create(
+        key=f"correction:{doc.pk}:{timezone.now().timestamp()}"[:150],
+        kind=doc.kind,
+        office=doc.office,
+        params=doc.params,
+        case_id=doc.case_id,
+        case_sign=doc.case_sign,
+        submission_id=doc.submission_id,
+        owner=doc.owner,
+        automatic=False,
+        status=DocumentJob.Status.PREPARED,
+        progress=100,
+        replaces=doc,
+    )
+    return job
 
 
 def job_for_clerk(job_id, actor) -> DocumentJob:

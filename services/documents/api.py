@@ -28,6 +28,8 @@ class Verified(Schema):
     issued_by: str
     sha256: str
     original_url: str | None
+    replaces: str | None = None
+    replaced_by: str | None = None
 
 
 class CopyVerdict(Schema):

@@ -96,6 +96,9 @@ class DocumentJob(models.Model):
     document = models.ForeignKey(
         IssuedDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    replaces = models.ForeignKey(  # a correction: the issued document this one replaces
+        IssuedDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -31,7 +31,11 @@ def jobs_of_submission(submission_id) -> list[DocumentJob]:
 
 
 def jobs_of_case(case_id: int) -> list[DocumentJob]:
-    return list(DocumentJob.objects.filter(case_id=case_id).select_related("document").order_by("created_at"))
+    return list(
+        DocumentJob.objects.filter(case_id=case_id)
+        .select_related("document", "replaces")
+        .order_by("created_at")
+    )
 
 
 def personal(doc: IssuedDocument) -> bool:
@@ -76,6 +80,10 @@ def verify_json(doc: IssuedDocument) -> dict:
         "issued_by": (doc.issued_by.get_full_name() or doc.issued_by.get_username()) if doc.issued_by else "",
         "sha256": doc.sha256,
         "original_url": None if personal(doc) else reverse("document_original", args=[doc.verification_code]),
+        "replaces": doc.replaces.number if doc.replaces_id else None,
+        "replaced_by": next(
+            (d.number for d in IssuedDocument.objects.filter(replaces=doc).order_by("issued_at")), None
+        ),
     }
 
 

@@ -60,6 +60,18 @@ def document_check_copy(request, code: str):
 
 
 @login_required
+@require_POST
+def document_correction(request, document_id):
+    """A clerk starts a correction of an issued document (a new document naming the one it replaces)."""
+    try:
+        job = actions.document_correct(document_id, actor=request.user)
+    except GisportalError as e:
+        raise Http404(str(e.message)) from None
+    messages.success(request, _("A correction is prepared: review it and issue it."))
+    return redirect("case_page", case_id=job.case_id) if job.case_id else redirect("case_inbox")
+
+
+@login_required
 @require_GET
 def job_preview(request, job_id):
     try:

@@ -162,3 +162,34 @@ def test_amount_check_kept(county, citizen, rural):
     sub = file_egib(citizen, rural, "wyrys")
     assert Payment.objects.get(document__submission_id=sub.id).amount == Decimal("105.00")
     assert not DocumentJob.objects.filter(submission_id=sub.id).exists()  # nothing before payment
+
+
+def test_a_correction_is_a_new_document_naming_the_one_it_replaces(
+    county, citizen, clerk, rural, django_capture_on_commit_callbacks, make_user
+):
+    sub = file_egib(citizen, rural, "wyrys")
+    pay(sub, clerk, django_capture_on_commit_callbacks)
+    job = DocumentJob.objects.get(submission_id=sub.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.job_run(job.pk)
+    first = IssuedDocument.objects.get(submission_id=sub.id)
+    other_office_clerk = make_user("urbanista", "clerk")
+    StaffMembership.objects.create(
+        user=other_office_clerk, office=Office.objects.get(code="um-piaseczno"), unit=None
+    )
+    c = Client()
+    c.force_login(other_office_clerk)
+    assert c.post(f"/urzad/dokumenty/korekta/{first.pk}").status_code == 404
+    c.force_login(clerk)
+    assert c.post(f"/urzad/dokumenty/korekta/{first.pk}").status_code == 302
+    correction = DocumentJob.objects.get(replaces=first)
+    assert correction.status == "prepared" and not correction.automatic
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(f"/urzad/dokumenty/{correction.pk}/wydaj", {"free_text": "Korekta: poprawiony opis."})
+    assert r.status_code == 302
+    second = IssuedDocument.objects.get(replaces=first)
+    assert second.number != first.number and second.issued_by == clerk
+    assert bytes(IssuedDocument.objects.get(pk=first.pk).pdf) == bytes(first.pdf)  # the first stays as issued
+    anon = Client()
+    assert anon.get(f"/api/documents/{first.verification_code}/verify").json()["replaced_by"] == second.number
+    assert anon.get(f"/api/documents/{second.verification_code}/verify").json()["replaces"] == first.number
