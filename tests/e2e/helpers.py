@@ -83,7 +83,8 @@ def remove_documents(case_ids: list[int]) -> None:
     DocumentJob.objects.filter(case_id__in=case_ids).delete()
     with connection.cursor() as cur:
         cur.execute("ALTER TABLE documents_issueddocument DISABLE TRIGGER USER")
-        try:
-            IssuedDocument.objects.filter(case_id__in=case_ids).delete()
+        try:  # corrections first (a correction PROTECTs the document it replaces)
+            for doc in IssuedDocument.objects.filter(case_id__in=case_ids).order_by("-issued_at"):
+                doc.delete()
         finally:
             cur.execute("ALTER TABLE documents_issueddocument ENABLE TRIGGER USER")
