@@ -172,7 +172,7 @@ def _check_copy(page, live_url: str, code: str, name: str, data: bytes) -> str:
     """Upload a file in the copy form of /verify/<code> and return the verdict the page states."""
     page.goto(f"{live_url}/verify/{code}")
     page.set_input_files("#id_copy", files=[{"name": name, "mimeType": "application/pdf", "buffer": data}])
-    page.locator("form[action$=\"/kopia\"] button[type=submit]").click()
+    page.locator('form[action$="/kopia"] button[type=submit]').click()
     page.wait_for_url(f"**/verify/{code}/kopia")
     return page.get_by_test_id("copy-verdict").get_attribute("data-verdict")
 
