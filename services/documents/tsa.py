@@ -27,7 +27,6 @@ import os
 import secrets
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,7 +44,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper, TimestampReque
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from gisportal.core.errors import ConfigurationError
-from services.offices.seals import pair_problem
+from services.offices.seals import folder_locked, pair_problem, pair_stat
 
 log = logging.getLogger(__name__)
 
@@ -126,30 +125,6 @@ def generate_tsa_pair() -> tuple[bytes, bytes]:
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-@contextmanager
-def _locked(d: Path, mode: int):
-    """The TSA folder locked across processes (several workers may start at once: one generates)."""
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, mode)
-        yield
-    finally:
-        os.close(fd)
-
-
-def _stat(d: Path) -> tuple:
-    out = []
-    for name in (KEY, CERT):
-        try:
-            st = (d / name).stat()
-        except FileNotFoundError:
-            out.append(None)
-        else:
-            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
-    return tuple(out)
-
-
 def _archived(d: Path) -> list[x509.Certificate]:
     """Every certificate the local TSA has had: its timestamps keep verifying after a key is lost."""
     certs = []
@@ -213,19 +188,19 @@ def _local_pair(*, create: bool) -> _LocalPair:
     of a pair exists; raises TSAUnavailable otherwise."""
     d = tsa_dir()
     with _lock:
-        hit, signature = _cache.get(str(d)), _stat(d)
+        hit, signature = _cache.get(str(d)), pair_stat(d)
         if hit is not None and hit[0] == signature and signature[0] is not None:
             return hit[1]
         if create and settings.GISPORTAL_SEAL_GENERATE and signature == (None, None) and not _archived(d):
-            with _locked(d, fcntl.LOCK_EX):
+            with folder_locked(d, fcntl.LOCK_EX):
                 if not (d / KEY).exists() and not (d / CERT).exists() and not _archived(d):
                     _write(d, *generate_tsa_pair())
                     log.info("local TSA: generated a key and certificate in %s", d)
-            signature = _stat(d)
+            signature = pair_stat(d)
         if not d.is_dir():
             pair = _read(d)  # raises with the operator's message
         else:
-            with _locked(d, fcntl.LOCK_SH):
+            with folder_locked(d, fcntl.LOCK_SH):
                 pair = _read(d)
         _cache[str(d)] = (signature, pair)
         return pair

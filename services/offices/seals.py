@@ -81,9 +81,9 @@ def _dir(office) -> Path:
 
 
 @contextmanager
-def _locked(d: Path, mode: int):
-    """The office's seal folder locked across processes (shared to read, exclusive to write). The
-    lock is taken on the folder itself, so a read-only seal folder can still be read."""
+def folder_locked(d: Path, mode: int):
+    """A key folder (an office's seal, the local TSA) locked across processes (shared to read, exclusive
+    to write). The lock is taken on the folder itself, so a read-only folder can still be read."""
     if mode == fcntl.LOCK_EX:
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
@@ -94,7 +94,8 @@ def _locked(d: Path, mode: int):
         os.close(fd)  # closing releases the lock
 
 
-def _stat(d: Path) -> tuple:
+def pair_stat(d: Path) -> tuple:
+    """What tells a key folder's pair has changed on disk (inode, time, size of key.pem and cert.pem)."""
     out = []
     for name in (KEY, CERT):
         try:
@@ -232,7 +233,7 @@ def seal_for(office) -> Seal:
     """The office's seal; raises SealUnavailable (never generates over anything that exists)."""
     d = _dir(office)
     with _lock:
-        hit, signature = _cache.get(office.code), _stat(d)
+        hit, signature = _cache.get(office.code), pair_stat(d)
         if hit is not None and hit[0] == signature:
             return hit[1]  # unchanged on disk (a rotation by the CLI replaces the files: reloaded here)
         try:
@@ -250,11 +251,11 @@ def _load_or_create(office) -> Seal:
     if not key_path.exists() and not cert_path.exists() and not archived_certificates(office.code):
         if not settings.GISPORTAL_SEAL_GENERATE:
             raise SealUnavailable(seal_problem(office) or f"Office {office.code} has no seal in {d}.")
-        with _locked(d, fcntl.LOCK_EX):  # several workers may start at once: one generates
+        with folder_locked(d, fcntl.LOCK_EX):  # several workers may start at once: one generates
             if not key_path.exists() and not cert_path.exists() and not archived_certificates(office.code):
                 key_pem, cert_pem = generate_pair(office)
                 _install(d, key_pem, cert_pem)
-    with _locked(d, fcntl.LOCK_SH):  # never read the key of one pair and the certificate of another
+    with folder_locked(d, fcntl.LOCK_SH):  # never read the key of one pair and the certificate of another
         has_key, has_cert = key_path.exists(), cert_path.exists()
         if not (has_key and has_cert):
             if has_key or has_cert:
@@ -263,7 +264,7 @@ def _load_or_create(office) -> Seal:
         seal = _read_pair(office.code, d)
     if not any(c == seal.certificate for c in archived_certificates(office.code)):
         try:  # a pair installed before archives existed, or by hand
-            with _locked(d, fcntl.LOCK_EX):
+            with folder_locked(d, fcntl.LOCK_EX):
                 _archive(d, seal.cert_pem)
         except OSError as e:
             log.warning(
@@ -350,7 +351,7 @@ def seal_rotate(
         raise ConfigurationError(f"The new seal cannot be used: {problem}.")
     d = _dir(office)
     new_cert = x509.load_pem_x509_certificate(cert_pem)
-    with _locked(d, fcntl.LOCK_EX):
+    with folder_locked(d, fcntl.LOCK_EX):
         if (d / CERT).exists():
             try:
                 current = x509.load_pem_x509_certificate((d / CERT).read_bytes())

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.contrib.gis.db.models import Union
 from django.contrib.gis.db.models.functions import Area, Intersection
 from django.contrib.gis.measure import Area as AreaMeasure
 from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gisportal.core.errors import InvalidInput
 from layers.models import Parcel, ZoningArea
+from services.offices.sealing import code_well_formed, normalise_code
+from services.offices.selectors import office_of
 
+from . import document
 from .fees import RULES, FeeRequest, Quote, quote
+from .models import FeeDocument, Payment
+from .providers import gateways_enabled
 
 MAX_PARCELS = 20  # as the forms allow
 MIN_SHARED_M2 = 1.0
@@ -123,15 +133,11 @@ def quote_json(q: Quote) -> dict:
 
 
 def payment_get(payment_id):
-    from .models import Payment
-
     return Payment.objects.select_related("document", "document__office").filter(pk=payment_id).first()
 
 
 def payment_of_submission(submission_id):
     """The latest payment asked for a filed request (None: nothing to pay, or not yet)."""
-    from .models import Payment
-
     return (
         Payment.objects.select_related("document", "document__office")
         .filter(document__submission_id=submission_id)
@@ -141,8 +147,6 @@ def payment_of_submission(submission_id):
 
 
 def payments_of_case(case_id: int) -> list:
-    from .models import Payment
-
     return list(
         Payment.objects.select_related("document")
         .filter(document__case_id=case_id)
@@ -156,8 +160,6 @@ def may_see_payment(payment, user) -> bool:
         return False
     if payment.document.applicant_user_id == user.pk:
         return True
-    from services.offices.selectors import office_of
-
     office = office_of(user)
     return (
         office is not None
@@ -167,10 +169,6 @@ def may_see_payment(payment, user) -> bool:
 
 
 def payment_json(payment) -> dict:
-    from django.urls import reverse
-
-    from .providers import gateways_enabled
-
     doc = payment.document
     return {
         "id": str(payment.pk),
@@ -199,9 +197,6 @@ def payment_json(payment) -> dict:
 
 
 def payment_overdue(payment, today=None) -> bool:
-    from django.utils import timezone
-
-    from .models import Payment
 
     today = today or timezone.localdate()
     return payment.status in (Payment.Status.DUE, Payment.Status.FAILED, Payment.Status.PENDING) and (
@@ -210,10 +205,6 @@ def payment_overdue(payment, today=None) -> bool:
 
 
 def fee_document_by_code(code: str):
-    from services.offices.sealing import code_well_formed, normalise_code
-
-    from .models import FeeDocument
-
     code = normalise_code(code)
     if not code_well_formed(code):
         return None
@@ -221,8 +212,6 @@ def fee_document_by_code(code: str):
 
 
 def fee_document_genuine(doc) -> bool:
-    from . import document
-
     return document.genuine(
         bytes(doc.xml),
         doc.office,
@@ -235,13 +224,6 @@ def fee_document_genuine(doc) -> bool:
 
 def fee_document_data(doc):
     """The document's data as issued (for its PDF), from the stored row: nothing is recomputed."""
-    from decimal import Decimal
-
-    from django.conf import settings
-    from django.urls import reverse
-
-    from . import document
-
     office = doc.office
     return document.FeeDocumentData(
         document_id=str(doc.pk),
