@@ -188,7 +188,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = (
+    "after_login"  # a safe `next` wins; else one's own work (gisportal.web.views.after_login)
+)
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "pl"

@@ -10,6 +10,7 @@ from gisportal.web.forms import LoginForm
 from ogc import views as ogc
 from ogc.ogcapi import views as ogcapi
 from ogc.tiles import views as tiles
+from services.cases import applicant
 from services.cases import views as cases
 from services.documents import views as documents
 from services.forms import views as forms
@@ -46,6 +47,7 @@ urlpatterns = [
     path("ogcapi/collections/<str:collection_id>/items/<path:item_id>", ogcapi.item, name="ogcapi_item"),
     path("konto/", web.account, name="account"),
     path("konto/logowanie/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("konto/start/", web.after_login, name="after_login"),
     path("konto/wylogowanie/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/rejestracja/", web.register, name="register"),
     path("deklaracja-dostepnosci/", web.accessibility, name="accessibility"),
@@ -79,12 +81,23 @@ urlpatterns = [
     path("urzad/sprawy/<int:case_id>/", cases.case_page, name="case_page"),
     path("urzad/sprawy/<int:case_id>/dokumenty/<uuid:doc_id>", cases.case_document, name="case_document"),
     path(
+        "urzad/sprawy/<int:case_id>/zalaczniki/<int:attachment_id>",
+        cases.case_attachment,
+        name="case_attachment",
+    ),
+    path(
         "urzad/sprawy/<int:case_id>/potwierdzenie/",
         cases.intake_confirmation,
         name="case_intake_confirmation",
     ),
-    path("moje-sprawy/", cases.my_cases, name="my_cases"),
-    path("status/", cases.status_page, name="case_status"),
+    path("moje-sprawy/", applicant.my_cases, name="my_cases"),
+    path("moje-sprawy/<int:case_id>/", applicant.my_case, name="my_case"),
+    path(
+        "moje-sprawy/<int:case_id>/dokumenty/<uuid:doc_id>",
+        applicant.my_case_document,
+        name="my_case_document",
+    ),
+    path("status/", applicant.status_page, name="case_status"),
     path("terminy/", cases.deadline_page, name="deadline_page"),
     path("platnosci/<uuid:payment_id>/", payments.payment_page, name="payment_page"),
     path("platnosci/<uuid:payment_id>/powrot/", payments.payment_return, name="payment_return"),

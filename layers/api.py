@@ -40,7 +40,16 @@ class SearchHit(Schema):
     id: str
     bbox: list[float] = Field(description="EPSG:2180, x = easting: [minx, miny, maxx, maxy]")
     geometry: dict[str, Any] = Field(description="GeoJSON geometry in EPSG:2180 (x = easting)")
-    url: str = Field(description="the parcel's page; empty for addresses and precincts")
+    url: str = Field(
+        description="where the hit leads: the parcel's page for a parcel and for an address (the page of the "
+        "parcel its point stands on; empty if none), the map at the precinct's box for a precinct "
+        "(`/?bbox=minx,miny,maxx,maxy`, EPSG:2180, x = easting)"
+    )
+    parcel_id: str | None = Field(
+        None,
+        description="the parcel: its own id for a parcel, the current parcel containing the point for an "
+        "address; null for a precinct or an address on no parcel",
+    )
 
 
 class SearchResult(Schema):
@@ -79,6 +88,12 @@ class Parcel(Schema):
     auth=None,
     url_name="api_search",
     summary="Parcels (full or partial id, precinct name and number), addresses and precincts",
+    description="Forgiving: case and Polish diacritics do not matter and a typo of a letter in a name is "
+    "forgiven. Parcels by identifier in any spelling (`141804_5.0001.100/1`, `141804_5 0001 100/1`, "
+    "`0001 100/1`, `obręb 0001 dz. 100/1`), by number alone (`100/1`, across precincts) or with a place "
+    "(`Piaseczno 100/1`, `Józefosław I 12`); addresses by street and number with or without `ul.` and a "
+    "locality before or after (`ul. Kościuszki 5 Piaseczno`, `Piaseczno, Kościuszki 5`) or by locality and "
+    "number where there are no streets; precincts by name (`Jozefoslaw`). Best first, at most 10.",
 )
 def search(request, q: Annotated[str, Query(description="at least 2 characters; the first 100 count")] = ""):
     return {"query": q[:100], "results": search_registry(q)}

@@ -104,6 +104,9 @@ def live_url(demo_data, django_db_blocker):
                     self.body.close()
 
     def guarded(environ, start_response):
+        # a thread per request (ThreadingMixIn), though wsgiref says wsgi.multithread=False: the tile fast
+        # path (ogc/tiles/wsgi.py) must not keep a pooled connection per thread, threads here do not live on
+        environ["wsgi.multithread"] = True
         with django_db_blocker.unblock():
             return Unblocked(app(environ, start_response))
 

@@ -214,8 +214,22 @@ def test_transitions_pauses_and_deadline(clerk, gmina, monkeypatch):
     case = case_transition(case.pk, "supplement_received", actor=clerk)
     # paused 11–15 Dec (5 days) → 17 + 5 = 22 Dec
     assert case.state == State.IN_PROGRESS and case.deadline == date(2026, 12, 22)
-    for action in ("settle", "deliver", "close"):
-        case = case_transition(case.pk, action, actor=clerk)
+    # settling needs an outgoing document, delivery its method and date (issue 23)
+    from services.cases.actions import Delivery, case_outgoing_document_add
+
+    case_outgoing_document_add(
+        case.pk,
+        actor=clerk,
+        kind="letter",
+        name="pismo.pdf",
+        content_type="application/pdf",
+        content=b"%PDF-1.4",
+    )
+    case = case_transition(case.pk, "settle", actor=clerk)
+    case = case_transition(
+        case.pk, "deliver", actor=clerk, delivery=Delivery("portal", today["d"]), note="pobrane w portalu"
+    )
+    case = case_transition(case.pk, "close", actor=clerk)
     assert case.state == State.CLOSED
     with pytest.raises(InvalidInput):
         case_transition(case.pk, "start", actor=clerk)
@@ -225,6 +239,7 @@ def test_transitions_pauses_and_deadline(clerk, gmina, monkeypatch):
         "start",
         "request_supplement",
         "supplement_received",
+        "document_added",
         "settle",
         "deliver",
         "close",

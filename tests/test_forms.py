@@ -176,7 +176,8 @@ def test_personal_data_needs_a_legal_interest(logged, parcels):
         "wypis-wyrys-egib",
         {**GOOD_APPLICANT, "parcels": [parcels["rural"]], "variant": "wypis_z_danymi", "form": "paper"},
     )
-    assert r.status_code == 422 and 'id="id_legal_interest_error"' in r.content.decode()
+    # form version 2: the ground for personal data is chosen (tests/test_forms_journeys.py has the rest)
+    assert r.status_code == 422 and 'id="id_legal_ground_error"' in r.content.decode()
     assert not Submission.objects.exists()
 
 
@@ -309,6 +310,8 @@ def test_survey_work_only_for_surveyors(client, make_user, parcels):
         "purpose": "podzial",
         "end_date": "2027-03-01",
     }
+    geom = Parcel.objects.get(parcel_id=parcels["rural"], end_object__isnull=True).geom
+    data["work_area"] = geom.wkt  # form version 2: the work area (here the parcel itself) is required
     client.force_login(make_user("cit", "citizen"))
     assert post_form(client, "zgloszenie-prac", data).status_code == 403
     client.force_login(make_user("geo", "surveyor"))
@@ -459,7 +462,7 @@ def test_api_errors(client, make_user, parcels):
         content_type="application/json",
         **_basic("system.test"),
     )
-    assert r.status_code == 409 and r.json()["current_version"] == 1
+    assert r.status_code == 409 and r.json()["current_version"] == 2  # zaswiadczenie-mpzp v2: delivery
     assert not Submission.objects.exists()
 
 

@@ -61,6 +61,7 @@ IS = {
     "postal_code": is_postal_code,
     "kw": is_kw,
     "parcel_id": is_parcel_id,
+    "ade_address": v.is_ade_address,
 }
 
 
@@ -547,7 +548,17 @@ def test_near_miss_text_either_passes_or_raises_invalid_input(name, value):
 
 
 def test_registry():
-    assert set(VALIDATORS) == {"pesel", "nip", "regon", "id_card", "iban", "postal_code", "kw", "parcel_id"}
+    assert set(VALIDATORS) == {
+        "pesel",
+        "nip",
+        "regon",
+        "id_card",
+        "iban",
+        "postal_code",
+        "kw",
+        "parcel_id",
+        "ade_address",
+    }  # ade_address: the e-delivery address of the forms' delivery block (tests/test_forms_journeys.py)
     examples = {
         "pesel": "44051401359",
         "nip": "1234563218",

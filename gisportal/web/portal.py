@@ -4,6 +4,8 @@ HTML with the same data and actions."""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
@@ -41,6 +43,54 @@ def _layers(user) -> list[dict]:
 
 
 DEFAULT_VISIBLE = {"granice", "obreby", "dzialki", "budynki", "numery_dzialek"}
+# the light base image under the cadastral layers: existing public WMS layers, drawn faded by the client
+# (no layer name of its own: the WMS/WFS/OGC API layer list is a public contract)
+BASE_LAYERS = ("uzytki", "adresy")
+
+
+def _value_labels() -> dict[str, dict[str, dict[str, str]]]:
+    """Human words for the coded values the feature info shows ("voivodeship", "R", "m"), in the current
+    language, by layer and public attribute: the registry's own choices (layers.models)."""
+    from layers.models import AdministrativeUnit, KstType, LandUseCode, SoilUseCode
+
+    def coded(choices, with_code: bool) -> dict[str, str]:
+        return {v: f"{v} – {label}" if with_code else str(label) for v, label in choices}
+
+    return {
+        "granice": {"POZIOM": coded(AdministrativeUnit.Level.choices, False)},
+        "budynki": {"FUNKCJA": {v: str(label) for v, label in KstType.choices}},
+        "uzytki": {"OFU": coded(LandUseCode.choices, True)},
+        "kontury_klasyfikacyjne": {"OZU": coded(SoilUseCode.choices, True)},
+    }
+
+
+def _attribute_labels(user) -> dict:
+    """What the map's feature info needs to show a layer's attributes to people: the layer's title and,
+    per public attribute, its title without the unit, the unit ("ha", "m²") and the type, in the
+    current language, for the layers the user may read (the catalogue is the one source)."""
+    lang = _lang()
+    values = _value_labels()
+    out = {}
+    for layer in catalogue.layers_for(user):
+        attributes = {}
+        for a in layer.public_attributes:
+            title = (a.title_en if lang == "en" else a.title_pl) or a.name
+            m = _UNIT.match(title)
+            attributes[a.name] = {
+                "label": m.group(1) if m else title,
+                "unit": m.group(2) if m else "",
+                "type": a.type,
+            }
+        out[layer.name] = {
+            "title": layer.title(lang),
+            "order": list(layer.attribute_names),
+            "attributes": attributes,
+            "values": values.get(layer.name, {}),
+        }
+    return out
+
+
+_UNIT = re.compile(r"^(.*?)\s*\[([^\]]+)\]$")  # "Pole ewidencyjne [ha]" -> label, unit
 
 
 def _lang() -> str:
@@ -51,6 +101,7 @@ def _lang() -> str:
 
 @require_GET
 def map_page(request):
+    readable = catalogue.layers_for(request.user)
     return render(
         request,
         "web/map.html",
@@ -59,12 +110,25 @@ def map_page(request):
             "orthophoto_url": settings.GISPORTAL_ORTHOPHOTO_WMS,
             "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER,
             "vector_tiles": settings.GISPORTAL_MAP_VECTOR_TILES,
+            "base_layers": ",".join(n for n in BASE_LAYERS if catalogue.get_layer(n) in readable),
+            "labels": _attribute_labels(request.user),
             "texts": {
                 "zoning": _("Zoning plan"),
                 "actions": _("Actions"),
                 "details": _("Parcel page (text version)"),
                 "none": _("Nothing here."),
                 "noresults": _("Nothing found."),
+                "loading": _("Loading…"),
+                "failed": _("The data could not be loaded. Try again."),
+                "results": _("Suggestions: %(n)s. Use the up and down arrows to choose, Enter to show."),
+                "address": _("Address"),
+                "precinct": _("Cadastral precinct"),
+                "parcel": _("Parcel"),
+                "ofparcel": _("of the parcel"),
+                "resolution": _("resolution"),
+                "kinds": {"parcel": _("parcel"), "address": _("address"), "precinct": _("precinct")},
+                "zoomin": _("Zoom in"),
+                "zoomout": _("Zoom out"),
                 "forms": [[code, _(label)] for code, label in PARCEL_ACTIONS],
             },
         },
@@ -73,9 +137,10 @@ def map_page(request):
 
 @require_GET
 def search_page(request):
-    q = request.GET.get("q", "")
+    """The text path of the map's search: every hit a link (a parcel's page, or the map at a precinct)."""
+    q = " ".join(request.GET.get("q", "").split())[:100]
     hits = search_registry(q) if q else []
-    return render(request, "web/search.html", {"q": q[:100], "hits": hits, "asked": bool(q.strip())})
+    return render(request, "web/search.html", {"q": q, "hits": hits, "asked": bool(q)})
 
 
 @require_GET
@@ -90,7 +155,11 @@ def parcel_page(request, parcel_id: str):
         value = parcel
         for part in a.source.split("__"):
             value = getattr(value, part, None) if value is not None else None
-        values.append((a.title_en if _lang() == "en" else a.title_pl, value))
+        title = (a.title_en if _lang() == "en" else a.title_pl) or a.name
+        m = _UNIT.match(title)
+        label, unit = (m.group(1), m.group(2)) if m else (title, "")
+        square_metres = value * 10000 if unit == "ha" and value is not None else None
+        values.append({"label": label, "value": value, "unit": unit, "m2": square_metres})
     x0, y0, x1, y1 = parcel.geom.extent
     pad = max(x1 - x0, y1 - y0) * 0.35 + 20
     cx, cy, half_w = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) / 2 + pad

@@ -75,6 +75,20 @@ def _office_of(user):
 
 @login_required
 @require_GET
+def after_login(request):
+    """Where a login without a (safe) `next` lands: staff of an office on their case inbox, citizens and
+    surveyors on their own cases, everyone else on their account page. Only our own paths, never a
+    user-given address."""
+    user = request.user
+    if user.has_perm("gisportal.work_cases") and _office_of(user) is not None:
+        return redirect("case_inbox")
+    if user.has_perm("gisportal.submit_forms"):
+        return redirect("my_cases")
+    return redirect("account")
+
+
+@login_required
+@require_GET
 def account(request):
     from gisportal.core.roles import CAPABILITIES, capabilities_of
 

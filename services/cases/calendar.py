@@ -60,7 +60,7 @@ __all__ = [
 
 date = datetime.date
 Unit = Literal["days", "weeks", "months", "years"]
-SettlementKind = Literal["immediate", "one_month", "two_months", "certificate_7_days"]
+SettlementKind = Literal["immediate", "one_month", "two_months", "certificate_7_days", "working_days_10"]
 DeadlineStatus = Literal["overdue", "due_soon", "ok"]
 
 # Years the holiday rules below are written for: 3 May is a holiday again from 1990 (act of 6 IV 1990).
@@ -287,6 +287,7 @@ _SETTLEMENT_TERMS: dict[str, tuple[int, str]] = {
     "one_month": (1, "months"),  # art. 35 §3 (and an appeal, art. 35 §3 second sentence)
     "two_months": (2, "months"),  # art. 35 §3, a particularly complex case
     "certificate_7_days": (_CERTIFICATE_DAYS, "days"),  # art. 217 §3
+    "working_days_10": (10, "working_days"),  # art. 12 Pgik: resource materials for a notified survey
 }
 
 
@@ -327,7 +328,8 @@ def settlement_deadline(
     """The day by which a case started on ``start`` must be settled.
 
     ``kind``: "immediate" (the start day itself), "one_month" / "two_months" (art. 35 §3, counted
-    like art. 57 §3) or "certificate_7_days" (art. 217 §3, counted like art. 57 §1).
+    like art. 57 §3), "certificate_7_days" (art. 217 §3, counted like art. 57 §1) or
+    "working_days_10" (art. 12 Pgik: the 10th working day after ``start``, paused days not counted).
 
     ``paused`` (art. 35 §5: waiting for the party's supplement, suspension, delays caused by the
     party or beyond the office's control) are inclusive date ranges, in any order, possibly
@@ -349,6 +351,8 @@ def settlement_deadline(
             code="calendar_kind",
         )
     amount, unit = _SETTLEMENT_TERMS[kind]
+    if unit == "working_days":
+        return _working_days_end(start, amount, _merged_pauses(start, paused))
     raw = _raw_end(start, amount, unit)
     ranges = _merged_pauses(start, paused)
     end = raw
@@ -362,6 +366,18 @@ def settlement_deadline(
                 break
             end = _check_date(grown)
     return _move_off_days_off(end).end
+
+
+def _working_days_end(start: date, n: int, paused: list[tuple[date, date]]) -> date:
+    """The n-th working day after ``start`` (not a Saturday, Sunday or holiday, nor a paused day): a
+    term in working days ends on a working day, so art. 57 §4 has nothing to move."""
+    _check_date(start)
+    end, counted = start, 0
+    while counted < n:
+        end = _check_date(end + _ONE_DAY)
+        if not is_non_working(end) and not any(first <= end <= last for first, last in paused):
+            counted += 1
+    return end
 
 
 # -- deemed delivery ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ when the case is ready to issue (paid, or nothing to pay)."""
 
 from __future__ import annotations
 
+from services.forms.grounds import egib_legal_basis  # the ground chosen in the form, in words
+
 # wypis-wyrys-egib variants (services/forms/definitions/wypis-wyrys-egib.json) → kinds
 EGIB = {
     "wypis_uproszczony": ("egib_wypis",),
@@ -20,7 +22,7 @@ def documents_for(service_code: str, data: dict, parcels: list[str]) -> list[tup
     base = {"parcels": list(parcels)}
     if service_code == "wypis-wyrys-egib":
         kinds = EGIB.get(str(data.get("variant", "")), ())
-        return [(k, {**base, "legal_basis": str(data.get("legal_interest", ""))[:500]}) for k in kinds]
+        return [(k, {**base, "legal_basis": egib_legal_basis(data)[:500]}) for k in kinds]
     if service_code == "wypis-wyrys-mpzp":
         return [
             (

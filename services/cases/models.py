@@ -32,6 +32,7 @@ class DeadlineKind(models.TextChoices):
     ONE_MONTH = "one_month", _("one month (art. 35 § 3 KPA)")
     TWO_MONTHS = "two_months", _("two months, complicated matter (art. 35 § 3 KPA)")
     CERTIFICATE = "certificate_7_days", _("7 days, certificate (art. 217 § 3 KPA)")
+    WORKING_DAYS_10 = "working_days_10", _("10 working days, surveying work notification (art. 12 Pgik)")
 
 
 class CaseCounter(models.Model):
@@ -120,8 +121,11 @@ class TimelineEntry(models.Model):
     action = models.CharField(max_length=30)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True)  # the entry in plain Polish words, as written (status page, API)
     public = models.BooleanField(default=True)
+    # the facts of the step (assignee, dates, delivery method and proof, documents, the clerk's own note),
+    # from which states.entry_text words the entry in the reader's language; {} on rows written before
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -137,10 +141,19 @@ class Pause(models.Model):
     reason = models.CharField(max_length=30)
 
 
+class DocumentKind(models.TextChoices):
+    SCAN = "scan", _("scan of a paper letter")
+    DECISION = "decision", _("decision")
+    LETTER = "letter", _("letter or certificate")
+    NOTICE_ART36 = "notice_art36", _("notice of a delay (art. 36 KPA)")
+    DELIVERY_PROOF = "delivery_proof", _("proof of delivery")
+
+
 class CaseDocument(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
     direction = models.CharField(max_length=10, choices=[("in", _("incoming")), ("out", _("outgoing"))])
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices, blank=True)  # "" on older rows
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     sha256 = models.CharField(max_length=64)

@@ -1,5 +1,5 @@
-"""Pages of the case register: the clerk workspace (/urzad/sprawy/), paper intake, the applicant's
-cases, the public status page and the deadline calculator (their JSON API: api.py)."""
+"""Pages of the case register for clerks: the workspace (/urzad/sprawy/), paper intake, the case page; and
+the public deadline calculator (their JSON API: api.py). The applicant's pages are in applicant.py."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gisportal.core.downloads import uploaded_file_response
-from gisportal.core.errors import GisportalError
-from gisportal.core.nul import has_nul, without_nul
+from gisportal.core.errors import GisportalError, InvalidInput
+from gisportal.core.nul import has_nul
 from services.documents.selectors import jobs_of_case
 from services.forms.actions import check_attachments
 from services.forms.models import ServiceDefinition
@@ -30,10 +33,33 @@ from services.offices.selectors import office_of
 from services.payments.selectors import payments_of_case
 
 from . import calendar, selectors
-from .actions import case_document_add, case_fee_issue, case_note_add, case_register, case_transition
+from .actions import (
+    PROOF_TYPES,
+    Delivery,
+    case_access_code_reissue,
+    case_document_add,
+    case_fee_issue,
+    case_note_add,
+    case_outgoing_document_add,
+    case_register,
+    case_transfer_book,
+    case_transition,
+    case_transition_check,
+)
 from .api import parse_deadline_query
-from .models import DeadlineKind, State
-from .states import allowed
+from .models import DeadlineKind, DocumentKind, State, TimelineEntry
+from .states import (
+    DELIVERY_METHODS,
+    REISSUE_CODE,
+    REISSUE_CONSEQUENCE,
+    REISSUE_LABEL,
+    SETTLING_KINDS,
+    TEXT_VERSION,
+    TRANSITIONS,
+    allowed,
+    entry_text,
+    needs_confirmation,
+)
 
 
 def _clerk_office(request):
@@ -165,7 +191,13 @@ def paper_intake(request):
             )
             for name, mime, content in scans:
                 case_document_add(
-                    case, name=name, content_type=mime, content=content, direction="in", actor=request.user
+                    case,
+                    name=name,
+                    content_type=mime,
+                    content=content,
+                    direction="in",
+                    actor=request.user,
+                    kind="scan",
                 )
             request.session[f"case-access-{case.pk}"] = access  # shown once, on the printed confirmation
             return redirect("case_intake_confirmation", case_id=case.pk)
@@ -185,7 +217,32 @@ def intake_confirmation(request, case_id: int):
     if case is None:
         raise Http404(_("There is no such case."))
     access = request.session.pop(f"case-access-{case.pk}", None)
-    return render(request, "cases/intake_confirmation.html", {"case": case, "access": access})
+    return render(
+        request,
+        "cases/intake_confirmation.html",
+        {
+            "case": case,
+            "access": access,
+            "status_url": settings.GISPORTAL_PUBLIC_URL
+            + reverse("case_status")
+            + "?"
+            + urlencode({"ref": case.tracking_code}),
+        },
+    )
+
+
+# the inputs of a transition a confirmation page carries over (hidden fields) to the confirmed POST
+CARRIED = (
+    "note",
+    "assignee",
+    "due_days",
+    "forwarded_to",
+    "new_date",
+    "document",
+    "method",
+    "delivered_on",
+    "tracking_no",
+)
 
 
 @login_required
@@ -196,75 +253,179 @@ def case_page(request, case_id: int):
     if case is None:
         raise Http404(_("There is no such case."))
     if request.method == "POST":
-        action = request.POST.get("action", "")
         if has_nul(request.POST):  # a multipart body is not checked by the middleware; a NUL is never stored
             messages.error(request, _("The value holds a NUL character."))
             return redirect("case_page", case_id=case.pk)
         try:
-            if action == "fee":
-                case_fee_issue(
-                    case.pk,
-                    actor=request.user,
-                    key=request.POST.get("key", "")[:80],
-                    pages=_int(request.POST.get("pages")),
-                    parts=_int(request.POST.get("parts")),
-                    lines=_fee_lines(request.POST),
-                    legal_basis=request.POST.get("legal_basis", "")[:300],
-                )
-            elif action == "note":
-                case_note_add(
-                    case.pk,
-                    actor=request.user,
-                    note=request.POST.get("note", ""),
-                    public=bool(request.POST.get("public")),
-                )
-            else:
-                assignee = None
-                if request.POST.get("assignee"):
-                    m = (
-                        StaffMembership.objects.filter(office=office, user_id=request.POST["assignee"])
-                        .select_related("user")
-                        .first()
-                    )
-                    assignee = m.user if m else None
-                due = request.POST.get("due_days")
-                case_transition(
-                    case.pk,
-                    action,
-                    actor=request.user,
-                    note=request.POST.get("note", ""),
-                    assignee=assignee,
-                    due_days=int(due) if due and due.isdigit() else None,
-                    forwarded_to=request.POST.get("forwarded_to", ""),
-                    new_date=_date(request.POST.get("new_date")),
-                )
-            messages.success(request, _("Done."))
+            return _case_post(request, office, case)
+        except FormInvalid as e:
+            error = " ".join(m for ms in e.errors.values() for m in ms) or str(e.message)
+            return _case_view(request, case, error=error, status=e.status)
         except GisportalError as e:
-            messages.error(request, str(e.message))
-        return redirect("case_page", case_id=case.pk)
+            status = e.status if 400 <= e.status < 500 else 400
+            return _case_view(request, case, error=str(e.message), status=status)
+    return _case_view(request, case)
+
+
+def _case_post(request, office, case):
+    """One step on the case; destructive ones (states.needs_confirmation) first answer with a
+    confirmation page and act only on a POST carrying confirm=1 (no JavaScript needed)."""
+    p, user = request.POST, request.user
+    action = p.get("action", "")
+    confirmed = p.get("confirm") == "1"
+    if action == "fee":
+        case_fee_issue(
+            case.pk,
+            actor=user,
+            key=p.get("key", "")[:80],
+            pages=_int(p.get("pages")),
+            parts=_int(p.get("parts")),
+            lines=_fee_lines(p),
+            legal_basis=p.get("legal_basis", "")[:300],
+        )
+    elif action == "note":
+        case_note_add(case.pk, actor=user, note=p.get("note", ""), public=bool(p.get("public")))
+    elif action == "transfer":
+        outcome = case_transfer_book(
+            case.pk,
+            _uuid(p.get("payment")),
+            actor=user,
+            amount=_money(p.get("amount")),
+            booked_on=_day(p.get("booked_on")),
+            reference=p.get("reference", ""),
+        )
+        if outcome == "mismatch":
+            messages.warning(
+                request, _("The amount differs from the fee document: recorded for review, not settled.")
+            )
+            return redirect("case_page", case_id=case.pk)
+    elif action == "document":
+        name, mime, content = _one_file(request, "file", required=True)
+        case_outgoing_document_add(
+            case.pk, actor=user, kind=p.get("kind", ""), name=name, content_type=mime, content=content
+        )
+    elif action == REISSUE_CODE:
+        if not confirmed:
+            return _confirm(request, case, action, label=REISSUE_LABEL, consequence=REISSUE_CONSEQUENCE)
+        access = case_access_code_reissue(case.pk, actor=user)
+        request.session[f"case-access-{case.pk}"] = access  # shown once, on the printable confirmation
+        return redirect("case_intake_confirmation", case_id=case.pk)
+    else:
+        inputs = _transition_inputs(request, office)
+        if needs_confirmation(action) and not confirmed:
+            facts = case_transition_check(case.pk, action, actor=user, **inputs)
+            t = TRANSITIONS[action]
+            return _confirm(request, case, action, label=t.label, consequence=t.consequence, facts=facts)
+        case_transition(case.pk, action, actor=user, **inputs)
+    messages.success(request, _("Done."))
+    return redirect("case_page", case_id=case.pk)
+
+
+def _transition_inputs(request, office) -> dict:
+    p = request.POST
+    assignee = None
+    if p.get("assignee"):
+        m = (
+            StaffMembership.objects.filter(office=office, user_id=_pk(p.get("assignee")))
+            .select_related("user")
+            .first()
+        )
+        assignee = m.user if m else None
+    delivery = None
+    if p.get("action") == "deliver":
+        proof = _one_file(request, "proof") if request.FILES.getlist("proof") else None
+        delivery = Delivery(
+            method=p.get("method", ""),
+            delivered_on=_date(p.get("delivered_on")),
+            tracking_no=p.get("tracking_no", "")[:40],
+            proof=proof,
+        )
+    return {
+        "note": p.get("note", "")[:2000],
+        "assignee": assignee,
+        "due_days": _int(p.get("due_days")),
+        "forwarded_to": p.get("forwarded_to", "")[:200],
+        "new_date": _date(p.get("new_date")),
+        "document": p.get("document", "")[:80] or None,
+        "delivery": delivery,
+    }
+
+
+def _one_file(request, field: str, *, required: bool = False) -> tuple[str, str, bytes]:
+    """The one uploaded file of `field` (PDF, JPEG or PNG, content checked), or an error."""
+    files = check_attachments({"max_files": 1, "required": required}, request.FILES.getlist(field))
+    if not files:
+        raise InvalidInput(_("Attach the file."))
+    name, mime, content = files[0]
+    if mime not in PROOF_TYPES:
+        raise InvalidInput(_("Attach a PDF, JPEG or PNG file."))
+    return name, mime, content
+
+
+def _confirm(request, case, action: str, *, label, consequence, facts: dict | None = None):
+    """The confirmation page: what will happen, what will be recorded, Confirm (POST confirm=1) or Cancel."""
+    p = request.POST
+    record = ""
+    if facts is not None:
+        t = TRANSITIONS[action]
+        entry = TimelineEntry(case=case, action=action, public=t.public, data={"v": TEXT_VERSION, **facts})
+        entry.data["note"] = p.get("note", "").strip()
+        record = entry_text(entry)
+    method = p.get("method", "") if action == "deliver" else ""
+    return render(
+        request,
+        "cases/confirm.html",
+        {
+            "case": case,
+            "action": action,
+            "label": label,
+            "consequence": consequence,
+            "record": record,
+            "carried": [(k, p[k]) for k in CARRIED if p.get(k)],
+            "proof": method in DELIVERY_METHODS and method != "portal",
+            "proof_required": selectors.delivery_proof_needed(method),
+        },
+    )
+
+
+def _case_view(request, case, *, error: str = "", status: int = 200):
+    office = case.office
     staff = StaffMembership.objects.filter(office=office).select_related("user").order_by("user__last_name")
     payments = payments_of_case(case.pk)
+    may_pay = request.user.has_perm("gisportal.handle_payments")
     return render(
         request,
         "cases/case.html",
         {
             "case": case,
+            "error": error,
             "flag": selectors.flag(case),
             "actions": allowed(case.state),
             "staff": staff,
-            "timeline": case.timeline.select_related("actor"),
-            "documents": case.documents.all(),
+            "timeline": selectors.clerk_timeline(case),
+            "documents": case.documents.order_by("added_at"),
             "pauses": case.pauses.all(),
             "bbox": _bbox(case),
             "payments": payments,
+            "payable": [p for p in payments if p.status in ("due", "pending", "failed")] if may_pay else [],
+            "today": timezone.localdate(),
             "jobs": jobs_of_case(case.pk),
-            "fee_form": request.user.has_perm("gisportal.handle_payments")
+            "form_sections": selectors.form_sections(case),
+            "receipt": selectors.case_receipt(case),
+            "attachments": selectors.case_attachments(case),
+            "settling": selectors.settling_documents(case) if case.state == State.IN_PROGRESS else [],
+            "product": selectors.product_case(case),
+            "methods": [(k, v[0]) for k, v in DELIVERY_METHODS.items()],
+            "settling_kinds": [(k, DocumentKind(k).label) for k in SETTLING_KINDS],
+            "reissue": REISSUE_CODE,
+            "fee_form": may_pay
             and case.state in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS)
             and not any(p.status in ("due", "pending", "failed") for p in payments)
             and bool(case.service and case.service.fee_rule and case.service.fee_rule != "free"),
             "fee_rule": case.service.fee_rule if case.service else "",
             "fee_key": uuid.uuid4().hex,
         },
+        status=status,
     )
 
 
@@ -306,6 +467,35 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+def _pk(value) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value or ""))
+    except ValueError:
+        raise GisportalError(_("Choose a fee document of this case.")) from None
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value or "").replace(",", ".").replace(" ", "").strip())
+    except InvalidOperation:
+        raise GisportalError(_("Give the amount in złoty, e.g. 150,00.")) from None
+    if not amount.is_finite():
+        raise GisportalError(_("Give the amount in złoty, e.g. 150,00."))
+    return amount
+
+
+def _day(value) -> date:
+    day = _date(value)
+    if day is None:
+        raise GisportalError(_("Give the date as YYYY-MM-DD."))
+    return day
+
+
 @login_required
 @require_GET
 def case_document(request, case_id: int, doc_id):
@@ -318,6 +508,18 @@ def case_document(request, case_id: int, doc_id):
     return uploaded_file_response(doc.file.open("rb"), content_type=doc.content_type, filename=doc.name)
 
 
+@login_required
+@require_GET
+def case_attachment(request, case_id: int, attachment_id: int):
+    """A file attached to the case's filed form, for the clerks of the case's office only."""
+    office = _clerk_office(request)
+    case = selectors.office_case(office, case_id)
+    att = selectors.case_attachment(case, attachment_id) if case else None
+    if att is None:
+        raise Http404(_("There is no such document."))
+    return uploaded_file_response(att.file.open("rb"), content_type=att.content_type, filename=att.name)
+
+
 def _bbox(case) -> str:
     if case.location is None:
         return ""
@@ -325,40 +527,6 @@ def _bbox(case) -> str:
     pad = max(x1 - x0, y1 - y0, 60) * 0.6
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return f"{cx - pad * 1.5:.1f},{cy - pad:.1f},{cx + pad * 1.5:.1f},{cy + pad:.1f}"
-
-
-@login_required
-@require_GET
-def my_cases(request):
-    return render(request, "cases/my_cases.html", {"cases": selectors.applicant_cases(request.user)})
-
-
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "?")
-
-
-@require_http_methods(["GET", "POST"])
-def status_page(request):
-    status, error, code = None, "", 200
-    if request.method == "POST":
-        if selectors.throttled(_client(request)):
-            error, code = _("Too many attempts. Try again in a few minutes."), 429
-        elif has_nul(request.POST):
-            error, code = _("The value holds a NUL character."), 400
-        else:
-            case = selectors.status_lookup(
-                request.POST.get("reference", ""), request.POST.get("access_code", "")
-            )
-            if case is None:
-                error = _("No case matches this sign or tracking code and access code.")
-            else:
-                status = selectors.public_status(case)
-    return render(
-        request,
-        "cases/status.html",
-        {"status": status, "error": error, "reference": without_nul(request.POST.get("reference", ""))[:60]},
-        status=code,
-    )
 
 
 @require_GET

@@ -26,6 +26,10 @@ def documents_of_submission(submission_id) -> list[IssuedDocument]:
     return list(IssuedDocument.objects.filter(submission_id=submission_id).order_by("issued_at"))
 
 
+def documents_of_case(case_id: int) -> list[IssuedDocument]:
+    return list(IssuedDocument.objects.filter(case_id=case_id).order_by("issued_at"))
+
+
 def jobs_of_submission(submission_id) -> list[DocumentJob]:
     return list(DocumentJob.objects.filter(submission_id=submission_id).order_by("created_at"))
 

@@ -23,6 +23,7 @@ from gisportal.core.errors import Forbidden, GisportalError
 from services.receipts.actions import receipt_issue
 from services.receipts.models import Receipt
 
+from .codes import case_codes
 from .models import Attachment, Draft, ServiceDefinition, Submission
 from .validation import FormInvalid, check
 
@@ -202,6 +203,7 @@ def submission_receipt(sub: Submission) -> Receipt:
         if user
         else sub.data.get("applicant_name", "")
     )
+    tracking, access = case_codes(sub.id)
     return receipt_issue(
         document_id=str(sub.id),
         document_sha256=sub.sha256,
@@ -212,6 +214,8 @@ def submission_receipt(sub: Submission) -> Receipt:
         service=f"{sub.service.title_pl} ({sub.service.code} v{sub.service.version})",
         parcels=tuple(sub.parcels),
         attachments=tuple((a.name, a.sha256, a.size) for a in sub.attachments.all()),
+        tracking_code=tracking,
+        access_code=access,
     )
 
 

@@ -48,6 +48,10 @@ class Service(Schema):
     jrwa: str
     fee: Fee
     deadline_days: int | None
+    deadline_kind: str = Field(
+        "",
+        description="the statutory term: immediate, certificate_7_days, working_days_10, one_month, two_months",
+    )
     data_schema: dict[str, Any] = Field(
         alias="schema",
         description="JSON Schema 2020-12 of `data`; `x-validator` "

@@ -13,10 +13,24 @@ from jsonschema import Draft202012Validator
 
 from gisportal.core.errors import ConfigurationError
 
+from .deadlines import DEADLINES
 from .validators import VALIDATORS
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
-WIDGETS = {"text", "textarea", "email", "tel", "date", "number", "select", "radio", "checkbox", "parcels"}
+WIDGETS = {
+    "text",
+    "textarea",
+    "email",
+    "tel",
+    "date",
+    "number",
+    "select",
+    "radio",
+    "checkbox",
+    "parcels",
+    "area",
+}
+ACCOUNT_FIELDS = {"licence_no"}  # `x-from-account`: the value is the account's, never what was sent
 DEFAULT_ATTACHMENTS = {"max_files": 5, "required": False}
 
 
@@ -35,19 +49,31 @@ def compile_definition(raw: dict, common: dict) -> dict:
         "properties": {},
     }
     sections = []
+    rules: list[dict] = []  # the fragments' and the service's own conditions (if/then), all applied
     for name in raw.get("include", []):
         frag = common[name]
         schema["required"] += frag.get("required", [])
         schema["properties"].update(copy.deepcopy(frag["properties"]))
+        rules += copy.deepcopy(frag.get("allOf", []))
         sections.append(copy.deepcopy(frag["section"]))
     own = copy.deepcopy(raw["schema"])
     schema["required"] += own.pop("required", [])
     schema["properties"].update(own.pop("properties", {}))
+    rules += own.pop("allOf", [])
     schema.update(own)  # if/then/else and the like
+    if rules:
+        schema["allOf"] = rules
     layout = {
         "sections": [*sections[:1], *raw["layout"], *sections[1:]],
         "attachments": raw.get("attachments", DEFAULT_ATTACHMENTS),
     }
+    for section in layout["sections"]:
+        for f in section["fields"]:
+            if "choices" in f:  # jsonb keeps no key order: the order written is kept as a list
+                f["order"] = list(f["choices"])
+    deadline = raw.get("deadline", "")
+    if deadline not in DEADLINES:
+        raise ConfigurationError(f"service definition {raw['code']}: unknown deadline {deadline!r}")
     check_definition(raw["code"], schema, layout)
     return {
         "code": raw["code"],
@@ -62,7 +88,8 @@ def compile_definition(raw: dict, common: dict) -> dict:
         "fee_rule": raw.get("fee_rule", ""),
         "fee_note_pl": raw.get("fee_note", {}).get("pl", ""),
         "fee_note_en": raw.get("fee_note", {}).get("en", ""),
-        "deadline_days": raw.get("deadline_days"),
+        "deadline_days": DEADLINES[deadline][0],
+        "deadline_kind": deadline,
         "capability": raw.get("capability", "submit_forms"),
         "schema": schema,
         "layout": layout,
@@ -88,8 +115,38 @@ def check_definition(code: str, schema: dict, layout: dict) -> None:
         validator = prop.get("x-validator") or prop.get("items", {}).get("x-validator")
         if validator and validator not in VALIDATORS:
             problems.append(f"{name}: unknown validator {validator}")
+        if prop.get("x-from-account") and prop["x-from-account"] not in ACCOUNT_FIELDS:
+            problems.append(f"{name}: unknown account field {prop['x-from-account']}")
+        for source in prop.get("x-implied-by", {}):
+            if source not in props:
+                problems.append(f"{name}: implied by unknown field {source}")
+    for s in layout["sections"]:
+        for f in [s, *s["fields"]]:
+            for other, values in f.get("show_if", {}).items():
+                if other not in props or not isinstance(values, list):
+                    problems.append(f"{f.get('name', 'section')}: show_if names unknown field {other}")
     if problems:
         raise ConfigurationError(f"service definition {code}: " + "; ".join(problems))
+
+
+def sync(ServiceDefinition) -> None:
+    """Bring the table of definitions up to the files (migrations call it with their historical model):
+    a new version replaces the active one; rows keep what they were filed with, and get the kind of
+    their deadline when the model has it (older rows: as the case register read their days)."""
+    from .deadlines import kind_for_days
+
+    fields = {f.name for f in ServiceDefinition._meta.get_fields()}
+    current = {(d["code"], d["version"]): d for d in definitions()}
+    for (code, version), d in current.items():
+        if ServiceDefinition.objects.filter(code=code, version=version).exists():
+            continue
+        ServiceDefinition.objects.filter(code=code, active=True).update(active=False)
+        ServiceDefinition.objects.create(active=True, **{k: v for k, v in d.items() if k in fields})
+    if "deadline_kind" in fields:
+        for row in ServiceDefinition.objects.filter(deadline_kind=""):
+            d = current.get((row.code, row.version))
+            row.deadline_kind = d["deadline_kind"] if d else kind_for_days(row.deadline_days)
+            row.save(update_fields=["deadline_kind"])
 
 
 def definitions() -> list[dict]:

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from services.offices.models import Office, ServiceKind
 
+from .deadlines import deadline_text
+
 
 class ServiceDefinition(models.Model):
     """One version of an e-service. New versions are added, old ones deactivated, never edited."""
@@ -32,6 +34,8 @@ class ServiceDefinition(models.Model):
     fee_note_pl = models.CharField(_("fee note (Polish)"), max_length=300, blank=True)
     fee_note_en = models.CharField(_("fee note (English)"), max_length=300, blank=True)
     deadline_days = models.PositiveIntegerField(_("statutory deadline in days"), null=True, blank=True)
+    # the kind of term (deadlines.DEADLINES): the service list, the form and the case's deadline read it
+    deadline_kind = models.CharField(_("statutory deadline"), max_length=20, blank=True, default="")
     capability = models.CharField(_("capability needed to file"), max_length=40, default="submit_forms")
     schema = models.JSONField(_("data schema (JSON Schema)"))
     layout = models.JSONField(_("page layout"))
@@ -63,6 +67,15 @@ class ServiceDefinition(models.Model):
     @property
     def fee_note(self) -> str:
         return self.fee_note_en if (get_language() or "pl").startswith("en") else self.fee_note_pl
+
+    @property
+    def deadline_text(self) -> str:
+        return deadline_text(self.deadline_kind)
+
+    @property
+    def restricted(self) -> bool:
+        """Filed only by some roles (surveyors' notifications), not by every applicant."""
+        return self.capability != "submit_forms"
 
 
 class Submission(models.Model):

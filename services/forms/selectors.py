@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -12,12 +14,38 @@ from layers.models import AddressPoint
 from services.offices.models import Office
 from services.payments.selectors import payment_json, payment_of_submission
 
+from .grounds import legal_ground_detail, legal_ground_of
 from .models import Draft, ServiceDefinition, Submission
 from .validation import locate_parcels, route
 
 
 def services_active() -> list[ServiceDefinition]:
     return list(ServiceDefinition.objects.filter(active=True).order_by("code"))
+
+
+def may_file(user, service: ServiceDefinition) -> bool:
+    return bool(user.is_authenticated and user.has_perm("gisportal." + service.capability))
+
+
+def services_for(user) -> list[ServiceDefinition]:
+    """The services this user may file. A visitor who is not logged in sees those every applicant may
+    file once logged in; services restricted to a role (a surveyor's notification) only its holders."""
+    services = services_active()
+    if not user.is_authenticated:
+        return [s for s in services if not s.restricted]
+    return [s for s in services if may_file(user, s)]
+
+
+def who_may_file(service: ServiceDefinition) -> list[str]:
+    """The kinds of account that may file the service (role names, for the page that says so)."""
+    from gisportal.core.models import Role
+    from gisportal.core.roles import ROLE_CAPABILITIES
+
+    return [
+        str(Role(role).label)
+        for role, capabilities in ROLE_CAPABILITIES.items()
+        if service.capability in capabilities and role != Role.OFFICE_SYSTEM
+    ]
 
 
 def service_active(code: str) -> ServiceDefinition | None:
@@ -32,10 +60,14 @@ def _text(value: dict | str | None) -> str:
     return value or ""
 
 
-def initial_data(service: ServiceDefinition, user, params) -> dict:
-    """A saved draft of this user, else defaults; `?parcels=` prefills parcels (from the map or a parcel page)."""
+def initial_data(service: ServiceDefinition, user, params, pending: dict | None = None) -> dict:
+    """What was typed before logging in (`pending`), else a saved draft of this user, else defaults;
+    `?parcels=` prefills parcels (from the map or a parcel page); values that come from the account
+    (a surveyor's licence number) always from the account."""
     data: dict = {}
-    if user.is_authenticated:
+    if pending is not None:
+        data = dict(pending)
+    elif user.is_authenticated:
         draft = Draft.objects.filter(user=user, service_code=service.code).first()
         if draft is not None:
             data = dict(draft.data)
@@ -48,6 +80,10 @@ def initial_data(service: ServiceDefinition, user, params) -> dict:
     if user.is_authenticated and not data.get("applicant_name"):
         data.setdefault("applicant_name", user.get_full_name())
         data.setdefault("email", user.email)
+    for name, prop in service.schema["properties"].items():
+        source = prop.get("x-from-account")
+        if source:
+            data[name] = (getattr(user, source, "") or "") if user.is_authenticated else ""
     return data
 
 
@@ -64,7 +100,9 @@ def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> lis
             value = data.get(name, "")
             if isinstance(value, list):
                 value = "\n".join(str(v) for v in value)
-            choices = [(k, _text(v)) for k, v in f.get("choices", {}).items()]
+            options = f.get("choices", {})
+            order = [k for k in f.get("order", []) if k in options] or list(options)
+            choices = [(k, _text(options[k])) for k in order]
             fields.append(
                 {
                     "name": name,
@@ -83,10 +121,116 @@ def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> lis
                     "maxlength": props.get(name, {}).get("maxLength"),
                     "min": props.get(name, {}).get("minimum"),
                     "max": props.get(name, {}).get("maximum"),
+                    "readonly": bool(f.get("readonly") or props.get(name, {}).get("x-from-account")),
+                    # shown only for some choices: the page hides it (static JS), the server ignores it
+                    "show_if": json.dumps(f["show_if"]) if f.get("show_if") else "",
                 }
             )
-        out.append({"title": _text(section["title"]), "fields": fields})
+        out.append(
+            {
+                "title": _text(section["title"]),
+                "help": _text(section.get("help")),
+                "show_if": json.dumps(section["show_if"]) if section.get("show_if") else "",
+                "fields": fields,
+            }
+        )
     return out
+
+
+def choice_label(service: ServiceDefinition, name: str, value) -> str:
+    """The label of a choice as the service's own version words it (old submissions keep theirs)."""
+    for section in service.layout["sections"]:
+        for f in section["fields"]:
+            if f["name"] == name:
+                return _text(f.get("choices", {}).get(str(value))) or str(value)
+    return str(value)
+
+
+def delivery_of(data: dict) -> dict | None:
+    """How the document answering a request is to reach the applicant, from the submission's data
+    (key `delivery`; the delivery of documents reads it here): method `portal` (the portal inbox),
+    `ade` (e-Doręczenia, with `ade_address`), `post` (with the `postal_address` typed in the form) or
+    `office` (collected in person). None for forms without a delivery choice (older versions)."""
+    method = data.get("delivery")
+    if method not in ("portal", "ade", "post", "office"):
+        return None
+    out: dict = {"method": method}
+    if method == "ade":
+        out["ade_address"] = str(data.get("delivery_ade", ""))
+    if method == "post":
+        street = " ".join(str(data.get(k, "")) for k in ("street", "house_no") if data.get(k)).strip()
+        town = " ".join(str(data.get(k, "")) for k in ("postal_code", "locality") if data.get(k)).strip()
+        out["postal_address"] = ", ".join(p for p in (street, town) if p)
+    return out
+
+
+def submission_facts(sub: Submission) -> list[tuple[str, str]]:
+    """What the receipt page shows of the request's own choices besides parcels: licence number,
+    ground for personal data, delivery."""
+    data, service = sub.data, sub.service
+    rows: list[tuple[str, str]] = []
+    if data.get("licence_no"):
+        rows.append((_("Licence number"), str(data["licence_no"])))
+    ground = legal_ground_of(data)
+    if ground:
+        text = (
+            choice_label(service, "legal_ground", ground) if data.get("legal_ground") else _("Legal interest")
+        )
+        detail = legal_ground_detail(data)
+        rows.append((_("Ground for personal data"), f"{text}: {detail}" if detail else text))
+    delivery = delivery_of(data)
+    if delivery is not None:
+        text = choice_label(service, "delivery", delivery["method"])
+        where = {
+            "ade": delivery.get("ade_address", ""),
+            "post": delivery.get("postal_address", ""),
+            "office": f"{sub.office.name}, {sub.office.address}",
+        }.get(delivery["method"], "")
+        rows.append((_("Delivery of the document"), f"{text}: {where}" if where else text))
+    return rows
+
+
+AREA_MAP_WIDTH = 600
+
+
+def work_area_of(sub: Submission) -> dict | None:
+    """The work area of a request for the receipt page: its size, and a map (our WMS image of the
+    parcels under an outline of the area, as SVG coordinates)."""
+    from django.contrib.gis.geos import GEOSGeometry
+
+    names = [n for n, p in sub.service.schema["properties"].items() if p.get("x-geometry") == "polygon"]
+    if not names or not sub.data.get(names[0]):
+        return None
+    try:
+        area = GEOSGeometry(sub.data[names[0]], srid=2180)
+    except (ValueError, TypeError):
+        return None
+    x0, y0, x1, y1 = area.extent
+    margin = max((x1 - x0), (y1 - y0), 50.0) * 0.15
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    width = AREA_MAP_WIDTH
+    height = round(min(max(width * (y1 - y0) / (x1 - x0), 240), 600))
+    # the box grown to the picture's proportions, so the outline is not distorted
+    sx, sy = (x1 - x0) / width, (y1 - y0) / height
+    scale = max(sx, sy)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    x0, x1 = cx - scale * width / 2, cx + scale * width / 2
+    y0, y1 = cy - scale * height / 2, cy + scale * height / 2
+    rings = [area.exterior_ring, *list(area)[1:]] if area.geom_type == "Polygon" else []
+    path = " ".join(
+        "M " + " L ".join(f"{(x - x0) / scale:.1f} {(y1 - y) / scale:.1f}" for x, y in ring.coords) + " Z"
+        for ring in rings
+    )
+    return {
+        "ha": f"{area.area / 10000:.4f}",
+        "m2": f"{area.area:.0f}",
+        "wkt": sub.data[names[0]],
+        "width": width,
+        "height": height,
+        "path": path,
+        "image": "/ows?SERVICE=WMS&VERSION=1.1.1&REQUEST=GetMap&LAYERS=dzialki,budynki&STYLES=&SRS=EPSG:2180"
+        f"&BBOX={x0:.2f},{y0:.2f},{x1:.2f},{y1:.2f}&WIDTH={width}&HEIGHT={height}&FORMAT=image/png",
+    }
 
 
 def address_suggestions() -> dict[str, list[str]]:
@@ -113,6 +257,7 @@ def service_json(s: ServiceDefinition) -> dict:
         "jrwa": s.jrwa,
         "fee": {"rule": s.fee_rule, "pl": s.fee_note_pl, "en": s.fee_note_en},
         "deadline_days": s.deadline_days,
+        "deadline_kind": s.deadline_kind,
         "schema": s.schema,
         "layout": s.layout,
         "form_url": reverse("service_form", args=[s.code]),

@@ -4,12 +4,14 @@ written here; every problem becomes a localised message attached to its field.""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -19,6 +21,7 @@ from layers.registries.uldk import get_locator
 from services.offices.models import SERVICE_OFFICE_KIND, Office
 from services.offices.selectors import AmbiguousLocation, NoCompetentOffice, find_competence
 
+from .area import MAX_UPLOAD, AreaInvalid, area_from_text, area_from_upload, to_wkt
 from .models import ServiceDefinition
 from .validators import VALIDATORS, Pesel
 
@@ -49,9 +52,13 @@ class Checked:
     data: dict
     office: Office
     parcels: list[CheckedParcel] = field(default_factory=list)
+    area: GEOSGeometry | None = None  # a drawn or uploaded area (the surveyor's work area), EPSG:2180
 
     @property
     def location(self) -> GEOSGeometry | None:
+        """Where the matter is: the area when the form has one, else the parcels."""
+        if self.area is not None:
+            return MultiPolygon([self.area], srid=2180)
         if not self.parcels:
             return None
         polys = []
@@ -61,14 +68,25 @@ class Checked:
         return MultiPolygon(polys, srid=2180) if polys else None
 
 
+def _own_text(texts) -> str | None:
+    """A definition's own message (`x-message`: {"pl": ..., "en": ...}) in the user's language."""
+    if not isinstance(texts, dict):
+        return None
+    return texts.get("en" if (get_language() or "pl").startswith("en") else "pl") or texts.get("pl")
+
+
 def _messages(error) -> list[tuple[str, str]]:
-    """(field, message) pairs of one JSON Schema error, in the user's language."""
+    """(field, message) pairs of one JSON Schema error, in the user's language; a rule of the
+    definition may word its own message (`x-message` beside the failing keyword)."""
     path = list(error.absolute_path)
     name = str(path[0]) if path else FORM_ERROR
     v, arg = error.validator, error.validator_value
+    own = _own_text(error.schema.get("x-message")) if isinstance(error.schema, dict) else None
     if v == "required":
         missing = [r for r in arg if r not in (error.instance or {})] or [FORM_ERROR]
-        return [(m, _("This field is required.")) for m in missing]
+        return [(m, own or _("This field is required.")) for m in missing]
+    if own:
+        return [(name, own)]
     if v == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [(FORM_ERROR, _("Unknown fields: %(f)s.") % {"f": ", ".join(str(x)[:30] for x in extra[:5])})]
@@ -109,18 +127,62 @@ def _normalised(result) -> str:
     return str(result)
 
 
+def shown(field_or_section: dict, data: dict) -> bool:
+    """Whether a field (or section) applies to these data: each `show_if` {field: [values]} holds."""
+    return all(data.get(other) in values for other, values in field_or_section.get("show_if", {}).items())
+
+
+def prepare(service: ServiceDefinition, data: dict, *, user=None) -> tuple[dict, dict[str, list[str]]]:
+    """The data as the definition reads them, before any check: values that come from the account
+    (`x-from-account`: a surveyor's licence number, whatever was sent), the delivery an electronic
+    request gets unless another is chosen, a value implied by an older client's field
+    (`x-implied-by`), and fields that do not apply to the choices made (`show_if`) left out."""
+    data, errors = dict(data), {}
+    props = service.schema["properties"]
+    for name, prop in props.items():
+        source = prop.get("x-from-account")
+        if source and user is not None:
+            value = (getattr(user, source, "") or "").strip() if user.is_authenticated else ""
+            if value:
+                data[name] = value
+            else:
+                data.pop(name, None)
+                errors[name] = [
+                    _(
+                        "Your account has no surveyor licence number; ask the office to add it to your account."
+                    )
+                ]
+    for name, prop in props.items():  # an API client may send the area as a GeoJSON object
+        if prop.get("x-geometry") and isinstance(data.get(name), dict):
+            data[name] = json.dumps(data[name])
+    if "delivery" in props and not data.get("delivery") and data.get("form", "electronic") == "electronic":
+        data["delivery"] = "portal"
+    for name, prop in props.items():
+        for other, value in prop.get("x-implied-by", {}).items():
+            if name not in data and data.get(other):
+                data[name] = value
+    for section in service.layout["sections"]:
+        for f in section["fields"]:
+            if f["name"] in data and not (shown(section, data) and shown(f, data)):
+                del data[f["name"]]
+    return data, errors
+
+
 def check(service: ServiceDefinition, data: dict, *, user=None, locator=None) -> Checked:
-    """The data normalised, the parcels located and the competent office; raises FormInvalid."""
+    """The data normalised, the parcels (and the area) located and the competent office; raises FormInvalid."""
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
         raise FormInvalid({FORM_ERROR: [_("The form data must be an object.")]})
     nul = [k for k, v in data.items() if "\x00" in str(v) or "\x00" in str(k)]
     if nul:  # PostgreSQL cannot store a NUL character; nothing legitimate holds one
         raise FormInvalid({str(nul[0]).replace("\x00", ""): [_("The value holds a NUL character.")]})
+    data, errors = prepare(service, data, user=user)
+    said = set(errors)  # a field whose value comes from the account is explained once
     validator = Draft202012Validator(service.schema, format_checker=FormatChecker())
     for error in validator.iter_errors(data):
         for name, message in _messages(error):
-            _add(errors, name, message)
+            if name not in said:
+                _add(errors, name, message)
     data = dict(data)
     props = service.schema["properties"]
     for name, prop in props.items():
@@ -135,6 +197,16 @@ def check(service: ServiceDefinition, data: dict, *, user=None, locator=None) ->
                 data[name] = [_normalised(item_fn(v)) for v in data[name]]
         except InvalidInput as e:
             _add(errors, name, str(e.message))
+    area = None
+    for name in (n for n, p in props.items() if p.get("x-geometry") == "polygon"):
+        if name not in errors and data.get(name):
+            try:
+                polygon = area_from_text(data[name])
+            except AreaInvalid as e:
+                _add(errors, name, str(e.message))
+                continue
+            data[name] = to_wkt(polygon)
+            area = GEOSGeometry(data[name], srid=2180)
     parcels: list[CheckedParcel] = []
     registry_fields = [n for n, p in props.items() if p.get("x-registry") == "parcel"]
     for name in registry_fields:
@@ -152,7 +224,13 @@ def check(service: ServiceDefinition, data: dict, *, user=None, locator=None) ->
             except InvalidInput as e:
                 _add(errors, name, str(e.message))
     office = None
-    if not errors:
+    if not errors and area is not None:
+        area_field = next(n for n, p in props.items() if p.get("x-geometry") == "polygon")
+        try:
+            office = route_area(service, area, parcels)
+        except (NoCompetentOffice, AmbiguousLocation, InvalidInput) as e:
+            _add(errors, area_field, str(e.message))
+    elif not errors:
         try:
             office = route(service, parcels)
         except (NoCompetentOffice, AmbiguousLocation, InvalidInput) as e:
@@ -164,7 +242,7 @@ def check(service: ServiceDefinition, data: dict, *, user=None, locator=None) ->
                     _add(errors, name, m)
     if errors:
         raise FormInvalid(errors)
-    return Checked(data=data, office=office, parcels=parcels)
+    return Checked(data=data, office=office, parcels=parcels, area=area)
 
 
 def locate_parcels(ids: list[str], *, locator=None) -> list[CheckedParcel]:
@@ -230,6 +308,48 @@ def route(service: ServiceDefinition, parcels: list[CheckedParcel]) -> Office:
     if len(offices) != 1:
         raise InvalidInput(_("Give the parcels concerned so that the competent office can be found."))
     return offices[0]
+
+
+OUTSIDE_TOLERANCE_M2 = 1.0  # drawing on a map may cross a boundary by a hair
+
+
+def route_area(service: ServiceDefinition, area: GEOSGeometry, parcels: list[CheckedParcel]) -> Office:
+    """The competent office for an area, which must lie wholly in that office's unit (the county),
+    with the parcels given, if any, in it."""
+    competence = find_competence(service.service_kind, area)
+    outside = area.difference(competence.unit.geom).area
+    if outside > OUTSIDE_TOLERANCE_M2:
+        raise InvalidInput(
+            _("The work area reaches outside %(unit)s (%(m2)s m² outside it); it must lie wholly within it.")
+            % {"unit": competence.unit.name, "m2": f"{outside:,.0f}".replace(",", " ")}
+        )
+    away = [
+        p.parcel_id
+        for p in parcels
+        if not p.geometry.intersects(area) or p.geometry.intersection(area).area < 0.01
+    ]
+    if away:
+        raise InvalidInput(
+            _("These parcels do not lie in the work area: %(ids)s.") % {"ids": ", ".join(away[:5])}
+        )
+    return competence.office
+
+
+def area_upload(service: ServiceDefinition, data: dict, upload) -> dict:
+    """The data with the area read from an uploaded file (GeoJSON, GML, a zipped Shapefile) in place of
+    the typed one; FormInvalid when the file cannot be read. Nothing is stored."""
+    names = [n for n, p in service.schema["properties"].items() if p.get("x-geometry") == "polygon"]
+    if upload is None or not names:
+        return data
+    if getattr(upload, "size", 0) and upload.size > MAX_UPLOAD:
+        raise FormInvalid(
+            {names[0]: [_("The work area file is larger than %(n)s MB.") % {"n": MAX_UPLOAD // 1024**2}]}
+        )
+    try:
+        polygon = area_from_upload(getattr(upload, "name", "") or "", upload.read(MAX_UPLOAD + 1))
+    except AreaInvalid as e:
+        raise FormInvalid({names[0]: [str(e.message)]}) from None
+    return {**data, names[0]: to_wkt(polygon)}
 
 
 def from_post(service: ServiceDefinition, post) -> dict:

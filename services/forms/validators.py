@@ -28,6 +28,8 @@ from gisportal.core.identifiers import ParcelId, is_kw_number, kw_check_digit, p
 __all__ = [
     "VALIDATORS",
     "Pesel",
+    "check_ade_address",
+    "is_ade_address",
     "check_id_card",
     "check_iban",
     "check_kw",
@@ -434,6 +436,35 @@ def is_parcel_id(value: str) -> bool:
     return True
 
 
+# -- e-delivery address (ADE) --------------------------------------------------------------------
+
+_ADE_RE = re.compile(r"AE:PL-[0-9]{5}-[0-9]{5}-[A-Z]{5}-[0-9]{2}")
+
+
+def check_ade_address(value: str) -> str:
+    """An address for e-delivery (adres do doręczeń elektronicznych, DOMAIN.md §1):
+    ``AE:PL-XXXXX-XXXXX-YYYYY-ZZ`` (X and Z digits, Y letters). Spaces are removed and letters put in
+    upper case; there is no published check digit, so only the shape is checked."""
+    name = _("E-delivery address")
+    original = _text(value, name, "ade_address_format")
+    address = _compact(original).upper()
+    if not address.isascii() or not _ADE_RE.fullmatch(address):
+        raise InvalidInput(
+            _("%(name)s: “%(value)s” is not of the form AE:PL-12345-67890-ABCDE-12.")
+            % {"name": name, "value": _excerpt(original)},
+            code="ade_address_format",
+        )
+    return address
+
+
+def is_ade_address(value: str) -> bool:
+    try:
+        check_ade_address(value)
+    except InvalidInput:
+        return False
+    return True
+
+
 # -- registry for form definitions ----------------------------------------------------------------
 
 VALIDATORS: dict[str, Callable[[str], object]] = {
@@ -445,4 +476,5 @@ VALIDATORS: dict[str, Callable[[str], object]] = {
     "postal_code": check_postal_code,
     "kw": check_kw,
     "parcel_id": check_parcel_id,
+    "ade_address": check_ade_address,
 }

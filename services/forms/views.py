@@ -10,6 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -34,13 +36,18 @@ from services.receipts.selectors import format_code, receipt_by_code, receipt_ge
 
 from . import selectors
 from .actions import draft_save, submission_file, submission_receipt
+from .codes import case_codes
 from .models import Submission
-from .validation import FORM_ERROR, FormInvalid, from_post
+from .pending import pending_drop, pending_get, pending_keep
+from .validation import FORM_ERROR, FormInvalid, area_upload, from_post
+
+# fees that depend on what is chosen in the form: the page shows the quote as the choices change
+QUOTED_RULES = {"pgik_table_11", "stamp_duty_zoning_extract", "stamp_duty_certificate"}
 
 
 @require_GET
 def service_list(request):
-    return render(request, "forms/service_list.html", {"services": selectors.services_active()})
+    return render(request, "forms/service_list.html", {"services": selectors.services_for(request.user)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -48,12 +55,25 @@ def service_form(request, code: str):
     service = selectors.service_active(code)
     if service is None:
         raise Http404(_("There is no such e-service."))
+    if not selectors.may_file(request.user, service) and (
+        request.user.is_authenticated or service.restricted
+    ):
+        return _forbidden_page(request, service)  # who may file it, instead of a form they cannot send
     errors: dict[str, list[str]] = {}
     if request.method == "GET":
-        data = selectors.initial_data(service, request.user, request.GET)
+        pending = pending_get(request.session, service.code) if request.user.is_authenticated else None
+        if pending is not None:
+            messages.info(
+                request, _("The form holds what you entered before logging in. Check it and send it.")
+            )
+            if pending.get("files"):
+                messages.warning(request, _("Attachments are not kept across the log-in: add them again."))
+        data = selectors.initial_data(
+            service, request.user, request.GET, pending=pending["data"] if pending else None
+        )
         return _form_page(request, service, data, errors, key=str(uuid.uuid4()))
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        return _keep_and_log_in(request, service)
     data = from_post(service, request.POST)  # the multipart body is read only now, after the log-in check
     if has_nul(request.POST):  # the middleware leaves multipart bodies to us; a NUL is never stored
         return _form_page(
@@ -75,9 +95,11 @@ def service_form(request, code: str):
         return _form_page(request, service, data, errors, key=str(uuid.uuid4()), status=409)
     if request.POST.get("action") == "draft":
         draft_save(request.user, service, data)
+        pending_drop(request.session, service.code)
         messages.success(request, _("The draft has been saved. You can come back to it later."))
         return _form_page(request, service, data, errors, key=key)
     try:
+        data = area_upload(service, data, request.FILES.get("work_area_file"))
         sub = submission_file(
             service, data, user=request.user, files=request.FILES.getlist("attachments"), idempotency_key=key
         )
@@ -87,7 +109,39 @@ def service_form(request, code: str):
         if e.status == 403:
             raise PermissionDenied(str(e.message)) from None
         return _form_page(request, service, data, {FORM_ERROR: [str(e.message)]}, key=key, status=e.status)
+    pending_drop(request.session, service.code)
     return redirect("submission_detail", submission_id=sub.id)
+
+
+def _keep_and_log_in(request, service):
+    """A form sent before logging in: what was typed (never files) is kept in the session, and the
+    form opens filled in again after the log-in, to be checked and sent; nothing is filed now."""
+    data = without_nul(from_post(service, request.POST))
+    if pending_keep(request.session, service.code, data, had_files=bool(request.FILES)):
+        messages.info(
+            request,
+            _(
+                "Log in to send the form. What you entered is kept: the form opens filled in again after you log in."
+            ),
+        )
+    else:
+        messages.warning(request, _("Log in to send the form. What you entered was too long to keep."))
+    return redirect_to_login(reverse("service_form", args=[service.code]))
+
+
+def _forbidden_page(request, service):
+    return render(
+        request,
+        "forms/service_forbidden.html",
+        {
+            "service": service,
+            "who": selectors.who_may_file(service),
+            "form_login_url": reverse("login")
+            + "?"
+            + urlencode({"next": reverse("service_form", args=[service.code])}),
+        },
+        status=403,
+    )
 
 
 def _form_page(request, service, data: dict, errors: dict, *, key: str, status: int = 200):
@@ -100,6 +154,11 @@ def _form_page(request, service, data: dict, errors: dict, *, key: str, status: 
         "attachment_errors": errors.get("attachments", []),
         "attachments": service.layout.get("attachments", {}),
         "suggestions": selectors.address_suggestions(),
+        "has_area": any(f["widget"] == "area" for s in service.layout["sections"] for f in s["fields"]),
+        "quote": service.fee_rule in QUOTED_RULES,
+        "form_login_url": reverse("login")
+        + "?"
+        + urlencode({"next": reverse("service_form", args=[service.code])}),
     }
     return render(request, "forms/service_form.html", ctx, status=status)
 
@@ -124,10 +183,13 @@ def submission_detail(request, submission_id):
             "sub": sub,
             "receipt": receipt,
             "code": format_code(receipt.verification_code),
+            "case_codes": case_codes(sub.id),
             "fee": _submission_fee(sub),
             "payment": (payment := payment_of_submission(sub.id)),
             "payment_overdue": payment is not None and payment_overdue(payment),
             "documents": documents_of_submission(sub.id),
+            "facts": selectors.submission_facts(sub),
+            "work_area": selectors.work_area_of(sub),
             "jobs": (jobs := jobs_of_submission(sub.id)),
             "preparing": any(j.status in ("queued", "running") and j.automatic for j in jobs),
         },
@@ -153,7 +215,10 @@ def submission_receipt_file(request, submission_id, fmt: str):
         resp = HttpResponse(bytes(receipt.xml), content_type="application/xml")
         resp["Content-Disposition"] = f'attachment; filename="UPP-{receipt.verification_code}.xml"'
         return harden(resp)
-    resp = HttpResponse(receipt_pdf(receipt, title=sub.service.title), content_type="application/pdf")
+    access = case_codes(sub.id)[1] if receipt.summary.get("tracking_code") else ""  # the owner's copy only
+    resp = HttpResponse(
+        receipt_pdf(receipt, title=sub.service.title, access_code=access), content_type="application/pdf"
+    )
     resp["Content-Disposition"] = f'inline; filename="UPP-{receipt.verification_code}.pdf"'
     return harden(resp)  # nosniff and a sandbox CSP, as on every file (gisportal/core/downloads.py)
 

@@ -28,6 +28,8 @@ def receipt_issue(
     service: str,
     parcels: tuple[str, ...] = (),
     attachments: tuple[tuple[str, str, int], ...] = (),
+    tracking_code: str = "",
+    access_code: str = "",
 ) -> Receipt:
     """The sealed UPP for a stored document (issued now, or the one issued before)."""
     existing = Receipt.objects.filter(kind=Receipt.Kind.SUBMISSION, document_id=document_id).first()
@@ -51,6 +53,8 @@ def receipt_issue(
         attachments=attachments,
         parcels=parcels,
         verify_url=verify_url,
+        tracking_code=tracking_code,
+        access_code=access_code,
     )
     signed = receipt_xml.sign(receipt_xml.build(data), seal_for(office))
     try:
@@ -69,6 +73,7 @@ def receipt_issue(
                     "service": service,
                     "parcels": list(parcels),
                     "attachments": [{"name": n, "sha256": s, "size": z} for n, s, z in attachments],
+                    "tracking_code": tracking_code,  # the access code is only in the sealed XML
                 },
                 xml=signed,
             )

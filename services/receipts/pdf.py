@@ -11,7 +11,8 @@ from .models import Receipt
 from .selectors import format_code
 
 
-def receipt_pdf(receipt: Receipt, *, title: str) -> bytes:
+def receipt_pdf(receipt: Receipt, *, title: str, access_code: str = "") -> bytes:
+    """The printable receipt; `access_code` only for its owner (it is in the sealed XML, never in `summary`)."""
     import weasyprint  # heavy: loaded on first use
 
     url = settings.GISPORTAL_PUBLIC_URL + reverse("receipt_verify_code", args=[receipt.verification_code])
@@ -24,6 +25,8 @@ def receipt_pdf(receipt: Receipt, *, title: str) -> bytes:
             "code": format_code(receipt.verification_code),
             "qr": qr,
             "verify_url": url,
+            "access_code": access_code,
+            "status_url": settings.GISPORTAL_PUBLIC_URL + reverse("case_status"),
         },
     )
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -28,6 +28,8 @@ class ReceiptData:
     attachments: tuple[tuple[str, str, int], ...] = ()  # (name, sha256, size)
     parcels: tuple[str, ...] = ()
     verify_url: str = ""
+    tracking_code: str = ""  # of the case the request opens (e-filed requests)
+    access_code: str = ""
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs):
@@ -58,6 +60,10 @@ def build(d: ReceiptData) -> etree._Element:
         _el(root, "Zalacznik", Nazwa=name, SkrotSHA256=sha, Rozmiar=str(size))
     if d.verify_url:
         _el(root, "AdresWeryfikacji", d.verify_url)
+    if d.tracking_code:
+        _el(root, "KodSledzeniaSprawy", d.tracking_code)
+    if d.access_code:
+        _el(root, "KodDostepuDoSprawy", d.access_code)
     return root
 
 

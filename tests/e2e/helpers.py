@@ -31,6 +31,9 @@ def remove_cases(cases_qs) -> None:
     case_ids = list(cases_qs.values_list("pk", flat=True))
     remove_payments(case_ids)
     remove_documents(case_ids)
+    from services.cases.models import CaseDocument
+
+    CaseDocument.objects.filter(case_id__in=case_ids).delete()
     cases_qs.delete()
     with connection.cursor() as cur:
         cur.execute("""UPDATE cases_casecounter k SET last = coalesce((
@@ -88,3 +91,79 @@ def remove_documents(case_ids: list[int]) -> None:
                 doc.delete()
         finally:
             cur.execute("ALTER TABLE documents_issueddocument ENABLE TRIGGER USER")
+
+
+# ---- what every journey checks on every page ---------------------------------------------------------
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def axe_violations(page) -> list[dict]:
+    """Violations of the WCAG 2.1 A/AA rules on the page as it is now (any impact)."""
+    page.evaluate(AXE.read_text())  # not add_script_tag: an inline <script> the page's CSP refuses
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags},"
+        " resultTypes: ['violations']})",
+        WCAG,
+    )
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+
+
+def sideways(page) -> int:
+    """How many pixels the page scrolls sideways (0 on a page that fits its viewport)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+def page_ok(page, name: str) -> None:
+    """The checks of a journey's step: no sideways scrolling, no axe violation; a screenshot kept."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert sideways(page) <= 0, f"{name}: the page scrolls sideways by {sideways(page)} px"
+    assert axe_violations(page) == [], f"{name}: {axe_violations(page)}"
+
+
+def login(page, live_url: str, username: str, password: str, next_path: str = "") -> None:
+    """Through the login page, as a person does."""
+    suffix = f"?next={next_path}" if next_path else ""
+    page.goto(f"{live_url}/konto/logowanie/{suffix}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert "/konto/logowanie/" not in page.url, f"{username} was not logged in"
+
+
+def remove_user_and_filings(user) -> None:
+    """Delete a committed test user with every request filed, its case, receipts and attachments
+    (submissions, attachments and receipts are immutable: their triggers are off for this clean-up only)."""
+    from django.db import connection
+
+    from services.cases.models import Case
+
+    remove_cases(Case.objects.filter(submission__user=user))
+    with connection.cursor() as cur:
+        cur.execute(
+            "ALTER TABLE forms_submission DISABLE TRIGGER USER; ALTER TABLE forms_attachment DISABLE TRIGGER USER; "
+            "ALTER TABLE receipts_receipt DISABLE TRIGGER USER"
+        )
+        try:
+            cur.execute(
+                "DELETE FROM receipts_receipt WHERE document_id IN "
+                "(SELECT id::text FROM forms_submission WHERE user_id = %s)",
+                [user.pk],
+            )
+            cur.execute(
+                "DELETE FROM forms_attachment WHERE submission_id IN "
+                "(SELECT id FROM forms_submission WHERE user_id = %s)",
+                [user.pk],
+            )
+            cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
+            cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
+            cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
+        finally:
+            cur.execute(
+                "ALTER TABLE forms_submission ENABLE TRIGGER USER; ALTER TABLE forms_attachment ENABLE TRIGGER USER; "
+                "ALTER TABLE receipts_receipt ENABLE TRIGGER USER"
+            )

@@ -73,7 +73,7 @@ def test_paper_intake_status_and_clerk_action(browser, live_url, clerk, mailoutb
     applicant.goto(f"{live_url}/status/")
     applicant.fill("#id_reference", tracking)
     applicant.fill("#id_access_code", access)
-    applicant.locator("main form button[type=submit]").click()
+    applicant.locator("main form button[type=submit]").first.click()
     state = applicant.get_by_test_id("status-state")
     assert state.inner_text().strip() == "zarejestrowana"
 
@@ -86,7 +86,7 @@ def test_paper_intake_status_and_clerk_action(browser, live_url, clerk, mailoutb
     applicant.goto(f"{live_url}/status/")
     applicant.fill("#id_reference", tracking)
     applicant.fill("#id_access_code", access)
-    applicant.locator("main form button[type=submit]").click()
+    applicant.locator("main form button[type=submit]").first.click()
     assert applicant.get_by_test_id("status-state").inner_text().strip() == "w toku"
     applicant.screenshot(path=str(ARTIFACTS / "case-status-applicant.png"), full_page=True)
     assert [m.to for m in mail.outbox] == [["jan.przegladarka@example.pl"]] * 2

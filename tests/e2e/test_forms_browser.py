@@ -9,11 +9,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from lxml import etree
 from signxml.xades import XAdESVerifier
 
-from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
+from .helpers import ARTIFACTS, CHROMIUM, committed, remove_user_and_filings
 
 PASSWORD = "x-Browser-2026!"
 WIDTH, HEIGHT, PIXEL = 640, 400, 0.28e-3
@@ -45,31 +44,7 @@ def applicant(live_url):
 
 
 def _remove(user) -> None:
-    from services.cases.models import Case
-
-    remove_cases(Case.objects.filter(submission__user=user))
-    with connection.cursor() as cur:
-        cur.execute(
-            "ALTER TABLE forms_submission DISABLE TRIGGER USER; ALTER TABLE forms_attachment DISABLE TRIGGER USER; "
-            "ALTER TABLE receipts_receipt DISABLE TRIGGER USER"
-        )
-        try:
-            cur.execute(
-                "DELETE FROM receipts_receipt WHERE document_id IN (SELECT id::text FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
-            cur.execute(
-                "DELETE FROM forms_attachment WHERE submission_id IN (SELECT id FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
-            cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
-            cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
-            cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
-        finally:
-            cur.execute(
-                "ALTER TABLE forms_submission ENABLE TRIGGER USER; ALTER TABLE forms_attachment ENABLE TRIGGER USER; "
-                "ALTER TABLE receipts_receipt ENABLE TRIGGER USER"
-            )
+    remove_user_and_filings(user)
 
 
 def _login(page, live_url):

@@ -38,6 +38,9 @@ def parcel(demo_data, django_db_blocker):
         return {"id": p.parcel_id}
 
 
+LAYER = "name => window.gisportalMap.getLayers().getArray().find(l => l.get('name') === name)"
+
+
 def _wait_for_map(page):
     page.wait_for_function(f"() => ({NON_WHITE})() > 200", timeout=30000)
 
@@ -51,14 +54,16 @@ def test_map_shows_parcels_search_and_info(browser, live_url, parcel):
     page.wait_for_selector("#search-results li[data-i='0']")
     page.keyboard.press("Enter")
     page.wait_for_function("() => window.gisportalMap.getView().getResolution() < 1")
-    n = page.evaluate("window.gisportalMap.getLayers().getArray().at(-1).getSource().getFeatures().length")
+    n = page.evaluate(f"({LAYER})('highlight').getSource().getFeatures().length")
     assert n == 1  # highlighted
     assert parcel["id"] in page.inner_text("#info-body")
     _wait_for_map(page)
     page.screenshot(path=str(ARTIFACTS / "map-search-highlight.png"))
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("() => document.getElementById('info-body').innerText.includes('ID_DZIALKI')")
+    page.wait_for_function(
+        "() => document.getElementById('info-body').innerText.includes('Identyfikator działki')"
+    )
     assert parcel["id"] in page.inner_text("#info-body")
     assert page.locator("#info-body a[href^='/uslugi/wypis-wyrys-mpzp/?parcels=']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "map-feature-info.png"))
@@ -117,7 +122,7 @@ def test_map_keyboard_and_outside_wms(browser, live_url, settings):
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => window.gisportalMap.getView().getCenter()[0] > {before[0]}")
     page.check("#ortho-toggle")
-    assert page.evaluate("window.gisportalMap.getLayers().item(0).getVisible()") is True
+    assert page.evaluate(f"({LAYER})('ortho').getVisible()") is True
 
 
 def test_map_on_vector_tiles(browser, live_url, settings):
@@ -137,6 +142,4 @@ def test_map_on_vector_tiles(browser, live_url, settings):
     full = [r for r in tiles if "/collections/dzialki/" in r.url and r.status == 200]
     assert full, [(r.url, r.status) for r in tiles]
     assert mapbox_vector_tile.decode(full[0].body())["dzialki"]["features"]
-    assert "dzialki" not in page.evaluate(
-        "window.gisportalMap.getLayers().item(0).getSource().getParams().LAYERS"
-    )
+    assert "dzialki" not in page.evaluate(f"({LAYER})('wms').getSource().getParams().LAYERS")

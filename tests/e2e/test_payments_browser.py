@@ -112,6 +112,7 @@ def _fill_egib_form(page, parcel_id: str, *, javascript: bool) -> None:
         page.fill("#id_parcels", parcel_id)
     page.check("input[name=variant][value=wypis_wyrys]")
     page.check("input[name=form][value=electronic]")
+    page.check("input[name=legal_ground][value=legal_interest]")  # form v2: the ground for personal data
     page.fill("#id_legal_interest", "Jestem właścicielem działki.")
     page.fill("#id_pesel", "44051401359")
     page.fill("#id_postal_code", "05-500")

@@ -231,7 +231,7 @@ EVIL = [
 def test_login_does_not_redirect_off_site(client, make_user, target):
     make_user("anna", "clerk")
     r = client.post(LOGIN, {"username": "anna", "password": PASSWORD, "next": target}, REMOTE_ADDR="10.5.5.5")
-    assert r.status_code == 302 and r["Location"] == "/o-portalu/"
+    assert r.status_code == 302 and r["Location"] == "/konto/start/"  # LOGIN_REDIRECT_URL: one's own work
     assert client.get(LOGIN + "?next=" + target).context["next"] == ""
 
 

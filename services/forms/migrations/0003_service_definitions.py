@@ -5,14 +5,9 @@ from django.db import migrations
 
 
 def sync(apps, schema_editor):
-    from services.forms.catalogue import definitions
+    from services.forms.catalogue import sync
 
-    ServiceDefinition = apps.get_model("forms", "ServiceDefinition")
-    for d in definitions():
-        if ServiceDefinition.objects.filter(code=d["code"], version=d["version"]).exists():
-            continue
-        ServiceDefinition.objects.filter(code=d["code"], active=True).update(active=False)
-        ServiceDefinition.objects.create(active=True, **d)
+    sync(apps.get_model("forms", "ServiceDefinition"))  # only the fields the model has at this point
 
 
 class Migration(migrations.Migration):

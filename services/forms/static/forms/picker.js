@@ -7,7 +7,10 @@
   function ids(textarea) {
     return textarea.value.split(/[\s,]+/).filter(function (s) { return s.length > 0; });
   }
-  function setIds(textarea, list) { textarea.value = list.join("\n"); }
+  function setIds(textarea, list) {
+    textarea.value = list.join("\n");
+    textarea.dispatchEvent(new Event("change", {bubbles: true}));  // the fee quote follows the parcels
+  }
 
   function Picker(textarea) {
     var t = document.documentElement.lang === "en" ? {
