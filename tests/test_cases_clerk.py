@@ -340,10 +340,15 @@ def test_delivery_by_post_records_method_date_tracking_number_and_proof(
     def scan(data=PDF, name="zwrotka.pdf"):
         return SimpleUploadedFile(name, data, content_type="application/pdf")
 
+    TRACKING_MSG = "Give the tracking number of the registered letter (5–40 letters and digits)."
+    SETTLED_MSG = "The date of delivery cannot be earlier than the day the case was settled."
     bad_inputs = [
-        ({**base, "confirm": "1"}, "Attach the proof of delivery"),  # no proof
-        ({**base, "confirm": "1", "proof": scan(), "tracking_no": ""}, "tracking number"),
-        ({**base, "confirm": "1", "proof": scan(), "tracking_no": "<script>"}, "tracking number"),
+        (
+            {**base, "confirm": "1"},
+            "Attach the proof of delivery: the scan of the return receipt or of the signed confirmation.",
+        ),  # no proof
+        ({**base, "confirm": "1", "proof": scan(), "tracking_no": ""}, TRACKING_MSG),
+        ({**base, "confirm": "1", "proof": scan(), "tracking_no": "<script>"}, TRACKING_MSG),
         (
             {
                 **base,
@@ -351,11 +356,17 @@ def test_delivery_by_post_records_method_date_tracking_number_and_proof(
                 "proof": scan(),
                 "delivered_on": (date.today() + timedelta(days=2)).isoformat(),
             },
-            "future",
+            "The date of delivery cannot be in the future.",
         ),
-        ({**base, "confirm": "1", "proof": scan(), "delivered_on": "2026-02-30"}, "date of delivery"),
-        ({**base, "confirm": "1", "proof": scan(), "delivered_on": "2001-01-01"}, "earlier than"),
-        ({**base, "confirm": "1", "proof": scan(), "method": "pigeon"}, "how the document was delivered"),
+        (
+            {**base, "confirm": "1", "proof": scan(), "delivered_on": "2026-02-30"},
+            "Give the date of delivery.",
+        ),
+        ({**base, "confirm": "1", "proof": scan(), "delivered_on": "2001-01-01"}, SETTLED_MSG),
+        (
+            {**base, "confirm": "1", "proof": scan(), "method": "pigeon"},
+            "Choose how the document was delivered.",
+        ),
         ({**base, "confirm": "1", "proof": scan(b"MZ\x90\x00", "zwrotka.pdf")}, "PDF"),
         ({**base, "confirm": "1", "proof": scan(b"<?xml version='1.0'?><a/>", "zwrotka.xml")}, "PDF"),
     ]

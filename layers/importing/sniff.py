@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from django.utils.translation import gettext as _
 
+from gisportal.core.ziparchive import unsafe_member_name
+
 from .base import ImportFailed
 
 # format -> the only GDAL driver that may open it
@@ -180,13 +182,7 @@ def _zip_shapefile(path: Path) -> str:
     for m in members:
         name = m.filename
         p = PurePosixPath(name)
-        if (
-            "\\" in name
-            or name.startswith("/")
-            or ".." in p.parts
-            or any(ord(c) < 32 for c in name)
-            or len(name) > 200
-        ):
+        if unsafe_member_name(name):
             raise ImportFailed(
                 _("The ZIP archive holds a file with a disallowed name: %(name)s") % {"name": name[:80]}
             )

@@ -30,6 +30,7 @@ from services.forms.models import ServiceDefinition
 from services.forms.validation import FormInvalid
 from services.offices.models import OfficeUnit, StaffMembership
 from services.offices.selectors import office_of
+from services.payments.inputs import parse_amount, parse_day
 from services.payments.selectors import payments_of_case
 
 from . import calendar, selectors
@@ -290,8 +291,8 @@ def _case_post(request, office, case):
             case.pk,
             _uuid(p.get("payment")),
             actor=user,
-            amount=_money(p.get("amount")),
-            booked_on=_day(p.get("booked_on")),
+            amount=parse_amount(p.get("amount")),
+            booked_on=parse_day(p.get("booked_on")),
             reference=p.get("reference", ""),
         )
         if outcome == "mismatch":
@@ -477,23 +478,6 @@ def _uuid(value):
         return uuid.UUID(str(value or ""))
     except ValueError:
         raise GisportalError(_("Choose a fee document of this case.")) from None
-
-
-def _money(value) -> Decimal:
-    try:
-        amount = Decimal(str(value or "").replace(",", ".").replace(" ", "").strip())
-    except InvalidOperation:
-        raise GisportalError(_("Give the amount in złoty, e.g. 150,00.")) from None
-    if not amount.is_finite():
-        raise GisportalError(_("Give the amount in złoty, e.g. 150,00."))
-    return amount
-
-
-def _day(value) -> date:
-    day = _date(value)
-    if day is None:
-        raise GisportalError(_("Give the date as YYYY-MM-DD."))
-    return day
 
 
 @login_required

@@ -32,6 +32,7 @@ from shapely.validation import explain_validity
 
 from gisportal.core.crs import STORAGE_SRID, srsname_epsg
 from gisportal.core.errors import InvalidInput
+from gisportal.core.ziparchive import unsafe_member_name
 
 MAX_TEXT = 1_000_000  # characters of WKT / GeoJSON typed, pasted or drawn
 MAX_UPLOAD = 5 * 1024**2  # bytes of an uploaded file
@@ -384,14 +385,7 @@ def _zip_members(content: bytes) -> dict[str, bytes]:
     for m in members:
         name = m.filename
         p = PurePosixPath(name)
-        if (
-            "\\" in name
-            or name.startswith("/")
-            or ".." in p.parts
-            or ":" in name
-            or any(ord(c) < 32 for c in name)
-            or len(name) > 200
-        ):
+        if unsafe_member_name(name):
             raise AreaInvalid(
                 _("The ZIP archive holds a file with a disallowed name: %(name)s") % {"name": name[:80]}
             )

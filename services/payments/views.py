@@ -4,8 +4,7 @@ and the clerks' payments page. Thin: parse, call one action or selector, render.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +22,7 @@ from services.offices.sealing import format_code
 from services.offices.selectors import office_of
 
 from . import actions, document, selectors
+from .inputs import parse_amount, parse_day
 from .models import Attempt, Discrepancy, Payment, ReconciliationRun
 from .providers import gateways_enabled
 
@@ -200,8 +200,8 @@ def office_payment(request, payment_id):
                 outcome = actions.payment_transfer_book(
                     payment.pk,
                     actor=request.user,
-                    amount=_amount(p.get("amount")),
-                    booked_on=_day(p.get("booked_on")),
+                    amount=parse_amount(p.get("amount")),
+                    booked_on=parse_day(p.get("booked_on")),
                     statement=p.get("statement", ""),
                 )
                 if outcome == "mismatch":
@@ -215,7 +215,7 @@ def office_payment(request, payment_id):
                 actions.payment_refund(
                     payment.pk,
                     actor=request.user,
-                    amount=_amount(p.get("amount")),
+                    amount=parse_amount(p.get("amount")),
                     reason=p.get("reason", ""),
                     attempt_id=_uuid(p.get("attempt")) if p.get("attempt") else None,
                 )
@@ -243,20 +243,3 @@ def office_payment(request, payment_id):
         },
         status=status,
     )
-
-
-def _amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value or "").replace(",", ".").replace(" ", "").strip())
-    except InvalidOperation:
-        raise GisportalError(_("Give the amount in złoty, e.g. 150,00.")) from None
-    if not amount.is_finite():
-        raise GisportalError(_("Give the amount in złoty, e.g. 150,00."))
-    return amount
-
-
-def _day(value) -> date:
-    try:
-        return date.fromisoformat(str(value or ""))
-    except ValueError:
-        raise GisportalError(_("Give the date as YYYY-MM-DD.")) from None

@@ -136,7 +136,7 @@ def login(page, live_url: str, username: str, password: str, next_path: str = ""
 
 
 def remove_user_and_filings(user) -> None:
-    """Delete a committed test user with every request filed, its case, receipts and attachments
+    """Delete a committed test user with every request filed, its case, receipts, attachments and log-in records
     (submissions, attachments and receipts are immutable: their triggers are off for this clean-up only)."""
     from django.db import connection
 
@@ -162,6 +162,8 @@ def remove_user_and_filings(user) -> None:
             cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
             cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
             cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
+            cur.execute("DELETE FROM axes_accesslog WHERE username = %s", [user.username])
+            cur.execute("DELETE FROM axes_accessattempt WHERE username = %s", [user.username])
         finally:
             cur.execute(
                 "ALTER TABLE forms_submission ENABLE TRIGGER USER; ALTER TABLE forms_attachment ENABLE TRIGGER USER; "

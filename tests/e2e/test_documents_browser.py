@@ -25,7 +25,7 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
+from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases, remove_user_and_filings
 
 PASSWORD = "x-Documents-2026!"
 CITIZEN = "e2e.wnioskodawca"
@@ -311,26 +311,7 @@ def citizen(live_url, offices_kept):
 
 def _remove_citizen(user) -> None:
     _remove_cases_of(user.username)
-    tables = ("forms_submission", "forms_attachment", "receipts_receipt")
-    with connection.cursor() as cur:
-        cur.execute("; ".join(f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in tables))
-        try:
-            cur.execute(
-                "DELETE FROM receipts_receipt WHERE document_id IN "
-                "(SELECT id::text FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
-            cur.execute(
-                "DELETE FROM forms_attachment WHERE submission_id IN "
-                "(SELECT id FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
-            cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
-            cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
-            cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
-            cur.execute("DELETE FROM axes_accesslog WHERE username = %s", [user.username])
-        finally:
-            cur.execute("; ".join(f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in tables))
+    remove_user_and_filings(user)
 
 
 @pytest.fixture

@@ -41,11 +41,7 @@ def _user(username: str, role: str, **extra):
 
 def _remove(user) -> None:
     """The user, what they filed, and their log-in records: nothing of the test is left behind."""
-    from axes.models import AccessAttempt, AccessLog
-
     remove_user_and_filings(user)
-    AccessLog.objects.filter(username=user.username).delete()
-    AccessAttempt.objects.filter(username=user.username).delete()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
+from .helpers import ARTIFACTS, CHROMIUM, committed, remove_user_and_filings
 
 PASSWORD = "x-Payment-2026!"
 CITIZEN = "e2e.platnik"
@@ -226,29 +226,7 @@ def citizen(live_url, county_account):
 
 
 def _remove_citizen(user) -> None:
-    from services.cases.models import Case
-
-    remove_cases(Case.objects.filter(submission__user=user))
-    tables = ("forms_submission", "forms_attachment", "receipts_receipt")
-    with connection.cursor() as cur:
-        cur.execute("; ".join(f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in tables))
-        try:
-            cur.execute(
-                "DELETE FROM receipts_receipt WHERE document_id IN "
-                "(SELECT id::text FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
-            cur.execute(
-                "DELETE FROM forms_attachment WHERE submission_id IN "
-                "(SELECT id FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
-            cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
-            cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
-            cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
-            cur.execute("DELETE FROM axes_accesslog WHERE username = %s", [user.username])
-        finally:
-            cur.execute("; ".join(f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in tables))
+    remove_user_and_filings(user)
 
 
 @pytest.fixture
