@@ -120,9 +120,12 @@ def test_search_file_follow_and_answer(browser, live_url, target, people, viewpo
     for field, value in (("#id_postal_code", "05-500"), ("#id_locality", "Piaseczno")):
         if page.locator(field).is_visible():
             page.fill(field, value)
+    page.keyboard.press("Escape")  # a suggestion list of the last field stays closed
     page_ok(page, f"journey-citizen-form-{size}")
-    page.locator("button[name=action][value=submit]").click()
-    page.wait_for_url("**/wnioski/**")
+    page.wait_for_load_state("networkidle")  # the quote refreshed after the last field: the button stays put
+    with page.expect_navigation():
+        page.locator("button[name=action][value=submit]").click()
+    assert "/wnioski/" in page.url, page.locator(".error-summary, .error, [role=alert]").all_text_contents()
     tracking = page.get_by_test_id("tracking-code").inner_text().strip()
     assert len(tracking) == 10 and len(page.get_by_test_id("access-code").inner_text().strip()) == 10
     page_ok(page, f"journey-citizen-receipt-{size}")
