@@ -41,11 +41,11 @@ from services.offices.models import Office, OfficeUnit
 from services.payments.models import Payment
 
 
-def _day(iso: str) -> str:
-    """A day as the timeline shows it in English ("18 December 2026")."""
+def _day(iso: str, lang: str = "en") -> str:
+    """A day as the timeline and the e-mails show it ("18 December 2026", "18 grudnia 2026")."""
     from django.utils.formats import date_format
 
-    with translation.override("en"):
+    with translation.override(lang):
         return date_format(date.fromisoformat(iso), "j E Y")
 
 
@@ -689,7 +689,7 @@ def test_emails_are_whole_sentences_with_an_absolute_link(
             "%(office)s asks you to supplement your request in case %(sign)s by %(date)s.",
             office=gmina.name,
             sign=with_account.sign,
-            date=due,
+            date=_day(due, "pl"),
         )
         in third.body
     )

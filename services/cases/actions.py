@@ -914,9 +914,11 @@ def _notify_after_commit(case: Case, text, params: dict | None = None, *, note: 
     values = Facts({**(params or {}), "sign": sign, "office": office})
 
     def send():
-        from .states import delivery_phrase
+        from .states import delivery_phrase, local_date
 
         with override("pl"):
+            for key, value in values.items():  # days as people read them: "21 grudnia 2026"
+                values[key] = local_date(value)
             if "method" in values:
                 values["method"] = delivery_phrase(values["method"])
             sentence = str(text) % values if params is not None else str(text)

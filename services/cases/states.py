@@ -424,7 +424,7 @@ def _details(action: str, f: Facts) -> str:
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _local_date(value):
+def local_date(value):
     """A stored ISO day ("2026-12-21") as people read it in the current language ("21 grudnia 2026")."""
     if isinstance(value, str) and _ISO_DAY.match(value):
         from datetime import date
@@ -454,7 +454,7 @@ def entry_text(entry: TimelineEntry) -> str:
     if old and t is None and (get_language() or "pl").startswith("pl") and entry.note:
         return entry.note  # an older system entry: its Polish words say more than the bare action
     values, note = facts(entry)
-    values = Facts({k: _local_date(v) for k, v in values.items()})
+    values = Facts({k: local_date(v) for k, v in values.items()})
     if action == "register":
         values.update(channel=entry.case.get_channel_display(), sign=entry.case.sign)
     text = str(base) % values
