@@ -137,29 +137,30 @@ def login(page, live_url: str, username: str, password: str, next_path: str = ""
 
 def remove_user_and_filings(user) -> None:
     """Delete a committed test user with every request filed, its case, receipts, attachments and log-in records
-    (submissions, attachments and receipts are immutable: their triggers are off for this clean-up only)."""
+    (submissions, attachments and receipts are immutable: their triggers are off for this clean-up only).
+    Receipts go before and after their submissions: a page still open (a request page refreshes itself while a
+    document is prepared) may issue a receipt again while its submission still exists."""
     from django.db import connection
 
     from services.cases.models import Case
+    from services.forms.models import Submission
 
     remove_cases(Case.objects.filter(submission__user=user))
+    ids = [str(pk) for pk in Submission.objects.filter(user=user).values_list("pk", flat=True)]
     with connection.cursor() as cur:
         cur.execute(
             "ALTER TABLE forms_submission DISABLE TRIGGER USER; ALTER TABLE forms_attachment DISABLE TRIGGER USER; "
             "ALTER TABLE receipts_receipt DISABLE TRIGGER USER"
         )
         try:
-            cur.execute(
-                "DELETE FROM receipts_receipt WHERE document_id IN "
-                "(SELECT id::text FROM forms_submission WHERE user_id = %s)",
-                [user.pk],
-            )
+            cur.execute("DELETE FROM receipts_receipt WHERE document_id = ANY(%s)", [ids])
             cur.execute(
                 "DELETE FROM forms_attachment WHERE submission_id IN "
                 "(SELECT id FROM forms_submission WHERE user_id = %s)",
                 [user.pk],
             )
             cur.execute("DELETE FROM forms_submission WHERE user_id = %s", [user.pk])
+            cur.execute("DELETE FROM receipts_receipt WHERE document_id = ANY(%s)", [ids])
             cur.execute("DELETE FROM forms_draft WHERE user_id = %s", [user.pk])
             cur.execute("DELETE FROM core_user WHERE id = %s", [user.pk])
             cur.execute("DELETE FROM axes_accesslog WHERE username = %s", [user.username])
