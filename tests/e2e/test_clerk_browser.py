@@ -14,16 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import ARTIFACTS, CHROMIUM, committed, remove_cases
+from .helpers import ARTIFACTS, CHROMIUM, DESKTOP, PHONE, axe_violations, committed, remove_cases
 
 PASSWORD = "x-Clerk-Workspace-2026!"
 CLERK = "e2e.kancelaria"
 COUNTY = "sp-piaseczno"
 APPLICANT = "Jan Okienkowy"
 FEE_ACCOUNT = "PL61109010140000071219812874"
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
@@ -41,23 +39,6 @@ def _pl(msgid: str, **values) -> str:
 
 def _text(locator) -> str:
     return re.sub(r"\s+", " ", locator.inner_text()).strip()
-
-
-def _axe(page) -> list[dict]:
-    page.evaluate(AXE.read_text())  # not add_script_tag: an inline <script> the page's CSP refuses
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})",
-        WCAG,
-    )
-    return [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "nodes": [{"target": n["target"], "html": n["html"][:160]} for n in v["nodes"]][:5],
-        }
-        for v in result["violations"]
-    ]
 
 
 def _fits(page) -> bool:
@@ -158,7 +139,7 @@ def test_clerk_books_a_transfer_is_refused_settling_without_a_document_and_confi
 
     def visited(name: str) -> None:
         page.wait_for_load_state()
-        violations[name] = _axe(page)
+        violations[name] = axe_violations(page)
         if not _fits(page):
             wide.append(name)
         page.screenshot(path=str(ARTIFACTS / f"clerk-{name}-{device}.png"), full_page=True)
