@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "services.cases",
     "services.payments",
     "services.documents",
+    "services.signatures",
     "gisportal.web",
     "gisportal.wiring",  # hands ogc's map renderer to services.documents (services may not import ogc)
 ]
@@ -246,6 +247,15 @@ GISPORTAL_SEAL_GENERATE = _env_bool("GISPORTAL_SEAL_GENERATE", False)
 # RFC 3161 timestamp authority for sealed PDFs (PAdES B-T): a qualified TSA's URL in production; empty: the
 # local TSA under GISPORTAL_SEAL_DIR/_tsa (demo and tests; `python -m services.documents.tsa` serves it)
 GISPORTAL_TSA_URL = os.environ.get("GISPORTAL_TSA_URL", "").strip()
+# Signature verification (services/signatures/trust.py): trusted roots in anchors/*.pem, trusted lists in
+# the EU TSL format in tsl/*.xml (each accepted only when signed by a certificate in tsl/signers/), CRLs in
+# crl/. The offices' own seal and timestamp certificates are trusted besides.
+GISPORTAL_TRUST_DIR = Path(os.environ.get("GISPORTAL_TRUST_DIR", STATE_DIR / "trust"))
+# CRL and OCSP over the network: off by default (the CRL files above are used); when on, only from the
+# addresses named in certificates that chain to a trusted root, only on these hosts, with a short timeout
+GISPORTAL_REVOCATION_FETCH = os.environ.get("GISPORTAL_REVOCATION_FETCH", "") == "1"
+GISPORTAL_REVOCATION_HOSTS = [h for h in os.environ.get("GISPORTAL_REVOCATION_HOSTS", "").split(",") if h]
+GISPORTAL_REVOCATION_TIMEOUT = float(os.environ.get("GISPORTAL_REVOCATION_TIMEOUT", "3"))
 # HTTP status of WMS exception reports for client errors: "200" (as MapServer and GeoServer answer, and as the
 # INSPIRE validator requires) or "400"; WFS and OGC API always answer 4xx
 GISPORTAL_WMS_EXCEPTION_STATUS = os.environ.get("GISPORTAL_WMS_EXCEPTION_STATUS", "200").strip()

@@ -166,12 +166,23 @@ def _private_state_dirs(tmp_path_factory):
     pytest-django has read the settings before this file, so it is turned on here)."""
     from django.conf import settings
 
-    old = settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT, settings.GISPORTAL_SEAL_GENERATE
+    old = (
+        settings.GISPORTAL_SEAL_DIR,
+        settings.MEDIA_ROOT,
+        settings.GISPORTAL_SEAL_GENERATE,
+        settings.GISPORTAL_TRUST_DIR,
+    )
     settings.GISPORTAL_SEAL_DIR = tmp_path_factory.mktemp("seals")
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     settings.GISPORTAL_SEAL_GENERATE = True
+    settings.GISPORTAL_TRUST_DIR = tmp_path_factory.mktemp("trust")  # signature verification: empty
     yield
-    settings.GISPORTAL_SEAL_DIR, settings.MEDIA_ROOT, settings.GISPORTAL_SEAL_GENERATE = old
+    (
+        settings.GISPORTAL_SEAL_DIR,
+        settings.MEDIA_ROOT,
+        settings.GISPORTAL_SEAL_GENERATE,
+        settings.GISPORTAL_TRUST_DIR,
+    ) = old
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,6 +13,10 @@ class WiringConfig(AppConfig):
 
     def ready(self) -> None:
         from ogc.render.extract import MapnikRenderer
-        from services.documents import rendering
+        from services.documents import rendering, tsa
+        from services.signatures import trust
 
         rendering.register(MapnikRenderer())
+        # the local TSA's certificates (and the qualified TSAs installed beside it) timestamp our seals:
+        # the signature verifier trusts them (services may not import each other's internals)
+        trust.register_source("tsa", tsa.trusted_tsa_certificates)
