@@ -34,6 +34,7 @@ from services.documents import api as documents_api
 from services.forms import api as forms_api
 from services.offices import imports
 from services.payments import api as payments_api
+from services.signatures import api as signatures_api
 
 DESCRIPTION = (
     "E-forms of the Piaseczno offices, their fees, case status, the KPA deadline calculator, the registry's public "
@@ -173,6 +174,7 @@ api.add_router("", layers_api.router)
 api.add_router("", imports.router)
 api.add_router("", payments_api.router)
 api.add_router("", documents_api.router)
+api.add_router("", signatures_api.router)
 
 
 # ---------------------------------------------------------------- the error mapper: every error → problem JSON

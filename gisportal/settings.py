@@ -231,6 +231,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
     "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 300.0},
     "receipts-sweep": {"task": "forms.receipts_sweep", "schedule": 120.0},
+    "signatures-sweep": {"task": "forms.signatures_sweep", "schedule": 300.0},
     "cases-from-submissions-sweep": {"task": "cases.from_submissions_sweep", "schedule": 120.0},
     "cases-payments-sweep": {"task": "cases.payments_sweep", "schedule": 300.0},
     "payments-pending-poll": {"task": "payments.pending_poll", "schedule": 600.0},

@@ -16,6 +16,7 @@ from services.documents import views as documents
 from services.forms import views as forms
 from services.offices import imports
 from services.payments import views as payments
+from services.signatures import views as signatures
 
 urlpatterns = [
     path("", portal.map_page, name="map"),
@@ -86,6 +87,11 @@ urlpatterns = [
         name="case_attachment",
     ),
     path(
+        "urzad/sprawy/<int:case_id>/zalaczniki/<int:attachment_id>/podpis.pdf",
+        cases.case_attachment_signature_pdf,
+        name="case_attachment_signature_pdf",
+    ),
+    path(
         "urzad/sprawy/<int:case_id>/potwierdzenie/",
         cases.intake_confirmation,
         name="case_intake_confirmation",
@@ -99,6 +105,8 @@ urlpatterns = [
     ),
     path("status/", applicant.status_page, name="case_status"),
     path("terminy/", cases.deadline_page, name="deadline_page"),
+    path("podpis/", signatures.signature_check, name="signature_check"),
+    path("podpis/raport/<str:token>.pdf", signatures.signature_report_pdf, name="signature_report_pdf"),
     path("platnosci/<uuid:payment_id>/", payments.payment_page, name="payment_page"),
     path("platnosci/<uuid:payment_id>/powrot/", payments.payment_return, name="payment_return"),
     path(

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from services.forms.signing import signature_views
+
 from . import calendar
 from .actions import access_code_hash
 from .models import Case, State
@@ -155,6 +157,13 @@ def case_attachments(case: Case) -> list:
     if case.submission_id is None:
         return []
     return list(case.submission.attachments.order_by("id"))
+
+
+def case_attachment_views(case: Case) -> list[dict]:
+    """The attached files with the check of their signatures, each signer compared with the applicant."""
+    if case.submission_id is None:
+        return []
+    return signature_views(case_attachments(case), case.submission.data or {})
 
 
 def case_attachment(case: Case, attachment_id: int):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from services.offices.models import OfficeUnit, StaffMembership
 from services.offices.selectors import office_of
 from services.payments.inputs import parse_amount, parse_day
 from services.payments.selectors import payments_of_case
+from services.signatures.pdf import report_pdf
 
 from . import calendar, selectors
 from .actions import (
@@ -413,7 +414,7 @@ def _case_view(request, case, *, error: str = "", status: int = 200):
             "jobs": jobs_of_case(case.pk),
             "form_sections": selectors.form_sections(case),
             "receipt": selectors.case_receipt(case),
-            "attachments": selectors.case_attachments(case),
+            "attachments": selectors.case_attachment_views(case),
             "settling": selectors.settling_documents(case) if case.state == State.IN_PROGRESS else [],
             "product": selectors.product_case(case),
             "methods": [(k, v[0]) for k, v in DELIVERY_METHODS.items()],
@@ -502,6 +503,21 @@ def case_attachment(request, case_id: int, attachment_id: int):
     if att is None:
         raise Http404(_("There is no such document."))
     return uploaded_file_response(att.file.open("rb"), content_type=att.content_type, filename=att.name)
+
+
+@require_GET
+def case_attachment_signature_pdf(request, case_id: int, attachment_id: int):
+    """The report on an attachment's signatures as PDF, for the case file (the case's office only)."""
+    office = _clerk_office(request)
+    case = selectors.office_case(office, case_id)
+    att = selectors.case_attachment(case, attachment_id) if case else None
+    check = (att.signature_check or {}) if att is not None else {}
+    if check.get("status") != "verified":
+        raise Http404(_("There is no such document."))
+    resp = HttpResponse(report_pdf(check["report"]), content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="podpis-{att.sha256[:12]}.pdf"'
+    resp["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 def _bbox(case) -> str:

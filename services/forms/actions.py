@@ -25,6 +25,7 @@ from services.receipts.models import Receipt
 
 from .codes import case_codes
 from .models import Attachment, Draft, ServiceDefinition, Submission
+from .signing import attachments_verify
 from .validation import FormInvalid, check
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -34,6 +35,10 @@ ALLOWED_TYPES = {  # MIME type: (extensions, magic prefixes)
     "image/png": ((".png",), (b"\x89PNG\r\n\x1a\n",)),
     "application/xml": ((".xml", ".xades"), (b"<?xml", b"<")),
     "text/plain": ((".txt",), ()),
+    # signed files: a detached CAdES signature (beside the file it signs) and ASiC containers
+    "application/pkcs7-signature": ((".p7s",), (b"0", b"-----BEGIN")),
+    "application/vnd.etsi.asic-e+zip": ((".asice", ".sce"), (b"PK\x03\x04",)),
+    "application/vnd.etsi.asic-s+zip": ((".asics", ".scs"), (b"PK\x03\x04",)),
 }
 
 
@@ -92,8 +97,8 @@ def check_attachments(rules: dict, files: list) -> list[tuple[str, str, bytes]]:
         if mime is None:
             errors.append(
                 _(
-                    "%(name)s: only PDF, JPEG, PNG, XML and plain text files are accepted, and the content must "
-                    "match the file type."
+                    "%(name)s: only PDF, JPEG, PNG, XML, plain text and signature files (.p7s, .asice, .asics) are "
+                    "accepted, and the content must match the file type."
                 )
                 % {"name": name[:60]}
             )
@@ -178,6 +183,10 @@ def submission_file(
             return _same_or_conflict(Submission.objects.get(user=user, idempotency_key=key), service, data)
         raise
     submission_receipt(sub)
+    try:  # the signatures are checked now so that the office sees them at once; a sweep repeats a failure
+        attachments_verify(sub)
+    except Exception:
+        log.exception("signature check failed for submission %s", sub.id)
     for hook in FILED_HOOKS:
         try:
             hook(sub)

@@ -131,6 +131,30 @@ class Attachment(models.Model):
         verbose_name_plural = _("attachments")
         ordering = ["id"]
 
+    @property
+    def signature_check(self) -> dict | None:
+        """The check of the file's signatures (None until checked)."""
+        try:
+            return self.signature_check_row.result
+        except AttachmentCheck.DoesNotExist:
+            return None
+
+
+class AttachmentCheck(models.Model):
+    """The check of an attachment's electronic signatures after filing (services/forms/signing.py), kept
+    beside the attachment (attachments are immutable): {"status": "verified", "report": {...}} |
+    {"status": "unsigned"} | {"status": "unreadable", "code": ...}. Written once: what the office saw."""
+
+    attachment = models.OneToOneField(
+        Attachment, primary_key=True, on_delete=models.PROTECT, related_name="signature_check_row"
+    )
+    result = models.JSONField(_("signature check"))
+    checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signature check")
+        verbose_name_plural = _("signature checks")
+
 
 class Draft(models.Model):
     """Form data saved by a logged-in user before filing; one per user and service."""

@@ -39,6 +39,7 @@ from .actions import draft_save, submission_file, submission_receipt
 from .codes import case_codes
 from .models import Submission
 from .pending import pending_drop, pending_get, pending_keep
+from .signing import signature_views
 from .validation import FORM_ERROR, FormInvalid, area_upload, from_post
 
 # fees that depend on what is chosen in the form: the page shows the quote as the choices change
@@ -189,6 +190,7 @@ def submission_detail(request, submission_id):
             "payment_overdue": payment is not None and payment_overdue(payment),
             "documents": documents_of_submission(sub.id),
             "facts": selectors.submission_facts(sub),
+            "attachments": signature_views(list(sub.attachments.order_by("id")), sub.data or {}),
             "work_area": selectors.work_area_of(sub),
             "jobs": (jobs := jobs_of_submission(sub.id)),
             "preparing": any(j.status in ("queued", "running") and j.automatic for j in jobs),

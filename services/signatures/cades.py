@@ -70,8 +70,6 @@ def verify_cms(
     certs = _embedded_certs(signed)
     reports = []
     for i, signer_info in enumerate(signed["signer_infos"]):
-        one = cms.SignedData.load(signed.dump())  # a copy with this signer only: pyHanko reads the first
-        one["signer_infos"] = cms.SignerInfos([signer_info])
         report = SignatureReport(id=f"S{i + 1}", format="CAdES-BES", indication=TOTAL_PASSED)
         report.covers = [
             {
@@ -82,12 +80,25 @@ def verify_cms(
         ]
         report.whole_document = payload is not None
         try:
-            _one(one, payload, certs, report, store)
+            _one(_only(signed, signer_info, attached is not None), payload, certs, report, store)
         except Exception as e:
             log.info("CMS signature %s not processed: %r", i, e)
             report.fail(TOTAL_FAILED, "FORMAT_FAILURE", f"{e.__class__.__name__}: {e}"[:300])
         reports.append(report)
     return reports
+
+
+def _only(signed: cms.SignedData, signer_info: cms.SignerInfo, attached: bool) -> cms.SignedData:
+    """A copy of `signed` with this signer only (pyHanko reads the first), untagged (`signed` came out of a
+    ContentInfo with its explicit [0] tag, which dump() keeps and SignedData.load refuses), and without the
+    encapsulated content, which is then given to pyHanko as the detached data (it refuses both at once)."""
+    one = cms.SignedData.load(signed.untag().dump())
+    one["signer_infos"] = cms.SignerInfos([signer_info])
+    if attached:
+        one["encap_content_info"] = cms.ContentInfo(
+            {"content_type": signed["encap_content_info"]["content_type"]}
+        )
+    return one
 
 
 def _signer_cert(signed: cms.SignedData, certs: list[asn1_x509.Certificate]) -> asn1_x509.Certificate | None:

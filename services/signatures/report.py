@@ -57,7 +57,10 @@ SUB_INDICATION_TEXTS = {
     "NO_SIGNING_CERTIFICATE_FOUND": gettext_lazy("The signature does not carry the signer's certificate."),
     "CERTIFICATE_CHAIN_GENERAL_FAILURE": gettext_lazy("The signer's certificate chain could not be checked."),
     "CHAIN_CONSTRAINTS_FAILURE": gettext_lazy("The signer's certificate may not be used for this signature."),
-    "SIG_CONSTRAINTS_FAILURE": gettext_lazy("The document was changed after it was signed."),
+    "SIG_CONSTRAINTS_FAILURE": gettext_lazy(
+        "The signature does not cover the document as it is now: part of it was added or changed after "
+        "signing, only a part of it was signed, or the signer may not vouch for what it claims."
+    ),
     "CRYPTO_CONSTRAINTS_FAILURE": gettext_lazy("The signature uses an algorithm that is no longer secure."),
     "CRYPTO_CONSTRAINTS_FAILURE_NO_POE": gettext_lazy(
         "The signature uses an algorithm that is no longer secure and nothing proves when it was made."

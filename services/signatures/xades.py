@@ -292,6 +292,10 @@ def _verify_one(data, root, index, sig, qp, report: SignatureReport, store, reso
             report.fail(TOTAL_FAILED, "FORMAT_FAILURE", text)
         return
     results = results if isinstance(results, list) else [results]
+    if not report.whole_document:  # valid over an element, but not the document as it is read (wrapping)
+        report.fail(
+            INDETERMINATE, "SIG_CONSTRAINTS_FAILURE", "the signature covers only part of the document"
+        )
     props = next(
         (
             getattr(r, "signed_properties", None)
