@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import zipfile
+import zlib
 from io import BytesIO
 
 from gisportal.core.ziparchive import unsafe_member_name
@@ -46,8 +47,8 @@ def _members(data: bytes) -> dict[str, bytes]:
     try:
         zf = zipfile.ZipFile(BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise BadContainer("not a readable zip") from e
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as e:
+        raise BadContainer("not a readable zip") from e  # NotImplementedError: an unknown zip version
     if len(infos) > MAX_MEMBERS:
         raise BadContainer("too many files")
     total = 0
@@ -68,7 +69,15 @@ def _members(data: bytes) -> dict[str, bytes]:
         try:
             with zf.open(info) as f:
                 body = f.read(MAX_MEMBER + 1)  # sizes in the headers may lie: never read past the limit
-        except (zipfile.BadZipFile, ValueError, OSError, RuntimeError, NotImplementedError) as e:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,  # a damaged deflate stream
+            EOFError,  # a truncated one
+            ValueError,
+            OSError,
+            RuntimeError,
+            NotImplementedError,
+        ) as e:
             raise BadContainer("a file cannot be read") from e
         if len(body) > MAX_MEMBER:
             raise BadContainer("a file inflates too much")

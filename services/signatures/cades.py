@@ -64,10 +64,13 @@ def verify_cms(
     """One report per signer of a CMS SignedData (.p7s). The signed content is the encapsulated one, or
     `detached` for a detached signature (INDETERMINATE/SIGNED_DATA_NOT_FOUND without it)."""
     signed = load_signed_data(data)
-    content = signed["encap_content_info"]["content"]
-    attached = content.native if content is not None and content.native is not None else None
+    try:  # asn1crypto parses lazily: a damaged certificate or content shows only here
+        content = signed["encap_content_info"]["content"]
+        attached = content.native if content is not None and content.native is not None else None
+        certs = _embedded_certs(signed)
+    except (ValueError, TypeError, KeyError) as e:
+        raise NotCms(str(e)[:200]) from e
     payload = attached if attached is not None else detached
-    certs = _embedded_certs(signed)
     reports = []
     for i, signer_info in enumerate(signed["signer_infos"]):
         report = SignatureReport(id=f"S{i + 1}", format="CAdES-BES", indication=TOTAL_PASSED)
@@ -119,9 +122,9 @@ def _one(signed, payload, certs, report: SignatureReport, store: TrustStore) -> 
             INDETERMINATE, "NO_SIGNING_CERTIFICATE_FOUND", "the signer's certificate is not in the file"
         )
         return
-    report.signer = identity.signer_of(cert)
+    report.signer = identity.signer_of(cert)  # who the certificate names, shown even when the check fails
+    report.certificate = identity.certificate_facts(cert)
     if payload is None:
-        report.certificate = identity.certificate_facts(cert)
         report.fail(INDETERMINATE, "SIGNED_DATA_NOT_FOUND", "detached signature without its file")
         return
     try:
@@ -200,6 +203,7 @@ def _pdf_one(sig: EmbeddedPdfSignature, report: SignatureReport, store: TrustSto
         )
         return
     report.signer = identity.signer_of(cert)
+    report.certificate = identity.certificate_facts(cert)
     try:
         status = run(
             lambda: async_validate_pdf_signature(

@@ -17,7 +17,7 @@ Revocation over the network is off unless GISPORTAL_REVOCATION_FETCH is on; then
 GISPORTAL_REVOCATION_HOSTS, without redirects, each request within GISPORTAL_REVOCATION_TIMEOUT seconds and
 a small budget: a certificate someone uploads never makes the server connect anywhere else.
 
-The store is rebuilt when a file in the folder changes (checked at most every few seconds)."""
+The store is rebuilt when a file in the folder (or a seal) changes."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ from pyhanko_certvalidator.path import ValidationPath
 log = logging.getLogger(__name__)
 
 MAX_TRUST_FILE = 30 * 1024 * 1024  # the EU LOTL and national lists are a few MB
-RECHECK_SECONDS = 5.0
+RECHECK_SECONDS = 0.0  # the stat walk is cheap next to a verification: a new seal counts at once
 CertSource = Callable[[], Iterable[x509.Certificate]]
 _sources: dict[str, CertSource] = {}
 _lock = threading.Lock()

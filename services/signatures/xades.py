@@ -267,6 +267,10 @@ def _verify_one(data, root, index, sig, qp, report: SignatureReport, store, reso
         report.fail(INDETERMINATE, "NO_SIGNING_CERTIFICATE_FOUND", "no X509Certificate in KeyInfo")
         return
     signing = (_claimed_signing_cert(qp, certs) if qp is not None else None) or certs[0]
+    der = signing.public_bytes(Encoding.DER)
+    cert = asn1_x509.Certificate.load(der)
+    report.signer = identity.signer_of(cert)  # who the certificate names, shown even when the check fails
+    report.certificate = identity.certificate_facts(cert)
     config = XAdESSignatureConfiguration(expect_references=True, verification_time=_inside_validity(signing))
     verifier = _index_verifier(XAdESVerifier if qp is not None else XMLVerifier, index)
     resolver = (lambda uri: resolve(uri)) if resolve is not None else None
@@ -314,14 +318,11 @@ def _verify_one(data, root, index, sig, qp, report: SignatureReport, store, reso
                 report.fail(
                     TOTAL_FAILED, "HASH_FAILURE", "the signature timestamp does not match the signature"
                 )
-    der = signing.public_bytes(Encoding.DER)
-    cert = asn1_x509.Certificate.load(der)
     others = [
         asn1_x509.Certificate.load(c.public_bytes(Encoding.DER))
         for c in certs
         if c.public_bytes(Encoding.DER) != der
     ]
-    report.signer = identity.signer_of(cert)
     pz = identity.profil_zaufany(props)
     if pz is not None and der in store.pz_certificates:
         report.profil_zaufany = True
