@@ -124,7 +124,7 @@ def verify_too_large_text() -> str:
         }
     },
 )
-def verify(request, file: File[UploadedFile], detached: File[UploadedFile] | None = None):
+def verify(request, file: File[UploadedFile], detached: File[UploadedFile | None] = None):
     data, name = read_upload(file)
     other, other_name = read_upload(detached)
     report = verify_file(data or b"", name, detached=other, detached_name=other_name)
