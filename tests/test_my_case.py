@@ -262,3 +262,7 @@ def test_the_demo_citizen_has_a_case_to_answer_and_a_fee_to_pay(demo_data, gatew
     assert demo_cases_ensure() == cases  # once only
     waiting = next(c for c in cases if c.state == State.WAITING_APPLICANT)
     assert waiting.supplement_due is not None and waiting.applicant_user.username == "obywatel"
+    # the letter carries a copy sealed by the county: its signature is checked and names the county
+    check = waiting.submission.attachments.get().signature_check
+    assert check["status"] == "verified" and check["report"]["indication"] == "TOTAL_PASSED"
+    assert check["report"]["signatures"][0]["signer"]["organisation"] == "Starostwo Powiatowe w Piasecznie"

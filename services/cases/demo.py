@@ -1,6 +1,7 @@
 """Demo cases for `make demo`: the demo citizen's requests in the stages a visitor should see: one
-letter the office has asked to supplement (answer it on "My cases"), one extract waiting for its fee
-(pay it on the sandbox gateway). Filed through the same actions as a person's request; idempotent."""
+letter the office has asked to supplement (answer it on "My cases"; it carries an attachment sealed by the
+county office, so the clerk's case page shows a checked signature), one extract waiting for its fee (pay it
+on the sandbox gateway). Filed through the same actions as a person's request; idempotent."""
 
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ def _demo_parcel() -> str | None:
 
     p = Parcel.objects.current().filter(precinct__unit__unit_id="141804_5").order_by("parcel_id").first()
     return p.parcel_id if p else None
+
+
+def _signed_attachment() -> list:
+    """A letter of the county office sealed with its PAdES seal, as a resident would attach a copy."""
+    import weasyprint
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from services.documents.pades import seal_pdf
+    from services.offices.models import Office
+
+    county = Office.objects.filter(code="sp-piaseczno").first()
+    if county is None:
+        return []
+    html = "<h1>Starostwo Powiatowe w Piasecznie</h1><p>Pismo w sprawie oświetlenia drogi powiatowej.</p>"
+    pdf = seal_pdf(weasyprint.HTML(string=html).write_pdf(), county, reason="Pismo", location="Piaseczno")
+    return [SimpleUploadedFile("pismo-starostwa.pdf", pdf, content_type="application/pdf")]
 
 
 def demo_cases_ensure() -> list[Case]:
@@ -51,6 +68,7 @@ def demo_cases_ensure() -> list[Case]:
                 "content": "Proszę o informację, kiedy gmina zamontuje oświetlenie przy mojej ulicy.",
             },
             user=citizen,
+            files=_signed_attachment(),
             idempotency_key=f"demo-{uuid.uuid4()}",
         )
     case = Case.objects.get(submission=letter)
