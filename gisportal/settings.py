@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "services.payments",
     "services.documents",
     "services.signatures",
+    "services.delivery",
     "gisportal.web",
     "gisportal.wiring",  # hands ogc's map renderer to services.documents (services may not import ogc)
 ]
@@ -237,6 +238,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-pending-poll": {"task": "payments.pending_poll", "schedule": 600.0},
     "payments-reconcile": {"task": "payments.reconcile", "schedule": crontab(hour=5, minute=30)},
     "documents-jobs-sweep": {"task": "documents.jobs_sweep", "schedule": 300.0},
+    # deemed deliveries, e-delivery proofs, reminders, retries: daily after midnight (and hourly for the
+    # providers' proofs and retries; the job is idempotent, so running it more often changes nothing twice)
+    "deliveries-settle": {"task": "delivery.settle", "schedule": crontab(hour=0, minute=5)},
+    "deliveries-poll": {"task": "delivery.settle", "schedule": 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
@@ -256,6 +261,15 @@ GISPORTAL_TRUST_DIR = Path(os.environ.get("GISPORTAL_TRUST_DIR", STATE_DIR / "tr
 # addresses named in certificates that chain to a trusted root, only on these hosts, with a short timeout
 GISPORTAL_REVOCATION_FETCH = os.environ.get("GISPORTAL_REVOCATION_FETCH", "") == "1"
 GISPORTAL_REVOCATION_HOSTS = [h for h in os.environ.get("GISPORTAL_REVOCATION_HOSTS", "").split(",") if h]
+# Delivery of documents (services/delivery): days after arrival on which an unopened document is recalled
+# by e-mail; the e-Doręczenia provider's REST API (empty: the local fake on 127.0.0.1:8096, demo and tests)
+GISPORTAL_DELIVERY_REMINDER_DAYS = [
+    int(x) for x in os.environ.get("GISPORTAL_DELIVERY_REMINDER_DAYS", "3,7,13").split(",") if x.strip()
+]
+GISPORTAL_EDORECZENIA_URL = os.environ.get("GISPORTAL_EDORECZENIA_URL", "http://127.0.0.1:8096").rstrip("/")
+GISPORTAL_EDORECZENIA_CLIENT_ID = os.environ.get("GISPORTAL_EDORECZENIA_CLIENT_ID", "gisportal-demo")
+GISPORTAL_EDORECZENIA_SECRET = os.environ.get("GISPORTAL_EDORECZENIA_SECRET", "demo-secret")
+GISPORTAL_EDORECZENIA_TIMEOUT = float(os.environ.get("GISPORTAL_EDORECZENIA_TIMEOUT", "10"))
 GISPORTAL_REVOCATION_TIMEOUT = float(os.environ.get("GISPORTAL_REVOCATION_TIMEOUT", "3"))
 # HTTP status of WMS exception reports for client errors: "200" (as MapServer and GeoServer answer, and as the
 # INSPIRE validator requires) or "400"; WFS and OGC API always answer 4xx

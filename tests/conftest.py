@@ -232,3 +232,14 @@ def document_jobs_queued(monkeypatch):
     queued: list[str] = []
     monkeypatch.setattr(actions, "_enqueue", lambda job_id: queued.append(str(job_id)))
     return queued
+
+
+@pytest.fixture(autouse=True)
+def deliveries_queued(monkeypatch):
+    """e-Doręczenia sends are queued to Celery after the commit; in tests they are recorded instead (never
+    published to the real broker), and a test sends them with services.delivery.actions.delivery_send."""
+    from services.delivery import actions
+
+    queued: list[str] = []
+    monkeypatch.setattr(actions, "_enqueue", lambda delivery_id: queued.append(str(delivery_id)))
+    return queued

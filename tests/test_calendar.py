@@ -1,4 +1,4 @@
-"""The Polish statutory calendar and KPA deadlines (services/cases/calendar.py; DOMAIN.md §7).
+"""The Polish statutory calendar and KPA deadlines (gisportal/core/calendar.py; DOMAIN.md §7).
 
 Pure functions: no database. The worked examples of DOMAIN.md §7 come first, then the edges (month
 ends, the Saturday rule of 1 June 2017, holiday chains, paused periods), then property tests that
@@ -18,9 +18,8 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gisportal.core.errors import InvalidInput
-from services.cases import calendar as cal
-from services.cases.calendar import (
+from gisportal.core import calendar as cal
+from gisportal.core.calendar import (
     SATURDAY_RULE_FROM,
     CalendarError,
     Explained,
@@ -40,6 +39,7 @@ from services.cases.calendar import (
     status,
     term_end,
 )
+from gisportal.core.errors import InvalidInput
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,8 +21,8 @@ from django.test import Client
 from django.utils import timezone
 from shapely.geometry import Polygon
 
+from gisportal.core import calendar
 from layers.models import AdministrativeUnit, Parcel
-from services.cases import calendar
 from services.cases.issuing import documents_for
 from services.cases.models import Case
 from services.forms import area as area_mod

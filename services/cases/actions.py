@@ -24,13 +24,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
+from gisportal.core import calendar
 from gisportal.core.errors import Forbidden, GisportalError, InvalidInput
 from services.forms.codes import case_codes
 from services.forms.models import Submission
 from services.offices.models import Office, OfficeUnit
 from services.offices.selectors import office_of
 
-from . import calendar
 from .models import Case, CaseDocument, DeadlineKind, Pause, State, TimelineEntry
 from .states import TRANSITIONS, Facts
 
@@ -450,6 +450,10 @@ def case_transition(
     _entry(case, action, actor=actor, before=before, public=t.public, data={**facts, "note": note})
     if t.public:
         _notify_after_commit(case, t.mail, {**facts, "deadline": case.deadline.isoformat()}, note=note)
+    if action == "settle":
+        from .delivering import case_deliveries_start
+
+        case_deliveries_start(case, facts.get("document_keys", []))
     if action == "notify_delay":
         _delay_notice(case, actor, reasons=note, old_deadline=old_deadline, new_date=new_date)
     return case
@@ -676,14 +680,13 @@ def case_document_issued(change) -> None:
         )
         if all(j.status == "issued" for j in jobs_of_case(case.pk)) and case.state == State.IN_PROGRESS:
             issued = documents_of_case(case.pk)
-            _system_transition(
-                case,
-                "settle",
-                data={
-                    "documents": ", ".join(d.number for d in issued),
-                    "document_keys": [f"issued:{d.pk}" for d in issued],
-                },
-            )
+            keys = [f"issued:{d.pk}" for d in issued]
+            if _system_transition(
+                case, "settle", data={"documents": ", ".join(d.number for d in issued), "document_keys": keys}
+            ):
+                from .delivering import case_deliveries_start
+
+                case_deliveries_start(case, keys)
 
 
 def case_payment_changed(change) -> None:

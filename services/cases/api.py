@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.throttling import BaseThrottle
 
+from gisportal.core import calendar
 from gisportal.core.errors import GisportalError, InvalidInput
 from gisportal.core.problems import Problem
 
-from . import calendar, selectors
+from . import selectors
 
 router = Router(tags=["cases"])
 _PERIOD = re.compile(r"^P(?:(\d{1,4})Y)?(?:(\d{1,4})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?$")

@@ -18,9 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gisportal.core.downloads import uploaded_file_response
 from gisportal.core.errors import GisportalError
 from gisportal.core.nul import has_nul, without_nul
+from services.delivery.selectors import deliveries_of_case
 
 from . import selectors
 from .actions import case_access_code_reissue, case_supplement_answer, case_withdraw_by_applicant
+from .delivering import held_back
 from .models import State
 from .states import ACTIVE, TRANSITIONS
 
@@ -64,6 +66,7 @@ def my_case(request, case_id: int):
             "may_withdraw": case.state in TRANSITIONS["withdraw"].sources,
             "to_pay": [p for p in docs["payments"] if p.status in ("due", "failed", "pending")],
             "status_url": settings.GISPORTAL_PUBLIC_URL + reverse("case_status"),
+            "deliveries": deliveries_of_case(case.pk),
             **docs,
         },
     )
@@ -119,6 +122,9 @@ def my_case_document(request, case_id: int, doc_id):
     doc = selectors.applicant_document(case, doc_id)
     if doc is None:
         raise Http404(_("There is no such document."))
+    wait = held_back(f"case:{doc.pk}", request.user)
+    if wait:  # delivered through the inbox: it opens once its receipt is confirmed
+        return redirect(wait)
     return uploaded_file_response(doc.file.open("rb"), content_type=doc.content_type, filename=doc.name)
 
 

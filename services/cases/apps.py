@@ -29,3 +29,13 @@ class CasesConfig(AppConfig):
 
         if case_document_issued not in DOCUMENT_HOOKS:
             DOCUMENT_HOOKS.append(case_document_issued)
+        # a delivery that ends reaches the case the same way; documents waiting in the inbox stay closed
+        from services.delivery.actions import DELIVERY_HOOKS
+        from services.documents.selectors import DOWNLOAD_GATES
+
+        from .delivering import case_delivery_done, held_back
+
+        if case_delivery_done not in DELIVERY_HOOKS:
+            DELIVERY_HOOKS.append(case_delivery_done)
+        if held_back not in DOWNLOAD_GATES:
+            DOWNLOAD_GATES.append(held_back)

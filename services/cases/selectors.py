@@ -11,9 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gisportal.core import calendar
 from services.forms.signing import signature_views
 
-from . import calendar
 from .actions import access_code_hash
 from .models import Case, State
 from .states import ACTIVE

@@ -305,6 +305,9 @@ SYSTEM_TEXTS = {
     "payment_cancelled": _lazy("Fee document cancelled"),
     "payment_flagged": _lazy("Payment difference sent to a clerk for review"),
     "access_reissued": _lazy("New access code issued; the previous one no longer works"),
+    "delivery_sent": _lazy("Document sent to the applicant"),
+    "document_delivered": _lazy("Document delivered to the applicant"),
+    "delivery_returned": _lazy("The letter came back undelivered"),
 }
 
 
@@ -401,13 +404,19 @@ def _details(action: str, f: Facts) -> str:
         return text
     if action == "settle" and "documents" in f:
         return f["documents"]
-    if action == "deliver" and "method" in f:
+    if action in ("deliver", "document_delivered") and "method" in f:
         text = _("%(method)s on %(date)s") % f
+        if "how" in f and f["how"] == "deemed":
+            text += " " + _("(deemed delivered: not collected within 14 days)")
         if "tracking_no" in f:
             text += ", " + _("tracking number %(tracking_no)s") % f
         if "proof_name" in f:
             text += ", " + _("proof: %(proof_name)s") % f
+        if "period_ends" in f:
+            text += "; " + _("the period for an appeal or complaint ends on %(period_ends)s") % f
         return text
+    if action in ("delivery_sent", "delivery_returned") and "title" in f:
+        return _("%(title)s, %(method)s") % f
     if action == "document_added" and "name" in f:
         return f["name"]
     if action == "document_issued" and "number" in f:

@@ -21,9 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gisportal.core import calendar
 from gisportal.core.downloads import uploaded_file_response
 from gisportal.core.errors import GisportalError, InvalidInput
 from gisportal.core.nul import has_nul
+from services.delivery.selectors import deliveries_of_case
 from services.documents.selectors import jobs_of_case
 from services.forms.actions import check_attachments
 from services.forms.models import ServiceDefinition
@@ -34,7 +36,7 @@ from services.payments.inputs import parse_amount, parse_day
 from services.payments.selectors import payments_of_case
 from services.signatures.pdf import report_pdf
 
-from . import calendar, selectors
+from . import selectors
 from .actions import (
     PROOF_TYPES,
     Delivery,
@@ -415,6 +417,7 @@ def _case_view(request, case, *, error: str = "", status: int = 200):
             "form_sections": selectors.form_sections(case),
             "receipt": selectors.case_receipt(case),
             "attachments": selectors.case_attachment_views(case),
+            "deliveries": deliveries_of_case(case.pk),
             "settling": selectors.settling_documents(case) if case.state == State.IN_PROGRESS else [],
             "product": selectors.product_case(case),
             "methods": [(k, v[0]) for k, v in DELIVERY_METHODS.items()],

@@ -46,6 +46,22 @@ def personal(doc: IssuedDocument) -> bool:
     return KINDS[doc.kind][1]
 
 
+# Asked before the owner downloads a document: a gate answers the page where the document still waits
+# (a delivery to confirm first) or None. Registered at start-up by the case register (services.cases).
+DOWNLOAD_GATES: list = []
+
+
+def held_back(doc: IssuedDocument, user) -> str | None:
+    """Where the owner must go first (the inbox entry to acknowledge), None when the file may be sent."""
+    if user is None or doc.owner_id != getattr(user, "pk", None):
+        return None  # the issuing office's staff are not held back
+    for gate in DOWNLOAD_GATES:
+        where = gate(f"issued:{doc.pk}", user)
+        if where:
+            return where
+    return None
+
+
 def may_download(doc: IssuedDocument, user) -> bool:
     """The owner, or staff of the issuing office who work on cases."""
     if user is None or not user.is_authenticated:

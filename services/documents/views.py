@@ -33,6 +33,9 @@ def document_download(request, document_id):
     doc = IssuedDocument.objects.filter(pk=document_id).first()
     if doc is None or not selectors.may_download(doc, request.user):
         raise Http404(_("There is no such document."))
+    wait = selectors.held_back(doc, request.user)
+    if wait:  # delivered through the inbox: it opens once its receipt is confirmed
+        return redirect(wait)
     return _pdf(doc.pdf, doc.number.replace("/", "-"))
 
 

@@ -1,7 +1,7 @@
 """The statutory time to settle each e-service, as data: one key per kind of term, named in the
 service's definition (`"deadline"`), stored on its ServiceDefinition (`deadline_kind`), shown on the
 service list and the form, and used by the case register to compute the case's deadline (the same
-key is a `cases.models.DeadlineKind`, counted by `cases.calendar.settlement_deadline`). One source:
+key is a `cases.models.DeadlineKind`, counted by `gisportal.core.calendar.settlement_deadline`). One source:
 nothing else says how long a service takes."""
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import hashlib
 import mimetypes
 import secrets
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -101,6 +102,17 @@ QC_TYPE_ESIGN, QC_TYPE_ESEAL = "0.4.0.1862.1.6.1", "0.4.0.1862.1.6.2"
 POLICY_QCP_N_QSCD = "0.4.0.194112.1.2"  # qualified certificate for a natural person, key on a QSCD
 POLICY_QCP_L_QSCD = "0.4.0.194112.1.3"  # qualified certificate for a legal person (seal), key on a QSCD
 TSA_POLICY = "2.25.329800735698586629295641978511506172918"  # a test policy under the UUID arc
+
+
+def _sync(fn):
+    """Call `fn` (which runs its own event loop: pyHanko's sync wrappers, asyncio.run) here, or in a worker
+    thread when this thread already runs a loop (the e2e tests' Playwright keeps one for the session)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
 
 
 def _now() -> datetime.datetime:
@@ -581,7 +593,7 @@ async def _async_token(
 def timestamp_token(tsa: Party, digest: bytes, md_algorithm: str = "sha256") -> cms.ContentInfo:
     """An RFC 3161 timestamp token (CMS SignedData over a TSTInfo, signed by `tsa` with pyHanko's CMS
     signer, as services/documents/tsa.py does) for a message digest."""
-    return asyncio.run(_async_token(tsa, digest, md_algorithm))
+    return _sync(lambda: asyncio.run(_async_token(tsa, digest, md_algorithm)))
 
 
 class PKITimeStamper(TimeStamper):
@@ -894,7 +906,7 @@ def pades(
     )
     stamper = PKITimeStamper(_tsa_of(party, tsa)) if timestamp else None
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-    return PdfSigner(meta, _cms_signer(party), timestamper=stamper).sign_pdf(writer).getvalue()
+    return _sync(lambda: PdfSigner(meta, _cms_signer(party), timestamper=stamper).sign_pdf(writer).getvalue())
 
 
 def pades_then_modified(pdf: bytes, party: Party, *, text: str = "Kwota do zaplaty: 0 zl") -> bytes:
@@ -921,8 +933,10 @@ def cades(data: bytes, party: Party, *, detached: bool = True, signing_certifica
     ESS signing-certificate-v2 CAdES-BES requires. signing_certificate_v2=True signs with pyHanko
     instead (use_cades: signing-certificate-v2 included)."""
     if signing_certificate_v2:
-        signed = asyncio.run(
-            _cms_signer(party).async_sign_general_data(data, "sha256", detached=detached, use_cades=True)
+        signed = _sync(
+            lambda: asyncio.run(
+                _cms_signer(party).async_sign_general_data(data, "sha256", detached=detached, use_cades=True)
+            )
         )
         return signed.dump()
     builder = pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(party.cert, party.key, hashes.SHA256())

@@ -202,7 +202,7 @@ def test_xades_t_timestamp_covers_signature_value(pki):
     digest = hashlib.sha256(etree.tostring(value, method="c14n", exclusive=True)).digest()
     context = _validation_context(pki)
     status = TimestampSignatureStatus(
-        **asyncio.run(validate_tst_signed_data(token["content"], context, lambda _: digest))
+        **P._sync(lambda: asyncio.run(validate_tst_signed_data(token["content"], context, lambda _: digest)))
     )
     assert status.intact and status.valid and status.trusted
     assert status.signing_cert.dump() == pki.tsa.asn1_cert.dump()
@@ -231,7 +231,11 @@ def test_pz_data_is_inside_the_signed_properties(pki):
 def _pdf_status(pki, pdf: bytes):
     signature = PdfFileReader(BytesIO(pdf)).embedded_signatures[0]
     context = _validation_context(pki)
-    return validate_pdf_signature(signature, signer_validation_context=context, ts_validation_context=context)
+    return P._sync(
+        lambda: validate_pdf_signature(
+            signature, signer_validation_context=context, ts_validation_context=context
+        )
+    )
 
 
 def test_pades(pki):
@@ -258,7 +262,9 @@ def test_cades(pki, signing_certificate_v2):
     detached = cms.ContentInfo.load(P.cades(data, pki.person, signing_certificate_v2=signing_certificate_v2))
     signed_data = detached["content"]
     assert {c.chosen.dump() for c in signed_data["certificates"]} >= {pki.intermediate.asn1_cert.dump()}
-    status = asyncio.run(async_validate_detached_cms(data, signed_data, _validation_context(pki)))
+    status = P._sync(
+        lambda: asyncio.run(async_validate_detached_cms(data, signed_data, _validation_context(pki)))
+    )
     assert status.intact and status.valid and status.trusted
     attached = cms.ContentInfo.load(P.cades(data, pki.person, detached=False))
     assert attached["content"]["encap_content_info"]["content"].native == data
@@ -304,7 +310,9 @@ def test_asic(pki, kind):
     else:
         signed = z.read("META-INF/ASiCManifest.xml") if kind == "asic_e_cades" else z.read("wniosek.xml")
         signed_data = cms.ContentInfo.load(z.read("META-INF/signature.p7s"))["content"]
-        status = asyncio.run(async_validate_detached_cms(signed, signed_data, _validation_context(pki)))
+        status = P._sync(
+            lambda: asyncio.run(async_validate_detached_cms(signed, signed_data, _validation_context(pki)))
+        )
         assert status.bottom_line
     if kind == "asic_e_cades":
         manifest = etree.fromstring(z.read("META-INF/ASiCManifest.xml"))
