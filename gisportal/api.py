@@ -30,6 +30,7 @@ from gisportal.core.errors import GisportalError
 from gisportal.core.problems import CONTENT_TYPE, Problem, problem
 from layers import api as layers_api
 from services.cases import api as cases_api
+from services.delivery import api as delivery_api
 from services.documents import api as documents_api
 from services.forms import api as forms_api
 from services.offices import imports
@@ -175,6 +176,7 @@ api.add_router("", imports.router)
 api.add_router("", payments_api.router)
 api.add_router("", documents_api.router)
 api.add_router("", signatures_api.router)
+api.add_router("", delivery_api.router)
 
 
 # ---------------------------------------------------------------- the error mapper: every error → problem JSON

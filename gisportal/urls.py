@@ -12,6 +12,8 @@ from ogc.ogcapi import views as ogcapi
 from ogc.tiles import views as tiles
 from services.cases import applicant
 from services.cases import views as cases
+from services.delivery import clerk as delivery_clerk
+from services.delivery import views as delivery
 from services.documents import views as documents
 from services.forms import views as forms
 from services.offices import imports
@@ -95,6 +97,30 @@ urlpatterns = [
         "urzad/sprawy/<int:case_id>/potwierdzenie/",
         cases.intake_confirmation,
         name="case_intake_confirmation",
+    ),
+    path("skrzynka/", delivery.inbox, name="delivery_inbox"),
+    path("skrzynka/<uuid:delivery_id>/", delivery.delivery_detail, name="delivery_detail"),
+    path("skrzynka/<uuid:delivery_id>/dokument", delivery.delivery_document, name="delivery_document"),
+    path("skrzynka/<uuid:delivery_id>/upd.<str:fmt>", delivery.delivery_proof, name="delivery_proof"),
+    path(
+        "urzad/doreczenia/<uuid:delivery_id>/koperta.pdf",
+        delivery_clerk.envelope,
+        name="delivery_clerk_envelope",
+    ),
+    path(
+        "urzad/doreczenia/<uuid:delivery_id>/zdarzenie",
+        delivery_clerk.paper_event,
+        name="delivery_clerk_event",
+    ),
+    path(
+        "urzad/doreczenia/<uuid:delivery_id>/upd.xml",
+        delivery_clerk.proof_xml,
+        name="delivery_clerk_proof_xml",
+    ),
+    path(
+        "urzad/doreczenia/<uuid:delivery_id>/upd.pdf",
+        delivery_clerk.proof_pdf,
+        name="delivery_clerk_proof_pdf",
     ),
     path("moje-sprawy/", applicant.my_cases, name="my_cases"),
     path("moje-sprawy/<int:case_id>/", applicant.my_case, name="my_case"),

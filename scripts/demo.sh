@@ -37,6 +37,14 @@ if [ -z "${GISPORTAL_ULDK_URL:-}" ]; then
   python -m layers.registries.uldk --port "${GISPORTAL_FAKE_ULDK_PORT:-8097}" >var/log/uldk.log 2>&1 & pids+=($!)
   export GISPORTAL_ULDK_URL="http://127.0.0.1:${GISPORTAL_FAKE_ULDK_PORT:-8097}/"
 fi
+# the local fake of e-Doręczenia (its messages: http://127.0.0.1:8096/_fake/); production sets
+# GISPORTAL_EDORECZENIA_URL and the office's credentials for the real provider
+case "${GISPORTAL_EDORECZENIA_URL:-}" in
+  "" | http://127.0.0.1:8096 | http://127.0.0.1:8096/)
+    python -m services.delivery.adapters.fake_edoreczenia --port 8096 >var/log/edoreczenia.log 2>&1 & pids+=($!)
+    export GISPORTAL_EDORECZENIA_URL="http://127.0.0.1:8096"
+    ;;
+esac
 if [ "${GISPORTAL_DEMO_P24:-0}" = "1" ]; then
   python -m services.payments.adapters.fake_przelewy24 --port "$P24_PORT" >var/log/p24.log 2>&1 & pids+=($!)
 fi

@@ -187,7 +187,10 @@ def _send_edoreczenia(delivery_id, now: datetime) -> Delivery:
                 return d
             d.attempts += 1
             d.last_error = str(e)[:300]
-            d.next_attempt_at = now + min(RETRY_BASE * (2 ** min(d.attempts - 1, 12)), RETRY_MAX)
+            # refused for good (a bad address): no next attempt, the clerk sees last_error
+            d.next_attempt_at = (
+                now + min(RETRY_BASE * (2 ** min(d.attempts - 1, 12)), RETRY_MAX) if e.retry else None
+            )
             d.save(update_fields=["attempts", "last_error", "next_attempt_at"])
             _event(d, "send_failed", now, error=d.last_error, retry=e.retry)
         return d
@@ -411,7 +414,7 @@ def deliveries_settle(*, now: datetime | None = None) -> dict[str, int]:
         status=Status.PREPARED, channel__in=(Channel.EDORECZENIA, Channel.PORTAL)
     ).filter(
         Q(next_attempt_at__lte=now)
-        | Q(next_attempt_at__isnull=True, created_at__lte=now - timedelta(minutes=10))
+        | Q(next_attempt_at__isnull=True, attempts=0, created_at__lte=now - timedelta(minutes=10))
     )
     for d in unsent:
         delivery_send(d.pk, now=now)
