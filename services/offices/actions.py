@@ -74,10 +74,14 @@ DEMO_FEE_ACCOUNT = "PL61109010140000071219812874"
 
 @transaction.atomic
 def demo_accounts_ensure(password: str = DEMO_PASSWORD) -> list[tuple[str, str, str]]:
-    """Create (or reset) the demo accounts, and give the demo county an account for fees if it has
-    none. Idempotent. Returns (username, role, office) rows."""
+    """Create (or reset) the demo accounts, and give the demo county an account for fees and every office
+    an e-delivery address if it has none. Idempotent. Returns (username, role, office) rows."""
     User = get_user_model()
     Office.objects.filter(kind="county", fee_account="").update(fee_account=DEMO_FEE_ACCOUNT)
+    # demo e-delivery addresses (the local fake provider knows them), so e-Doręczenia deliveries go out
+    for i, office in enumerate(Office.objects.filter(ade_address="").order_by("code")):
+        office.ade_address = f"AE:PL-{10001 + i:05d}-{20001 + i:05d}-DEMO{chr(65 + i % 26)}-{11 + i % 80:02d}"
+        office.save(update_fields=["ade_address"])
     rows = []
     for username, email, first, last, role, office_code, unit_code, licence in DEMO_ACCOUNTS:
         user, _ = User.objects.update_or_create(
