@@ -32,6 +32,7 @@ from layers import api as layers_api
 from services.cases import api as cases_api
 from services.delivery import api as delivery_api
 from services.documents import api as documents_api
+from services.exchange import api as exchange_api
 from services.forms import api as forms_api
 from services.offices import imports
 from services.payments import api as payments_api
@@ -176,6 +177,7 @@ api.add_router("", imports.router)
 api.add_router("", payments_api.router)
 api.add_router("", documents_api.router)
 api.add_router("", signatures_api.router)
+api.add_router("", exchange_api.router)
 api.add_router("", delivery_api.router)
 
 

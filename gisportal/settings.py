@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "services.documents",
     "services.signatures",
     "services.delivery",
+    "services.exchange",
     "gisportal.web",
     "gisportal.wiring",  # hands ogc's map renderer to services.documents (services may not import ogc)
 ]
@@ -242,6 +244,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # providers' proofs and retries; the job is idempotent, so running it more often changes nothing twice)
     "deliveries-settle": {"task": "delivery.settle", "schedule": crontab(hour=0, minute=5)},
     "deliveries-poll": {"task": "delivery.settle", "schedule": 3600.0},
+    "exchange-outbox": {"task": "exchange.outbox_sweep", "schedule": 120.0},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
@@ -270,6 +273,13 @@ GISPORTAL_EDORECZENIA_URL = os.environ.get("GISPORTAL_EDORECZENIA_URL", "http://
 GISPORTAL_EDORECZENIA_CLIENT_ID = os.environ.get("GISPORTAL_EDORECZENIA_CLIENT_ID", "gisportal-demo")
 GISPORTAL_EDORECZENIA_SECRET = os.environ.get("GISPORTAL_EDORECZENIA_SECRET", "demo-secret")
 GISPORTAL_EDORECZENIA_TIMEOUT = float(os.environ.get("GISPORTAL_EDORECZENIA_TIMEOUT", "10"))
+# Exchange between offices (services/exchange): this hub's name, and the other hubs it exchanges with, as
+# JSON: [{"hub": "wgik", "url": "https://wgik.example.pl", "api_key": "<key of our system account there>",
+# "offices": [{"code": "wgik-mazowsze", "name": "..."}]}]. An office listed with a peer is reached there,
+# even when this hub also has it; any other office of this hub is reached here, without HTTP.
+GISPORTAL_EXCHANGE_HUB = os.environ.get("GISPORTAL_EXCHANGE_HUB", "piaseczno")
+GISPORTAL_EXCHANGE_PEERS = json.loads(os.environ.get("GISPORTAL_EXCHANGE_PEERS", "[]") or "[]")
+GISPORTAL_EXCHANGE_TIMEOUT = float(os.environ.get("GISPORTAL_EXCHANGE_TIMEOUT", "15"))
 GISPORTAL_REVOCATION_TIMEOUT = float(os.environ.get("GISPORTAL_REVOCATION_TIMEOUT", "3"))
 # HTTP status of WMS exception reports for client errors: "200" (as MapServer and GeoServer answer, and as the
 # INSPIRE validator requires) or "400"; WFS and OGC API always answer 4xx

@@ -243,3 +243,14 @@ def deliveries_queued(monkeypatch):
     queued: list[str] = []
     monkeypatch.setattr(actions, "_enqueue", lambda delivery_id: queued.append(str(delivery_id)))
     return queued
+
+
+@pytest.fixture(autouse=True)
+def envelopes_queued(monkeypatch):
+    """Outgoing envelopes are sent by Celery after the commit; in tests they are recorded instead, and a test
+    sends them with services.exchange.actions.outbox_deliver."""
+    from services.exchange import actions
+
+    queued: list[int] = []
+    monkeypatch.setattr(actions, "_enqueue", lambda pk: queued.append(pk))
+    return queued

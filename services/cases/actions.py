@@ -286,7 +286,15 @@ def _transition_facts(
     elif action == "forward":
         if not forwarded_to.strip():
             raise InvalidInput(_("Name the office the case is forwarded to."))
-        facts["forwarded_to"] = forwarded_to.strip()[:200]
+        if forwarded_to.startswith("office:"):  # sent electronically through the exchange
+            from services.exchange.actions import route
+
+            code = forwarded_to[len("office:") :]
+            if code == case.office.code:
+                raise InvalidInput(_("Choose another office than this one."))
+            facts.update(forwarded_to=route(code)["name"][:200], forward_office=code)
+        else:
+            facts["forwarded_to"] = forwarded_to.strip()[:200]
     elif action == "notify_delay":
         if new_date is None or new_date <= today or new_date <= case.deadline:
             raise InvalidInput(_("Give a new date later than the present deadline."))
@@ -450,6 +458,18 @@ def case_transition(
     _entry(case, action, actor=actor, before=before, public=t.public, data={**facts, "note": note})
     if t.public:
         _notify_after_commit(case, t.mail, {**facts, "deadline": case.deadline.isoformat()}, note=note)
+    if action == "forward" and facts.get("forward_office"):
+        from .forwarding import case_forward_send
+
+        sent = case_forward_send(case, facts["forward_office"], note=note)
+        _entry(
+            case,
+            "exchange_sent",
+            actor=actor,
+            before=case.state,
+            public=False,
+            data={"office": facts["forwarded_to"], "envelope": str(sent.envelope_id)},
+        )
     if action == "settle":
         from .delivering import case_deliveries_start
 

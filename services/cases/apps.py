@@ -39,3 +39,10 @@ class CasesConfig(AppConfig):
             DELIVERY_HOOKS.append(case_delivery_done)
         if held_back not in DOWNLOAD_GATES:
             DOWNLOAD_GATES.append(held_back)
+        # an envelope from another office (a forwarded case, an answer) reaches the case register the same way
+        from services.exchange.actions import INBOUND_HOOKS
+
+        from .forwarding import case_from_envelope
+
+        if case_from_envelope not in INBOUND_HOOKS:
+            INBOUND_HOOKS.append(case_from_envelope)

@@ -67,7 +67,14 @@ class Case(models.Model):
         Submission, null=True, blank=True, on_delete=models.PROTECT, related_name="case"
     )
     channel = models.CharField(
-        _("channel"), max_length=10, choices=[("portal", _("e-form")), ("api", "API"), ("paper", _("paper"))]
+        _("channel"),
+        max_length=10,
+        choices=[
+            ("portal", _("e-form")),
+            ("api", "API"),
+            ("paper", _("paper")),
+            ("exchange", _("from another office")),
+        ],
     )
     applicant_name = models.CharField(_("applicant"), max_length=200)
     applicant_address = models.CharField(_("applicant's address"), max_length=300, blank=True)

@@ -308,6 +308,12 @@ SYSTEM_TEXTS = {
     "delivery_sent": _lazy("Document sent to the applicant"),
     "document_delivered": _lazy("Document delivered to the applicant"),
     "delivery_returned": _lazy("The letter came back undelivered"),
+    "exchange_sent": _lazy("The case, its request and documents sent electronically to %(office)s"),
+    "exchange_received": _lazy(
+        "Forwarded by %(office)s (its case %(sign)s, received there on %(date)s) as the competent office "
+        "(art. 65 KPA)"
+    ),
+    "exchange_answer": _lazy("Answer received from %(office)s: %(subject)s"),
 }
 
 

@@ -27,6 +27,7 @@ from gisportal.core.errors import GisportalError, InvalidInput
 from gisportal.core.nul import has_nul
 from services.delivery.selectors import deliveries_of_case
 from services.documents.selectors import jobs_of_case
+from services.exchange.actions import reachable_offices
 from services.forms.actions import check_attachments
 from services.forms.models import ServiceDefinition
 from services.forms.validation import FormInvalid
@@ -348,7 +349,10 @@ def _transition_inputs(request, office) -> dict:
         "note": p.get("note", "")[:2000],
         "assignee": assignee,
         "due_days": _int(p.get("due_days")),
-        "forwarded_to": p.get("forwarded_to", "")[:200],
+        # an office the hub can reach gets the case electronically ("office:<code>"); another is named in words
+        "forwarded_to": (
+            f"office:{p['forward_office'][:60]}" if p.get("forward_office") else p.get("forwarded_to", "")
+        )[:200],
         "new_date": _date(p.get("new_date")),
         "document": p.get("document", "")[:80] or None,
         "delivery": delivery,
@@ -418,6 +422,7 @@ def _case_view(request, case, *, error: str = "", status: int = 200):
             "receipt": selectors.case_receipt(case),
             "attachments": selectors.case_attachment_views(case),
             "deliveries": deliveries_of_case(case.pk),
+            "reachable": reachable_offices(case.office),
             "settling": selectors.settling_documents(case) if case.state == State.IN_PROGRESS else [],
             "product": selectors.product_case(case),
             "methods": [(k, v[0]) for k, v in DELIVERY_METHODS.items()],
