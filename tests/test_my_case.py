@@ -147,7 +147,9 @@ def test_the_applicant_answers_a_call_to_supplement(client, filed, citizen, cler
     r = client.post(f"/moje-sprawy/{filed.pk}/", {"action": "answer", "text": "Odpowiedź", "files": [bad]})
     assert r.status_code == 302
     filed.refresh_from_db()
-    assert filed.state == State.WAITING_APPLICANT and filed.documents.count() == 1
+    # the call itself (art. 64 § 2) is an outgoing letter, on its way to the applicant's inbox
+    assert filed.documents.filter(direction="out", kind="call_art64").count() == 1
+    assert filed.state == State.WAITING_APPLICANT and filed.documents.count() == 2
     assert "x.exe" in client.get(f"/moje-sprawy/{filed.pk}/").content.decode()  # the message names it
     # an empty answer: refused
     client.post(f"/moje-sprawy/{filed.pk}/", {"action": "answer", "text": "  "})
@@ -167,7 +169,7 @@ def test_the_applicant_answers_a_call_to_supplement(client, filed, citizen, cler
     assert client.get(f"/moje-sprawy/{filed.pk}/dokumenty/{internal.pk}").status_code == 404
     # answering again when the office is not waiting changes nothing
     client.post(f"/moje-sprawy/{filed.pk}/", {"action": "answer", "text": "Jeszcze raz"})
-    assert filed.documents.count() == 3
+    assert filed.documents.count() == 4
 
 
 def test_withdrawal_asks_for_confirmation_first(client, filed, citizen):

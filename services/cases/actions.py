@@ -475,7 +475,15 @@ def case_transition(
 
         case_deliveries_start(case, facts.get("document_keys", []))
     if action == "notify_delay":
-        _delay_notice(case, actor, reasons=note, old_deadline=old_deadline, new_date=new_date)
+        notice = _delay_notice(case, actor, reasons=note, old_deadline=old_deadline, new_date=new_date)
+        from .delivering import case_deliveries_start
+
+        case_deliveries_start(case, [f"case:{notice.pk}"])
+    if action == "request_supplement":
+        call = _supplement_call(case, actor, request=note, due=case.supplement_due, today=today)
+        from .delivering import case_deliveries_start
+
+        case_deliveries_start(case, [f"case:{call.pk}"], period_days=(case.supplement_due - today).days)
     return case
 
 
@@ -832,6 +840,35 @@ def _delay_notice(case: Case, actor, *, reasons: str, old_deadline: date, new_da
         direction="out",
         actor=actor,
         kind="notice_art36",
+    )
+
+
+def _supplement_call(case: Case, actor, *, request: str, due: date, today: date) -> CaseDocument:
+    """The call to supplement the request (art. 64 § 2 KPA) as a PDF kept with the case (outgoing document),
+    delivered to the applicant like any letter; the time to answer runs from its delivery."""
+    import weasyprint
+    from django.template.loader import render_to_string
+
+    with override("pl"):
+        html = render_to_string(
+            "cases/call_art64.html",
+            {
+                "case": case,
+                "request": request,
+                "days": (due - today).days,
+                "due": due,
+                "today": today,
+                "clerk": actor,
+            },
+        )
+    return case_document_add(
+        case,
+        name=f"wezwanie-art64-{case.sign}.pdf".replace("/", "-"),
+        content_type="application/pdf",
+        content=weasyprint.HTML(string=html).write_pdf(),
+        direction="out",
+        actor=actor,
+        kind="call_art64",
     )
 
 

@@ -5,6 +5,8 @@
   registered post (the postal address; paper-filed cases). "In person at the office" and documents that are
   data made available (register extracts, map extracts, downloaded from the request page) are not
   delivered here: the clerk records those as before.
+- A call to supplement the request (art. 64 § 2) and a notice of delay (art. 36) are letters of their own,
+  delivered the same way; the time to supplement runs from the call's delivery.
 - A delivery that ends (opened, signed for, deemed) moves the case to "delivered" with the date, the way and
   the end of the appeal or complaint period; a letter that comes back undelivered is noted for the clerk.
 - A document delivered through the inbox stays closed on the request's pages until its addressee confirms
@@ -26,7 +28,12 @@ from .models import Case, CaseDocument, State
 
 log = logging.getLogger(__name__)
 ISSUED_KINDS = {"zoning_certificate": Kind.CERTIFICATE}  # issued products delivered under the KPA
-FILED_KINDS = {"decision": Kind.DECISION, "letter": Kind.LETTER}
+FILED_KINDS = {
+    "decision": Kind.DECISION,
+    "letter": Kind.LETTER,
+    "call_art64": Kind.CALL,
+    "notice_art36": Kind.LETTER,
+}
 METHOD_OF_CHANNEL = {Channel.PORTAL: "portal", Channel.EDORECZENIA: "edoreczenia", Channel.PAPER: "post"}
 
 
@@ -75,7 +82,7 @@ def _document(key: str):
     return None
 
 
-def case_deliveries_start(case: Case, keys: list[str]) -> list:
+def case_deliveries_start(case: Case, keys: list[str], *, period_days: int | None = None) -> list:
     """Deliveries of the documents that settled the case (in the same transaction as the settling step:
     stored with it, sent after the commit). Nothing for a route-less case."""
     where = route(case)
@@ -103,6 +110,7 @@ def case_deliveries_start(case: Case, keys: list[str]) -> list:
             postal_address=where.get("postal_address", ""),
             case_id=case.pk,
             case_sign=case.sign,
+            period_days=period_days,
         )
         out.append(d)
         from .actions import _entry
@@ -153,6 +161,11 @@ def case_delivery_done(change: DeliveryDone) -> None:
         }
         if change.period_ends:
             data["period_ends"] = change.period_ends.isoformat()
+        if change.kind == Kind.CALL:
+            data["what"] = "call"
+            if case.state == State.WAITING_APPLICANT and change.period_ends:  # art. 64 § 2: from delivery
+                case.supplement_due = change.period_ends
+                case.save(update_fields=["supplement_due"])
         if case.state == State.SETTLED and _system_transition(case, "deliver", data=data):
             return
         _entry(case, "document_delivered", actor=None, before=case.state, public=True, data=data)

@@ -81,7 +81,11 @@ def case_from_envelope(row: Envelope, env: dict) -> int | None:
         request = Envelope.objects.filter(
             envelope_id=row.in_reply_to, direction="out", office=row.office
         ).first()
-        case = Case.objects.filter(pk=request.case_id).first() if request and request.case_id else None
+        case = (  # the requesting office's own case only (a clerk typed its number into the request)
+            Case.objects.filter(pk=request.case_id, office=row.office).first()
+            if request and request.case_id
+            else None
+        )
         if case is not None:
             _entry(
                 case,

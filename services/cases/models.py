@@ -153,6 +153,7 @@ class DocumentKind(models.TextChoices):
     DECISION = "decision", _("decision")
     LETTER = "letter", _("letter or certificate")
     NOTICE_ART36 = "notice_art36", _("notice of a delay (art. 36 KPA)")
+    CALL_ART64 = "call_art64", _("call to supplement the request (art. 64 § 2 KPA)")
     DELIVERY_PROOF = "delivery_proof", _("proof of delivery")
 
 

@@ -418,7 +418,9 @@ def _details(action: str, f: Facts) -> str:
             text += ", " + _("tracking number %(tracking_no)s") % f
         if "proof_name" in f:
             text += ", " + _("proof: %(proof_name)s") % f
-        if "period_ends" in f:
+        if "period_ends" in f and f.get("what") == "call":
+            text += "; " + _("the answer is due by %(period_ends)s") % f
+        elif "period_ends" in f:
             text += "; " + _("the period for an appeal or complaint ends on %(period_ends)s") % f
         return text
     if action in ("delivery_sent", "delivery_returned") and "title" in f:

@@ -99,10 +99,12 @@ def delivery_create(
     case_id: int | None = None,
     case_sign: str = "",
     content_type: str = "application/pdf",
+    period_days: int | None = None,
     send: bool = True,
 ) -> Delivery:
     """Store a delivery (the one made before for this document and channel when there is one) and, after
-    the commit, send it. Checks what the channel needs before storing anything."""
+    the commit, send it. Checks what the channel needs before storing anything. `period_days`: the days the
+    addressee has from delivery (a call to supplement names its own); by default the kind's (rules.py)."""
     if channel not in Channel.values:
         raise InvalidInput(_("Unknown delivery channel."))
     if channel == Channel.PORTAL and addressee_user is None:
@@ -134,7 +136,7 @@ def delivery_create(
                 addressee_email=addressee_email or (addressee_user.email if addressee_user else ""),
                 ade_address=ade_address,
                 postal_address=postal_address[:300],
-                period_days=rules.period_days(kind),
+                period_days=period_days if period_days is not None else rules.period_days(kind),
             )
             now = timezone.now()
             _event(d, "created", now, channel=channel)
@@ -353,7 +355,7 @@ def _deliver(d: Delivery, how: str, at: datetime, *, actor=None) -> None:
         return
     day = timezone.localdate(at)
     d.status, d.delivered_at, d.delivered_how = Status.DELIVERED, at, how
-    d.period_ends = rules.period_end(d.kind, day)
+    d.period_ends = rules.period_end_days(day, d.period_days)
     d.proof_code = d.proof_code or verification_code_new()
     d.proof_xml = proof.sealed(d)
     d.save(

@@ -41,6 +41,11 @@ def period_end(kind: str, delivered_on: date) -> date | None:
     return calendar.add_days(delivered_on, days) if days else None
 
 
+def period_end_days(delivered_on: date, days: int | None) -> date | None:
+    """The last day of a period of `days` days that delivery on `delivered_on` starts (art. 57)."""
+    return calendar.add_days(delivered_on, days) if days else None
+
+
 def reminders_due(arrived_on: date, today: date, days: tuple[int, ...], sent: list[int]) -> list[int]:
     """The reminder days (after arrival) reached by `today` whose reminder has not gone out yet."""
     elapsed = (today - arrived_on).days

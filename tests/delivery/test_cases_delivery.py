@@ -173,3 +173,32 @@ def test_a_paper_filed_case_without_an_address_is_delivered_by_hand(
     case = settle_with_decision(case, clerk, django_capture_on_commit_callbacks)
     assert not Delivery.objects.filter(case_id=case.pk).exists()
     assert case.state == State.SETTLED  # "Record the delivery" stays the clerk's step
+
+
+def test_the_time_to_supplement_runs_from_the_calls_delivery(
+    citizen, clerk, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gisportal.core import calendar
+
+    case = letter_case(citizen)
+    staff_add(clerk, case.office, case.unit)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_transition(case.pk, "start", actor=clerk)
+        case_transition(case.pk, "request_supplement", actor=clerk, due_days=7, note="Podaj numer działki.")
+    call = case.documents.get(direction="out", kind="call_art64")
+    d = Delivery.objects.get(source=f"case:{call.pk}")
+    assert (d.kind, d.period_days, d.status) == ("call", 7, Status.AWAITING)
+    # not opened: deemed delivered after 14 days, and the 7 days run from then
+    later = timezone.now() + timedelta(days=16)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries_settle(now=later)
+    d = Delivery.objects.get(pk=d.pk)
+    case = Case.objects.get(pk=case.pk)
+    assert case.state == State.WAITING_APPLICANT
+    assert case.supplement_due == d.period_ends == calendar.add_days(timezone.localdate(d.delivered_at), 7)
+    entry = case.timeline.get(action="document_delivered")
+    assert entry.data["what"] == "call" and entry.data["how"] == "deemed"
