@@ -15,6 +15,7 @@ from services.cases import views as cases
 from services.delivery import clerk as delivery_clerk
 from services.delivery import views as delivery
 from services.documents import views as documents
+from services.exchange import views as exchange
 from services.forms import views as forms
 from services.offices import imports
 from services.payments import views as payments
@@ -141,6 +142,10 @@ urlpatterns = [
     path("platnosci/sandbox/<uuid:payment_id>/", payments.payment_sandbox, name="payment_sandbox"),
     path("urzad/platnosci/", payments.office_payments, name="office_payments"),
     path("urzad/platnosci/<uuid:payment_id>/", payments.office_payment, name="office_payment"),
+    path("urzad/wymiana/", exchange.register, name="exchange_register"),
+    path("urzad/wymiana/nowa/", exchange.new, name="exchange_new"),
+    path("urzad/wymiana/<int:pk>/", exchange.envelope, name="exchange_envelope"),
+    path("urzad/wymiana/<int:pk>/pliki/<int:n>", exchange.envelope_file, name="exchange_envelope_file"),
     *api.urlpatterns,  # /api/: the JSON API (django-ninja), its OpenAPI document and docs page
 ]
 

@@ -46,3 +46,9 @@ class CasesConfig(AppConfig):
 
         if case_from_envelope not in INBOUND_HOOKS:
             INBOUND_HOOKS.append(case_from_envelope)
+        from services.exchange.selectors import CASE_SIGNS
+
+        from .forwarding import case_signs
+
+        if case_signs not in CASE_SIGNS:
+            CASE_SIGNS.append(case_signs)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+import urllib3.exceptions
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -205,7 +206,7 @@ def _post(row: Envelope) -> dict:
             stream=True,
         )
         content = r.raw.read(MAX_ANSWER + 1, decode_content=True)
-    except requests.RequestException as e:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as e:  # the body read is urllib3's
         raise _Retry(f"{peer['hub']} unreachable: {e.__class__.__name__}") from e
     if len(content) > MAX_ANSWER:
         raise _Retry("the answer is too large")
@@ -321,7 +322,14 @@ def _verify(seal: bytes, body: bytes, env: dict) -> dict:
         )
     signer = result.get("signer") or {}
     nip = str(env["from"].get("nip") or "")
-    if not nip or signer.get("identifier_kind") != "NIP" or signer.get("identifier") != nip:
+    if nip:  # an office with a NIP: its seal must carry it (organizationIdentifier VATPL-<NIP>)
+        same = signer.get("identifier_kind") == "NIP" and signer.get("identifier") == nip
+    else:  # an office without one in our register: the seal must name it exactly
+        same = (
+            bool(signer.get("organisation"))
+            and signer.get("organisation") == str(env["from"].get("name", ""))[:64]
+        )
+    if not same:
         raise Refused(_("The envelope is not sealed by the office it claims to come from."))
     return signer
 

@@ -233,15 +233,16 @@ def seal_for(office) -> Seal:
     """The office's seal; raises SealUnavailable (never generates over anything that exists)."""
     d = _dir(office)
     with _lock:
-        hit, signature = _cache.get(office.code), pair_stat(d)
-        if hit is not None and hit[0] == signature:
+        hit = _cache.get(office.code)
+        if hit is not None and hit[0] == (str(d), pair_stat(d)):
             return hit[1]  # unchanged on disk (a rotation by the CLI replaces the files: reloaded here)
         try:
             seal = _load_or_create(office)
         except SealUnavailable as e:
             log.error("seal unavailable: %s", e.detail)
             raise
-        _cache[office.code] = (signature, seal)
+        # the files as they are after loading (a pair generated just now included), and where they are
+        _cache[office.code] = ((str(d), pair_stat(d)), seal)
         return seal
 
 

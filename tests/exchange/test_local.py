@@ -128,3 +128,26 @@ def test_a_changed_or_forged_envelope_is_refused(
 
     with pytest.raises(exchange.Refused):
         exchange.inbox_receive(b"not json", base64.b64decode(b"AAAA"))
+
+
+def test_an_office_without_a_nip_is_known_by_the_name_its_seal_carries(
+    county, gmina, django_capture_on_commit_callbacks
+):
+    assert not county.nip  # the seeded county office has none in our register
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = exchange.envelope_send(
+            office=county,
+            to_office=gmina.code,
+            kind="request",
+            subject="Prośba o plan",
+            body={"text": "Proszę o plan."},
+        )
+    sent = exchange.outbox_deliver(sent.pk)
+    assert sent.status == Status.ACKNOWLEDGED
+    got = Envelope.objects.get(direction=Direction.IN, envelope_id=sent.envelope_id)
+    assert got.signer["organisation"] == county.name[:64]
+    # a seal of another office under the county's name and no NIP: refused
+    env = env_format.parse(bytes(sent.body))
+    forged = env_format.canonical({**env, "id": str(uuid.uuid4())})
+    with pytest.raises(exchange.Refused):
+        exchange.inbox_receive(forged, env_format.seal(forged, gmina))
