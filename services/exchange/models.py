@@ -10,13 +10,14 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from services.offices.models import Office
 
 
 class Direction(models.TextChoices):
     OUT = "out", _("sent")
-    IN = "in", _("received")
+    IN = "in", pgettext_lazy("exchange direction", "received")
 
 
 class Kind(models.TextChoices):
@@ -27,9 +28,12 @@ class Kind(models.TextChoices):
 
 class Status(models.TextChoices):
     PENDING = "pending", _("waiting to be sent")
-    ACKNOWLEDGED = "acknowledged", _("received by the addressee")  # out: the peer's receipt came back
+    ACKNOWLEDGED = (
+        "acknowledged",
+        pgettext_lazy("exchange status", "received by the addressee"),
+    )  # receipt back
     FAILED = "failed", _("refused by the addressee")  # out: a refusal that retrying cannot change
-    RECEIVED = "received", _("received")  # in: stored, verified
+    RECEIVED = "received", pgettext_lazy("exchange status", "received")  # in: stored, verified
     PROCESSED = "processed", _("processed")  # in: the case opened / the request registered
 
 

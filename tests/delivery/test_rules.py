@@ -218,6 +218,6 @@ def test_the_command_runs_the_job_as_of_a_day(office, citizen, capsys):
     from django.core.management import call_command
 
     d = portal(office, citizen)
-    call_command("deliveries-settle", "--at", "2026-03-18")
+    call_command("deliveries_settle", "--at", "2026-03-18")
     assert "deemed delivered: 1" in capsys.readouterr().out
     assert Delivery.objects.get(pk=d.pk).status == Status.DELIVERED
