@@ -242,6 +242,7 @@ CARRIED = (
     "assignee",
     "due_days",
     "forwarded_to",
+    "forward_office",
     "new_date",
     "document",
     "method",

@@ -151,3 +151,32 @@ def test_an_office_without_a_nip_is_known_by_the_name_its_seal_carries(
     forged = env_format.canonical({**env, "id": str(uuid.uuid4())})
     with pytest.raises(exchange.Refused):
         exchange.inbox_receive(forged, env_format.seal(forged, gmina))
+
+
+def test_the_clerk_forwards_through_the_case_page_and_its_confirmation(
+    letter, clerk, county, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(clerk)
+    page = c.get(f"/urzad/sprawy/{letter.pk}/").content.decode()
+    assert f'<option value="{county.code}">' in page  # the offices the hub reaches
+    r = c.post(
+        f"/urzad/sprawy/{letter.pk}/",
+        {"action": "forward", "forward_office": county.code, "note": "Właściwość"},
+    )
+    assert (
+        r.status_code == 200 and 'name="forward_office"' in r.content.decode()
+    )  # the confirmation carries it
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(
+            f"/urzad/sprawy/{letter.pk}/",
+            {"action": "forward", "forward_office": county.code, "note": "Właściwość", "confirm": "1"},
+        )
+    assert r.status_code == 302
+    assert Case.objects.get(pk=letter.pk).state == State.FORWARDED
+    assert (
+        Envelope.objects.filter(direction=Direction.OUT, case_id=letter.pk, peer_office=county.code).count()
+        == 1
+    )
