@@ -31,6 +31,12 @@ def remove_cases(cases_qs) -> None:
     case_ids = list(cases_qs.values_list("pk", flat=True))
     remove_payments(case_ids)
     remove_documents(case_ids)
+    from services.delivery.models import Delivery, DeliveryEvent
+    from services.exchange.models import Envelope
+
+    DeliveryEvent.objects.filter(delivery__case_id__in=case_ids).delete()
+    Delivery.objects.filter(case_id__in=case_ids).delete()
+    Envelope.objects.filter(case_id__in=case_ids).delete()
     from services.cases.models import CaseDocument
 
     CaseDocument.objects.filter(case_id__in=case_ids).delete()
@@ -154,6 +160,17 @@ def remove_user_and_filings(user) -> None:
         )
         try:
             cur.execute("DELETE FROM receipts_receipt WHERE document_id = ANY(%s)", [ids])
+            cur.execute(
+                "DELETE FROM forms_attachmentcheck WHERE attachment_id IN (SELECT a.id FROM forms_attachment a "
+                "JOIN forms_submission s ON s.id = a.submission_id WHERE s.user_id = %s)",
+                [user.pk],
+            )
+            cur.execute(
+                "DELETE FROM delivery_deliveryevent WHERE delivery_id IN "
+                "(SELECT id FROM delivery_delivery WHERE addressee_user_id = %s)",
+                [user.pk],
+            )
+            cur.execute("DELETE FROM delivery_delivery WHERE addressee_user_id = %s", [user.pk])
             cur.execute(
                 "DELETE FROM forms_attachment WHERE submission_id IN "
                 "(SELECT id FROM forms_submission WHERE user_id = %s)",
