@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "services.signatures",
     "services.delivery",
     "services.exchange",
+    "services.surveys",
     "gisportal.web",
     "gisportal.wiring",  # hands ogc's map renderer to services.documents (services may not import ogc)
 ]
@@ -280,6 +281,8 @@ GISPORTAL_EDORECZENIA_TIMEOUT = float(os.environ.get("GISPORTAL_EDORECZENIA_TIME
 GISPORTAL_EXCHANGE_HUB = os.environ.get("GISPORTAL_EXCHANGE_HUB", "piaseczno")
 GISPORTAL_EXCHANGE_PEERS = json.loads(os.environ.get("GISPORTAL_EXCHANGE_PEERS", "[]") or "[]")
 GISPORTAL_EXCHANGE_TIMEOUT = float(os.environ.get("GISPORTAL_EXCHANGE_TIMEOUT", "15"))
+# Surveyors' materials packages: the buffer around the work area (metres)
+GISPORTAL_SURVEY_BUFFER_M = float(os.environ.get("GISPORTAL_SURVEY_BUFFER_M", "50"))
 GISPORTAL_REVOCATION_TIMEOUT = float(os.environ.get("GISPORTAL_REVOCATION_TIMEOUT", "3"))
 # HTTP status of WMS exception reports for client errors: "200" (as MapServer and GeoServer answer, and as the
 # INSPIRE validator requires) or "400"; WFS and OGC API always answer 4xx
