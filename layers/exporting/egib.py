@@ -27,6 +27,18 @@ that differs between parcels of one registration unit. Only natural persons are 
 subjects (EGB_OsobaFizyczna); other subjects and the shares that point to something not exported
 are skipped and counted. The boundary points (`punktGranicy*`, mandatory in the XSD) are not
 modelled, so the document as a whole does not validate against EGIB_2021_v1.10.xsd.
+
+With an `area` (a work area, EPSG:2180, buffered by the caller) the file holds a closed part of the
+registry, selected in SQL with the spatial indexes:
+- parcels, buildings, land-use and soil-class contours and address points whose geometry intersects
+  the area, and also the parcels the included buildings stand on (`dzialkaZabudowana`: a re-import
+  replaces a building's parcel links with those in the file, so none is left out);
+- precincts that intersect the area or hold an included parcel, cadastral units that intersect the
+  area or hold an included precinct;
+- the JRG of the included parcels; with personal data, their KW numbers, the shares in those
+  registration units and the natural persons holding them (a person's shares elsewhere are not
+  written); land uses (klasouzytki) of the included parcels.
+Every xlink of such a file resolves inside it.
 """
 
 from __future__ import annotations
@@ -48,8 +60,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from django.contrib.gis.db.models.functions import AsWKB
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from lxml import etree
 from pyproj import Transformer
@@ -147,6 +161,23 @@ def validate_srid(srid: int) -> None:
             code="unsupported_srid",
             field="srid",
         )
+
+
+def validate_area(area: object) -> GEOSGeometry | None:
+    """The work area as a valid, non-empty geometry in the storage CRS (a missing SRID is taken as
+    EPSG:2180, another one is transformed); None stays None (the whole registry)."""
+    if area is None:
+        return None
+    if not isinstance(area, GEOSGeometry) or area.empty or not area.valid:
+        raise InvalidInput(
+            _("The work area must be a valid, non-empty geometry."), code="invalid_area", field="area"
+        )
+    if area.srid is None:
+        area = area.clone()
+        area.srid = STORAGE_SRID
+    elif area.srid != STORAGE_SRID:
+        area = area.transform(STORAGE_SRID, clone=True)
+    return area
 
 
 def _chunks(rows: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -281,16 +312,82 @@ class _GmlWriter:
 
 
 class _Exporter:
-    def __init__(self, writer: _GmlWriter, only_current: bool, personal_data: bool = True):
+    def __init__(
+        self,
+        writer: _GmlWriter,
+        only_current: bool,
+        personal_data: bool = True,
+        area: GEOSGeometry | None = None,
+    ):
         self.w = writer
         self.only_current = only_current
         self.personal_data = personal_data
+        self.area = area
         self.precincts: dict[str, str] = {}  # precinct_id → gml:id (a few hundred at most)
         self.skipped: dict[str, int] = {}
 
     def rows(self, model) -> QuerySet:
         qs = model.objects.all()
         return qs.filter(end_object__isnull=True) if self.only_current else qs
+
+    # ---- the work area: every selection is SQL (GiST on geom), nothing is looped over in Python ------
+    def in_area(self, model) -> QuerySet:
+        """Rows of a model with a geometry, limited to those intersecting the area (if any)."""
+        qs = self.rows(model)
+        return qs if self.area is None else qs.filter(geom__intersects=self.area)
+
+    # parcels intersecting the area and those an intersecting building stands on
+    AREA_PARCELS_SQL = """
+        SELECT p.id FROM layers_parcel p
+        WHERE ST_Intersects(p.geom, ST_GeomFromEWKB(%s)) {p_current}
+        UNION
+        SELECT bp.parcel_id FROM layers_building_parcels bp
+        JOIN layers_building b ON b.id = bp.building_id
+        JOIN layers_parcel p ON p.id = bp.parcel_id
+        WHERE ST_Intersects(b.geom, ST_GeomFromEWKB(%s)) {b_current}
+    """
+
+    def area_parcels_sql(self) -> tuple[str, tuple[bytes, bytes]]:
+        current = " AND {t}.end_object IS NULL" if self.only_current else ""
+        sql = self.AREA_PARCELS_SQL.format(
+            p_current=current.format(t="p"),
+            b_current=(current.format(t="b") + current.format(t="p")),
+        )
+        ewkb = bytes(self.area.ewkb)
+        return sql, (ewkb, ewkb)
+
+    def parcel_rows(self) -> QuerySet:
+        qs = self.rows(Parcel)
+        if self.area is None:
+            return qs
+        # constant SQL, the area a bound parameter
+        return qs.filter(id__in=RawSQL(*self.area_parcels_sql()))  # noqa: S611
+
+    # precincts and units: a small table probed with two hashed id sets, each found by an index
+    def precinct_rows(self) -> QuerySet:
+        qs = self.rows(Precinct)
+        if self.area is None:
+            return qs
+        return qs.filter(
+            Q(pk__in=Precinct.objects.filter(geom__intersects=self.area).values("id"))
+            | Q(pk__in=self.parcel_rows().values("precinct_id"))
+        )
+
+    def unit_rows(self) -> QuerySet:
+        qs = self.rows(CadastralUnit)
+        if self.area is None:
+            return qs
+        return qs.filter(
+            Q(pk__in=CadastralUnit.objects.filter(geom__intersects=self.area).values("id"))
+            | Q(pk__in=self.precinct_rows().values("unit_id"))
+        )
+
+    def share_rows(self) -> QuerySet:
+        """Shares in the registration units of the exported parcels."""
+        qs = RestrictedShare.objects.all()
+        if self.area is None:
+            return qs
+        return qs.filter(registration_unit__in=self.parcel_rows().values("registration_unit"))
 
     @staticmethod
     def ref(row: dict[str, Any], prefix: str) -> str:
@@ -309,7 +406,7 @@ class _Exporter:
     # ---- feature types -------------------------------------------------------------------
     def units(self) -> None:
         w = self.w
-        for row in self.stream(self.rows(CadastralUnit), "unit_id", "name"):
+        for row in self.stream(self.unit_rows(), "unit_id", "name"):
             with w.feature(UNIT, row) as fid:
                 w.surface(row["wkb"], fid, multi=True)
                 w.leaf("idJednostkiEwid", row["unit_id"])
@@ -317,7 +414,7 @@ class _Exporter:
 
     def precincts_(self) -> None:
         w = self.w
-        qs = self.rows(Precinct)
+        qs = self.precinct_rows()
         for row in self.stream(
             qs, "precinct_id", "name", "unit__namespace", "unit__local_id", "unit__version_id"
         ):
@@ -334,7 +431,7 @@ class _Exporter:
         DISTINCT ON: the current parcel with the lowest idDzialki gives the group and the precinct."""
         w = self.w
         qs = (
-            self.rows(Parcel)
+            self.parcel_rows()
             .exclude(registration_unit="")
             .order_by(
                 "registration_unit", "namespace", F("end_object").asc(nulls_first=True), "parcel_id", "id"
@@ -360,7 +457,7 @@ class _Exporter:
     def parcels(self) -> None:
         w = self.w
         rows = self.stream(
-            self.rows(Parcel),
+            self.parcel_rows(),
             "parcel_id",
             "area_ha",
             "area_accuracy",
@@ -411,7 +508,7 @@ class _Exporter:
     def buildings(self) -> None:
         w = self.w
         rows = self.stream(
-            self.rows(Building),
+            self.in_area(Building),
             "building_id",
             "kst_type",
             "storeys_above",
@@ -452,7 +549,7 @@ class _Exporter:
 
     def land_use_contours(self) -> None:
         w = self.w
-        for row in self.stream(self.rows(LandUseContour), "contour_id", "ofu"):
+        for row in self.stream(self.in_area(LandUseContour), "contour_id", "ofu"):
             with w.feature(LAND_USE, row) as fid:
                 w.surface(row["wkb"], fid, multi=False)
                 w.leaf("idUzytku", row["contour_id"])
@@ -462,7 +559,7 @@ class _Exporter:
 
     def soil_contours(self) -> None:
         w = self.w
-        for row in self.stream(self.rows(SoilClassContour), "contour_id", "ozu", "ozk"):
+        for row in self.stream(self.in_area(SoilClassContour), "contour_id", "ozu", "ozk"):
             with w.feature(SOIL, row) as fid:
                 w.surface(row["wkb"], fid, multi=False)
                 w.leaf("idKonturu", row["contour_id"])
@@ -474,7 +571,7 @@ class _Exporter:
 
     def addresses(self) -> None:
         w = self.w
-        for row in self.stream(self.rows(AddressPoint), "locality", "simc", "street", "ulic", "number"):
+        for row in self.stream(self.in_area(AddressPoint), "locality", "simc", "street", "ulic", "number"):
             with w.feature(ADDRESS, row) as fid:
                 w.leaf("nazwaMiejscowosci", row["locality"])
                 if row["simc"]:
@@ -489,6 +586,8 @@ class _Exporter:
     def subjects(self) -> None:
         w = self.w
         subjects = self.rows(RestrictedSubject)
+        if self.area is not None:  # those holding a share in a registration unit of the exported parcels
+            subjects = subjects.filter(Exists(self.share_rows().filter(subject=OuterRef("pk"))))
         persons = subjects.filter(kind=RestrictedSubject.Kind.PERSON)
         for row in self.stream(persons, "first_name", "surname", "pesel", geom=False):
             with w.feature(PERSON, row):
@@ -511,7 +610,7 @@ class _Exporter:
         JOIN (
             SELECT DISTINCT ON (registration_unit) registration_unit, namespace
             FROM layers_parcel
-            WHERE registration_unit <> '' AND (NOT %(current)s OR end_object IS NULL)
+            WHERE registration_unit <> '' AND (NOT %(current)s OR end_object IS NULL) {in_area}
             ORDER BY registration_unit, end_object IS NOT NULL, parcel_id, id
         ) j ON j.registration_unit = s.registration_unit
         WHERE subj.kind = 'person' AND (NOT %(current)s OR subj.end_object IS NULL)
@@ -523,7 +622,13 @@ class _Exporter:
         connection.ensure_connection()
         with connection.connection.cursor(name="egib_export_shares") as cur:
             cur.itersize = CHUNK
-            cur.execute(self.SHARES_SQL, {"current": self.only_current})
+            params: dict[str, Any] = {"current": self.only_current}
+            in_area = ""
+            if self.area is not None:
+                sql, _params = self.area_parcels_sql()
+                in_area = f"AND id IN ({sql.replace('%s', '%(area)s')})"
+                params["area"] = _params[0]
+            cur.execute(self.SHARES_SQL.format(in_area=in_area), params)
             for sid, kind, numerator, denominator, unit, s_ns, s_lid, s_ver, jrg_ns in cur:
                 iip = _synthetic_iip(share_local_id(sid), s_ns)
                 # ownership (udział we własności) and possession (udział we władaniu) are two feature types
@@ -540,7 +645,7 @@ class _Exporter:
                         "przedmiotUdzialuWlasnosci" if owned else "przedmiotUdzialuWladania",
                         gml_id(jrg_ns, jrg_local_id(unit), SYNTHETIC_VERSION),
                     )
-        if missing := RestrictedShare.objects.count() - w.counts[SHARE] - w.counts[POSSESSION]:
+        if missing := self.share_rows().count() - w.counts[SHARE] - w.counts[POSSESSION]:
             self.skipped["skipped_shares"] = missing
 
     def run(self) -> None:
@@ -579,14 +684,19 @@ def _read_only_snapshot() -> Iterator[None]:
 
 
 def _write(
-    out: IO[bytes], srid: int, only_current: bool, progress: Progress | None, personal_data: bool = True
+    out: IO[bytes],
+    srid: int,
+    only_current: bool,
+    progress: Progress | None,
+    personal_data: bool = True,
+    area: GEOSGeometry | None = None,
 ) -> dict[str, int]:
     with _read_only_snapshot(), etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         attrib = {_GML_ID: COLLECTION_ID, f"{{{XSI}}}schemaLocation": SCHEMA_LOCATION}
         with xf.element(f"{{{GML}}}FeatureCollection", attrib, nsmap=NSMAP):
             xf.write("\n")
-            exporter = _Exporter(_GmlWriter(xf, srid, progress), only_current, personal_data)
+            exporter = _Exporter(_GmlWriter(xf, srid, progress), only_current, personal_data, area)
             exporter.run()
     return {**exporter.w.counts, **exporter.skipped}
 
@@ -598,21 +708,27 @@ def export_egib(
     only_current: bool = False,
     progress: Progress | None = None,
     personal_data: bool = True,
+    area: GEOSGeometry | None = None,
 ) -> dict[str, int]:
     """Write the registry as EGiB GML 2021; return the number of features per type (plus
     `skipped_subjects` / `skipped_shares` when some could not be exported).
+
+    With `area` (a geometry in EPSG:2180, already buffered by the caller) only the objects that
+    intersect it and what they refer to are written (see the module's docstring); an empty or
+    invalid area is InvalidInput.
 
     A path is written atomically: to `<path>.part` first, renamed over `<path>` when complete, and
     removed on failure. A binary file object is written as it is. Nothing is written to the database.
     """
     validate_srid(srid)
+    area = validate_area(area)
     if not isinstance(path_or_file, str | os.PathLike):
-        return _write(path_or_file, srid, only_current, progress, personal_data)
+        return _write(path_or_file, srid, only_current, progress, personal_data, area)
     path = Path(path_or_file)
     part = path.with_name(path.name + ".part")
     try:
         with open(part, "wb") as out:
-            counts = _write(out, srid, only_current, progress, personal_data)
+            counts = _write(out, srid, only_current, progress, personal_data, area)
             out.flush()
             os.fsync(out.fileno())
         os.replace(part, path)
