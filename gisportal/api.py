@@ -37,6 +37,8 @@ from services.forms import api as forms_api
 from services.offices import imports
 from services.payments import api as payments_api
 from services.signatures import api as signatures_api
+from services.surveys import api as surveys_api
+from services.surveys import results_api as survey_results_api
 
 DESCRIPTION = (
     "E-forms of the Piaseczno offices, their fees, case status, the KPA deadline calculator, the registry's public "
@@ -179,6 +181,8 @@ api.add_router("", documents_api.router)
 api.add_router("", signatures_api.router)
 api.add_router("", exchange_api.router)
 api.add_router("", delivery_api.router)
+api.add_router("", surveys_api.router)
+api.add_router("", survey_results_api.router)
 
 
 # ---------------------------------------------------------------- the error mapper: every error → problem JSON

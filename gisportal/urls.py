@@ -20,6 +20,8 @@ from services.forms import views as forms
 from services.offices import imports
 from services.payments import views as payments
 from services.signatures import views as signatures
+from services.surveys import review as survey_review
+from services.surveys import views as surveys
 
 urlpatterns = [
     path("", portal.map_page, name="map"),
@@ -130,6 +132,9 @@ urlpatterns = [
         applicant.my_case_document,
         name="my_case_document",
     ),
+    path("moje-sprawy/<int:case_id>/pakiet/", surveys.package_download, name="survey_package"),
+    path("moje-sprawy/<int:case_id>/wyniki/", survey_review.hand_in, name="survey_results_hand_in"),
+    path("urzad/prace/<str:kerg>/", survey_review.review, name="survey_review"),
     path("status/", applicant.status_page, name="case_status"),
     path("terminy/", cases.deadline_page, name="deadline_page"),
     path("podpis/", signatures.signature_check, name="signature_check"),

@@ -47,6 +47,11 @@ def _case_or_404(request, case_id: int):
     return case
 
 
+# More of "My case" from services the case register does not import (the surveyor's materials package and
+# results): each callable (case, user) -> a dict added to the page's context; registered at start-up.
+MY_CASE_PANELS: list = []
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_case(request, case_id: int):
@@ -68,6 +73,7 @@ def my_case(request, case_id: int):
             "status_url": settings.GISPORTAL_PUBLIC_URL + reverse("case_status"),
             "deliveries": deliveries_of_case(case.pk),
             **docs,
+            **{k: v for panel in MY_CASE_PANELS for k, v in panel(case, request.user).items()},
         },
     )
 
