@@ -357,3 +357,4 @@ def test_my_case_shows_the_surveyor_the_package_and_the_results_form(case, surve
     page = logged(surveyor).get(f"/moje-sprawy/{case.pk}/").content.decode()
     assert 'data-testid="survey-package" data-state="not_paid"' in page  # the fee is not paid yet
     assert 'data-testid="survey-results"' in page and 'data-testid="results-form"' in page
+    assert "Context: survey_results" not in page  # the template's own comment never reaches the page
