@@ -246,6 +246,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "deliveries-settle": {"task": "delivery.settle", "schedule": crontab(hour=0, minute=5)},
     "deliveries-poll": {"task": "delivery.settle", "schedule": 3600.0},
     "exchange-outbox": {"task": "exchange.outbox_sweep", "schedule": 120.0},
+    "surveys-sweep": {"task": "surveys.sweep", "schedule": 600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from services.cases.models import Case
@@ -140,3 +141,17 @@ def package_build(package_id) -> str:
         Package.objects.filter(pk=package_id).update(status=Package.Status.FAILED, error=str(e)[:300])
         return Package.Status.FAILED
     return Package.Status.READY
+
+
+def package_sweep(*, now: datetime | None = None) -> int:
+    """Queue again the packages whose build was lost: queued for more than 15 minutes, or running too long."""
+    now = now or timezone.now()
+    stuck = Package.objects.filter(
+        Q(status=Package.Status.QUEUED, created_at__lte=now - timedelta(minutes=15))
+        | Q(status=Package.Status.RUNNING, created_at__lte=now - STALE_RUNNING)
+    )
+    n = 0
+    for pkg in stuck:
+        _enqueue(pkg.pk)
+        n += 1
+    return n

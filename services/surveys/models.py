@@ -51,7 +51,9 @@ class Results(models.Model):
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("handed in")
+        CHECKING = "checking", _("being checked")
         CHECKED = "checked", _("checked, awaiting review")
+        APPLYING = "applying", _("accepted, being entered into the register")
         RETURNED = "returned", _("returned for corrections")
         ACCEPTED = "accepted", _("accepted")
         REJECTED = "rejected", _("refused")

@@ -11,21 +11,31 @@ area (the case's location, 1 m of tolerance) or the whole file is refused.
 The layers' import retires whatever the file no longer holds in the cadastral units it covers, so the
 surveyor's partial GML is never imported as it is: it is merged into a current export of the registry
 (the changed objects replaced, the retired ones left out) and that whole file is imported, dry first to
-check it, for real on acceptance (every other object is then unchanged by its wersjaId)."""
+check it, for real on acceptance (every other object is then unchanged by its wersjaId).
+
+Both imports take minutes at a county's scale, so they run as Celery jobs (services/surveys/tasks.py):
+handing in stores the files, reads the GML, diffs it and refuses objects outside the work area at once
+(status "checking"), `results_check` does the dry import ("checked" or "rejected"); accepting records
+the decision ("applying"), `results_apply` imports for real ("accepted", or back to "checked" with the
+error). Both jobs lock the row and check its status, so a repeated or late job changes nothing."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import shapely
 from django.conf import settings
+from django.contrib.gis.db.models import Union
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from lxml import etree
@@ -65,7 +75,11 @@ KINDS: dict[str, tuple[type, str | None]] = {
     "soil": (SoilClassContour, "contour_id"),
     "address": (AddressPoint, None),
 }
-ACTIVE = (Results.Status.SUBMITTED, Results.Status.CHECKED)
+ACTIVE = (Results.Status.SUBMITTED, Results.Status.CHECKING, Results.Status.CHECKED)
+# the importer retires what a file no longer holds per kind within the cadastral units the file names
+# (the first part of the official identifier); address points have no unit: within their namespace
+SCOPED = tuple(k for k in KINDS if k != "address")
+log = logging.getLogger(__name__)
 
 
 class ResultsRefused(InvalidInput):
@@ -225,15 +239,59 @@ def _members(path: Path) -> Iterable[tuple[etree._Element, etree._Element]]:
                 del root[0]
 
 
-def _merged(gml: Path, diff: dict, workdir: Path) -> Path:
-    """The registry's current export with the GML's new and changed objects in place of the old ones and
-    the retired ones left out: a whole file, so the import changes nothing else."""
+def _unit_of(official_id: str) -> str:
+    return (official_id or "").split(".", 1)[0]
+
+
+def _scope(case: Case, records: list) -> tuple[GEOSGeometry, set[str]] | None:
+    """The cadastral units the work is in (those the work area touches and those the file's objects name)
+    and the union of their geometries: the merge's export is limited to it. None (the whole register) when
+    the file holds address points: they have no unit, the importer retires those a file lacks within
+    their whole namespace, so the file must hold all of them."""
+    if any(r.kind == "address" for r in records):
+        return None
+    area = _work_area(case)
+    area_geos = GEOSGeometry(shapely.to_wkb(area, hex=True), srid=2180)
+    units = set(
+        CadastralUnit.objects.current().filter(geom__intersects=area_geos).values_list("unit_id", flat=True)
+    )
+    units |= {_unit_of(r.official_id) for r in records if r.kind in SCOPED and r.official_id}
+    found = CadastralUnit.objects.current().filter(unit_id__in=units, geom__isnull=False)
+    if not units or found.count() != len(units):
+        return None
+    geom = found.aggregate(u=Union("geom"))["u"]
+    return (geom, units) if geom is not None and not geom.empty else None
+
+
+def _complete(written: dict[str, int], units: set[str]) -> bool:
+    """The file holds every current object of each scoped kind in these units (so the import retires
+    nothing the surveyor did not retire): an object that lies outside its unit's geometry, or has none,
+    is not in an area export, and the whole register is merged instead."""
+    for kind in SCOPED:
+        model, field = KINDS[kind]
+        q = Q()
+        for u in units:
+            q |= Q(**{field: u}) | Q(**{f"{field}__startswith": f"{u}."})
+        if model.objects.current().filter(q).count() != written.get(kind, 0):
+            return False
+    return True
+
+
+def _write_merged(gml: Path, diff: dict, workdir: Path, kinds: dict, scope) -> Path | None:
     base = workdir / "registry.gml"
-    export_egib(base, only_current=True, personal_data=False)
+    area, units = scope if scope is not None else (None, None)
+    export_egib(base, only_current=True, personal_data=False, area=area)
+    base_kinds: dict[Key, tuple[str, str]] = {}
+    if units is not None:
+        reader = EgibFile(base)
+        try:
+            base_kinds = {(r.namespace, r.local_id): (r.kind, _unit_of(r.official_id)) for r in reader}
+        finally:
+            reader.close()
     replace = _keys(diff, "changed", "retired")
     take = _keys(diff, "new", "changed")
-    kinds = {(r.namespace, r.local_id): r.kind for r in _read(gml)}
     in_base: set[Key] = set()
+    written: dict[str, int] = {}
     out = workdir / "merged.gml"
     with open(out, "wb") as f, etree.xmlfile(f, encoding="utf-8") as xf:
         xf.write_declaration()
@@ -245,6 +303,11 @@ def _merged(gml: Path, diff: dict, workdir: Path) -> Path:
                     opened.__enter__()
                 key = _iip(member)
                 if key is not None:
+                    if units is not None:
+                        kind, unit = base_kinds.get(key, ("", ""))
+                        if kind == "address" or (kind in SCOPED and unit not in units):
+                            continue  # a neighbouring unit's object touching the area: its unit left alone
+                        written[kind] = written.get(kind, 0) + 1
                     in_base.add(key)
                     if key in replace:
                         continue
@@ -259,26 +322,67 @@ def _merged(gml: Path, diff: dict, workdir: Path) -> Path:
         finally:
             if opened is not None:
                 opened.__exit__(None, None, None)
+    if units is not None and not _complete(written, units):
+        log.info(
+            "survey results: the area export of units %s is incomplete; merging the whole register", units
+        )
+        return None
     return out
 
 
-def _import(gml: Path, diff: dict, *, dry_run: bool) -> dict:
+def _merged(gml: Path, diff: dict, workdir: Path, case: Case) -> Path:
+    """A current export of the registry with the GML's new and changed objects in place of the old ones
+    and the retired ones left out: a file complete in what it covers, so the import changes nothing else.
+    The export is limited to the cadastral units of the work (`_scope`); the whole register when that
+    cannot be done safely."""
+    records = _read(gml)
+    kinds = {(r.namespace, r.local_id): r.kind for r in records}
+    scope = _scope(case, records)
+    if scope is not None:
+        out = _write_merged(gml, diff, workdir, kinds, scope)
+        if out is not None:
+            return out
+    return _write_merged(gml, diff, workdir, kinds, None)
+
+
+def _import(gml: Path, diff: dict, case: Case, *, dry_run: bool) -> dict:
     workdir = Path(settings.GISPORTAL_IMPORT_DIR)
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="surveys-") as tmp:
-        merged = _merged(gml, diff, Path(tmp))
+        merged = _merged(gml, diff, Path(tmp), case)
         report = registry_import(merged, policy="reject" if dry_run else "strict", dry_run=dry_run)
     data = report.as_dict()
     return {k: data[k] for k in ("written", "retired", "rejected", "problems", "notes")}
 
 
 # ---------------------------------------------------------------------------------------- actions
+def _enqueue_check(res_id) -> None:
+    from .tasks import results_check as task
+
+    try:
+        task.delay(str(res_id))
+    except Exception:  # the broker is down: the results stay "being checked" (logged for the operator)
+        log.exception("could not queue the check of survey results %s", res_id)
+
+
+def _enqueue_apply(res_id) -> None:
+    from .tasks import results_apply as task
+
+    try:
+        task.delay(str(res_id))
+    except Exception:
+        log.exception("could not queue the import of survey results %s", res_id)
+
+
 def results_submit(case: Case, *, user, gml, files=()) -> Results:
-    """Hand in results for the surveyor's own case: the GML stored first, then checked (ResultsRefused:
-    kept as refused, nothing active); the operat's files verified, their reports kept."""
+    """Hand in results for the surveyor's own case: the GML stored first, read and diffed against the
+    registry (ResultsRefused: kept as refused, nothing active); the operat's files verified, their reports
+    kept. The dry import is a Celery job queued after the commit (`results_check`): "checking" until then."""
     if case.applicant_user_id != user.pk:
         raise NotAllowed(_("Only the surveyor who filed the work may hand in its results."))
-    if Results.objects.filter(case_id=case.pk, status=Results.Status.ACCEPTED).exists():
+    if Results.objects.filter(
+        case_id=case.pk, status__in=[Results.Status.ACCEPTED, Results.Status.APPLYING]
+    ).exists():
         raise NotAllowed(_("The results of this work have already been accepted."))
     data = gml.read(MAX_GML + 1)
     if len(data) > MAX_GML:
@@ -296,22 +400,63 @@ def results_submit(case: Case, *, user, gml, files=()) -> Results:
     diff: dict = {}
     try:
         diff = results_diff(Path(res.gml.path), case)
-        if diff["outside"]:
-            first = diff["outside"][0]
-            raise ResultsRefused(
-                _("Object %(id)s lies outside the work area of %(kerg)s; nothing was taken.")
-                % {"id": first["id"], "kerg": case.sign}
-            )
-        diff["pipeline"] = _import(Path(res.gml.path), diff, dry_run=True)
+        _refuse_outside(diff, case)
     except ResultsRefused as e:
         res.status = Results.Status.REJECTED
         res.report = {"error": str(e.message), "outside": diff.get("outside", [])}
         res.save(update_fields=["status", "report"])
         raise
-    res.report = _trimmed(diff)
-    res.status = Results.Status.CHECKED
-    res.save(update_fields=["status", "report"])
+    with transaction.atomic():
+        res.report = _trimmed(diff)
+        res.status = Results.Status.CHECKING
+        res.save(update_fields=["status", "report"])
+        pk = res.pk
+        transaction.on_commit(lambda: _enqueue_check(pk))
     return res
+
+
+def _refuse_outside(diff: dict, case: Case) -> None:
+    if diff["outside"]:
+        first = diff["outside"][0]
+        raise ResultsRefused(
+            _("Object %(id)s lies outside the work area of %(kerg)s; nothing was taken.")
+            % {"id": first["id"], "kerg": case.sign}
+        )
+
+
+def results_check(res_id) -> str:
+    """The Celery job after handing in: the dry import of the merged file (the registry read again);
+    "checked" with its report, or "rejected" with the import's message. Idempotent: results no longer
+    being checked (checked already, or replaced by a later hand-in) are left as they are. Returns the
+    status."""
+    res = Results.objects.filter(pk=res_id).first()
+    if res is None or res.status != Results.Status.CHECKING:
+        return res.status if res else "missing"
+    case = Case.objects.get(pk=res.case_id)
+    diff: dict = {}
+    try:
+        diff = results_diff(Path(res.gml.path), case)
+        _refuse_outside(diff, case)
+        diff["pipeline"] = _import(Path(res.gml.path), diff, case, dry_run=True)
+        status, report = Results.Status.CHECKED, _trimmed(diff)
+    except GisportalError as e:  # ResultsRefused, ImportFailed: the validation's message
+        status = Results.Status.REJECTED
+        report = {
+            **(_trimmed(diff) if diff else {}),
+            "error": str(e.message),
+            "outside": diff.get("outside", []),
+        }
+    except Exception:
+        log.exception("checking survey results %s failed", res_id)
+        status = Results.Status.REJECTED
+        report = {"error": _("The results could not be checked; hand them in again or ask the office.")}
+    with transaction.atomic():
+        res = Results.objects.select_for_update().get(pk=res_id)
+        if res.status != Results.Status.CHECKING:
+            return res.status
+        res.status, res.report = status, report
+        res.save(update_fields=["status", "report"])
+    return status
 
 
 def _trimmed(diff: dict) -> dict:
@@ -344,38 +489,67 @@ def _safe(name: str) -> str:
 
 
 def results_accept(res_id, *, case: Case, actor) -> Results:
-    """Import the checked results into the registry, in one transaction with the decision; the case's
-    timeline names it (the reason of the registry's change)."""
+    """Record the clerk's acceptance of checked results ("applying") and queue their import after the
+    commit (`results_apply`, a Celery job)."""
     with transaction.atomic():
         res = Results.objects.select_for_update().get(pk=res_id, case_id=case.pk)
         if res.status != Results.Status.CHECKED:
             raise NotAllowed(_("Only checked results awaiting review can be accepted."))
-        diff = results_diff(Path(res.gml.path), case)  # again: the registry may have changed meanwhile
-        if diff["outside"]:
-            raise ResultsRefused(_("The results change objects outside the work area."))
-        try:
-            applied = _import(Path(res.gml.path), diff, dry_run=False)
-        except ImportFailed as e:
-            raise ResultsRefused(str(e.message)) from None
-        res.status = Results.Status.ACCEPTED
+        res.status = Results.Status.APPLYING
         res.decided_at = timezone.now()
         res.decided_by = actor
-        res.report = {**res.report, "applied": applied}
+        res.report = {k: v for k, v in res.report.items() if k != "apply_error"}
         res.save(update_fields=["status", "decided_at", "decided_by", "report"])
-        case_note_add(
-            case.pk,
-            actor=actor,
-            note=_(
-                "The survey results were accepted and entered into the register (%(n)s new, %(c)s changed, %(r)s retired objects)."
-            )
-            % {
-                "n": sum(len(v) for v in diff["new"].values()),
-                "c": sum(len(v) for v in diff["changed"].values()),
-                "r": sum(len(v) for v in diff["retired"].values()),
-            },
-            public=True,
-        )
+        pk = res.pk
+        transaction.on_commit(lambda: _enqueue_apply(pk))
     return res
+
+
+def results_apply(res_id) -> str:
+    """The Celery job after acceptance: the results imported into the registry in one transaction with
+    "accepted" and the case's timeline note (the reason of the registry's change). When the import fails
+    nothing is changed and the results are "checked" again with the error, for the clerk to decide anew.
+    Idempotent: the row locked, only results "applying" are imported. Returns the status."""
+    try:
+        with transaction.atomic():
+            res = Results.objects.select_for_update().filter(pk=res_id).first()
+            if res is None or res.status != Results.Status.APPLYING:
+                return res.status if res else "missing"
+            case = Case.objects.get(pk=res.case_id)
+            diff = results_diff(Path(res.gml.path), case)  # again: the registry may have changed meanwhile
+            if diff["outside"]:
+                raise ResultsRefused(_("The results change objects outside the work area."))
+            applied = _import(Path(res.gml.path), diff, case, dry_run=False)
+            res.status = Results.Status.ACCEPTED
+            res.report = {**res.report, "applied": applied}
+            res.save(update_fields=["status", "report"])
+            case_note_add(
+                case.pk,
+                actor=res.decided_by,
+                note=_(
+                    "The survey results were accepted and entered into the register (%(n)s new, %(c)s changed, %(r)s retired objects)."
+                )
+                % {
+                    "n": sum(len(v) for v in diff["new"].values()),
+                    "c": sum(len(v) for v in diff["changed"].values()),
+                    "r": sum(len(v) for v in diff["retired"].values()),
+                },
+                public=True,
+            )
+        return Results.Status.ACCEPTED
+    except GisportalError as e:  # ResultsRefused, ImportFailed: rolled back, the registry untouched
+        error = str(e.message)
+    except Exception:
+        log.exception("importing survey results %s failed", res_id)
+        error = _("The import failed unexpectedly; nothing was entered into the register.")
+    with transaction.atomic():
+        res = Results.objects.select_for_update().get(pk=res_id)
+        if res.status != Results.Status.APPLYING:
+            return res.status
+        res.status, res.decided_at, res.decided_by = Results.Status.CHECKED, None, None
+        res.report = {**res.report, "apply_error": error[:2000]}
+        res.save(update_fields=["status", "decided_at", "decided_by", "report"])
+    return Results.Status.CHECKED
 
 
 def results_return(res_id, *, case: Case, actor, remarks: str) -> Results:
@@ -399,3 +573,21 @@ def results_return(res_id, *, case: Case, actor, remarks: str) -> Results:
             public=True,
         )
     return res
+
+
+STUCK_AFTER = timedelta(minutes=15)  # a check or an entry queued this long ago was lost with the broker
+
+
+def results_sweep(*, now: datetime | None = None) -> int:
+    """Queue again the checks and entries whose job was lost (the broker was down, a worker died)."""
+    now = now or timezone.now()
+    n = 0
+    for res in Results.objects.filter(status=Results.Status.CHECKING, submitted_at__lte=now - STUCK_AFTER):
+        _enqueue_check(res.pk)
+        n += 1
+    for res in Results.objects.filter(
+        status=Results.Status.APPLYING, decided_at__isnull=False, decided_at__lte=now - STUCK_AFTER
+    ):
+        _enqueue_apply(res.pk)
+        n += 1
+    return n

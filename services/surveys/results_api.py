@@ -49,7 +49,9 @@ class ResultsOut(Schema):
     status: str
     submitted_at: str
     counts: dict[str, dict[str, int]] = Field(description="new, changed and retired objects per kind")
-    problems: list[dict[str, Any]] = Field(description="what the dry import of the data found")
+    problems: list[dict[str, Any]] = Field(
+        description="what the dry import of the data found (empty while the results are being checked)"
+    )
     signatures: list[dict[str, Any]] = Field(description="one verdict per file of the operat")
 
 
@@ -62,13 +64,14 @@ def own_case(user, kerg: str) -> Case | None:
 
 @router.post(
     "/surveys/{kerg}/results",
-    response={201: ResultsOut},
+    response={202: ResultsOut},
     url_name="api_survey_results",
     summary="Hand in the results of one's surveying work (the surveyor who filed it)",
     description="`gml`: the work area's EGiB data after the work (an export of the area, changed); objects "
     "of a kind the file holds that lie wholly inside the work area and are missing are retired. New and changed "
-    "objects must lie inside the work area (1 m of tolerance). The file is checked at once by a dry import; "
-    "the county's clerk then reviews and accepts or returns it.",
+    "objects must lie inside the work area (1 m of tolerance): the file is read and compared with the register at "
+    'once; the dry import that checks it runs as a background job (`status` "checking", then "checked" or '
+    '"rejected"; the case page shows it). The county\'s clerk then reviews and accepts or returns it.',
     openapi_extra={
         "requestBody": UPLOAD,
         "responses": {
@@ -95,7 +98,7 @@ def results_hand_in(request, kerg: str, response: HttpResponse):
     response["Location"] = f"/api/surveys/{kerg}/results"
     report = res.report
     return Status(
-        201,
+        202,
         {
             "id": str(res.pk),
             "kerg": res.kerg,

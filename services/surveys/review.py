@@ -95,6 +95,8 @@ def results_view(res: Results) -> dict:
         "changed": _rows(report, "changed"),
         "problems": (report.get("pipeline") or {}).get("problems", [])[:300],
         "error": report.get("error", ""),
+        "apply_error": report.get("apply_error", ""),
+        "busy": res.status in (Results.Status.CHECKING, Results.Status.APPLYING),
         "signatures": [with_words(r) if "error" not in r else r for r in res.signature_reports],
     }
 
@@ -102,7 +104,9 @@ def results_view(res: Results) -> dict:
 def results_for_surveyor(case: Case, user) -> dict:
     """What the surveyor sees on the case page: the latest results handed in, and whether to hand in."""
     latest = Results.objects.filter(case_id=case.pk).first()
-    accepted = Results.objects.filter(case_id=case.pk, status=Results.Status.ACCEPTED).exists()
+    accepted = Results.objects.filter(
+        case_id=case.pk, status__in=[Results.Status.ACCEPTED, Results.Status.APPLYING]
+    ).exists()
     return {
         "case": case,
         "latest": results_view(latest) if latest else None,
@@ -133,7 +137,9 @@ def review(request, kerg: str):
         try:
             if request.POST.get("action") == "accept":
                 results_accept(res.pk, case=case, actor=request.user)
-                messages.success(request, _("The results were accepted and entered into the register."))
+                messages.success(
+                    request, _("The results were accepted; they are being entered into the register.")
+                )
             elif request.POST.get("action") == "return":
                 results_return(res.pk, case=case, actor=request.user, remarks=request.POST.get("remarks", ""))
                 messages.success(request, _("The results were returned to the surveyor."))
@@ -188,7 +194,7 @@ def hand_in(request, case_id: int):
             messages.error(request, str(e.message))
         else:
             messages.success(
-                request, _("The results were handed in and checked; the office will review them.")
+                request, _("The results were handed in and are being checked; the office will review them.")
             )
     return redirect("my_case", case_id=case.pk)
 

@@ -3,7 +3,8 @@ licensed surveyor files a work notification with its area typed as WKT (the text
 map) → the county clerk issues the fee document (DOO) on the case page and records the bank transfer
 paying it → the materials package is built (called here: Celery does not run in tests) → the surveyor
 downloads it from "My case" (the ASiC-E passes the portal's verifier) and hands in a changed GML with one
-parcel divided → the county clerk's review shows one retired and two new parcels and accepts them → the
+parcel divided ("being checked" until the check job, called here, has run) → the county clerk's review
+shows one retired and two new parcels and accepts them (entered by the apply job, called here) → the
 live server's WFS serves the new parcels. Each page: no sideways scrolling, no WCAG 2.1 A/AA violation.
 
 Everything committed is removed afterwards: the users, case, fee document, payment, package, results,
@@ -58,7 +59,8 @@ def site(demo_data, django_db_blocker):
 @pytest.fixture
 def people(live_url, settings, tmp_path, monkeypatch):
     """A committed surveyor (licence number) and county clerk (GK unit); the county's fee account set. The
-    package's build is not queued (no Celery here: the test builds it); files go to a temporary MEDIA_ROOT.
+    package's build and the results' check and import are not queued (no Celery here: the test runs those
+    jobs); files go to a temporary MEDIA_ROOT.
     Afterwards everything is removed and the demo registry loaded again."""
     from django.utils import timezone
 
@@ -66,11 +68,13 @@ def people(live_url, settings, tmp_path, monkeypatch):
     from services.offices.actions import staff_add
     from services.offices.models import Office, OfficeUnit
     from services.payments.models import FeeDocumentCounter
-    from services.surveys import actions
+    from services.surveys import actions, results
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     queued: list[str] = []
     monkeypatch.setattr(actions, "_enqueue", lambda pk: queued.append(str(pk)))
+    monkeypatch.setattr(results, "_enqueue_check", lambda pk: queued.append(f"check {pk}"))
+    monkeypatch.setattr(results, "_enqueue_apply", lambda pk: queued.append(f"apply {pk}"))
     started = timezone.now()
 
     def make():
@@ -165,6 +169,7 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
     from services.signatures.verify import verify_file
     from services.surveys import actions
     from services.surveys.models import Package, Results
+    from services.surveys.results import results_apply, results_check
     from tests.surveys.test_results import changed_gml
 
     surveyor, clerk = people["surveyor"], people["clerk"]
@@ -239,6 +244,12 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
         home.get_by_test_id("results-form").locator("button[type=submit]").click()
         home.wait_for_load_state()
         assert home.url.endswith(f"/moje-sprawy/{case.pk}/")
+        assert home.get_by_test_id("results-status").get_attribute("data-status") == "checking"
+        assert home.get_by_test_id("results-busy").count() == 1
+        res_pk = committed(lambda: Results.objects.get(case_id=case.pk).pk)
+        assert people["queued"][-1] == f"check {res_pk}"
+        assert committed(lambda: results_check(res_pk)) == "checked"  # the job, as Celery runs it
+        home.reload()
         assert home.get_by_test_id("results-status").get_attribute("data-status") == "checked"
         page_ok(home, "survey-my-case-results")
 
@@ -253,6 +264,10 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
         page_ok(office, "survey-review")
         office.get_by_test_id("review-accept").locator("button[type=submit]").click()
         office.wait_for_load_state()
+        assert office.get_by_test_id("review-status").get_attribute("data-status") == "applying"
+        assert people["queued"][-1] == f"apply {res_pk}"
+        assert committed(lambda: results_apply(res_pk)) == "accepted"  # the job, as Celery runs it
+        office.reload()
         assert office.get_by_test_id("review-status").get_attribute("data-status") == "accepted"
         page_ok(office, "survey-review-accepted")
         assert committed(lambda: Results.objects.get(case_id=case.pk, status="accepted").decided_by_id) == (

@@ -1,9 +1,11 @@
 """Survey results (issue 26): the surveyor hands in the changed EGiB data (GML) and the operat's files for
-the case filed with zgloszenie-prac; the file is checked at once (a dry import; what is new, changed and
-retired, object by object); refused when it cannot be read or changes objects outside the work area; the
-county's clerk reviews it (differences, outlines before and after, signatures) and accepts it (the
-registry changed, with history, in one transaction; WFS serves the new parcels) or returns it with
-remarks (nothing applied)."""
+the case filed with zgloszenie-prac; the file is read and diffed at once (what is new, changed and
+retired, object by object; refused when it cannot be read or changes objects outside the work area),
+the dry import runs as a Celery job ("checking" → "checked"; called here directly); the county's clerk
+reviews it (differences, outlines before and after, signatures) and accepts it ("applying"; the job
+changes the registry, with history, in one transaction → "accepted"; WFS serves the new parcels) or
+returns it with remarks (nothing applied). Both jobs merge an export limited to the work's cadastral
+units."""
 
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ from services.cases.models import Case
 from services.forms.models import Submission
 from services.offices.actions import staff_add
 from services.offices.models import Office, OfficeUnit
+from services.surveys import results as results_mod
 from services.surveys.models import Results
+from services.surveys.results import results_apply, results_check
 from tests.test_forms_journeys import post, survey_data
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +39,29 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 # ------------------------------------------------------------------ fixtures and helpers
+@pytest.fixture(autouse=True)
+def jobs(monkeypatch):
+    """The Celery jobs queued after the commit, recorded instead of sent to a broker."""
+    queued: list[tuple[str, str]] = []
+    monkeypatch.setattr(results_mod, "_enqueue_check", lambda pk: queued.append(("check", str(pk))))
+    monkeypatch.setattr(results_mod, "_enqueue_apply", lambda pk: queued.append(("apply", str(pk))))
+    return queued
+
+
+@pytest.fixture
+def exports(monkeypatch):
+    """The `area` each merge's export of the registry was limited to (None: the whole register)."""
+    areas: list = []
+    real = results_mod.export_egib
+
+    def spy(*args, **kwargs):
+        areas.append(kwargs.get("area"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(results_mod, "export_egib", spy)
+    return areas
+
+
 @pytest.fixture(scope="module")
 def site(demo_data, django_db_blocker):
     """A one-part parcel without holes well inside the county, and a work area around it."""
@@ -178,17 +205,34 @@ def hand_in(client, case, gml: bytes, files=()):
 
 # ------------------------------------------------------------------ handing in and checking
 def test_hand_in_divided_parcel_then_accept_changes_the_registry(
-    case, surveyor, county_clerk, site, tmp_path
+    case, surveyor, county_clerk, site, tmp_path, jobs, exports, django_capture_on_commit_callbacks
 ):
     gml = changed_gml(tmp_path, site)
     pdf = SimpleUploadedFile("szkic.pdf", b"%PDF-1.4\n%unsigned\n", content_type="application/pdf")
-    r = hand_in(logged(surveyor), case, gml, files=[pdf])
-    assert r.status_code == 201, r.content.decode()[:2000]
+    with django_capture_on_commit_callbacks(execute=True):
+        r = hand_in(logged(surveyor), case, gml, files=[pdf])
+    assert r.status_code == 202, r.content.decode()[:2000]
     body = r.json()
-    assert body["status"] == "checked"
+    assert body["status"] == "checking" and body["problems"] == []
     assert body["counts"]["retired"] == {"parcel": 1} and body["counts"]["new"] == {"parcel": 2}
     assert body["counts"]["changed"] == {}
     res = Results.objects.get(case_id=case.pk)
+    assert jobs == [("check", str(res.pk))] and res.status == "checking" and "pipeline" not in res.report
+    # both pages say it is being checked and refresh themselves
+    from django.template.loader import render_to_string
+
+    html = render_to_string("surveys/_results.html", {"survey_results": _view_of(case, surveyor)})
+    assert 'data-status="checking"' in html and 'http-equiv="refresh"' in html
+    page = logged(county_clerk).get(f"/urzad/prace/{case.sign}/", **EN).content.decode()
+    assert 'data-testid="review-busy"' in page and 'http-equiv="refresh"' in page
+    assert 'data-testid="review-accept"' not in page
+
+    # the job: the dry import of the register merged with the file, limited to the work's units
+    assert results_check(res.pk) == "checked"
+    assert exports and all(a is not None for a in exports), exports
+    assert results_check(res.pk) == "checked"  # again: nothing changes
+    res.refresh_from_db()
+    assert res.status == "checked"
     assert [i["id"] for i in res.report["retired"]["parcel"]] == [site["parcel"]]
     assert res.report["pipeline"]["rejected"] == {}, res.report["pipeline"]["problems"][:3]
     assert res.report["pipeline"]["retired"] == {"parcel": 1}
@@ -205,10 +249,30 @@ def test_hand_in_divided_parcel_then_accept_changes_the_registry(
     assert html.count("<path") >= 3 and 'role="img"' in html
     assert "szkic.pdf" in html
 
-    r = clerk.post(f"/urzad/prace/{case.sign}/", {"action": "accept", "results": str(res.pk)}, **EN)
+    assert 'http-equiv="refresh"' not in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        r = clerk.post(f"/urzad/prace/{case.sign}/", {"action": "accept", "results": str(res.pk)}, **EN)
     assert r.status_code == 302, r.content.decode()[-2000:]
     res.refresh_from_db()
+    assert res.status == "applying" and res.decided_by == county_clerk
+    assert jobs[-1] == ("apply", str(res.pk))
+    assert Parcel.objects.current().filter(parcel_id=site["parcel"]).exists()  # not yet
+    page = clerk.get(f"/urzad/prace/{case.sign}/", **EN).content.decode()
+    assert 'data-status="applying"' in page and 'http-equiv="refresh"' in page
+    assert 'data-testid="review-accept"' not in page
+    # handing in again is refused while the results are being entered
+    assert hand_in(logged(surveyor), case, gml).status_code == 409
+
+    del exports[:]
+    assert results_apply(res.pk) == "accepted"
+    assert exports and all(a is not None for a in exports), exports
+    res.refresh_from_db()
     assert res.status == "accepted" and res.decided_by == county_clerk
+    assert res.report["applied"]["retired"] == {"parcel": 1}
+    assert case.timeline.filter(action="note", actor=county_clerk).count() == 1
+    assert results_apply(res.pk) == "accepted"  # again: nothing changes
+    assert case.timeline.filter(action="note", actor=county_clerk).count() == 1
     new = list(
         Parcel.objects.current().filter(parcel_id__endswith=("/91")).values_list("parcel_id", flat=True)
     )
@@ -276,9 +340,14 @@ def test_returned_with_remarks_applies_nothing_and_may_be_handed_in_again(
     case, surveyor, county_clerk, site, tmp_path
 ):
     gml = changed_gml(tmp_path, site)
-    assert hand_in(logged(surveyor), case, gml).status_code == 201
+    assert hand_in(logged(surveyor), case, gml).status_code == 202
     res = Results.objects.get(case_id=case.pk)
     clerk = logged(county_clerk)
+    r = clerk.post(
+        f"/urzad/prace/{case.sign}/", {"action": "return", "results": str(res.pk), "remarks": "x"}, **EN
+    )
+    assert r.status_code == 409  # not checked yet: nothing to decide
+    assert results_check(res.pk) == "checked"
     r = clerk.post(f"/urzad/prace/{case.sign}/", {"action": "return", "results": str(res.pk)}, **EN)
     assert r.status_code == 400  # remarks are required
     r = clerk.post(
@@ -296,7 +365,64 @@ def test_returned_with_remarks_applies_nothing_and_may_be_handed_in_again(
 
     html = render_to_string("surveys/_results.html", {"survey_results": _view_of(case, surveyor)})
     assert "Brak szkicu polowego." in html and 'enctype="multipart/form-data"' in html
-    assert hand_in(logged(surveyor), case, gml).status_code == 201
+    assert hand_in(logged(surveyor), case, gml).status_code == 202
+    # handed in again while the first is still being checked: the first is replaced, its late job idle
+    again = Results.objects.filter(case_id=case.pk).first()
+    assert hand_in(logged(surveyor), case, gml).status_code == 202
+    assert Results.objects.get(pk=again.pk).status == "rejected"
+    assert results_check(again.pk) == "rejected"
+    assert Results.objects.filter(case_id=case.pk, status="checking").count() == 1
+
+
+def test_a_failing_import_leaves_the_registry_unchanged_and_the_results_checked(
+    case, surveyor, county_clerk, site, tmp_path, monkeypatch
+):
+    from layers.importing.base import ImportFailed
+
+    assert hand_in(logged(surveyor), case, changed_gml(tmp_path, site)).status_code == 202
+    res = Results.objects.get(case_id=case.pk)
+    assert results_check(res.pk) == "checked"
+    clerk = logged(county_clerk)
+    r = clerk.post(f"/urzad/prace/{case.sign}/", {"action": "accept", "results": str(res.pk)}, **EN)
+    assert r.status_code == 302
+    parcels = Parcel.objects.current().count()
+    real = results_mod.registry_import
+
+    def written_then_failed(*args, **kwargs):
+        real(*args, **kwargs)  # the registry written, then the import fails: all of it rolled back
+        raise ImportFailed("Parcel X overlaps parcel Y.")
+
+    monkeypatch.setattr(results_mod, "registry_import", written_then_failed)
+    assert results_apply(res.pk) == "checked"
+    res.refresh_from_db()
+    assert res.status == "checked" and res.decided_by is None
+    assert res.report["apply_error"] == "Parcel X overlaps parcel Y."
+    assert Parcel.objects.current().filter(parcel_id=site["parcel"]).exists()
+    assert not Parcel.objects.filter(parcel_id__endswith="/91").exists()
+    assert Parcel.objects.current().count() == parcels
+    assert not RegistryHistory.objects.filter(recorded_at__gte=res.submitted_at).exists()
+    assert not case.timeline.filter(action="note", actor=county_clerk).exists()
+    page = clerk.get(f"/urzad/prace/{case.sign}/", **EN).content.decode()
+    assert "Parcel X overlaps parcel Y." in page and 'data-testid="review-accept"' in page
+    # accepted again, the import works this time
+    monkeypatch.setattr(results_mod, "registry_import", real)
+    assert (
+        clerk.post(f"/urzad/prace/{case.sign}/", {"action": "accept", "results": str(res.pk)}).status_code
+        == 302
+    )
+    assert results_apply(res.pk) == "accepted"
+    res.refresh_from_db()
+    assert "apply_error" not in res.report
+    assert not Parcel.objects.current().filter(parcel_id=site["parcel"]).exists()
+
+
+def test_the_merge_takes_the_whole_register_when_the_file_holds_address_points(case):
+    from types import SimpleNamespace
+
+    record = SimpleNamespace(kind="address", official_id="", namespace="PL.PZGiK.X", local_id="a1")
+    assert results_mod._scope(case, [record]) is None
+    scope = results_mod._scope(case, [])
+    assert scope is not None and scope[1] and not scope[0].empty
 
 
 def _view_of(case, user):
@@ -329,7 +455,10 @@ def test_the_surveyor_hands_in_from_the_page_and_sees_each_step(case, surveyor, 
     )
     assert r.status_code == 302 and r["Location"] == f"/moje-sprawy/{case.pk}/"
     html = render_to_string("surveys/_results.html", {"survey_results": _view_of(case, surveyor)})
-    assert 'data-status="checked"' in html
+    assert 'data-status="checking"' in html and 'data-testid="results-busy"' in html
+    assert results_check(Results.objects.get(case_id=case.pk).pk) == "checked"
+    html = render_to_string("surveys/_results.html", {"survey_results": _view_of(case, surveyor)})
+    assert 'data-status="checked"' in html and 'http-equiv="refresh"' not in html
     # a file the reader refuses: said on the page, nothing kept active
     r = c.post(f"/moje-sprawy/{case.pk}/wyniki/", {"gml": SimpleUploadedFile("x.gml", b"<x/>")})
     assert r.status_code == 302
@@ -358,3 +487,22 @@ def test_my_case_shows_the_surveyor_the_package_and_the_results_form(case, surve
     assert 'data-testid="survey-package" data-state="not_paid"' in page  # the fee is not paid yet
     assert 'data-testid="survey-results"' in page and 'data-testid="results-form"' in page
     assert "Context: survey_results" not in page  # the template's own comment never reaches the page
+
+
+def test_a_lost_check_is_queued_again_by_the_sweep(case, surveyor, site, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from services.surveys import results as results_module
+    from services.surveys.models import Results
+
+    queued: list = []
+    monkeypatch.setattr(results_module, "_enqueue_check", lambda pk: queued.append(pk))
+    hand_in(logged(surveyor), case, changed_gml(tmp_path, site))
+    res = Results.objects.get(case_id=case.pk)
+    assert res.status == Results.Status.CHECKING
+    queued.clear()
+    assert results_module.results_sweep() == 0  # just queued: not lost
+    assert results_module.results_sweep(now=timezone.now() + timedelta(minutes=16)) == 1
+    assert queued == [res.pk]
