@@ -88,16 +88,16 @@ def test_a_decision_reaches_the_applicant_and_the_clerk_sees_the_proof(browser, 
         # the clerk: start, file the decision, settle (confirmed)
         page = office_ctx.new_page()
         login(page, live_url, clerk.username, PASSWORD, f"/urzad/sprawy/{case.pk}/")
-        page.locator("button[data-action=start]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[data-action=start]").click()
         page.select_option("#doc_kind", "decision")
         page.set_input_files("#doc_file", str(decision))
-        page.locator("button[data-action=document]").click()
-        page.wait_for_load_state()
-        page.locator("button[data-action=settle]").click()
-        page.wait_for_load_state()
-        page.get_by_test_id("confirm").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("button[data-action=document]").click()
+        with page.expect_navigation():
+            page.locator("button[data-action=settle]").click()
+        with page.expect_navigation():
+            page.get_by_test_id("confirm").click()
         page_ok(page, "delivery-path-clerk-settled")
         assert page.get_by_test_id("delivery").first.get_attribute("data-status") == "awaiting"
         d = committed(lambda: Delivery.objects.get(case_id=case.pk))
@@ -106,15 +106,15 @@ def test_a_decision_reaches_the_applicant_and_the_clerk_sees_the_proof(browser, 
         # the applicant: the menu's inbox → the delivery → confirm receipt with the keyboard
         home = home_ctx.new_page()
         login(home, live_url, citizen.username, PASSWORD)
-        home.locator("a[href='/skrzynka/']").first.click()
-        home.wait_for_load_state()
+        with home.expect_navigation():
+            home.locator("a[href='/skrzynka/']").first.click()
         page_ok(home, "delivery-path-inbox")
-        home.locator(f"a[href='/skrzynka/{d.pk}/']").first.click()
-        home.wait_for_load_state()
+        with home.expect_navigation():
+            home.locator(f"a[href='/skrzynka/{d.pk}/']").first.click()
         page_ok(home, "delivery-path-before")
         home.get_by_test_id("acknowledge").focus()
-        home.keyboard.press("Enter")
-        home.wait_for_load_state()
+        with home.expect_navigation():  # the POST and its redirect back to the page
+            home.keyboard.press("Enter")
         page_ok(home, "delivery-path-after")
         assert home.get_by_test_id("delivery-period").count() == 1
         with home.expect_download() as got:

@@ -187,8 +187,8 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
                 home.fill(field, value)
         home.fill("#id_work_area", site["area"].wkt)
         page_ok(home, "survey-notification-form")
-        home.locator("button[name=action][value=submit]").click()
-        home.wait_for_load_state()
+        with home.expect_navigation():
+            home.locator("button[name=action][value=submit]").click()
         assert "/wnioski/" in home.url, home.locator(".error-summary").all_text_contents()
         page_ok(home, "survey-notification-filed")
         case = committed(lambda: Case.objects.get(submission__user=surveyor))
@@ -202,16 +202,16 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
         office.fill("#ll1", "udostępnienie materiałów zasobu (art. 40a Pgik)")
         office.fill("#lq1", "1")
         office.fill("#lp1", "50,00")
-        office.locator("button[data-action=fee]").click()
-        office.wait_for_load_state()
+        with office.expect_navigation():
+            office.locator("button[data-action=fee]").click()
         assert office.get_by_test_id("case-error").count() == 0, office.get_by_test_id(
             "case-error"
         ).inner_text()
         form = office.get_by_test_id("transfer-form")
         form.locator("input[name=reference]").fill("PKO BP wyciąg 3/2026, Ewa Mierniczy")
         page_ok(office, "survey-case-fee-issued")
-        form.locator("button[data-action=transfer]").click()
-        office.wait_for_load_state()
+        with office.expect_navigation():
+            form.locator("button[data-action=transfer]").click()
         page_ok(office, "survey-case-fee-paid")
         payment = committed(lambda: Payment.objects.get(document__case_id=case.pk))
         assert payment.status == "paid" and payment.paid_via == "transfer"
@@ -241,8 +241,8 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
         gml = people["tmp"] / "wyniki.gml"
         gml.write_bytes(committed(lambda: changed_gml(people["tmp"], site)))
         home.set_input_files("#id_results_gml", str(gml))
-        home.get_by_test_id("results-form").locator("button[type=submit]").click()
-        home.wait_for_load_state()
+        with home.expect_navigation():
+            home.get_by_test_id("results-form").locator("button[type=submit]").click()
         assert home.url.endswith(f"/moje-sprawy/{case.pk}/")
         assert home.get_by_test_id("results-status").get_attribute("data-status") == "checking"
         assert home.get_by_test_id("results-busy").count() == 1
@@ -262,8 +262,8 @@ def test_the_surveyors_cycle_from_notification_to_the_register(browser, live_url
         assert len(new_ids) == 2 and [i.rsplit("/", 1)[1] for i in new_ids] == ["91", "92"], new_ids
         assert office.get_by_test_id("map-before").count() == office.get_by_test_id("map-after").count() == 1
         page_ok(office, "survey-review")
-        office.get_by_test_id("review-accept").locator("button[type=submit]").click()
-        office.wait_for_load_state()
+        with office.expect_navigation():
+            office.get_by_test_id("review-accept").locator("button[type=submit]").click()
         assert office.get_by_test_id("review-status").get_attribute("data-status") == "applying"
         assert people["queued"][-1] == f"apply {res_pk}"
         assert committed(lambda: results_apply(res_pk)) == "accepted"  # the job, as Celery runs it
