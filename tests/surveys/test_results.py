@@ -218,13 +218,13 @@ def test_hand_in_divided_parcel_then_accept_changes_the_registry(
     assert body["counts"]["changed"] == {}
     res = Results.objects.get(case_id=case.pk)
     assert jobs == [("check", str(res.pk))] and res.status == "checking" and "pipeline" not in res.report
-    # both pages say it is being checked and refresh themselves
+    # both pages say it is being checked and offer a link to look again (they never refresh by themselves)
     from django.template.loader import render_to_string
 
     html = render_to_string("surveys/_results.html", {"survey_results": _view_of(case, surveyor)})
-    assert 'data-status="checking"' in html and 'http-equiv="refresh"' in html
+    assert 'data-status="checking"' in html and "Look again" in html and 'http-equiv="refresh"' not in html
     page = logged(county_clerk).get(f"/urzad/prace/{case.sign}/", **EN).content.decode()
-    assert 'data-testid="review-busy"' in page and 'http-equiv="refresh"' in page
+    assert 'data-testid="review-busy"' in page and "Look again" in page and 'http-equiv="refresh"' not in page
     assert 'data-testid="review-accept"' not in page
 
     # the job: the dry import of the register merged with the file, limited to the work's units
@@ -259,7 +259,7 @@ def test_hand_in_divided_parcel_then_accept_changes_the_registry(
     assert jobs[-1] == ("apply", str(res.pk))
     assert Parcel.objects.current().filter(parcel_id=site["parcel"]).exists()  # not yet
     page = clerk.get(f"/urzad/prace/{case.sign}/", **EN).content.decode()
-    assert 'data-status="applying"' in page and 'http-equiv="refresh"' in page
+    assert 'data-status="applying"' in page and "Look again" in page and 'http-equiv="refresh"' not in page
     assert 'data-testid="review-accept"' not in page
     # handing in again is refused while the results are being entered
     assert hand_in(logged(surveyor), case, gml).status_code == 409
