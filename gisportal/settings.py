@@ -282,6 +282,14 @@ GISPORTAL_EDORECZENIA_TIMEOUT = float(os.environ.get("GISPORTAL_EDORECZENIA_TIME
 GISPORTAL_EXCHANGE_HUB = os.environ.get("GISPORTAL_EXCHANGE_HUB", "piaseczno")
 GISPORTAL_EXCHANGE_PEERS = json.loads(os.environ.get("GISPORTAL_EXCHANGE_PEERS", "[]") or "[]")
 GISPORTAL_EXCHANGE_TIMEOUT = float(os.environ.get("GISPORTAL_EXCHANGE_TIMEOUT", "15"))
+# Remote OGC sources (layers/sources): the one outbound client's limits; private addresses (loopback, 10/8, ...)
+# are refused unless their host is listed here (the demo and the tests read their own hub on 127.0.0.1)
+GISPORTAL_SOURCES_TIMEOUT = float(os.environ.get("GISPORTAL_SOURCES_TIMEOUT", "10"))
+GISPORTAL_SOURCES_DEADLINE = float(os.environ.get("GISPORTAL_SOURCES_DEADLINE", "30"))
+GISPORTAL_SOURCES_MAX_BYTES = int(os.environ.get("GISPORTAL_SOURCES_MAX_BYTES", str(20 * 1024 * 1024)))
+GISPORTAL_SOURCES_PRIVATE_HOSTS = [
+    h for h in os.environ.get("GISPORTAL_SOURCES_PRIVATE_HOSTS", "").split(",") if h.strip()
+]
 # Surveyors' materials packages: the buffer around the work area (metres)
 GISPORTAL_SURVEY_BUFFER_M = float(os.environ.get("GISPORTAL_SURVEY_BUFFER_M", "50"))
 GISPORTAL_REVOCATION_TIMEOUT = float(os.environ.get("GISPORTAL_REVOCATION_TIMEOUT", "3"))

@@ -7,6 +7,7 @@ from gisportal import api
 from gisportal.web import portal
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
+from layers.sources import views as sources
 from ogc import views as ogc
 from ogc.ogcapi import views as ogcapi
 from ogc.tiles import views as tiles
@@ -62,6 +63,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("urzad/importy/", imports.import_list, name="import_list"),
     path("urzad/importy/<int:job_id>/", imports.import_detail, name="import_detail"),
+    path("urzad/zrodla/", sources.source_list, name="source_list"),
+    path("urzad/zrodla/<int:source_id>/", sources.source_detail, name="source_detail"),
     path("uslugi/", forms.service_list, name="service_list"),
     path("uslugi/<slug:code>/", forms.service_form, name="service_form"),
     path("wnioski/<uuid:submission_id>/", forms.submission_detail, name="submission_detail"),

@@ -637,3 +637,61 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name} ({self.get_status_display()})"
+
+
+class RemoteSource(models.Model):
+    """A remote OGC service (WMS, WFS or OGC API – Features) registered by staff: its normalised URL (never
+    with credentials), what its capabilities said when last read, and the layers staff chose to use.
+    Fetching lives in layers/sources/ (one outbound client); this model makes no network calls."""
+
+    class Kind(models.TextChoices):
+        WMS = "wms", "WMS"
+        WFS = "wfs", "WFS"
+        OGCAPI = "ogcapi", "OGC API – Features"
+
+    class Status(models.TextChoices):
+        OK = "ok", _("ok")
+        FAILED = "failed", _("failed")
+
+    class Axis(models.TextChoices):
+        NONE = "none", _("as declared")
+        XY = "xy", _("always x, y (easting first)")
+        YX = "yx", _("always y, x (northing first)")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    url = models.URLField(_("address"), max_length=500)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    added_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+    office_code = models.CharField(_("office"), max_length=40, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OK)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    # service title and version; layers / feature types / collections with name, title, crs, bbox
+    capabilities = models.JSONField(_("capabilities read"), default=dict, blank=True)
+    axis_override = models.CharField(
+        _("axis order override"), max_length=4, choices=Axis.choices, default=Axis.NONE
+    )
+    chosen = models.JSONField(_("chosen layers"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("remote source")
+        verbose_name_plural = _("remote sources")
+        ordering = ["-added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["url", "kind"], name="remotesource_url_kind_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["wms", "wfs", "ogcapi"]), name="remotesource_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["ok", "failed"]), name="remotesource_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(axis_override__in=["none", "xy", "yx"]), name="remotesource_axis_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.url} ({self.get_kind_display()})"

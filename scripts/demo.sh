@@ -13,6 +13,8 @@ export GISPORTAL_SEAL_GENERATE="${GISPORTAL_SEAL_GENERATE:-1}"
 # online payments: the sandbox gateway (no money moves; never in production). GISPORTAL_DEMO_P24=1 adds
 # Przelewy24 through its local fake server (the real one: set GISPORTAL_P24_URL and the merchant's keys)
 export GISPORTAL_PAYMENT_PROVIDERS="${GISPORTAL_PAYMENT_PROVIDERS:-sandbox}"
+# the demo may register its own services (or another local hub) as remote OGC sources
+export GISPORTAL_SOURCES_PRIVATE_HOSTS="${GISPORTAL_SOURCES_PRIVATE_HOSTS:-127.0.0.1,localhost}"
 P24_PORT="${GISPORTAL_FAKE_P24_PORT:-8098}"
 if [ "${GISPORTAL_DEMO_P24:-0}" = "1" ]; then
   export GISPORTAL_P24_URL="http://127.0.0.1:$P24_PORT" GISPORTAL_P24_MERCHANT_ID=100001 GISPORTAL_P24_POS_ID=100001
