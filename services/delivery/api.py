@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,7 +69,7 @@ def delivery_json(d: Delivery) -> dict:
         "delivered_at": _local(d.delivered_at),
         "delivered_how": d.delivered_how or None,
         "period_ends": d.period_ends.isoformat() if d.period_ends else None,
-        "document_url": reverse("delivery_document", args=[d.pk]) if delivered else None,
+        "document_url": reverse("api:api_delivery_document", args=[d.pk]) if delivered else None,
         "proof_url": reverse("api:api_delivery_proof", args=[d.pk]) if delivered else None,
     }
 
@@ -134,4 +134,33 @@ def proof(request, id: uuid.UUID):
         )
     response = HttpResponse(bytes(d.proof_xml), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="UPD-{d.pk}.xml"'
+    return harden(response)
+
+
+@router.get(
+    "/deliveries/{uuid:id}/document",
+    auth=AUTH,
+    url_name="api_delivery_document",
+    summary="The delivered document itself, once delivered (for offices' and applicants' systems with an API key)",
+    openapi_extra={
+        "responses": {
+            200: {"description": "the document as it was delivered (its SHA-256 is in the proof)"},
+            404: {"description": "no such delivery of yours, or not delivered yet: acknowledge it first"},
+        }
+    },
+)
+def document(request, id: uuid.UUID):
+    d = _own(request, id)
+    if d.status != Status.DELIVERED:
+        raise Problem(
+            404,
+            _("The document opens once its receipt is confirmed: acknowledge it first."),
+            code="not_found",
+        )
+    response = FileResponse(
+        d.file.open("rb"),
+        as_attachment=True,
+        filename=d.file_name or "dokument",
+        content_type=d.content_type or "application/octet-stream",
+    )
     return harden(response)

@@ -91,8 +91,11 @@ def test_acknowledge_delivers_once_and_opens_the_links(jan):
     item = r.json()
     assert set(item) == set(_schema(client, url.replace(str(d.pk), "{id}"), "post")["properties"])
     assert item["status"] == "delivered" and item["delivered_how"] == "opened"
-    assert item["document_url"] == reverse("delivery_document", args=[d.pk])
+    assert item["document_url"] == f"/api/deliveries/{d.pk}/document"
     assert item["proof_url"] == f"/api/deliveries/{d.pk}/proof"
+    got = client.get(item["document_url"])  # the document itself through the API, as delivered
+    assert got.status_code == 200 and b"".join(got.streaming_content) == d.file.open("rb").read()
+    assert got["X-Content-Type-Options"] == "nosniff"
     d.refresh_from_db()
     events = DeliveryEvent.objects.filter(delivery=d).count()
     again = client.post(url, **headers)
@@ -122,6 +125,7 @@ def test_the_proof_is_the_sealed_xml_once_delivered(jan):
     client = _as(jan)
     r = client.get(f"/api/deliveries/{d.pk}/proof")
     assert _is_problem(r, 404)  # not delivered yet
+    assert _is_problem(client.get(f"/api/deliveries/{d.pk}/document"), 404)  # nor the document
     assert _refused(d) == 0
     delivery_acknowledge(d.pk, jan, now=at(2026, 12, 10))
     r = client.get(f"/api/deliveries/{d.pk}/proof")
@@ -146,6 +150,8 @@ def test_anyone_else_gets_a_404_problem_and_is_logged(jan, ewa):
     delivery_acknowledge(d.pk, jan)
     assert _is_problem(client.get(f"/api/deliveries/{d.pk}/proof"), 404)
     assert _refused(d) == 2
+    assert _is_problem(client.get(f"/api/deliveries/{d.pk}/document"), 404)
+    assert _refused(d) == 3
     assert client.get("/api/deliveries/").json() == []
     r = client.post(f"/api/deliveries/{uuid.uuid4()}/acknowledge", **headers)
     assert _is_problem(r, 404)  # the same as one that does not exist
