@@ -132,7 +132,7 @@ def _one(signed, payload, certs, report: SignatureReport, store: TrustStore) -> 
             lambda: async_validate_detached_cms(
                 payload,
                 signed,
-                signer_validation_context=store.context(),
+                signer_validation_context=store.context(fetch=False),  # the chain is judged by judge.py
                 ts_validation_context=store.context(),
                 key_usage_settings=SIGNER_USAGE,
             )
@@ -208,7 +208,7 @@ def _pdf_one(sig: EmbeddedPdfSignature, report: SignatureReport, store: TrustSto
         status = run(
             lambda: async_validate_pdf_signature(
                 sig,
-                signer_validation_context=store.context(),
+                signer_validation_context=store.context(fetch=False),  # the chain is judged by judge.py
                 ts_validation_context=store.context(),
                 key_usage_settings=SIGNER_USAGE,
             )

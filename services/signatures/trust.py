@@ -90,10 +90,15 @@ class TrustStore:
         return self._by_der.get(cert.dump())
 
     def context(
-        self, *, moment: datetime | None = None, other_certs: Iterable[asn1_x509.Certificate] = ()
+        self,
+        *,
+        moment: datetime | None = None,
+        other_certs: Iterable[asn1_x509.Certificate] = (),
+        fetch: bool = True,
     ) -> ValidationContext:
-        """A validation context at `moment` (now when None) with every root, CRL and the fetch policy."""
-        fetch = settings.GISPORTAL_REVOCATION_FETCH and bool(settings.GISPORTAL_REVOCATION_HOSTS)
+        """A validation context at `moment` (now when None) with every root, CRL and the fetch policy
+        (`fetch=False`: never fetch, for a check whose trust verdict is not used)."""
+        fetch = fetch and settings.GISPORTAL_REVOCATION_FETCH and bool(settings.GISPORTAL_REVOCATION_HOSTS)
         return ValidationContext(
             trust_roots=[c for c, _ in self.anchors],
             other_certs=list(other_certs),
