@@ -308,6 +308,7 @@ def test_survey_work_only_for_surveyors(client, make_user, parcels):
         "parcels": [parcels["rural"]],
         "licence_no": "12345",
         "purpose": "podzial",
+        "materials": ["egib", "mapa"],
         "end_date": "2027-03-01",
     }
     geom = Parcel.objects.get(parcel_id=parcels["rural"], end_object__isnull=True).geom

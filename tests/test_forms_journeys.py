@@ -90,6 +90,7 @@ def survey_data(area_wkt: str = "", **more) -> dict:
         **APPLICANT,
         "licence_no": "12345",
         "purpose": "podzial",
+        "materials": ["egib", "warstwy", "mapa", "punkty"],
         "end_date": "2027-03-01",
         **({"work_area": area_wkt} if area_wkt else {}),
         **more,

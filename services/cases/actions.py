@@ -596,7 +596,7 @@ def case_fee_at_filing(case_id: int, *, known: Case | None = None):
     if case.state not in (State.REGISTERED, State.ASSIGNED, State.IN_PROGRESS):
         return None
     try:
-        quote = fee_quote(case.service.fee_rule, case.submission.data)
+        quote = fee_quote(case.service.fee_rule, case.submission.data, case.office)
     except GisportalError:
         return None  # the registries changed since: the clerk issues the document
     if quote.final and not quote.total:  # nothing to pay (free, exempt): the documents can be prepared
@@ -649,7 +649,11 @@ def case_fee_issue(
     else:
         data = dict(case.submission.data) if case.submission else {"parcels": case.parcels}
         data.update({k: v for k, v in (("pages", pages), ("parts", parts)) if v is not None})
-        quote = fee_quote(rule or "free", data)
+        quote = fee_quote(rule or "free", data, case.office)
+        if not quote.final and rule == "pgik_materials":
+            raise InvalidInput(
+                _("The county has no rates for the materials asked for: give the lines of the fee (DOO).")
+            )
         if not quote.final:
             raise InvalidInput(_("Give the number of pages and parts: the fee depends on them."))
         if not quote.total:

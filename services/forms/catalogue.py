@@ -27,6 +27,7 @@ WIDGETS = {
     "select",
     "radio",
     "checkbox",
+    "checkboxes",
     "parcels",
     "area",
 }

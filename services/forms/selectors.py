@@ -98,6 +98,7 @@ def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> lis
         for f in section["fields"]:
             name = f["name"]
             value = data.get(name, "")
+            ticked = [str(v) for v in value] if isinstance(value, list) else []
             if isinstance(value, list):
                 value = "\n".join(str(v) for v in value)
             options = f.get("choices", {})
@@ -111,6 +112,7 @@ def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> lis
                     "label": _text(f["label"]),
                     "help": _text(f.get("help")),
                     "value": value,
+                    "ticked": ticked,  # checkboxes: the chosen values
                     "required": name in required,
                     "choices": choices,
                     "errors": errors.get(name, []),
@@ -142,6 +144,8 @@ def choice_label(service: ServiceDefinition, name: str, value) -> str:
     for section in service.layout["sections"]:
         for f in section["fields"]:
             if f["name"] == name:
+                if isinstance(value, list):  # ticked boxes
+                    return ", ".join(_text(f.get("choices", {}).get(str(v))) or str(v) for v in value)
                 return _text(f.get("choices", {}).get(str(value))) or str(value)
     return str(value)
 

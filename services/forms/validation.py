@@ -362,6 +362,16 @@ def from_post(service: ServiceDefinition, post) -> dict:
             if post.get(name):
                 data[name] = True
             continue
+        if kind == "array" and "enum" in prop.get("items", {}):  # ticked boxes: one value per box
+            ticked = [
+                v.strip()
+                for raw in post.getlist(name)
+                for v in raw.replace("\n", ",").split(",")
+                if v.strip()
+            ]
+            if ticked:
+                data[name] = list(dict.fromkeys(ticked))
+            continue
         raw = post.get(name, "")
         if kind == "array":
             items = [v.strip() for line in raw.splitlines() for v in line.split(",") if v.strip()]

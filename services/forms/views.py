@@ -201,7 +201,7 @@ def submission_detail(request, submission_id):
 def _submission_fee(sub: Submission) -> dict | None:
     """The fee of a filed request as the registries stand now (None when it can no longer be quoted)."""
     try:
-        quote = fee_quote(sub.service.fee_rule, sub.data)
+        quote = fee_quote(sub.service.fee_rule, sub.data, sub.office)
     except GisportalError:
         return None
     return {"quote": quote, "payee": selectors.fee_payee(sub.office, quote)}

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -36,11 +36,13 @@ from services.offices.selectors import office_of
 
 from . import document
 from .adapters import InvalidNotification, Notification, ProviderError, StartRequest
+from .fees import round_10_grosze
 from .models import (
     Attempt,
     Discrepancy,
     Event,
     FeeDocument,
+    MaterialRate,
     Payment,
     ReconciliationRun,
     Refund,
@@ -51,7 +53,6 @@ log = logging.getLogger(__name__)
 RESUME_WITHIN = timedelta(hours=1)  # a pending attempt younger than this is resumed, not replaced
 STARTING_GRACE = timedelta(seconds=60)  # an attempt being registered: a second start waits
 MAX_NOTIFICATION = 64 * 1024
-TEN_GROSZE = Decimal("0.10")
 MAX_AMOUNT = Decimal("1000000.00")  # no fee document states more
 
 
@@ -124,13 +125,6 @@ def _emit(payment: Payment, event: str, note: str, *, public: bool = True, actor
                 log.exception("payment hook failed for %s (%s)", change.payment_id, event)
 
     transaction.on_commit(run)
-
-
-def round_10_grosze(value: Decimal) -> Decimal:
-    """DOO amounts are rounded to 10 gr: < 5 gr down, ≥ 5 gr up (12.34 → 12.30, 12.35 → 12.40)."""
-    return ((Decimal(value) / TEN_GROSZE).quantize(Decimal(1), rounding=ROUND_HALF_UP) * TEN_GROSZE).quantize(
-        Decimal("0.01")
-    )
 
 
 def _money(value: Decimal) -> str:
@@ -874,3 +868,70 @@ def sandbox_choose(payment_id, session_id: str, outcome: str) -> str:
             log.warning("sandbox notification for %s not accepted now: %s", session_id, e)
         transaction.on_commit(lambda: sandbox_notify.apply_async((body.decode(), sig), countdown=3))
     return tx.return_url
+
+
+# ------------------------------------------------------------------ the county's rates for materials
+
+# Demo only: illustrative rates for the demo county, so that a work notification gets its DOO at once.
+# They are not the statutory base rates (which the minister announces each year): an office enters its
+# own with `gisportal fee_rates set` or in the admin.
+DEMO_MATERIAL_RATES = (
+    ("egib", "ha", "45.00", "dane EGiB obszaru prac (GML)"),
+    ("warstwy", "ha", "20.00", "warstwy publiczne obszaru prac (GeoPackage)"),
+    ("mapa", "work", "30.00", "mapa obszaru prac (PDF)"),
+    ("punkty", "parcel", "3.00", "wykaz punktów granicznych"),
+)
+
+
+def material_rate_set(
+    *,
+    office,
+    material: str,
+    unit: str,
+    base_rate: Decimal,
+    valid_from: date,
+    label: str,
+    coefficient: Decimal = Decimal(1),
+    legal_basis: str = "art. 40b, 40d Pgik",
+) -> MaterialRate:
+    """Enter (or correct, for the same day) a county's rate for a resource material from a day on."""
+    from .fees import MATERIALS
+
+    if office.kind != "county":
+        raise InvalidInput(_("Only a county office (starostwo) has rates for resource materials."))
+    if material not in MATERIALS:
+        raise InvalidInput(_("Unknown material: %(m)s.") % {"m": material[:20]})
+    if unit not in MaterialRate.Unit.values:
+        raise InvalidInput(_("Unknown unit: %(u)s.") % {"u": unit[:10]})
+    if not (Decimal(0) < base_rate <= Decimal(100000)) or not (Decimal(0) < coefficient <= Decimal(100)):
+        raise InvalidInput(_("Give a base rate above 0 zł and coefficients above 0."))
+    if not label.strip():
+        raise InvalidInput(_("Give the label the fee document shows."))
+    rate, _created = MaterialRate.objects.update_or_create(
+        office=office,
+        material=material,
+        valid_from=valid_from,
+        defaults={
+            "unit": unit,
+            "base_rate": base_rate.quantize(Decimal("0.01")),
+            "coefficient": coefficient.quantize(Decimal("0.001")),
+            "label": label.strip()[:200],
+            "legal_basis": legal_basis.strip()[:200],
+        },
+    )
+    return rate
+
+
+def material_rates_demo_ensure() -> int:
+    """Give every county office without rates the demo rates (from 1 January of this year). Idempotent."""
+    from services.offices.models import Office
+
+    n = 0
+    start = date(timezone.localdate().year, 1, 1)
+    for office in Office.objects.filter(kind="county").exclude(material_rates__isnull=False):
+        for material, unit, rate, label in DEMO_MATERIAL_RATES:
+            material_rate_set(
+                office=office, material=material, unit=unit, base_rate=Decimal(rate), valid_from=start, label=label
+            )
+            n += 1
+    return n

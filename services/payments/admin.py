@@ -3,7 +3,7 @@ keep the rules and the case timeline; fee documents are immutable in the databas
 
 from django.contrib import admin
 
-from .models import Attempt, Discrepancy, Event, Payment
+from .models import Attempt, Discrepancy, Event, MaterialRate, Payment
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -46,3 +46,13 @@ class EventAdmin(ReadOnly):
 class DiscrepancyAdmin(ReadOnly):
     list_display = ("found_at", "kind", "office", "detail", "resolved_at")
     list_filter = ("kind", "office", "resolved_at")
+
+
+@admin.register(MaterialRate)
+class MaterialRateAdmin(admin.ModelAdmin):
+    """The county's rates are configuration: the administrator adds next year's rates as new rows (a
+    fee already issued keeps its amounts; fee documents are immutable)."""
+
+    list_display = ("office", "material", "label", "unit", "base_rate", "coefficient", "valid_from")
+    list_filter = ("office", "material", "unit")
+    ordering = ("office", "material", "-valid_from")

@@ -9,15 +9,19 @@ Rules, named by the services' definitions (`fee_rule`):
   and a wyrys (20 zł per started A4 part, at most 200 zł) from a local plan, per plan and copy; a
   wypis with a wyrys at most 250 zł (DOMAIN.md: unverified);
 - `stamp_duty_certificate`: stamp duty on a certificate, 17 zł (housing construction exempt);
-- `pgik_materials`: set by the starosta in a fee calculation document (DOO) after the request;
+- `pgik_materials`: the resource materials for a surveyor's work notification (art. 40b, 40d Pgik): per
+  material chosen, the county's base rate × units (started hectares of the work area, parcels in it, or
+  the work) × its coefficients, each amount rounded to 10 gr as in a DOO; without the county's rates for
+  every material chosen, the starosta sets it in a fee calculation document (DOO) after the request;
 - `free`.
 Until the office prepares the document, page and part counts are unknown: the quote is then a range.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -25,6 +29,16 @@ from django.utils.translation import gettext_lazy, ngettext
 from gisportal.core.errors import InvalidInput
 
 ZL = Decimal("1.00")
+TEN_GROSZE = Decimal("0.10")
+HECTARE_M2 = Decimal(10000)
+MATERIALS = ("egib", "warstwy", "mapa", "punkty")  # the work notification's choices, in its order
+
+
+def round_10_grosze(value: Decimal) -> Decimal:
+    """DOO amounts are rounded to 10 gr: < 5 gr down, ≥ 5 gr up (12.34 → 12.30, 12.35 → 12.40)."""
+    return ((Decimal(value) / TEN_GROSZE).quantize(Decimal(1), rounding=ROUND_HALF_UP) * TEN_GROSZE).quantize(
+        ZL
+    )
 
 
 def zl(value: int | str) -> Decimal:
@@ -74,6 +88,18 @@ RULES = ("free", "pgik_table_11", "stamp_duty_zoning_extract", "stamp_duty_certi
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A county's rate for one resource material (payments.MaterialRate)."""
+
+    material: str
+    label: str
+    unit: str  # ha | parcel | work
+    base_rate: Decimal
+    coefficient: Decimal = Decimal(1)
+    legal_basis: str = "art. 40b, 40d Pgik"
+
+
+@dataclass(frozen=True)
 class FeeRequest:
     """What a fee depends on, from the form's data and the registries."""
 
@@ -88,6 +114,9 @@ class FeeRequest:
     pages: int | None = None  # of the wypis, when the office knows it
     parts: int | None = None  # started A4 parts of the wyrys, when the office knows it
     housing_exemption: bool = False
+    area_m2: Decimal | None = None  # pgik_materials: the work area
+    materials: tuple[str, ...] = ()  # pgik_materials: the materials chosen
+    rates: tuple[Rate, ...] = ()  # pgik_materials: the competent county's rates in force
 
 
 @dataclass(frozen=True)
@@ -131,20 +160,7 @@ def quote(req: FeeRequest) -> Quote:
     if req.rule == "free":
         return Quote(req.rule, "none", (), zl(0), zl(0), (_("Free of charge."),))
     if req.rule == "pgik_materials":
-        return Quote(
-            req.rule,
-            "pgik",
-            (),
-            None,
-            None,
-            (
-                _(
-                    "The fee for the resource materials is set by the starosta in a fee calculation document (DOO) "
-                    "after the notification; you pay it then."
-                ),
-            ),
-            legal_basis="art. 40b, 40d Pgik",
-        )
+        return _materials(req)
     if req.rule == "pgik_table_11":
         return _table_11(req)
     if req.rule == "stamp_duty_zoning_extract":
@@ -270,3 +286,56 @@ def _zoning_extract(req: FeeRequest) -> Quote:
 
 def _money(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
+
+
+def _materials(req: FeeRequest) -> Quote:
+    """Base rate × units × coefficients per material chosen (each amount rounded to 10 gr); set by the
+    starosta when the area or a rate for a chosen material is not known."""
+    rates = {r.material: r for r in req.rates}
+    chosen = [m for m in MATERIALS if m in req.materials]
+    if req.area_m2 is None or not chosen or any(m not in rates for m in chosen):
+        return Quote(
+            req.rule,
+            "pgik",
+            (),
+            None,
+            None,
+            (
+                _(
+                    "The fee for the resource materials is set by the starosta in a fee calculation document (DOO) "
+                    "after the notification; you pay it then."
+                ),
+            ),
+            legal_basis="art. 40b, 40d Pgik",
+        )
+    hectares = max(1, math.ceil(Decimal(req.area_m2) / HECTARE_M2))
+    lines = []
+    for m in chosen:
+        r = rates[m]
+        units = {"ha": hectares, "parcel": req.parcels, "work": 1}.get(r.unit)
+        if units is None:
+            raise InvalidInput(_("This service has no fee rule we know."))
+        if units == 0:
+            continue
+        price = (r.base_rate * r.coefficient).quantize(ZL, rounding=ROUND_HALF_UP)
+        amount = round_10_grosze(r.base_rate * r.coefficient * units)
+        lines.append(FeeLine(r.label, units, price, amount, amount))
+    total = sum((li.amount for li in lines), zl(0))
+    unit_names = {"ha": _("started hectares"), "parcel": _("parcels"), "work": _("works")}
+    used = sorted({rates[m].unit for m in chosen})
+    note = _(
+        "Computed from the county's rates: base rate × coefficients × units (%(units)s); each amount "
+        "rounded to 10 gr. The work area measures %(ha)s ha."
+    ) % {
+        "units": ", ".join(str(unit_names[u]) for u in used),
+        "ha": f"{Decimal(req.area_m2) / HECTARE_M2:.4f}".replace(".", ","),
+    }
+    return Quote(
+        req.rule,
+        "pgik",
+        tuple(lines),
+        total,
+        total,
+        (note,),
+        legal_basis=rates[chosen[0]].legal_basis or "art. 40b, 40d Pgik",
+    )

@@ -297,3 +297,44 @@ class SandboxTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} {self.status}"
+
+
+class MaterialRate(models.Model):
+    """A county's rate for one resource material given to surveyors with a work notification (art. 40b,
+    40d Pgik: base rate × units × coefficients, DOMAIN.md §6). Configured per office, because the base
+    rates change each year (the minister's announcement) and counties apply their coefficients; a new
+    rate is a new row from its date, so a fee computed before keeps the rate it was computed with."""
+
+    class Unit(models.TextChoices):
+        HECTARE = "ha", _("each started hectare of the work area")
+        PARCEL = "parcel", _("each parcel in the work area")
+        WORK = "work", _("each work notification")
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="material_rates")
+    material = models.CharField(_("material"), max_length=20)  # the notification's choice: egib, mapa, ...
+    label = models.CharField(_("label in the fee document"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+    base_rate = models.DecimalField(_("base rate (zł)"), max_digits=10, decimal_places=2)
+    coefficient = models.DecimalField(
+        _("coefficients (product)"), max_digits=6, decimal_places=3, default=Decimal("1.000")
+    )
+    valid_from = models.DateField(_("valid from"))
+    legal_basis = models.CharField(_("legal basis"), max_length=200, default="art. 40b, 40d Pgik")
+
+    class Meta:
+        verbose_name = _("rate for resource materials")
+        verbose_name_plural = _("rates for resource materials")
+        ordering = ["office", "material", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "material", "valid_from"], name="material_rate_once"),
+            models.CheckConstraint(
+                condition=Q(base_rate__gt=0) & Q(base_rate__lte=100000), name="material_rate_base_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(coefficient__gt=0) & Q(coefficient__lte=100),
+                name="material_rate_coefficient_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office} · {self.material} · {self.base_rate} zł / {self.unit} × {self.coefficient}"

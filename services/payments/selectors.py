@@ -19,8 +19,8 @@ from services.offices.sealing import code_well_formed, normalise_code
 from services.offices.selectors import office_of
 
 from . import document
-from .fees import RULES, FeeRequest, Quote, quote
-from .models import FeeDocument, Payment
+from .fees import MATERIALS, RULES, FeeRequest, Quote, Rate, quote
+from .models import FeeDocument, MaterialRate, Payment
 from .providers import gateways_enabled
 
 MAX_PARCELS = 20  # as the forms allow
@@ -54,11 +54,60 @@ def _parcel_counts(ids: list[str], *, plans: bool) -> tuple[int, int, int]:
     return len(rows), len(units), n
 
 
-def fee_request(rule: str, data: dict) -> FeeRequest:
+def material_rates(office, on=None) -> tuple[Rate, ...]:
+    """The office's rates for resource materials in force on a day (today): per material, the row with
+    the latest `valid_from` not after it."""
+    if office is None:
+        return ()
+    on = on or timezone.localdate()
+    rows = MaterialRate.objects.filter(office=office, valid_from__lte=on).order_by("material", "-valid_from")
+    latest: dict[str, MaterialRate] = {}
+    for r in rows:
+        latest.setdefault(r.material, r)
+    return tuple(
+        Rate(r.material, r.label, r.unit, r.base_rate, r.coefficient, r.legal_basis) for r in latest.values()
+    )
+
+
+def _work_area(data: dict):
+    """The work area of a notification's data (WKT, EPSG:2180, as the form stores it), or None."""
+    from django.contrib.gis.geos import GEOSException, GEOSGeometry
+
+    wkt = data.get("work_area")
+    if not isinstance(wkt, str) or not wkt.strip():
+        return None
+    try:
+        area = GEOSGeometry(wkt, srid=2180)
+    except (GEOSException, ValueError, TypeError):
+        return None
+    return area if area.geom_type in ("Polygon", "MultiPolygon") and area.valid else None
+
+
+def _materials_request(rule: str, data: dict, office) -> FeeRequest:
+    """A work notification's fee request: the work area, the materials chosen (all of them in the
+    versions of the form that had no choice) and the competent county's rates."""
+    area = _work_area(data)
+    chosen = data.get("materials")
+    if not isinstance(chosen, list) or not chosen:
+        chosen = list(MATERIALS)
+    parcels = Parcel.objects.current().filter(geom__intersects=area).count() if area is not None else 0
+    return FeeRequest(
+        rule=rule,
+        parcels=parcels,
+        area_m2=Decimal(str(round(area.area, 2))) if area is not None else None,
+        materials=tuple(str(m) for m in chosen),
+        rates=material_rates(office),
+    )
+
+
+def fee_request(rule: str, data: dict, office=None) -> FeeRequest:
     """The typed fee request of a form's data (the fields the services' schemas name: variant, form,
-    product, copies, housing_exemption, parcels; pages and parts when the office knows them)."""
+    product, copies, housing_exemption, parcels; pages and parts when the office knows them; a work
+    notification's area and materials, priced with the rates of `office`, the competent one)."""
     if rule not in RULES:
         raise InvalidInput(_("This service has no fee rule we know."))
+    if rule == "pgik_materials":
+        return _materials_request(rule, data, office)
     ids = data.get("parcels") or []
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > MAX_PARCELS:
         raise InvalidInput(_("Give at most %(n)s parcel identifiers.") % {"n": MAX_PARCELS})
@@ -97,8 +146,8 @@ def _default(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
-def fee_quote(rule: str, data: dict) -> Quote:
-    return quote(fee_request(rule, data))
+def fee_quote(rule: str, data: dict, office=None) -> Quote:
+    return quote(fee_request(rule, data, office))
 
 
 def _amount(value) -> str | None:

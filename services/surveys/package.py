@@ -13,6 +13,9 @@ What goes in:
 - dzialki.csv and punkty.csv: the parcels (id, registered area in m², precinct, land uses) and their
   boundary vertices (EPSG:2180, X = northing, Y = easting, deduplicated at 1 cm), UTF-8 with BOM, `;`.
 
+Only the materials the surveyor chose in the notification (`materials`: egib, warstwy, mapa, punkty; all
+of them for notifications filed before the choice existed) go in, and what the fee was computed for;
+dzialki.csv, the list of the area's parcels, always (parcel identifiers are free, art. 40a ust. 2 Pgik).
 A part that cannot be made (no ogr2ogr, an area too large for one A3 sheet at 1:5000) is left out and
 said in `contents["notes"]`; the container is then still complete and sealed.
 """
@@ -357,10 +360,24 @@ def asic_write(out: Path, files: dict[str, Path], office) -> None:
 
 
 # ---------------------------------------------------------------- everything
+ALL_MATERIALS = ("egib", "warstwy", "mapa", "punkty")
+
+
+def materials_of(case) -> tuple[str, ...]:
+    """The materials the notification asked for (all of them when its form version had no choice)."""
+    data = (case.submission.data or {}) if case.submission_id else {}
+    chosen = data.get("materials")
+    if not isinstance(chosen, list) or not chosen:
+        return ALL_MATERIALS
+    return tuple(m for m in ALL_MATERIALS if m in chosen)
+
+
 def build(folder: Path, *, case, surveyor, title, progress: Progress) -> tuple[Path, dict]:
     """The package's files in `folder`, sealed into `folder/<kerg>.asice`; (path, contents)."""
     area = work_area(case.location)
+    chosen = materials_of(case)
     contents: dict = {
+        "materials": list(chosen),
         "buffer_m": float(getattr(settings, "GISPORTAL_SURVEY_BUFFER_M", 50)),
         "area_m2": round(area.area, 1),
         "files": {},
@@ -372,42 +389,46 @@ def build(folder: Path, *, case, surveyor, title, progress: Progress) -> tuple[P
     contents["parcels"] = len(parcels)
     progress(10)
 
-    gml = folder / "egib.gml"
-    counts = egib_gml(gml, area, user=surveyor, case_sign=case.sign)
-    if counts is None:
-        contents["notes"].append(
-            _("The registry extract (egib.gml) cannot be limited to the area yet: left out.")
-        )
-    else:
-        files["egib.gml"] = gml
-        contents["files"]["egib.gml"] = {k: v for k, v in counts.items() if v}
+    if "egib" in chosen:
+        gml = folder / "egib.gml"
+        counts = egib_gml(gml, area, user=surveyor, case_sign=case.sign)
+        if counts is None:
+            contents["notes"].append(
+                _("The registry extract (egib.gml) cannot be limited to the area yet: left out.")
+            )
+        else:
+            files["egib.gml"] = gml
+            contents["files"]["egib.gml"] = {k: v for k, v in counts.items() if v}
     progress(40)
 
-    gpkg = folder / "warstwy.gpkg"
-    layer_counts, why = layers_gpkg(gpkg, area)
-    if layer_counts is None:
-        contents["notes"].append(why)
-    else:
-        files["warstwy.gpkg"] = gpkg
-        contents["files"]["warstwy.gpkg"] = layer_counts
+    if "warstwy" in chosen:
+        gpkg = folder / "warstwy.gpkg"
+        layer_counts, why = layers_gpkg(gpkg, area)
+        if layer_counts is None:
+            contents["notes"].append(why)
+        else:
+            files["warstwy.gpkg"] = gpkg
+            contents["files"]["warstwy.gpkg"] = layer_counts
     progress(60)
 
-    pdf, why, scale = map_pdf(area, title=title, work_area_geom=case.location)
-    if pdf is None:
-        contents["notes"].append(why)
-    else:
-        (folder / "mapa.pdf").write_bytes(pdf)
-        files["mapa.pdf"] = folder / "mapa.pdf"
-        contents["files"]["mapa.pdf"] = {"scale": scale}
+    if "mapa" in chosen:
+        pdf, why, scale = map_pdf(area, title=title, work_area_geom=case.location)
+        if pdf is None:
+            contents["notes"].append(why)
+        else:
+            (folder / "mapa.pdf").write_bytes(pdf)
+            files["mapa.pdf"] = folder / "mapa.pdf"
+            contents["files"]["mapa.pdf"] = {"scale": scale}
     progress(80)
 
     (folder / "dzialki.csv").write_bytes(parcels_csv(parcels))
     files["dzialki.csv"] = folder / "dzialki.csv"
     contents["files"]["dzialki.csv"] = {"parcels": len(parcels)}
-    data, n_points = points_csv(parcels)
-    (folder / "punkty.csv").write_bytes(data)
-    files["punkty.csv"] = folder / "punkty.csv"
-    contents["files"]["punkty.csv"] = {"points": n_points}
+    if "punkty" in chosen:
+        data, n_points = points_csv(parcels)
+        (folder / "punkty.csv").write_bytes(data)
+        files["punkty.csv"] = folder / "punkty.csv"
+        contents["files"]["punkty.csv"] = {"points": n_points}
     progress(90)
 
     out = folder / (case.sign.replace("/", "_") + ".asice")

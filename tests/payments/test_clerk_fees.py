@@ -99,6 +99,7 @@ def test_materials_fee_lines_are_rounded_to_10_grosze(gateways, county, clerk, m
             "parcels": [rural_parcel],
             "licence_no": "99999",
             "purpose": "podzial",
+            "materials": ["egib"],
             "end_date": "2027-03-01",
             # form v2: the work area is required (here the parcel's own boundary)
             "work_area": Parcel.objects.current().get(parcel_id=rural_parcel).geom.wkt,

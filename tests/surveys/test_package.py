@@ -115,6 +115,7 @@ def filed(surveyor, county, few_parcels) -> Case:
         "parcels": few_parcels["ids"],
         "licence_no": "12345",
         "purpose": "podzial",
+        "materials": ["egib", "warstwy", "mapa", "punkty"],
         "end_date": "2027-03-01",
         "work_area": few_parcels["area"].wkt,
     }
