@@ -695,3 +695,144 @@ class RemoteSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title or self.url} ({self.get_kind_display()})"
+
+
+class HarvestedLayer(models.Model):
+    """A local layer filled from a remote source's feature type (WFS) or collection (OGC API): published
+    in the catalogue under `name` like any other layer (layers/sources/harvested.py), its rows in
+    `HarvestedFeature`. Its attributes are those the first harvest found (plain identifiers)."""
+
+    name = models.SlugField(_("layer name"), max_length=60, unique=True)
+    source = models.ForeignKey(RemoteSource, on_delete=models.PROTECT, related_name="harvested_layers")
+    remote_name = models.CharField(_("remote feature type or collection"), max_length=200)
+    title_pl = models.CharField(_("title (Polish)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    abstract_pl = models.TextField(_("abstract (Polish)"), blank=True)
+    abstract_en = models.TextField(_("abstract (English)"), blank=True)
+    geometry_type = models.CharField(_("geometry type"), max_length=20, blank=True)
+    # [{"name": ..., "type": string|integer|decimal|date|datetime, "remote": the remote property name}]
+    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    id_property = models.CharField(_("identifier property"), max_length=100, blank=True)  # "" = feature id
+    interval_hours = models.PositiveIntegerField(_("harvest every (hours, 0 = on demand)"), default=0)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    harvested_at = models.DateTimeField(_("last harvested"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("harvested layer")
+        verbose_name_plural = _("harvested layers")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "remote_name"], name="harvestedlayer_source_remote_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(name__regex=r"^[a-z][a-z0-9_]{1,59}$"), name="harvestedlayer_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HarvestedFeature(models.Model):
+    """One version of a harvested feature: a changed feature retires its row (end_object) and gets a new
+    one, a feature gone from the source is retired; rows are never deleted (the history stays)."""
+
+    layer = models.ForeignKey(HarvestedLayer, on_delete=models.PROTECT, related_name="features")
+    fid = models.CharField(_("identifier"), max_length=200)
+    properties = models.JSONField(default=dict)
+    geom = models.GeometryField(srid=SRID, null=True)
+    digest = models.CharField(max_length=64)  # sha256 of the properties and the geometry at 1 mm
+    start_version = models.DateTimeField(_("harvested"))
+    end_object = models.DateTimeField(_("retired"), null=True, blank=True)
+
+    objects = RegistryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("harvested feature")
+        verbose_name_plural = _("harvested features")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["layer", "fid"],
+                condition=Q(end_object__isnull=True),
+                name="harvestedfeature_current_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["layer", "end_object"], name="harvestedfeature_layer_current")]
+
+
+class HarvestRun(models.Model):
+    """One harvest of a layer: what was read, what changed, what went wrong."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    layer = models.ForeignKey(HarvestedLayer, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(_("started by"), max_length=20, default="manual")  # manual | schedule | cli
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    read = models.PositiveIntegerField(_("features read"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    new = models.PositiveIntegerField(_("new"), default=0)
+    changed = models.PositiveIntegerField(_("changed"), default=0)
+    retired = models.PositiveIntegerField(_("retired"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    report = models.JSONField(default=dict, blank=True)  # warnings, skipped features, timings, requests
+
+    class Meta:
+        verbose_name = _("harvest run")
+        verbose_name_plural = _("harvest runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.layer} {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class DatasetMetadata(models.Model):
+    """Dataset metadata a member of staff edits for a published layer (any catalogue entry, by name):
+    published as ISO 19139 (ogc/metadata.py), through the CSW and as OGC API – Records. Empty fields fall
+    back to what the catalogue says."""
+
+    class Frequency(models.TextChoices):  # ISO 19115 MD_MaintenanceFrequencyCode
+        CONTINUAL = "continual", _("continually")
+        DAILY = "daily", _("daily")
+        WEEKLY = "weekly", _("weekly")
+        MONTHLY = "monthly", _("monthly")
+        QUARTERLY = "quarterly", _("quarterly")
+        ANNUALLY = "annually", _("annually")
+        AS_NEEDED = "asNeeded", _("as needed")
+        IRREGULAR = "irregular", _("irregularly")
+        UNKNOWN = "unknown", _("unknown")
+
+    layer_name = models.CharField(_("layer"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    abstract = models.TextField(_("abstract"), blank=True)
+    keywords = models.JSONField(_("keywords"), default=list, blank=True)
+    lineage = models.TextField(_("lineage"), blank=True)
+    licence = models.CharField(_("licence"), max_length=300, blank=True)
+    contact_name = models.CharField(_("contact (organisation)"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    update_frequency = models.CharField(
+        _("update frequency"), max_length=12, choices=Frequency.choices, default=Frequency.AS_NEEDED
+    )
+    inspire_theme = models.CharField(_("INSPIRE theme"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("dataset metadata")
+        verbose_name_plural = _("dataset metadata")
+        ordering = ["layer_name"]
+
+    def __str__(self) -> str:
+        return self.layer_name
