@@ -234,6 +234,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
     "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 300.0},
+    "harvest-due": {"task": "layers.harvest_due", "schedule": 900.0},
     "receipts-sweep": {"task": "forms.receipts_sweep", "schedule": 120.0},
     "signatures-sweep": {"task": "forms.signatures_sweep", "schedule": 300.0},
     "cases-from-submissions-sweep": {"task": "cases.from_submissions_sweep", "schedule": 120.0},
@@ -290,6 +291,11 @@ GISPORTAL_SOURCES_MAX_BYTES = int(os.environ.get("GISPORTAL_SOURCES_MAX_BYTES", 
 GISPORTAL_SOURCES_PRIVATE_HOSTS = [
     h for h in os.environ.get("GISPORTAL_SOURCES_PRIVATE_HOSTS", "").split(",") if h.strip()
 ]
+# harvesting remote WFS / OGC API features (layers/sources/harvest.py)
+GISPORTAL_HARVEST_PAGE_SIZE = int(os.environ.get("GISPORTAL_HARVEST_PAGE_SIZE", "1000"))
+GISPORTAL_HARVEST_MAX_FEATURES = int(os.environ.get("GISPORTAL_HARVEST_MAX_FEATURES", "500000"))
+GISPORTAL_HARVEST_RETRIES = int(os.environ.get("GISPORTAL_HARVEST_RETRIES", "3"))
+GISPORTAL_HARVEST_BACKOFF = float(os.environ.get("GISPORTAL_HARVEST_BACKOFF", "1.0"))
 # Surveyors' materials packages: the buffer around the work area (metres)
 GISPORTAL_SURVEY_BUFFER_M = float(os.environ.get("GISPORTAL_SURVEY_BUFFER_M", "50"))
 GISPORTAL_REVOCATION_TIMEOUT = float(os.environ.get("GISPORTAL_REVOCATION_TIMEOUT", "3"))

@@ -7,6 +7,8 @@ class LayersConfig(AppConfig):
     verbose_name = _("Geodetic registries")
 
     def ready(self) -> None:
-        from . import tasks
+        from . import catalogue, tasks
+        from .sources import harvested
 
-        tasks.register()  # stored import jobs go to the Celery task (actions never import the tasks)
+        tasks.register()  # stored import jobs and harvest runs go to Celery (actions never import the tasks)
+        catalogue.set_extra_layers(harvested.catalogue_layers)  # harvested layers are catalogue entries

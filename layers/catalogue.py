@@ -5,12 +5,18 @@ A layer names its model; from it come the table, the current-row rule (`current_
 `end_object` is set have been retired) and the public columns with their types. The services read
 rows only through `layer_queryset` (WFS, OGC API, feature info) and `layer_sql_source` (tiles, Mapnik,
 extents), so adding a layer is one entry here (and its group); a layer without styles of its own is
-drawn in the default style of its geometry type (ogc/render/styles.py)."""
+drawn in the default style of its geometry type (ogc/render/styles.py).
+
+Besides the declared layers, the catalogue holds the layers harvested from other offices' services
+(layers/sources/harvested.py registers their provider at start-up, `set_extra_layers`): read through
+`all_layers`, `get_layer`, `layer_names` and `layers_for`, never the `LAYERS` tuple alone. Their rows share
+one table (`HarvestedFeature`), told apart by `partition` (the harvested layer's id); their attributes
+are keys of a JSON column (`properties__NAME`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -55,6 +61,9 @@ class Layer:
     # who keeps (and alone may import) the layer: "county" (the starosta: EGiB), "gmina" (its own area),
     # "voivodeship" (the voivodeship geodesist) — the levels of services.offices.OFFICE_KIND_LEVEL
     keeper: str = "county"
+    partition: int | None = None  # harvested layers: the HarvestedLayer id their rows carry
+    origin: str = ""  # harvested layers: the remote service and type or collection they come from
+    harvested_at: str = ""  # harvested layers: the last harvest (ISO 8601)
 
     def title(self, language: str = "pl") -> str:
         return self.title_en if language.startswith("en") else self.title_pl
@@ -89,7 +98,7 @@ class LayerGroup:
     @property
     def layers(self) -> tuple[str, ...]:
         """The names of the group's layers in catalogue order (each layer names its group)."""
-        return tuple(layer.name for layer in LAYERS if layer.group == self.name)
+        return tuple(layer.name for layer in all_layers() if layer.group == self.name)
 
 
 A = Attribute
@@ -343,23 +352,46 @@ GROUPS: tuple[LayerGroup, ...] = (
     LayerGroup("adresy", "Adresy", "Addresses"),
     LayerGroup("planowanie", "Planowanie przestrzenne", "Spatial planning"),
     LayerGroup("granice", "Granice", "Boundaries"),
+    LayerGroup("zrodla", "Dane z innych urzędów", "Data from other offices"),
 )
 
 _BY_NAME = {layer.name: layer for layer in LAYERS}
+_extra: Callable[[], tuple[Layer, ...]] | None = None
+
+
+def set_extra_layers(provider: Callable[[], tuple[Layer, ...]] | None) -> None:
+    """Register the provider of the layers that are not declared here (harvested ones); it must be cheap
+    (cached) and never return a declared name."""
+    global _extra
+    _extra = provider
+
+
+def extra_layers() -> tuple[Layer, ...]:
+    if _extra is None:
+        return ()
+    return tuple(layer for layer in _extra() if layer.name not in _BY_NAME)
+
+
+def all_layers() -> tuple[Layer, ...]:
+    """The declared layers, then the harvested ones."""
+    return LAYERS + extra_layers()
 
 
 def layer_names() -> tuple[str, ...]:
-    return tuple(_BY_NAME)
+    return tuple(_BY_NAME) + tuple(layer.name for layer in extra_layers())
 
 
 def get_layer(name: str) -> Layer | None:
     """The layer of that exact name (names are lower-case ASCII), or None."""
-    return _BY_NAME.get(name)
+    found = _BY_NAME.get(name)
+    if found is None and _extra is not None:
+        found = next((layer for layer in extra_layers() if layer.name == name), None)
+    return found
 
 
 def layers_for(user) -> tuple[Layer, ...]:
     """The layers this user may read (evaluated once per request, O(layers))."""
-    return tuple(layer for layer in LAYERS if user_can_read(user, layer))
+    return tuple(layer for layer in all_layers() if user_can_read(user, layer))
 
 
 def user_can_read(user, layer: Layer) -> bool:
@@ -398,6 +430,7 @@ def validate_catalogue() -> list[str]:
 # ---- where the rows of a layer are: one definition for querysets and SQL ---------------------------
 CURRENT_ROW_FIELD = "end_object"  # registry objects (layers.models.RegistryObject): set once retired
 GEOMETRY_FIELD = "geom"
+PARTITION_FIELD = "layer_id"  # harvested layers (layers.HarvestedFeature)
 ALIAS = "t"  # the layer's own table in `SqlSource` SQL
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -409,8 +442,11 @@ def layer_model(layer: Layer):
 
 
 def layer_queryset(layer: Layer):
-    """All rows the layer publishes: the current ones of registry objects, every row otherwise."""
+    """All rows the layer publishes: the current ones of registry objects, every row otherwise (of its
+    partition, for a harvested layer)."""
     qs = layer_model(layer)._default_manager.all()
+    if layer.partition is not None:
+        qs = qs.filter(**{PARTITION_FIELD: layer.partition})
     return qs.filter(**{f"{CURRENT_ROW_FIELD}__isnull": True}) if layer.current_only else qs
 
 
@@ -460,6 +496,11 @@ def _resolve(model, path: str) -> tuple[list[tuple[str, str, str, bool]], str]:
             raise ValueError(f"{path} is not a column")
         if i == len(parts) - 1:
             return joins, f"{alias}.{quote(f.column)}"
+        if f.get_internal_type() == "JSONField" and i == len(parts) - 2:  # a key of a JSON column, as text
+            key = parts[-1]
+            if not _IDENT.match(key):
+                raise ValueError(f"not a plain JSON key: {key!r}")
+            return joins, f"({alias}.{quote(f.column)} ->> '{key}')"
         if not (f.many_to_one or f.one_to_one):
             raise ValueError(f"{path} does not follow a foreign key")
         related = f.related_model
@@ -486,6 +527,8 @@ def layer_sql_source(layer: Layer, attributes: Iterable[Attribute] = ()) -> SqlS
     meta = model._meta
     current_column = quote(meta.get_field(CURRENT_ROW_FIELD).column) if layer.current_only else ""
     current = (f"{ALIAS}.{current_column} IS NULL",) if current_column else ()
+    if layer.partition is not None:
+        current += (f"{ALIAS}.{quote(meta.get_field('layer').column)} = {int(layer.partition)}",)
     return SqlSource(
         table=quote(meta.db_table),
         pk=f"{ALIAS}.{quote(meta.pk.column)}",
@@ -504,6 +547,8 @@ __all__ = [
     "LayerGroup",
     "SqlSource",
     "get_layer",
+    "all_layers",
+    "set_extra_layers",
     "layer_names",
     "layers_for",
     "layer_model",

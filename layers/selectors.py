@@ -167,7 +167,7 @@ def layer_extents() -> dict[str, tuple[float, float, float, float]]:
         return extents
     extents = {}
     with connection.cursor() as cur:
-        for layer in catalogue.LAYERS:
+        for layer in catalogue.all_layers():
             src = catalogue.layer_sql_source(layer)
             inner = f"SELECT ST_Extent({src.geometry}) e FROM {src.from_clause} WHERE {src.where()}"  # noqa: S608
             cur.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ({inner}) s")  # noqa: S608

@@ -238,10 +238,12 @@ def get(url: str, *, registering: str | None = None, accept: str = "") -> Answer
                     code="redirect",
                 )
             if r.status_code != 200:
-                raise SourceError(
+                error = SourceError(
                     _("The source answered with HTTP status %(status)s.") % {"status": r.status_code},
                     code="http_status",
                 )
+                error.remote_status = r.status_code  # a harvest retries 5xx and 429, not the others
+                raise error
             declared = r.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise _too_large(limit)

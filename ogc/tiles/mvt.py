@@ -93,10 +93,10 @@ class _TileLayers(Mapping[str, TileLayer]):
         return found
 
     def __iter__(self) -> Iterator[str]:
-        return iter([layer.name for layer in catalogue.LAYERS if layer.tiles])
+        return iter([layer.name for layer in catalogue.all_layers() if layer.tiles])
 
     def __len__(self) -> int:
-        return sum(1 for layer in catalogue.LAYERS if layer.tiles)
+        return sum(1 for layer in catalogue.all_layers() if layer.tiles)
 
 
 LAYERS: Mapping[str, TileLayer] = _TileLayers()

@@ -25,7 +25,7 @@ GEOMETRY_XSD = {
     "Point": ("gml:PointPropertyType", "Point"),
     "LineString": ("gml:CurvePropertyType", "LineString"),
 }
-_FID = re.compile(r"^([a-z_]+)\.(\d{1,18})$")
+_FID = re.compile(r"^([a-z][a-z0-9_]*)\.(\d{1,18})$")
 
 
 def geometry_xsd(ft: FeatureType) -> str:

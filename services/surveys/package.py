@@ -204,10 +204,10 @@ def layer_sql(layer, bbox: tuple[float, float, float, float]) -> str:
 
 
 def public_layers() -> list:
-    from layers.catalogue import LAYERS
+    from layers.catalogue import all_layers
 
     return [
-        layer for layer in LAYERS if layer.required_capability == "view_public_layers" and not layer.labels_of
+        layer for layer in all_layers() if layer.required_capability == "view_public_layers" and not layer.labels_of
     ]
 
 
