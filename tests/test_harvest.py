@@ -451,3 +451,59 @@ def test_the_command_harvests_and_reports(fake):
     assert HarvestRun.objects.filter(status="failed").count() == 1
     with pytest.raises(CommandError):
         call_command("harvest", "999999", "--layer", "x", stdout=StringIO())
+
+
+def test_staff_page_harvests_schedules_and_sets_the_axis_order(client, fake, make_user, monkeypatch):
+    queued: list[int] = []
+    monkeypatch.setattr(harvest, "_enqueue", queued.append)
+    source = actions.source_add(f"{fake}/wfs", "wfs")
+    actions.source_choose(source.pk, ["t:parcels"])
+    url = f"/urzad/zrodla/{source.pk}/"
+    client.force_login(make_user("obywatel", "citizen"))
+    assert client.post(url, {"action": "harvest", "name": "t:parcels"}).status_code == 403
+    assert not HarvestRun.objects.exists()
+    client.force_login(make_user("urzednik", "clerk"))
+    page = client.get(url).content.decode()
+    assert "t:parcels" in page and 'value="harvest"' in page
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        r = client.post(url, {"action": "harvest", "name": "t:parcels"})
+    assert r.status_code == 302
+    run = HarvestRun.objects.get()
+    assert queued == [run.pk] and run.status == "queued" and run.trigger == "manual"
+    # asked twice while queued: the same run
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(url, {"action": "harvest", "name": "t:parcels"})
+    assert HarvestRun.objects.count() == 1 and queued == [run.pk]
+    harvest.harvest_run(run.pk)
+    layer = HarvestedLayer.objects.get()
+    assert client.post(url, {"action": "schedule", "layer": layer.pk, "hours": "24"}).status_code == 302
+    layer.refresh_from_db()
+    assert layer.interval_hours == 24
+    r = client.post(url, {"action": "schedule", "layer": layer.pk, "hours": "-1"})
+    assert r.status_code == 400
+    r = client.post(url, {"action": "schedule", "layer": layer.pk, "hours": "1000"})
+    assert r.status_code == 400
+    layer.refresh_from_db()
+    assert layer.interval_hours == 24
+    assert client.post(url, {"action": "axis", "axis": "yx"}).status_code == 302
+    assert client.post(url, {"action": "axis", "axis": "zz"}).status_code == 400
+    source.refresh_from_db()
+    assert source.axis_override == "yx"
+    page = client.get(url).content.decode()
+    assert layer.name in page and "3" in page  # the run's counts
+
+
+def test_scheduled_harvests_are_queued_when_due(wfs_layer, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    queued: list[int] = []
+    monkeypatch.setattr(harvest, "_enqueue", queued.append)
+    harvest.harvest_now(wfs_layer.pk)
+    HarvestedLayer.objects.filter(pk=wfs_layer.pk).update(interval_hours=6)
+    assert harvest.harvest_due(now=timezone.now() + timedelta(hours=1)) == 0
+    assert harvest.harvest_due(now=timezone.now() + timedelta(hours=7)) == 1
+    assert HarvestRun.objects.filter(status="queued", trigger="schedule").count() == 1

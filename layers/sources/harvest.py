@@ -398,3 +398,41 @@ def harvest_now(layer_id: int, *, trigger: str = "cli") -> HarvestRun:
     """Request a run and carry it out in this process (the command; tests)."""
     run = harvest_request(layer_id, trigger=trigger, enqueue=False)
     return harvest_run(run.pk)
+
+
+# ---------------------------------------------------------------- staff pages
+def harvest_start(source_id: int, remote_name: str) -> HarvestRun:
+    """Staff: harvest a chosen remote layer now (its local layer made on first use); a queued run."""
+    layer = layer_ensure(source_id, remote_name)
+    return harvest_request(layer.pk, trigger="manual")
+
+
+def harvest_schedule(layer_id: int, hours: int) -> HarvestedLayer:
+    """Staff: harvest the layer every `hours` hours (0: on demand only; at most weekly)."""
+    if not 0 <= hours <= 24 * 7:
+        raise InvalidInput(_("Give a number of hours from 0 to 168."))
+    updated = HarvestedLayer.objects.filter(pk=layer_id).update(interval_hours=hours)
+    if not updated:
+        raise NotFound(_("There is no such layer."))
+    return HarvestedLayer.objects.get(pk=layer_id)
+
+
+def source_axis(source_id: int, value: str) -> RemoteSource:
+    """Staff: the source's axis order override (for a server that gets it wrong)."""
+    if value not in RemoteSource.Axis.values:
+        raise InvalidInput(_("Unknown axis order."))
+    if not RemoteSource.objects.filter(pk=source_id).update(axis_override=value):
+        raise NotFound(_("There is no such source."))
+    return RemoteSource.objects.get(pk=source_id)
+
+
+def harvest_overview(source: RemoteSource) -> list[dict]:
+    """Per chosen remote layer of a WFS or OGC API source: its local layer (if harvested) and last runs."""
+    if source.kind not in ("wfs", "ogcapi"):
+        return []
+    layers = {h.remote_name: h for h in HarvestedLayer.objects.filter(source=source)}
+    rows = []
+    for name in source.chosen or []:
+        h = layers.get(name)
+        rows.append({"remote": name, "layer": h, "runs": list(h.runs.all()[:5]) if h else []})
+    return rows

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from gisportal.core.errors import GisportalError, NotFound
 from layers.models import RemoteSource
 
-from . import actions, selectors
+from . import actions, harvest, selectors
 
 CAPABILITY = "gisportal.import_registries"
 
@@ -67,8 +67,16 @@ def source_detail(request, source_id: int):
     error = ""
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "refresh":
+            action = request.POST.get("action")
+            if action == "refresh":
                 actions.source_refresh(source.pk)
+            elif action == "harvest":
+                harvest.harvest_start(source.pk, request.POST.get("name", "")[:200])
+            elif action == "schedule":
+                hours = request.POST.get("hours", "")
+                harvest.harvest_schedule(_int(request.POST.get("layer")), _int(hours))
+            elif action == "axis":
+                harvest.source_axis(source.pk, request.POST.get("axis", ""))
             else:
                 actions.source_choose(source.pk, request.POST.getlist("names"))
         except NotFound:
@@ -80,6 +88,19 @@ def source_detail(request, source_id: int):
     return render(
         request,
         "layers/sources_detail.html",
-        {"source": source, "layers": selectors.source_layers(source), "error": error},
+        {
+            "source": source,
+            "layers": selectors.source_layers(source),
+            "harvests": harvest.harvest_overview(source),
+            "axes": RemoteSource.Axis.choices,
+            "error": error,
+        },
         status=400 if error else 200,
     )
+
+
+def _int(value) -> int:
+    value = (value or "").strip()
+    if not value.isdigit() or len(value) > 9:
+        raise GisportalError(gettext_lazy("Give a whole number."))
+    return int(value)
