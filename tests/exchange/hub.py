@@ -66,6 +66,11 @@ class Hub:
     workdir: Path
     timings: dict[str, float] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
+    env: dict = field(default_factory=dict)
+
+    def manage(self, *args: str) -> str:
+        """Run a `gisportal` command against hub B's database and settings."""
+        return _run([str(BIN / "gisportal"), *args], self.env, " ".join(args[:2]))
 
     def query(self, sql: str, params=()) -> list[tuple]:
         """Read hub B's database directly (a new connection each time: B's commits are seen)."""
@@ -104,10 +109,13 @@ def _run(cmd: list[str], env: dict, what: str, timeout: float = 300) -> str:
     return r.stdout
 
 
-def start_hub(db: dict, workdir: Path, *, trusted_pems: list[bytes]) -> Hub:
+def start_hub(
+    db: dict, workdir: Path, *, trusted_pems: list[bytes], parcels: int = 0, suffix: str = "hub_b"
+) -> Hub:
     """Create, migrate and start hub B. `db` is hub A's (Django's settings_dict of the test database);
-    `trusted_pems` are the certificates of A's offices that B trusts (A's office seals)."""
-    name = f"{db['NAME']}_hub_b"
+    `trusted_pems` are the certificates of A's offices that B trusts (A's office seals); `parcels`: demo
+    registry data of that size loaded into B (0: none)."""
+    name = f"{db['NAME']}_{suffix}"
     conninfo = {
         "dbname": name,
         "user": db["USER"],
@@ -133,8 +141,10 @@ def start_hub(db: dict, workdir: Path, *, trusted_pems: list[bytes]) -> Hub:
     auth = quote(conninfo["user"], safe="") + (
         ":" + quote(conninfo["password"], safe="") if conninfo.get("password") else ""
     )
+    port = _free_port()  # known before the start, so that B's own links (OGC API `next`) name its address
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GISPORTAL_", "PYTEST", "DJANGO_"))},
+        "GISPORTAL_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "DJANGO_SETTINGS_MODULE": "gisportal.settings",
         "DATABASE_URL": f"postgis://{auth}@{conninfo['host']}:{conninfo['port']}/{name}",
         "GISPORTAL_STATE_DIR": str(state),
@@ -150,11 +160,19 @@ def start_hub(db: dict, workdir: Path, *, trusted_pems: list[bytes]) -> Hub:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DEBUG": "0",
     }
-    hub = Hub("", conninfo, "", "", b"", workdir, timings)
+    hub = Hub("", conninfo, "", "", b"", workdir, timings, env=env)
     try:
         t = time.monotonic()
         _run([str(BIN / "gisportal"), "migrate", "--no-input", "-v", "0"], env, "migrate")
         timings["migrate"] = time.monotonic() - t
+        if parcels:
+            t = time.monotonic()
+            _run(
+                [str(BIN / "gisportal"), "demo_data", "--parcels", str(parcels), "--seed", "11", "-v", "0"],
+                env,
+                "demo data",
+            )
+            timings["demo_data"] = time.monotonic() - t
         t = time.monotonic()
         made = json.loads(_run([sys.executable, "-c", SETUP], env, "set-up").strip().splitlines()[-1])
         timings["setup"] = time.monotonic() - t
@@ -162,7 +180,7 @@ def start_hub(db: dict, workdir: Path, *, trusted_pems: list[bytes]) -> Hub:
         hub.receipt_cert_pem = made["cert"].encode()
 
         t = time.monotonic()
-        hub.proc, hub.url = _gunicorn(env, workdir)
+        hub.proc, hub.url = _gunicorn(env, workdir, port)
         timings["startup"] = time.monotonic() - t
     except BaseException:
         hub.stop()
@@ -170,7 +188,15 @@ def start_hub(db: dict, workdir: Path, *, trusted_pems: list[bytes]) -> Hub:
     return hub
 
 
-def _gunicorn(env: dict, workdir: Path) -> tuple[subprocess.Popen, str]:
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gunicorn(env: dict, workdir: Path, port: int = 0) -> tuple[subprocess.Popen, str]:
     if not GUNICORN.exists():
         raise HubUnavailable(f"gunicorn is not installed ({GUNICORN})")
     log = workdir / "gunicorn.log"
@@ -180,7 +206,7 @@ def _gunicorn(env: dict, workdir: Path) -> tuple[subprocess.Popen, str]:
                 str(GUNICORN),
                 "gisportal.wsgi:application",
                 "--bind",
-                "127.0.0.1:0",
+                f"127.0.0.1:{port}",
                 "--workers",
                 "1",
                 "--worker-class",
