@@ -66,7 +66,7 @@ def catalogue_layers() -> tuple[Layer, ...]:
                 .filter(enabled=True, harvested_at__isnull=False)
                 .order_by("name")
             )
-        except DatabaseError:  # before the migrations ran (a fresh database): none yet
+        except (DatabaseError, RuntimeError):  # no migrations yet, or no database here (an import-time read)
             return ()
         layers = tuple(layer for layer in (_entry(h) for h in rows) if layer is not None)
         _cached = (version, layers)
