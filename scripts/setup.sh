@@ -29,7 +29,7 @@ if [ -z "$PGV" ]; then
   need_pkg postgresql
 fi
 for p in gdal-bin libgdal-dev libgeos-dev proj-bin libproj-dev binutils redis-server fonts-dejavu-core gettext python3-venv time \
-         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium; do
+         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium cgi-mapserver; do
   need_pkg "$p"
 done
 # QGIS as a test client (tests/ogc/test_qgis.py, marker qgis, run by Debian's /usr/bin/python3). GISPORTAL_QGIS=0
