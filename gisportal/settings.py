@@ -291,6 +291,8 @@ GISPORTAL_SOURCES_MAX_BYTES = int(os.environ.get("GISPORTAL_SOURCES_MAX_BYTES", 
 GISPORTAL_SOURCES_PRIVATE_HOSTS = [
     h for h in os.environ.get("GISPORTAL_SOURCES_PRIVATE_HOSTS", "").split(",") if h.strip()
 ]
+# cascaded WMS layers (layers/sources/cascade.py): how long a remote map image is kept
+GISPORTAL_CASCADE_CACHE_SECONDS = int(os.environ.get("GISPORTAL_CASCADE_CACHE_SECONDS", "300"))
 # harvesting remote WFS / OGC API features (layers/sources/harvest.py)
 GISPORTAL_HARVEST_PAGE_SIZE = int(os.environ.get("GISPORTAL_HARVEST_PAGE_SIZE", "1000"))
 GISPORTAL_HARVEST_MAX_FEATURES = int(os.environ.get("GISPORTAL_HARVEST_MAX_FEATURES", "500000"))

@@ -7,8 +7,10 @@ from gisportal import api
 from gisportal.web import portal
 from gisportal.web import views as web
 from gisportal.web.forms import LoginForm
+from layers import metadata_views
 from layers.sources import views as sources
 from ogc import views as ogc
+from ogc.csw import views as csw
 from ogc.ogcapi import views as ogcapi
 from ogc.tiles import views as tiles
 from services.cases import applicant
@@ -34,6 +36,7 @@ urlpatterns = [
     path("wms", ogc.wms_alias, name="wms"),
     path("wfs", ogc.wfs_alias, name="wfs"),
     path("metadane/<slug:name>.xml", ogc.metadata_record, name="metadata_record"),
+    path("csw", csw.csw, name="csw"),
     path("ogcapi", ogcapi.landing, name="ogcapi"),
     path("ogcapi/", ogcapi.landing),
     path("ogcapi/openapi", ogcapi.openapi, name="ogcapi_openapi"),
@@ -65,6 +68,8 @@ urlpatterns = [
     path("urzad/importy/<int:job_id>/", imports.import_detail, name="import_detail"),
     path("urzad/zrodla/", sources.source_list, name="source_list"),
     path("urzad/zrodla/<int:source_id>/", sources.source_detail, name="source_detail"),
+    path("urzad/metadane/", metadata_views.metadata_list, name="metadata_list"),
+    path("urzad/metadane/<slug:layer_name>/", metadata_views.metadata_edit, name="metadata_edit"),
     path("uslugi/", forms.service_list, name="service_list"),
     path("uslugi/<slug:code>/", forms.service_form, name="service_form"),
     path("wnioski/<uuid:submission_id>/", forms.submission_detail, name="submission_detail"),

@@ -395,6 +395,9 @@ def test_the_harvested_layer_is_served_by_wfs_ogcapi_wms_and_tiles(wfs_layer):
     assert [f["properties"]["ID"] for f in r.json()["features"]] == ["p2"]
     meta = c.get(f"/ogcapi/collections/{name}", {"f": "json"}).json()
     assert "pobrano" in meta["description"] or "harvested" in meta["description"]
+    # its ISO 19139 record says where it comes from and when it was harvested
+    iso = c.get(f"/metadane/{name}.xml")
+    assert iso.status_code == 200 and "harvesting" in iso.content.decode() and "/wfs" in iso.content.decode()
     # WMS: Mapnik reads through its own connection (committed rows only): the layer is offered, and the
     # SQL it draws from finds the rows with the style's columns
     wms = c.get("/ows", {"SERVICE": "WMS", "REQUEST": "GetCapabilities", "VERSION": "1.3.0"}).content.decode()

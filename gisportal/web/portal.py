@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from gisportal.core.errors import GisportalError
 from layers import catalogue
 from layers.selectors import parcel_public, parcel_zoning, search_registry
+from layers.sources import cascade
 
 PARCEL_ACTIONS = (  # (service code, label) offered for a parcel; the form opens prefilled; labels translated when shown
     ("wypis-wyrys-mpzp", gettext_noop("Order a zoning plan extract")),
@@ -40,6 +41,20 @@ def _layers(user) -> list[dict]:
             }
         )
     return out
+
+
+MAP_CRS = "EPSG:2180"  # the map's CRS (js/map.js): WMS layers are asked for in it
+
+
+def _remote_layers(user) -> list[dict]:
+    """Cascaded layers of external WMS sources (layers.sources.cascade) the user may see and the map can
+    draw (the remote offers the map's CRS), drawn through our WMS like ours, never by the browser calling
+    the remote. Not queried on click (the map's feature info is ours), off until ticked."""
+    return [
+        {"name": c.name, "title": c.title, "source": c.source_title}
+        for c in cascade.cascaded_for(user).values()
+        if c.offers(MAP_CRS)
+    ]
 
 
 DEFAULT_VISIBLE = {"granice", "obreby", "dzialki", "budynki", "numery_dzialek"}
@@ -107,6 +122,7 @@ def map_page(request):
         "web/map.html",
         {
             "layers": _layers(request.user),
+            "remote_layers": _remote_layers(request.user),
             "orthophoto_url": settings.GISPORTAL_ORTHOPHOTO_WMS,
             "orthophoto_layer": settings.GISPORTAL_ORTHOPHOTO_LAYER,
             "vector_tiles": settings.GISPORTAL_MAP_VECTOR_TILES,

@@ -59,7 +59,10 @@ def catalogue_layers() -> tuple[Layer, ...]:
     cached = _cached
     if cached is not None and cached[0] == version:
         return cached[1]
+    from django.db import connection
+
     with _lock:
+        opened_here = connection.connection is None
         try:
             rows = list(
                 HarvestedLayer.objects.select_related("source")
@@ -68,6 +71,11 @@ def catalogue_layers() -> tuple[Layer, ...]:
             )
         except (DatabaseError, RuntimeError):  # no migrations yet, or no database here (an import-time read)
             return ()
+        finally:
+            # a read outside any request or task (at import, while tests are collected) leaves no connection
+            # open behind it: one opened now would outlive a change of the database settings
+            if opened_here and not connection.in_atomic_block:
+                connection.close()
         layers = tuple(layer for layer in (_entry(h) for h in rows) if layer is not None)
         _cached = (version, layers)
     return layers

@@ -11,9 +11,10 @@ from django.conf import settings
 from layers.catalogue import layer_names
 from layers.selectors import data_version, layer_extents
 
+from .. import metadata
 from ..common.crs import transform_extent
 from ..features.featuretypes import FeatureType, feature_types
-from . import adapter
+from . import adapter, records
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
@@ -76,7 +77,13 @@ def _collection(ft: FeatureType, extent) -> dict:
                     "pl": "Schemat obiektów GeoJSON (JSON Schema)",
                     "en": "Schema of the GeoJSON features (JSON Schema)",
                 },
-            }
+            },
+            {  # the data set's ISO 19139 record (the same as WFS/WMS MetadataURL and the CSW's)
+                "type": "application/xml",
+                "rel": "describedby",
+                "href": metadata.record_url(layer),
+                "title": {"pl": "Metadane ISO 19139", "en": "ISO 19139 metadata"},
+            },
         ],
         "extents": {
             "spatial": {
@@ -149,7 +156,10 @@ def pygeoapi_config() -> dict:
                 "role": "pointOfContact",
             },
         },
-        "resources": {ft.name: _collection(ft, extents.get(ft.name)) for ft in feature_types(_Anonymous())},
+        "resources": {
+            **{ft.name: _collection(ft, extents.get(ft.name)) for ft in feature_types(_Anonymous())},
+            records.COLLECTION: records.collection_config(),  # OGC API – Records (records.py)
+        },
     }
 
 

@@ -16,6 +16,7 @@ TEMPLATE_MESSAGES = (
     gettext_noop("Contact"),
     gettext_noop("Contact point"),
     gettext_noop("Data collections in this service"),
+    gettext_noop("Date"),
     gettext_noop("Description"),
     gettext_noop("Error"),
     gettext_noop("Home"),

@@ -19,6 +19,7 @@ from .bbox import BBoxError, parse_bbox
 from .bbox import using as using_bbox
 from .config import FEATURE_SCHEMA_PROFILE, api, feature_schema_url
 from .filters import parse_filter, to_storage, using
+from .records import COLLECTION as RECORDS
 from .schema import feature_schema
 
 COMMON = {"f", "lang"}
@@ -167,7 +168,7 @@ def items(request, collection_id: str):
         return _problem(
             400, "InvalidParameterValue", "POST takes a CQL2 JSON filter (application/query-cql-json)."
         )
-    bad = _check(request, ITEMS, collection_id)
+    bad = _check(request, ITEMS | {"q"} if collection_id == RECORDS else ITEMS, collection_id)
     if bad:
         return bad
     try:

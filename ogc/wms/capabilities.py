@@ -6,6 +6,10 @@ version (extents); it is cached per that key, so building it is O(layers) once p
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,6 +19,7 @@ from lxml import etree
 from gisportal.core.crs import north_first
 from layers import catalogue
 from layers.selectors import data_version, layer_extents
+from layers.sources import cascade
 
 from .. import metadata
 from ..common.contact import SERVICE_CONTACT
@@ -47,6 +52,16 @@ TEXTS = {
         "access": "No restrictions for public data. Personal data (owners, land register numbers) is not published.",
     },
 }
+
+
+# cascaded layers (layers.sources.cascade): their group, and the box used when a remote gave none
+REMOTE_GROUP = {"pl": "Źródła zewnętrzne", "en": "External sources"}
+REMOTE_ABSTRACT = {
+    "pl": "Warstwa „%(layer)s” usługi WMS „%(source)s” (źródło zewnętrzne, udostępniane kaskadowo przez tę usługę).",
+    "en": "Layer “%(layer)s” of the WMS “%(source)s” (an external source, cascaded through this service).",
+}
+POLAND_LONLAT = (14.07, 49.0, 24.15, 54.84)
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def endpoint() -> str:
@@ -102,10 +117,12 @@ def legend_url(layer: str, style: str, language: str) -> str:
 
 def capabilities(version: str, language: str, user) -> bytes:
     layers = catalogue.layers_for(user)
-    key = f"gisportal:wms-caps:{version}:{language}:{','.join(la.name for la in layers)}:{data_version()}:{endpoint()}"
+    remote = tuple(cascade.cascaded_for(user).values())
+    remote_key = hashlib.sha256(repr(remote).encode()).hexdigest()[:16] if remote else "-"
+    key = f"gisportal:wms-caps:{version}:{language}:{','.join(la.name for la in layers)}:{remote_key}:{data_version()}:{endpoint()}"
     doc = cache.get(key)
     if doc is None:
-        doc = (_caps_130 if version == "1.3.0" else _caps_111)(language, layers)
+        doc = (_caps_130 if version == "1.3.0" else _caps_111)(language, layers, remote)
         cache.set(key, doc, timeout=600)
     return doc
 
@@ -249,27 +266,146 @@ def _union(extents) -> tuple[float, float, float, float]:
     )
 
 
-def _layer_tree(capability, language: str, version: str, layers, ns: str | None):
+# ---------------------------------------------------------------- cascaded layers
+@lru_cache(maxsize=16)
+def _from_lonlat(epsg: int):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(4326, epsg, always_xy=True)
+
+
+def _bbox_from_lonlat(lonlat, crs: str, version: str) -> tuple[float, float, float, float] | None:
+    """A WGS 84 lon/lat box in another CRS (written in that CRS's order for the version), or None."""
+    lon0, lat0, lon1, lat1 = lonlat
+    epsg = 4326 if crs == "CRS:84" else int(crs.split(":")[1])
+    if epsg in (4326, 4258):
+        box = (lon0, lat0, lon1, lat1)
+    else:
+        if epsg == 3857:
+            lat0, lat1 = max(lat0, -85.0511), min(lat1, 85.0511)
+        try:
+            box = _from_lonlat(epsg).transform_bounds(lon0, lat0, lon1, lat1, densify_pts=21)
+        except Exception:  # pyproj: outside the projection's domain
+            return None
+    if not all(math.isfinite(v) for v in box) or box[0] >= box[2] or box[1] >= box[3]:
+        return None
+    if version == "1.3.0" and crs != "CRS:84" and north_first(epsg):
+        return box[1], box[0], box[3], box[2]
+    return box
+
+
+def _geo_boxes_lonlat(el, lonlat, version: str, ns: str | None, crs_list) -> None:
+    """As _geo_boxes, from a WGS 84 lon/lat box (a remote's), a BoundingBox for each CRS of `crs_list`."""
+    lon0, lat0, lon1, lat1 = lonlat
+    if version == "1.3.0":
+        geo = _el(el, "EX_GeographicBoundingBox")
+        _el(geo, "westBoundLongitude", f"{lon0:.6f}")
+        _el(geo, "eastBoundLongitude", f"{lon1:.6f}")
+        _el(geo, "southBoundLatitude", f"{lat0:.6f}")
+        _el(geo, "northBoundLatitude", f"{lat1:.6f}")
+    else:
+        _el(
+            el,
+            "LatLonBoundingBox",
+            ns=None,
+            minx=f"{lon0:.6f}",
+            miny=f"{lat0:.6f}",
+            maxx=f"{lon1:.6f}",
+            maxy=f"{lat1:.6f}",
+        )
+    key = "CRS" if version == "1.3.0" else "SRS"
+    for crs in crs_list:
+        b = _bbox_from_lonlat(lonlat, crs, version)
+        if b is not None:
+            _el(
+                el,
+                "BoundingBox",
+                ns=ns,
+                **{key: crs},
+                minx=_fmt(b[0], crs),
+                miny=_fmt(b[1], crs),
+                maxx=_fmt(b[2], crs),
+                maxy=_fmt(b[3], crs),
+            )
+
+
+def _text(value: str, limit: int = 300) -> str:
+    return _NOT_XML.sub("", str(value))[:limit]
+
+
+def _remote_layer(g, c, offered, inherited, language: str, version: str, ns: str | None) -> None:
+    """One cascaded layer: cascaded="1", the CRSs both sides offer (beyond those inherited), the remote's
+    box, the source in Attribution."""
+    el = _el(g, "Layer", ns=ns, queryable="1", opaque="0", cascaded="1")
+    _el(el, "Name", c.name, ns=ns)
+    _el(el, "Title", _text(c.title), ns=ns)
+    _el(
+        el,
+        "Abstract",
+        _text(REMOTE_ABSTRACT[language] % {"layer": c.remote_name, "source": c.source_title}, 1000),
+        ns=ns,
+    )
+    for crs in offered:
+        if crs not in inherited:
+            _el(el, "CRS" if version == "1.3.0" else "SRS", crs, ns=ns)
+    _geo_boxes_lonlat(el, c.bbox or POLAND_LONLAT, version, ns, offered)
+    attribution = _el(el, "Attribution", ns=ns)
+    _el(attribution, "Title", _text(c.source_title), ns=ns)
+
+
+def _lonlat_union(boxes) -> tuple[float, float, float, float]:
+    boxes = list(boxes)
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _layer_tree(capability, language: str, version: str, layers, ns: str | None, remote=()):
+    """The layer tree. With cascaded layers the root lists only the CRSs every child offers (a child
+    inherits its parent's CRSs): our groups add the rest, each cascaded layer those of its own that both
+    sides offer."""
     extents = layer_extents()
     readable = {la.name for la in layers}
+    crs_all = CRS_LIST if version == "1.3.0" else CRS_LIST[:-1]
+    offered = {c.name: [x for x in crs_all if c.offers(x)] for c in remote}
+    remote = [c for c in remote if offered[c.name]]  # a remote sharing no CRS with us cannot be offered
+    common = [x for x in crs_all if all(x in offered[c.name] for c in remote)]
+    key = "CRS" if version == "1.3.0" else "SRS"
     root = _el(capability, "Layer", ns=ns)
     _el(root, "Title", TEXTS[language]["root"], ns=ns)
-    for crs in CRS_LIST if version == "1.3.0" else CRS_LIST[:-1]:
-        _el(root, "CRS" if version == "1.3.0" else "SRS", crs, ns=ns)
-    _geo_boxes(
-        root, _union(extents[n] for n in readable) if readable else _union(extents.values()), version, ns
-    )
+    for crs in common:
+        _el(root, key, crs, ns=ns)
+    local_extent = _union(extents[n] for n in readable) if readable else _union(extents.values())
+    if remote:
+        lonlat = _lonlat_union(
+            [transform_extent(local_extent, 4326), *(c.bbox or POLAND_LONLAT for c in remote)]
+        )
+        _geo_boxes_lonlat(root, lonlat, version, ns, common)
+    else:
+        _geo_boxes(root, local_extent, version, ns)
     for group in catalogue.GROUPS:
         names = [n for n in group.layers if n in readable]
         if not names:
             continue
         g = _el(root, "Layer", ns=ns)
         _el(g, "Title", group.title(language), ns=ns)
+        for crs in crs_all:
+            if crs not in common:
+                _el(g, key, crs, ns=ns)
         _geo_boxes(g, _union(extents[n] for n in names), version, ns)
         for name in names:
             layer = catalogue.get_layer(name)
             el = _el(g, "Layer", ns=ns, queryable="1" if layer.queryable else "0", opaque="0")
             _layer_body(el, layer, language, version, extents[name], ns)
+    if remote:
+        g = _el(root, "Layer", ns=ns)
+        _el(g, "Title", REMOTE_GROUP[language], ns=ns)
+        _geo_boxes_lonlat(g, _lonlat_union(c.bbox or POLAND_LONLAT for c in remote), version, ns, common)
+        for c in remote:
+            _remote_layer(g, c, offered[c.name], common, language, version, ns)
 
 
 def _inspire(capability, language: str):
@@ -311,7 +447,7 @@ def _inspire(capability, language: str):
     )
 
 
-def _caps_130(language: str, layers) -> bytes:
+def _caps_130(language: str, layers, remote=()) -> bytes:
     nsmap = {
         None: WMS,
         "xlink": XLINK,
@@ -337,11 +473,11 @@ def _caps_130(language: str, layers) -> bytes:
     for f in ("XML", "INIMAGE", "BLANK"):
         _el(exc, "Format", f)
     _inspire(cap, language)
-    _layer_tree(cap, language, "1.3.0", layers, WMS)
+    _layer_tree(cap, language, "1.3.0", layers, WMS, remote)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _caps_111(language: str, layers) -> bytes:
+def _caps_111(language: str, layers, remote=()) -> bytes:
     root = etree.Element("WMT_MS_Capabilities", version="1.1.1", updateSequence=update_sequence())
     _service(root, language, "1.1.1")
     cap = _el(root, "Capability", ns=None)
@@ -353,7 +489,7 @@ def _caps_111(language: str, layers) -> bytes:
     exc = _el(cap, "Exception", ns=None)
     for f in [k for k in EXCEPTION_FORMATS if k.startswith("application/vnd.ogc.se")]:
         _el(exc, "Format", f, ns=None)
-    _layer_tree(cap, language, "1.1.1", layers, None)
+    _layer_tree(cap, language, "1.1.1", layers, None, remote)
     return etree.tostring(
         root,
         xml_declaration=True,

@@ -4,11 +4,14 @@ is normalised to x/y (easting/longitude first) of the request CRS (OGC.md §2)."
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from layers import catalogue
+from layers.sources import cascade
+from layers.sources.cascade import CascadedLayer
 
 from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs, to_xy
 from ..common.exceptions import OGCException
@@ -87,10 +90,20 @@ class MapView:
     width: int
     height: int
     language: str
+    # the cascaded (remote WMS) layers among `layers` (layers.sources.cascade), in no particular order
+    cascaded: tuple[CascadedLayer, ...] = ()
 
     @property
     def srs(self) -> str:
         return f"epsg:{self.crs.srid}"
+
+    @property
+    def crs_code(self) -> str:
+        """The request CRS as a WMS code: "EPSG:<n>" or "CRS:84"."""
+        return "CRS:84" if self.crs.epsg is None else f"EPSG:{self.crs.epsg}"
+
+    def remote(self, name: str) -> CascadedLayer | None:
+        return next((c for c in self.cascaded if c.name == name), None)
 
     @property
     def scale_denominator(self) -> float:
@@ -122,6 +135,8 @@ class GetFeatureInfo:
     feature_count: int
     tolerance: int
     exceptions: str
+    # set when the answer is passed through from a cascaded layer (the first of QUERY_LAYERS)
+    remote: CascadedLayer | None = None
 
 
 @dataclass(frozen=True)
@@ -167,16 +182,25 @@ def _bbox(params: Params) -> tuple[float, float, float, float]:
 
 
 def parse_view(
-    params: Params, user, *, version: str, layers_param: str = "LAYERS", styles_required: bool = False
+    params: Params,
+    user,
+    *,
+    version: str,
+    layers_param: str = "LAYERS",
+    styles_required: bool = False,
+    cascaded: Mapping[str, CascadedLayer] | None = None,
 ) -> MapView:
     """The map part of GetMap and GetFeatureInfo. STYLES is mandatory in GetMap (WMS 1.3.0 and 1.1.1; an
-    empty `STYLES=` asks for the default styles); GetFeatureInfo takes its absence as the defaults."""
+    empty `STYLES=` asks for the default styles); GetFeatureInfo takes its absence as the defaults.
+    `cascaded`: the remote layers this user may see by name (read by the view: parsers do no I/O); a
+    cascaded layer has the one style `default` and only the CRSs its remote offers."""
+    cascaded = cascaded or {}
     names = [n.strip() for n in params.require(layers_param).split(",")]
     if len(names) > LAYER_LIMIT:
         raise OGCException(
             "InvalidParameterValue", _("At most %(n)s layers per request.") % {"n": LAYER_LIMIT}, layers_param
         )
-    readable = {la.name for la in catalogue.layers_for(user)}
+    readable = {la.name for la in catalogue.layers_for(user)} | set(cascaded)
     for name in names:
         if name not in readable:
             raise OGCException(
@@ -196,6 +220,15 @@ def parse_view(
     styles = styles or [""] * len(names)
     resolved = []
     for name, style in zip(names, styles, strict=True):
+        if name in cascaded:
+            if style not in ("", "default"):
+                raise OGCException(
+                    "StyleNotDefined",
+                    _("Style %(s)s is not defined for layer %(l)s.") % {"s": style[:40], "l": name},
+                    "STYLES",
+                )
+            resolved.append("default")
+            continue
         layer = catalogue.get_layer(name)
         style = style or layer.default_style
         if style not in layer.styles:
@@ -215,10 +248,29 @@ def parse_view(
         crs = parse_crs(crs_text, Protocol.WMS130 if version == "1.3.0" else Protocol.WMS111)
     except InvalidCRS as e:
         raise OGCException("InvalidCRS" if version == "1.3.0" else "InvalidSRS", e.message, crs_key) from None
+    remote = tuple(dict.fromkeys(cascaded[n] for n in names if n in cascaded))
+    code = "CRS:84" if crs.epsg is None else f"EPSG:{crs.epsg}"
+    for layer in remote:
+        if not layer.offers(code):
+            raise OGCException(
+                "InvalidCRS" if version == "1.3.0" else "InvalidSRS",
+                _("CRS %(crs)s is not offered for layer %(l)s.") % {"crs": crs_text[:60], "l": layer.name},
+                crs_key,
+            )
     bbox = to_xy(_bbox(params), crs, Protocol.WMS130 if version == "1.3.0" else Protocol.WMS111)
     width = params.integer("WIDTH", lo=1, hi=MAX_SIZE)
     height = params.integer("HEIGHT", lo=1, hi=MAX_SIZE)
-    return MapView(version, tuple(names), tuple(resolved), crs, bbox, width, height, language(params))  # type: ignore[arg-type]
+    return MapView(
+        version,
+        tuple(names),
+        tuple(resolved),
+        crs,
+        bbox,  # type: ignore[arg-type]
+        width,  # type: ignore[arg-type]
+        height,  # type: ignore[arg-type]
+        language(params),
+        remote,
+    )
 
 
 def _bgcolor(params: Params) -> tuple[int, int, int]:
@@ -243,7 +295,7 @@ def reject_user_styles(params: Params) -> None:
             )
 
 
-def parse_getmap(params: Params, user) -> GetMap:
+def parse_getmap(params: Params, user, cascaded: Mapping[str, CascadedLayer] | None = None) -> GetMap:
     if not params.get("VERSION") and not params.get("WMTVER"):
         raise OGCException(
             "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "VERSION"}, "VERSION"
@@ -260,7 +312,7 @@ def parse_getmap(params: Params, user) -> GetMap:
     mapnik_fmt = MAP_FORMATS.get(fmt) or MAP_FORMATS.get(fmt.lower())
     if mapnik_fmt is None:
         raise OGCException("InvalidFormat", _("Format %(f)s is not offered.") % {"f": fmt[:40]}, "FORMAT")
-    view = parse_view(params, user, version=version, styles_required=True)
+    view = parse_view(params, user, version=version, styles_required=True, cascaded=cascaded)
     transparent = params.boolean("TRANSPARENT")
     if mapnik_fmt == "png32:z=1" and not transparent:
         mapnik_fmt = OPAQUE_PNG  # 24-bit RGB: no alpha channel to encode when nothing is transparent
@@ -274,7 +326,13 @@ def parse_getmap(params: Params, user) -> GetMap:
     )
 
 
-def parse_getfeatureinfo(params: Params, user) -> GetFeatureInfo:
+def parse_getfeatureinfo(
+    params: Params, user, cascaded: Mapping[str, CascadedLayer] | None = None
+) -> GetFeatureInfo:
+    """QUERY_LAYERS naming cascaded layers: when the first of QUERY_LAYERS is cascaded, the answer is that
+    remote layer's, passed through (INFO_FORMAT one of layers.sources.cascade.INFO_FORMATS; the other
+    query layers are not asked); when the first is ours, our query layers are answered and cascaded ones
+    among them are left out (no merging of a remote's answer into ours)."""
     version = params.get("VERSION") or params.get("WMTVER")
     if not version:
         raise OGCException(
@@ -287,13 +345,15 @@ def parse_getfeatureinfo(params: Params, user) -> GetFeatureInfo:
             "VERSION",
         )
     reject_user_styles(params)
-    view = parse_view(params, user, version=version)
+    view = parse_view(params, user, version=version, cascaded=cascaded)
     query = [n.strip() for n in params.require("QUERY_LAYERS").split(",")]
     for name in query:
         if name not in view.layers:
             raise OGCException(
                 "LayerNotDefined", _("Layer %(l)s is not defined.") % {"l": name[:60]}, "QUERY_LAYERS"
             )
+        if view.remote(name) is not None:
+            continue  # whether the remote layer is queryable is the remote's answer
         if not catalogue.get_layer(name).queryable:
             raise OGCException(
                 "LayerNotQueryable", _("Layer %(l)s cannot be queried.") % {"l": name}, "QUERY_LAYERS"
@@ -303,7 +363,12 @@ def parse_getfeatureinfo(params: Params, user) -> GetFeatureInfo:
         raise OGCException(
             "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": "INFO_FORMAT"}, "INFO_FORMAT"
         )
-    if info.lower() not in INFO_FORMATS:
+    remote = view.remote(query[0])
+    if remote is not None:
+        query = [query[0]]
+    else:
+        query = [n for n in query if view.remote(n) is None]
+    if info.lower() not in (cascade.INFO_FORMATS if remote is not None else INFO_FORMATS):
         raise OGCException(
             "InvalidFormat", _("Format %(f)s is not offered.") % {"f": info[:40]}, "INFO_FORMAT"
         )
@@ -327,6 +392,7 @@ def parse_getfeatureinfo(params: Params, user) -> GetFeatureInfo:
         feature_count=min(count, MAX_FEATURE_COUNT),
         tolerance=min(tolerance, MAX_TOLERANCE),
         exceptions=_exceptions(params),
+        remote=remote,
     )
 
 

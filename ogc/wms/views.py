@@ -13,7 +13,7 @@ from ..common.kvp import Params
 from ..render import maps
 from ..render.legend import legend_png
 from ..render.styles import style_for
-from . import capabilities, featureinfo
+from . import capabilities, cascading, featureinfo
 from .requests import (
     MAP_FORMATS,
     GetMap,
@@ -138,7 +138,7 @@ def _image_error(params: Params, exc: OGCException) -> HttpResponse | None:
 
 def get_map(request, params: Params) -> HttpResponse:
     try:
-        req = parse_getmap(params, request.user)
+        req = parse_getmap(params, request.user, cascading.available(params, request.user))
         v = req.view
         if v.width * v.height * 4 * max(len(v.layers), 1) > MEMORY_CAP:
             raise OGCException(
@@ -147,15 +147,18 @@ def get_map(request, params: Params) -> HttpResponse:
                 "WIDTH",
             )
         with override(v.language):
-            body = maps.render(
-                tuple(zip(v.layers, v.styles, strict=True)),
-                v.srs,
-                v.bbox,
-                v.width,
-                v.height,
-                background=_background(req),
-                fmt=req.mapnik_format,
-            )
+            if v.cascaded:  # remote WMS layers among LAYERS: composed with ours (cascading.py)
+                body = cascading.render(req, _background(req))
+            else:
+                body = maps.render(
+                    tuple(zip(v.layers, v.styles, strict=True)),
+                    v.srs,
+                    v.bbox,
+                    v.width,
+                    v.height,
+                    background=_background(req),
+                    fmt=req.mapnik_format,
+                )
     except OGCException as e:
         alt = _image_error(params, e)
         if alt is not None:
@@ -178,7 +181,9 @@ def get_map(request, params: Params) -> HttpResponse:
 
 
 def get_feature_info(request, params: Params) -> HttpResponse:
-    req = parse_getfeatureinfo(params, request.user)
+    req = parse_getfeatureinfo(params, request.user, cascading.available(params, request.user))
+    if req.remote is not None:
+        return cascading.feature_info(req)
     results = featureinfo.query(req)
     encoder, mime = featureinfo.ENCODERS[req.info_format]
     return HttpResponse(encoder(results, req), content_type=mime)

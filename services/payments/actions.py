@@ -931,7 +931,12 @@ def material_rates_demo_ensure() -> int:
     for office in Office.objects.filter(kind="county").exclude(material_rates__isnull=False):
         for material, unit, rate, label in DEMO_MATERIAL_RATES:
             material_rate_set(
-                office=office, material=material, unit=unit, base_rate=Decimal(rate), valid_from=start, label=label
+                office=office,
+                material=material,
+                unit=unit,
+                base_rate=Decimal(rate),
+                valid_from=start,
+                label=label,
             )
             n += 1
     return n

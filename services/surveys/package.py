@@ -207,7 +207,9 @@ def public_layers() -> list:
     from layers.catalogue import all_layers
 
     return [
-        layer for layer in all_layers() if layer.required_capability == "view_public_layers" and not layer.labels_of
+        layer
+        for layer in all_layers()
+        if layer.required_capability == "view_public_layers" and not layer.labels_of
     ]
 
 

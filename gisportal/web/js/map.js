@@ -46,7 +46,10 @@ const VECTOR = root.dataset.vector === "1" ? {
   dzialki: new Style({ stroke: new Stroke({ color: "#e60000", width: 1 }) }),
   budynki: new Style({ fill: new Fill({ color: "#e8cfa8" }), stroke: new Stroke({ color: "#6b4f2a", width: 0.8 }) }),
 } : {};
-function visibleLayers() { return layerBoxes.filter((b) => b.checked && !VECTOR[b.value]).map((b) => b.value); }
+function visibleLayers() { return layerBoxes.filter((b) => b.checked && !VECTOR[b.value] && !b.dataset.cascaded).map((b) => b.value); }
+// Layers of external WMS sources (cascaded): drawn through our WMS too, never by the browser calling the
+// remote, as an image of their own under ours, so that a failing remote blanks only itself.
+function remoteLayers() { return layerBoxes.filter((b) => b.checked && b.dataset.cascaded).map((b) => b.value); }
 
 const layers = [];
 // A light base from our own registry layers (land use, address points), drawn faded under the cadastre.
@@ -72,6 +75,15 @@ if (root.dataset.orthoUrl) {
   layers.push(ortho);
   document.getElementById("ortho-toggle").addEventListener("change", (e) => ortho.setVisible(e.target.checked));
 }
+const remote = new ImageWMS({
+  url: "/ows",
+  params: { SERVICE: "WMS", VERSION: "1.1.1", LAYERS: remoteLayers().join(","), STYLES: "", FORMAT: "image/png", TRANSPARENT: "TRUE", EXCEPTIONS: "application/vnd.ogc.se_blank" },
+  projection: "EPSG:2180",
+  ratio: 1,
+  serverType: "mapserver",
+});
+const remoteLayer = new ImageLayer({ source: remote, visible: remoteLayers().length > 0, properties: { name: "remote" } });
+layers.push(remoteLayer);
 const wms = new ImageWMS({
   url: "/ows",
   params: { SERVICE: "WMS", VERSION: "1.1.1", LAYERS: visibleLayers().join(","), STYLES: "", FORMAT: "image/png", TRANSPARENT: "TRUE" },
@@ -125,7 +137,11 @@ window.gisportalMap = map; // for tests and the browser console
 
 layerBoxes.forEach((b) => b.addEventListener("change", () => {
   if (vectorLayers[b.value]) vectorLayers[b.value].setVisible(b.checked);
-  else wms.updateParams({ LAYERS: visibleLayers().join(",") || "granice" });
+  else if (b.dataset.cascaded) {
+    const names = remoteLayers();
+    remoteLayer.setVisible(names.length > 0);
+    if (names.length) remote.updateParams({ LAYERS: names.join(",") });
+  } else wms.updateParams({ LAYERS: visibleLayers().join(",") || "granice" });
 }));
 
 const fmt = new GeoJSON();

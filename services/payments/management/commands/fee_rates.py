@@ -40,7 +40,10 @@ class Command(BaseCommand):
             if office is None:
                 raise CommandError(f"no office {o['office']!r}")
             try:
-                rate, coefficient = Decimal(o["rate"].replace(",", ".")), Decimal(o["coefficient"].replace(",", "."))
+                rate, coefficient = (
+                    Decimal(o["rate"].replace(",", ".")),
+                    Decimal(o["coefficient"].replace(",", ".")),
+                )
                 valid_from = date.fromisoformat(o["valid_from"])
             except (InvalidOperation, ValueError) as e:
                 raise CommandError(f"bad value: {e}") from None
@@ -58,7 +61,9 @@ class Command(BaseCommand):
                 raise CommandError(str(e.message)) from None
             self.stdout.write(str(r))
             return
-        for r in MaterialRate.objects.select_related("office").order_by("office__code", "material", "-valid_from"):
+        for r in MaterialRate.objects.select_related("office").order_by(
+            "office__code", "material", "-valid_from"
+        ):
             self.stdout.write(
                 f"{r.office.code:<12} {r.material:<8} {r.unit:<6} {r.base_rate:>9} zł × {r.coefficient:<6} "
                 f"od {r.valid_from}  {r.label}"
