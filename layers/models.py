@@ -14,6 +14,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gisportal.core import identifiers
 
@@ -817,7 +818,7 @@ class DatasetMetadata(models.Model):
     abstract = models.TextField(_("abstract"), blank=True)
     keywords = models.JSONField(_("keywords"), default=list, blank=True)
     lineage = models.TextField(_("lineage"), blank=True)
-    licence = models.CharField(_("licence"), max_length=300, blank=True)
+    licence = models.CharField(pgettext_lazy("conditions of use", "licence"), max_length=300, blank=True)
     contact_name = models.CharField(_("contact (organisation)"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     update_frequency = models.CharField(
