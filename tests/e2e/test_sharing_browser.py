@@ -95,7 +95,9 @@ def test_a_clerk_harvests_another_offices_wfs_and_describes_the_layer(
             page.get_by_role("button", name=_pl("Harvest now")).click()
         page.reload()
         runs = page.get_by_role("table", name=_pl("Last harvests"))
-        assert "3" in runs.inner_text() and _pl("done").lower() in runs.inner_text().lower(), runs.inner_text()
+        assert "3" in runs.inner_text() and _pl("done").lower() in runs.inner_text().lower(), (
+            runs.inner_text()
+        )
         page_ok(page, "sharing-3-harvested")
         name = page.locator("section.harvest h3").inner_text().split("→")[-1].strip()
 
