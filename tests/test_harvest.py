@@ -510,3 +510,55 @@ def test_scheduled_harvests_are_queued_when_due(wfs_layer, monkeypatch):
     assert harvest.harvest_due(now=timezone.now() + timedelta(hours=1)) == 0
     assert harvest.harvest_due(now=timezone.now() + timedelta(hours=7)) == 1
     assert HarvestRun.objects.filter(status="queued", trigger="schedule").count() == 1
+
+
+def test_ogcapi_without_2180_is_read_in_crs84_and_transformed(fake, monkeypatch):
+    source = actions.source_add(f"{fake}/ogcapi", "ogcapi")
+    caps = source.capabilities
+    caps["layers"][0]["crs"] = ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+    type(source).objects.filter(pk=source.pk).update(capabilities=caps)
+    from pyproj import Transformer
+
+    to84 = Transformer.from_crs(2180, 4326, always_xy=True)
+    # the fake answers in CRS84 when asked without crs: longitude, latitude with 9 decimals
+    original = Fake._ogcapi
+
+    def lonlat(self, parts, q):
+        if "crs" in q:
+            raise AssertionError("crs asked for although the collection does not offer 2180")
+        saved = [f["ring"] for f in STATE.features]
+        for f in STATE.features:
+            f["ring"] = [tuple(round(c, 9) for c in to84.transform(x, y))[::-1] for x, y in f["ring"]]
+        try:
+            return original(self, parts, q)  # it writes [y, x] = [lon, lat]
+        finally:
+            for f, ring in zip(STATE.features, saved, strict=True):
+                f["ring"] = ring
+
+    monkeypatch.setattr(Fake, "_ogcapi", lonlat)
+    layer = harvest.layer_ensure(source.pk, "parcels")
+    run = harvest.harvest_now(layer.pk)
+    assert run.status == "done", run.error
+    x, y = _current(layer)["p1"].geom[0][0][0]
+    assert abs(x - 638000.0) < 0.01 and abs(y - 470000.0) < 0.01
+
+
+def test_wfs_11_of_our_own_hub_pages_with_startindex(live_url, settings):
+    settings.GISPORTAL_SOURCES_TIMEOUT = 60
+    settings.GISPORTAL_SOURCES_DEADLINE = 120
+    settings.GISPORTAL_SOURCES_MAX_BYTES = 20 * 1024 * 1024
+    settings.GISPORTAL_HARVEST_PAGE_SIZE = 700
+    source = actions.source_add(f"{live_url}/ows", "wfs")
+    caps = {**source.capabilities, "version": "1.1.0"}
+    type(source).objects.filter(pk=source.pk).update(capabilities=caps)
+    layer = harvest.layer_ensure(source.pk, "gisportal:dzialki")
+    type(layer).objects.filter(pk=layer.pk).update(id_property="ID_DZIALKI")
+    run = harvest.harvest_now(layer.pk)
+    assert run.status == "done", (run.error, run.report)
+    from layers.models import Parcel
+
+    expected = set(Parcel.objects.current().values_list("parcel_id", flat=True))
+    assert set(_current(layer)) == expected and run.pages >= 3
+    p = Parcel.objects.current().order_by("parcel_id").first()
+    f = _current(layer)[p.parcel_id]
+    assert f.geom.equals_exact(p.geom, tolerance=0.001)
