@@ -54,6 +54,9 @@ class Layer:
     current_only: bool = True  # registry objects with life-cycle dates
     required_capability: str = "view_public_layers"
     labels_of: str = ""  # for label-only layers (numery_dzialek): the layer whose labels they are
+    # for view-only layers (the INSPIRE view layers, CP.CadastralParcel …): the layer whose data they portray
+    # under another name and style; served by the WMS only (downloads have their own schema, ogc/inspire)
+    view_of: str = ""
     tiles: bool = False  # vector tiles (OGC API – Tiles, MVT)
     tile_min_zoom: int = 13  # WebMercatorQuad level below which the layer's tiles are empty
     tile_detail_zoom: int = 16  # from this level on the tiles carry `tile_attributes` besides the id
@@ -67,6 +70,11 @@ class Layer:
 
     def title(self, language: str = "pl") -> str:
         return self.title_en if language.startswith("en") else self.title_pl
+
+    @property
+    def is_dataset(self) -> bool:
+        """A data set of its own (features, a metadata record), not labels or a view of another layer."""
+        return not self.labels_of and not self.view_of
 
     def abstract(self, language: str = "pl") -> str:
         return self.abstract_en if language.startswith("en") else self.abstract_pl

@@ -114,12 +114,12 @@ FIELDS = (
 def published_layers() -> tuple[catalogue.Layer, ...]:
     """The layers whose data sets are described (ISO record, CSW, OGC API – Records): what anyone may read,
     label-only layers (numery_dzialek) excepted."""
-    return tuple(layer for layer in catalogue.layers_for(AnonymousUser()) if not layer.labels_of)
+    return tuple(layer for layer in catalogue.layers_for(AnonymousUser()) if layer.is_dataset)
 
 
 def published_layer(name: str) -> catalogue.Layer | None:
     layer = catalogue.get_layer(name)
-    if layer is None or layer.labels_of or not catalogue.user_can_read(AnonymousUser(), layer):
+    if layer is None or not layer.is_dataset or not catalogue.user_can_read(AnonymousUser(), layer):
         return None
     return layer
 

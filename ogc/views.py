@@ -80,7 +80,7 @@ def _is_xml(request) -> bool:
 def metadata_record(request, name: str):
     """/metadane/<layer>.xml: the ISO 19139 record of a data set (the MetadataURL of WFS and WMS)."""
     layer = get_layer(name)
-    if layer is None or layer.labels_of or not user_can_read(request.user, layer):
+    if layer is None or not layer.is_dataset or not user_can_read(request.user, layer):
         raise Http404
     lang = (
         "en"

@@ -62,4 +62,4 @@ class FeatureType:
 
 def feature_types(user) -> tuple[FeatureType, ...]:
     """The feature types this user may read; label-only layers (numery_dzialek) are not features."""
-    return tuple(FeatureType(la) for la in catalogue.layers_for(user) if not la.labels_of)
+    return tuple(FeatureType(la) for la in catalogue.layers_for(user) if la.is_dataset)

@@ -209,7 +209,7 @@ def public_layers() -> list:
     return [
         layer
         for layer in all_layers()
-        if layer.required_capability == "view_public_layers" and not layer.labels_of
+        if layer.required_capability == "view_public_layers" and layer.is_dataset
     ]
 
 
