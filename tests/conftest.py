@@ -254,3 +254,19 @@ def envelopes_queued(monkeypatch):
     queued: list[int] = []
     monkeypatch.setattr(actions, "_enqueue", lambda pk: queued.append(pk))
     return queued
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the whole run: the browser tests in tests/e2e/ and the
+    few elsewhere (a second sync_playwright() in the same run finds the first one's event loop running)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.helpers import ARTIFACTS, CHROMIUM
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM is used beside Playwright's event loop
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -547,41 +547,31 @@ def test_featureinfo_remote_exception(client, remote):
 
 
 # ---------------------------------------------------------------- the map portal in a browser
-def test_map_draws_the_cascaded_layer_through_our_wms(live_url, remote):
+def test_map_draws_the_cascaded_layer_through_our_wms(live_url, remote, browser):
     """Ticking the external layer draws it (the remote's colour on the map canvas) from our /ows; the
     browser never calls the remote."""
-    from pathlib import Path
-
-    from playwright.sync_api import sync_playwright
-
-    from .e2e.helpers import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
     name = remote["names"]["/wms11"]["kolor"]
     asked: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 700}, locale="pl-PL")
-            page.on("request", lambda r: asked.append(r.url))
-            page.goto(f"{live_url}/")
-            box = page.locator(f"#layer-list input[value='{name}']")
-            assert box.is_visible() and not box.is_checked()
-            assert "Źródła zewnętrzne" in page.inner_text("#layer-list")
-            with page.expect_response(lambda r: f"LAYERS={name}" in r.url, timeout=30000) as answer:
-                box.check()
-            assert answer.value.status == 200 and answer.value.headers["content-type"] == "image/png"
-            page.wait_for_function(
-                """() => Array.from(document.querySelectorAll('#map canvas')).some((c) => {
-                  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                  for (let i = 0; i < d.length; i += 64) if (d[i] === 0 && d[i + 1] === 120 && d[i + 2] === 255) return true;
-                  return false;
-                })""",
-                timeout=30000,
-            )
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1000, "height": 700}, locale="pl-PL")
+    try:
+        page.on("request", lambda r: asked.append(r.url))
+        page.goto(f"{live_url}/")
+        box = page.locator(f"#layer-list input[value='{name}']")
+        assert box.is_visible() and not box.is_checked()
+        assert "Źródła zewnętrzne" in page.inner_text("#layer-list")
+        with page.expect_response(lambda r: f"LAYERS={name}" in r.url, timeout=30000) as answer:
+            box.check()
+        assert answer.value.status == 200 and answer.value.headers["content-type"] == "image/png"
+        page.wait_for_function(
+            """() => Array.from(document.querySelectorAll('#map canvas')).some((c) => {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              for (let i = 0; i < d.length; i += 64) if (d[i] === 0 && d[i + 1] === 120 && d[i + 2] === 255) return true;
+              return false;
+            })""",
+            timeout=30000,
+        )
+    finally:
+        page.close()
     assert asked and all(u.startswith(live_url) or u.startswith("data:") for u in asked), [
         u for u in asked if not u.startswith(live_url)
     ][:5]

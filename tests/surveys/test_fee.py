@@ -13,7 +13,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gisportal.core.errors import InvalidInput
 from services.cases.actions import case_fee_issue
@@ -148,7 +148,7 @@ def test_without_rates_nothing_is_issued_and_the_clerk_gets_a_clear_refusal(
 ):
     case = _file(surveyor, few_parcels, ["egib"])
     assert not Payment.objects.filter(document__case_id=case.pk).exists()
-    with pytest.raises(InvalidInput, match="no rates"):
+    with translation.override("en"), pytest.raises(InvalidInput, match="no rates"):
         case_fee_issue(case.pk, actor=county_clerk, key="x")
     assert not Payment.objects.filter(document__case_id=case.pk).exists()
 
@@ -238,7 +238,7 @@ def test_older_notifications_without_a_choice_get_everything():
 def test_rates_only_for_a_county_and_sane(county):  # noqa: F811
     gmina = Office.objects.exclude(kind="county").first()
     day = timezone.localdate()
-    with pytest.raises(InvalidInput, match="county"):
+    with translation.override("en"), pytest.raises(InvalidInput, match="county"):
         material_rate_set(office=gmina, material="egib", unit="ha", base_rate=D(1), valid_from=day, label="x")
     for bad in (
         {"material": "wszystko"},
