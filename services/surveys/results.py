@@ -44,6 +44,7 @@ from gisportal.core.errors import GisportalError, InvalidInput
 from layers.actions import registry_import
 from layers.exporting.egib import export_egib
 from layers.importing.base import ImportFailed
+from layers.importing.egib import EGIB_NAMESPACES, FEATURE_KINDS
 from layers.importing.readers import EgibFile
 from layers.models import (
     AddressPoint,
@@ -243,6 +244,34 @@ def _unit_of(official_id: str) -> str:
     return (official_id or "").split(".", 1)[0]
 
 
+GML_NS = "http://www.opengis.net/gml/3.2"
+# the child holding an object's official identifier, per kind (as the EGiB reader reads it)
+OFFICIAL_ID = {
+    "unit": "idJednostkiEwid",
+    "precinct": "idObrebu",
+    "jrg": "idJednostkiRejestrowej",
+    "parcel": "idDzialki",
+    "building": "idBudynku",
+    "landuse": "idUzytku",
+    "soil": "idKonturu",
+}
+
+
+def _kind_and_unit(member) -> tuple[str, str]:
+    """An exported object's kind and cadastral unit, from its element (a gml:featureMember's child or the
+    object itself): the kind from its EGiB name, the unit from its official identifier."""
+    feature = member
+    if etree.QName(member).namespace == GML_NS:
+        feature = next((c for c in member if isinstance(c.tag, str)), None)
+        if feature is None:
+            return "", ""
+    name = etree.QName(feature)
+    kind = FEATURE_KINDS.get(name.localname, "") if name.namespace in EGIB_NAMESPACES else ""
+    tag = OFFICIAL_ID.get(kind)
+    official = (feature.findtext(f"{{{name.namespace}}}{tag}") or "").strip() if tag else ""
+    return kind, _unit_of(official)
+
+
 def _scope(case: Case, records: list) -> tuple[GEOSGeometry, set[str]] | None:
     """The cadastral units the work is in (those the work area touches and those the file's objects name)
     and the union of their geometries: the merge's export is limited to it. None (the whole register) when
@@ -281,13 +310,6 @@ def _write_merged(gml: Path, diff: dict, workdir: Path, kinds: dict, scope) -> P
     base = workdir / "registry.gml"
     area, units = scope if scope is not None else (None, None)
     export_egib(base, only_current=True, personal_data=False, area=area)
-    base_kinds: dict[Key, tuple[str, str]] = {}
-    if units is not None:
-        reader = EgibFile(base)
-        try:
-            base_kinds = {(r.namespace, r.local_id): (r.kind, _unit_of(r.official_id)) for r in reader}
-        finally:
-            reader.close()
     replace = _keys(diff, "changed", "retired")
     take = _keys(diff, "new", "changed")
     in_base: set[Key] = set()
@@ -303,8 +325,8 @@ def _write_merged(gml: Path, diff: dict, workdir: Path, kinds: dict, scope) -> P
                     opened.__enter__()
                 key = _iip(member)
                 if key is not None:
-                    if units is not None:
-                        kind, unit = base_kinds.get(key, ("", ""))
+                    if units is not None:  # each object's kind and unit read as it streams past
+                        kind, unit = _kind_and_unit(member)
                         if kind == "address" or (kind in SCOPED and unit not in units):
                             continue  # a neighbouring unit's object touching the area: its unit left alone
                         written[kind] = written.get(kind, 0) + 1

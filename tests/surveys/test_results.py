@@ -506,3 +506,35 @@ def test_a_lost_check_is_queued_again_by_the_sweep(case, surveyor, site, tmp_pat
     assert results_module.results_sweep() == 0  # just queued: not lost
     assert results_module.results_sweep(now=timezone.now() + timedelta(minutes=16)) == 1
     assert queued == [res.pk]
+
+
+def test_kind_and_unit_read_while_streaming_match_the_egib_reader(demo_data, tmp_path):
+    """The merge learns each exported object's kind and cadastral unit as it streams past (no second full
+    parse): the same as the EGiB reader says, for every object of a unit's export."""
+    from layers.exporting.egib import export_egib
+    from layers.importing.readers import EgibFile
+    from layers.models import Parcel
+    from services.surveys import results
+
+    parcel = Parcel.objects.current().order_by("parcel_id")[100]
+    area = parcel.geom.buffer(300)
+    area.srid = 2180
+    path = tmp_path / "unit.gml"
+    export_egib(path, only_current=True, personal_data=False, area=area)
+    reader = EgibFile(path)
+    try:
+        expected = {(r.namespace, r.local_id): (r.kind, results._unit_of(r.official_id)) for r in reader}
+    finally:
+        reader.close()
+    got = {}
+    for _root, member in results._members(path):
+        key = results._iip(member)
+        if key is not None:
+            got[key] = results._kind_and_unit(member)
+
+    # an address point has no unit (the merge leaves addresses alone whatever it is)
+    def plain(d):
+        return {k: (kind, "" if kind == "address" else unit) for k, (kind, unit) in d.items()}
+
+    assert plain(got) == plain(expected) and len(got) > 100
+    assert {k for k, _u in got.values()} >= {"parcel", "building", "precinct"}
