@@ -251,6 +251,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 GISPORTAL_DEFAULT_NAMESPACE = os.environ.get("GISPORTAL_DEFAULT_NAMESPACE", "PL.PZGiK.1418.EGiB")
+# the namespace of the inspireId of the harmonised INSPIRE features (ogc/inspire): the county's EGiB
+GISPORTAL_INSPIRE_NAMESPACE = os.environ.get("GISPORTAL_INSPIRE_NAMESPACE", "PL.PZGiK.1418.EGiB")
 # office seals for receipts: <dir>/<office code>/{key.pem,cert.pem}; demo seals are generated when missing
 GISPORTAL_SEAL_DIR = Path(os.environ.get("GISPORTAL_SEAL_DIR", STATE_DIR / "seals"))
 # Off by default: production installs each office's key and certificate (`gisportal seal-rotate`) and

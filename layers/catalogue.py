@@ -355,11 +355,212 @@ LAYERS: tuple[Layer, ...] = (
     ),
 )
 
+# ---- the INSPIRE view layers: the data of the layers above under the harmonised layer names, titles and
+# default styles of the data specifications (TG Cadastral Parcels 3.1 §11, Addresses 3.1 §11, Buildings
+# 3.1 §11; titles as in Regulation 1089/2010 Annex II and its Polish text). WMS only: the INSPIRE download
+# (cp:CadastralParcel, …) has its own schema (ogc/inspire). Their attributes (GetFeatureInfo) carry the
+# INSPIRE property names where one of ours maps straight onto one; the styles are in ogc/render/styles.py.
+_INSPIRE_KEYWORDS = ("INSPIRE", "infoMapAccessService")
+INSPIRE_LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="CP.CadastralParcel",
+        group="inspire",
+        title_pl="Działka katastralna",
+        title_en="Cadastral Parcel",
+        abstract_pl="Działki ewidencyjne gminy Piaseczno (EGiB) jako działki katastralne INSPIRE (temat: działki "
+        "katastralne), w stylu domyślnym specyfikacji danych: granice czarną linią, etykieta – numer działki.",
+        abstract_en="Cadastral parcels of gmina Piaseczno (EGiB) as INSPIRE cadastral parcels (theme: cadastral "
+        "parcels), in the default style of the data specification: black outlines, labelled with the parcel number.",
+        model="layers.Parcel",
+        geometry_type="MultiPolygon",
+        id_attribute="nationalCadastralReference",
+        public_attributes=(
+            A(
+                "nationalCadastralReference",
+                "parcel_id",
+                title_pl="Identyfikator działki",
+                title_en="National cadastral reference",
+            ),
+            A("label", "number", title_pl="Numer działki", title_en="Label"),
+            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
+            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            A("zoning", "precinct__precinct_id", title_pl="Obręb ewidencyjny", title_en="Cadastral zoning"),
+            A(
+                "beginLifespanVersion",
+                "start_version",
+                "datetime",
+                "Początek wersji",
+                "Begin of lifespan version",
+            ),
+        ),
+        max_scale=20000,
+        default_style="CP.CadastralParcel.Default",
+        styles=("CP.CadastralParcel.Default",),
+        inspire_alias="CP.CadastralParcel",
+        keywords=(*_INSPIRE_KEYWORDS, "Działki katastralne", "Cadastral parcels"),
+        view_of="dzialki",
+    ),
+    Layer(
+        name="CP.CadastralZoning",
+        group="inspire",
+        title_pl="Obszar katastralny",
+        title_en="Cadastral Zoning",
+        abstract_pl="Obręby ewidencyjne gminy Piaseczno jako obszary katastralne INSPIRE (drugi poziom podziału "
+        "katastralnego), w stylu domyślnym specyfikacji danych: granice czarną linią 2 px, etykieta – nazwa obrębu.",
+        abstract_en="Cadastral precincts of gmina Piaseczno as INSPIRE cadastral zonings (the second level of the "
+        "cadastral hierarchy), in the default style of the data specification: 2 px black outlines, labelled with "
+        "the precinct name.",
+        model="layers.Precinct",
+        geometry_type="MultiPolygon",
+        id_attribute="nationalCadastralZoningReference",
+        public_attributes=(
+            A(
+                "nationalCadastralZoningReference",
+                "precinct_id",
+                title_pl="Identyfikator obrębu",
+                title_en="National cadastral zoning reference",
+            ),
+            A("label", "name", title_pl="Nazwa obrębu", title_en="Label"),
+            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
+            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            A(
+                "upperLevelUnit",
+                "unit__unit_id",
+                title_pl="Jednostka ewidencyjna",
+                title_en="Upper level unit",
+            ),
+            A(
+                "beginLifespanVersion",
+                "start_version",
+                "datetime",
+                "Początek wersji",
+                "Begin of lifespan version",
+            ),
+        ),
+        max_scale=20000,
+        default_style="CP.CadastralZoning.Default",
+        styles=("CP.CadastralZoning.Default",),
+        inspire_alias="CP.CadastralZoning",
+        keywords=(*_INSPIRE_KEYWORDS, "Działki katastralne", "Cadastral parcels"),
+        view_of="obreby",
+    ),
+    Layer(
+        # the boundaries are the outlines of the current parcels, drawn as lines (the registry keeps no boundary
+        # lines of its own); a click inside a parcel is not on a boundary, so the layer is not queryable
+        name="CP.CadastralBoundary",
+        group="inspire",
+        title_pl="Granica katastralna",
+        title_en="Cadastral Boundary",
+        abstract_pl="Granice działek ewidencyjnych gminy Piaseczno jako granice katastralne INSPIRE: obrysy działek "
+        "czarną linią 1 px (styl domyślny specyfikacji danych).",
+        abstract_en="Boundaries of the cadastral parcels of gmina Piaseczno as INSPIRE cadastral boundaries: the "
+        "parcel outlines as 1 px black lines (the default style of the data specification).",
+        model="layers.Parcel",
+        geometry_type="MultiPolygon",
+        id_attribute="nationalCadastralReference",
+        public_attributes=(
+            A(
+                "nationalCadastralReference",
+                "parcel_id",
+                title_pl="Identyfikator działki",
+                title_en="National cadastral reference",
+            ),
+        ),
+        queryable=False,
+        max_scale=20000,
+        default_style="CP.CadastralBoundary.Default",
+        styles=("CP.CadastralBoundary.Default",),
+        inspire_alias="CP.CadastralBoundary",
+        keywords=(*_INSPIRE_KEYWORDS, "Działki katastralne", "Cadastral parcels"),
+        view_of="dzialki",
+    ),
+    Layer(
+        name="AD.Address",
+        keeper="gmina",
+        group="inspire",
+        title_pl="Adresy",
+        title_en="Addresses",
+        abstract_pl="Punkty adresowe gminy Piaseczno (EMUiA) jako adresy INSPIRE, w stylu domyślnym specyfikacji "
+        "danych: kwadrat 6 px (punkt adresowy w obrysie budynku lub działki: wypełnienie szare 75%).",
+        abstract_en="Address points of gmina Piaseczno (EMUiA) as INSPIRE addresses, in the default style of the "
+        "data specification: a 6 px square (a point within the building or parcel: 75% grey fill).",
+        model="layers.AddressPoint",
+        geometry_type="Point",
+        id_attribute="localId",
+        public_attributes=(
+            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
+            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            A("locatorDesignator", "number", title_pl="Numer porządkowy", title_en="Locator designator"),
+            A("thoroughfareName", "street", title_pl="Ulica", title_en="Thoroughfare name"),
+            A("addressAreaName", "locality", title_pl="Miejscowość", title_en="Address area name"),
+            A("postCode", "postcode", title_pl="Kod pocztowy", title_en="Post code"),
+            A(
+                "beginLifespanVersion",
+                "start_version",
+                "datetime",
+                "Początek wersji",
+                "Begin of lifespan version",
+            ),
+        ),
+        default_style="AD.Address.Default",
+        styles=("AD.Address.Default",),
+        inspire_alias="AD.Address",
+        keywords=(*_INSPIRE_KEYWORDS, "Adresy", "Addresses"),
+        view_of="adresy",
+    ),
+    Layer(
+        name="BU.Building",
+        group="inspire",
+        title_pl="Budynek",
+        title_en="Building",
+        abstract_pl="Budynki z EGiB gminy Piaseczno jako budynki INSPIRE (profil 2D), w stylu domyślnym "
+        "specyfikacji danych: wypełnienie szare z czarnym obrysem.",
+        abstract_en="Buildings from the EGiB of gmina Piaseczno as INSPIRE buildings (2D profile), in the default "
+        "style of the data specification: grey fill with a black outline.",
+        model="layers.Building",
+        geometry_type="MultiPolygon",
+        id_attribute="localId",
+        public_attributes=(
+            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
+            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            A(
+                "externalReference",
+                "building_id",
+                title_pl="Identyfikator budynku",
+                title_en="External reference",
+            ),
+            A(
+                "numberOfFloorsAboveGround",
+                "storeys_above",
+                "integer",
+                "Kondygnacje nadziemne",
+                "Number of floors above ground",
+            ),
+            A(
+                "beginLifespanVersion",
+                "start_version",
+                "datetime",
+                "Początek wersji",
+                "Begin of lifespan version",
+            ),
+        ),
+        min_scale=50,
+        max_scale=25000,
+        default_style="BU.Building.Default",
+        styles=("BU.Building.Default",),
+        inspire_alias="BU.Building",
+        keywords=(*_INSPIRE_KEYWORDS, "Budynki", "Buildings"),
+        view_of="budynki",
+    ),
+)
+LAYERS = LAYERS + INSPIRE_LAYERS
+
 GROUPS: tuple[LayerGroup, ...] = (
     LayerGroup("egib", "Ewidencja gruntów i budynków", "Land and building register"),
     LayerGroup("adresy", "Adresy", "Addresses"),
     LayerGroup("planowanie", "Planowanie przestrzenne", "Spatial planning"),
     LayerGroup("granice", "Granice", "Boundaries"),
+    LayerGroup("inspire", "INSPIRE – warstwy zharmonizowane", "INSPIRE – harmonised layers"),
     LayerGroup("zrodla", "Dane z innych urzędów", "Data from other offices"),
 )
 
@@ -390,7 +591,8 @@ def layer_names() -> tuple[str, ...]:
 
 
 def get_layer(name: str) -> Layer | None:
-    """The layer of that exact name (names are lower-case ASCII), or None."""
+    """The layer of that exact name (case-sensitive: lower-case ASCII, or an INSPIRE layer name such as
+    `CP.CadastralParcel` for a view layer), or None."""
     found = _BY_NAME.get(name)
     if found is None and _extra is not None:
         found = next((layer for layer in extra_layers() if layer.name == name), None)
@@ -413,7 +615,9 @@ def validate_catalogue() -> list[str]:
     for layer in LAYERS:
         if layer.group not in group_names:
             problems.append(f"{layer.name}: no group {layer.group}")
-        if not _IDENT.match(layer.name) or layer.name != layer.name.lower():
+        if layer.view_of:
+            problems += _view_problems(layer)
+        elif not _IDENT.match(layer.name) or layer.name != layer.name.lower():
             problems.append(f"{layer.name}: a layer name is a lower-case ASCII identifier")
         if layer.id_attribute not in layer.attribute_names:
             problems.append(f"{layer.name}: id attribute {layer.id_attribute} is not public")
@@ -435,12 +639,35 @@ def validate_catalogue() -> list[str]:
     return problems
 
 
+def _view_problems(layer: Layer) -> list[str]:
+    """A view layer portrays a declared data set (same model) under a lower-case or an INSPIRE layer name, is
+    not a label layer and has no tiles (the WMS alone serves it)."""
+    problems = []
+    if not (
+        _INSPIRE_LAYER_NAME.match(layer.name)
+        or (_IDENT.match(layer.name) and layer.name == layer.name.lower())
+    ):
+        problems.append(f"{layer.name}: a view layer's name is lower-case ASCII or an INSPIRE layer name")
+    portrayed = _BY_NAME.get(layer.view_of)
+    if portrayed is None or not portrayed.is_dataset:
+        problems.append(f"{layer.name}: view_of {layer.view_of} is not a declared data set layer")
+    elif portrayed.model != layer.model:
+        problems.append(
+            f"{layer.name}: portrays {layer.view_of} but reads {layer.model}, not {portrayed.model}"
+        )
+    if layer.labels_of or layer.tiles:
+        problems.append(f"{layer.name}: a view layer has neither labels_of nor tiles")
+    return problems
+
+
 # ---- where the rows of a layer are: one definition for querysets and SQL ---------------------------
 CURRENT_ROW_FIELD = "end_object"  # registry objects (layers.models.RegistryObject): set once retired
 GEOMETRY_FIELD = "geom"
 PARTITION_FIELD = "layer_id"  # harvested layers (layers.HarvestedFeature)
 ALIAS = "t"  # the layer's own table in `SqlSource` SQL
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# INSPIRE layer names (http://inspire.ec.europa.eu/layer): theme prefix, then dotted CamelCase parts
+_INSPIRE_LAYER_NAME = re.compile(r"^[A-Z]{2}(\.[A-Z][A-Za-z0-9]*)+$")
 
 
 def layer_model(layer: Layer):
@@ -549,6 +776,7 @@ def layer_sql_source(layer: Layer, attributes: Iterable[Attribute] = ()) -> SqlS
 
 __all__ = [
     "LAYERS",
+    "INSPIRE_LAYERS",
     "GROUPS",
     "Layer",
     "Attribute",

@@ -123,6 +123,11 @@ def test_catalogue_is_consistent():
         "adresy",
         "mpzp",
         "granice",
+        "CP.CadastralParcel",
+        "CP.CadastralZoning",
+        "CP.CadastralBoundary",
+        "AD.Address",
+        "BU.Building",
     }
 
 

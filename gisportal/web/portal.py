@@ -30,6 +30,8 @@ def _layers(user) -> list[dict]:
     """Layers the user may see (server-side check), with their legend, for the map's layer list."""
     out = []
     for layer in catalogue.layers_for(user):
+        if layer.view_of:  # INSPIRE view layers repeat ours under INSPIRE names, for INSPIRE clients
+            continue
         out.append(
             {
                 "name": layer.name,
@@ -87,6 +89,8 @@ def _attribute_labels(user) -> dict:
     values = _value_labels()
     out = {}
     for layer in catalogue.layers_for(user):
+        if layer.view_of:
+            continue
         attributes = {}
         for a in layer.public_attributes:
             title = (a.title_en if lang == "en" else a.title_pl) or a.name

@@ -19,6 +19,11 @@ from gisportal.core.crs import SERVED_EPSG, north_first
 from gisportal.core.errors import InvalidInput
 
 SUPPORTED_EPSG = SERVED_EPSG
+# ETRS89 / LAEA Europe, the pan-European INSPIRE projection (north-first, like 2180): offered by the WMS for its
+# INSPIRE view layers only (ogc.wms.requests.layer_extra_crs) and by the WFS for every type (its OTHER_CRS);
+# the OGC API answers in SUPPORTED_EPSG
+ETRS89_LAEA = 3035
+WMS_EPSG = (*SUPPORTED_EPSG, ETRS89_LAEA)
 __all__ = ["CrsRef", "Form", "InvalidCRS", "Protocol", "north_first", "parse_crs", "to_xy", "from_xy"]
 CRS84 = "CRS84"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.contrib.gis.geos import GEOSGeometry
 from lxml import etree
@@ -31,6 +32,9 @@ class Context:
     srs_name: str = "http://www.opengis.net/def/crs/EPSG/0/2180"
     north_first: bool = True
     decimals: int = 2
+    # the xlink:href of another harmonised feature by its gml:id (the service's GetFeatureById URL);
+    # None: references are written as nil (other:unpopulated)
+    feature_href: Callable[[str], str] | None = None
 
     def el(self, parent, ns: str, tag: str, text: str | None = None, **attrs):
         e = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: str(v) for k, v in attrs.items()})
@@ -41,6 +45,27 @@ class Context:
     def nil(self, parent, ns: str, tag: str, reason: str = "other:unpopulated"):
         """An element left empty on purpose: xsi:nil with its nilReason (INSPIRE voidable)."""
         return self.el(parent, ns, tag, **{f"{{{XSI}}}nil": "true", "nilReason": reason})
+
+    def ref(self, parent, ns: str, tag: str, fid: str | None, title: str | None = None):
+        """A feature reference (gml:ReferenceType) to the feature of gml:id `fid`; nil when unknown."""
+        if not fid or self.feature_href is None:
+            return self.nil(parent, ns, tag)
+        attrs = {f"{{{XLINK}}}href": self.feature_href(fid)}
+        if title:
+            attrs[f"{{{XLINK}}}title"] = title
+        return self.el(parent, ns, tag, **attrs)
+
+    def code(self, parent, ns: str, tag: str, codelist: str, value: str):
+        """A code list value (gml:ReferenceType) as the INSPIRE registry's URI."""
+        return self.el(
+            parent, ns, tag, **{f"{{{XLINK}}}href": f"{codelist}/{value}", f"{{{XLINK}}}title": value}
+        )
+
+    def date_time(self, parent, ns: str, tag: str, value, reason: str = "unknown"):
+        """An xs:dateTime (UTC, `Z`), or nil with `reason` when the value is unknown."""
+        if value is None:
+            return self.nil(parent, ns, tag, reason)
+        return self.el(parent, ns, tag, iso_datetime(value))
 
     def _coords(self, geom: GEOSGeometry) -> GEOSGeometry:
         if geom.srid != self.srid:
@@ -103,7 +128,48 @@ class Context:
         return holder
 
 
+def with_geometries(queryset, srid: int):
+    """The rows with their geometry (`inspire_geom`) and a point on their surface (`inspire_point`) in the
+    output CRS, computed by PostGIS (every registry model's geometry is `geom`, EPSG:2180)."""
+    from django.contrib.gis.db.models.functions import PointOnSurface, Transform
+
+    if srid == STORAGE_SRID:
+        return queryset.annotate(inspire_point=PointOnSurface("geom"))
+    return queryset.annotate(
+        inspire_geom=Transform("geom", srid), inspire_point=Transform(PointOnSurface("geom"), srid)
+    )
+
+
+def row_geometry(row) -> GEOSGeometry:
+    return getattr(row, "inspire_geom", None) or row.geom
+
+
+def row_point(row) -> GEOSGeometry | None:
+    return getattr(row, "inspire_point", None)
+
+
+def iso_datetime(value) -> str:
+    """An aware or naive (UTC) datetime as xs:dateTime in UTC: 2024-05-01T10:00:00Z."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat() + "Z"
+
+
 @dataclass(frozen=True)
+class Source:
+    """Where some features of a type come from: the rows (`queryset`), how one is written (`encode`) and
+    the prefix of their gml:ids (`<key>.<primary key>`). A type whose features come from two models
+    (cp:CadastralZoning: cadastral units and precincts) has two sources, served one after the other."""
+
+    key: str
+    queryset: Callable[[], object]
+    encode: Callable[[object, Context], etree._Element]
+
+    def fid(self, pk: int) -> str:
+        return f"{self.key}.{pk}"
+
+
+@dataclass(frozen=True, eq=False)  # one object per type (hashable by identity: `extra` is a dict)
 class InspireType:
     """One harmonised feature type: its qualified name, namespace and official schema, the data set it
     belongs to (the spatial data set identifier of the INSPIRE stored query), where its rows come from and
@@ -122,6 +188,15 @@ class InspireType:
     encode: Callable[[object, Context], etree._Element]  # one row → the feature element (not attached)
     geometry_type: str = "MultiPolygon"
     extra: dict = field(default_factory=dict)
+    # the sources in the order they are served; empty: one source, the `queryset` and `encode` above with
+    # gml:ids `<local name>.<primary key>`
+    parts: tuple[Source, ...] = ()
+    # the catalogue layer whose readers may read this type, whose extent and metadata record it shares
+    layer: str = ""
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return self.parts or (Source(self.local_name, self.queryset, self.encode),)
 
     @property
     def prefix(self) -> str:

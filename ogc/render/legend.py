@@ -39,10 +39,11 @@ def legend_png(style: Style, language: str, *, width: int | None = None, fmt: st
                 ],
             }
         elif "line" in kinds:
-            geom = {
-                "type": "LineString",
-                "coordinates": [[3, y0 + SWATCH / 2], [5 + SWATCH, y0 + SWATCH / 2]],
-            }
+            # on a pixel's middle for odd widths (a 1 px line crisp, not smeared over two rows), between two
+            # pixels for even ones
+            width = max(float(a["stroke-width"]) for k, a in rule.symbolizers if k == "line")
+            y = y0 + SWATCH / 2 + (0.5 if round(width) % 2 else 0)
+            geom = {"type": "LineString", "coordinates": [[3, y], [5 + SWATCH, y]]}
         else:
             geom = {"type": "Point", "coordinates": [4 + SWATCH / 2, y0 + SWATCH / 2]}
         features.append(
@@ -57,7 +58,7 @@ def legend_png(style: Style, language: str, *, width: int | None = None, fmt: st
         )
         symbolizers = []
         for k, a in rule.symbolizers:
-            if k == "text":
+            if k == "text" and not a.get("glyph"):  # a label rule shows a sample; a glyph (a square) itself
                 a = {**a, "expr": "[t]", "placement": "point"}
             symbolizers.append(_symbolizer_xml(k, a))
         styles.append(

@@ -318,6 +318,132 @@ STYLES: dict[str, dict[str, Style]] = {
 }
 
 
+# ---- the INSPIRE default styles of the view layers (layers.catalogue.INSPIRE_LAYERS), named and titled as the
+# data specifications name them (TG Cadastral Parcels 3.1 §11.2, Addresses 3.1 §11.2, Buildings 3.1 §11.2; the
+# view service ETS at42 looks for "<layer>.Default"). Arial is drawn in DejaVu Sans, the font the server has.
+INSPIRE_BLACK = "#000000"
+INSPIRE_SCALE = 20000  # CP: every rule from 1:1 to 1:20 000
+
+
+def tg_label(field_expr: str, size: float) -> tuple[str, dict]:
+    """A TG label: black text of that size, no halo (the TGs give none), placed inside the polygon."""
+    kind, attrs = text(field_expr, size, INSPIRE_BLACK)
+    return kind, {**attrs, "halo-radius": 0}
+
+
+def square(fill: str, size: float = 6) -> tuple[str, dict]:
+    """A `size` px square with a 1 px black border (SE WellKnownName "square"): Mapnik has no square marker
+    shape, so the square is the glyph U+25A0 of the map font with a black halo; `glyph` tells the legend to
+    draw the same glyph (not a sample text)."""
+    kind, attrs = text("'\u25a0'", size * 1.5, fill, halo=INSPIRE_BLACK, placement="point")
+    return kind, {**attrs, "halo-radius": 1, "allow-overlap": "true", "glyph": True}
+
+
+INSPIRE_STYLES: dict[str, dict[str, Style]] = {
+    "CP.CadastralParcel": {
+        "CP.CadastralParcel.Default": Style(
+            "CP.CadastralParcel.Default",
+            "Działka katastralna – styl domyślny",
+            "Cadastral Parcel Default Style",
+            (
+                Rule(
+                    "granica działki katastralnej",
+                    "cadastral parcel outline",
+                    (line(INSPIRE_BLACK, 1.0),),
+                    min_scale=1,
+                    max_scale=INSPIRE_SCALE,
+                ),
+                Rule(
+                    "etykieta działki (numer)",
+                    "parcel label (number)",
+                    (tg_label("[number]", 10),),
+                    min_scale=1,
+                    max_scale=INSPIRE_SCALE,
+                    legend=False,
+                ),
+            ),
+            columns=("number",),
+        ),
+    },
+    "CP.CadastralZoning": {
+        "CP.CadastralZoning.Default": Style(
+            "CP.CadastralZoning.Default",
+            "Obszar katastralny – styl domyślny",
+            "Cadastral Zoning Default Style",
+            (
+                Rule(
+                    "granica obszaru katastralnego",
+                    "cadastral zoning outline",
+                    (line(INSPIRE_BLACK, 2.0),),
+                    min_scale=1,
+                    max_scale=INSPIRE_SCALE,
+                ),
+                Rule(
+                    "etykieta obszaru (nazwa obrębu)",
+                    "cadastral zoning label (precinct name)",
+                    (tg_label("[name]", 20),),
+                    min_scale=1,
+                    max_scale=INSPIRE_SCALE,
+                    legend=False,
+                ),
+            ),
+            columns=("name",),
+        ),
+    },
+    "CP.CadastralBoundary": {
+        # the parcels' outlines drawn as lines: what a LineSymbolizer over CadastralBoundary lines draws
+        "CP.CadastralBoundary.Default": Style(
+            "CP.CadastralBoundary.Default",
+            "Granica katastralna – styl domyślny",
+            "Cadastral Boundary Default Style",
+            (
+                Rule(
+                    "granica katastralna",
+                    "cadastral boundary",
+                    (line(INSPIRE_BLACK, 1.0),),
+                    min_scale=1,
+                    max_scale=INSPIRE_SCALE,
+                ),
+            ),
+        ),
+    },
+    "AD.Address": {
+        # EMUiA address points lie within the building (or the parcel): position specification "building" or
+        # "parcel", the TG's 75 % grey square; no scale limits
+        "AD.Address.Default": Style(
+            "AD.Address.Default",
+            "Adres – styl domyślny",
+            "Address Default Style",
+            (
+                Rule(
+                    "adres (punkt w budynku lub działce)",
+                    "address (building or parcel)",
+                    (square("#c0c0c0"),),
+                ),
+            ),
+        ),
+    },
+    "BU.Building": {
+        # the reference geometry is a surface: grey fill, black outline 0.4 pt (0.5 px); from 1:50 to 1:25 000
+        "BU.Building.Default": Style(
+            "BU.Building.Default",
+            "Budynek – styl domyślny",
+            "Building Default Style",
+            (
+                Rule(
+                    "budynek",
+                    "building",
+                    (poly("#808080"), line(INSPIRE_BLACK, 0.5)),
+                    min_scale=50,
+                    max_scale=25000,
+                ),
+            ),
+        ),
+    },
+}
+STYLES.update(INSPIRE_STYLES)
+
+
 # the "default" style of a catalogue layer that has no styles of its own, by geometry type: a new layer
 # is one catalogue entry and draws at once; a style of its own is a later choice
 GENERIC_STYLES: dict[str, Style] = {

@@ -18,6 +18,7 @@ from ..common.crs import transform_extent
 from ..common.gml import GISPORTAL_NS, GML, GML311
 from ..features.featuretypes import GEOMETRY, PREFIX, FeatureType, feature_types
 from . import featuretypes as fts
+from . import inspire
 from .featuretypes import XSD_TYPES
 from .requests import (
     COUNT_DEFAULT,
@@ -272,6 +273,7 @@ def _caps_20(language: str, types) -> bytes:
         PREFIX: GISPORTAL_NS,
         "inspire_common": INSPIRE_COMMON,
         "inspire_dls": INSPIRE_DLS,
+        **_inspire_prefixes(types),
     }
     root = etree.Element(
         f"{{{WFS20}}}WFS_Capabilities", nsmap=nsmap, version="2.0.0", updateSequence=update_sequence()
@@ -282,7 +284,7 @@ def _caps_20(language: str, types) -> bytes:
     )
     _service(root, OWS11, language, ("2.0.0", "1.1.0"))
     om = _el(root, OWS11, "OperationsMetadata")
-    names = tuple(ft.typename for ft in types)
+    names = tuple(ft.typename for ft in types) + tuple(t.typename for t in inspire.types_for_types(types))
     _operation(
         om,
         OWS11,
@@ -368,6 +370,38 @@ def _feature_types(ftl, types, language: str, version: str) -> None:
             _el(el, wfs, "MetadataURL", **{f"{{{XLINK}}}href": url})
         else:
             _el(el, wfs, "MetadataURL", url, type="19139", format="text/xml")
+    _inspire_feature_types(ftl, types, language, version)
+
+
+def _inspire_prefixes(types) -> dict[str, str]:
+    return {t.prefix: t.namespace for t in inspire.types_for_types(types)}
+
+
+def _inspire_feature_types(ftl, types, language: str, version: str) -> None:
+    """The harmonised INSPIRE types (ogc/inspire) after ours: GML 3.2 only, their catalogue layer's extent
+    and metadata record. WFS 1.1 lists them too, and answers their GetFeature with an exception."""
+    wfs, ows = (WFS20, OWS11) if version.startswith("2") else (WFS11, OWS10)
+    default, other = ("DefaultCRS", "OtherCRS") if version.startswith("2") else ("DefaultSRS", "OtherSRS")
+    extents = layer_extents()
+    for t in inspire.types_for_types(types):
+        el = _el(ftl, wfs, "FeatureType")
+        _el(el, wfs, "Name", t.typename)
+        _el(el, wfs, "Title", inspire.title(t, language))
+        _el(el, wfs, "Abstract", inspire.abstract(t, language))
+        kws = _el(el, ows, "Keywords")
+        for kw in ("INSPIRE", t.local_name, t.dataset):
+            _el(kws, ows, "Keyword", kw)
+        _el(el, wfs, default, "urn:ogc:def:crs:EPSG::2180")
+        for epsg in OTHER_CRS:
+            _el(el, wfs, other, f"urn:ogc:def:crs:EPSG::{epsg}")
+        if version.startswith("2"):  # WFS 1.1 lists them (clients see them) but serves them in no format
+            _el(_el(el, wfs, "OutputFormats"), wfs, "Format", "application/gml+xml; version=3.2")
+        _wgs84(el, ows, extents.get(t.layer))
+        url = inspire.metadata_url(t)
+        if url and version.startswith("2"):
+            _el(el, wfs, "MetadataURL", **{f"{{{XLINK}}}href": url})
+        elif url:
+            _el(el, wfs, "MetadataURL", url, type="19139", format="text/xml")
 
 
 def _filter_caps_20(root):
@@ -404,6 +438,7 @@ def _caps_11(language: str, types) -> bytes:
         "xlink": XLINK,
         "xsi": XSI,
         PREFIX: GISPORTAL_NS,
+        **_inspire_prefixes(types),
     }
     root = etree.Element(
         f"{{{WFS11}}}WFS_Capabilities", nsmap=nsmap, version="1.1.0", updateSequence=update_sequence()

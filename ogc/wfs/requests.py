@@ -23,6 +23,7 @@ from ..filters.compile import to_q
 from ..filters.fes_xml import parse_filter
 from ..metadata import DATASET_NAMESPACE
 from . import featuretypes as fts
+from . import inspire
 
 VERSIONS = ("2.0.0", "1.1.0")
 ACCEPTED = {"2.0.0": "2.0.0", "2.0.2": "2.0.0", "1.1.0": "1.1.0", "1.1": "1.1.0", "2.0": "2.0.0"}
@@ -31,7 +32,7 @@ MAX_COUNT = 100_000  # the server maximum of one response (MaximumCount; WFS 1.1
 MAX_START = 10_000_000
 MAX_XML = 5 * 1024 * 1024
 DEFAULT_CRS = "urn:ogc:def:crs:EPSG::2180"
-OTHER_CRS = (2178, 4326, 4258, 3857)
+OTHER_CRS = (2178, 4326, 4258, 3857, 3035)  # 3035: ETRS89-LAEA, an INSPIRE CRS
 WFS20 = "http://www.opengis.net/wfs/2.0"
 WFS11 = "http://www.opengis.net/wfs"
 FES20 = "http://www.opengis.net/fes/2.0"
@@ -248,6 +249,10 @@ def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False)
     stored = params.get("STOREDQUERY_ID")
     if stored:
         return stored_query(stored, params, user, common)
+    if inspire.wants(params, namespaces):
+        if value_reference:
+            raise invalid(_("GetPropertyValue is not offered for INSPIRE feature types."), "typeNames")
+        return inspire.parse_kvp(params, user, common, namespaces)
     rid = params.get("RESOURCEID") or params.get("FEATUREID")
     typenames = params.get("TYPENAMES") or params.get("TYPENAME")
     filt = params.get("FILTER") or params.get("QUERY")
@@ -297,6 +302,9 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
     sq_id = sq_id.strip()
     if sq_id in (GET_FEATURE_BY_ID, "GetFeatureById"):
         ident = params.require("ID")
+        harmonised = inspire.feature_by_id(ident, user, common)
+        if harmonised is not None:
+            return harmonised
         parsed = fts.parse_fid(ident, user)
         if parsed is None:
             raise OGCException(
@@ -325,6 +333,16 @@ def stored_query(sq_id: str, params: Params, user, common: dict) -> GetFeature:
                 _("Unknown data set namespace %(ns)s.") % {"ns": values["DataSetIdNamespace"][:60]},
                 "DataSetIdNamespace",
             )
+        if values["Language"].strip().lower() not in LANGUAGES:
+            raise invalid(
+                _("Language %(l)s is not offered (pol, eng).") % {"l": values["Language"][:10]}, "Language"
+            )
+        count = common["count"] if params.get("COUNT") or params.get("MAXFEATURES") else MAX_COUNT
+        harmonised = inspire.dataset(
+            values["DataSetIdCode"], user, common, parse_srs(values["CRS"], "CRS"), count, params.as_dict()
+        )
+        if harmonised is not None:
+            return harmonised
         try:
             ft = fts.resolve(values["DataSetIdCode"].strip(), user, locator="DataSetIdCode")
         except OGCException:
@@ -412,6 +430,11 @@ def parse_getfeature_xml(root, user) -> GetFeature:
         if len(names) != 1:
             raise invalid(
                 _("Each query names exactly one feature type (joins are not offered)."), "typeNames"
+            )
+        if inspire.is_inspire_name(names[0], {k: v for k, v in qel.nsmap.items() if k}):
+            raise invalid(
+                _("INSPIRE feature types are queried with KVP GET requests (or the stored queries)."),
+                "typeNames",
             )
         ft = fts.resolve(names[0], user, namespaces={k: v for k, v in qel.nsmap.items() if k})
         srs = srs or parse_srs(qel.get("srsName"))

@@ -17,13 +17,14 @@ from ..common.exceptions import OGCException, ows_exception_response
 from ..common.kvp import Params
 from ..features import query as wq
 from ..features.featuretypes import GEOMETRY, PREFIX, feature_types
-from . import capabilities
+from . import capabilities, inspire
 from . import featuretypes as fts
 from .encode import GeoJSONWriter, GMLWriter, text_value, values_document, xml_escape
 from .requests import (
     FORMATS,
     JSON_FORMATS,
     GetFeature,
+    _namespaces,
     language,
     negotiate,
     normalise_version,
@@ -100,6 +101,22 @@ def describe_feature_type(request, params: Params, root=None) -> HttpResponse:
             _("Output format %(f)s is not offered.") % {"f": fmt[:60]},
             "outputFormat",
         )
+    namespaces = _namespaces(params.get("NAMESPACES") or params.get("NAMESPACE"))
+    if names and any(inspire.is_inspire_name(n, namespaces) for n in names):
+        if not all(inspire.is_inspire_name(n, namespaces) for n in names):
+            raise OGCException(
+                "InvalidParameterValue",
+                _("INSPIRE feature types are described apart from the other feature types."),
+                "typeNames",
+            )
+        harmonised = [inspire.resolve(n, request.user, namespaces) for n in names]
+        if as_json:
+            raise OGCException(
+                "InvalidParameterValue",
+                _("INSPIRE feature types are described in XML Schema only."),
+                "outputFormat",
+            )
+        return HttpResponse(inspire.describe(harmonised), content_type=XML_MIME)
     types = [fts.resolve(n, request.user) for n in names] if names else list(feature_types(request.user))
     if as_json:
         return HttpResponse(capabilities.describe_json(types), content_type="application/json")
@@ -163,6 +180,8 @@ def _pages(req: GetFeature, fmt: str | None = None) -> tuple[list[wq.Page], int 
 
 def get_feature(request, params: Params, root=None) -> HttpResponse:
     req = _request(request, params, root)
+    if isinstance(req, inspire.InspireGetFeature):
+        return inspire.get_feature(req)
     describe = capabilities.describe_url(req.version, sorted({q.ftype.typename for q in req.queries}))
     crs_name = req.srs.text
     writer = (
@@ -207,6 +226,12 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
             "valueReference",
         )
     req = _request(request, params, root, value_reference=True)
+    if isinstance(req, inspire.InspireGetFeature):
+        raise OGCException(
+            "InvalidParameterValue",
+            _("GetPropertyValue is not offered for INSPIRE feature types."),
+            "typeNames",
+        )
     if req.fmt != "gml":
         raise OGCException("InvalidParameterValue", _("GetPropertyValue returns GML only."), "outputFormat")
     for q in req.queries:

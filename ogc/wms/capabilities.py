@@ -26,7 +26,7 @@ from ..common.contact import SERVICE_CONTACT
 from ..common.crs import transform_extent
 from ..render.legend import legend_size
 from ..render.styles import style_for
-from .requests import EXCEPTION_FORMATS, INFO_FORMATS, LAYER_LIMIT, MAP_FORMATS, MAX_SIZE
+from .requests import EXCEPTION_FORMATS, INFO_FORMATS, LAYER_LIMIT, MAP_FORMATS, MAX_SIZE, layer_extra_crs
 
 WMS = "http://www.opengis.net/wms"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -119,7 +119,10 @@ def capabilities(version: str, language: str, user) -> bytes:
     layers = catalogue.layers_for(user)
     remote = tuple(cascade.cascaded_for(user).values())
     remote_key = hashlib.sha256(repr(remote).encode()).hexdigest()[:16] if remote else "-"
-    key = f"gisportal:wms-caps:{version}:{language}:{','.join(la.name for la in layers)}:{remote_key}:{data_version()}:{endpoint()}"
+    names_key = hashlib.sha256(",".join(la.name for la in layers).encode()).hexdigest()[:16]
+    endpoint_key = hashlib.sha256(endpoint().encode()).hexdigest()[:16]
+    # hashed: the names of 15+ layers made the key longer than a memcached key may be (250)
+    key = f"gisportal:wms-caps:{version}:{language}:{names_key}:{remote_key}:{data_version()}:{endpoint_key}"
     doc = cache.get(key)
     if doc is None:
         doc = (_caps_130 if version == "1.3.0" else _caps_111)(language, layers, remote)
@@ -175,18 +178,27 @@ def _operation(parent, name: str, formats, ns: str | None, post: bool = True):
     return op
 
 
-def _layer_body(el, layer, language: str, version: str, extent, ns: str | None):
+def _layer_body(
+    el, layer, language: str, version: str, extent, ns: str | None, own_crs=(), inherited_extra=()
+):
+    """`own_crs`: CRSs the layer adds to those it inherits; `inherited_extra`: the CRSs beyond CRS_LIST it
+    inherits from its group (a BoundingBox for each, as for every CRS it offers)."""
     _el(el, "Name", layer.name, ns=ns)
     _el(el, "Title", layer.title(language), ns=ns)
     _el(el, "Abstract", layer.abstract(language), ns=ns)
     kw = _el(el, "KeywordList", ns=ns)
     for word in layer.keywords:
         _el(kw, "Keyword", word, ns=ns)
-    _geo_boxes(el, extent, version, ns)
-    if not layer.labels_of:  # the data set's ISO 19139 record (INSPIRE TG: a MetadataURL per layer)
+    for crs in own_crs:
+        _el(el, "CRS" if version == "1.3.0" else "SRS", crs, ns=ns)
+    _geo_boxes(el, extent, version, ns, (*inherited_extra, *own_crs))
+    # the data set's ISO 19139 record (INSPIRE TG: a MetadataURL per layer); a view layer's is the record of
+    # the data set it portrays (labels have none)
+    described = catalogue.get_layer(layer.view_of) if layer.view_of else None if layer.labels_of else layer
+    if described is not None:
         md = _el(el, "MetadataURL", ns=ns, type="ISO19115:2003" if version == "1.3.0" else "TC211")
         _el(md, "Format", "text/xml", ns=ns)
-        _online(md, metadata.record_url(layer), ns=ns)
+        _online(md, metadata.record_url(described), ns=ns)
     for style_name in layer.styles:
         style = style_for(layer.name, style_name)
         st = _el(el, "Style", ns=ns)
@@ -213,7 +225,8 @@ def _layer_body(el, layer, language: str, version: str, extent, ns: str | None):
         )
 
 
-def _geo_boxes(el, extent, version: str, ns: str | None):
+def _geo_boxes(el, extent, version: str, ns: str | None, extra=()):
+    """The geographic box and a BoundingBox per CRS of CRS_LIST and `extra` (CRSs only some layers offer)."""
     lon0, lat0, lon1, lat1 = transform_extent(extent, 4326)
     if version == "1.3.0":
         geo = _el(el, "EX_GeographicBoundingBox")
@@ -221,7 +234,7 @@ def _geo_boxes(el, extent, version: str, ns: str | None):
         _el(geo, "eastBoundLongitude", f"{lon1:.6f}")
         _el(geo, "southBoundLatitude", f"{lat0:.6f}")
         _el(geo, "northBoundLatitude", f"{lat1:.6f}")
-        for crs in CRS_LIST:
+        for crs in (*CRS_LIST, *extra):
             b = _bbox_for(extent, crs, version)
             _el(
                 el,
@@ -242,7 +255,7 @@ def _geo_boxes(el, extent, version: str, ns: str | None):
             maxx=f"{lon1:.6f}",
             maxy=f"{lat1:.6f}",
         )
-        for crs in CRS_LIST[:-1]:
+        for crs in (*CRS_LIST[:-1], *extra):
             b = _bbox_for(extent, crs, version)
             _el(
                 el,
@@ -390,16 +403,22 @@ def _layer_tree(capability, language: str, version: str, layers, ns: str | None,
         names = [n for n in group.layers if n in readable]
         if not names:
             continue
+        members = [catalogue.get_layer(n) for n in names]
+        # CRSs beyond CRS_LIST (EPSG:3035 of the INSPIRE view layers): on the group when all its layers offer
+        # them, else on each layer that does
+        group_extra = tuple(
+            x for x in layer_extra_crs(members[0]) if all(x in layer_extra_crs(m) for m in members)
+        )
         g = _el(root, "Layer", ns=ns)
         _el(g, "Title", group.title(language), ns=ns)
-        for crs in crs_all:
+        for crs in (*crs_all, *group_extra):
             if crs not in common:
                 _el(g, key, crs, ns=ns)
-        _geo_boxes(g, _union(extents[n] for n in names), version, ns)
-        for name in names:
-            layer = catalogue.get_layer(name)
+        _geo_boxes(g, _union(extents[n] for n in names), version, ns, group_extra)
+        for layer in members:
             el = _el(g, "Layer", ns=ns, queryable="1" if layer.queryable else "0", opaque="0")
-            _layer_body(el, layer, language, version, extents[name], ns)
+            own = tuple(x for x in layer_extra_crs(layer) if x not in group_extra)
+            _layer_body(el, layer, language, version, extents[layer.name], ns, own, group_extra)
     if remote:
         g = _el(root, "Layer", ns=ns)
         _el(g, "Title", REMOTE_GROUP[language], ns=ns)

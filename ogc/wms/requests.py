@@ -13,7 +13,7 @@ from layers import catalogue
 from layers.sources import cascade
 from layers.sources.cascade import CascadedLayer
 
-from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs, to_xy
+from ..common.crs import ETRS89_LAEA, WMS_EPSG, CrsRef, InvalidCRS, Protocol, parse_crs, to_xy
 from ..common.exceptions import OGCException
 from ..common.kvp import Params
 
@@ -49,6 +49,15 @@ EXCEPTION_FORMATS = {
     "BLANK": "blank",
     "application/vnd.ogc.se_blank": "blank",
 }
+
+
+# CRSs a layer offers beyond the service's list (capabilities.CRS_LIST): the INSPIRE view layers (catalogue
+# `view_of`) add ETRS89-LAEA, advertised on their group and refused for any other layer (InvalidCRS)
+INSPIRE_EXTRA_CRS = (f"EPSG:{ETRS89_LAEA}",)
+
+
+def layer_extra_crs(layer: catalogue.Layer) -> tuple[str, ...]:
+    return INSPIRE_EXTRA_CRS if layer.view_of else ()
 
 
 def negotiate(requested: str | None) -> str:
@@ -245,11 +254,19 @@ def parse_view(
             "MissingParameterValue", _("Parameter %(p)s is missing.") % {"p": crs_key}, crs_key
         )
     try:
-        crs = parse_crs(crs_text, Protocol.WMS130 if version == "1.3.0" else Protocol.WMS111)
+        crs = parse_crs(crs_text, Protocol.WMS130 if version == "1.3.0" else Protocol.WMS111, WMS_EPSG)
     except InvalidCRS as e:
         raise OGCException("InvalidCRS" if version == "1.3.0" else "InvalidSRS", e.message, crs_key) from None
     remote = tuple(dict.fromkeys(cascaded[n] for n in names if n in cascaded))
     code = "CRS:84" if crs.epsg is None else f"EPSG:{crs.epsg}"
+    if code in INSPIRE_EXTRA_CRS:  # a CRS only some of our layers offer
+        for name in names:
+            if name not in cascaded and code not in layer_extra_crs(catalogue.get_layer(name)):
+                raise OGCException(
+                    "InvalidCRS" if version == "1.3.0" else "InvalidSRS",
+                    _("CRS %(crs)s is not offered for layer %(l)s.") % {"crs": crs_text[:60], "l": name},
+                    crs_key,
+                )
     for layer in remote:
         if not layer.offers(code):
             raise OGCException(

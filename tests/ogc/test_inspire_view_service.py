@@ -464,17 +464,48 @@ def test_at38_getcapabilities_layer_authority_url(caps):
         assert all(i.get("authority") in declared for i in path(layer, "Identifier"))
 
 
-def test_at39_getcapabilities_layer_name(caps):
-    """Every named layer has one non-empty Name, names are unique.
+# the harmonised layer names of the themes we publish, from the INSPIRE layer register the ETS reads
+# (http://inspire.ec.europa.eu/layer/layer.en.xml, `layerName`; no network in tests): Annex II of Regulation
+# 1089/2010 and its amendment 1253/2013
+LAYER_REGISTER = {
+    "CP.CadastralParcel",
+    "CP.CadastralZoning",
+    "CP.CadastralBoundary",
+    "AD.Address",
+    "BU.Building",
+    "BU.BuildingPart",
+    "AU.AdministrativeUnit",
+    "AU.AdministrativeBoundary",
+    "LU.SpatialPlan",
+    "LU.ZoningElement",
+    "LU.SupplementaryRegulation",
+}
+# check-layer-name's excludedLayers: names of these themes are not looked up in the register
+ETS_EXCLUDED_PREFIXES = ("ACMF", "AM", "AU", "GE", "PF", "SD", "SO", "US")
 
-    Not applicable: that each name is a harmonised INSPIRE layer name (from http://inspire.ec.europa.eu/layer/,
-    initial-testcase's http-request-layer-harmonised-names). This WMS publishes the national EGiB data under the
-    names the national KIEG integration expects (dzialki, budynki, ..., ARCHITECTURE §6), not data transformed
-    to the INSPIRE themes; harmonised layers (CP.CadastralParcel, ... in Layer.inspire_alias) would need their
-    own capabilities, and the check cannot pass while the national names are listed beside them."""
+
+def test_at39_getcapabilities_layer_name(caps):
+    """Every named layer has one non-empty Name, names are unique; the harmonised view layers (the INSPIRE group:
+    CP.CadastralParcel, CP.CadastralZoning, CP.CadastralBoundary, AD.Address, BU.Building) carry names of the
+    INSPIRE layer register, as check-layer-name wants of every layer.
+
+    Partly applicable: the same WMS also publishes the national EGiB data under the names the national KIEG
+    integration expects (dzialki, budynki, ..., ARCHITECTURE §6), which are not in the register; the ETS's check
+    holds for the harmonised layers, not for the service as a whole while the national names are listed beside
+    them."""
     names = [path(layer, "Name") for layer in layers(caps, named=True)]
     assert all(len(n) == 1 and text(n) for n in names)
     assert len({text(n) for n in names}) == len(names), "TR.notUniqueLayerName"
+    harmonised = [text(n) for n in names if "." in text(n)]
+    assert set(harmonised) >= {
+        "CP.CadastralParcel",
+        "CP.CadastralZoning",
+        "CP.CadastralBoundary",
+        "AD.Address",
+        "BU.Building",
+    }
+    invalid = [n for n in harmonised if not n.startswith(ETS_EXCLUDED_PREFIXES) and n not in LAYER_REGISTER]
+    assert not invalid, f"TR.notHarmonisedValue: {invalid}"
 
 
 def test_at40_getcapabilities_layer_crs(caps):
@@ -500,13 +531,22 @@ INSPIRE_DEFAULT_STYLES = {  # the part of the ETS's table for the themes we have
 
 
 def test_at42_getcapabilities_layer_default_style(caps):
-    """A harmonised layer offers its theme's default style (own or inherited); our national layers are not in
-    the ETS's table (see at39), so this holds vacuously until harmonised layers are published."""
+    """A harmonised layer offers its theme's default style (own or inherited): the view layers CP.*, AD.Address
+    and BU.Building; our national layers are not in the ETS's table (see at39)."""
+    checked = []
     for layer in layers(caps, named=True):
         name = text(path(layer, "Name"))
         if name in INSPIRE_DEFAULT_STYLES:
             styles = {text(path(s, "Name")) for p in [layer, *ancestors(layer)] for s in path(p, "Style")}
             assert INSPIRE_DEFAULT_STYLES[name] in styles, "TR.missingDefaultStyle"
+            checked.append(name)
+    assert set(checked) >= {
+        "CP.CadastralParcel",
+        "CP.CadastralZoning",
+        "CP.CadastralBoundary",
+        "AD.Address",
+        "BU.Building",
+    }
 
 
 def test_at46_getcapabilities_layer_style_title_and_name(caps):

@@ -117,7 +117,7 @@ def collection_ids() -> list[str]:
     from ogc.ogcapi.config import _Anonymous
 
     anonymous = _Anonymous()
-    return [la.name for la in LAYERS if not la.labels_of and user_can_read(anonymous, la)]
+    return [la.name for la in LAYERS if la.is_dataset and user_can_read(anonymous, la)]
 
 
 def by_id(collections: list[dict], cid: str) -> dict:
