@@ -295,6 +295,8 @@ GISPORTAL_SOURCES_PRIVATE_HOSTS = [
 ]
 # cascaded WMS layers (layers/sources/cascade.py): how long a remote map image is kept
 GISPORTAL_CASCADE_CACHE_SECONDS = int(os.environ.get("GISPORTAL_CASCADE_CACHE_SECONDS", "300"))
+# one GetMap's time for all its cascaded layers together (seconds)
+GISPORTAL_CASCADE_BUDGET = float(os.environ.get("GISPORTAL_CASCADE_BUDGET", "30"))
 # harvesting remote WFS / OGC API features (layers/sources/harvest.py)
 GISPORTAL_HARVEST_PAGE_SIZE = int(os.environ.get("GISPORTAL_HARVEST_PAGE_SIZE", "1000"))
 GISPORTAL_HARVEST_MAX_FEATURES = int(os.environ.get("GISPORTAL_HARVEST_MAX_FEATURES", "500000"))

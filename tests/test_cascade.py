@@ -576,3 +576,23 @@ def test_map_draws_the_cascaded_layer_through_our_wms(live_url, remote, browser)
         u for u in asked if not u.startswith(live_url)
     ][:5]
     assert not any(remote["base"] in u for u in asked)
+
+
+def test_slow_sources_share_one_budget(client, remote, settings):
+    """Two slow remote layers in one GetMap do not add their waits up: the map has one budget."""
+    settings.GISPORTAL_CASCADE_BUDGET = 2
+    slow = [remote["names"][s]["wolna"] for s in ("/wms13", "/wms11")]
+    started = time.monotonic()
+    r = getmap(client, ",".join(slow), box130="469000,638000,469500,638500", LANGUAGE="eng")
+    took = time.monotonic() - started
+    assert exception(r)[0] == "OperationProcessingFailed" and "did not answer in time" in exception(r)[1]
+    assert took < 2.8, took  # the first source's wait is cut at the budget, the second is not asked
+
+
+def test_http_get_until_in_the_past_is_refused_at_once(remote):
+    from layers.sources import http
+    from layers.sources.http import SourceError
+
+    with pytest.raises(SourceError) as e:
+        http.get(remote["base"] + "/wms13?SERVICE=WMS&REQUEST=GetCapabilities", until=time.monotonic() - 1)
+    assert e.value.code == "timeout"

@@ -272,8 +272,10 @@ def remote_getmap(
     width: int,
     height: int,
     fmt: str = "image/png",
+    until: float | None = None,
 ):
-    """The remote's map of this layer as an RGBA Pillow image. `bbox` easting/longitude first in `crs`
+    """The remote's map of this layer as an RGBA Pillow image (`until`: the GetMap's time budget, see
+    http.get). `bbox` easting/longitude first in `crs`
     (which the remote must offer); the remote is asked for TRANSPARENT=TRUE in `fmt` (image/png, the
     default, or image/jpeg) and may answer PNG or JPEG of exactly the asked size. SourceError naming the
     source on any failure."""
@@ -292,7 +294,7 @@ def remote_getmap(
         except SourceError:
             cache.delete(key)
     try:
-        answer = http.get(url, accept="image/png,image/jpeg;q=0.9")
+        answer = http.get(url, accept="image/png,image/jpeg;q=0.9", until=until)
         im = _check_image(answer.body, width, height)
     except SourceError as e:
         raise _named(layer, e) from None

@@ -205,8 +205,10 @@ class Answer:
     body: bytes
 
 
-def get(url: str, *, registering: str | None = None, accept: str = "") -> Answer:
-    """GET `url` under the rules above; the whole answer (status 200) or SourceError."""
+def get(url: str, *, registering: str | None = None, accept: str = "", until: float | None = None) -> Answer:
+    """GET `url` under the rules above; the whole answer (status 200) or SourceError. `until`: a
+    time.monotonic() moment the answer must be complete by, besides the usual deadline (a caller's budget
+    for several requests)."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise SourceError(_("The address must be an http:// or https:// URL."), code="invalid_url")
@@ -223,6 +225,10 @@ def get(url: str, *, registering: str | None = None, accept: str = "") -> Answer
     t = timeout()
     limit = max_bytes()
     started = time.monotonic()
+    end = started + deadline() if until is None else min(started + deadline(), until)
+    if end - started <= 0:
+        raise _too_slow()
+    t = min(t, end - started)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
     if accept:
         headers["Accept"] = accept
@@ -256,10 +262,10 @@ def get(url: str, *, registering: str | None = None, accept: str = "") -> Answer
                 size += len(chunk)
                 if size > limit:
                     raise _too_large(limit)
-                if time.monotonic() - started > deadline():
+                if time.monotonic() > end:
                     raise _too_slow()
                 chunks.append(chunk)
-            if time.monotonic() - started > deadline():
+            if time.monotonic() > end:
                 raise _too_slow()
             return Answer(url, r.status_code, r.headers.get("Content-Type", ""), b"".join(chunks))
     except SourceError:

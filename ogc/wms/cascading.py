@@ -13,7 +13,9 @@ are honoured by the view), never the remote's body.
 from __future__ import annotations
 
 import io
+import time
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
@@ -82,13 +84,15 @@ def render(req: GetMap, background: tuple[int, int, int, int] | None) -> bytes:
 
     v = req.view
     canvas = Image.new("RGBA", (v.width, v.height), background or (0, 0, 0, 0))
+    # one budget for all the remote layers of this map: several slow sources do not add up
+    until = time.monotonic() + float(getattr(settings, "GISPORTAL_CASCADE_BUDGET", 30))
     for kind, what in _runs(req):
         if kind == "local":
             body = maps.render(what, v.srs, v.bbox, v.width, v.height, background=None, fmt=TRANSPARENT_PNG)
             layer = Image.open(io.BytesIO(body)).convert("RGBA")
         else:
             try:
-                layer = cascade.remote_getmap(what, v.bbox, v.crs_code, v.width, v.height)  # type: ignore[arg-type]
+                layer = cascade.remote_getmap(what, v.bbox, v.crs_code, v.width, v.height, until=until)  # type: ignore[arg-type]
             except SourceError as e:
                 raise _failed(e) from None
         canvas.alpha_composite(layer)
