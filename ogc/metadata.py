@@ -225,3 +225,578 @@ def record(layer: Layer, language: str = "pl", *, edited=_UNSET, extent=_UNSET) 
     _code(_el(_el(quality, "scope"), "DQ_Scope"), "level", "MD_ScopeCode", "dataset")
     _string(_el(_el(quality, "lineage"), "LI_Lineage"), "statement", d.lineage)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# ================================================================ INSPIRE data sets and network services
+# ISO 19139 records of the harmonised INSPIRE data sets (ogc/inspire: the data sets the WFS's pre-defined
+# stored query downloads) and of the two network services, following the INSPIRE metadata Technical
+# Guidelines 2.0 where the plain ISO 19139 schemas allow it (gco:CharacterString rather than gmx:Anchor, so
+# that a record validates against gmd.xsd, or srv.xsd for a service). Their names in /metadane/<name>.xml
+# hold a hyphen, which no catalogue layer name can (layers/catalogue.py), so they cannot clash.
+SRV = "http://www.isotc211.org/2005/srv"
+SRV_SCHEMA = "http://schemas.opengis.net/iso/19139/20070417/srv/1.0/srv.xsd"
+SRV_CODELISTS = "http://standards.iso.org/iso/19119/resources/Codelist/gmxCodelists.xml"
+REGULATION_1089 = (
+    "Rozporządzenie Komisji (UE) nr 1089/2010 z dnia 23 listopada 2010 r. w sprawie wykonania dyrektywy 2007/2/WE "
+    "Parlamentu Europejskiego i Rady w zakresie interoperacyjności zbiorów i usług danych przestrzennych"
+)
+REGULATION_1089_EN = (
+    "Commission Regulation (EU) No 1089/2010 of 23 November 2010 implementing Directive 2007/2/EC of the European "
+    "Parliament and of the Council as regards interoperability of spatial data sets and services"
+)
+REGULATION_1089_DATE = "2010-12-08"
+REGULATION_976 = (
+    "Rozporządzenie Komisji (WE) nr 976/2009 z dnia 19 października 2009 r. w sprawie wykonania dyrektywy 2007/2/WE "
+    "Parlamentu Europejskiego i Rady w zakresie usług sieciowych"
+)
+REGULATION_976_EN = (
+    "Commission Regulation (EC) No 976/2009 of 19 October 2009 implementing Directive 2007/2/EC of the European "
+    "Parliament and of the Council as regards the Network Services"
+)
+REGULATION_976_DATE = "2009-10-20"
+SERVICE_CLASSIFICATION_TITLE = "Classification of spatial data services"  # Regulation 1205/2008, Part D.4
+SERVICE_CLASSIFICATION_DATE = "2008-12-03"
+SPATIAL_SCOPE_TITLE = "Spatial scope"  # http://inspire.ec.europa.eu/metadata-codelist/SpatialScope
+SPATIAL_SCOPE_DATE = "2019-05-22"
+LIMITATIONS = {  # http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/noLimitations
+    "pl": "Brak ograniczeń dostępu publicznego (noLimitations); dane osobowe nie są udostępniane.",
+    "en": "No limitations to public access (noLimitations); personal data is not published.",
+}
+INSPIRE_CRS = (2180, 4258, 3035)
+
+
+@dataclass(frozen=True)
+class InspireDataset:
+    """One harmonised INSPIRE data set: `code` is its SpatialDataSetIdentifier code in DATASET_NAMESPACE
+    (the stored query's DataSetIdCode, ogc/inspire: `InspireType.dataset`)."""
+
+    code: str
+    name: str  # /metadane/<name>.xml
+    theme: str  # the INSPIRE theme (layers/metadata.py THEMES_BY_CODE)
+    topic: str  # MD_TopicCategoryCode
+    view_prefix: str  # the WMS view layers of this data set: <prefix>.<name>
+    app_schema: str  # the INSPIRE application schema's name
+    conformant: (
+        bool | None
+    )  # Regulation 1089/2010: True (checked by the tests' data suites) or None (notEvaluated)
+    scale: int | None  # equivalent scale denominator of the source
+    texts: dict  # language → (title, abstract, lineage)
+
+    def text(self, language: str) -> tuple[str, str, str]:
+        return self.texts["en" if language.startswith("en") else "pl"]
+
+    @property
+    def types(self):
+        from .inspire.registry import by_dataset
+
+        return by_dataset(self.code)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.layer for t in self.types))
+
+
+@dataclass(frozen=True)
+class InspireService:
+    name: str
+    service: str  # WMS | WFS
+    kind: str  # the INSPIRE spatial data service type: view | download
+    category: str  # the classification of spatial data services keyword (Regulation 1205/2008, Part D.4)
+    versions: tuple[str, ...]
+    operations: tuple[str, ...]
+    texts: dict  # language → (title, abstract)
+
+    def text(self, language: str) -> tuple[str, str]:
+        return self.texts["en" if language.startswith("en") else "pl"]
+
+
+_EGIB_PL = (
+    "ewidencji gruntów i budynków (EGiB) prowadzonej przez Starostę Piaseczyńskiego w układzie EPSG:2180"
+)
+_EGIB_EN = "land and building register (EGiB) kept by the Piaseczno county (starosta) in EPSG:2180"
+INSPIRE_DATASETS: tuple[InspireDataset, ...] = (
+    InspireDataset(
+        code="CP",
+        name="inspire-cp",
+        theme="cp",
+        topic="planningCadastre",
+        view_prefix="CP",
+        app_schema="INSPIRE Cadastral Parcels GML application schema",
+        conformant=True,
+        scale=1000,
+        texts={
+            "pl": (
+                "Działki katastralne gminy Piaseczno (INSPIRE)",
+                "Działki ewidencyjne (cp:CadastralParcel) oraz jednostki i obręby ewidencyjne (cp:CadastralZoning) "
+                "gminy Piaseczno w zharmonizowanym schemacie INSPIRE Działki katastralne 4.0. Tylko dane jawne: bez "
+                "właścicieli i numerów ksiąg wieczystych.",
+                f"Zbiór utworzony z {_EGIB_PL}: działki ewidencyjne jako cp:CadastralParcel (identyfikator działki "
+                "jako nationalCadastralReference, pole ewidencyjne jako areaValue), jednostki ewidencyjne (poziom "
+                "1stOrder) i obręby ewidencyjne (2ndOrder) jako cp:CadastralZoning; przekształcenie do schematu "
+                "INSPIRE przy każdym pobraniu, wersje obiektów z historii ewidencji.",
+            ),
+            "en": (
+                "Cadastral parcels of gmina Piaseczno (INSPIRE)",
+                "Cadastral parcels (cp:CadastralParcel) and cadastral units and precincts (cp:CadastralZoning) of "
+                "gmina Piaseczno in the harmonised INSPIRE Cadastral Parcels 4.0 schema. Public data only: no owners "
+                "or land register numbers.",
+                f"Derived from the {_EGIB_EN}: parcels as cp:CadastralParcel (the parcel id as "
+                "nationalCadastralReference, the registered area as areaValue), cadastral units (1stOrder) and "
+                "precincts (2ndOrder) as cp:CadastralZoning; transformed to the INSPIRE schema on every download, "
+                "object versions from the register's history.",
+            ),
+        },
+    ),
+    InspireDataset(
+        code="AD",
+        name="inspire-ad",
+        theme="ad",
+        topic="location",
+        view_prefix="AD",
+        app_schema="INSPIRE Addresses GML application schema",
+        conformant=None,
+        scale=None,
+        texts={
+            "pl": (
+                "Adresy gminy Piaseczno (INSPIRE)",
+                "Punkty adresowe gminy Piaseczno (ad:Address) z ich składnikami: nazwami jednostek administracyjnych, "
+                "miejscowości i ulic oraz kodami pocztowymi, w zharmonizowanym schemacie INSPIRE Adresy 4.0.",
+                "Zbiór utworzony z gminnej ewidencji miejscowości, ulic i adresów (EMUiA) prowadzonej przez Burmistrza "
+                "Miasta i Gminy Piaseczno oraz z państwowego rejestru granic (PRG) i rejestru TERYT; przekształcenie "
+                "do schematu INSPIRE przy każdym pobraniu.",
+            ),
+            "en": (
+                "Addresses of gmina Piaseczno (INSPIRE)",
+                "Address points of gmina Piaseczno (ad:Address) with their components: administrative unit, "
+                "locality and street names and postcodes, in the harmonised INSPIRE Addresses 4.0 schema.",
+                "Derived from the gmina register of localities, streets and addresses (EMUiA) kept by the mayor of "
+                "Piaseczno, the national register of boundaries (PRG) and the TERYT register; transformed to the "
+                "INSPIRE schema on every download.",
+            ),
+        },
+    ),
+    InspireDataset(
+        code="BU",
+        name="inspire-bu",
+        theme="bu",
+        topic="structure",
+        view_prefix="BU",
+        app_schema="INSPIRE Buildings Core 2D GML application schema",
+        conformant=None,
+        scale=1000,
+        texts={
+            "pl": (
+                "Budynki gminy Piaseczno (INSPIRE)",
+                "Budynki gminy Piaseczno (bu-core2d:Building) w zharmonizowanym schemacie INSPIRE Budynki 4.0 "
+                "(profil 2D): obrys, funkcja, liczba kondygnacji, stan i data budowy, gdy są znane.",
+                f"Zbiór utworzony z {_EGIB_PL}: budynki jako bu-core2d:Building z odnośnikiem do ewidencji; "
+                "przekształcenie do schematu INSPIRE przy każdym pobraniu.",
+            ),
+            "en": (
+                "Buildings of gmina Piaseczno (INSPIRE)",
+                "Buildings of gmina Piaseczno (bu-core2d:Building) in the harmonised INSPIRE Buildings 4.0 schema "
+                "(2D profile): footprint, use, number of storeys, condition and date of construction where known.",
+                f"Derived from the {_EGIB_EN}: buildings as bu-core2d:Building referring to the register; "
+                "transformed to the INSPIRE schema on every download.",
+            ),
+        },
+    ),
+)
+INSPIRE_SERVICES: tuple[InspireService, ...] = (
+    InspireService(
+        name="usluga-wms",
+        service="WMS",
+        kind="view",
+        category="infoMapAccessService",
+        versions=("1.3.0", "1.1.1"),
+        operations=("GetCapabilities", "GetMap", "GetFeatureInfo", "GetLegendGraphic"),
+        texts={
+            "pl": (
+                "Usługa przeglądania INSPIRE (WMS) gminy Piaseczno",
+                "Usługa przeglądania (WMS 1.3.0) zbiorów danych INSPIRE gminy Piaseczno: działek katastralnych "
+                "(CP.CadastralParcel, CP.CadastralZoning, CP.CadastralBoundary), adresów (AD.Address) i budynków "
+                "(BU.Building), w stylach domyślnych INSPIRE, w układach ETRS89 (EPSG:4258, 3035) i EPSG:2180.",
+            ),
+            "en": (
+                "INSPIRE view service (WMS) of gmina Piaseczno",
+                "View service (WMS 1.3.0) of the INSPIRE data sets of gmina Piaseczno: cadastral parcels "
+                "(CP.CadastralParcel, CP.CadastralZoning, CP.CadastralBoundary), addresses (AD.Address) and buildings "
+                "(BU.Building), in the INSPIRE default styles, in ETRS89 (EPSG:4258, 3035) and EPSG:2180.",
+            ),
+        },
+    ),
+    InspireService(
+        name="usluga-wfs",
+        service="WFS",
+        kind="download",
+        category="infoFeatureAccessService",
+        versions=("2.0.0", "1.1.0"),
+        operations=(
+            "GetCapabilities",
+            "DescribeFeatureType",
+            "GetFeature",
+            "ListStoredQueries",
+            "DescribeStoredQueries",
+        ),
+        texts={
+            "pl": (
+                "Usługa pobierania INSPIRE (WFS) gminy Piaseczno",
+                "Usługa pobierania (WFS 2.0) zbiorów danych INSPIRE gminy Piaseczno w GML 3.2: działek katastralnych "
+                "(cp:CadastralParcel, cp:CadastralZoning), adresów (ad:Address) i budynków (bu-core2d:Building); "
+                "pobieranie całych zbiorów zapytaniem predefiniowanym INSPIRE (GetSpatialDataSet) i bezpośredni "
+                "dostęp do obiektów (BBOX, RESOURCEID).",
+            ),
+            "en": (
+                "INSPIRE download service (WFS) of gmina Piaseczno",
+                "Download service (WFS 2.0) of the INSPIRE data sets of gmina Piaseczno in GML 3.2: cadastral parcels "
+                "(cp:CadastralParcel, cp:CadastralZoning), addresses (ad:Address) and buildings "
+                "(bu-core2d:Building); whole data sets through the INSPIRE pre-defined stored query "
+                "(GetSpatialDataSet) and direct access to features (BBOX, RESOURCEID).",
+            ),
+        },
+    ),
+)
+_DATASETS_BY_CODE = {d.code: d for d in INSPIRE_DATASETS}
+_INSPIRE_BY_NAME: dict[str, InspireDataset | InspireService] = {
+    **{d.name: d for d in INSPIRE_DATASETS},
+    **{s.name: s for s in INSPIRE_SERVICES},
+}
+_SERVICES_BY_KIND = {s.service: s for s in INSPIRE_SERVICES}
+
+
+def inspire_record_url(name: str) -> str:
+    return settings.GISPORTAL_PUBLIC_URL + reverse("metadata_record", args=[name])
+
+
+def inspire_file_identifier(name: str) -> str:
+    return str(uuid.uuid5(_UUID_NS, f"{DATASET_NAMESPACE}/inspire/{name}"))
+
+
+def dataset_record_url(code: str) -> str:
+    """The record of the INSPIRE data set `code` (CP, AD, BU): the MetadataURL of its WFS feature types and
+    WMS view layers and the metadataURL of its SpatialDataSetIdentifier."""
+    return inspire_record_url(_DATASETS_BY_CODE[code].name)
+
+
+def service_record_url(service: str) -> str:
+    """The record of the INSPIRE network service (WMS or WFS): the extended capabilities' MetadataUrl."""
+    return inspire_record_url(_SERVICES_BY_KIND[service].name)
+
+
+def view_layer_dataset(layer_name: str) -> InspireDataset | None:
+    """The data set an INSPIRE view layer (CP.CadastralParcel …) portrays; None for other layers."""
+    prefix = layer_name.split(".", 1)[0] if "." in layer_name else ""
+    return next((d for d in INSPIRE_DATASETS if d.view_prefix == prefix), None)
+
+
+def published_inspire_datasets(published_layers=None) -> tuple[InspireDataset, ...]:
+    """The INSPIRE data sets whose every source layer anyone may read (as the layers' own records)."""
+    names = {layer.name for layer in (published_layers or edits.published_layers())}
+    return tuple(d for d in INSPIRE_DATASETS if d.layers and set(d.layers) <= names)
+
+
+def inspire_record_names(published_layers=None) -> tuple[str, ...]:
+    """The names (/metadane/<name>.xml) of the published INSPIRE records: data sets, then services."""
+    return (
+        *(d.name for d in published_inspire_datasets(published_layers)),
+        *(s.name for s in INSPIRE_SERVICES),
+    )
+
+
+def inspire_identifiers() -> dict[str, str]:
+    """name → fileIdentifier of every published INSPIRE record."""
+    return {name: inspire_file_identifier(name) for name in inspire_record_names()}
+
+
+def inspire_entry(name: str) -> InspireDataset | InspireService | None:
+    return _INSPIRE_BY_NAME.get(name)
+
+
+def _union_lonlat(names, extents) -> tuple[float, float, float, float]:
+    boxes = [extents[n] for n in names if extents.get(n)]
+    if not boxes:
+        return DEFAULT_EXTENT
+    box = (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+    return tuple(transform_extent(box, 4326))
+
+
+def inspire_bbox(entry: InspireDataset | InspireService, extents=None) -> tuple[float, float, float, float]:
+    """lon/lat west, south, east, north of a data set (its layers) or a service (its data sets)."""
+    extents = layer_extents() if extents is None else extents
+    if isinstance(entry, InspireDataset):
+        return _union_lonlat(entry.layers, extents)
+    return _union_lonlat([n for d in INSPIRE_DATASETS for n in d.layers], extents)
+
+
+def _root(schema_location: str, nsmap_extra=None):
+    nsmap = {"gmd": GMD, "gco": GCO, "xsi": XSI, "xlink": XLINK, **(nsmap_extra or {})}
+    root = etree.Element(f"{{{GMD}}}MD_Metadata", nsmap=nsmap)
+    root.set(f"{{{XSI}}}schemaLocation", schema_location)
+    return root
+
+
+def _header(root, name: str, scope: str, language: str) -> None:
+    _string(root, "fileIdentifier", inspire_file_identifier(name))
+    _language(root, "eng" if language.startswith("en") else "pol")
+    _code(root, "characterSet", "MD_CharacterSetCode", "utf8")
+    _code(root, "hierarchyLevel", "MD_ScopeCode", scope)
+    if scope == "service":
+        _string(root, "hierarchyLevelName", "usługa" if language == "pl" else "service")
+    _party(root, "contact", "pointOfContact")
+    _el(_el(root, "dateStamp"), "Date", REVISION, ns=GCO)
+    _string(root, "metadataStandardName", "ISO 19115:2003/19139")
+    _string(root, "metadataStandardVersion", "1.0")
+
+
+def _reference_systems(root) -> None:
+    for epsg in INSPIRE_CRS:
+        rs = _el(_el(_el(root, "referenceSystemInfo"), "MD_ReferenceSystem"), "referenceSystemIdentifier")
+        rid = _el(rs, "RS_Identifier")
+        _string(rid, "code", f"http://www.opengis.net/def/crs/EPSG/0/{epsg}")
+        _string(rid, "codeSpace", "EPSG")
+
+
+def _keywords(ident, words, thesaurus: tuple[str, str] | None = None) -> None:
+    kw = _el(_el(ident, "descriptiveKeywords"), "MD_Keywords")
+    for word in words:
+        _string(kw, "keyword", word)
+    if thesaurus is not None:
+        cit = _el(_el(kw, "thesaurusName"), "CI_Citation")
+        _string(cit, "title", thesaurus[0])
+        _date(cit, "date", thesaurus[1], "publication")
+
+
+def _constraints(ident, language: str) -> None:
+    lang = "en" if language.startswith("en") else "pl"
+    access = _el(_el(ident, "resourceConstraints"), "MD_LegalConstraints")
+    _code(access, "accessConstraints", "MD_RestrictionCode", "otherRestrictions")
+    _string(access, "otherConstraints", LIMITATIONS[lang])
+    use = _el(_el(ident, "resourceConstraints"), "MD_LegalConstraints")
+    _code(use, "useConstraints", "MD_RestrictionCode", "otherRestrictions")
+    _string(use, "otherConstraints", DEFAULT_LICENCE)
+
+
+def _bbox(parent, bbox) -> None:
+    west, south, east, north = bbox
+    box = _el(_el(_el(parent, "EX_Extent"), "geographicElement"), "EX_GeographicBoundingBox")
+    for tag, value in (
+        ("westBoundLongitude", west),
+        ("eastBoundLongitude", east),
+        ("southBoundLatitude", south),
+        ("northBoundLatitude", north),
+    ):
+        _el(_el(box, tag), "Decimal", f"{value:.6f}", ns=GCO)
+
+
+def _online(options, url: str, protocol: str, name: str = "", function: str = "") -> None:
+    online = _el(_el(options, "onLine"), "CI_OnlineResource")
+    _el(_el(online, "linkage"), "URL", url)
+    _string(online, "protocol", protocol)
+    if name:
+        _string(online, "name", name)
+    if function:
+        _code(online, "function", "CI_OnLineFunctionCode", function)
+
+
+def _conformity(quality, title: str, date: str, passed: bool | None, language: str) -> None:
+    """A conformity report (INSPIRE TG: DQ_DomainConsistency/DQ_ConformanceResult); `passed` None is
+    notEvaluated (gmd:pass nil, reason unknown)."""
+    result = _el(_el(_el(_el(quality, "report"), "DQ_DomainConsistency"), "result"), "DQ_ConformanceResult")
+    spec = _el(_el(result, "specification"), "CI_Citation")
+    _string(spec, "title", title)
+    _date(spec, "date", date, "publication")
+    en = language.startswith("en")
+    if passed is None:
+        explanation = "Not evaluated." if en else "Zgodność nie była oceniana."
+    else:
+        explanation = (
+            "Checked by the INSPIRE validator's test suites replayed in the service's tests."
+            if en
+            else "Sprawdzone zestawami testów walidatora INSPIRE odtworzonymi w testach usługi."
+        )
+    _string(result, "explanation", explanation)
+    if passed is None:
+        _el(result, "pass", **{f"{{{GCO}}}nilReason": "unknown"})
+    else:
+        _el(_el(result, "pass"), "Boolean", "true" if passed else "false", ns=GCO)
+
+
+def _stored_query_url(code: str) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode(
+        {
+            "SERVICE": "WFS",
+            "VERSION": "2.0.0",
+            "REQUEST": "GetFeature",
+            "STOREDQUERY_ID": "http://inspire.ec.europa.eu/operation/download/GetSpatialDataSet",
+            "DataSetIdCode": code,
+            "DataSetIdNamespace": DATASET_NAMESPACE,
+            "CRS": "http://www.opengis.net/def/crs/EPSG/0/2180",
+            "Language": "pol",
+        }
+    )
+    return f"{settings.GISPORTAL_PUBLIC_URL}/ows?{query}"
+
+
+def dataset_record(d: InspireDataset, language: str = "pl", extents=None) -> bytes:
+    """The ISO 19139 record of an INSPIRE data set (INSPIRE metadata TG 2.0), valid against gmd.xsd."""
+    title, abstract, lineage = d.text(language)
+    theme = edits.THEMES_BY_CODE[d.theme]
+    types = d.types
+    root = _root(f"{GMD} {SCHEMA}")
+    _header(root, d.name, "dataset", language)
+    _reference_systems(root)
+
+    ident = _el(_el(root, "identificationInfo"), "MD_DataIdentification")
+    citation = _el(_el(ident, "citation"), "CI_Citation")
+    _string(citation, "title", title)
+    _date(citation, "date", REVISION, "revision")
+    rid = _el(_el(citation, "identifier"), "RS_Identifier")
+    _string(rid, "code", d.code)
+    _string(rid, "codeSpace", DATASET_NAMESPACE)
+    _string(ident, "abstract", abstract)
+    _party(ident, "pointOfContact", "custodian")
+    maintenance = _el(_el(ident, "resourceMaintenance"), "MD_MaintenanceInformation")
+    _code(maintenance, "maintenanceAndUpdateFrequency", "MD_MaintenanceFrequencyCode", "continual")
+    _keywords(ident, [theme.label(language)], (edits.GEMET_THESAURUS_TITLE, edits.GEMET_THESAURUS_DATE))
+    _keywords(ident, ["Lokalne" if language == "pl" else "Local"], (SPATIAL_SCOPE_TITLE, SPATIAL_SCOPE_DATE))
+    _keywords(ident, ["INSPIRE", "Piaseczno", *(t.typename for t in types)])
+    _constraints(ident, language)
+    _code(ident, "spatialRepresentationType", "MD_SpatialRepresentationTypeCode", "vector")
+    if d.scale:
+        scale = _el(_el(_el(ident, "spatialResolution"), "MD_Resolution"), "equivalentScale")
+        _el(_el(_el(scale, "MD_RepresentativeFraction"), "denominator"), "Integer", str(d.scale), ns=GCO)
+    _language(ident)
+    _code(ident, "characterSet", "MD_CharacterSetCode", "utf8")
+    _el(_el(ident, "topicCategory"), "MD_TopicCategoryCode", d.topic)
+    _bbox(_el(ident, "extent"), inspire_bbox(d, extents))
+
+    dist = _el(_el(root, "distributionInfo"), "MD_Distribution")
+    fmt = _el(_el(dist, "distributionFormat"), "MD_Format")
+    _string(fmt, "name", d.app_schema)
+    _string(fmt, "version", types[0].namespace.rsplit("/", 1)[-1] if types else "4.0")
+    _string(fmt, "specification", types[0].schema_location if types else "")
+    fmt = _el(_el(dist, "distributionFormat"), "MD_Format")
+    _string(fmt, "name", "GML")
+    _string(fmt, "version", "3.2.1")
+    options = _el(_el(dist, "transferOptions"), "MD_DigitalTransferOptions")
+    base = settings.GISPORTAL_PUBLIC_URL
+    _online(options, _stored_query_url(d.code), "OGC:WFS", "GetSpatialDataSet", "download")
+    _online(options, f"{base}/ows?SERVICE=WFS&REQUEST=GetCapabilities", "OGC:WFS", "WFS", "download")
+    _online(options, f"{base}/ows?SERVICE=WMS&REQUEST=GetCapabilities", "OGC:WMS", "WMS", "information")
+
+    quality = _el(_el(root, "dataQualityInfo"), "DQ_DataQuality")
+    _code(_el(_el(quality, "scope"), "DQ_Scope"), "level", "MD_ScopeCode", "dataset")
+    en = language.startswith("en")
+    _conformity(
+        quality, REGULATION_1089_EN if en else REGULATION_1089, REGULATION_1089_DATE, d.conformant, language
+    )
+    _string(_el(_el(quality, "lineage"), "LI_Lineage"), "statement", lineage)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _srv(parent, tag: str, text: str | None = None, **attrs):
+    return _el(parent, tag, text, ns=SRV, **attrs)
+
+
+def service_record(s: InspireService, language: str = "pl", extents=None, published_layers=None) -> bytes:
+    """The ISO 19139 record of an INSPIRE network service (SV_ServiceIdentification, INSPIRE metadata
+    TG 2.0), valid against srv.xsd: serviceType view/download, operatesOn its data sets' records."""
+    from layers.catalogue import layer_names
+
+    title, abstract = s.text(language)
+    en = language.startswith("en")
+    base = settings.GISPORTAL_PUBLIC_URL
+    endpoint = f"{base}/ows?SERVICE={s.service}&REQUEST=GetCapabilities"
+    datasets = published_inspire_datasets(published_layers)
+    root = _root(f"{GMD} {SCHEMA} {SRV} {SRV_SCHEMA}", {"srv": SRV})
+    _header(root, s.name, "service", language)
+    _reference_systems(root)
+
+    ident = _el(_el(root, "identificationInfo"), "SV_ServiceIdentification", ns=SRV)
+    citation = _el(_el(ident, "citation"), "CI_Citation")
+    _string(citation, "title", title)
+    _date(citation, "date", REVISION, "revision")
+    _string(ident, "abstract", abstract)
+    _party(ident, "pointOfContact", "custodian")
+    _keywords(ident, [s.category], (SERVICE_CLASSIFICATION_TITLE, SERVICE_CLASSIFICATION_DATE))
+    _keywords(ident, ["Lokalne" if language == "pl" else "Local"], (SPATIAL_SCOPE_TITLE, SPATIAL_SCOPE_DATE))
+    _keywords(
+        ident,
+        [edits.THEMES_BY_CODE[d.theme].label(language) for d in datasets],
+        (edits.GEMET_THESAURUS_TITLE, edits.GEMET_THESAURUS_DATE),
+    )
+    _constraints(ident, language)
+    _el(_srv(ident, "serviceType"), "LocalName", s.kind, ns=GCO)
+    for version in s.versions:
+        _el(_srv(ident, "serviceTypeVersion"), "CharacterString", f"OGC {s.service} {version}", ns=GCO)
+    _bbox(_srv(ident, "extent"), inspire_bbox(s, extents))
+    names = layer_names()
+    operation = "GetMap" if s.service == "WMS" else "GetFeature"
+    for d in datasets:
+        if s.service == "WMS":
+            resources = [n for n in names if n.startswith(f"{d.view_prefix}.")]
+        else:
+            resources = [t.typename for t in d.types]
+        for resource in resources:
+            coupled = _srv(_srv(ident, "coupledResource"), "SV_CoupledResource")
+            _el(_srv(coupled, "operationName"), "CharacterString", operation, ns=GCO)
+            _el(_srv(coupled, "identifier"), "CharacterString", inspire_file_identifier(d.name), ns=GCO)
+            _el(coupled, "ScopedName", resource, ns=GCO)
+    _srv(
+        _srv(ident, "couplingType"),
+        "SV_CouplingType",
+        "tight",
+        codeList=f"{SRV_CODELISTS}#SV_CouplingType",
+        codeListValue="tight",
+    )
+    for op in s.operations:
+        meta = _srv(_srv(ident, "containsOperations"), "SV_OperationMetadata")
+        _el(_srv(meta, "operationName"), "CharacterString", op, ns=GCO)
+        _srv(
+            _srv(meta, "DCP"),
+            "DCPList",
+            "WebServices",
+            codeList=f"{SRV_CODELISTS}#DCPList",
+            codeListValue="WebServices",
+        )
+        online = _el(_srv(meta, "connectPoint"), "CI_OnlineResource")
+        _el(_el(online, "linkage"), "URL", f"{base}/ows?SERVICE={s.service}&REQUEST={op}")
+    for d in datasets:
+        _srv(
+            ident,
+            "operatesOn",
+            uuidref=inspire_file_identifier(d.name),
+            **{f"{{{XLINK}}}href": inspire_record_url(d.name)},
+        )
+
+    dist = _el(_el(root, "distributionInfo"), "MD_Distribution")
+    options = _el(_el(dist, "transferOptions"), "MD_DigitalTransferOptions")
+    _online(options, endpoint, f"OGC:{s.service}", s.service, "information")
+
+    quality = _el(_el(root, "dataQualityInfo"), "DQ_DataQuality")
+    scope = _el(_el(quality, "scope"), "DQ_Scope")
+    _code(scope, "level", "MD_ScopeCode", "service")
+    _string(
+        _el(_el(scope, "levelDescription"), "MD_ScopeDescription"), "other", "usługa" if not en else "service"
+    )
+    _conformity(quality, REGULATION_976_EN if en else REGULATION_976, REGULATION_976_DATE, None, language)
+    _conformity(quality, REGULATION_1089_EN if en else REGULATION_1089, REGULATION_1089_DATE, None, language)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def inspire_record(name: str, language: str = "pl") -> bytes | None:
+    """The record /metadane/<name>.xml of an INSPIRE data set or service; None when there is no such
+    published record."""
+    if name not in inspire_record_names():
+        return None
+    entry = _INSPIRE_BY_NAME[name]
+    if isinstance(entry, InspireDataset):
+        return dataset_record(entry, language)
+    return service_record(entry, language)

@@ -78,13 +78,20 @@ def _is_xml(request) -> bool:
 
 @require_safe
 def metadata_record(request, name: str):
-    """/metadane/<layer>.xml: the ISO 19139 record of a data set (the MetadataURL of WFS and WMS)."""
-    layer = get_layer(name)
-    if layer is None or not layer.is_dataset or not user_can_read(request.user, layer):
-        raise Http404
+    """/metadane/<layer>.xml: the ISO 19139 record of a data set (the MetadataURL of WFS and WMS);
+    /metadane/inspire-cp.xml, usluga-wms.xml …: the records of the INSPIRE data sets and network services
+    (their names hold a hyphen, which no layer name can)."""
     lang = (
         "en"
         if (request.GET.get("LANGUAGE") or request.GET.get("language") or "").lower() in ("eng", "en")
         else "pl"
     )
+    if metadata.inspire_entry(name) is not None:
+        body = metadata.inspire_record(name, lang)
+        if body is None:
+            raise Http404
+        return HttpResponse(body, content_type="application/xml; charset=utf-8")
+    layer = get_layer(name)
+    if layer is None or not layer.is_dataset or not user_can_read(request.user, layer):
+        raise Http404
     return HttpResponse(metadata.record(layer, lang), content_type="application/xml; charset=utf-8")

@@ -122,22 +122,67 @@ def live_url(demo_data, django_db_blocker):
 
 
 @pytest.fixture(scope="session")
-def ogc_schemas():
-    """An lxml parser that resolves http://schemas.opengis.net/ (and the W3C schemas) to ../shared."""
+def ogc_schemas(tmp_path_factory):
+    """An lxml parser that resolves http://schemas.opengis.net/ (and the W3C schemas) to ../shared, and the
+    INSPIRE schemas too: https://inspire.ec.europa.eu/schemas/… and, inside them, their imports laid out for
+    that site ("../../schemas/au/4.0/…", "../../schemas/ogc/gml/3.2.1/gml.xsd", "../../schemas/iso/…")
+    become ../shared/data/ogc-schemas/inspire/au/4.0/…, gml/3.2.1/…, iso/…; the ISO schemas at
+    standards.iso.org (srv.xsd imports gmd, gco from there) become the iso/19139/20070417 copies. The 2D
+    profile of Buildings (bu-core2d/4.0), not among the local copies, is the official schema kept in
+    tests/ogc/test_inspire_ad_bu.py."""
     from lxml import etree
 
     root = SHARED_DATA / "ogc-schemas"
+    inspire = root / "inspire"
+    # where "../../schemas/x" lands when read from inspire/<theme>/<version>/ (and from one level higher)
+    misplaced = tuple(
+        str(base) + "/"
+        for where in (inspire / "schemas", root / "schemas")
+        for base in dict.fromkeys((where, where.resolve()))
+    )
+    iso = "http://standards.iso.org/ittf/PubliclyAvailableStandards/ISO_19139_Schemas/"
+    core2d_dir = tmp_path_factory.mktemp("bu-core2d")
+
+    def core2d() -> Path:
+        path = core2d_dir / "BuildingsCore2D.xsd"
+        if not path.exists():
+            from .ogc.test_inspire_ad_bu import BU_CORE2D_XSD
+
+            path.write_text(BU_CORE2D_XSD)
+        return path
+
+    def inspire_path(tail: str) -> Path:
+        if tail.startswith("ogc/"):
+            return root / tail[len("ogc/") :]
+        if tail.startswith("iso/"):
+            return root / tail
+        if tail.startswith("bu-core2d/") and not (inspire / tail).exists():
+            return core2d()
+        return inspire / tail
 
     class Resolver(etree.Resolver):
         def resolve(self, url, pubid, context):
+            path = None
             for prefix in ("http://schemas.opengis.net/", "https://schemas.opengis.net/"):
                 if url.startswith(prefix):
-                    return self.resolve_filename(str((root / url[len(prefix) :]).resolve()), context)
+                    path = root / url[len(prefix) :]
+            for prefix in ("http://inspire.ec.europa.eu/schemas/", "https://inspire.ec.europa.eu/schemas/"):
+                if url.startswith(prefix):
+                    path = inspire_path(url[len(prefix) :])
+            for prefix in (iso, iso.replace("http:", "https:")):
+                if url.startswith(prefix):
+                    path = root / "iso" / "19139" / "20070417" / url[len(prefix) :]
+            local = url.removeprefix("file://")
+            for prefix in misplaced:
+                if local.startswith(prefix):
+                    path = inspire_path(local[len(prefix) :])
             if url.endswith("xlink.xsd"):
-                return self.resolve_filename(str(root / "w3c" / "xlink.xsd"), context)
-            if url.endswith("/xml.xsd"):
-                return self.resolve_filename(str(root / "w3c" / "xml.xsd"), context)
-            return None
+                path = root / "w3c" / "xlink.xsd"
+            elif url.endswith("/xml.xsd"):
+                path = root / "w3c" / "xml.xsd"
+            if path is None:
+                return None
+            return self.resolve_filename(str(path.resolve()), context)
 
     def schema(relative: str):
         parser = etree.XMLParser(no_network=True, resolve_entities=False)

@@ -116,7 +116,12 @@ def test_csw_with_owslib(live_url, edited, ogc_schemas):
     from owslib.csw import CatalogueServiceWeb
     from owslib.fes import PropertyIsLike
 
-    ids = _published_ids()
+    from ogc.metadata import inspire_identifiers
+
+    ids = {
+        **_published_ids(),
+        **inspire_identifiers(),
+    }  # the layers' records and the INSPIRE data sets and services
     csw = CatalogueServiceWeb(f"{live_url}/csw", timeout=60)
     assert csw.identification.type == "CSW" and csw.version == "2.0.2"
     assert csw.provider.name == "Urząd Miasta i Gminy Piaseczno"

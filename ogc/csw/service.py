@@ -135,14 +135,100 @@ def _row(d: metadata.Description, xml: bytes) -> dict:
     }
 
 
+def _inspire_row(entry, xml: bytes, extents, published) -> dict:
+    """The row of an INSPIRE data set's or network service's record (ogc.metadata INSPIRE_*)."""
+    from pycsw.core import util
+
+    west, south, east, north = metadata.inspire_bbox(entry, extents)
+    base = settings.GISPORTAL_PUBLIC_URL
+    url = metadata.inspire_record_url(entry.name)
+    row = {
+        "identifier": metadata.inspire_file_identifier(entry.name),
+        "typename": "gmd:MD_Metadata",
+        "schema": metadata.GMD,
+        "mdsource": "local",
+        "insert_date": f"{metadata.REVISION}T00:00:00Z",
+        "xml": etree.tostring(etree.fromstring(xml), encoding="unicode"),
+        "anytext": util.get_anytext(xml),
+        "language": "pol",
+        "organization": SERVICE_CONTACT.organisation,
+        "accessconstraints": "otherRestrictions",
+        "otherconstraints": metadata.LIMITATIONS["pl"],
+        "conditionapplyingtoaccessanduse": metadata.DEFAULT_LICENCE,
+        "date": metadata.REVISION,
+        "date_revision": metadata.REVISION,
+        "date_modified": metadata.REVISION,
+        "source": url,
+        "crs": "urn:ogc:def:crs:EPSG::2180",
+        "wkt_geometry": util.bbox2wktpolygon(f"{west},{south},{east},{north}"),
+        "responsiblepartyrole": "pointOfContact",
+        "specificationtitle": metadata.REGULATION_1089,
+        "specificationdate": metadata.REGULATION_1089_DATE,
+        "specificationdatetype": "publication",
+    }
+    if isinstance(entry, metadata.InspireDataset):
+        title, abstract, lineage = entry.text("pl")
+        theme = edits.THEMES_BY_CODE[entry.theme]
+        links = [
+            (entry.code, "WFS", "OGC:WFS", f"{base}/ows?SERVICE=WFS&REQUEST=GetCapabilities"),
+            (entry.code, "WMS", "OGC:WMS", f"{base}/ows?SERVICE=WMS&REQUEST=GetCapabilities"),
+            (entry.code, "ISO 19139", "WWW:LINK", url),
+        ]
+        row.update(
+            type="dataset",
+            title=title,
+            abstract=abstract,
+            keywords=",".join([theme.label_pl, "INSPIRE", *(t.typename for t in entry.types)]),
+            keywordstype="theme",
+            topicategory=entry.topic,
+            resourcelanguage="pol",
+            format="GML",
+            lineage=lineage,
+            degree="true" if entry.conformant else None,
+        )
+    else:
+        title, abstract = entry.text("pl")
+        operates = metadata.published_inspire_datasets(published)
+        links = [
+            (
+                entry.service,
+                entry.service,
+                f"OGC:{entry.service}",
+                f"{base}/ows?SERVICE={entry.service}&REQUEST=GetCapabilities",
+            )
+        ]
+        row.update(
+            type="service",
+            title=title,
+            abstract=abstract,
+            keywords=",".join([entry.category, "INSPIRE"]),
+            keywordstype="theme",
+            servicetype=entry.kind,
+            servicetypeversion=",".join(entry.versions),
+            operation=",".join(entry.operations),
+            couplingtype="tight",
+            operateson=",".join(metadata.inspire_file_identifier(d.name) for d in operates),
+            operatesonidentifier=",".join(d.code for d in operates),
+            operatesoname=",".join(d.text("pl")[0] for d in operates),
+        )
+    row["links"] = "^".join(",".join(part.replace(",", "%2C") for part in link) for link in links)
+    return row
+
+
 def _rows() -> list[dict]:
     edited = edits.metadata_all()
     extents = layer_extents()
+    published = edits.published_layers()
     rows = []
-    for layer in edits.published_layers():
+    for layer in published:
         md, extent = edited.get(layer.name), extents.get(layer.name)
         d = metadata.describe(layer, "pl", md, extent)
         rows.append(_row(d, metadata.record(layer, "pl", edited=md, extent=extent)))
+    for d in metadata.published_inspire_datasets(published):
+        rows.append(_inspire_row(d, metadata.dataset_record(d, "pl", extents), extents, published))
+    for s in metadata.INSPIRE_SERVICES:
+        xml = metadata.service_record(s, "pl", extents, published)
+        rows.append(_inspire_row(s, xml, extents, published))
     return rows
 
 

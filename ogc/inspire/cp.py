@@ -6,8 +6,12 @@
   object dates, a reference point on the surface, zoning = the parcel's precinct.
 - CadastralUnit (jednostka ewidencyjna) → cp:CadastralZoning of level 1stOrder; Precinct (obręb, the
   lowest zoning in Poland) → cp:CadastralZoning of level 2ndOrder, its upperLevelUnit the cadastral unit.
-- cp:CadastralBoundary and cp:BasicPropertyUnit are not served (Polish parcels carry the cadastral
-  reference; boundaries would have to be derived from the parcel rings).
+- cp:CadastralBoundary is derived from the parcels' rings (EGiB keeps no boundary lines): each line shared by
+  two neighbouring current parcels once, both parcels referenced, and each stretch of a parcel's outline that
+  no other parcel shares (the data set's edge) with that parcel alone; one feature per connected line (the
+  geometry is one gml:LineString, cp:geometry being a GM_Curve). PostGIS computes them parcel by parcel
+  (`BoundarySource`): a page or a chunk of features costs the parcels it touches, never the data set.
+- cp:BasicPropertyUnit is not served (Polish parcels carry the cadastral reference).
 
 Feature references are the service's GetFeatureById URLs (Context.feature_href), which a client can fetch on
 their own (the TG's advice for references across requests), not `#id` links into one document. Only public
@@ -16,15 +20,22 @@ registry models are read: no personal data.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, LinearRing, MultiPolygon, Polygon
+from django.db import connection
+from django.db.models import Q
 from lxml import etree
 
 from layers.models import CadastralUnit, Parcel, Precinct
 
 from .base import (
     GML,
+    STORAGE_SRID,
     XLINK,
     XSI,
     Context,
@@ -49,6 +60,7 @@ NAMESPACES = {"cp": CP, "base": BASE_NS, "gn": GN, "gmd": GMD, "gml": GML, "xlin
 PARCEL_KEY = "CadastralParcel"
 UNIT_KEY = "CadastralZoning.unit"
 PRECINCT_KEY = "CadastralZoning.precinct"
+BOUNDARY_KEY = "CadastralBoundary"
 LEVEL_NAMES = {
     "1stOrder": (("pol", "jednostka ewidencyjna"), ("eng", "cadastral unit")),
     "2ndOrder": (("pol", "obręb ewidencyjny"), ("eng", "cadastral precinct")),
@@ -74,6 +86,27 @@ def _feature(tag: str, fid: str) -> etree._Element:
 def _area_m2(area_ha: Decimal) -> str:
     m2 = (Decimal(area_ha) * 10_000).normalize()
     return f"{m2:f}"
+
+
+def _oriented(geom: GEOSGeometry) -> GEOSGeometry:
+    """The surface with its rings oriented as GML 3.2 wants them seen from above (ISO 19107; the ETS's
+    gmlas.d.10 checks it): exterior counter-clockwise, interiors clockwise, in (east, north) order."""
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        return geom
+    polys = [geom] if geom.geom_type == "Polygon" else list(geom)
+    fixed, changed = [], False
+    for poly in polys:
+        rings = []
+        for i, ring in enumerate(poly):
+            if ring.is_counterclockwise != (i == 0):
+                ring, changed = LinearRing(list(reversed(ring.coords))), True
+            rings.append(ring)
+        fixed.append(Polygon(*rings))
+    if not changed:
+        return geom
+    out = fixed[0] if geom.geom_type == "Polygon" else MultiPolygon(*fixed)
+    out.srid = geom.srid
+    return out
 
 
 def _geographical_name(parent, ctx: Context, text: str) -> None:
@@ -145,7 +178,7 @@ def encode_parcel(row, ctx: Context) -> etree._Element:
     f = _feature("CadastralParcel", fid)
     ctx.el(f, CP, "areaValue", _area_m2(row.area_ha), uom="m2")
     ctx.date_time(f, CP, "beginLifespanVersion", row.start_version)
-    ctx.geometry(ctx.el(f, CP, "geometry"), row_geometry(row), f"{fid}.geom")
+    ctx.geometry(ctx.el(f, CP, "geometry"), _oriented(row_geometry(row)), f"{fid}.geom")
     ctx.identifier(f, CP, "inspireId", row.local_id, namespace(), _version_id(row))
     ctx.el(f, CP, "label", row.number)
     ctx.el(f, CP, "nationalCadastralReference", row.parcel_id)
@@ -169,7 +202,7 @@ def _zoning(
     (originalMapScaleDenominator), referencePoint, validFrom, (validTo), upperLevelUnit."""
     f = _feature("CadastralZoning", fid)
     ctx.date_time(f, CP, "beginLifespanVersion", row.start_version)
-    ctx.geometry(ctx.el(f, CP, "geometry"), row_geometry(row), f"{fid}.geom")
+    ctx.geometry(ctx.el(f, CP, "geometry"), _oriented(row_geometry(row)), f"{fid}.geom")
     ctx.identifier(f, CP, "inspireId", row.local_id, namespace(), _version_id(row))
     ctx.el(f, CP, "label", label)
     ctx.code(f, CP, "level", LEVELS, level)
@@ -216,6 +249,169 @@ def encode_precinct(row, ctx: Context) -> etree._Element:
     )
 
 
+# ---- cp:CadastralBoundary: the lines between neighbouring parcels, computed by PostGIS ----------------
+# A boundary's primary key packs (the lower parcel pk a, the other parcel pk b or 0 at the data set's edge,
+# the connected part n): (a·10⁸ + b)·100 + n, at most 18 digits (the WFS's resource id limit) while parcel
+# primary keys stay below 10⁸; the order of the keys is the order of (a, b, n).
+_PAIR = 10**8
+_PARTS = 100
+# parts shorter than this (metres, EPSG:2180) are overlay noise of nearly coincident vertices, not boundaries
+_MIN_LENGTH = 0.001
+_BOUNDARY_SQL = """
+WITH a AS MATERIALIZED (SELECT id, geom FROM {parcel} WHERE end_object IS NULL AND {where_a}),
+nb AS MATERIALIZED (
+    SELECT a.id AS a_id, b.id AS b_id, ST_Boundary(b.geom) AS bb
+    FROM a JOIN {parcel} AS b ON b.geom && a.geom AND b.id <> a.id AND b.end_object IS NULL
+),
+lines AS (
+    SELECT nb.a_id, nb.b_id,
+           ST_LineMerge(ST_CollectionExtract(ST_Intersection(ST_Boundary(a.geom), nb.bb), 2)) AS g
+    FROM nb JOIN a ON a.id = nb.a_id
+    WHERE nb.a_id < nb.b_id
+    UNION ALL
+    SELECT a.id, 0, ST_LineMerge(ST_CollectionExtract(ST_Difference(
+               ST_Boundary(a.geom), coalesce(n.bbs, 'LINESTRING EMPTY'::geometry)
+           ), 2))
+    FROM a LEFT JOIN (SELECT a_id, ST_Collect(bb) AS bbs FROM nb GROUP BY a_id) AS n ON n.a_id = a.id
+),
+parts AS (
+    SELECT (lines.a_id * {pair} + lines.b_id) * {parts} + coalesce(d.path[1], 1) AS pk,
+           lines.a_id, lines.b_id, d.geom
+    FROM lines, ST_Dump(lines.g) AS d
+    WHERE ST_Length(d.geom) >= {min_length} AND coalesce(d.path[1], 1) < {parts}
+)
+SELECT {columns} FROM parts {joins} WHERE {where_parts} ORDER BY parts.pk
+"""
+_ROW_COLUMNS = """parts.pk, parts.a_id, parts.b_id, ST_AsEWKB(ST_Transform(parts.geom, %s)),
+    pa.local_id, pb.local_id, greatest(pa.start_version, pb.start_version),
+    greatest(pa.start_object, pb.start_object)"""
+_ROW_JOINS = "JOIN {parcel} pa ON pa.id = parts.a_id LEFT JOIN {parcel} pb ON pb.id = parts.b_id"
+
+
+def boundary_key(pk: int) -> tuple[int, int, int]:
+    """(parcel a, parcel b or 0, part) of a boundary's primary key."""
+    rest, part = divmod(pk, _PARTS)
+    a, b = divmod(rest, _PAIR)
+    return a, b, part
+
+
+@dataclass(frozen=True)
+class BoundaryRow:
+    pk: int
+    parcel_a: int
+    parcel_b: int | None  # None: the data set's edge (one parcel only)
+    geom: GEOSGeometry  # LineString in the output CRS
+    local_a: str
+    local_b: str | None
+    start_version: datetime | None
+    start_object: datetime | None
+
+    @property
+    def part(self) -> int:
+        return boundary_key(self.pk)[2]
+
+
+def _boundary_where(where: Q) -> tuple[str, list, str, list]:
+    """The SQL of the filters the WFS puts on a source (none, pk, pk__in, geom__intersects) as conditions
+    on the parcels whose outlines are cut (`a`) and on the boundary parts."""
+    cond_a, params_a, cond_parts, params_parts = ["true"], [], ["true"], []
+    for child in where.children:
+        if isinstance(child, Q) or where.negated or where.connector != Q.AND:
+            raise ValueError(f"unsupported boundary filter {where!r}")
+        lookup, value = child
+        if lookup in ("pk", "pk__in"):
+            pks = [int(value)] if lookup == "pk" else [int(v) for v in value]
+            cond_a.append("id = ANY(%s)")
+            params_a.append(sorted({boundary_key(pk)[0] for pk in pks}))
+            cond_parts.append("parts.pk = ANY(%s)")
+            params_parts.append(pks)
+        elif lookup == "geom__intersects":
+            geom = value if value.srid == STORAGE_SRID else value.transform(STORAGE_SRID, clone=True)
+            ewkb = bytes(geom.ewkb)
+            cond_a.append("geom && ST_GeomFromEWKB(%s) AND ST_Intersects(geom, ST_GeomFromEWKB(%s))")
+            params_a += [ewkb, ewkb]
+            cond_parts.append("ST_Intersects(parts.geom, ST_GeomFromEWKB(%s))")
+            params_parts.append(ewkb)
+        else:
+            raise ValueError(f"unsupported boundary filter {lookup}")
+    return " AND ".join(cond_a), params_a, " AND ".join(cond_parts), params_parts
+
+
+def _boundary_sql(where: Q, columns: str, joins: str = "") -> tuple[str, list, list]:
+    """The SQL and its parameters: those of the parcels' filter, then those of the parts' filter (the
+    columns' own parameters go between them)."""
+    cond_a, params_a, cond_parts, params_parts = _boundary_where(where)
+    table = connection.ops.quote_name(Parcel._meta.db_table)
+    sql = _BOUNDARY_SQL.format(
+        parcel=table,
+        where_a=cond_a,
+        pair=_PAIR,
+        parts=_PARTS,
+        min_length=_MIN_LENGTH,
+        columns=columns,
+        joins=joins.format(parcel=table),
+        where_parts=cond_parts,
+    )
+    return sql, params_a, params_parts
+
+
+@dataclass(frozen=True)
+class BoundarySource(Source):
+    """The rows of cp:CadastralBoundary: not a model's queryset but lines PostGIS derives from the parcels
+    (`queryset` is the parcels they come from). The WFS asks a source with `fetch_ids` for the ordered
+    primary keys matching its filter, `fetch_count` for their number and `fetch_rows` for the rows of
+    some keys in the output CRS; the same filters as on a queryset (Q of pk, pk__in, geom__intersects)."""
+
+    def _run(self, sql: str, params: list) -> list[tuple]:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    def fetch_ids(self, where: Q) -> list[int]:
+        sql, pa, pp = _boundary_sql(where, "parts.pk")
+        return [r[0] for r in self._run(sql, pa + pp)]
+
+    def fetch_count(self, where: Q) -> int:
+        return len(self.fetch_ids(where))
+
+    def fetch_rows(self, pks: list[int], srid: int) -> list[BoundaryRow]:
+        if not pks:
+            return []
+        sql, pa, pp = _boundary_sql(Q(pk__in=list(pks)), _ROW_COLUMNS, _ROW_JOINS)
+        rows = []
+        for pk, a, b, wkb, local_a, local_b, start_version, start_object in self._run(sql, [*pa, srid, *pp]):
+            geom = GEOSGeometry(memoryview(bytes(wkb)))
+            geom.srid = srid
+            rows.append(BoundaryRow(pk, a, b or None, geom, local_a, local_b, start_version, start_object))
+        return rows
+
+
+def boundary_local_id(row: BoundaryRow) -> str:
+    """The boundary's localId: a UUID (version 5) of the two parcels' IIP identities (sorted, so the same
+    whichever is `a`) and the part, stable while both parcels and the line between them are."""
+    names = sorted(x for x in (row.local_a, row.local_b) if x)
+    return str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace()}/CadastralBoundary/{'/'.join(names)}/{row.part}")
+    )
+
+
+def encode_boundary(row: BoundaryRow, ctx: Context) -> etree._Element:
+    """cp:CadastralBoundaryType: beginLifespanVersion, (endLifespanVersion), estimatedAccuracy, geometry,
+    inspireId, validFrom, (validTo), parcel (1 or 2). The line is as recent as the later of its parcels."""
+    fid = f"{BOUNDARY_KEY}.{row.pk}"
+    f = _feature("CadastralBoundary", fid)
+    ctx.date_time(f, CP, "beginLifespanVersion", row.start_version)
+    # no positional accuracy is kept for the lines (EGiB records it per boundary point): void, in metres
+    ctx.el(f, CP, "estimatedAccuracy", uom="m", **{f"{{{XSI}}}nil": "true", "nilReason": "other:unpopulated"})
+    ctx.geometry(ctx.el(f, CP, "geometry"), row.geom, f"{fid}.geom")
+    ctx.identifier(f, CP, "inspireId", boundary_local_id(row), namespace())
+    ctx.date_time(f, CP, "validFrom", row.start_object)
+    ctx.ref(f, CP, "parcel", f"{PARCEL_KEY}.{row.parcel_a}")
+    if row.parcel_b is not None:
+        ctx.ref(f, CP, "parcel", f"{PARCEL_KEY}.{row.parcel_b}")
+    return f
+
+
 CADASTRAL_PARCEL = InspireType(
     typename="cp:CadastralParcel",
     namespace=CP,
@@ -252,4 +448,24 @@ CADASTRAL_ZONING = InspireType(
         "in the INSPIRE Cadastral Parcels 4.0 schema.",
     },
 )
-TYPES = (CADASTRAL_PARCEL, CADASTRAL_ZONING)
+CADASTRAL_BOUNDARY = InspireType(
+    typename="cp:CadastralBoundary",
+    namespace=CP,
+    schema_location=SCHEMA,
+    local_schema=LOCAL_SCHEMA,
+    dataset=DATASET,
+    title_pl="Granice katastralne (INSPIRE)",
+    title_en="Cadastral boundaries (INSPIRE)",
+    queryset=parcels,
+    encode=encode_boundary,
+    geometry_type="LineString",
+    layer="dzialki",
+    parts=(BoundarySource(BOUNDARY_KEY, parcels, encode_boundary),),
+    extra={
+        "abstract_pl": "Granice między sąsiednimi działkami ewidencyjnymi (każda linia raz, z odniesieniami do działek "
+        "po obu stronach) w schemacie INSPIRE Działki katastralne 4.0.",
+        "abstract_en": "The lines between neighbouring parcels of the land and building register (each line once, "
+        "referring to the parcels on both sides) in the INSPIRE Cadastral Parcels 4.0 schema.",
+    },
+)
+TYPES = (CADASTRAL_PARCEL, CADASTRAL_ZONING, CADASTRAL_BOUNDARY)

@@ -14,7 +14,7 @@ from layers.selectors import data_version, layer_extents
 from .. import metadata
 from ..common.crs import transform_extent
 from ..features.featuretypes import FeatureType, feature_types
-from . import adapter, records
+from . import adapter, inspire, records
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2180"
@@ -62,7 +62,7 @@ def feature_schema_url(collection: str) -> str:
 
 def _collection(ft: FeatureType, extent) -> dict:
     layer = ft.layer
-    lon0, lat0, lon1, lat1 = transform_extent(extent, 4326) if extent else (20.8, 51.9, 21.3, 52.2)
+    lon0, lat0, lon1, lat1 = _lonlat(extent)
     return {
         "type": "collection",
         "title": {"pl": layer.title_pl, "en": layer.title_en},
@@ -109,8 +109,13 @@ def _collection(ft: FeatureType, extent) -> dict:
     }
 
 
+def _lonlat(extent) -> tuple[float, float, float, float]:
+    return transform_extent(extent, 4326) if extent else (20.8, 51.9, 21.3, 52.2)
+
+
 def pygeoapi_config() -> dict:
     extents = layer_extents()
+    readable = feature_types(_Anonymous())
     return {
         "server": {
             "bind": {"host": "127.0.0.1", "port": 0},
@@ -157,7 +162,12 @@ def pygeoapi_config() -> dict:
             },
         },
         "resources": {
-            **{ft.name: _collection(ft, extents.get(ft.name)) for ft in feature_types(_Anonymous())},
+            **{ft.name: _collection(ft, extents.get(ft.name)) for ft in readable},
+            # the harmonised INSPIRE types (inspire.py), with the extent of their national layer
+            **{
+                cid: inspire.collection_config(cid, t, _lonlat(extents.get(t.layer)))
+                for cid, t in inspire.collections({ft.name for ft in readable})
+            },
             records.COLLECTION: records.collection_config(),  # OGC API – Records (records.py)
         },
     }

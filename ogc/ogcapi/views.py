@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from layers import catalogue
 
 from ..filters.cql2 import CQL2Error
+from . import inspire
 from .adapter import api_request
 from .bbox import BBoxError, parse_bbox
 from .bbox import using as using_bbox
@@ -150,7 +151,10 @@ def schema(request, collection_id: str):
         return _problem(400, "InvalidParameterValue", f"The schema profiles are: {FEATURE_SCHEMA_PROFILE}.")
     if collection_id not in api().config["resources"]:
         return _problem(404, "NotFound", "Collection not found.")
-    body = feature_schema(catalogue.get_layer(collection_id), feature_schema_url(collection_id))
+    if inspire.is_inspire(collection_id):
+        body = inspire.feature_schema(collection_id)
+    else:
+        body = feature_schema(catalogue.get_layer(collection_id), feature_schema_url(collection_id))
     return JsonResponse(
         body, content_type="application/schema+json", json_dumps_params={"ensure_ascii": False}
     )
@@ -181,7 +185,36 @@ def items(request, collection_id: str):
         return _problem(400, "InvalidParameterValue", str(e))
     with using(tree), using_bbox(box):
         # pygeoapi knows only cql-text/cql-json as languages; the tree is already parsed
-        return _run(items_api.get_collection_items, request, collection_id, drop=("filter-lang",))
+        response = _run(items_api.get_collection_items, request, collection_id, drop=("filter-lang",))
+    if response.status_code == 200 and response.get("Content-Type", "").startswith(
+        ("application/geo+json", "application/json")
+    ):
+        response.content = _without_dangling_next(response.content)
+    return response
+
+
+_MATCHED = re.compile(rb'"numberMatched":\s*(\d+)')
+_RETURNED = re.compile(rb'"numberReturned":\s*(\d+)')
+_OFFSET = re.compile(rb"[?&]offset=(\d+)")
+
+
+def _without_dangling_next(body: bytes) -> bytes:
+    """pygeoapi adds `next` to every full page, also to the one that ends the collection exactly
+    (numberMatched = offset + numberReturned): that link is dropped. The counts are found in the tail of
+    the answer without parsing it; only such a last page is parsed and written again."""
+    tail = body[-16384:]
+    m, r = _MATCHED.search(tail), _RETURNED.search(tail)
+    if m is None or r is None or b'"next"' not in tail:
+        return body
+    matched, returned = int(m.group(1)), int(r.group(1))
+    nxt = re.search(rb'"rel":\s*"next"[^}]*"href":\s*"([^"]+)"|"href":\s*"([^"]+)"[^}]*"rel":\s*"next"', tail)
+    if nxt is None:
+        return body
+    offset = _OFFSET.search(nxt.group(1) or nxt.group(2))
+    start = int(offset.group(1)) if offset else 0  # the next page's offset = this page's offset + limit
+    if start < matched or returned == 0:
+        return body
+    return inspire.without_dangling_next(body)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -256,8 +256,20 @@ def _inspire(parent, language: str, types):
         "Language",
         "eng" if language == "en" else "pol",
     )
+    # scenario 2 (the metadata elements above) with the optional link to the service's own record
+    locator = _el(ext, INSPIRE_COMMON, "MetadataUrl")
+    _el(locator, INSPIRE_COMMON, "URL", metadata.service_record_url("WFS"))
+    _el(locator, INSPIRE_COMMON, "MediaType", "application/xml")
+    # the harmonised INSPIRE data sets (the pre-defined stored query's DataSetIdCode), each with its record,
+    # then the data set of each of our own feature types
+    for code in dict.fromkeys(t.dataset for t in inspire.types_for_types(types)):
+        ident = _el(
+            ext, INSPIRE_DLS, "SpatialDataSetIdentifier", metadataURL=metadata.dataset_record_url(code)
+        )
+        _el(ident, INSPIRE_COMMON, "Code", code)
+        _el(ident, INSPIRE_COMMON, "Namespace", DATASET_NAMESPACE)
     for ft in types:
-        ident = _el(ext, INSPIRE_DLS, "SpatialDataSetIdentifier")
+        ident = _el(ext, INSPIRE_DLS, "SpatialDataSetIdentifier", metadataURL=metadata.record_url(ft.layer))
         _el(ident, INSPIRE_COMMON, "Code", ft.name)
         _el(ident, INSPIRE_COMMON, "Namespace", DATASET_NAMESPACE)
 
@@ -397,7 +409,7 @@ def _inspire_feature_types(ftl, types, language: str, version: str) -> None:
         if version.startswith("2"):  # WFS 1.1 lists them (clients see them) but serves them in no format
             _el(_el(el, wfs, "OutputFormats"), wfs, "Format", "application/gml+xml; version=3.2")
         _wgs84(el, ows, extents.get(t.layer))
-        url = inspire.metadata_url(t)
+        url = metadata.dataset_record_url(t.dataset)  # the record of the INSPIRE data set it belongs to
         if url and version.startswith("2"):
             _el(el, wfs, "MetadataURL", **{f"{{{XLINK}}}href": url})
         elif url:

@@ -26,11 +26,10 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from layers.catalogue import get_layer
 from layers.selectors import data_version
 
 from .. import metadata
-from ..common.crs import CrsRef, InvalidCRS, Protocol, parse_crs
+from ..common.crs import CrsRef, Form, InvalidCRS, Protocol, parse_crs
 from ..common.gml import GML
 from ..common.kvp import Params
 from ..features.featuretypes import feature_types
@@ -123,6 +122,9 @@ class InspireQuery:
     where: Q = field(default_factory=Q)
 
     def ids(self):
+        fetch = getattr(self.source, "fetch_ids", None)  # a source computed in SQL (cp:CadastralBoundary)
+        if fetch is not None:
+            return fetch(self.where)
         return self.source.queryset().filter(self.where).order_by("pk").values_list("pk", flat=True)
 
 
@@ -273,9 +275,13 @@ def dataset(code: str, user, common: dict, srs: CrsRef, count: int, kvp: dict) -
 # ---- running -------------------------------------------------------------------------------------
 def _count(q: InspireQuery, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | None:
     """Matching features, cached per query and data version; None when counting takes too long."""
-    qs = q.source.queryset().filter(q.where)
-    sql, params = qs.query.sql_with_params()
-    stable = [str(p) for p in params]
+    fetch = getattr(q.source, "fetch_count", None)
+    if fetch is not None:  # a source computed in SQL: its key and filter name the query
+        qs, sql, stable = None, q.source.key, [str(q.where)]
+    else:
+        qs = q.source.queryset().filter(q.where)
+        sql, params = qs.query.sql_with_params()
+        stable = [str(p) for p in params]
     key = (
         "gisportal:wfs-inspire-count:"
         + hashlib.sha256(f"{sql}|{stable}|{data_version()}".encode()).hexdigest()
@@ -288,7 +294,7 @@ def _count(q: InspireQuery, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | 
             if timeout_ms:
                 with connection.cursor() as cur:
                     cur.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-            n = qs.count()
+            n = fetch(q.where) if qs is None else qs.count()
     except OperationalError:
         return None
     cache.set(key, n, timeout=3600)
@@ -336,9 +342,13 @@ def context(srs: CrsRef) -> Context:
         )
         return f"{endpoint()}?{query}"
 
+    # INSPIRE data carry the http URI form of their CRS (TG requirement; the validator's rs.a.1, ia.a.1): a
+    # request in URN form (or none: the URN default) gets the URI, same authority axis order; `EPSG:` keeps
+    # its own form, whose coordinates are easting first
+    srs_name = srs.as_form(Form.URI) if srs.form is Form.URN else srs.text
     return Context(
         srid=srid,
-        srs_name=srs.text,
+        srs_name=srs_name,
         north_first=srs.swap(Protocol.WFS),
         decimals=decimals_for(srid),
         feature_href=href,
@@ -348,7 +358,11 @@ def context(srs: CrsRef) -> Context:
 def _rows(q: InspireQuery, ids: list[int], ctx: Context) -> Iterator[etree._Element]:
     for i in range(0, len(ids), CHUNK):
         part = ids[i : i + CHUNK]
-        rows = {r.pk: r for r in with_geometries(q.source.queryset().filter(pk__in=part), ctx.srid)}
+        fetch = getattr(q.source, "fetch_rows", None)
+        if fetch is not None:
+            rows = {r.pk: r for r in fetch(part, ctx.srid)}
+        else:
+            rows = {r.pk: r for r in with_geometries(q.source.queryset().filter(pk__in=part), ctx.srid)}
         for pk in part:
             if pk in rows:
                 yield q.source.encode(rows[pk], ctx)
@@ -470,8 +484,8 @@ def describe(types) -> bytes:
 
 
 def metadata_url(t: InspireType) -> str:
-    layer = get_layer(t.layer)
-    return metadata.record_url(layer) if layer is not None else ""
+    """The record of the type's INSPIRE data set (CP, AD, BU)."""
+    return metadata.dataset_record_url(t.dataset)
 
 
 def title(t: InspireType, language: str) -> str:

@@ -193,12 +193,18 @@ def _layer_body(
         _el(el, "CRS" if version == "1.3.0" else "SRS", crs, ns=ns)
     _geo_boxes(el, extent, version, ns, (*inherited_extra, *own_crs))
     # the data set's ISO 19139 record (INSPIRE TG: a MetadataURL per layer); a view layer's is the record of
-    # the data set it portrays (labels have none)
+    # the data set it portrays (labels have none); an INSPIRE view layer's is the record of its INSPIRE data
+    # set (CP.* → Cadastral Parcels, AD.Address → Addresses, BU.Building → Buildings)
     described = catalogue.get_layer(layer.view_of) if layer.view_of else None if layer.labels_of else layer
-    if described is not None:
+    inspire_set = metadata.view_layer_dataset(layer.name) if layer.view_of else None
+    if inspire_set is not None:
+        record = metadata.dataset_record_url(inspire_set.code)
+    else:
+        record = metadata.record_url(described) if described is not None else None
+    if record is not None:
         md = _el(el, "MetadataURL", ns=ns, type="ISO19115:2003" if version == "1.3.0" else "TC211")
         _el(md, "Format", "text/xml", ns=ns)
-        _online(md, metadata.record_url(described), ns=ns)
+        _online(md, record, ns=ns)
     for style_name in layer.styles:
         style = style_for(layer.name, style_name)
         st = _el(el, "Style", ns=ns)
@@ -464,6 +470,10 @@ def _inspire(capability, language: str):
         "eng" if language == "en" else "pol",
         ns=INSPIRE_COMMON,
     )
+    # scenario 2 (the metadata elements above) with the optional link to the service's own record
+    locator = _el(ext, "MetadataUrl", ns=INSPIRE_COMMON)
+    _el(locator, "URL", metadata.service_record_url("WMS"), ns=INSPIRE_COMMON)
+    _el(locator, "MediaType", "application/xml", ns=INSPIRE_COMMON)
 
 
 def _caps_130(language: str, layers, remote=()) -> bytes:

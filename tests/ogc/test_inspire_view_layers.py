@@ -184,7 +184,7 @@ def test_caps_130_lists_the_view_layers(client, demo_data, language):
     assert "EPSG:3035" in [c.text for c in group.findall(f"{WMS}CRS")]  # their group adds ETRS89-LAEA
     inherited = {c.text for c in doc.find(f"{WMS}Capability/{WMS}Layer").findall(f"{WMS}CRS")}
     assert {"EPSG:4258", "EPSG:2180", "EPSG:4326", "EPSG:3857"} <= inherited
-    for name, (portrayed, title_en, title_pl) in INSPIRE.items():
+    for name, (_portrayed, title_en, title_pl) in INSPIRE.items():
         el = _named(doc, name)
         assert el.findtext(f"{WMS}Title") == (title_en if language == "eng" else title_pl)
         assert el.get("queryable") == ("0" if name == "CP.CadastralBoundary" else "1")
@@ -197,7 +197,7 @@ def test_caps_130_lists_the_view_layers(client, demo_data, language):
         # the MetadataURL is the record of the data set the layer portrays
         md = el.find(f"{WMS}MetadataURL")
         assert md.get("type") == "ISO19115:2003"
-        expected = metadata.record_url(catalogue.get_layer(portrayed))
+        expected = metadata.dataset_record_url(metadata.view_layer_dataset(name).code)
         assert md.find(f"{WMS}OnlineResource").get(XLINK_HREF) == expected
         boxes = {b.get("CRS"): b for b in el.findall(f"{WMS}BoundingBox")}
         assert set(INSPIRE_CRS) <= set(boxes)
@@ -220,27 +220,27 @@ def test_caps_111_lists_the_view_layers(client, demo_data):
     doc = caps(client, "1.1.1")
     group = next(g for g in doc.iter("Layer") if (g.findtext("Title") or "").startswith("INSPIRE"))
     assert "EPSG:3035" in [c.text for c in group.findall("SRS")]
-    for name, (portrayed, _en, _pl) in INSPIRE.items():
+    for name, (_portrayed, _en, _pl) in INSPIRE.items():
         el = next(e for e in doc.iter("Layer") if e.findtext("Name") == name)
         assert [s.findtext("Name") for s in el.findall("Style")] == [f"{name}.Default"]
         boxes = {b.get("SRS"): b for b in el.findall("BoundingBox")}
         assert {"EPSG:4258", "EPSG:3035", "EPSG:2180"} <= set(boxes)
         assert float(boxes["EPSG:3035"].get("minx")) > 4.9e6  # easting first in 1.1.1
         md = el.find("MetadataURL/OnlineResource").get(XLINK_HREF)
-        assert md == metadata.record_url(catalogue.get_layer(portrayed))
+        assert md == metadata.dataset_record_url(metadata.view_layer_dataset(name).code)
 
 
 @pytest.mark.parametrize("version", ["1.3.0", "1.1.1"])
 def test_owslib_sees_the_view_layers(live_url, version):
     wms = WebMapService(f"{live_url}/ows?SERVICE=WMS", version=version, timeout=60)
-    for name, (portrayed, _en, title_pl) in INSPIRE.items():
+    for name, (_portrayed, _en, title_pl) in INSPIRE.items():
         layer = wms[name]
         assert layer.title == title_pl
         assert list(layer.styles) == [f"{name}.Default"]
         assert "legend" in layer.styles[f"{name}.Default"]
         assert {"EPSG:4258", "EPSG:3035", "EPSG:2180", "EPSG:4326", "EPSG:3857"} <= set(layer.crsOptions)
         urls = [m["url"] for m in layer.metadataUrls]
-        assert urls == [metadata.record_url(catalogue.get_layer(portrayed))]
+        assert urls == [metadata.dataset_record_url(metadata.view_layer_dataset(name).code)]
 
 
 # ------------------------------------------------------------------------------ GetMap

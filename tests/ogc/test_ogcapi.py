@@ -485,3 +485,21 @@ def test_gdal_oapif_types_from_the_schema(live_url, demo_data):
         "DATA": "DateTime",
         "ID_DZIALKI": "String",
     }
+
+
+def test_the_exact_multiple_last_page_has_no_next(client, demo_data):
+    """A page that ends the collection exactly (offset + returned = numberMatched) links no next page; the one
+    before it does, and a page past the end is empty."""
+    from layers.models import Parcel
+
+    n = Parcel.objects.current().count()
+    limit = next(k for k in (500, 400, 250, 200, 100, 50, 40, 25, 20, 10) if n % k == 0)
+    last = client.get(
+        "/ogcapi/collections/dzialki/items", {"f": "json", "limit": limit, "offset": n - limit}
+    ).json()
+    assert last["numberReturned"] == limit and last["numberMatched"] == n
+    assert "next" not in {x["rel"] for x in last["links"]} and "prev" in {x["rel"] for x in last["links"]}
+    before = client.get(
+        "/ogcapi/collections/dzialki/items", {"f": "json", "limit": limit, "offset": n - 2 * limit}
+    ).json()
+    assert "next" in {x["rel"] for x in before["links"]}

@@ -110,14 +110,17 @@ def collections(api):
 
 
 def collection_ids() -> list[str]:
-    """The declared feature collections an anonymous user reads. Called while tests are collected, before
-    the test database exists: the declared catalogue only (harvested layers are read from the database,
-    and a connection opened now would stay on the development database for the whole run)."""
+    """The declared feature collections an anonymous user reads, and the INSPIRE collections of the types
+    of those layers (ogc/ogcapi/inspire.py). Called while tests are collected, before the test database
+    exists: the declared catalogue only (harvested layers are read from the database, and a connection
+    opened now would stay on the development database for the whole run)."""
     from layers.catalogue import LAYERS, user_can_read
+    from ogc.ogcapi import inspire
     from ogc.ogcapi.config import _Anonymous
 
     anonymous = _Anonymous()
-    return [la.name for la in LAYERS if la.is_dataset and user_can_read(anonymous, la)]
+    names = [la.name for la in LAYERS if la.is_dataset and user_can_read(anonymous, la)]
+    return [*names, *(cid for cid, _t in inspire.collections(set(names)))]
 
 
 def by_id(collections: list[dict], cid: str) -> dict:

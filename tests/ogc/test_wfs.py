@@ -63,7 +63,11 @@ def test_caps_20_valid_and_complete(client, demo_data, ogc_schemas, settings):
     assert schema.validate(doc), schema.error_log
     names = [e.text for e in doc.iter(f"{WFS}Name")]
     # the INSPIRE harmonised types (cp:, ad:, bu-core2d:) are listed beside ours: tests/ogc/test_inspire_*.py
-    assert {n for n in names if n.startswith("cp:")} == {"cp:CadastralParcel", "cp:CadastralZoning"}
+    assert {n for n in names if n.startswith("cp:")} == {
+        "cp:CadastralParcel",
+        "cp:CadastralZoning",
+        "cp:CadastralBoundary",
+    }
     names = [n for n in names if n.startswith("gisportal:")]
     assert set(names) == {
         "gisportal:dzialki",
