@@ -25,7 +25,7 @@ fi
 gisportal migrate --no-input -v 0
 gisportal demo_data --parcels "$PARCELS" --seed 1 --if-empty
 gisportal demo_accounts
-gisportal fee_rates demo -v 0 >/dev/null
+gisportal fee_rates -v 0 demo >/dev/null
 gisportal demo_cases -v 0 || echo "demo cases: not created (see the log above)"
 gisportal collectstatic --no-input -v 0
 export GISPORTAL_STATIC_FINDERS=false  # serve the collected, pre-compressed static files

@@ -35,7 +35,7 @@ from lxml import etree
 
 from layers.models import AddressPoint, AdministrativeUnit
 
-from .base import GML, XLINK, XSI, Context, InspireType, Source, row_geometry
+from .base import GML, XLINK, XSI, Context, InspireType, Source, filterable, row_geometry
 
 AD = "http://inspire.ec.europa.eu/schemas/ad/4.0"
 GN = "http://inspire.ec.europa.eu/schemas/gn/4.0"
@@ -389,11 +389,24 @@ def _type(local: str, title_pl: str, title_en: str, parts: tuple[Source, ...], g
     )
 
 
+# what FES filters and SORTBY may name on ad:Address (ogc/wfs/inspire.py)
+_P = {"ad": AD, "base": BASE_NS}
+ADDRESS_FILTERABLE = (
+    filterable("ad:inspireId/base:Identifier/base:localId", "local_id", namespaces=_P),
+    filterable(
+        "ad:locator/ad:AddressLocator/ad:designator/ad:LocatorDesignator/ad:designator",
+        "number",
+        namespaces=_P,
+    ),
+    filterable("ad:position/ad:GeographicPosition/ad:geometry", "geom", "geometry", namespaces=_P),
+    filterable("ad:validFrom", "start_object", "datetime", namespaces=_P),
+    filterable("ad:beginLifespanVersion", "start_version", "datetime", namespaces=_P),
+)
 ADDRESS = _type(
     "Address",
     "Adresy (INSPIRE)",
     "Addresses (INSPIRE)",
-    (Source(ADDRESS_KEY, addresses, encode_address),),
+    (Source(ADDRESS_KEY, addresses, encode_address, ADDRESS_FILTERABLE),),
     "Point",
     abstract_pl="Punkty adresowe gminnej ewidencji miejscowości, ulic i adresów (EMUiA) w schemacie INSPIRE "
     "Adresy 4.0, z odnośnikami do ich składników (nazw jednostek administracyjnych, miejscowości, ulic, kodów "

@@ -156,6 +156,30 @@ def iso_datetime(value) -> str:
 
 
 @dataclass(frozen=True)
+class Filterable:
+    """A property a FES filter (ValueReference) or SORTBY may name on a source: its XPath as steps of
+    (namespace, local name), the Django field (or the name `expression` is annotated under) it compares, and
+    its type as the filter compiler knows them (string, integer, decimal, date, datetime; `geometry` for
+    the spatial operators' property, always the model's `geom`)."""
+
+    path: tuple[tuple[str, str], ...]
+    lookup: str
+    type: str = "string"
+    expression: object | None = None  # a Django expression annotated as `lookup` (e.g. the area in m²)
+
+
+def filterable(
+    path: str, lookup: str, kind: str = "string", expression=None, *, namespaces: dict[str, str]
+) -> Filterable:
+    """A Filterable from a prefixed path such as `cp:inspireId/base:Identifier/base:localId`."""
+    steps = []
+    for step in path.split("/"):
+        prefix, _sep, local = step.rpartition(":")
+        steps.append((namespaces[prefix], local))
+    return Filterable(tuple(steps), lookup, kind, expression)
+
+
+@dataclass(frozen=True)
 class Source:
     """Where some features of a type come from: the rows (`queryset`), how one is written (`encode`) and
     the prefix of their gml:ids (`<key>.<primary key>`). A type whose features come from two models
@@ -164,6 +188,8 @@ class Source:
     key: str
     queryset: Callable[[], object]
     encode: Callable[[object, Context], etree._Element]
+    # what a FES filter and SORTBY may name (empty: no FILTER or SORTBY on this source)
+    filterable: tuple[Filterable, ...] = ()
 
     def fid(self, pk: int) -> str:
         return f"{self.key}.{pk}"

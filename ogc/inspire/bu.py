@@ -20,7 +20,7 @@ from lxml import etree
 
 from layers.models import Building
 
-from .base import GML, XLINK, XSI, Context, InspireType, Source, row_geometry
+from .base import GML, XLINK, XSI, Context, InspireType, Source, filterable, row_geometry
 
 BU_BASE = "http://inspire.ec.europa.eu/schemas/bu-base/4.0"
 BU_CORE2D = "http://inspire.ec.europa.eu/schemas/bu-core2d/4.0"
@@ -136,6 +136,21 @@ def encode_building(row, ctx: Context) -> etree._Element:
     return f
 
 
+# what FES filters and SORTBY may name on bu-core2d:Building (ogc/wfs/inspire.py)
+_P = {"bu-base": BU_BASE, "bu-core2d": BU_CORE2D, "base": BASE_NS}
+BUILDING_FILTERABLE = (
+    filterable("bu-base:inspireId/base:Identifier/base:localId", "local_id", namespaces=_P),
+    filterable("bu-base:numberOfFloorsAboveGround", "storeys_above", "integer", namespaces=_P),
+    filterable(
+        "bu-base:externalReference/bu-base:ExternalReference/bu-base:reference", "building_id", namespaces=_P
+    ),
+    filterable("bu-base:beginLifespanVersion", "start_version", "datetime", namespaces=_P),
+    filterable(
+        "bu-core2d:geometry2D/bu-base:BuildingGeometry2D/bu-base:geometry", "geom", "geometry", namespaces=_P
+    ),
+)
+
+
 BUILDING = InspireType(
     typename="bu-core2d:Building",
     namespace=BU_CORE2D,
@@ -148,7 +163,7 @@ BUILDING = InspireType(
     encode=encode_building,
     geometry_type="MultiPolygon",
     layer=LAYER,
-    parts=(Source(BUILDING_KEY, buildings, encode_building),),
+    parts=(Source(BUILDING_KEY, buildings, encode_building, BUILDING_FILTERABLE),),
     extra={
         "abstract_pl": "Budynki z ewidencji gruntów i budynków (EGiB) w schemacie INSPIRE Budynki 4.0 (profil 2D).",
         "abstract_en": "Buildings of the land and building register (EGiB) in the INSPIRE Buildings 4.0 schema "

@@ -28,7 +28,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, LinearRing, MultiPolygon, Polygon
 from django.db import connection
-from django.db.models import Q
+from django.db.models import DecimalField, ExpressionWrapper, F, Q
 from lxml import etree
 
 from layers.models import CadastralUnit, Parcel, Precinct
@@ -41,6 +41,7 @@ from .base import (
     Context,
     InspireType,
     Source,
+    filterable,
     row_geometry,
     row_point,
 )
@@ -412,6 +413,46 @@ def encode_boundary(row: BoundaryRow, ctx: Context) -> etree._Element:
     return f
 
 
+# ---- what FES filters and SORTBY may name (ogc/wfs/inspire.py) ---------------------------------------
+_P = {"cp": CP, "base": BASE_NS, "gn": GN}
+_LOCAL_ID = "cp:inspireId/base:Identifier/base:localId"
+_NAME = "cp:name/gn:GeographicalName/gn:spelling/gn:SpellingOfName/gn:text"
+
+
+def _common(*more):
+    return (
+        filterable(_LOCAL_ID, "local_id", namespaces=_P),
+        filterable("cp:beginLifespanVersion", "start_version", "datetime", namespaces=_P),
+        filterable("cp:validFrom", "start_object", "datetime", namespaces=_P),
+        filterable("cp:geometry", "geom", "geometry", namespaces=_P),
+        *more,
+    )
+
+
+PARCEL_FILTERABLE = _common(
+    filterable("cp:nationalCadastralReference", "parcel_id", namespaces=_P),
+    filterable("cp:label", "number", namespaces=_P),
+    # areaValue is written in m²: compared in m² (the registry keeps hectares)
+    filterable(
+        "cp:areaValue",
+        "inspire_area_m2",
+        "decimal",
+        ExpressionWrapper(F("area_ha") * 10_000, output_field=DecimalField(max_digits=16, decimal_places=4)),
+        namespaces=_P,
+    ),
+)
+UNIT_FILTERABLE = _common(
+    filterable("cp:nationalCadastalZoningReference", "unit_id", namespaces=_P),
+    filterable("cp:label", "unit_id", namespaces=_P),
+    filterable(_NAME, "name", namespaces=_P),
+)
+PRECINCT_FILTERABLE = _common(
+    filterable("cp:nationalCadastalZoningReference", "precinct_id", namespaces=_P),
+    filterable("cp:label", "number", namespaces=_P),
+    filterable(_NAME, "name", namespaces=_P),
+)
+
+
 CADASTRAL_PARCEL = InspireType(
     typename="cp:CadastralParcel",
     namespace=CP,
@@ -423,7 +464,7 @@ CADASTRAL_PARCEL = InspireType(
     queryset=parcels,
     encode=encode_parcel,
     layer="dzialki",
-    parts=(Source(PARCEL_KEY, parcels, encode_parcel),),
+    parts=(Source(PARCEL_KEY, parcels, encode_parcel, PARCEL_FILTERABLE),),
     extra={
         "abstract_pl": "Działki ewidencyjne z ewidencji gruntów i budynków w schemacie INSPIRE Działki katastralne 4.0.",
         "abstract_en": "Parcels of the land and building register (EGiB) in the INSPIRE Cadastral Parcels 4.0 schema.",
@@ -440,7 +481,10 @@ CADASTRAL_ZONING = InspireType(
     queryset=units,
     encode=encode_unit,
     layer="obreby",
-    parts=(Source(UNIT_KEY, units, encode_unit), Source(PRECINCT_KEY, precincts, encode_precinct)),
+    parts=(
+        Source(UNIT_KEY, units, encode_unit, UNIT_FILTERABLE),
+        Source(PRECINCT_KEY, precincts, encode_precinct, PRECINCT_FILTERABLE),
+    ),
     extra={
         "abstract_pl": "Jednostki ewidencyjne (poziom 1stOrder) i obręby ewidencyjne (2ndOrder) w schemacie INSPIRE "
         "Działki katastralne 4.0.",

@@ -4,9 +4,13 @@ our own application schema.
 A request naming an INSPIRE type (by prefix, NAMESPACES binding or `{namespace}`), one of their feature
 ids, or the INSPIRE data set in the pre-defined stored query becomes an `InspireGetFeature` here; the rest of
 the WFS never sees it. Offered: KVP GetFeature in GML 3.2 with BBOX, RESOURCEID, COUNT/STARTINDEX paging,
-resultType=hits and SRSNAME, GetFeatureById and the INSPIRE stored query; FILTER, PROPERTYNAME, SORTBY,
-GeoJSON, WFS 1.1 and GetPropertyValue are refused with an exception naming the parameter (our own types keep
-all of them). Features are written with lxml one by one (ogc/inspire), in chunks of primary keys: memory
+resultType=hits and SRSNAME, GetFeatureById and the INSPIRE stored query, and FES 2.0 FILTER and SORTBY on
+the property paths each source declares (`Source.filterable`: XPaths such as
+`cp:inspireId/base:Identifier/base:localId` → a Django field). A filter's ValueReferences are resolved here
+(namespace-aware) and renamed to aliases, then the filter goes through ogc/filters (FES parser, AST → Q)
+against an adapter presenting the source as a layer whose public attributes are those aliases: names are
+never SQL and an unknown path is refused. PROPERTYNAME, GeoJSON, WFS 1.1 and GetPropertyValue are refused
+with an exception naming the parameter (our own types keep all of them). Features are written with lxml one by one (ogc/inspire), in chunks of primary keys: memory
 holds one chunk, never the data set.
 """
 
@@ -34,7 +38,7 @@ from ..common.gml import GML
 from ..common.kvp import Params
 from ..features.featuretypes import feature_types
 from ..features.query import COUNT_TIMEOUT_MS, decimals_for
-from ..inspire.base import XLINK, XSI, Context, InspireType, Source, with_geometries
+from ..inspire.base import XLINK, XSI, Context, Filterable, InspireType, Source, with_geometries
 from ..inspire.registry import TYPES, by_dataset
 
 WFS20 = "http://www.opengis.net/wfs/2.0"
@@ -115,17 +119,27 @@ def parse_fid(value: str, user) -> tuple[InspireType, Source, int] | None:
 
 
 # ---- requests ------------------------------------------------------------------------------------
+def queryset(source: Source):
+    """The source's rows with the computed properties its filters may compare (e.g. the area in m²)."""
+    qs = source.queryset()
+    computed = {f.lookup: f.expression for f in source.filterable if f.expression is not None}
+    return qs.annotate(**computed) if computed else qs
+
+
 @dataclass
 class InspireQuery:
     itype: InspireType
     source: Source
     where: Q = field(default_factory=Q)
+    sort: tuple[str, ...] = ()  # order_by() terms of SORTBY, before the primary key
 
     def ids(self):
         fetch = getattr(self.source, "fetch_ids", None)  # a source computed in SQL (cp:CadastralBoundary)
         if fetch is not None:
             return fetch(self.where)
-        return self.source.queryset().filter(self.where).order_by("pk").values_list("pk", flat=True)
+        return (
+            queryset(self.source).filter(self.where).order_by(*self.sort, "pk").values_list("pk", flat=True)
+        )
 
 
 @dataclass
@@ -180,12 +194,12 @@ def parse_kvp(params: Params, user, common: dict, namespaces: dict[str, str]) ->
 
     version = common["version"]
     _only_v2_gml(version, common["fmt"])
-    for name, locator in (("FILTER", "FILTER"), ("PROPERTYNAME", "propertyName"), ("SORTBY", "sortBy")):
-        if (params.get(name) or "").strip():
-            raise invalid(
-                _("%(p)s is not offered for INSPIRE feature types (BBOX and RESOURCEID are).") % {"p": name},
-                locator,
-            )
+    if (params.get("PROPERTYNAME") or "").strip():
+        raise invalid(
+            _("%(p)s is not offered for INSPIRE feature types (BBOX and RESOURCEID are).")
+            % {"p": "PROPERTYNAME"},
+            "propertyName",
+        )
     names = _split_list(params.get("TYPENAMES") or params.get("TYPENAME"))
     for n in names:
         if not is_inspire_name(n, namespaces):
@@ -195,8 +209,14 @@ def parse_kvp(params: Params, user, common: dict, namespaces: dict[str, str]) ->
     types = [resolve(n, user, namespaces) for n in names]
     rid = params.get("RESOURCEID") or params.get("FEATUREID")
     bbox = params.get("BBOX")
-    if rid and bbox:
+    filt = (params.get("FILTER") or "").strip()
+    if sum(1 for x in (rid, bbox, filt) if x) > 1:
         raise invalid(_("FILTER, BBOX and RESOURCEID exclude one another."), "FILTER")
+    if filt and (params.get("FILTER_LANGUAGE") or "").strip() not in (
+        "",
+        "urn:ogc:def:queryLanguage:OGC-FES:Filter",
+    ):
+        raise invalid(_("Only FES filters are supported."), "FILTER_LANGUAGE")
     queries: list[InspireQuery] = []
     if rid:
         wanted: dict[tuple[str, str], tuple[InspireType, Source, list[int]]] = {}
@@ -219,7 +239,19 @@ def parse_kvp(params: Params, user, common: dict, namespaces: dict[str, str]) ->
                 _("Parameter %(p)s is missing.") % {"p": "TYPENAMES"}, "typeNames", "MissingParameterValue"
             )
         where = Q(geom__intersects=parse_bbox(bbox)) if bbox else Q()
-        queries = [InspireQuery(t, s, where) for t in types for s in t.sources]
+        filters = _split_list(filt) if filt.startswith("(") else [filt] * len(types)
+        if len(filters) != len(types):
+            raise invalid(_("Give one filter per feature type."), "FILTER")
+        queries = []
+        for t, f in zip(types, filters, strict=True):
+            aliased = aliased_filter(f, t, namespaces) if f else None
+            for s in t.sources:
+                q = where & compile_filter(aliased, s, user) if aliased is not None else where
+                queries.append(InspireQuery(t, s, q))
+    sortby = (params.get("SORTBY") or "").strip()
+    if sortby:
+        for q in queries:
+            q.sort = parse_sort(sortby, q.itype, q.source, namespaces)
     srs = parse_srs(params.get("SRSNAME"))
     return InspireGetFeature(
         version=version,
@@ -230,6 +262,159 @@ def parse_kvp(params: Params, user, common: dict, namespaces: dict[str, str]) ->
         hits=common["hits"],
         kvp=params.as_dict(),
     )
+
+
+# ---- FES filters and SORTBY on INSPIRE property paths ---------------------------------------------
+FES20 = "http://www.opengis.net/fes/2.0"
+_SORT = re.compile(r"\s*(\S+?)(?:\s+(ASC|DESC|A|D))?\s*", re.IGNORECASE)
+
+
+def _steps(
+    text: str, scope: dict[str, str], namespaces: dict[str, str]
+) -> tuple[tuple[str | None, str], ...]:
+    """A property path as (namespace, local name) steps; a prefix is looked up in the element's own
+    declarations, then the request's NAMESPACES, then the INSPIRE prefixes; an unprefixed step has no
+    namespace (matched by its local name). Anything but plain child steps (axes, predicates, attributes,
+    functions) yields an empty tuple."""
+    known = {"base": "http://inspire.ec.europa.eu/schemas/base/3.3"} | {t.prefix: t.namespace for t in TYPES}
+    out = []
+    for step in text.strip().split("/"):
+        prefix, colon, local = step.rpartition(":")
+        if not re.fullmatch(r"[A-Za-z_][\w.-]*", local, re.ASCII) or (colon and not prefix):
+            return ()
+        if colon:
+            ns = scope.get(prefix) or namespaces.get(prefix) or known.get(prefix)
+            if ns is None:
+                return ()
+            out.append((ns, local))
+        else:
+            out.append((None, local))
+    return tuple(out)
+
+
+def _matches(steps, prop: Filterable) -> bool:
+    return len(steps) == len(prop.path) and all(
+        local == want_local and ns in (None, want_ns)
+        for (ns, local), (want_ns, want_local) in zip(steps, prop.path, strict=True)
+    )
+
+
+def _alias(prop: Filterable) -> str:
+    """The name a property path takes in the rewritten filter (what ogc/filters resolves)."""
+    if prop.type == "geometry":
+        from ..filters.compile import GEOMETRY
+
+        return GEOMETRY
+    return "_".join(local.replace("-", "_").replace(".", "_") for _ns, local in prop.path)
+
+
+def _find(steps, t: InspireType) -> Filterable | None:
+    """The type's property at this path (every source of a filterable type declares the same paths)."""
+    if not steps:
+        return None
+    for s in t.sources:
+        for prop in s.filterable:
+            if _matches(steps, prop):
+                return prop
+    return None
+
+
+def _refuse_unfilterable(t: InspireType, parameter: str, locator: str) -> None:
+    if not all(s.filterable for s in t.sources):
+        raise invalid(
+            _("%(p)s is not offered for %(t)s (BBOX and RESOURCEID are).")
+            % {"p": parameter, "t": t.typename},
+            locator,
+        )
+
+
+def aliased_filter(text: str, t: InspireType, namespaces: dict[str, str]) -> bytes:
+    """The FES 2.0 filter with each ValueReference's path replaced by its alias; InvalidParameterValue
+    (FILTER) for a path the type does not offer. The XML is read with a parser that resolves nothing;
+    ogc/filters reads the result again with all its limits."""
+    from ..filters.fes_xml import MAX_BYTES
+
+    _refuse_unfilterable(t, "FILTER", "FILTER")
+    data = text.encode() if isinstance(text, str) else text
+    if len(data) > MAX_BYTES:
+        raise invalid(_("The filter is too large."), "FILTER")
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        raise invalid(_("The filter is not well-formed XML."), "FILTER") from None
+    if root.getroottree().docinfo.doctype:
+        raise invalid(_("The filter must not have a DOCTYPE."), "FILTER")
+    for el in root.iter(f"{{{FES20}}}ValueReference"):
+        raw = (el.text or "").strip()
+        prop = _find(_steps(raw, {k: v for k, v in el.nsmap.items() if k}, namespaces), t)
+        if prop is None:
+            raise invalid(_("Unknown property %(p)s of %(t)s.") % {"p": raw[:80], "t": t.typename}, "FILTER")
+        el.text = _alias(prop)
+    return etree.tostring(root)
+
+
+@dataclass(frozen=True)
+class _SourceLayer:
+    """A source as the filter compiler sees a layer: a name and public attributes (the aliases)."""
+
+    name: str
+    public_attributes: tuple
+
+
+def compile_filter(xml: bytes, source: Source, user) -> Q:
+    """A Q on the source's rows for an aliased FES 2.0 filter (ogc/filters: parse_filter, to_q)."""
+    from pygeofilter import ast
+
+    from layers.catalogue import Attribute
+
+    from ..filters.compile import ResourceId, to_q
+    from ..filters.fes_xml import parse_filter
+
+    layer = _SourceLayer(
+        source.key,
+        tuple(Attribute(_alias(f), f.lookup, f.type) for f in source.filterable if f.type != "geometry"),
+    )
+
+    def q(node) -> Q:
+        if isinstance(node, ast.Combination):  # nesting is bounded by the parser (MAX_LOGICAL_DEPTH)
+            connector = Q.AND if isinstance(node, ast.And) else Q.OR
+            return Q(q(node.lhs), q(node.rhs), _connector=connector)
+        if isinstance(node, ast.Not):
+            return ~q(node.sub_node)
+        if isinstance(node, ResourceId):  # INSPIRE feature ids: `<source key>.<primary key>`
+            pks = []
+            for rid in node.rids:
+                parsed = parse_fid(rid, user)
+                if parsed is not None and parsed[1].key == source.key:
+                    pks.append(parsed[2])
+            return Q(pk__in=pks)
+        return to_q(node, layer)
+
+    return q(parse_filter(xml, version="2.0"))
+
+
+def parse_sort(value: str, t: InspireType, source: Source, namespaces: dict[str, str]) -> tuple[str, ...]:
+    """SORTBY (`path [ASC|DESC]`, comma-separated) as order_by() terms on the source's fields."""
+    _refuse_unfilterable(t, "SORTBY", "sortBy")
+    out = []
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        m = _SORT.fullmatch(item)
+        steps = _steps(m.group(1), {}, namespaces) if m else ()
+        prop = next((f for f in source.filterable if steps and _matches(steps, f)), None)
+        if prop is None or prop.type == "geometry":
+            raise invalid(
+                _("Cannot sort by %(p)s: not a property of %(t)s.")
+                % {"p": item.strip()[:60], "t": t.typename},
+                "sortBy",
+            )
+        descending = (m.group(2) or "ASC").upper() in ("DESC", "D")
+        out.append(f"-{prop.lookup}" if descending else prop.lookup)
+    return tuple(out)
 
 
 def feature_by_id(ident: str, user, common: dict) -> InspireGetFeature | None:
@@ -279,7 +464,7 @@ def _count(q: InspireQuery, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | 
     if fetch is not None:  # a source computed in SQL: its key and filter name the query
         qs, sql, stable = None, q.source.key, [str(q.where)]
     else:
-        qs = q.source.queryset().filter(q.where)
+        qs = queryset(q.source).filter(q.where)
         sql, params = qs.query.sql_with_params()
         stable = [str(p) for p in params]
     key = (
