@@ -361,6 +361,14 @@ LAYERS: tuple[Layer, ...] = (
 # (cp:CadastralParcel, …) has its own schema (ogc/inspire). Their attributes (GetFeatureInfo) carry the
 # INSPIRE property names where one of ours maps straight onto one; the styles are in ogc/render/styles.py.
 _INSPIRE_KEYWORDS = ("INSPIRE", "infoMapAccessService")
+# attributes every INSPIRE view layer's feature info shows (the IIP identity, the version's start)
+_IIP_IDENTITY = (
+    A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
+    A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+)
+_BEGIN_LIFESPAN = A(
+    "beginLifespanVersion", "start_version", "datetime", "Początek wersji", "Begin of lifespan version"
+)
 INSPIRE_LAYERS: tuple[Layer, ...] = (
     Layer(
         name="CP.CadastralParcel",
@@ -382,16 +390,9 @@ INSPIRE_LAYERS: tuple[Layer, ...] = (
                 title_en="National cadastral reference",
             ),
             A("label", "number", title_pl="Numer działki", title_en="Label"),
-            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
-            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            *_IIP_IDENTITY,
             A("zoning", "precinct__precinct_id", title_pl="Obręb ewidencyjny", title_en="Cadastral zoning"),
-            A(
-                "beginLifespanVersion",
-                "start_version",
-                "datetime",
-                "Początek wersji",
-                "Begin of lifespan version",
-            ),
+            _BEGIN_LIFESPAN,
         ),
         max_scale=20000,
         default_style="CP.CadastralParcel.Default",
@@ -421,21 +422,14 @@ INSPIRE_LAYERS: tuple[Layer, ...] = (
                 title_en="National cadastral zoning reference",
             ),
             A("label", "name", title_pl="Nazwa obrębu", title_en="Label"),
-            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
-            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            *_IIP_IDENTITY,
             A(
                 "upperLevelUnit",
                 "unit__unit_id",
                 title_pl="Jednostka ewidencyjna",
                 title_en="Upper level unit",
             ),
-            A(
-                "beginLifespanVersion",
-                "start_version",
-                "datetime",
-                "Początek wersji",
-                "Begin of lifespan version",
-            ),
+            _BEGIN_LIFESPAN,
         ),
         max_scale=20000,
         default_style="CP.CadastralZoning.Default",
@@ -488,19 +482,12 @@ INSPIRE_LAYERS: tuple[Layer, ...] = (
         geometry_type="Point",
         id_attribute="localId",
         public_attributes=(
-            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
-            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            *_IIP_IDENTITY,
             A("locatorDesignator", "number", title_pl="Numer porządkowy", title_en="Locator designator"),
             A("thoroughfareName", "street", title_pl="Ulica", title_en="Thoroughfare name"),
             A("addressAreaName", "locality", title_pl="Miejscowość", title_en="Address area name"),
             A("postCode", "postcode", title_pl="Kod pocztowy", title_en="Post code"),
-            A(
-                "beginLifespanVersion",
-                "start_version",
-                "datetime",
-                "Początek wersji",
-                "Begin of lifespan version",
-            ),
+            _BEGIN_LIFESPAN,
         ),
         default_style="AD.Address.Default",
         styles=("AD.Address.Default",),
@@ -521,8 +508,7 @@ INSPIRE_LAYERS: tuple[Layer, ...] = (
         geometry_type="MultiPolygon",
         id_attribute="localId",
         public_attributes=(
-            A("localId", "local_id", title_pl="Identyfikator lokalny IIP", title_en="Local identifier"),
-            A("namespace", "namespace", title_pl="Przestrzeń nazw IIP", title_en="Namespace"),
+            *_IIP_IDENTITY,
             A(
                 "externalReference",
                 "building_id",
@@ -536,13 +522,7 @@ INSPIRE_LAYERS: tuple[Layer, ...] = (
                 "Kondygnacje nadziemne",
                 "Number of floors above ground",
             ),
-            A(
-                "beginLifespanVersion",
-                "start_version",
-                "datetime",
-                "Początek wersji",
-                "Begin of lifespan version",
-            ),
+            _BEGIN_LIFESPAN,
         ),
         min_scale=50,
         max_scale=25000,
