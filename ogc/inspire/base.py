@@ -219,6 +219,9 @@ class InspireType:
     parts: tuple[Source, ...] = ()
     # the catalogue layer whose readers may read this type, whose extent and metadata record it shares
     layer: str = ""
+    # the content model as the official XSD declares it (ogc/inspire/xsd.py): DescribeFeatureType writes it
+    # out; empty: DescribeFeatureType includes the official schema
+    properties: tuple = ()
 
     @property
     def sources(self) -> tuple[Source, ...]:

@@ -45,6 +45,7 @@ from .base import (
     row_geometry,
     row_point,
 )
+from .xsd import Prop
 
 CP = "http://inspire.ec.europa.eu/schemas/cp/4.0"
 GN = "http://inspire.ec.europa.eu/schemas/gn/4.0"
@@ -453,6 +454,52 @@ PRECINCT_FILTERABLE = _common(
 )
 
 
+# ---- the content models (cp/4.0/CadastralParcels.xsd), written out by DescribeFeatureType ------------------
+_LIFESPAN = (
+    Prop("beginLifespanVersion", "dateTime", nillable=True),
+    Prop("endLifespanVersion", "dateTime", 0, nillable=True),
+)
+_VALIDITY = (Prop("validFrom", "dateTime", 0, nillable=True), Prop("validTo", "dateTime", 0, nillable=True))
+_ACCURACY = Prop("estimatedAccuracy", "gml:LengthType", 0, nillable=True)
+_POINT = Prop("referencePoint", "gml:PointPropertyType", 0, nillable=True)
+PARCEL_XSD = (
+    Prop("areaValue", "gml:AreaType", 0, nillable=True),
+    *_LIFESPAN,
+    Prop("geometry", "gml:GeometryPropertyType"),
+    Prop("inspireId", "base:IdentifierPropertyType"),
+    Prop("label", "string"),
+    Prop("nationalCadastralReference", "string"),
+    _POINT,
+    *_VALIDITY,
+    Prop("basicPropertyUnit", "gml:ReferenceType", 0, None, nillable=True),
+    Prop("administrativeUnit", "gml:ReferenceType", 0, nillable=True),
+    Prop("zoning", "gml:ReferenceType", 0, nillable=True),
+)
+ZONING_XSD = (
+    *_LIFESPAN,
+    _ACCURACY,
+    Prop("geometry", "gml:MultiSurfacePropertyType"),
+    Prop("inspireId", "base:IdentifierPropertyType", 0),
+    Prop("label", "string"),
+    Prop("level", "gml:ReferenceType", nillable=True),
+    Prop("levelName", "gmd:LocalisedCharacterString_PropertyType", max=None, nillable=True),
+    Prop("name", min=0, max=None, nillable=True, wraps="gn:GeographicalName"),
+    Prop("nationalCadastalZoningReference", "string"),
+    Prop("originalMapScaleDenominator", "integer", 0, nillable=True),
+    _POINT,
+    *_VALIDITY,
+    Prop("upperLevelUnit", "gml:ReferenceType", 0, nillable=True),
+)
+BOUNDARY_XSD = (
+    *_LIFESPAN,
+    _ACCURACY,
+    Prop("geometry", "gml:CurvePropertyType"),
+    Prop("inspireId", "base:IdentifierPropertyType", 0),
+    *_VALIDITY,
+    Prop("parcel", "gml:ReferenceType", max=2, nillable=True),
+)
+
+
 CADASTRAL_PARCEL = InspireType(
     typename="cp:CadastralParcel",
     namespace=CP,
@@ -465,6 +512,7 @@ CADASTRAL_PARCEL = InspireType(
     encode=encode_parcel,
     layer="dzialki",
     parts=(Source(PARCEL_KEY, parcels, encode_parcel, PARCEL_FILTERABLE),),
+    properties=PARCEL_XSD,
     extra={
         "abstract_pl": "Działki ewidencyjne z ewidencji gruntów i budynków w schemacie INSPIRE Działki katastralne 4.0.",
         "abstract_en": "Parcels of the land and building register (EGiB) in the INSPIRE Cadastral Parcels 4.0 schema.",
@@ -485,6 +533,7 @@ CADASTRAL_ZONING = InspireType(
         Source(UNIT_KEY, units, encode_unit, UNIT_FILTERABLE),
         Source(PRECINCT_KEY, precincts, encode_precinct, PRECINCT_FILTERABLE),
     ),
+    properties=ZONING_XSD,
     extra={
         "abstract_pl": "Jednostki ewidencyjne (poziom 1stOrder) i obręby ewidencyjne (2ndOrder) w schemacie INSPIRE "
         "Działki katastralne 4.0.",
@@ -505,6 +554,7 @@ CADASTRAL_BOUNDARY = InspireType(
     geometry_type="LineString",
     layer="dzialki",
     parts=(BoundarySource(BOUNDARY_KEY, parcels, encode_boundary),),
+    properties=BOUNDARY_XSD,
     extra={
         "abstract_pl": "Granice między sąsiednimi działkami ewidencyjnymi (każda linia raz, z odniesieniami do działek "
         "po obu stronach) w schemacie INSPIRE Działki katastralne 4.0.",

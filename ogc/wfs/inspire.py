@@ -653,10 +653,17 @@ def get_feature(req: InspireGetFeature) -> HttpResponse:
 
 # ---- DescribeFeatureType and capabilities ----------------------------------------------------------
 def describe(types) -> bytes:
-    """The schema of INSPIRE types: the official application schema(s), included for one namespace (the
-    answer is then that namespace's schema, as clients expect) or imported for several."""
+    """The schema of INSPIRE types. Types of one namespace whose content model is declared
+    (`InspireType.properties`) are written out (elements and complexTypes, importing GML, base, … from
+    their official locations: what QGIS reads); other types of one namespace include the official schema
+    (the answer is then that namespace's schema, as clients expect); several namespaces import theirs."""
+    from ..inspire.xsd import schema
+
     xs = "http://www.w3.org/2001/XMLSchema"
+    types = list(dict.fromkeys(types))
     locations = list(dict.fromkeys((t.namespace, t.schema_location) for t in types))
+    if len(locations) == 1 and all(t.properties for t in types):
+        return schema(types[0].namespace, types[0].prefix, [(t.local_name, t.properties) for t in types])
     if len(locations) == 1:
         ns, url = locations[0]
         root = etree.Element(

@@ -32,9 +32,17 @@ def probe_vector(layer, spec: dict) -> dict:
     if spec.get("id_field"):
         field, value = spec["id_field"], str(spec["id"]).replace("'", "''")
         request = QgsFeatureRequest().setFilterExpression(f"\"{field}\" = '{value}'")
-        found = [first_vertex(f.geometry()) for f in layer.getFeatures(request)]
+        matched = list(layer.getFeatures(request))
+        found = [first_vertex(f.geometry()) for f in matched]
         out["vertex"] = found[0] if len(found) == 1 else None
         out["matches"] = len(found)
+        out["fields"] = [f.name() for f in layer.fields()]
+        if len(matched) == 1:  # the matched feature's attributes, as text (NULL: None)
+            attrs = matched[0].attributes()
+            out["attributes"] = {
+                name: (None if value is None or str(value) == "NULL" else str(value))
+                for name, value in zip(out["fields"], attrs, strict=True)
+            }
     extent = layer.extent()
     out["extent"] = [extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum()]
     return out
