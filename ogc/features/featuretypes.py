@@ -9,6 +9,7 @@ resolution with namespaces, feature-id parsing) is in ogc/wfs/featuretypes.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,6 +18,7 @@ from layers.catalogue import Attribute, Layer
 
 PREFIX = "gisportal"  # the prefix of GISPORTAL_NS in GML output and qualified type names
 GEOMETRY = "geometry"
+_FIRST = re.compile(r"\[\s*1\s*\]$")  # a step's positional predicate [1]: our properties hold one value
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,19 @@ class FeatureType:
         return catalogue.layer_queryset(self.layer)
 
     def attribute(self, name: str) -> Attribute | None:
-        """The attribute of this exact (case-sensitive) public name, optionally prefixed `gisportal:`."""
-        bare = name[len(PREFIX) + 1 :] if name.startswith(PREFIX + ":") else name
-        return next((a for a in self.attributes if a.name == bare), None)
+        """The attribute of this exact (case-sensitive) public name, optionally prefixed `gisportal:`, also
+        written as a minimum XPath path (FES 2.0 7.4.4): `./nr`, `nr[1]`, `dzialki/nr`,
+        `gisportal:dzialki/gisportal:nr`."""
+        steps = []
+        for step in name.split("/"):
+            step = _FIRST.sub("", step.strip())
+            if step != ".":
+                steps.append(step[len(PREFIX) + 1 :] if step.startswith(PREFIX + ":") else step)
+        if len(steps) == 2 and steps[0] == self.name:
+            steps = steps[1:]
+        if len(steps) != 1:
+            return None
+        return next((a for a in self.attributes if a.name == steps[0]), None)
 
     def fid(self, pk: int) -> str:
         return f"{self.name}.{pk}"

@@ -245,12 +245,19 @@ class _Translator:
             return inside
         return Q(**{f"{field}__isnull": False}) & ~inside
 
+    def _name(self, node: ast.Attribute) -> str | None:
+        """The property's name; a path through the feature type (`dzialki/nr`, minimum XPath) only when it
+        starts at the queried layer (None otherwise)."""
+        head, slash, local = str(node.name).rpartition("/")
+        return local if not slash or head == self.layer.name else None
+
     def _attribute(self, node: ast.Node) -> Attribute:
         if not isinstance(node, ast.Attribute):
             raise invalid(_("A predicate must name a property."))
-        if node.name == GEOMETRY:
+        name = self._name(node)
+        if name == GEOMETRY:
             raise invalid(_("The geometry can only be used in spatial operators."), GEOMETRY)
-        attr = self.attributes.get(node.name)
+        attr = self.attributes.get(name)
         if attr is None:
             raise invalid(
                 _("Unknown property %(name)s of %(layer)s.")
@@ -259,7 +266,7 @@ class _Translator:
         return attr
 
     def _geometry_property(self, node: ast.Node) -> None:
-        if not (isinstance(node, ast.Attribute) and node.name == GEOMETRY):
+        if not (isinstance(node, ast.Attribute) and self._name(node) == GEOMETRY):
             raise invalid(_("Spatial operators apply to the geometry property only."))
 
     def _value(self, value: object, attr: Attribute) -> object:

@@ -112,7 +112,24 @@ _LOGICAL = ("And", "Or", "Not")
 _GML_METADATA = ("description", "descriptionReference", "identifier", "name")  # skipped in geometries
 
 # a bare or prefixed (any NCName prefix) property name; XPath steps, axes, predicates, functions fail
-_PROPERTY = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_]\w*)", re.ASCII)
+_STEP = re.compile(r"(?:[A-Za-z_][\w.\-]*:)?([A-Za-z_]\w*)(?:\[\s*1\s*\])?", re.ASCII)
+
+
+def property_path(text: str) -> str | None:
+    """A property of a (flat) feature in the FES 2.0 minimum XPath subset: `name`, `prefix:name`, `name[1]`,
+    `./name`, each also after the feature type's own name (`dzialki/nr`, `gisportal:dzialki/gisportal:nr`).
+    Returns `name` or `type/name` (the compiler checks the type against the queried layer); None for any
+    other path (axes, functions, other predicates, deeper paths: our properties are single-valued and flat)."""
+    names = []
+    for step in text.split("/"):
+        step = step.strip()
+        if step == ".":
+            continue
+        m = _STEP.fullmatch(step)
+        if not m:
+            return None
+        names.append(m.group(1))
+    return "/".join(names) if 1 <= len(names) <= 2 else None
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -251,10 +268,10 @@ class _Parser:
         if self._fes(el) != self.d.property or len(el):
             raise invalid(_("Expected a %(el)s element.") % {"el": self.d.property})
         text = (el.text or "").strip()
-        m = _PROPERTY.fullmatch(text)
-        if not m:
+        path = property_path(text)
+        if path is None:
             raise invalid(_("%(name)s is not a property name.") % {"name": clip(text)})
-        return ast.Attribute(m.group(1))
+        return ast.Attribute(path)
 
     def _literal(self, el: etree._Element) -> str:
         if self._fes(el) != "Literal" or len(el):

@@ -100,7 +100,7 @@ CONFORMANCE = {
     "ImplementsVersionNav": False,
     "ImplementsSorting": True,
     "ImplementsExtendedOperators": False,
-    "ImplementsMinimumXPath": False,
+    "ImplementsMinimumXPath": True,
     "ImplementsSchemaElementFunc": False,
 }
 

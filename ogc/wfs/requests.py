@@ -57,7 +57,7 @@ GET_FEATURE_BY_ID = "urn:ogc:def:query:OGC-WFS::GetFeatureById"
 GET_PARCEL_BY_ID = "urn:gisportal:query:GetParcelById"
 INSPIRE_DATASET = "http://inspire.ec.europa.eu/operation/download/GetSpatialDataSet"
 LANGUAGES = {"pol": "pl", "eng": "en"}
-_SORT = re.compile(r"^\s*([A-Za-z_][\w:]*)(?:\s+(ASC|DESC|A|D))?\s*$", re.I)
+_SORT = re.compile(r"^\s*(\S+?)(?:\s+(ASC|DESC|A|D))?\s*$", re.I)
 
 
 def invalid(message: str, locator: str | None = None, code: str = "InvalidParameterValue") -> OGCException:
