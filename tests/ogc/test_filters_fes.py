@@ -759,7 +759,7 @@ def test_size_and_nesting_limits():
         "//*",
         "@*",
         "exec(x)",
-        "ID_DZIALKI[1]",
+        "ID_DZIALKI[2]",
         "/ID_DZIALKI",
         "gisportal:ID_DZIALKI/text()",
         "ID_DZIALKI | //*",
