@@ -222,8 +222,11 @@ STATICFILES_DIRS = [BASE_DIR / "ogc" / "ogcapi" / "static"]
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis backend, answering as an empty cache while Redis is unreachable (gisportal/cache.py)
+        "BACKEND": "gisportal.cache.ResilientRedisCache",
         "LOCATION": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/1"),
+        # a dead or unreachable Redis costs a request at most these (seconds), then the circuit opens
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2.0},
         "KEY_PREFIX": os.environ.get("GISPORTAL_CACHE_PREFIX", "gisportal"),
     }
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import time
 
@@ -19,6 +20,7 @@ from gisportal.core.identifiers import parse_parcel_id
 from .models import Parcel, RestrictedAccessLog, RestrictedLandRegisterEntry, RestrictedShare
 
 RESTRICTED_CAPABILITY = "gisportal.view_restricted_layers"
+logger = logging.getLogger(__name__)
 
 
 def parcel_public(parcel_id: str) -> Parcel:
@@ -148,6 +150,13 @@ def data_version_bump() -> None:
     except ValueError:
         cache.set(DATA_VERSION_KEY, 2, timeout=None)
     _seen_version = None
+    if getattr(cache, "unavailable", False):
+        # Redis is away (gisportal/cache.py): answers are made without the cache now, but those cached before
+        # the change must not be served once it returns; bump then (if this process still runs)
+        logger.warning(
+            "The data version could not be bumped (the cache is unreachable); retried when it returns."
+        )
+        cache.on_recovery(data_version_bump)
 
 
 FALLBACK_EXTENT = (628_700.0, 455_400.0, 646_300.0, 474_800.0)  # gmina Piaseczno, DOMAIN.md §12
