@@ -229,12 +229,29 @@ def record(layer: Layer, language: str = "pl", *, edited=_UNSET, extent=_UNSET) 
 
 # ================================================================ INSPIRE data sets and network services
 # ISO 19139 records of the harmonised INSPIRE data sets (ogc/inspire: the data sets the WFS's pre-defined
-# stored query downloads) and of the two network services, following the INSPIRE metadata Technical
-# Guidelines 2.0 where the plain ISO 19139 schemas allow it (gco:CharacterString rather than gmx:Anchor, so
-# that a record validates against gmd.xsd, or srv.xsd for a service). Their names in /metadane/<name>.xml
-# hold a hyphen, which no catalogue layer name can (layers/catalogue.py), so they cannot clash.
+# stored query downloads) and of the two network services, after the INSPIRE metadata Technical Guidelines
+# 2.0.1: a value taken from a register is a gmx:Anchor to its URI (limitations on public access, the
+# conditions' licence, the CRSs, the INSPIRE theme and its thesaurus, the spatial scope, the service
+# category, the regulations a conformity report cites), so a record validates against gmd.xsd with gmx.xsd
+# (and srv.xsd for a service). tests/ogc/test_inspire_ets_metadata.py replays the INSPIRE validator's
+# metadata suites on them. Their names in /metadane/<name>.xml hold a hyphen, which no catalogue layer name
+# can (layers/catalogue.py), so they cannot clash.
 SRV = "http://www.isotc211.org/2005/srv"
 SRV_SCHEMA = "http://schemas.opengis.net/iso/19139/20070417/srv/1.0/srv.xsd"
+GMX = "http://www.isotc211.org/2005/gmx"
+GMX_SCHEMA = "http://schemas.opengis.net/iso/19139/20070417/gmx/gmx.xsd"
+CRS_URI = "http://www.opengis.net/def/crs/EPSG/0/"
+THEME_URI = "http://inspire.ec.europa.eu/theme/"  # + the theme's code: the INSPIRE theme register
+GEMET_THEMES_URI = "http://www.eionet.europa.eu/gemet/inspire_themes"  # the themes thesaurus (TG 2.0 1.4)
+SPATIAL_SCOPE_URI = "http://inspire.ec.europa.eu/metadata-codelist/SpatialScope"
+SERVICE_CATEGORY_URI = "http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceCategory"
+SERVICE_TYPE_URI = "http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceType"
+LIMITATIONS_URI = "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/noLimitations"
+LICENCE_URI = "https://creativecommons.org/licenses/by/4.0/"
+APPLICATION_SCHEMA_URI = "http://inspire.ec.europa.eu/applicationschema/"  # + cp, ad, bu-core2d
+GML_MEDIA_TYPE_URI = "http://inspire.ec.europa.eu/media-types/application/gml+xml"
+REGULATION_1089_URI = "http://data.europa.eu/eli/reg/2010/1089"  # EUR-Lex (ELI)
+REGULATION_976_URI = "http://data.europa.eu/eli/reg/2009/976"
 SRV_CODELISTS = "http://standards.iso.org/iso/19119/resources/Codelist/gmxCodelists.xml"
 REGULATION_1089 = (
     "Rozporządzenie Komisji (UE) nr 1089/2010 z dnia 23 listopada 2010 r. w sprawie wykonania dyrektywy 2007/2/WE "
@@ -256,11 +273,12 @@ REGULATION_976_EN = (
 REGULATION_976_DATE = "2009-10-20"
 SERVICE_CLASSIFICATION_TITLE = "Classification of spatial data services"  # Regulation 1205/2008, Part D.4
 SERVICE_CLASSIFICATION_DATE = "2008-12-03"
-SPATIAL_SCOPE_TITLE = "Spatial scope"  # http://inspire.ec.europa.eu/metadata-codelist/SpatialScope
+SPATIAL_SCOPE_TITLE = "Spatial scope"  # SPATIAL_SCOPE_URI
 SPATIAL_SCOPE_DATE = "2019-05-22"
-LIMITATIONS = {  # http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/noLimitations
-    "pl": "Brak ograniczeń dostępu publicznego (noLimitations); dane osobowe nie są udostępniane.",
-    "en": "No limitations to public access (noLimitations); personal data is not published.",
+SPATIAL_SCOPE = {"pl": "Lokalne", "en": "Local"}  # SPATIAL_SCOPE_URI/local
+LIMITATIONS = {  # the label of LIMITATIONS_URI in the INSPIRE registry
+    "pl": "Brak ograniczeń w publicznym dostępie",
+    "en": "No limitations to public access",
 }
 INSPIRE_CRS = (2180, 4258, 3035)
 
@@ -534,7 +552,7 @@ def inspire_bbox(entry: InspireDataset | InspireService, extents=None) -> tuple[
 
 
 def _root(schema_location: str, nsmap_extra=None):
-    nsmap = {"gmd": GMD, "gco": GCO, "xsi": XSI, "xlink": XLINK, **(nsmap_extra or {})}
+    nsmap = {"gmd": GMD, "gco": GCO, "gmx": GMX, "xsi": XSI, "xlink": XLINK, **(nsmap_extra or {})}
     root = etree.Element(f"{{{GMD}}}MD_Metadata", nsmap=nsmap)
     root.set(f"{{{XSI}}}schemaLocation", schema_location)
     return root
@@ -553,32 +571,64 @@ def _header(root, name: str, scope: str, language: str) -> None:
     _string(root, "metadataStandardVersion", "1.0")
 
 
+def _anchor(parent, tag: str, href: str, text: str):
+    """A value from a register (INSPIRE metadata TG 2.0): gmx:Anchor, its URI in xlink:href."""
+    return _el(_el(parent, tag), "Anchor", text, ns=GMX, **{f"{{{XLINK}}}href": href})
+
+
 def _reference_systems(root) -> None:
+    """TG 2.0 Requirement 2.1/2.2: each CRS by its http://www.opengis.net/def/crs/EPSG/0/ URI (gmx:Anchor),
+    without a codeSpace."""
     for epsg in INSPIRE_CRS:
         rs = _el(_el(_el(root, "referenceSystemInfo"), "MD_ReferenceSystem"), "referenceSystemIdentifier")
-        rid = _el(rs, "RS_Identifier")
-        _string(rid, "code", f"http://www.opengis.net/def/crs/EPSG/0/{epsg}")
-        _string(rid, "codeSpace", "EPSG")
+        _anchor(_el(rs, "RS_Identifier"), "code", f"{CRS_URI}{epsg}", f"EPSG:{epsg}")
 
 
-def _keywords(ident, words, thesaurus: tuple[str, str] | None = None) -> None:
+def _keywords(ident, words, thesaurus: tuple[str, str, str] | None = None) -> None:
+    """A block of keywords: `words` are texts or (URI, text) pairs (gmx:Anchor); `thesaurus` is (title,
+    publication date, URI) of the controlled vocabulary they come from."""
     kw = _el(_el(ident, "descriptiveKeywords"), "MD_Keywords")
     for word in words:
-        _string(kw, "keyword", word)
+        if isinstance(word, tuple):
+            _anchor(kw, "keyword", *word)
+        else:
+            _string(kw, "keyword", word)
     if thesaurus is not None:
         cit = _el(_el(kw, "thesaurusName"), "CI_Citation")
-        _string(cit, "title", thesaurus[0])
+        _anchor(cit, "title", thesaurus[2], thesaurus[0])
         _date(cit, "date", thesaurus[1], "publication")
 
 
+def _theme_keywords(ident, codes, language: str) -> None:
+    """The INSPIRE themes (TG 2.0 Requirement 1.4, Recommendation: Anchor to the theme register)."""
+    themes = [edits.THEMES_BY_CODE[code] for code in dict.fromkeys(codes)]
+    _keywords(
+        ident,
+        [(f"{THEME_URI}{t.code}", t.label(language)) for t in themes],
+        (edits.GEMET_THESAURUS_TITLE, edits.GEMET_THESAURUS_DATE, GEMET_THEMES_URI),
+    )
+
+
+def _spatial_scope(ident, language: str) -> None:
+    lang = "en" if language.startswith("en") else "pl"
+    _keywords(
+        ident,
+        [(f"{SPATIAL_SCOPE_URI}/local", SPATIAL_SCOPE[lang])],
+        (SPATIAL_SCOPE_TITLE, SPATIAL_SCOPE_DATE, SPATIAL_SCOPE_URI),
+    )
+
+
 def _constraints(ident, language: str) -> None:
+    """TG 2.0 Requirement C.17 (limitations on public access: accessConstraints otherRestrictions and an
+    Anchor to the LimitationsOnPublicAccess code list) and C.18 (conditions for access and use:
+    useConstraints otherRestrictions and the licence, an Anchor to it)."""
     lang = "en" if language.startswith("en") else "pl"
     access = _el(_el(ident, "resourceConstraints"), "MD_LegalConstraints")
     _code(access, "accessConstraints", "MD_RestrictionCode", "otherRestrictions")
-    _string(access, "otherConstraints", LIMITATIONS[lang])
+    _anchor(access, "otherConstraints", LIMITATIONS_URI, LIMITATIONS[lang])
     use = _el(_el(ident, "resourceConstraints"), "MD_LegalConstraints")
     _code(use, "useConstraints", "MD_RestrictionCode", "otherRestrictions")
-    _string(use, "otherConstraints", DEFAULT_LICENCE)
+    _anchor(use, "otherConstraints", LICENCE_URI, DEFAULT_LICENCE)
 
 
 def _bbox(parent, bbox) -> None:
@@ -603,12 +653,18 @@ def _online(options, url: str, protocol: str, name: str = "", function: str = ""
         _code(online, "function", "CI_OnLineFunctionCode", function)
 
 
-def _conformity(quality, title: str, date: str, passed: bool | None, language: str) -> None:
-    """A conformity report (INSPIRE TG: DQ_DomainConsistency/DQ_ConformanceResult); `passed` None is
+def _conformity(
+    quality, title: str, date: str, passed: bool | None, language: str, uri: str | None = None
+) -> None:
+    """A conformity report (INSPIRE TG: DQ_DomainConsistency/DQ_ConformanceResult) citing a specification
+    by its official title (an Anchor to `uri` when given) and publication date; `passed` None is
     notEvaluated (gmd:pass nil, reason unknown)."""
     result = _el(_el(_el(_el(quality, "report"), "DQ_DomainConsistency"), "result"), "DQ_ConformanceResult")
     spec = _el(_el(result, "specification"), "CI_Citation")
-    _string(spec, "title", title)
+    if uri:
+        _anchor(spec, "title", uri, title)
+    else:
+        _string(spec, "title", title)
     _date(spec, "date", date, "publication")
     en = language.startswith("en")
     if passed is None:
@@ -649,7 +705,7 @@ def dataset_record(d: InspireDataset, language: str = "pl", extents=None) -> byt
     title, abstract, lineage = d.text(language)
     theme = edits.THEMES_BY_CODE[d.theme]
     types = d.types
-    root = _root(f"{GMD} {SCHEMA}")
+    root = _root(f"{GMD} {SCHEMA} {GMX} {GMX_SCHEMA}")
     _header(root, d.name, "dataset", language)
     _reference_systems(root)
 
@@ -664,8 +720,8 @@ def dataset_record(d: InspireDataset, language: str = "pl", extents=None) -> byt
     _party(ident, "pointOfContact", "custodian")
     maintenance = _el(_el(ident, "resourceMaintenance"), "MD_MaintenanceInformation")
     _code(maintenance, "maintenanceAndUpdateFrequency", "MD_MaintenanceFrequencyCode", "continual")
-    _keywords(ident, [theme.label(language)], (edits.GEMET_THESAURUS_TITLE, edits.GEMET_THESAURUS_DATE))
-    _keywords(ident, ["Lokalne" if language == "pl" else "Local"], (SPATIAL_SCOPE_TITLE, SPATIAL_SCOPE_DATE))
+    _theme_keywords(ident, [theme.code], language)
+    _spatial_scope(ident, language)
     _keywords(ident, ["INSPIRE", "Piaseczno", *(t.typename for t in types)])
     _constraints(ident, language)
     _code(ident, "spatialRepresentationType", "MD_SpatialRepresentationTypeCode", "vector")
@@ -678,12 +734,18 @@ def dataset_record(d: InspireDataset, language: str = "pl", extents=None) -> byt
     _bbox(_el(ident, "extent"), inspire_bbox(d, extents))
 
     dist = _el(_el(root, "distributionInfo"), "MD_Distribution")
+    # TG 2.0 Requirement 2.6: the encodings; the application schema's name an Anchor to the INSPIRE
+    # application schema register, GML's to the INSPIRE media types register
     fmt = _el(_el(dist, "distributionFormat"), "MD_Format")
-    _string(fmt, "name", d.app_schema)
+    if types:
+        schema = types[0].typename.split(":", 1)[0]
+        _anchor(fmt, "name", f"{APPLICATION_SCHEMA_URI}{schema}", d.app_schema)
+    else:
+        _string(fmt, "name", d.app_schema)
     _string(fmt, "version", types[0].namespace.rsplit("/", 1)[-1] if types else "4.0")
     _string(fmt, "specification", types[0].schema_location if types else "")
     fmt = _el(_el(dist, "distributionFormat"), "MD_Format")
-    _string(fmt, "name", "GML")
+    _anchor(fmt, "name", GML_MEDIA_TYPE_URI, "GML")
     _string(fmt, "version", "3.2.1")
     options = _el(_el(dist, "transferOptions"), "MD_DigitalTransferOptions")
     base = settings.GISPORTAL_PUBLIC_URL
@@ -695,7 +757,12 @@ def dataset_record(d: InspireDataset, language: str = "pl", extents=None) -> byt
     _code(_el(_el(quality, "scope"), "DQ_Scope"), "level", "MD_ScopeCode", "dataset")
     en = language.startswith("en")
     _conformity(
-        quality, REGULATION_1089_EN if en else REGULATION_1089, REGULATION_1089_DATE, d.conformant, language
+        quality,
+        REGULATION_1089_EN if en else REGULATION_1089,
+        REGULATION_1089_DATE,
+        d.conformant,
+        language,
+        REGULATION_1089_URI,
     )
     _string(_el(_el(quality, "lineage"), "LI_Lineage"), "statement", lineage)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
@@ -715,7 +782,7 @@ def service_record(s: InspireService, language: str = "pl", extents=None, publis
     base = settings.GISPORTAL_PUBLIC_URL
     endpoint = f"{base}/ows?SERVICE={s.service}&REQUEST=GetCapabilities"
     datasets = published_inspire_datasets(published_layers)
-    root = _root(f"{GMD} {SCHEMA} {SRV} {SRV_SCHEMA}", {"srv": SRV})
+    root = _root(f"{GMD} {SCHEMA} {GMX} {GMX_SCHEMA} {SRV} {SRV_SCHEMA}", {"srv": SRV})
     _header(root, s.name, "service", language)
     _reference_systems(root)
 
@@ -725,15 +792,20 @@ def service_record(s: InspireService, language: str = "pl", extents=None, publis
     _date(citation, "date", REVISION, "revision")
     _string(ident, "abstract", abstract)
     _party(ident, "pointOfContact", "custodian")
-    _keywords(ident, [s.category], (SERVICE_CLASSIFICATION_TITLE, SERVICE_CLASSIFICATION_DATE))
-    _keywords(ident, ["Lokalne" if language == "pl" else "Local"], (SPATIAL_SCOPE_TITLE, SPATIAL_SCOPE_DATE))
+    # TG 2.0 Requirement 3.4: the spatial data service category (Regulation 1205/2008, Part D.4), an
+    # Anchor to the INSPIRE registry's SpatialDataServiceCategory code list
     _keywords(
         ident,
-        [edits.THEMES_BY_CODE[d.theme].label(language) for d in datasets],
-        (edits.GEMET_THESAURUS_TITLE, edits.GEMET_THESAURUS_DATE),
+        [(f"{SERVICE_CATEGORY_URI}/{s.category}", s.category)],
+        (SERVICE_CLASSIFICATION_TITLE, SERVICE_CLASSIFICATION_DATE, SERVICE_CATEGORY_URI),
     )
+    _spatial_scope(ident, language)
+    if datasets:
+        _theme_keywords(ident, [d.theme for d in datasets], language)
     _constraints(ident, language)
-    _el(_srv(ident, "serviceType"), "LocalName", s.kind, ns=GCO)
+    # TG 2.0 Requirements 3.5, 4.1: the spatial data service type (view, download), a gco:LocalName from
+    # the SpatialDataServiceType code list
+    _el(_srv(ident, "serviceType"), "LocalName", s.kind, ns=GCO, codeSpace=SERVICE_TYPE_URI)
     for version in s.versions:
         _el(_srv(ident, "serviceTypeVersion"), "CharacterString", f"OGC {s.service} {version}", ns=GCO)
     _bbox(_srv(ident, "extent"), inspire_bbox(s, extents))
@@ -786,8 +858,22 @@ def service_record(s: InspireService, language: str = "pl", extents=None, publis
     _string(
         _el(_el(scope, "levelDescription"), "MD_ScopeDescription"), "other", "usługa" if not en else "service"
     )
-    _conformity(quality, REGULATION_976_EN if en else REGULATION_976, REGULATION_976_DATE, None, language)
-    _conformity(quality, REGULATION_1089_EN if en else REGULATION_1089, REGULATION_1089_DATE, None, language)
+    _conformity(
+        quality,
+        REGULATION_976_EN if en else REGULATION_976,
+        REGULATION_976_DATE,
+        None,
+        language,
+        REGULATION_976_URI,
+    )
+    _conformity(
+        quality,
+        REGULATION_1089_EN if en else REGULATION_1089,
+        REGULATION_1089_DATE,
+        None,
+        language,
+        REGULATION_1089_URI,
+    )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

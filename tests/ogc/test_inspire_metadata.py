@@ -20,11 +20,13 @@ pytestmark = pytest.mark.django_db
 GMD = "http://www.isotc211.org/2005/gmd"
 GCO = "http://www.isotc211.org/2005/gco"
 SRV = "http://www.isotc211.org/2005/srv"
+GMX = "http://www.isotc211.org/2005/gmx"
 XLINK = "http://www.w3.org/1999/xlink"
 NS = {
     "gmd": GMD,
     "gco": GCO,
     "srv": SRV,
+    "gmx": GMX,
     "xlink": XLINK,
     "wfs": "http://www.opengis.net/wfs/2.0",
     "wms": "http://www.opengis.net/wms",
@@ -83,14 +85,28 @@ def url_of(name: str) -> str:
     return metadata.inspire_record_url(name)
 
 
-@pytest.fixture(scope="module")
-def gmd_schema(ogc_schemas):
-    return ogc_schemas("iso/19139/20070417/gmd/gmd.xsd")
+def _iso_19139(ogc_schemas, tmp_path_factory, *parts: tuple[str, str]):
+    """ISO 19139 with gmx (the records give registry values as gmx:Anchor, INSPIRE metadata TG 2.0)."""
+    base = "http://schemas.opengis.net/iso/19139/20070417"
+    wrapper = tmp_path_factory.mktemp("iso19139") / "wrapper.xsd"
+    wrapper.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:wrapper">'
+        + "".join(f'<xs:import namespace="{ns}" schemaLocation="{base}/{path}"/>' for ns, path in parts)
+        + "</xs:schema>"
+    )
+    return ogc_schemas(str(wrapper))
 
 
 @pytest.fixture(scope="module")
-def srv_schema(ogc_schemas):
-    return ogc_schemas("iso/19139/20070417/srv/1.0/srv.xsd")
+def gmd_schema(ogc_schemas, tmp_path_factory):
+    return _iso_19139(ogc_schemas, tmp_path_factory, (GMD, "gmd/gmd.xsd"), (GMX, "gmx/gmx.xsd"))
+
+
+@pytest.fixture(scope="module")
+def srv_schema(ogc_schemas, tmp_path_factory):
+    return _iso_19139(
+        ogc_schemas, tmp_path_factory, (GMD, "gmd/gmd.xsd"), (GMX, "gmx/gmx.xsd"), (SRV, "srv/1.0/srv.xsd")
+    )
 
 
 @pytest.fixture
@@ -138,24 +154,27 @@ def test_dataset_record_is_inspire_iso_19139(client, demo_data, gmd_schema, wfs_
     assert (rid_code, rid_space) == (code, metadata.DATASET_NAMESPACE)
     listed = _dataset_ids(wfs_caps)
     assert listed[code] == (rid_space, url_of(name))
-    # the INSPIRE theme from the GEMET INSPIRE themes thesaurus, cited with its date
+    # the INSPIRE theme from the GEMET INSPIRE themes thesaurus, cited with its date; TG 2.0: both Anchors
     themed = one(
         ident,
-        "gmd:descriptiveKeywords/gmd:MD_Keywords[gmd:thesaurusName/gmd:CI_Citation/gmd:title/gco:CharacterString"
+        "gmd:descriptiveKeywords/gmd:MD_Keywords[gmd:thesaurusName/gmd:CI_Citation/gmd:title/gmx:Anchor"
         f"='{edits.GEMET_THESAURUS_TITLE}']",
     )
-    assert texts(themed, "gmd:keyword/gco:CharacterString/text()") == [edits.THEMES_BY_CODE[theme].label_pl]
+    assert texts(themed, "gmd:keyword/gmx:Anchor/text()") == [edits.THEMES_BY_CODE[theme].label_pl]
+    assert texts(themed, "gmd:keyword/gmx:Anchor/@xlink:href") == [
+        f"http://inspire.ec.europa.eu/theme/{theme}"
+    ]
     assert one(themed, ".//gmd:CI_Date/gmd:date/gco:Date/text()") == edits.GEMET_THESAURUS_DATE
     assert one(themed, ".//gmd:CI_DateTypeCode/@codeListValue") == "publication"
     english = fetch(client, url_of(name), LANGUAGE="eng")
-    assert edits.THEMES_BY_CODE[theme].label_en in texts(english, "//gmd:keyword/gco:CharacterString/text()")
+    assert edits.THEMES_BY_CODE[theme].label_en in texts(english, "//gmd:keyword/*/text()")
     assert one(ident, "gmd:topicCategory/gmd:MD_TopicCategoryCode/text()") == topic
     # extent: gmina Piaseczno
     west = float(one(ident, ".//gmd:westBoundLongitude/gco:Decimal/text()"))
     north = float(one(ident, ".//gmd:northBoundLatitude/gco:Decimal/text()"))
     assert 20 < west < 22 and 51 < north < 53
     # reference systems and encoding
-    crs = texts(doc, "//gmd:referenceSystemInfo//gmd:code/gco:CharacterString/text()")
+    crs = texts(doc, "//gmd:referenceSystemInfo//gmd:code/gmx:Anchor/@xlink:href")
     assert {
         "http://www.opengis.net/def/crs/EPSG/0/2180",
         "http://www.opengis.net/def/crs/EPSG/0/4258",
@@ -169,7 +188,7 @@ def test_dataset_record_is_inspire_iso_19139(client, demo_data, gmd_schema, wfs_
     assert any(f"DataSetIdCode={code}" in link for link in links)
     # conformity to Regulation 1089/2010: true (CP, checked by the data-cp suites) or notEvaluated
     result = one(doc, "//gmd:DQ_DomainConsistency/gmd:result/gmd:DQ_ConformanceResult")
-    assert "1089/2010" in one(result, "gmd:specification//gmd:title/gco:CharacterString/text()")
+    assert "1089/2010" in one(result, "gmd:specification//gmd:title/gmx:Anchor/text()")
     assert one(result, "gmd:specification//gmd:date/gco:Date/text()") == "2010-12-08"
     passed = result.xpath("gmd:pass/gco:Boolean/text()", namespaces=NS)
     if code == "CP":
@@ -222,7 +241,7 @@ def test_service_record_is_inspire_iso_19139(client, demo_data, srv_schema, gmd_
     ident = one(doc, "/gmd:MD_Metadata/gmd:identificationInfo/srv:SV_ServiceIdentification")
     assert one(ident, "srv:serviceType/gco:LocalName/text()") == kind
     assert one(ident, "srv:couplingType/srv:SV_CouplingType/@codeListValue") == "tight"
-    assert category in texts(ident, "gmd:descriptiveKeywords//gmd:keyword/gco:CharacterString/text()")
+    assert category in texts(ident, "gmd:descriptiveKeywords//gmd:keyword/gmx:Anchor/text()")
     west = float(one(ident, "srv:extent//gmd:westBoundLongitude/gco:Decimal/text()"))
     assert 20 < west < 22
     assert one(
@@ -241,7 +260,7 @@ def test_service_record_is_inspire_iso_19139(client, demo_data, srv_schema, gmd_
     coupled = set(texts(ident, "srv:coupledResource/srv:SV_CoupledResource/gco:ScopedName/text()"))
     expected = set().union(*(d[4] if kind == "view" else d[3] for d in DATASETS.values()))
     assert coupled == expected
-    titles = texts(doc, "//gmd:DQ_ConformanceResult/gmd:specification//gmd:title/gco:CharacterString/text()")
+    titles = texts(doc, "//gmd:DQ_ConformanceResult/gmd:specification//gmd:title/gmx:Anchor/text()")
     assert any("976/2009" in t for t in titles) and any("1089/2010" in t for t in titles)
     endpoint = one(doc, "//gmd:transferOptions//gmd:linkage/gmd:URL/text()")
     assert "REQUEST=GetCapabilities" in endpoint
