@@ -250,9 +250,7 @@ def parse_getfeature_kvp(params: Params, user, *, value_reference: bool = False)
     if stored:
         return stored_query(stored, params, user, common)
     if inspire.wants(params, namespaces):
-        if value_reference:
-            raise invalid(_("GetPropertyValue is not offered for INSPIRE feature types."), "typeNames")
-        return inspire.parse_kvp(params, user, common, namespaces)
+        return inspire.parse_kvp(params, user, common, namespaces, projection=not value_reference)
     rid = params.get("RESOURCEID") or params.get("FEATUREID")
     typenames = params.get("TYPENAMES") or params.get("TYPENAME")
     filt = params.get("FILTER") or params.get("QUERY")
@@ -402,7 +400,7 @@ def xml_params(root) -> Params:
     return Params(data)
 
 
-def parse_getfeature_xml(root, user) -> GetFeature:
+def parse_getfeature_xml(root, user, *, value_reference: bool = False) -> GetFeature:
     params = xml_params(root)
     version = version_of(params)
     v2 = version.startswith("2")
@@ -423,7 +421,16 @@ def parse_getfeature_xml(root, user) -> GetFeature:
             for p in stored.findall(f"{{{wfs_ns}}}Parameter")
         }
         args["STOREDQUERY_ID"] = stored.get("id", "")
+        for name in ("COUNT", "MAXFEATURES"):  # paging is the root's (a stored query's page, as in KVP)
+            if params.get(name) and name not in args:
+                args[name] = params.get(name)
         return stored_query(stored.get("id", ""), Params(args), user, {**common, "srs": parse_srs(None)})
+    if v2 and any(
+        inspire.is_inspire_name(name, {k: v for k, v in qel.nsmap.items() if k})
+        for qel in root.findall(f"{{{wfs_ns}}}Query")
+        for name in (qel.get("typeNames") or qel.get("typeName") or "").split()
+    ):
+        return inspire.parse_xml(root, user, common, projection=not value_reference)
     queries, srs = [], None
     for qel in root.findall(f"{{{wfs_ns}}}Query"):
         names = (qel.get("typeNames") or qel.get("typeName") or "").split()
@@ -433,7 +440,7 @@ def parse_getfeature_xml(root, user) -> GetFeature:
             )
         if inspire.is_inspire_name(names[0], {k: v for k, v in qel.nsmap.items() if k}):
             raise invalid(
-                _("INSPIRE feature types are queried with KVP GET requests (or the stored queries)."),
+                _("INSPIRE feature types are served by WFS 2.0.0 only (GML 3.2); ask for VERSION=2.0.0."),
                 "typeNames",
             )
         ft = fts.resolve(names[0], user, namespaces={k: v for k, v in qel.nsmap.items() if k})

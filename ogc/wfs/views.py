@@ -143,7 +143,7 @@ def describe_stored_queries(request, params: Params, _root=None) -> HttpResponse
 
 def _request(request, params: Params, root, **kw) -> GetFeature:
     if root is not None:
-        return parse_getfeature_xml(root, request.user)
+        return parse_getfeature_xml(root, request.user, **kw)
     return parse_getfeature_kvp(params, request.user, **kw)
 
 
@@ -227,11 +227,7 @@ def get_property_value(request, params: Params, root=None) -> HttpResponse:
         )
     req = _request(request, params, root, value_reference=True)
     if isinstance(req, inspire.InspireGetFeature):
-        raise OGCException(
-            "InvalidParameterValue",
-            _("GetPropertyValue is not offered for INSPIRE feature types."),
-            "typeNames",
-        )
+        return inspire.get_property_value(req, ref)
     if req.fmt != "gml":
         raise OGCException("InvalidParameterValue", _("GetPropertyValue returns GML only."), "outputFormat")
     for q in req.queries:

@@ -150,11 +150,6 @@ def test_conformance_classes(client, demo_data):
             assert value == ["TRUE"], name
 
 
-@pytest.mark.xfail(
-    reason="ogc/wfs/capabilities.py declares ImplementsMinimumXPath FALSE (our own types take bare names); "
-    "the INSPIRE types now resolve the minimum XPath paths (test_tg68_minimum_xpath)",
-    strict=True,
-)
 def test_conformance_classes_minimum_xpath(client, demo_data):
     """TC "Conformance Classes", TG Requirement 68: ImplementsMinimumXPath TRUE."""
     doc = caps(client)
@@ -260,6 +255,58 @@ def test_tg68_minimum_xpath(client, demo_data):
     # a prefix bound to another namespace is another property
     wrong = other.replace('xmlns:y="http://inspire.ec.europa.eu/schemas/base/3.3"', 'xmlns:y="urn:x"')
     assert refused(client, FILTER=wrong) == ("InvalidParameterValue", "FILTER")
+
+
+MINIMUM_XPATH_FORMS = (  # (path, the path it stands for): `.` steps, `[1]`, the type's own step
+    ("./cp:label", "cp:label"),
+    ("cp:inspireId[1]/base:Identifier/base:localId", LOCAL_ID),
+    ("cp:inspireId/base:Identifier[1]/./base:localId[1]", LOCAL_ID),
+    ("cp:CadastralParcel/cp:nationalCadastralReference", "cp:nationalCadastralReference"),
+    ("cp:CadastralParcel/./cp:inspireId[1]/base:Identifier/base:localId", LOCAL_ID),
+)
+
+
+@pytest.mark.parametrize(("path", "plain"), MINIMUM_XPATH_FORMS)
+def test_tg68_minimum_xpath_forms(client, demo_data, path, plain):
+    """TG Requirement 68, the rest of the minimum XPath subset (FES 2.0, 7.4.4) in FILTER and SORTBY: the
+    context step `.`, the positional predicate `[1]` and a first step naming the queried type select what
+    the plain path does."""
+    p = Parcel.objects.current().order_by("pk")[4]
+    value = {"cp:label": p.number, LOCAL_ID: p.local_id, "cp:nationalCadastralReference": p.parcel_id}[plain]
+    expected = refs(gf(client, FILTER=fes(eq(plain, value))))
+    assert p.parcel_id in expected
+    assert refs(gf(client, FILTER=fes(eq(path, value)))) == expected
+    if plain != LOCAL_ID:
+        assert refs(gf(client, SORTBY=f"{path} DESC", COUNT="7")) == refs(
+            gf(client, SORTBY=f"{plain} DESC", COUNT="7")
+        )
+
+
+@pytest.mark.parametrize(
+    "path",
+    (
+        f"{LOCAL_ID}[last()]",  # a function
+        "cp:inspireId[2]/base:Identifier/base:localId",  # an index past the one value a property holds
+        "cp:inspireId[0]/base:Identifier/base:localId",
+        "cp:inspireId[base:Identifier]/base:Identifier/base:localId",  # a predicate other than a position
+        "cp:label[.='1']",
+        "cp:inspireId//base:localId",  # the descendant axis
+        "child::cp:label",
+        "../cp:label",
+        "/cp:CadastralParcel/cp:label",  # an absolute path
+        "cp:CadastralZoning/cp:label",  # another type's step
+        "cp:CadastralParcel",  # the type itself is no property
+        "@gml:id",  # an attribute
+        "cp:label/text()",
+        "cp:label/.[1]",
+        ".",
+        "",
+    ),
+)
+def test_tg68_outside_minimum_xpath_refused(client, demo_data, path):
+    assert refused(client, FILTER=fes(eq(path, "1"))) == ("InvalidParameterValue", "FILTER"), path
+    if path:
+        assert refused(client, SORTBY=path) == ("InvalidParameterValue", "sortBy"), path
 
 
 # ---- filters on each type, against the database
@@ -398,8 +445,8 @@ def test_sortby(client, demo_data):
 def test_refusals(client, demo_data):
     unknown = fes(eq("cp:nothing", "1"))
     assert refused(client, FILTER=unknown) == ("InvalidParameterValue", "FILTER")
-    # a path with a predicate or an axis is not a property
-    for path in (f"{LOCAL_ID}[1]", "cp:inspireId//base:localId", "@gml:id", "cp:label/text()"):
+    # a path with a predicate or an axis is not a property (more in test_tg68_outside_minimum_xpath_refused)
+    for path in (f"{LOCAL_ID}[@x]", "cp:inspireId//base:localId", "@gml:id", "cp:label/text()"):
         assert refused(client, FILTER=fes(eq(path, "1"))) == ("InvalidParameterValue", "FILTER"), path
     # a property of another INSPIRE type
     assert refused(client, FILTER=fes(eq("bu-base:numberOfFloorsAboveGround", "1"))) == (
@@ -416,7 +463,9 @@ def test_refusals(client, demo_data):
     # types served without filters
     assert refused(client, "cp:CadastralBoundary", FILTER=fes(eq("cp:label", "1")))[1] == "FILTER"
     assert refused(client, "ad:ThoroughfareName", SORTBY="ad:name")[1] == "sortBy"
-    assert refused(client, PROPERTYNAME="cp:label")[1] == "propertyName"
+    # PROPERTYNAME: an unknown property, or a type without a declared content model (test_inspire_wfs_basic)
+    assert refused(client, PROPERTYNAME="cp:nothing") == ("InvalidParameterValue", "propertyName")
+    assert refused(client, "ad:Address", PROPERTYNAME="ad:locator")[1] == "propertyName"
 
 
 def test_injection_like_values_change_nothing(client, demo_data):
