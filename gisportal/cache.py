@@ -5,7 +5,8 @@ A failed call opens a short circuit (`RETRY_SECONDS`): calls in it skip Redis at
 a connection each; the first call after it tries Redis again. The outage is logged once when it starts and
 once when it ends. While Redis is away: `get` misses, `add` and `set` store nothing, `incr` raises
 ValueError as for a missing key (the callers' counters then count from 1: the rate limits fail open for the
-outage, which the log says).
+outage, which the log says). Nothing is lost meanwhile: the data version caches key on is in the database
+(layers.models.DataVersion), so an import during the outage invalidates what was cached before it.
 
 django-redis's IGNORE_EXCEPTIONS does the same for its own backend, but logs a traceback per failed call,
 returns None from `incr` and retries the connection on every call; this is Django's own backend with the
@@ -35,19 +36,11 @@ class ResilientRedisCache(RedisCache):
         self._down_until = 0.0
         self._down = False
         self._lock = threading.Lock()
-        self._on_recovery: list = []
 
     @property
     def unavailable(self) -> bool:
         """True while this process sees Redis as unreachable."""
         return self._down
-
-    def on_recovery(self, callback) -> None:
-        """Run `callback` (once) when Redis is reachable again: work that could not reach the cache during
-        the outage, such as a data version bump."""
-        with self._lock:
-            if callback not in self._on_recovery:
-                self._on_recovery.append(callback)
 
     def _call(self, name: str, fallback, *args, **kwargs):
         if self._down and time.monotonic() < self._down_until:
@@ -69,11 +62,8 @@ class ResilientRedisCache(RedisCache):
         if self._down:
             with self._lock:
                 recovered, self._down = self._down, False
-                callbacks, self._on_recovery = self._on_recovery, []
             if recovered:
                 log.warning("The cache (Redis) is reachable again.")
-                for callback in callbacks:
-                    callback()
         return result
 
     def get(self, key, default=None, version=None):

@@ -837,3 +837,15 @@ class DatasetMetadata(models.Model):
 
     def __str__(self) -> str:
         return self.layer_name
+
+
+class DataVersion(models.Model):
+    """The registry's data version: one row whose number changes (from a sequence: never twice the same, even
+    after a rolled-back transaction) in the same transaction as the data it versions. Caches key on it
+    (layers/selectors.py `data_version`); held here, not in Redis, so a cache outage loses no bump and a read
+    replica answers the version that goes with its own data."""
+
+    version = models.BigIntegerField()
+
+    class Meta:
+        db_table = "layers_dataversion"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 import time
 
@@ -20,7 +19,6 @@ from gisportal.core.identifiers import parse_parcel_id
 from .models import Parcel, RestrictedAccessLog, RestrictedLandRegisterEntry, RestrictedShare
 
 RESTRICTED_CAPABILITY = "gisportal.view_restricted_layers"
-logger = logging.getLogger(__name__)
 
 
 def parcel_public(parcel_id: str) -> Parcel:
@@ -115,48 +113,43 @@ def restricted_parcel_data(user, parcel_id: str, *, legal_basis: str, case_sign:
     }
 
 
-DATA_VERSION_KEY = "gisportal:data-version"
-
-
-# The version as this process last read it: a tile or map request would otherwise pay a Redis round
-# trip for it. Another process's import is seen within DATA_VERSION_TTL seconds; this process's at once.
+# The version as this process last read it (per database alias: the primary and a read replica may differ
+# for a moment): a tile or map request would otherwise pay a query for it. Another process's import is seen
+# within DATA_VERSION_TTL seconds; this process's at once.
 DATA_VERSION_TTL: float = settings.GISPORTAL_DATA_VERSION_TTL
-_seen_version: tuple[float, int] | None = None
+_seen_version: dict[str, tuple[float, int]] = {}
 
 
 def data_version() -> int:
-    """A number that changes whenever registry content changes (imports, demo loads): caches key on it."""
-    global _seen_version
-    from django.core.cache import cache
+    """A number that changes whenever registry content changes (imports, demo loads, harvests): caches key on
+    it. Read from the database that serves this request's reads (models.DataVersion), so a read replica
+    gives the version of the data it holds, and a cache outage loses nothing."""
+    from django.db import connections, router
 
-    seen = _seen_version
+    from .models import DataVersion
+
+    alias = router.db_for_read(DataVersion)
+    seen = _seen_version.get(alias)
     now = time.monotonic()
     if seen is not None and now - seen[0] < DATA_VERSION_TTL:
         return seen[1]
-    version = cache.get(DATA_VERSION_KEY)
-    if version is None:
-        version = 1
-        cache.add(DATA_VERSION_KEY, version, timeout=None)
-    _seen_version = (now, int(version))
-    return int(version)
+    with connections[alias].cursor() as cur:
+        cur.execute("SELECT version FROM layers_dataversion WHERE id = 1")
+        row = cur.fetchone()
+    version = int(row[0]) if row else 0
+    _seen_version[alias] = (now, version)
+    return version
 
 
 def data_version_bump() -> None:
-    global _seen_version
-    from django.core.cache import cache
-
-    try:
-        cache.incr(DATA_VERSION_KEY)
-    except ValueError:
-        cache.set(DATA_VERSION_KEY, 2, timeout=None)
-    _seen_version = None
-    if getattr(cache, "unavailable", False):
-        # Redis is away (gisportal/cache.py): answers are made without the cache now, but those cached before
-        # the change must not be served once it returns; bump then (if this process still runs)
-        logger.warning(
-            "The data version could not be bumped (the cache is unreachable); retried when it returns."
+    """A new data version, in the caller's transaction (it commits with the data it versions); from a
+    sequence, so never a number used before, even by a transaction rolled back since."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO layers_dataversion (id, version) VALUES (1, nextval('layers_data_version_seq')) "
+            "ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version"
         )
-        cache.on_recovery(data_version_bump)
+    _seen_version.clear()
 
 
 FALLBACK_EXTENT = (628_700.0, 455_400.0, 646_300.0, 474_800.0)  # gmina Piaseczno, DOMAIN.md §12

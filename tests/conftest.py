@@ -249,10 +249,10 @@ def _private_cache_keys():
 
 @pytest.fixture(autouse=True)
 def _fresh_data_version():
-    """Each test reads the data version from Redis, not from what this process saw a moment ago."""
+    """Each test reads the data version from the database, not from what this process saw a moment ago."""
     from layers import selectors
 
-    selectors._seen_version = None
+    selectors._seen_version.clear()
     yield
 
 

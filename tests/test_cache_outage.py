@@ -36,9 +36,9 @@ def _backend(url: str) -> ResilientRedisCache:
 def dead_cache():
     dead = {**settings.CACHES["default"], "LOCATION": _dead_url()}
     with override_settings(CACHES={"default": dead}):
-        selectors._seen_version = None
+        selectors._seen_version.clear()
         yield cache
-    selectors._seen_version = None
+    selectors._seen_version.clear()
 
 
 def test_an_unreachable_cache_answers_as_an_empty_one():
@@ -52,42 +52,34 @@ def test_an_unreachable_cache_answers_as_an_empty_one():
     assert c.unavailable
 
 
-def test_the_outage_is_logged_once_and_its_end_runs_what_waited(caplog):
+def test_the_outage_is_logged_once_and_its_end_once(caplog):
     c = _backend(_dead_url())
     with caplog.at_level(logging.WARNING, logger="gisportal.cache"):
         for _ in range(20):
             c.get("k")
-        ran = []
-        c.on_recovery(lambda: ran.append(1))
         # Redis comes back: the same backend, now pointed at the live server, after the retry pause
         c._servers = [settings.CACHES["default"]["LOCATION"]]
         del c._cache
         c.get("k")  # inside the pause: not tried yet
-        assert ran == [] and c.unavailable
+        assert c.unavailable
         c._down_until = 0.0
         c.set("k", 5)
-        assert ran == [1] and not c.unavailable and c.get("k") == 5
-        c.get("k")
-        assert ran == [1]  # once
+        assert not c.unavailable and c.get("k") == 5
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "unreachable" in errors[0].getMessage()
     assert sum("reachable again" in r.getMessage() for r in caplog.records) == 1
     c.delete("k")
 
 
-def test_a_data_version_bump_during_the_outage_is_made_when_redis_returns(monkeypatch):
-    live = _backend(settings.CACHES["default"]["LOCATION"])
-    live.set(selectors.DATA_VERSION_KEY, 40, timeout=None)
-    c = _backend(_dead_url())
-    monkeypatch.setattr("django.core.cache.cache", c)
-    c.get("x")  # Redis is away
+def test_an_import_during_the_outage_changes_the_data_version(dead_cache):
+    """The data version is in the database: a bump while Redis is away is seen at once, and what Redis
+    cached before the outage is keyed on the old version when it returns."""
+    before = selectors.data_version()
     selectors.data_version_bump()
-    c._servers = [settings.CACHES["default"]["LOCATION"]]
-    del c._cache
-    c._down_until = 0.0
-    c.get("x")  # the first call that reaches Redis again runs the bump after its own work
-    assert c.get(selectors.DATA_VERSION_KEY) == 41
-    live.delete(selectors.DATA_VERSION_KEY)
+    after = selectors.data_version()
+    assert after > before
+    selectors.data_version_bump()
+    assert selectors.data_version() > after
 
 
 def test_services_and_pages_answer_without_the_cache(client, demo_data, dead_cache, caplog):

@@ -18,7 +18,7 @@ from pyproj import Transformer
 from layers.actions import import_job_run, registry_import
 from layers.importing.base import ImportFailed
 from layers.models import AdministrativeUnit, ImportJob, ZoningArea, ZoningPlan
-from layers.selectors import data_version_bump
+from layers.selectors import data_version
 
 from .egib_files import document, parcel, square, write
 
@@ -123,14 +123,12 @@ def _v1(tmp_path: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------------- mpzp
-def test_mpzp_geopackage_creates_plans_and_identical_reimport_changes_nothing(
-    tmp_path, gmina, django_capture_on_commit_callbacks
-):
+def test_mpzp_geopackage_creates_plans_and_identical_reimport_changes_nothing(tmp_path, gmina):
     gpkg = _ogr(tmp_path / "mpzp.gpkg", _v1(tmp_path), "GPKG", "-nln", "tereny")
     elsewhere = _plans_elsewhere({PLAN_A["UCHWALA"], PLAN_B["UCHWALA"]})
-    with django_capture_on_commit_callbacks() as callbacks:
-        report = registry_import(gpkg, options=_mpzp())
-    assert data_version_bump in callbacks
+    before = data_version()
+    report = registry_import(gpkg, options=_mpzp())
+    assert data_version() > before  # bumped in the import's transaction
     assert report.read == {"zoning": 4} and report.rejected == {}
     assert report.written == {"zoning": 4, "plan": 2}
     assert "CS92" in report.source_crs
@@ -157,11 +155,11 @@ def test_mpzp_geopackage_creates_plans_and_identical_reimport_changes_nothing(
     snapshot = sorted(
         ZoningArea.objects.filter(plan__in=[a, b]).values_list("pk", "label", "symbol", "description")
     )
-    with django_capture_on_commit_callbacks() as callbacks:
-        again = registry_import(gpkg, options=_mpzp())
+    version = data_version()
+    again = registry_import(gpkg, options=_mpzp())
     assert again.written == {} and again.retired == {}
     assert again.unchanged == {"zoning": 4, "plan": 2}
-    assert callbacks == []  # nothing changed: the map caches stay
+    assert data_version() == version  # nothing changed: the map caches stay
     assert (
         sorted(ZoningArea.objects.filter(plan__in=[a, b]).values_list("pk", "label", "symbol", "description"))
         == snapshot
@@ -410,14 +408,14 @@ def _granice_rows(county_name: str = "powiat bartoszycki") -> list[dict]:
     ]
 
 
-def test_granice_geojson_upsert_by_teryt_and_identical_reimport(tmp_path, django_capture_on_commit_callbacks):
+def test_granice_geojson_upsert_by_teryt_and_identical_reimport(tmp_path):
     e, n = G0
     old = _unit("2801", "county", "powiat stary", square(e, n, 1_000))
     other = _unit("2802", "county", "powiat braniewski", square(e + 20_000, n, 20_000))  # not in the file
     path = _geojson(tmp_path / "granice.geojson", _granice_rows())
-    with django_capture_on_commit_callbacks() as callbacks:
-        report = registry_import(path, options=_granice())
-    assert data_version_bump in callbacks
+    before = data_version()
+    report = registry_import(path, options=_granice())
+    assert data_version() > before
     assert report.read == {"admin": 4} and report.written == {"admin": 4} and report.rejected == {}
     units = {u.teryt: u for u in AdministrativeUnit.objects.filter(teryt__startswith="28")}
     assert {t: (u.level, u.name) for t, u in units.items()} == {
@@ -440,9 +438,9 @@ def test_granice_geojson_upsert_by_teryt_and_identical_reimport(tmp_path, django
     other.refresh_from_db()
     assert (other.name, other.parent_id) == ("powiat braniewski", None)  # left alone
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        again = registry_import(path, options=_granice())
-    assert again.written == {} and again.unchanged == {"admin": 4} and callbacks == []
+    version = data_version()
+    again = registry_import(path, options=_granice())
+    assert again.written == {} and again.unchanged == {"admin": 4} and data_version() == version
 
 
 def test_granice_shapefiles_cp1250_from_cpg_and_from_option(tmp_path):

@@ -184,7 +184,7 @@ def run(
         if dry_run:
             transaction.set_rollback(True)
         else:
-            transaction.on_commit(data_version_bump)
+            data_version_bump()  # in the transaction: the new version commits with the data
     trace("committed")
 
 
@@ -221,4 +221,4 @@ def run_plain(
         if dry_run:
             transaction.set_rollback(True)
         elif changed:  # a file that changes nothing leaves the caches of maps and tiles alone
-            transaction.on_commit(data_version_bump)
+            data_version_bump()  # in the transaction: the new version commits with the data

@@ -337,7 +337,7 @@ def _apply(
         locked.save(update_fields=["attributes", "geometry_type", "harvested_at"])
         run.new, run.changed, run.retired = len(new), len(changed), len(gone)
         run.unchanged = len(rows) - len(new) - len(changed)
-        transaction.on_commit(_catalogue_changed)
+        _catalogue_changed()  # in the transaction: the new data version commits with the features
 
 
 def _catalogue_changed() -> None:
