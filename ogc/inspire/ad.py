@@ -29,7 +29,7 @@ import re
 import uuid
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, IntegerField, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Substr
 from lxml import etree
 
@@ -390,7 +390,7 @@ def _type(local: str, title_pl: str, title_en: str, parts: tuple[Source, ...], g
 
 
 # what FES filters and SORTBY may name on ad:Address (ogc/wfs/inspire.py)
-_P = {"ad": AD, "base": BASE_NS}
+_P = {"ad": AD, "base": BASE_NS, "gn": GN}
 ADDRESS_FILTERABLE = (
     filterable("ad:inspireId/base:Identifier/base:localId", "local_id", namespaces=_P),
     filterable(
@@ -414,34 +414,86 @@ ADDRESS = _type(
     abstract_en="Address points of the gmina register of localities, streets and addresses (EMUiA) in the INSPIRE "
     "Addresses 4.0 schema, linked to their components (administrative unit, locality and street names, postcodes).",
 )
+# what FES filters and SORTBY may name on the components: their names, codes and dates as written (no
+# geometry: the schema gives them none; no localId: a UUID derived in Python, `component_id`)
+_SPELLING = "gn:GeographicalName/gn:spelling/gn:SpellingOfName/gn:text"
+_ALTERNATIVE = "ad:alternativeIdentifier"
+
+
+def _text(value: str) -> Value:
+    return Value(value, output_field=CharField())
+
+
+def _dates(*more):
+    """The lifespan and validity of a locality, street or postcode: its address points' earliest."""
+    return (
+        *more,
+        filterable("ad:beginLifespanVersion", "first_version", "datetime", namespaces=_P),
+        filterable("ad:validFrom", "first_start", "datetime", namespaces=_P),
+    )
+
+
+# ad:level is compared by its code (the xlink:title written: 1stOrder … 4thOrder, which sort by level);
+# the country (one row) takes constants
+COUNTRY_FILTERABLE = (
+    filterable(f"ad:name/{_SPELLING}", "inspire_name", "string", _text(COUNTRY_NAME), namespaces=_P),
+    filterable("ad:level", "inspire_level", "string", _text("1stOrder"), namespaces=_P),
+    filterable(_ALTERNATIVE, "inspire_alternative", "string", _text(COUNTRY_KEY), namespaces=_P),
+)
+ADMIN_UNIT_FILTERABLE = (
+    filterable(f"ad:name/{_SPELLING}", "name", namespaces=_P),
+    filterable(
+        "ad:level",
+        "inspire_level",
+        "string",
+        Case(
+            *(When(level=level, then=_text(code)) for level, code in ADMIN_LEVEL.items()),
+            output_field=CharField(),
+        ),
+        namespaces=_P,
+    ),
+    filterable(_ALTERNATIVE, "teryt", namespaces=_P),
+)
+AREA_FILTERABLE = _dates(
+    filterable(f"ad:name/{_SPELLING}", "locality", namespaces=_P),
+    filterable(_ALTERNATIVE, "simc", namespaces=_P),
+)
+STREET_FILTERABLE = _dates(
+    filterable(f"ad:name/ad:ThoroughfareNameValue/ad:name/{_SPELLING}", "street", namespaces=_P),
+    filterable(_ALTERNATIVE, "ulic", namespaces=_P),
+)
+POSTAL_FILTERABLE = _dates(filterable("ad:postCode", "postcode", namespaces=_P))
 # The components have no geometry of their own in the schema; the rows they are served as (address points,
 # administrative units) have one, which is what a BBOX selects them by.
 ADMIN_UNIT_NAME = _type(
     "AdminUnitName",
     "Nazwy jednostek administracyjnych adresów (INSPIRE)",
     "Administrative unit names of the addresses (INSPIRE)",
-    (Source(COUNTRY_FID_KEY, country, encode_country), Source(UNIT_KEY, admin_units, encode_admin_unit_name)),
+    (
+        Source(COUNTRY_FID_KEY, country, encode_country, COUNTRY_FILTERABLE),
+        Source(UNIT_KEY, admin_units, encode_admin_unit_name, ADMIN_UNIT_FILTERABLE),
+    ),
     "MultiPolygon",
 )
 ADDRESS_AREA_NAME = _type(
     "AddressAreaName",
     "Nazwy miejscowości adresów (INSPIRE)",
     "Address area names (INSPIRE)",
-    (Source(AREA_KEY, areas, encode_address_area_name),),
+    (Source(AREA_KEY, areas, encode_address_area_name, AREA_FILTERABLE),),
     "Point",
 )
 THOROUGHFARE_NAME = _type(
     "ThoroughfareName",
     "Nazwy ulic (INSPIRE)",
     "Thoroughfare names (INSPIRE)",
-    (Source(STREET_KEY, streets, encode_thoroughfare_name),),
+    (Source(STREET_KEY, streets, encode_thoroughfare_name, STREET_FILTERABLE),),
     "Point",
 )
 POSTAL_DESCRIPTOR = _type(
     "PostalDescriptor",
     "Kody pocztowe (INSPIRE)",
     "Postal descriptors (INSPIRE)",
-    (Source(POSTAL_KEY, postal_descriptors, encode_postal_descriptor),),
+    (Source(POSTAL_KEY, postal_descriptors, encode_postal_descriptor, POSTAL_FILTERABLE),),
     "Point",
 )
 

@@ -24,11 +24,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry, LinearRing, MultiPolygon, Polygon
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
-from django.db.models import DecimalField, ExpressionWrapper, F, Q
+from django.db.models import BigIntegerField, DateTimeField, DecimalField, ExpressionWrapper, F, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from layers.models import CadastralUnit, Parcel, Precinct
@@ -259,8 +266,10 @@ _PAIR = 10**8
 _PARTS = 100
 # parts shorter than this (metres, EPSG:2180) are overlay noise of nearly coincident vertices, not boundaries
 _MIN_LENGTH = 0.001
+# `a`: the parcels whose outlines are cut (narrowed by what the filter implies of them, {where_a});
+# `rows`: the boundary parts with the values a filter compares ({where}, compiled by Django from a Q)
 _BOUNDARY_SQL = """
-WITH a AS MATERIALIZED (SELECT id, geom FROM {parcel} WHERE end_object IS NULL AND {where_a}),
+WITH a AS MATERIALIZED (SELECT p.id, p.geom FROM {parcel} AS p WHERE p.end_object IS NULL AND {where_a}),
 nb AS MATERIALIZED (
     SELECT a.id AS a_id, b.id AS b_id, ST_Boundary(b.geom) AS bb
     FROM a JOIN {parcel} AS b ON b.geom && a.geom AND b.id <> a.id AND b.end_object IS NULL
@@ -281,13 +290,32 @@ parts AS (
            lines.a_id, lines.b_id, d.geom
     FROM lines, ST_Dump(lines.g) AS d
     WHERE ST_Length(d.geom) >= {min_length} AND coalesce(d.path[1], 1) < {parts}
+),
+rows AS (
+    SELECT parts.pk AS boundary_pk, parts.a_id AS boundary_a, parts.b_id AS boundary_b,
+           parts.geom AS boundary_geom, pa.local_id AS local_a, pb.local_id AS local_b,
+           greatest(pa.start_version, pb.start_version) AS boundary_begin,
+           greatest(pa.start_object, pb.start_object) AS boundary_valid_from
+    FROM parts JOIN {parcel} AS pa ON pa.id = parts.a_id LEFT JOIN {parcel} AS pb ON pb.id = parts.b_id
 )
-SELECT {columns} FROM parts {joins} WHERE {where_parts} ORDER BY parts.pk
+SELECT {columns} FROM rows AS r WHERE {where} {order}
 """
-_ROW_COLUMNS = """parts.pk, parts.a_id, parts.b_id, ST_AsEWKB(ST_Transform(parts.geom, %s)),
-    pa.local_id, pb.local_id, greatest(pa.start_version, pb.start_version),
-    greatest(pa.start_object, pb.start_object)"""
-_ROW_JOINS = "JOIN {parcel} pa ON pa.id = parts.a_id LEFT JOIN {parcel} pb ON pb.id = parts.b_id"
+_ROW_COLUMNS = """r.boundary_pk, r.boundary_a, r.boundary_b, ST_AsEWKB(ST_Transform(r.boundary_geom, %s)),
+    r.local_a, r.local_b, r.boundary_begin, r.boundary_valid_from"""
+# the columns of `rows` a filter may compare, as the names (Q lookups) the filters use
+_COLUMNS = {
+    "boundary_pk": BigIntegerField(),
+    "boundary_a": BigIntegerField(),
+    "boundary_b": BigIntegerField(),
+    "boundary_geom": GeometryField(srid=STORAGE_SRID),
+    "boundary_begin": DateTimeField(),
+    "boundary_valid_from": DateTimeField(),
+}
+# what SORTBY may order the boundaries by (the lookups of BOUNDARY_FILTERABLE), before the primary key
+_SORTABLE = ("boundary_begin", "boundary_valid_from")
+_PARCEL = "boundary_parcel"  # cp:parcel: either referenced parcel (rewritten to boundary_a / boundary_b)
+# spatial operators true only where the line meets the geometry: the line's parcels meet it too
+_MEETING = {"intersects", "within", "contains", "equals", "touches", "crosses", "overlaps", "bboverlaps"}
 
 
 def boundary_key(pk: int) -> tuple[int, int, int]:
@@ -313,36 +341,149 @@ class BoundaryRow:
         return boundary_key(self.pk)[2]
 
 
-def _boundary_where(where: Q) -> tuple[str, list, str, list]:
-    """The SQL of the filters the WFS puts on a source (none, pk, pk__in, geom__intersects) as conditions
-    on the parcels whose outlines are cut (`a`) and on the boundary parts."""
-    cond_a, params_a, cond_parts, params_parts = ["true"], [], ["true"], []
-    for child in where.children:
-        if isinstance(child, Q) or where.negated or where.connector != Q.AND:
-            raise ValueError(f"unsupported boundary filter {where!r}")
-        lookup, value = child
-        if lookup in ("pk", "pk__in"):
-            pks = [int(value)] if lookup == "pk" else [int(v) for v in value]
-            cond_a.append("id = ANY(%s)")
-            params_a.append(sorted({boundary_key(pk)[0] for pk in pks}))
-            cond_parts.append("parts.pk = ANY(%s)")
-            params_parts.append(pks)
-        elif lookup == "geom__intersects":
-            geom = value if value.srid == STORAGE_SRID else value.transform(STORAGE_SRID, clone=True)
-            ewkb = bytes(geom.ewkb)
-            cond_a.append("geom && ST_GeomFromEWKB(%s) AND ST_Intersects(geom, ST_GeomFromEWKB(%s))")
-            params_a += [ewkb, ewkb]
-            cond_parts.append("ST_Intersects(parts.geom, ST_GeomFromEWKB(%s))")
-            params_parts.append(ewkb)
+def _refused(message: str, locator: str = "FILTER"):
+    from ..common.exceptions import OGCException
+
+    return OGCException("InvalidParameterValue", message, locator)
+
+
+def parcel_pk(value) -> int:
+    """The primary key of the parcel a cp:parcel literal names: its gml:id `CadastralParcel.<pk>` or the
+    xlink:href written in cp:parcel (the GetFeatureById URL, whose ID is that gml:id)."""
+    text = str(value).strip()
+    if "?" in text:
+        query = parse_qs(urlsplit(text).query)
+        ids = next((v for k, v in query.items() if k.upper() == "ID"), [""])
+        text = ids[0].strip()
+    key, _sep, pk = text.rpartition(".")
+    if key != PARCEL_KEY or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
+        raise _refused(
+            _("%(v)s does not name a parcel: give its gml:id (%(key)s.<n>) or its xlink:href.")
+            % {"v": text[:80] or str(value)[:80], "key": PARCEL_KEY}
+        )
+    return int(pk)
+
+
+def _ewkb(geom: GEOSGeometry) -> bytes:
+    return bytes((geom if geom.srid == STORAGE_SRID else geom.transform(STORAGE_SRID, clone=True)).ewkb)
+
+
+def _names(expression) -> set[str]:
+    """The F() names an expression refers to."""
+    if isinstance(expression, F):
+        return {expression.name}
+    out: set[str] = set()
+    for source in getattr(expression, "get_source_expressions", list)():
+        out |= _names(source)
+    return out
+
+
+_Narrowing = tuple[str, list] | None  # SQL on the parcels `p` every boundary matching a filter is cut from
+
+
+_NEAR = "EXISTS (SELECT 1 FROM {parcel} AS x WHERE x.id = ANY(%s) AND x.geom && p.geom)"
+
+
+def _parcels_near(pks: list[int]) -> _Narrowing:
+    """The parcels a boundary of one of these parcels is cut from: they and their neighbours."""
+    return _NEAR.format(parcel=connection.ops.quote_name(Parcel._meta.db_table)), [pks]
+
+
+def _lookup(lookup: str, value) -> tuple[Q, _Narrowing]:
+    """One `lookup=value` of a filter on the boundaries, with the parcels it implies."""
+    name, _sep, op = lookup.partition("__")
+    if name == "pk":
+        pks = [int(value)] if op in ("", "exact") else [int(v) for v in value]
+        return Q(**{f"boundary_pk__{op or 'exact'}": value}), (
+            "p.id = ANY(%s)",
+            [sorted({boundary_key(pk)[0] for pk in pks})],
+        )
+    if name == "geom":
+        q = Q(**{f"boundary_geom__{op}": value})
+        if op in _MEETING:
+            ewkb = _ewkb(value)
+            return q, (
+                "p.geom && ST_GeomFromEWKB(%s) AND ST_Intersects(p.geom, ST_GeomFromEWKB(%s))",
+                [ewkb, ewkb],
+            )
+        if op == "dwithin":
+            return q, ("ST_DWithin(p.geom, ST_GeomFromEWKB(%s), %s)", [_ewkb(value[0]), float(value[1])])
+        return q, None
+    if name == _PARCEL:
+        if op in ("", "exact", "in"):
+            pks = [parcel_pk(value)] if op != "in" else [parcel_pk(v) for v in value]
+            return Q(boundary_a__in=pks) | Q(boundary_b__in=pks), _parcels_near(pks)
+        raise _refused(_("cp:parcel is compared by equality only (a parcel's gml:id or xlink:href)."))
+    if name not in _COLUMNS:
+        raise ValueError(f"unsupported boundary filter {lookup}")
+    return Q(**{lookup: value}), None
+
+
+def _expression(expression) -> tuple[Q, _Narrowing]:
+    """A lookup expression of a filter (the compiler's comparisons: Exact(F(name), value), …)."""
+    names = _names(expression)
+    if _PARCEL in names:
+        if isinstance(expression, Exact) and isinstance(expression.lhs, F):
+            return _lookup(_PARCEL, getattr(expression.rhs, "value", expression.rhs))
+        raise _refused(_("cp:parcel is compared by equality only (a parcel's gml:id or xlink:href)."))
+    if not names <= set(_COLUMNS):
+        raise ValueError(f"unsupported boundary filter {expression!r}")
+    return Q(expression), None
+
+
+def _translate(node: Q) -> tuple[Q, _Narrowing]:
+    """The filter on the boundaries' columns (`pk`, `geom` and cp:parcel renamed), and what it implies of
+    the parcels whose outlines are cut (None: nothing, every current parcel is cut). An AND narrows by any
+    of its terms, an OR by all of them; a NOT by none."""
+    terms, narrowings = [], []
+    for child in node.children:
+        if isinstance(child, Q):
+            q, n = _translate(child)
+        elif isinstance(child, tuple):
+            q, n = _lookup(*child)
         else:
-            raise ValueError(f"unsupported boundary filter {lookup}")
-    return " AND ".join(cond_a), params_a, " AND ".join(cond_parts), params_parts
+            q, n = _expression(child)
+        terms.append(q)
+        narrowings.append(n)
+    out = Q(*terms, _connector=node.connector, _negated=node.negated)
+    known = [n for n in narrowings if n is not None]
+    if node.negated or not known or (node.connector != Q.AND and len(known) < len(narrowings)):
+        return out, None
+    joiner = " AND " if node.connector == Q.AND else " OR "
+    return out, (joiner.join(f"({sql})" for sql, _p in known), [p for _s, params in known for p in params])
 
 
-def _boundary_sql(where: Q, columns: str, joins: str = "") -> tuple[str, list, list]:
-    """The SQL and its parameters: those of the parcels' filter, then those of the parts' filter (the
-    columns' own parameters go between them)."""
-    cond_a, params_a, cond_parts, params_parts = _boundary_where(where)
+def _compiled(q: Q) -> tuple[str, list]:
+    """The WHERE of a filter on the boundary rows `r`, compiled by Django (values are parameters)."""
+    # the columns of `rows`, by the fixed names of _COLUMNS (no user input is SQL)
+    columns = {name: RawSQL(f"r.{name}", (), output_field=field) for name, field in _COLUMNS.items()}  # noqa: S611
+    query = Parcel.objects.annotate(**columns).query
+    try:
+        where = query.build_where(q)
+        sql, params = where.as_sql(query.get_compiler(connection=connection), connection)
+    except EmptyResultSet:
+        return "false", []
+    except FullResultSet:
+        return "true", []
+    return sql or "true", list(params)
+
+
+def _order(sort: tuple[str, ...]) -> str:
+    terms = []
+    for term in sort:
+        name = term.lstrip("-")
+        if name not in _SORTABLE:
+            raise _refused(_("Cannot sort by %(p)s.") % {"p": name}, "sortBy")
+        terms.append(f"r.{name} DESC" if term.startswith("-") else f"r.{name}")
+    return "ORDER BY " + ", ".join([*terms, "r.boundary_pk"])
+
+
+def boundary_sql(where: Q, columns: str, sort: tuple[str, ...] = (), column_params=()) -> tuple[str, list]:
+    """The SQL and parameters of the boundaries matching `where` (a Q from the WFS: pk, pk__in, geom
+    lookups, the compiler's comparisons on the declared lookups), `columns` of each, in `sort` order."""
+    q, narrowing = _translate(where)
+    where_sql, where_params = _compiled(q)
+    cond_a, params_a = narrowing or ("true", [])
     table = connection.ops.quote_name(Parcel._meta.db_table)
     sql = _BOUNDARY_SQL.format(
         parcel=table,
@@ -351,10 +492,15 @@ def _boundary_sql(where: Q, columns: str, joins: str = "") -> tuple[str, list, l
         parts=_PARTS,
         min_length=_MIN_LENGTH,
         columns=columns,
-        joins=joins.format(parcel=table),
-        where_parts=cond_parts,
+        where=where_sql,
+        order=_order(sort) if sort is not None else "",
     )
-    return sql, params_a, params_parts
+    return sql, [*params_a, *column_params, *where_params]
+
+
+def _stable(value) -> str:
+    ewkb = getattr(value, "ewkb", None)  # a geometry (or its database adapter): by its bytes
+    return bytes(ewkb).hex() if ewkb is not None else repr(value)
 
 
 @dataclass(frozen=True)
@@ -362,26 +508,38 @@ class BoundarySource(Source):
     """The rows of cp:CadastralBoundary: not a model's queryset but lines PostGIS derives from the parcels
     (`queryset` is the parcels they come from). The WFS asks a source with `fetch_ids` for the ordered
     primary keys matching its filter, `fetch_count` for their number and `fetch_rows` for the rows of
-    some keys in the output CRS; the same filters as on a queryset (Q of pk, pk__in, geom__intersects)."""
+    some keys in the output CRS; `cache_key` names a filter (its SQL and parameters) for counts.
+
+    A filter is a Q as on a queryset (pk, pk__in, geom lookups; the compiler's comparisons on the lookups of
+    BOUNDARY_FILTERABLE; cp:parcel by equality), compiled by Django against the boundary rows. What it
+    implies of the parcels (a spatial operator: the parcels meeting that geometry; a feature id: its parcel;
+    cp:parcel: that parcel and its neighbours) narrows the parcels whose outlines are cut first, by their
+    index; a filter implying nothing (a date alone, a NOT) cuts every current parcel's outline, like the
+    unfiltered data set."""
+
+    sortable: ClassVar[tuple[str, ...]] = _SORTABLE  # what SORTBY may name (parse_sort)
 
     def _run(self, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
 
-    def fetch_ids(self, where: Q) -> list[int]:
-        sql, pa, pp = _boundary_sql(where, "parts.pk")
-        return [r[0] for r in self._run(sql, pa + pp)]
+    def fetch_ids(self, where: Q, sort: tuple[str, ...] = ()) -> list[int]:
+        return [r[0] for r in self._run(*boundary_sql(where, "r.boundary_pk", sort))]
 
     def fetch_count(self, where: Q) -> int:
-        return len(self.fetch_ids(where))
+        return self._run(*boundary_sql(where, "count(*)", None))[0][0]
+
+    def cache_key(self, where: Q) -> str:
+        sql, params = boundary_sql(where, "count(*)", None)
+        return f"{sql}|{[_stable(p) for p in params]}"
 
     def fetch_rows(self, pks: list[int], srid: int) -> list[BoundaryRow]:
         if not pks:
             return []
-        sql, pa, pp = _boundary_sql(Q(pk__in=list(pks)), _ROW_COLUMNS, _ROW_JOINS)
         rows = []
-        for pk, a, b, wkb, local_a, local_b, start_version, start_object in self._run(sql, [*pa, srid, *pp]):
+        sql, params = boundary_sql(Q(pk__in=list(pks)), _ROW_COLUMNS, (), [srid])
+        for pk, a, b, wkb, local_a, local_b, start_version, start_object in self._run(sql, params):
             geom = GEOSGeometry(memoryview(bytes(wkb)))
             geom.srid = srid
             rows.append(BoundaryRow(pk, a, b or None, geom, local_a, local_b, start_version, start_object))
@@ -446,6 +604,14 @@ UNIT_FILTERABLE = _common(
     filterable("cp:nationalCadastalZoningReference", "unit_id", namespaces=_P),
     filterable("cp:label", "unit_id", namespaces=_P),
     filterable(_NAME, "name", namespaces=_P),
+)
+# a boundary's dates are the later of its parcels' (encode_boundary); cp:parcel is compared with a parcel's
+# gml:id or the xlink:href written (either referenced parcel matches); no localId (a UUID derived in Python)
+BOUNDARY_FILTERABLE = (
+    filterable("cp:beginLifespanVersion", "boundary_begin", "datetime", namespaces=_P),
+    filterable("cp:validFrom", "boundary_valid_from", "datetime", namespaces=_P),
+    filterable("cp:geometry", "geom", "geometry", namespaces=_P),
+    filterable("cp:parcel", _PARCEL, namespaces=_P),
 )
 PRECINCT_FILTERABLE = _common(
     filterable("cp:nationalCadastalZoningReference", "precinct_id", namespaces=_P),
@@ -553,7 +719,7 @@ CADASTRAL_BOUNDARY = InspireType(
     encode=encode_boundary,
     geometry_type="LineString",
     layer="dzialki",
-    parts=(BoundarySource(BOUNDARY_KEY, parcels, encode_boundary),),
+    parts=(BoundarySource(BOUNDARY_KEY, parcels, encode_boundary, BOUNDARY_FILTERABLE),),
     properties=BOUNDARY_XSD,
     extra={
         "abstract_pl": "Granice między sąsiednimi działkami ewidencyjnymi (każda linia raz, z odniesieniami do działek "

@@ -145,7 +145,7 @@ class InspireQuery:
     def ids(self):
         fetch = getattr(self.source, "fetch_ids", None)  # a source computed in SQL (cp:CadastralBoundary)
         if fetch is not None:
-            return fetch(self.where)
+            return fetch(self.where, self.sort)
         return (
             queryset(self.source).filter(self.where).order_by(*self.sort, "pk").values_list("pk", flat=True)
         )
@@ -579,7 +579,8 @@ def parse_sort(value: str, t: InspireType, source: Source, namespaces: dict[str,
         m = _SORT.fullmatch(item)
         steps = _steps(m.group(1), {}, namespaces, t) if m else ()
         prop = next((f for f in source.filterable if steps and _matches(steps, f)), None)
-        if prop is None or prop.type == "geometry":
+        sortable = getattr(source, "sortable", None)  # a computed source's own list
+        if prop is None or prop.type == "geometry" or (sortable is not None and prop.lookup not in sortable):
             raise invalid(
                 _("Cannot sort by %(p)s: not a property of %(t)s.")
                 % {"p": item.strip()[:60], "t": t.typename},
@@ -634,8 +635,8 @@ def dataset(code: str, user, common: dict, srs: CrsRef, count: int, kvp: dict) -
 def _count(q: InspireQuery, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | None:
     """Matching features, cached per query and data version; None when counting takes too long."""
     fetch = getattr(q.source, "fetch_count", None)
-    if fetch is not None:  # a source computed in SQL: its key and filter name the query
-        qs, sql, stable = None, q.source.key, [str(q.where)]
+    if fetch is not None:  # a source computed in SQL: its SQL and parameters name the query
+        qs, sql, stable = None, q.source.cache_key(q.where), []
     else:
         qs = queryset(q.source).filter(q.where)
         sql, params = qs.query.sql_with_params()
@@ -662,7 +663,8 @@ def _count(q: InspireQuery, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | 
 def _plan(req: InspireGetFeature) -> tuple[list[tuple[InspireQuery, list[int]]], int | None, bool]:
     """The primary keys of the page, query by query; numberMatched (None: unknown); whether more follow.
     One query is paged on its own (one key more than asked tells whether a next page exists); several
-    are paged over their concatenation, which needs their counts."""
+    are paged over their concatenation, which needs their counts. The sources of one type under SORTBY
+    (cp:CadastralZoning's units and precincts) are one sorted sequence, not one after the other."""
     start, count = req.start, req.count
     if len(req.queries) == 1:
         q = req.queries[0]
@@ -670,19 +672,54 @@ def _plan(req: InspireGetFeature) -> tuple[list[tuple[InspireQuery, list[int]]],
         has_next, ids = len(ids) > count, ids[:count]
         matched = start + len(ids) if not has_next and (ids or start == 0) else _count(q)
         return [(q, ids)], matched, has_next
-    plan, offset, remaining, total = [], start, count, 0
+    groups: list[list[InspireQuery]] = []
     for q in req.queries:
-        n = _count(q, timeout_ms=None) or 0
+        last = groups[-1][-1] if groups else None
+        merge = last is not None and q.sort and last.itype is q.itype and len(last.sort) == len(q.sort)
+        if merge and not any(hasattr(x.source, "fetch_ids") for x in (last, q)):
+            groups[-1].append(q)
+        else:
+            groups.append([q])
+    plan, offset, remaining, total = [], start, count, 0
+    for group in groups:
+        n = sum(_count(q, timeout_ms=None) or 0 for q in group)
         total += n
         if offset >= n:
             offset -= n
             continue
         if remaining > 0:
-            ids = list(q.ids()[offset : offset + remaining])
-            plan.append((q, ids))
-            remaining -= len(ids)
+            if len(group) == 1:
+                runs = [(group[0], list(group[0].ids()[offset : offset + remaining]))]
+            else:
+                runs = _merged(group, offset, offset + remaining)
+            plan += runs
+            remaining -= sum(len(ids) for _q, ids in runs)
         offset = 0
     return plan, total, start + count < total
+
+
+def _merged(queries: list[InspireQuery], start: int, stop: int) -> list[tuple[InspireQuery, list[int]]]:
+    """The keys [start:stop] of several sources of one type in their common SORTBY order (each source's
+    sort fields, then the source, then the primary key): a UNION ALL of their sort values ordered by the
+    database, as runs of consecutive keys of one source."""
+    from django.db.models import F, IntegerField, Value
+
+    parts = []
+    for i, q in enumerate(queries):
+        keys = {f"sort_{n}": F(term.lstrip("-")) for n, term in enumerate(q.sort)}
+        rows = queryset(q.source).filter(q.where).order_by()
+        rows = rows.annotate(**keys, sort_source=Value(i, output_field=IntegerField()), sort_pk=F("pk"))
+        parts.append(rows.values(*keys, "sort_source", "sort_pk"))
+    order = [f"-sort_{n}" if t.startswith("-") else f"sort_{n}" for n, t in enumerate(queries[0].sort)]
+    union = parts[0].union(*parts[1:], all=True).order_by(*order, "sort_source", "sort_pk")
+    runs: list[tuple[InspireQuery, list[int]]] = []
+    for row in union[start:stop]:
+        q = queries[row["sort_source"]]
+        if runs and runs[-1][0] is q:
+            runs[-1][1].append(row["sort_pk"])
+        else:
+            runs.append((q, [row["sort_pk"]]))
+    return runs
 
 
 def context(srs: CrsRef) -> Context:
