@@ -222,7 +222,7 @@ def test_languages(client, demo_data):
     assert len(titles) == len(supported)  # the language changes the capabilities
 
 
-def test_service_metadata_in_capabilities(client, demo_data, ogc_schemas):
+def test_service_metadata_in_capabilities(client, demo_data, ogc_schemas, tmp_path):
     """TC "Service Metadata" (the internal path): the INSPIRE elements, each FeatureType's WGS84BoundingBox
     and MetadataURL, and every MetadataURL an ISO 19139 record that validates and has a fileIdentifier."""
     doc = caps(client, VERSION="2.0.0")
@@ -253,7 +253,16 @@ def test_service_metadata_in_capabilities(client, demo_data, ogc_schemas):
         "//wfs:FeatureType[string-length(ows:WGS84BoundingBox/ows:LowerCorner)=0]", namespaces=NS
     )
     assert not doc.xpath("//wfs:FeatureType[string-length(wfs:MetadataURL/@xlink:href)=0]", namespaces=NS)
-    schema = ogc_schemas("iso/19139/20070417/gmd/gmd.xsd")
+    # ISO 19139 with gmx: the INSPIRE records give registry values as gmx:Anchor (metadata TG 2.0)
+    base = "http://schemas.opengis.net/iso/19139/20070417"
+    wrapper = tmp_path / "iso19139.xsd"
+    wrapper.write_text(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:wrapper">'
+        f'<xs:import namespace="http://www.isotc211.org/2005/gmd" schemaLocation="{base}/gmd/gmd.xsd"/>'
+        f'<xs:import namespace="http://www.isotc211.org/2005/gmx" schemaLocation="{base}/gmx/gmx.xsd"/>'
+        "</xs:schema>"
+    )
+    schema = ogc_schemas(str(wrapper))
     urls = doc.xpath("//wfs:MetadataURL/@xlink:href", namespaces=NS)
     assert urls
     for url in urls:
