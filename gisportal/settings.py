@@ -23,6 +23,8 @@ def _secret_key() -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
+    if os.environ.get("SECRET_KEY_FILE"):  # a container secret (docker/compose.yml)
+        return Path(os.environ["SECRET_KEY_FILE"]).read_text().strip()
     path = STATE_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -91,6 +93,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gisportal.core.proxy.TrustedProxyMiddleware",  # the client's address from nginx (GISPORTAL_TRUSTED_PROXIES)
+    "gisportal.core.replica.ReplicaMiddleware",  # read-only OGC and search traffic to a replica, if configured
     "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below, on every response
     "gisportal.headers.PermissionsPolicyMiddleware",
     "gisportal.middleware.RejectNulMiddleware",
@@ -139,6 +143,8 @@ _db = dj_database_url.parse(
     engine="django.contrib.gis.db.backends.postgis",
 )
 _db["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+if os.environ.get("DATABASE_PASSWORD_FILE"):  # a container secret (docker/compose.yml)
+    _db["PASSWORD"] = Path(os.environ["DATABASE_PASSWORD_FILE"]).read_text().strip()
 _db.setdefault("OPTIONS", {})
 # psycopg 3 pool: opening a backend costs ~13 ms of PROJ set-up (OGC.md §5.4)
 if _env_bool("GISPORTAL_DB_POOL", True):
@@ -161,6 +167,20 @@ _db["OPTIONS"].setdefault(
 _db["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 _db["TEST"] = {"NAME": os.environ.get("GISPORTAL_TEST_DB", "test_" + _db["NAME"])}
 DATABASES = {"default": _db}
+# a streaming replica for read-only OGC and search traffic (gisportal/core/replica.py); the primary serves
+# everything else, and the reads too while the replica does not answer
+if os.environ.get("DATABASE_REPLICA_URL"):
+    _replica = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"] = {
+        **_db,
+        **{k: v for k, v in _replica.items() if k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {**_db["OPTIONS"], "connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},
+    }
+    if os.environ.get("DATABASE_PASSWORD_FILE") and not _replica.get("PASSWORD"):
+        DATABASES["replica"]["PASSWORD"] = _db["PASSWORD"]
+GISPORTAL_READ_REPLICA = "replica" in DATABASES  # the router uses it (gisportal/core/replica.py)
+DATABASE_ROUTERS = ["gisportal.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -173,8 +193,8 @@ AUTHENTICATION_BACKENDS = [
 # address only, so nobody can lock a victim out from elsewhere) and per address over all accounts (20
 # lock the address: password spraying; higher, as an office's staff share one NAT address). A failure
 # during a lockout starts the cool-off again; a successful login clears that account's failures from
-# that address, never the address's count. The client is REMOTE_ADDR only: X-Forwarded-For is not
-# trusted (behind a proxy, have the proxy's WSGI server set REMOTE_ADDR, e.g. gunicorn --forwarded-allow-ips).
+# that address, never the address's count. The client is REMOTE_ADDR: X-Forwarded-For is never trusted;
+# behind our own reverse proxy, its X-Real-IP is (only from GISPORTAL_TRUSTED_PROXIES: gisportal/core/proxy.py).
 AXES_HANDLER = "gisportal.core.throttling.AxesHandler"
 AXES_FAILURE_LIMIT = int(os.environ.get("GISPORTAL_LOGIN_FAILURE_LIMIT", "5"))
 GISPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("GISPORTAL_LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
@@ -206,7 +226,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = STATE_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("GISPORTAL_STATIC_ROOT", STATE_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("GISPORTAL_MEDIA_ROOT", STATE_DIR / "media"))
 STORAGES = {
@@ -342,6 +362,11 @@ GISPORTAL_SANDBOX_KEY = os.environ.get("GISPORTAL_SANDBOX_KEY", "")  # empty: de
 GISPORTAL_DOO_DUE_DAYS = int(os.environ.get("GISPORTAL_DOO_DUE_DAYS", "14"))
 GISPORTAL_STAMP_DUTY_DUE_DAYS = int(os.environ.get("GISPORTAL_STAMP_DUTY_DUE_DAYS", "7"))
 GISPORTAL_IMPORT_DIR = Path(os.environ.get("GISPORTAL_IMPORT_DIR", STATE_DIR / "imports"))
+# the reverse proxies whose X-Real-IP names the client (gisportal/core/proxy.py): addresses or networks,
+# comma-separated; empty (the default): REMOTE_ADDR as the connection gives it
+GISPORTAL_TRUSTED_PROXIES = [
+    p for p in os.environ.get("GISPORTAL_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

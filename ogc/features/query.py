@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import F, Func, Q, TextField
 
+from gisportal.core.replica import read_alias
 from layers.selectors import data_version
 
 from ..common.crs import CrsRef, Protocol
@@ -186,12 +187,13 @@ def count(query: Query, *, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | N
     cached = cache.get(key)
     if cached is not None:
         return cached
+    alias = read_alias()  # the database this request reads from (a replica for OGC reads, if configured)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=alias):
             if timeout_ms:
-                with connection.cursor() as cur:
+                with connections[alias].cursor() as cur:
                     cur.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-            n = qs.count()
+            n = qs.using(alias).count()
     except OperationalError:
         return None
     cache.set(key, n, timeout=3600)

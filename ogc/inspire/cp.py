@@ -31,13 +31,14 @@ from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry, LinearRing, MultiPolygon, Polygon
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BigIntegerField, DateTimeField, DecimalField, ExpressionWrapper, F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from gisportal.core.replica import read_alias
 from layers.models import CadastralUnit, Parcel, Precinct
 
 from .base import (
@@ -520,7 +521,7 @@ class BoundarySource(Source):
     sortable: ClassVar[tuple[str, ...]] = _SORTABLE  # what SORTBY may name (parse_sort)
 
     def _run(self, sql: str, params: list) -> list[tuple]:
-        with connection.cursor() as cur:
+        with connections[read_alias()].cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
 

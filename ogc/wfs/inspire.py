@@ -28,12 +28,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from lxml import etree
 
+from gisportal.core.replica import read_alias
 from layers.selectors import data_version
 
 from .. import metadata
@@ -648,12 +649,13 @@ def _count(q: InspireQuery, timeout_ms: int | None = COUNT_TIMEOUT_MS) -> int | 
     cached = cache.get(key)
     if cached is not None:
         return cached
+    alias = read_alias()  # the database this request reads from (a replica for OGC reads, if configured)
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=alias):
             if timeout_ms:
-                with connection.cursor() as cur:
+                with connections[alias].cursor() as cur:
                     cur.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-            n = fetch(q.where) if qs is None else qs.count()
+            n = fetch(q.where) if qs is None else qs.using(alias).count()
     except OperationalError:
         return None
     cache.set(key, n, timeout=3600)
