@@ -256,7 +256,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict = {
-    "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 300.0},
+    "import-jobs-sweep": {"task": "layers.import_jobs_sweep", "schedule": 60.0},
     "harvest-due": {"task": "layers.harvest_due", "schedule": 900.0},
     "receipts-sweep": {"task": "forms.receipts_sweep", "schedule": 120.0},
     "signatures-sweep": {"task": "forms.signatures_sweep", "schedule": 300.0},

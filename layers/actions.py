@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -173,8 +174,49 @@ def import_job_create(
     return job
 
 
+# A running job holds a session-level advisory lock (namespace, job id) on its database connection: the
+# database releases it when the runner's connection ends, whatever ended it (a killed worker, a lost host), so
+# `import_jobs_orphaned` can tell a job still running from one whose worker died, without heartbeats.
+JOB_LOCK_NAMESPACE = 7_104  # the first key of pg_advisory_lock(int, int) for import jobs
+
+
+def _lock_job(job_id: int) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
+        return bool(cur.fetchone()[0])
+
+
+def _unlock_job(job_id: int) -> None:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
+
+
+def import_jobs_orphaned(older_than: timedelta = timedelta(minutes=1)) -> list[int]:
+    """Jobs marked running whose runner is gone (nobody holds their lock): to be queued again. A job's
+    import is one transaction, so a run that died wrote nothing and the next run starts afresh."""
+    orphans = []
+    stale = ImportJob.objects.filter(
+        status=ImportJob.Status.RUNNING, started_at__lt=timezone.now() - older_than
+    )
+    for job_id in stale.values_list("pk", flat=True)[:50]:
+        if _lock_job(job_id):  # free: its runner's connection has ended
+            _unlock_job(job_id)
+            orphans.append(job_id)
+    return orphans
+
+
 def import_job_run(job_id: int) -> ImportJob:
-    """Run a stored job (idempotent: a job that is done or failed is not run again)."""
+    """Run a stored job (idempotent: a job that is done or failed is not run again, nor one that another
+    runner is running now; one whose runner died is run again from the start)."""
+    if not _lock_job(job_id):
+        return ImportJob.objects.get(pk=job_id)  # another worker runs it now
+    try:
+        return _import_job_run_locked(job_id)
+    finally:
+        _unlock_job(job_id)
+
+
+def _import_job_run_locked(job_id: int) -> ImportJob:
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
         if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):

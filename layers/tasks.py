@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from .actions import import_job_run, import_queue_register
+from .actions import import_job_run, import_jobs_orphaned, import_queue_register
 from .models import HarvestRun, ImportJob
 from .sources import harvest
 
@@ -20,12 +20,13 @@ def import_job(job_id: int) -> str:
 
 @shared_task(name="layers.import_jobs_sweep")
 def import_jobs_sweep() -> int:
-    """Re-queue stored jobs whose enqueue was lost (the file is kept, so nothing submitted is lost)."""
+    """Re-queue stored jobs whose enqueue was lost (the file is kept, so nothing submitted is lost) and jobs
+    whose worker died while running them (their lock is free: `import_jobs_orphaned`)."""
     stale = ImportJob.objects.filter(
         status=ImportJob.Status.QUEUED, created_at__lt=timezone.now() - timedelta(minutes=5)
     )
     n = 0
-    for job_id in stale.values_list("pk", flat=True)[:50]:
+    for job_id in [*stale.values_list("pk", flat=True)[:50], *import_jobs_orphaned()]:
         import_job.delay(job_id)
         n += 1
     return n

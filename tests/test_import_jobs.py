@@ -122,3 +122,46 @@ def test_sweeper_requeues_lost_jobs(clerk, tmp_path):
     with mock.patch("layers.tasks.import_job.delay") as delay:
         assert import_jobs_sweep() == 1
     delay.assert_called_once_with(job.pk)
+
+
+def test_a_job_whose_worker_died_runs_again_once(clerk, tmp_path):
+    """A job marked running is queued again only when nobody holds its lock (its worker's connection ended);
+    while a runner holds it, the sweep leaves it alone and a second runner does not start it."""
+    from datetime import timedelta
+    from unittest import mock
+
+    import psycopg
+    from django.db import connection
+    from django.utils import timezone
+
+    from layers.actions import JOB_LOCK_NAMESPACE, import_job_create, import_job_run
+    from layers.tasks import import_jobs_sweep
+
+    job = import_job_create(gml_upload(), user=clerk, storage_dir=tmp_path)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="running", started_at=timezone.now() - timedelta(minutes=5)
+    )
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    runner = psycopg.connect(
+        **{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")}
+    )
+    try:  # another worker, alive, running the job
+        runner.execute("SELECT pg_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job.pk])
+        with mock.patch("layers.tasks.import_job.delay") as delay:
+            assert import_jobs_sweep() == 0
+        delay.assert_not_called()
+        assert import_job_run(job.pk).status == "running"  # not started twice
+        assert Parcel.objects.filter(parcel_id="141899_2.0001.1").count() == 0
+    finally:
+        runner.close()  # the worker dies: its lock goes with its connection
+    with mock.patch("layers.tasks.import_job.delay") as delay:
+        assert import_jobs_sweep() == 1
+    delay.assert_called_once_with(job.pk)
+    done = import_job_run(job.pk)
+    assert done.status == "done" and done.written == 2
+    assert Parcel.objects.filter(parcel_id__startswith="141899_2.0001.").count() == 2
+    assert import_job_run(job.pk).written == 2  # done stays done
+    with mock.patch("layers.tasks.import_job.delay") as delay:
+        assert import_jobs_sweep() == 0
