@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 PARCELS ?= 20000
 
-.PHONY: setup demo test lint bench clean-db
+.PHONY: setup demo test lint bench clean-db docker-test docker-up docker-down
 
 setup:
 	@scripts/setup.sh
@@ -22,3 +22,13 @@ bench: setup
 
 clean-db:
 	@psql -h 127.0.0.1 -U postgres -c "drop database if exists gisportal"
+
+# docker/: the compose stack (nginx, web ×2, worker ×2, beat, PostgreSQL primary + replica, Redis)
+docker-test:
+	@scripts/docker.sh test
+
+docker-up:
+	@scripts/docker.sh up
+
+docker-down:
+	@scripts/docker.sh down

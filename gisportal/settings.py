@@ -149,6 +149,9 @@ _db.setdefault("OPTIONS", {})
 # psycopg 3 pool: opening a backend costs ~13 ms of PROJ set-up (OGC.md §5.4)
 if _env_bool("GISPORTAL_DB_POOL", True):
     _db["OPTIONS"]["pool"] = {"min_size": 1, "max_size": int(os.environ.get("GISPORTAL_DB_POOL_MAX", "8"))}
+# a pooled connection is checked as it is handed out (psycopg's check_connection: one round trip): after a
+# database restart or a replica's stop the broken ones are replaced, not given to requests that would fail
+_db["CONN_HEALTH_CHECKS"] = True
 # JIT off: our queries are short, and PostgreSQL's cost model switched it on for WFS pages with
 # per-row subplans, adding 20–250 ms of compilation to a 10 ms query (bench/RESULTS.md, WFS)
 # and no parallel workers: starting them costs ~8 ms, more than a page of features takes (bench/RESULTS.md)
@@ -174,7 +177,12 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = {
         **_db,
         **{k: v for k, v in _replica.items() if k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
-        "OPTIONS": {**_db["OPTIONS"], "connect_timeout": 2},
+        # a replica that is away costs a request at most a few seconds (then gisportal/core/replica.py skips it)
+        "OPTIONS": {
+            **_db["OPTIONS"],
+            "connect_timeout": 2,
+            **({"pool": {**_db["OPTIONS"]["pool"], "timeout": 3}} if "pool" in _db["OPTIONS"] else {}),
+        },
         "TEST": {"MIRROR": "default"},
     }
     if os.environ.get("DATABASE_PASSWORD_FILE") and not _replica.get("PASSWORD"):
