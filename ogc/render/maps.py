@@ -182,15 +182,41 @@ def render(
     background: tuple[int, int, int, int] | None,
     fmt: str,
 ) -> bytes:
-    """Render to encoded bytes. `bbox` in the map CRS, x first. `fmt`: Mapnik format string."""
+    """Render to encoded bytes. `bbox` in the map CRS, x first. `fmt`: Mapnik format string.
+
+    Mapnik keeps its PostGIS connections in its own pool; after the database restarted, each of them fails
+    once (and is then replaced). Such a failure is rendered again, once, on a fresh connection."""
     mk = mapnik()
     m = get_map(layer_styles, srs)
     m.resize(width, height)
     m.background = mk.Color(*background) if background else mk.Color(0, 0, 0, 0)
     m.zoom_to_box(mk.Box2d(*bbox))
     im = mk.Image(width, height)
-    mk.render(m, im)
+    try:
+        mk.render(m, im)
+    except Exception as e:
+        if not connection_lost(e):
+            raise
+        im = mk.Image(width, height)
+        mk.render(m, im)
     return encode(im, fmt)
+
+
+_LOST = (
+    "server closed the connection",
+    "terminating connection",
+    "connection to server",
+    "no connection to the server",
+    "could not connect",
+    "connection refused",
+    "ssl syscall",
+)
+
+
+def connection_lost(error: Exception) -> bool:
+    """Did this error come from a database connection that broke (a restart), not from the query?"""
+    text = str(error).lower()
+    return any(marker in text for marker in _LOST)
 
 
 def blank(width: int, height: int, *, background: tuple[int, int, int, int] | None, fmt: str) -> bytes:

@@ -64,17 +64,23 @@ class TileFastPath:
         collection_id, tms, z, y, x = m.groups()
         params = [k for k, _v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)]
         try:
-            return answer(
-                collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH")
-            )
-        except Exception as e:
-            log.exception("tile %s", environ.get("PATH_INFO"))
-            if isinstance(e, DatabaseError | psycopg.Error):
-                connection.close()  # a fresh connection for the next request
-                _held.raw = None
-            reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
-            reply.headers["Retry-After"] = "5"
-            return reply
+            for attempt in (1, 2):
+                try:
+                    return answer(
+                        collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH")
+                    )
+                except Exception as e:
+                    database = isinstance(e, DatabaseError | psycopg.Error)
+                    if database:
+                        connection.close()  # a fresh connection for the next try or request
+                        _held.raw = None
+                    if database and attempt == 1:
+                        continue  # the connection held for tiles broke (a database restart): once more
+                    log.exception("tile %s", environ.get("PATH_INFO"))
+                    reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
+                    reply.headers["Retry-After"] = "5"
+                    return reply
+            raise AssertionError("unreachable")
         finally:
             _release(reuses_threads=not environ.get("wsgi.multithread", True))
 

@@ -173,6 +173,11 @@ def get_map(request, params: Params) -> HttpResponse:
             raise OGCException(
                 "OperationProcessingFailed", _("The map took too long to render; ask for a smaller area.")
             ) from None
+        if maps.connection_lost(e):  # the database is away (restarting): a 503, try again
+            log.warning("GetMap: no database connection (%s)", str(e)[:200])
+            raise OGCException(
+                "NoApplicableCode", _("The map cannot be rendered now; try again in a moment."), status=503
+            ) from None
         log.exception("GetMap failed")
         raise OGCException("NoApplicableCode", _("The map could not be rendered."), status=500) from None
     resp = HttpResponse(body, content_type=IMAGE_MIME[req.mapnik_format])

@@ -332,3 +332,36 @@ def test_simplified_geometry_stays_within_a_tile_unit(client, parcel, layer, tab
             if len(points):
                 worst = max(worst, float(shapely.distance(points, b.boundary).max()))
     assert worst <= 1.5
+
+
+def test_tiles_past_django_survive_a_broken_connection(parcel, monkeypatch):
+    """After a database restart the connection held for tiles is broken: the tile is answered from a fresh
+    connection (one try more), and a database that stays away gives a 503 to try again, never a 500."""
+    from django.db import OperationalError
+
+    from ogc.tiles import wsgi as fast
+
+    x, y = tile_of(parcel["x"], parcel["y"], 17)
+    path = f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/17/{y}/{x}"
+    real, calls = fast.answer, []
+
+    def once_broken(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args)
+
+    closed = []
+    # the test's own connection holds its transaction: closing it is recorded, not done
+    monkeypatch.setattr(fast.connection, "close", lambda: closed.append(1))
+    monkeypatch.setattr(fast, "answer", once_broken)
+    status, _headers, body = wsgi(path)
+    assert closed == [1]
+    assert status == 200 and body and len(calls) == 2
+
+    def always_broken(*args):
+        raise OperationalError("connection to server failed")
+
+    monkeypatch.setattr(fast, "answer", always_broken)
+    status, headers, _body = wsgi(path)
+    assert status == 503 and headers["Retry-After"] == "5"

@@ -734,3 +734,17 @@ def test_fast_png_encoder_round_trips():
     assert (c.r, c.g, c.b, c.a) == (250, 5, 7, 255)
     c = back.get_pixel_color(6, 2)
     assert (c.r, c.g, c.b) == (10, 200, 30)
+
+
+def test_getmap_without_a_database_connection_is_a_503(client, demo_data, monkeypatch):
+    """Mapnik's own connections broken beyond its one retry (the database restarting): 503, try again."""
+    from ogc.render import maps
+
+    def lost(*args, **kwargs):
+        raise RuntimeError("Postgis Plugin: server closed the connection unexpectedly")
+
+    monkeypatch.setattr(maps, "render", lost)
+    r = getmap(client, EXCEPTIONS="XML")
+    assert r.status_code == 503, r.content[:300]
+    assert maps.connection_lost(RuntimeError("FATAL: terminating connection due to administrator command"))
+    assert not maps.connection_lost(RuntimeError('column "x" does not exist'))
