@@ -66,6 +66,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("urzad/importy/", imports.import_list, name="import_list"),
     path("urzad/importy/<int:job_id>/", imports.import_detail, name="import_detail"),
+    path("urzad/zadania/", web.failed_tasks, name="failed_tasks"),
     path("urzad/zrodla/", sources.source_list, name="source_list"),
     path("urzad/zrodla/<int:source_id>/", sources.source_detail, name="source_detail"),
     path("urzad/metadane/", metadata_views.metadata_list, name="metadata_list"),

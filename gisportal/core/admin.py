@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .actions import api_keys_revoke
-from .models import ApiKey, User
+from .models import ApiKey, FailedTask, User
 
 
 @admin.register(User)
@@ -41,3 +41,25 @@ class ApiKeyAdmin(admin.ModelAdmin):
             ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    """Dead letters, read-only here (the staff send them again at /urzad/zadania/)."""
+
+    list_display = ("failed_at", "task_name", "error", "retried_at", "retried_by")
+    list_filter = ("task_name",)
+    search_fields = ("task_name", "task_id", "error")
+    readonly_fields = (
+        "task_id",
+        "task_name",
+        "args",
+        "error",
+        "traceback",
+        "failed_at",
+        "retried_at",
+        "retried_by",
+    )
+
+    def has_add_permission(self, request):
+        return False

@@ -71,3 +71,26 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"gp_{self.prefix}… ({self.name})"
+
+
+class FailedTask(models.Model):
+    """A background task that failed for good (its retries, if any, used up): the dead letter a clerk sees
+    at /urzad/zadania/ and may send again. The work itself is stored elsewhere first (submissions, jobs,
+    deliveries, envelopes), so a failed task loses nothing: sending it again, or the next sweep, finishes it."""
+
+    task_id = models.CharField(max_length=64, unique=True)
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.TextField(_("arguments"), blank=True)  # repr, shortened: ids, never documents
+    error = models.CharField(_("error"), max_length=500)
+    traceback = models.TextField(blank=True)
+    failed_at = models.DateTimeField(_("failed at"), auto_now_add=True, db_index=True)
+    retried_at = models.DateTimeField(_("sent again at"), null=True, blank=True)
+    retried_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("failed background task")
+        verbose_name_plural = _("failed background tasks")
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"

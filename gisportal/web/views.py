@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -126,3 +127,41 @@ def error_400(request, exception=None):
 @require_GET
 def accessibility(request):
     return render(request, "web/accessibility.html")
+
+
+def _may_see_failed_tasks(user) -> bool:
+    return user.has_perm("gisportal.work_cases") or user.has_perm("gisportal.import_registries")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def failed_tasks(request):
+    """Background tasks that failed for good (dead letters), newest first, each sent again on request."""
+    from celery import current_app
+
+    from gisportal.core.deadletters import task_send_again
+    from gisportal.core.errors import InvalidInput
+    from gisportal.core.models import FailedTask
+
+    if not _may_see_failed_tasks(request.user):
+        raise PermissionDenied
+    error = ""
+    if request.method == "POST":
+        raw = request.POST.get("task", "")
+        failed = FailedTask.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 18 else None
+        if failed is None:
+            raise Http404
+        try:
+            task_send_again(
+                failed, request.user, lambda name, args, kwargs: current_app.send_task(name, args, kwargs)
+            )
+        except InvalidInput as e:
+            error = str(e.message)
+        else:
+            return redirect("failed_tasks")
+    return render(
+        request,
+        "web/failed_tasks.html",
+        {"tasks": FailedTask.objects.select_related("retried_by")[:200], "error": error},
+        status=400 if error else 200,
+    )
