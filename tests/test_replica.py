@@ -142,3 +142,12 @@ def test_the_router_never_writes_or_migrates_on_the_replica():
 
     with replica.reads_from_replica(True):
         assert router.db_for_read(Session) == "default"  # sessions are read where they are written
+
+
+def test_a_citizens_own_pages_read_from_the_primary(client, demo_data, with_replica, make_user):
+    """Right after filing, the citizen's list of requests is read where the request was written."""
+    with_replica()
+    client.force_login(make_user("citizen.replica", "citizen"))
+    for url in ("/moje-sprawy/", "/konto/"):
+        r, _body, on_replica = _queries(client, url, replica.REPLICA)
+        assert r.status_code == 200 and on_replica == [], url
