@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime
@@ -353,6 +354,68 @@ def smoke() -> str:
 
 
 @test
+def pay_a_fee_with_the_sandbox() -> str:
+    """A paid request (EGiB extract, 140 zł): its fee document at filing, paid through the sandbox gateway's
+    page (a browser's form with its CSRF token), settled by the gateway's notification."""
+    import http.cookiejar
+    import re
+
+    status, _h, body = get(
+        "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gisportal:dzialki&COUNT=1&OUTPUTFORMAT=application/json"
+    )
+    parcel = json.loads(body)["features"][0]["properties"]["ID_DZIALKI"]
+    data = {
+        "service": "wypis-wyrys-egib",
+        "data": {
+            "applicant_name": "Jan Kowalski",
+            "email": "jan@example.pl",
+            "pesel": "44051401359",
+            "postal_code": "05-500",
+            "locality": "Piaseczno",
+            "parcels": [parcel],
+            "variant": "wypis_wyrys",
+            "form": "electronic",
+            "legal_interest": "Jestem właścicielem działki.",
+        },
+    }
+    auth = {"Authorization": basic(*CITIZEN), "Content-Type": "application/json"}
+    status, _h, body = http(
+        "POST", "/api/submissions/", json.dumps(data).encode(), {**auth, "Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert status == 201, body[:300]
+    sub = json.loads(body)
+
+    def payment():
+        got = json.loads(get(f"/api/submissions/{sub['id']}", headers=auth)[2])
+        return got.get("payment")
+
+    wait_for("the fee document", lambda: payment() is not None, 60)
+    pay = payment()
+    assert pay["status"] == "due" and pay["amount"] == "140.00", pay
+    status, _h, body = http(
+        "POST", f"/api/payments/{pay['id']}/start", json.dumps({"provider": "sandbox"}).encode(), auth
+    )
+    assert status == 200, body[:300]
+    page = json.loads(body)["redirect_url"].split("://", 1)[1].split("/", 1)[1]
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = browser.open(f"{BASE}/{page}", timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    session = page.split("?s=", 1)[1]
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "s": session, "outcome": "success"}).encode()
+    back = browser.open(
+        urllib.request.Request(f"{BASE}/{page.split('?')[0]}", data=form, method="POST"), timeout=30
+    )
+    assert back.status == 200, back.status
+    wait_for(
+        "the payment settled",
+        lambda: json.loads(get(f"/api/payments/{pay['id']}", headers=auth)[2])["status"] == "paid",
+        60,
+    )
+    return f"fee {pay['amount']} zł paid through the sandbox, settled"
+
+
+@test
 def kill_a_web_container_under_load() -> str:
     with Load(8) as load:
         time.sleep(5)
@@ -556,6 +619,7 @@ def main() -> int:
         return 1
     for check in (
         smoke,
+        pay_a_fee_with_the_sandbox,
         kill_a_web_container_under_load,
         redis_stopped_while_citizens_file,
         replica_stopped,

@@ -47,6 +47,9 @@ def _find_lib(pattern: str) -> str | None:
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("DEBUG", False)
 GISPORTAL_PUBLIC_URL = os.environ.get("GISPORTAL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# where the app's own background work reaches the app (the sandbox gateway's notification): the public URL,
+# unless that is not reachable from inside (containers: http://nginx)
+GISPORTAL_INTERNAL_URL = os.environ.get("GISPORTAL_INTERNAL_URL", GISPORTAL_PUBLIC_URL).rstrip("/")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 _public_host = GISPORTAL_PUBLIC_URL.split("://", 1)[-1].split("/", 1)[0].split(":")[0]
 if _public_host and _public_host not in ALLOWED_HOSTS:

@@ -112,13 +112,13 @@ def live_url(demo_data, django_db_blocker):
 
     httpd = make_server("127.0.0.1", 0, guarded, server_class=Server, handler_class=QuietHandler)
     url = f"http://127.0.0.1:{httpd.server_port}"
-    old = settings.GISPORTAL_PUBLIC_URL
-    settings.GISPORTAL_PUBLIC_URL = url
+    old = settings.GISPORTAL_PUBLIC_URL, settings.GISPORTAL_INTERNAL_URL
+    settings.GISPORTAL_PUBLIC_URL = settings.GISPORTAL_INTERNAL_URL = url
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield url
     httpd.shutdown()
-    settings.GISPORTAL_PUBLIC_URL = old
+    settings.GISPORTAL_PUBLIC_URL, settings.GISPORTAL_INTERNAL_URL = old
 
 
 @pytest.fixture(scope="session")

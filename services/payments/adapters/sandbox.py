@@ -124,11 +124,12 @@ def _remote(tx: SandboxTransaction) -> RemoteStatus:
 
 
 def http_notify(body: bytes, headers: dict[str, str]) -> dict:
-    """POST a notification to our own notification URL (GISPORTAL_PUBLIC_URL: configuration, never a
-    user's input), as the gateway does; raises on anything but 200 so the task retries."""
+    """POST a notification to our own notification URL (GISPORTAL_INTERNAL_URL, the public URL unless set:
+    configuration, never a user's input), as the gateway does; raises on anything but 200 so the task
+    retries."""
     import urllib.request
 
-    url = settings.GISPORTAL_PUBLIC_URL + reverse("api:payments_notify", args=["sandbox"])
+    url = settings.GISPORTAL_INTERNAL_URL + reverse("api:payments_notify", args=["sandbox"])
     req = urllib.request.Request(  # noqa: S310 (our own configured URL, http or https)
         url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
     )
