@@ -357,8 +357,8 @@ def smoke() -> str:
 def pay_a_fee_with_the_sandbox() -> str:
     """A paid request (EGiB extract, 140 zł): its fee document at filing, paid through the sandbox gateway's
     page (a browser's form with its CSRF token), settled by the gateway's notification."""
-    import http.cookiejar
     import re
+    from http.cookiejar import CookieJar
 
     status, _h, body = get(
         "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gisportal:dzialki&COUNT=1&OUTPUTFORMAT=application/json"
@@ -392,21 +392,24 @@ def pay_a_fee_with_the_sandbox() -> str:
     wait_for("the fee document", lambda: payment() is not None, 60)
     pay = payment()
     assert pay["status"] == "due" and pay["amount"] == "140.00", pay
-    status, _h, body = http(
-        "POST", f"/api/payments/{pay['id']}/start", json.dumps({"provider": "sandbox"}).encode(), auth
-    )
-    assert status == 200, body[:300]
-    page = json.loads(body)["redirect_url"].split("://", 1)[1].split("/", 1)[1]
-    jar = http.cookiejar.CookieJar()
+    # the citizen's browser: signs in, opens the payment page, chooses the sandbox, pays on its page
+    jar = CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    html = browser.open(f"{BASE}/{page}", timeout=30).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    session = page.split("?s=", 1)[1]
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "s": session, "outcome": "success"}).encode()
-    back = browser.open(
-        urllib.request.Request(f"{BASE}/{page.split('?')[0]}", data=form, method="POST"), timeout=30
-    )
-    assert back.status == 200, back.status
+
+    def submit_form(path: str, fields: dict):
+        page = browser.open(f"{BASE}{path}", timeout=30)
+        html, where = page.read().decode(), page.geturl()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        return browser.open(urllib.request.Request(where.split("?")[0], data=form, method="POST"), timeout=30)
+
+    submit_form("/konto/logowanie/", {"username": CITIZEN[0], "password": CITIZEN[1]})
+    gateway = submit_form(f"/platnosci/{pay['id']}/", {"provider": "sandbox"})  # → the sandbox's page
+    where = gateway.geturl()
+    assert "/platnosci/sandbox/" in where, where
+    session = urllib.parse.parse_qs(urllib.parse.urlsplit(where).query)["s"][0]
+    back = submit_form(where.split(BASE, 1)[-1], {"s": session, "outcome": "success"})
+    assert back.status == 200 and f"/platnosci/{pay['id']}/powrot/" in back.geturl(), back.geturl()
     wait_for(
         "the payment settled",
         lambda: json.loads(get(f"/api/payments/{pay['id']}", headers=auth)[2])["status"] == "paid",
