@@ -66,3 +66,39 @@ def test_a_recording_failure_never_raises():
     with mock.patch.object(FailedTask.objects, "update_or_create", side_effect=DatabaseError("down")):
         task_failure_record("t-1", "x.y", (1,), {}, RuntimeError("boom"))  # logged, not raised
     assert not FailedTask.objects.filter(task_id="t-1").exists()
+
+
+def test_a_task_is_tried_again_with_back_off_before_it_becomes_a_dead_letter(monkeypatch):
+    """The database away: tried again five times (every task inherits it: gisportal/celery.py), then a
+    dead letter; a task that recovers on a retry leaves none."""
+    from django.db import OperationalError
+
+    from layers import tasks
+
+    assert tasks.import_jobs_sweep.retry_backoff == 10 and tasks.import_jobs_sweep.max_retries == 5
+    calls = []
+
+    def away(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("connection to server failed")
+
+    monkeypatch.setattr(tasks, "import_jobs_orphaned", away)
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=False):
+        result = tasks.import_jobs_sweep.apply()
+    assert result.failed() and len(calls) == 6
+    dead = FailedTask.objects.get(task_name="layers.import_jobs_sweep")
+    assert dead.error.startswith("OperationalError")
+
+    calls.clear()
+
+    def back_on_the_second_try(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("connection to server failed")
+        return []
+
+    monkeypatch.setattr(tasks, "import_jobs_orphaned", back_on_the_second_try)
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=False):
+        result = tasks.import_jobs_sweep.apply()
+    assert result.successful() and len(calls) == 2
+    assert FailedTask.objects.filter(task_name="layers.import_jobs_sweep").count() == 1
