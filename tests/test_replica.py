@@ -151,3 +151,24 @@ def test_a_citizens_own_pages_read_from_the_primary(client, demo_data, with_repl
     for url in ("/moje-sprawy/", "/konto/"):
         r, _body, on_replica = _queries(client, url, replica.REPLICA)
         assert r.status_code == 200 and on_replica == [], url
+
+
+def test_tiles_past_django_read_from_the_replica(demo_data, with_replica, monkeypatch):
+    """The tiles' WSGI front decides as the middleware does: the replica, unless the client is pinned."""
+    from ogc.tiles import wsgi as fast
+
+    from .ogc.test_tiles import wsgi
+
+    seen = []
+    real = fast.answer
+
+    def recording(*args):
+        seen.append(replica.read_alias())
+        return real(*args)
+
+    monkeypatch.setattr(fast, "answer", recording)
+    path = "/ogcapi/collections/dzialki/tiles/WebMercatorQuad/16/21645/36590"
+    assert wsgi(path)[0] in (200, 204) and seen == ["default"]  # no replica configured
+    with_replica()
+    assert wsgi(path)[0] in (200, 204) and seen[-1] == replica.REPLICA
+    assert wsgi(path, HTTP_COOKIE=f"{replica.PIN_COOKIE}=1")[0] in (200, 204) and seen[-1] == "default"

@@ -6,7 +6,9 @@
   sets a short-lived cookie (`PIN_COOKIE`, `PIN_SECONDS`) under which that client reads from the primary, so
   a person sees their own write at once whatever the replica's lag.
 - `ReplicaRouter.db_for_read` then answers `replica` for models outside the accounts and sessions apps,
-  as long as the replica answers; `read_alias()` gives the same answer to code that runs SQL itself.
+  as long as the replica answers; `read_alias()` gives the same answer to code that runs SQL itself (WFS
+  counts, the INSPIRE boundaries, vector tiles, whose WSGI front decides the same way). WMS maps are drawn
+  by Mapnik on its own connections to the primary.
 - A replica that does not answer is left alone for `RETRY_SECONDS` (logged once) and the reads go to the
   primary meanwhile, without an error. Writes and migrations always go to the primary.
 """
@@ -34,6 +36,8 @@ _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _alias: ContextVar[str] = ContextVar("gisportal_read_alias", default=DEFAULT_DB_ALIAS)
 _state = {"down_until": 0.0, "down": False}
 _lock = threading.Lock()
+VERIFIED_SECONDS = 2.0  # a connection checked this recently is not checked again (a tile costs ~1 ms)
+_verified = threading.local()
 
 
 def configured() -> bool:
@@ -45,10 +49,15 @@ def _available() -> bool:
     if time.monotonic() < _state["down_until"]:
         return False
     conn = connections[REPLICA]
+    now = time.monotonic()
+    if conn.connection is not None and conn.connection is getattr(_verified, "raw", None):
+        if now - _verified.at < VERIFIED_SECONDS:
+            return True
     try:
         if conn.connection is not None and not conn.is_usable():
             conn.close()
         conn.ensure_connection()
+        _verified.raw, _verified.at = conn.connection, now
     except Exception as e:  # any failure to connect: the primary serves meanwhile
         with _lock:
             _state["down_until"] = time.monotonic() + RETRY_SECONDS

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import psycopg
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 
+from gisportal.core.replica import read_alias
 from layers import catalogue
 from layers.catalogue import Layer, SqlSource, quote
 from layers.selectors import data_version
@@ -159,6 +160,7 @@ def tile(layer: TileLayer, z: int, x: int, y: int, grid: Grid | None = None) -> 
     query = tile_sql(layer, z, x, y, grid)
     if query is None:
         return b""
+    connection = connections[read_alias()]  # a replica's, for tiles outside a writer's moment, if configured
     connection.ensure_connection()
     # a server-side bound, prepared statement (one per layer, zoom detail and grid on each pooled
     # connection: planning it was a third of a small tile's time; prepared only because the settings

@@ -15,10 +15,12 @@ from urllib.parse import parse_qsl
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+from gisportal.core import replica
 
 from .views import Reply, _problem_reply, answer
 
@@ -63,26 +65,39 @@ class TileFastPath:
     def _answer(m: re.Match, environ) -> Reply:
         collection_id, tms, z, y, x = m.groups()
         params = [k for k, _v in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)]
+        # a read replica (if configured) unless this client wrote a moment ago, as the middleware decides
+        replica_ok = replica.PIN_COOKIE not in environ.get("HTTP_COOKIE", "")
+        used = set()
         try:
             for attempt in (1, 2):
-                try:
-                    return answer(
-                        collection_id, tms, int(z), int(y), int(x), params, environ.get("HTTP_IF_NONE_MATCH")
-                    )
-                except Exception as e:
-                    database = isinstance(e, DatabaseError | psycopg.Error)
-                    if database:
-                        connection.close()  # a fresh connection for the next try or request
-                        _held.raw = None
-                    if database and attempt == 1:
-                        continue  # the connection held for tiles broke (a database restart): once more
-                    log.exception("tile %s", environ.get("PATH_INFO"))
-                    reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
-                    reply.headers["Retry-After"] = "5"
-                    return reply
+                with replica.reads_from_replica(replica_ok):
+                    alias = replica.read_alias()
+                    used.add(alias)
+                    try:
+                        return answer(
+                            collection_id,
+                            tms,
+                            int(z),
+                            int(y),
+                            int(x),
+                            params,
+                            environ.get("HTTP_IF_NONE_MATCH"),
+                        )
+                    except Exception as e:
+                        database = isinstance(e, DatabaseError | psycopg.Error)
+                        if database:
+                            connections[alias].close()  # a fresh connection for the next try or request
+                            _held_connections().pop(alias, None)
+                        if database and attempt == 1:
+                            continue  # the held connection broke (a restart, a replica gone): once more
+                        log.exception("tile %s", environ.get("PATH_INFO"))
+                        reply = _problem_reply(503, _("The tile cannot be rendered now; try again later."))
+                        reply.headers["Retry-After"] = "5"
+                        return reply
             raise AssertionError("unreachable")
         finally:
-            _release(reuses_threads=not environ.get("wsgi.multithread", True))
+            for alias in used:
+                _release(alias, reuses_threads=not environ.get("wsgi.multithread", True))
 
 
 def _language(environ) -> str:
@@ -97,21 +112,31 @@ def _language(environ) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _release(*, reuses_threads: bool) -> None:
-    """Keep this thread's connection for the next tile, up to HOLD_SECONDS after it was opened (a Django
-    request in the same thread gives it back to the pool as it starts, as it always does). Only under a
-    server whose one thread serves every request of the process (gunicorn's sync workers, which
-    `make demo` runs): a server with a thread per connection (runserver) would take a pooled
-    connection per thread and never give it back, so there it goes back after each tile."""
+def _release(alias: str, *, reuses_threads: bool) -> None:
+    """Keep this thread's connection (per database: the primary, a replica) for the next tile, up to
+    HOLD_SECONDS after it was opened (a Django request in the same thread gives it back to the pool as it
+    starts, as it always does). Only under a server whose one thread serves every request of the process
+    (gunicorn's sync workers, which `make demo` runs): a server with a thread per connection (runserver)
+    would take a pooled connection per thread and never give it back, so there it goes back after each
+    tile."""
+    connection, kept = connections[alias], _held_connections()
     raw, now = connection.connection, time.monotonic()
+    held = kept.get(alias)
     if not reuses_threads:
         if raw is not None and not connection.in_atomic_block:
             connection.close()
-        _held.raw = None
+        kept.pop(alias, None)
     elif raw is None:
-        _held.raw = None
-    elif getattr(_held, "raw", None) is not raw:
-        _held.raw, _held.since = raw, now
-    elif now - _held.since > HOLD_SECONDS and not connection.in_atomic_block:
+        kept.pop(alias, None)
+    elif held is None or held[0] is not raw:
+        kept[alias] = (raw, now)
+    elif now - held[1] > HOLD_SECONDS and not connection.in_atomic_block:
         connection.close()
-        _held.raw = None
+        kept.pop(alias, None)
+
+
+def _held_connections() -> dict:
+    """This thread's held connections by database alias: (raw connection, since when)."""
+    if not hasattr(_held, "raw"):
+        _held.raw = {}
+    return _held.raw
