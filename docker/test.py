@@ -474,6 +474,7 @@ def replica_stopped() -> str:
                 "/ows?SERVICE=WFS&VERSION=2.0.0&REQUEST=GetFeature&TYPENAMES=gisportal:dzialki&COUNT=5",
                 "/ogcapi/collections/dzialki/items?limit=5&f=json",
                 f"/ogcapi/collections/dzialki/tiles/WebMercatorQuad/16/{random.randint(21612, 21652)}/{random.randint(36578, 36598)}",
+                read_request(),  # a WMS map, WFS page, items, tile or search
             ):
                 status, _h, body = get(path)
                 assert status in (200, 204), (path, status, body[:200])

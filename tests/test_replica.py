@@ -172,3 +172,31 @@ def test_tiles_past_django_read_from_the_replica(demo_data, with_replica, monkey
     with_replica()
     assert wsgi(path)[0] in (200, 204) and seen[-1] == replica.REPLICA
     assert wsgi(path, HTTP_COOKIE=f"{replica.PIN_COOKIE}=1")[0] in (200, 204) and seen[-1] == "default"
+
+
+def test_wms_maps_read_from_the_replica(client, demo_data, with_replica):
+    """Mapnik's maps are built per database: a GetMap eligible for the replica draws from it."""
+    from ogc.render import maps
+
+    getmap = "/ows?" + urlencode(
+        {
+            "SERVICE": "WMS",
+            "VERSION": "1.3.0",
+            "REQUEST": "GetMap",
+            "LAYERS": "dzialki",
+            "STYLES": "",
+            "CRS": "EPSG:2180",
+            "BBOX": "460000,634000,462000,636000",
+            "WIDTH": "64",
+            "HEIGHT": "64",
+            "FORMAT": "image/png",
+        }
+    )
+    with_replica()
+    r = client.get(getmap)
+    assert r.status_code == 200 and r.content[:4] == b"\x89PNG"
+    assert any(key[2] == replica.REPLICA for key in maps._local.maps)
+    maps._local.maps.clear()
+    client.cookies[replica.PIN_COOKIE] = "1"  # a client that wrote: the primary's map
+    assert client.get(getmap).status_code == 200
+    assert {key[2] for key in maps._local.maps} == {"default"}

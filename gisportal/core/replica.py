@@ -7,8 +7,8 @@
   a person sees their own write at once whatever the replica's lag.
 - `ReplicaRouter.db_for_read` then answers `replica` for models outside the accounts and sessions apps,
   as long as the replica answers; `read_alias()` gives the same answer to code that runs SQL itself (WFS
-  counts, the INSPIRE boundaries, vector tiles, whose WSGI front decides the same way). WMS maps are drawn
-  by Mapnik on its own connections to the primary.
+  counts, the INSPIRE boundaries, vector tiles, whose WSGI front decides the same way, and the WMS, whose
+  Mapnik maps are built per database and drawn again from the primary if the replica's connection breaks).
 - A replica that does not answer is left alone for `RETRY_SECONDS` (logged once) and the reads go to the
   primary meanwhile, without an error. Writes and migrations always go to the primary.
 """

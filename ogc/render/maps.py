@@ -110,8 +110,8 @@ def style_xml(name: str, style: Style) -> str:
     return f'<Style name="{name}">' + "".join(rule_xml(r) for r in style.rules) + "</Style>"
 
 
-def _datasource_xml(layer: Layer, style: Style) -> str:
-    db = settings.DATABASES["default"]
+def _datasource_xml(layer: Layer, style: Style, alias: str = "default") -> str:
+    db = settings.DATABASES[alias]
     params = {
         "type": "postgis",
         "host": db.get("HOST") or "127.0.0.1",
@@ -138,7 +138,7 @@ def _datasource_xml(layer: Layer, style: Style) -> str:
     )
 
 
-def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str) -> str:
+def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str, alias: str = "default") -> str:
     styles, layers = [], []
     for i, (layer_name, style_name) in enumerate(layer_styles):
         layer = get_layer(layer_name)
@@ -146,23 +146,25 @@ def map_xml(layer_styles: tuple[tuple[str, str], ...], srs: str) -> str:
         sname = f"s{i}_{layer_name}_{style_name}"
         styles.append(style_xml(sname, style))
         layers.append(
-            f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer, style)}</Layer>'
+            f'<Layer name="{layer_name}" srs="epsg:2180"><StyleName>{sname}</StyleName>{_datasource_xml(layer, style, alias)}</Layer>'
         )
     return f'<Map srs="{srs}" font-directory="{FONT_DIRS[0]}">' + "".join(styles) + "".join(layers) + "</Map>"
 
 
-def get_map(layer_styles: tuple[tuple[str, str], ...], srs: str):
-    """A Mapnik map for these layers and styles in this CRS (thread-local cache, LRU)."""
+def get_map(layer_styles: tuple[tuple[str, str], ...], srs: str, alias: str = "default"):
+    """A Mapnik map for these layers and styles in this CRS, reading the database `alias` (the primary, or
+    a read replica for WMS requests: gisportal/core/replica.py) (thread-local cache, LRU)."""
     _setup_once()
     cache: OrderedDict = getattr(_local, "maps", None)
     if cache is None:
         cache = _local.maps = OrderedDict()
-    key = (layer_styles, srs, settings.DATABASES["default"]["NAME"])
+    db = settings.DATABASES[alias]
+    key = (layer_styles, srs, alias, db["NAME"], db.get("HOST"), db.get("PORT"))
     m = cache.get(key)
     if m is None:
         mk = mapnik()
         m = mk.Map(256, 256)
-        mk.load_map_from_string(m, map_xml(layer_styles, srs))
+        mk.load_map_from_string(m, map_xml(layer_styles, srs, alias))
         m.aspect_fix_mode = mk.aspect_fix_mode.RESPECT
         cache[key] = m
         if len(cache) > MAX_CACHED_MAPS:
@@ -185,21 +187,27 @@ def render(
     """Render to encoded bytes. `bbox` in the map CRS, x first. `fmt`: Mapnik format string.
 
     Mapnik keeps its PostGIS connections in its own pool; after the database restarted, each of them fails
-    once (and is then replaced). Such a failure is rendered again, once, on a fresh connection."""
+    once (and is then replaced). Such a failure is rendered again, once, on a fresh connection, and on the
+    primary when it was a replica's."""
+    from gisportal.core.replica import read_alias
+
     mk = mapnik()
-    m = get_map(layer_styles, srs)
-    m.resize(width, height)
-    m.background = mk.Color(*background) if background else mk.Color(0, 0, 0, 0)
-    m.zoom_to_box(mk.Box2d(*bbox))
-    im = mk.Image(width, height)
-    try:
-        mk.render(m, im)
-    except Exception as e:
-        if not connection_lost(e):
-            raise
+    alias = read_alias()
+    for attempt in (1, 2):
+        m = get_map(layer_styles, srs, alias)
+        m.resize(width, height)
+        m.background = mk.Color(*background) if background else mk.Color(0, 0, 0, 0)
+        m.zoom_to_box(mk.Box2d(*bbox))
         im = mk.Image(width, height)
-        mk.render(m, im)
-    return encode(im, fmt)
+        try:
+            mk.render(m, im)
+        except Exception as e:
+            if attempt == 2 or not connection_lost(e):
+                raise
+            alias = "default"
+            continue
+        return encode(im, fmt)
+    raise AssertionError("unreachable")
 
 
 _LOST = (
