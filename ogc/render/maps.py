@@ -187,13 +187,15 @@ def render(
     """Render to encoded bytes. `bbox` in the map CRS, x first. `fmt`: Mapnik format string.
 
     Mapnik keeps its PostGIS connections in its own pool; after the database restarted, each of them fails
-    once (and is then replaced). Such a failure is rendered again, once, on a fresh connection, and on the
-    primary when it was a replica's."""
+    once (and is then replaced). Such a failure is rendered again on a fresh connection, on the primary when
+    it was a replica's."""
     from gisportal.core.replica import read_alias
 
     mk = mapnik()
     alias = read_alias()
-    for attempt in (1, 2):
+    # each pool's broken connection fails once: a replica's, then (after a restart of both) the primary's
+    tries = [alias, "default", "default"] if alias != "default" else ["default", "default"]
+    for i, alias in enumerate(tries):
         m = get_map(layer_styles, srs, alias)
         m.resize(width, height)
         m.background = mk.Color(*background) if background else mk.Color(0, 0, 0, 0)
@@ -202,9 +204,8 @@ def render(
         try:
             mk.render(m, im)
         except Exception as e:
-            if attempt == 2 or not connection_lost(e):
+            if i == len(tries) - 1 or not connection_lost(e):
                 raise
-            alias = "default"
             continue
         return encode(im, fmt)
     raise AssertionError("unreachable")

@@ -748,3 +748,52 @@ def test_getmap_without_a_database_connection_is_a_503(client, demo_data, monkey
     assert r.status_code == 503, r.content[:300]
     assert maps.connection_lost(RuntimeError("FATAL: terminating connection due to administrator command"))
     assert not maps.connection_lost(RuntimeError('column "x" does not exist'))
+
+
+def test_render_draws_again_on_each_pool_whose_connection_broke(monkeypatch):
+    """After the replica and the primary both restarted, Mapnik's pooled connections to each fail once: the
+    replica's map, then the primary's, then the primary's on a fresh connection; a query error is not retried."""
+    from gisportal.core import replica
+    from ogc.render import maps
+
+    real, calls, failures = maps.mapnik(), [], []
+
+    class Map:
+        def __init__(self, alias):
+            self.alias = alias
+
+        def resize(self, width, height):
+            pass
+
+        def zoom_to_box(self, box):
+            pass
+
+    class Mapnik:
+        Color, Box2d, Image = real.Color, real.Box2d, real.Image
+
+        @staticmethod
+        def render(m, im):
+            calls.append(m.alias)
+            if failures:
+                raise RuntimeError(failures.pop(0))
+
+    monkeypatch.setattr(maps, "mapnik", lambda: Mapnik)
+    monkeypatch.setattr(maps, "get_map", lambda layer_styles, srs, alias="default": Map(alias))
+    lost = "Postgis Plugin: server closed the connection unexpectedly"
+    token = replica._alias.set(replica.REPLICA)
+    try:
+        failures[:] = [lost, lost]
+        body = maps.render((("dzialki", ""),), "epsg:2180", (0, 0, 1, 1), 8, 8, background=None, fmt="png")
+        assert body[:4] == b"\x89PNG" and calls == ["replica", "default", "default"]
+        calls.clear()
+        failures[:] = [lost, lost, lost]
+        with pytest.raises(RuntimeError):
+            maps.render((("dzialki", ""),), "epsg:2180", (0, 0, 1, 1), 8, 8, background=None, fmt="png")
+        assert len(calls) == 3
+        calls.clear()
+        failures[:] = ['column "x" does not exist']
+        with pytest.raises(RuntimeError):
+            maps.render((("dzialki", ""),), "epsg:2180", (0, 0, 1, 1), 8, 8, background=None, fmt="png")
+        assert calls == ["replica"]
+    finally:
+        replica._alias.reset(token)
