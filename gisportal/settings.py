@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "services.delivery",
     "services.exchange",
     "services.surveys",
+    "services.logingov",
     "gisportal.web",
     "gisportal.wiring",  # hands ogc's map renderer to services.documents (services may not import ogc)
 ]
@@ -128,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "services.logingov.context.logingov",
             ],
         },
     },
@@ -378,6 +380,17 @@ GISPORTAL_IMPORT_DIR = Path(os.environ.get("GISPORTAL_IMPORT_DIR", STATE_DIR / "
 GISPORTAL_TRUSTED_PROXIES = [
     p for p in os.environ.get("GISPORTAL_TRUSTED_PROXIES", "").split(",") if p.strip()
 ]
+# login.gov.pl (Węzeł Krajowy, services/logingov/config.py): on when the node's URL is set (the simulator, the
+# integration or production node, or the local fake node of the demo and tests); the node's signing certificate
+# in GISPORTAL_LOGINGOV_NODE_CERT (default <dir>/node-cert.pem); our EC key pair in <dir>/sp-key.pem, sp-cert.pem
+GISPORTAL_LOGINGOV_NODE_URL = os.environ.get("GISPORTAL_LOGINGOV_NODE_URL", "").strip().rstrip("/")
+GISPORTAL_LOGINGOV_NODE_ENTITY_ID = os.environ.get("GISPORTAL_LOGINGOV_NODE_ENTITY_ID", "").strip()
+GISPORTAL_LOGINGOV_DIR = Path(os.environ.get("GISPORTAL_LOGINGOV_DIR", STATE_DIR / "logingov"))
+GISPORTAL_LOGINGOV_NODE_CERT = os.environ.get("GISPORTAL_LOGINGOV_NODE_CERT", "").strip()
+GISPORTAL_LOGINGOV_ENTITY_ID = os.environ.get("GISPORTAL_LOGINGOV_ENTITY_ID", "").strip()
+GISPORTAL_LOGINGOV_LOA = os.environ.get("GISPORTAL_LOGINGOV_LOA", "substantial").strip()  # low | substantial | high
+GISPORTAL_LOGINGOV_GENERATE = _env_bool("GISPORTAL_LOGINGOV_GENERATE", False)
+GISPORTAL_LOGINGOV_TIMEOUT = float(os.environ.get("GISPORTAL_LOGINGOV_TIMEOUT", "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

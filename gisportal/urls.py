@@ -20,6 +20,7 @@ from services.delivery import views as delivery
 from services.documents import views as documents
 from services.exchange import views as exchange
 from services.forms import views as forms
+from services.logingov import views as logingov
 from services.offices import imports
 from services.payments import views as payments
 from services.signatures import views as signatures
@@ -58,7 +59,12 @@ urlpatterns = [
     path("konto/", web.account, name="account"),
     path("konto/logowanie/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("konto/start/", web.after_login, name="after_login"),
-    path("konto/wylogowanie/", auth_views.LogoutView.as_view(), name="logout"),
+    path("konto/wylogowanie/", logingov.logout, name="logout"),
+    path("konto/logingovpl/", logingov.start, name="logingov_login"),
+    path("konto/logingovpl/polacz/", logingov.link, name="logingov_link"),
+    path("konto/logingovpl/acs", logingov.acs, name="logingov_acs"),
+    path("konto/logingovpl/metadata", logingov.metadata, name="logingov_metadata"),
+    path("konto/logingovpl/slo", logingov.slo, name="logingov_slo"),
     path("konto/rejestracja/", web.register, name="register"),
     path("deklaracja-dostepnosci/", web.accessibility, name="accessibility"),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -14,10 +14,16 @@ class Role(models.TextChoices):
 
 
 class User(AbstractUser):
-    email = models.EmailField(_("e-mail address"), unique=True)
+    # an account made by signing in with login.gov.pl has no e-mail until its owner gives one
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
     # surveyors: number of the professional licence (uprawnienia zawodowe)
     licence_no = models.CharField(_("surveyor licence number"), max_length=20, blank=True)
+    # the identity login.gov.pl vouched for (services/logingov): set only from a verified assertion, never typed
+    pesel = models.CharField(_("PESEL"), max_length=11, unique=True, null=True, blank=True, editable=False)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True, editable=False)
+    identity_loa = models.CharField(_("level of assurance"), max_length=12, blank=True, editable=False)
+    identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -35,6 +41,11 @@ class User(AbstractUser):
     @property
     def is_clerk(self) -> bool:
         return self.role == Role.CLERK
+
+    @property
+    def identity_verified(self) -> bool:
+        """Whether login.gov.pl vouched for this account's person (name and PESEL are then theirs)."""
+        return bool(self.pesel and self.identity_verified_at)
 
 
 class ApiKey(models.Model):

@@ -60,6 +60,16 @@ def _text(value: dict | str | None) -> str:
     return value or ""
 
 
+def verified_fields(service: ServiceDefinition, user) -> dict[str, str]:
+    """The applicant's fields login.gov.pl vouched for (name and PESEL of an account with a verified identity):
+    filled in, read-only, and whatever is sent, the account's (services.forms.validation.prepare)."""
+    if user is None or not user.is_authenticated or not getattr(user, "identity_verified", False):
+        return {}
+    props = service.schema["properties"]
+    values = {"applicant_name": user.get_full_name(), "pesel": user.pesel}
+    return {name: value for name, value in values.items() if name in props and value}
+
+
 def initial_data(service: ServiceDefinition, user, params, pending: dict | None = None) -> dict:
     """What was typed before logging in (`pending`), else a saved draft of this user, else defaults;
     `?parcels=` prefills parcels (from the map or a parcel page); values that come from the account
@@ -79,15 +89,18 @@ def initial_data(service: ServiceDefinition, user, params, pending: dict | None 
         data["parcels"] = [p.strip() for p in params.get("parcels", "").split(",") if p.strip()][:20]
     if user.is_authenticated and not data.get("applicant_name"):
         data.setdefault("applicant_name", user.get_full_name())
-        data.setdefault("email", user.email)
+        data.setdefault("email", user.email or "")
     for name, prop in service.schema["properties"].items():
         source = prop.get("x-from-account")
         if source:
             data[name] = (getattr(user, source, "") or "") if user.is_authenticated else ""
+    data.update(verified_fields(service, user))
     return data
 
 
-def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> list[dict]:
+def render_sections(
+    service: ServiceDefinition, data: dict, errors: dict, locked: frozenset[str] | set[str] = frozenset()
+) -> list[dict]:
     """The page model: sections of fields with their label, help, current value, choices and errors,
     in the current language. Templates render it; they make no decisions."""
     required = set(service.schema.get("required", []))
@@ -123,7 +136,9 @@ def render_sections(service: ServiceDefinition, data: dict, errors: dict) -> lis
                     "maxlength": props.get(name, {}).get("maxLength"),
                     "min": props.get(name, {}).get("minimum"),
                     "max": props.get(name, {}).get("maximum"),
-                    "readonly": bool(f.get("readonly") or props.get(name, {}).get("x-from-account")),
+                    "readonly": bool(
+                        f.get("readonly") or props.get(name, {}).get("x-from-account") or name in locked
+                    ),
                     # shown only for some choices: the page hides it (static JS), the server ignores it
                     "show_if": json.dumps(f["show_if"]) if f.get("show_if") else "",
                 }

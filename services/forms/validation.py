@@ -152,6 +152,10 @@ def prepare(service: ServiceDefinition, data: dict, *, user=None) -> tuple[dict,
                         "Your account has no surveyor licence number; ask the office to add it to your account."
                     )
                 ]
+    if user is not None:  # the name and PESEL login.gov.pl vouched for, whatever was sent
+        from .selectors import verified_fields
+
+        data.update(verified_fields(service, user))
     for name, prop in props.items():  # an API client may send the area as a GeoJSON object
         if prop.get("x-geometry") and isinstance(data.get(name), dict):
             data[name] = json.dumps(data[name])

@@ -148,7 +148,9 @@ def _forbidden_page(request, service):
 def _form_page(request, service, data: dict, errors: dict, *, key: str, status: int = 200):
     ctx = {
         "service": service,
-        "sections": selectors.render_sections(service, data, errors),
+        "sections": selectors.render_sections(
+            service, data, errors, locked=set(selectors.verified_fields(service, request.user))
+        ),
         "errors": errors,
         "form_errors": errors.get(FORM_ERROR, []),
         "idempotency_key": key,

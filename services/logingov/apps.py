@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LoginGovConfig(AppConfig):
+    name = "services.logingov"
+    label = "logingov"
+    verbose_name = "login.gov.pl"
