@@ -48,6 +48,13 @@ case "${GISPORTAL_EDORECZENIA_URL:-}" in
     export GISPORTAL_EDORECZENIA_URL="http://127.0.0.1:8096"
     ;;
 esac
+# the local fake login.gov.pl node (test identities; its sessions and "log out at the node": http://127.0.0.1:8095/_fake/);
+# production sets GISPORTAL_LOGINGOV_NODE_URL, the node's certificate and our registered key pair (docs/logingov.md)
+if [ -z "${GISPORTAL_LOGINGOV_NODE_URL:-}" ] && [ "${GISPORTAL_DEMO_LOGINGOV:-1}" = "1" ]; then
+  python -m services.logingov.adapters.fake_node --port "${GISPORTAL_FAKE_NODE_PORT:-8095}" --dir var/logingov \
+    --sp-metadata "$GISPORTAL_PUBLIC_URL/konto/logingovpl/metadata" >var/log/logingov.log 2>&1 & pids+=($!)
+  export GISPORTAL_LOGINGOV_NODE_URL="http://127.0.0.1:${GISPORTAL_FAKE_NODE_PORT:-8095}" GISPORTAL_LOGINGOV_GENERATE=1
+fi
 if [ "${GISPORTAL_DEMO_P24:-0}" = "1" ]; then
   python -m services.payments.adapters.fake_przelewy24 --port "$P24_PORT" >var/log/p24.log 2>&1 & pids+=($!)
 fi
@@ -64,6 +71,7 @@ cat <<MSG
     e-services           http://$HOST/uslugi/
     WMS / WFS            http://$HOST/ows?SERVICE=WFS&REQUEST=GetCapabilities
     fake ULDK            $GISPORTAL_ULDK_URL
+    login.gov.pl         ${GISPORTAL_LOGINGOV_NODE_URL:-off} (sign in with a test identity from the login page)
     payment gateways     $GISPORTAL_PAYMENT_PROVIDERS (clerks: http://$HOST/urzad/platnosci/)
 
   Demo accounts (password for all: demo-haslo-2026):

@@ -3,6 +3,13 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+LOA_NAMES = {  # eIDAS levels of assurance, as a person reads them
+    "low": pgettext_lazy("assurance", "low"),
+    "substantial": pgettext_lazy("assurance", "substantial"),
+    "high": pgettext_lazy("assurance", "high"),
+}
 
 
 class Role(models.TextChoices):
@@ -41,6 +48,10 @@ class User(AbstractUser):
     @property
     def is_clerk(self) -> bool:
         return self.role == Role.CLERK
+
+    @property
+    def identity_loa_name(self) -> str:
+        return str(LOA_NAMES.get(self.identity_loa, self.identity_loa))
 
     @property
     def identity_verified(self) -> bool:

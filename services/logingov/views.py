@@ -4,7 +4,9 @@ from the node) and the portal's logout. Thin: each calls one action and renders.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -72,7 +74,11 @@ def _start(request, *, link_user_id: int | None = None):
     except ConfigurationError:
         log.exception("login.gov.pl: not configured properly")
         return _unavailable(request)
-    return render(request, "logingov/start.html", {"started": started})
+    response = render(request, "logingov/start.html", {"started": started})
+    # the page's form goes to the node: its origin allowed as a form target on this page only
+    parts = urlsplit(started.sso_url)
+    allow_node = csp_update({"form-action": [f"{parts.scheme}://{parts.netloc}"]})
+    return allow_node(lambda _request: response)(request)
 
 
 @require_GET

@@ -116,7 +116,20 @@ def _check(request, limit: _Limit):
     return _page(request, report=with_words(report), token=token)
 
 
+def mark_own(report: dict, user) -> dict:
+    """Each signature marked `you` when its signer's PESEL is the one login.gov.pl confirmed for `user`."""
+    pesel = getattr(user, "pesel", None) if getattr(user, "identity_verified", False) else None
+    for sig in report.get("signatures", []):
+        signer = sig.get("signer") or {}
+        sig["you"] = (
+            bool(pesel) and signer.get("identifier_kind") == "PESEL" and signer.get("identifier") == pesel
+        )
+    return report
+
+
 def _page(request, *, error: str = "", status: int = 200, report: dict | None = None, token: str = ""):
+    if report is not None:
+        report = mark_own(report, request.user)
     response = render(
         request,
         "signatures/verify.html",

@@ -13,7 +13,6 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import translation
 from lxml import etree
 
 from services.logingov import saml, xmldsig
@@ -172,11 +171,10 @@ def test_attacks_are_refused_and_change_nothing(lg, mode):
     users, sessions = User.objects.count(), NodeSession.objects.count()
     lg.misbehave(mode)
     client = Client()
-    with translation.override("en"):
-        response = sign_in(client, lg)
+    response = sign_in(client, lg)
     assert response.status_code == 400, (mode, response.status_code)
     text = response.content.decode()
-    assert "Signing in with login.gov.pl failed" in text and "Traceback" not in text
+    assert "Logowanie przez login.gov.pl nie powiodło się" in text and "Traceback" not in text
     if ATTACKS[mode]:
         assert f"<code>{ATTACKS[mode]}</code>" in text, (mode, re.findall(r"<code>(\w+)</code>", text))
     assert "_auth_user_id" not in client.session
@@ -342,9 +340,8 @@ def test_an_identity_of_another_account_is_not_linked(lg, make_user):
     user = make_user(username="second@example.pl", role="citizen")
     client = Client()
     client.force_login(user)
-    with translation.override("en"):
-        response = client.get(to_node(client, lg, who=2, start="/konto/logingovpl/polacz/", method="post"))
-    assert response.status_code == 409 and b"already linked to another account" in response.content
+    response = client.get(to_node(client, lg, who=2, start="/konto/logingovpl/polacz/", method="post"))
+    assert response.status_code == 409 and "jest już połączona z innym kontem" in response.content.decode()
     user.refresh_from_db()
     assert user.pesel is None
 
@@ -374,9 +371,29 @@ def test_the_form_is_prefilled_read_only_and_the_identity_wins(lg):
 
 
 def test_login_page_offers_login_gov_pl_only_when_configured(lg, settings):
-    with translation.override("en"):
-        assert b"Sign in with login.gov.pl" in Client().get("/konto/logowanie/").content
-        settings.GISPORTAL_LOGINGOV_NODE_URL = ""
-        assert b"Sign in with login.gov.pl" not in Client().get("/konto/logowanie/").content
+    assert "Zaloguj przez login.gov.pl" in Client().get("/konto/logowanie/").content.decode()
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert "Sign in with login.gov.pl" in english.get("/konto/logowanie/").content.decode()
+    settings.GISPORTAL_LOGINGOV_NODE_URL = ""
+    assert "login.gov.pl" not in Client().get("/konto/logowanie/").content.decode()
     assert Client().get(START).status_code == 404
     assert Client().get("/konto/logingovpl/metadata").status_code == 404
+
+
+def test_the_signature_check_names_the_signer_as_you_by_the_verified_pesel(lg, make_user):
+    from services.signatures.views import mark_own
+
+    person = IDENTITIES[0]
+    client = Client()
+    assert sign_in(client, lg).status_code == 302
+    user = User.objects.get(pesel=person.pesel)
+    report = {
+        "signatures": [
+            {"signer": {"identifier_kind": "PESEL", "identifier": person.pesel}},
+            {"signer": {"identifier_kind": "PESEL", "identifier": IDENTITIES[1].pesel}},
+            {"signer": {"identifier_kind": "NIP", "identifier": person.pesel[:10]}},
+        ]
+    }
+    assert [s["you"] for s in mark_own(report, user)["signatures"]] == [True, False, False]
+    unverified = make_user(username="plain@example.pl")
+    assert [s["you"] for s in mark_own(report, unverified)["signatures"]] == [False, False, False]
