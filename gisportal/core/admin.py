@@ -9,7 +9,12 @@ from .models import ApiKey, FailedTask, User
 
 @admin.register(User)
 class GisportalUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Rola / role", {"fields": ("role", "licence_no")}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Rola / role", {"fields": ("role", "licence_no")}),
+        ("login.gov.pl", {"fields": ("pesel", "birth_date", "identity_loa", "identity_verified_at")}),
+    )
+    readonly_fields = ("pesel", "birth_date", "identity_loa", "identity_verified_at")
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "is_staff")
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CitizenRegistrationForm(UserCreationForm):
-    """Registration of a citizen account: e-mail + password (login.gov.pl comes later)."""
+    """Registration of a citizen account: e-mail + password (or none at all: signing in with login.gov.pl makes one)."""
 
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     first_name = forms.CharField(label=_("First name"), max_length=150)

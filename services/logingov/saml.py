@@ -40,6 +40,13 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 EIDAS = "http://eidas.europa.eu/saml-extensions"
 NATURAL = "http://eidas.europa.eu/attributes/naturalperson/"
 NS = {"saml2": SAML, "saml2p": SAMLP, "soap": SOAP}
+PREFIXES = {  # written as the node's own messages write them
+    "saml2p": SAMLP,
+    "saml2": SAML,
+    "md": "urn:oasis:names:tc:SAML:2.0:metadata",
+    "ds": "http://www.w3.org/2000/09/xmldsig#",
+    "eidas": EIDAS,
+}
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 ATTRIBUTES = {  # eIDAS attribute → friendly name, all required
@@ -123,7 +130,7 @@ def _time(value: str | None, what: str) -> datetime:
 
 def _signed(element, cfg: Config) -> bytes:
     """A pysaml2 message signed with our key, as bytes."""
-    tree = etree.fromstring(element.to_string())
+    tree = etree.fromstring(element.to_string(nspair=PREFIXES))
     return etree.tostring(
         xmldsig.sign(tree, cfg.key_pem, cfg.cert_pem), xml_declaration=True, encoding="UTF-8"
     )

@@ -397,3 +397,13 @@ def test_the_signature_check_names_the_signer_as_you_by_the_verified_pesel(lg, m
     assert [s["you"] for s in mark_own(report, user)["signatures"]] == [True, False, False]
     unverified = make_user(username="plain@example.pl")
     assert [s["you"] for s in mark_own(report, unverified)["signatures"]] == [False, False, False]
+
+
+def test_the_admin_shows_the_identity_read_only(lg, admin_client):
+    client = Client()
+    assert sign_in(client, lg).status_code == 302
+    user = User.objects.get(pesel=IDENTITIES[0].pesel)
+    page = admin_client.get(f"/admin/core/user/{user.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert IDENTITIES[0].pesel in text and 'name="pesel"' not in text  # shown, not editable
