@@ -18,7 +18,7 @@ lint: setup
 	@.venv/bin/ruff check . && .venv/bin/lint-imports
 
 bench: setup
-	@scripts/bench.sh
+	@QUICK=$(QUICK) SIZES=$(SIZES) scripts/bench.sh
 
 clean-db:
 	@psql -h 127.0.0.1 -U postgres -c "drop database if exists gisportal"

@@ -46,21 +46,20 @@ def tiles_around(z: int, n: int = 60) -> list[tuple[int, int, int]]:
 
 def canonical_sql(z: int) -> str:
     """The raw query: the pattern of the PostGIS manual (ST_AsMVTGeom over ST_TileEnvelope, rows picked by
-    the envelope in the table's CRS) with the attributes our dzialki tiles carry at this zoom."""
+    the envelope in the table's CRS, no simplification) with the attributes our dzialki tiles carry at this
+    zoom, from the same catalogue SQL source (`SqlSource`: table, joins, conditions, column expressions)."""
     from ogc.tiles import mvt
 
     layer = mvt.LAYERS["dzialki"]
-    attrs = (
-        "".join(f', {sql} AS "{name}"' for name, sql in layer.columns.items())
-        if z >= layer.detail_zoom
-        else ""
-    )
+    src = layer.detail if z >= layer.detail_zoom else layer.base
+    attrs = "".join(f', {expr} AS "{attr.name}"' for attr, expr in src.columns)
+    where = " AND ".join(src.conditions) or "true"
     return f"""
         WITH mvtgeom AS (
-          SELECT t.id AS fid, t.parcel_id AS "ID_DZIALKI",
-                 ST_AsMVTGeom(ST_Transform(t.geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom{attrs}
-          FROM layers_parcel t {layer.joins}
-          WHERE t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096), 2180) AND t.end_object IS NULL
+          SELECT {src.pk} AS fid,
+                 ST_AsMVTGeom(ST_Transform({src.geometry}, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true) AS geom{attrs}
+          FROM {src.from_clause}
+          WHERE {src.geometry} && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096), 2180) AND {where}
         )
         SELECT ST_AsMVT(mvtgeom.*, %(name)s, 4096, 'geom', 'fid') FROM mvtgeom"""
 
