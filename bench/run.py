@@ -601,9 +601,19 @@ def plot(cells: list[dict], path: Path) -> None:
     for c in cells:
         series.setdefault((c["op"], c["variant"], c["c"]), []).append((c["size"], c["rps"]))
     fig, ax = plt.subplots(figsize=(10, 6.5), dpi=110)
-    for (op, variant, conc), pts in sorted(series.items()):
+    colours = plt.get_cmap("tab20").colors
+    styles = {"WMS": ("-", "o"), "WFS": ("--", "s"), "OGC API items": (":", "^"), "MVT": ("-.", "D")}
+    for i, ((op, variant, conc), pts) in enumerate(sorted(series.items())):
         pts.sort()
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{op} {variant} c={conc}")
+        line, marker = styles.get(op, ("-", "x"))
+        ax.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            linestyle=line,
+            marker=marker,
+            color=colours[i % len(colours)],
+            label=f"{op} {variant} c={conc}",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("parcels in the database")
