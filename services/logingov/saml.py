@@ -30,6 +30,7 @@ from saml2 import BINDING_HTTP_ARTIFACT, BINDING_SOAP, ExtensionElement, md, sam
 from saml2 import saml as saml2_saml
 from saml2 import xmldsig as ds
 
+from services.forms.validators import is_pesel
 from services.signatures.xmlsafe import UnsafeXml, parse_xml
 
 from . import xmldsig, xmlenc
@@ -63,7 +64,6 @@ LOA = {  # level of assurance, in order
 LOA_RANK = {uri: i for i, uri in enumerate(LOA.values())}
 SKEW = timedelta(seconds=90)  # clock difference allowed between the node and us
 MAX_AGE = timedelta(minutes=5)  # how old an ArtifactResponse may be
-PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
 
 
 class SamlError(ValueError):
@@ -325,12 +325,8 @@ def _pesel(value: str) -> str:
     digits = value.strip()
     if digits.upper().startswith("PL/PL/"):  # the eIDAS form "PL/PL/<PESEL>"
         digits = digits[6:]
-    if not re.fullmatch(r"\d{11}", digits):
-        raise SamlError("attribute", "PersonIdentifier is not a PESEL")
-    if (10 - sum(int(d) * w for d, w in zip(digits, PESEL_WEIGHTS, strict=False)) % 10) % 10 != int(
-        digits[10]
-    ):
-        raise SamlError("attribute", "PersonIdentifier: PESEL checksum")
+    if not re.fullmatch(r"\d{11}", digits) or not is_pesel(digits):  # the forms' own check: checksum, date
+        raise SamlError("attribute", "PersonIdentifier is not a valid PESEL")
     return digits
 
 
